@@ -1,0 +1,47 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import {
+  dropDecider,
+  DropCommand,
+  DropEvent,
+  DropState,
+  dropStreamName,
+  EVENT_SCHEMA_VERSIONS,
+  upcast,
+} from '@dropline/domain';
+import { AggregateWriter, CommandContext, CommandOutcome, EventSchema } from '@dropline/event-sourcing';
+import type { EventStore } from '@dropline/event-store';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
+
+/** Stored type names and their current versions, plus the upcasters of older ones. */
+export const dropEventSchema: EventSchema = {
+  versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
+  upcast: (type, version, data) => upcast(type, version, data),
+};
+
+/**
+ * The engine's single path for drop commands: the per-stream batching writer over the
+ * Drop decider. Every command handler goes through `execute`.
+ */
+@Injectable()
+export class DropWriter implements OnApplicationShutdown {
+  private readonly writer: AggregateWriter<DropState, DropCommand, DropEvent>;
+
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(APP_CONFIG) config: AppConfig) {
+    this.writer = new AggregateWriter(store, dropDecider, dropEventSchema, { maxBatchSize: config.commandBatchSize });
+  }
+
+  /** Decides and appends one command on its drop's stream; `answer` reads the state right after its events. */
+  execute<R>(command: DropCommand, context: CommandContext, answer: (state: DropState, events: DropEvent[]) => R): Promise<CommandOutcome<DropEvent, R>> {
+    return this.writer.execute(dropStreamName(command.dropId), command, context, answer);
+  }
+
+  /** Current state of a drop (for reads that need the decider's view, e.g. GET /drops/:id). */
+  load(dropId: string): Promise<{ state: DropState; revision: number }> {
+    return this.writer.load(dropStreamName(dropId));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { AppConfig } from './config/app-config';
+import { Clock, SystemClock } from './infrastructure/clock';
+import type { Databases } from './infrastructure/databases';
+import { LeaseFactory } from './infrastructure/lease-factory';
+import { APP_CONFIG, DATABASES, EVENT_STORE } from './infrastructure/tokens';
+import { DropWriter } from './drops/drop-writer';
+import { ScheduleDropController } from './drops/schedule-drop/schedule-drop.controller';
+import { ScheduleDropHandler } from './drops/schedule-drop/schedule-drop.command';
+import { DropLifecycleController } from './drops/drop-lifecycle/drop-lifecycle.controller';
+import { DropLifecycleHandler } from './drops/drop-lifecycle/drop-lifecycle.command';
+import { GetDropController } from './drops/get-drop/get-drop.controller';
+import { DropHistoryController } from './drops/drop-history/drop-history.controller';
+import { PlacePreOrderController } from './pre-orders/place-pre-order/place-pre-order.controller';
+import { PlacePreOrderHandler } from './pre-orders/place-pre-order/place-pre-order.command';
+import { PreOrderActionsController } from './pre-orders/pre-order-actions.controller';
+import { PreOrderActionHandler } from './pre-orders/pre-order-action.command';
+import { CustomerHistory } from './pre-orders/customer-history';
+import { FulfillmentController } from './fulfillment/fulfillment.controller';
+import { ReturnsController } from './returns/returns.controller';
+import { ReturnHandler } from './returns/return.command';
+import { ProductionRunsController } from './production-runs/production-runs.controller';
+import { ProductionRunHandler } from './production-runs/production-run.command';
+import { DropScheduler } from './scheduler/drop-scheduler';
+import { HealthController } from './health/health.controller';
+
+export interface EngineModuleOptions {
+  config: AppConfig;
+  databases: Databases;
+  clock?: Clock;
+}
+
+/** The whole engine: HTTP slices, the command path, and the in-process workers the config enables. */
+@Module({})
+export class EngineModule {
+  static forRoot(options: EngineModuleOptions): DynamicModule {
+    const providers: Provider[] = [
+      { provide: APP_CONFIG, useValue: options.config },
+      { provide: DATABASES, useValue: options.databases },
+      { provide: EVENT_STORE, useValue: options.databases.store },
+      { provide: Clock, useValue: options.clock ?? new SystemClock() },
+      LeaseFactory,
+      DropWriter,
+      CustomerHistory,
+      DropScheduler,
+      ScheduleDropHandler,
+      DropLifecycleHandler,
+      PlacePreOrderHandler,
+      PreOrderActionHandler,
+      ReturnHandler,
+      ProductionRunHandler,
+    ];
+    return {
+      module: EngineModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [
+        HealthController,
+        ScheduleDropController,
+        DropLifecycleController,
+        GetDropController,
+        DropHistoryController,
+        PlacePreOrderController,
+        PreOrderActionsController,
+        FulfillmentController,
+        ReturnsController,
+        ProductionRunsController,
+      ],
+      providers,
+      exports: [DropWriter, Clock, APP_CONFIG, DATABASES, EVENT_STORE, LeaseFactory],
+    };
+  }
+}

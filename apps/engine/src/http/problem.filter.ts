@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { DomainError } from '@dropline/domain';
+import { StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
+import { ConcurrencyExhaustedError } from '@dropline/event-sourcing';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { problem, ProblemBody, statusForDomainCode } from './problem';
+
+/** Renders every error as RFC 7807 application/problem+json; nothing reaches the client as a bare 500. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const body = this.toProblem(error);
+    body.instance = request?.url;
+    if (body.status >= 500) this.logger.error(`${request?.method} ${request?.url} → ${body.status} ${body.code}: ${(error as Error)?.stack ?? String(error)}`);
+    void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+  }
+
+  private toProblem(error: unknown): ProblemBody {
+    if (error instanceof DomainError) {
+      return problem(statusForDomainCode(error.code), error.code, error.message, error.details);
+    }
+    if (error instanceof StoreUnavailableError) return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');
+    if (error instanceof ConcurrencyExhaustedError || error instanceof WrongExpectedRevisionError) {
+      return problem(503, 'STORE.CONTENDED', 'The drop is changing too fast right now; retry with the same Idempotency-Key.');
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const response = error.getResponse();
+      if (typeof response === 'object' && response !== null && 'code' in response) {
+        const { status: _s, code, detail, ...rest } = response as Record<string, unknown>;
+        return problem(status, String(code), detail as string | undefined, rest);
+      }
+      const message = typeof response === 'string' ? response : ((response as { message?: unknown })?.message ?? error.message);
+      return problem(status, codeForStatus(status, error), Array.isArray(message) ? message.join('; ') : String(message));
+    }
+    const code = (error as { code?: unknown })?.code;
+    // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a status.
+    const statusCode = (error as { statusCode?: unknown })?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return problem(statusCode, codeForStatus(statusCode, error), (error as Error).message);
+    }
+    if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === '57P01' || code === '57P03') {
+      return problem(503, 'STORE.UNAVAILABLE', 'A database cannot be reached; retry later.');
+    }
+    return problem(500, 'INTERNAL', 'Unexpected error; it has been logged.');
+  }
+}
+
+function codeForStatus(status: number, error: unknown): string {
+  const fastifyCode = (error as { code?: unknown })?.code;
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'REQUEST.BODY_TOO_LARGE';
+  if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'REQUEST.INVALID_JSON';
+  switch (status) {
+    case 400: return (error as Error)?.message?.includes('JSON') ? 'REQUEST.INVALID_JSON' : 'REQUEST.INVALID';
+    case 401: return 'AUTH.UNAUTHENTICATED';
+    case 403: return 'AUTH.FORBIDDEN';
+    case 404: return 'ROUTE.NOT_FOUND';
+    case 405: return 'ROUTE.METHOD_NOT_ALLOWED';
+    case 413: return 'REQUEST.BODY_TOO_LARGE';
+    case 415: return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
+    default: return `HTTP.${status}`;
+  }
+}

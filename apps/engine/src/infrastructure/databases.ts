@@ -1,0 +1,79 @@
+import { Logger } from '@nestjs/common';
+import {
+  createEmbeddedDatabase,
+  createPostgresPool,
+  ensureEventStoreSchema,
+  EventStore,
+  EventStoreDbEventStore,
+  PostgresEventStore,
+} from '@dropline/event-store';
+import type { Pool } from 'pg';
+import type { AppConfig } from '../config/app-config';
+
+/** The engine's two storage roles: the event store and the PostgreSQL-compatible database of the read models. */
+export interface Databases {
+  store: EventStore;
+  /** Read models, checkpoints and leases. PGlite (one shared connection) unless DATABASE_URL is set. */
+  readModels: Pool;
+  /** True when readModels is the embedded single-connection PGlite (leases are then process-local). */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the stores the configuration names. Fails fast with a clear error when one cannot be reached. */
+export async function openDatabases(config: AppConfig): Promise<Databases> {
+  const logger = new Logger('Databases');
+  const closers: Array<() => Promise<void>> = [];
+  let embeddedPool: Pool | undefined;
+  const embedded = async (): Promise<Pool> => {
+    if (!embeddedPool) {
+      const db = await createEmbeddedDatabase({ dataDir: config.dataDir });
+      closers.push(() => db.close());
+      embeddedPool = db.pool;
+      logger.log(`embedded PGlite at ${config.dataDir}`);
+    }
+    return embeddedPool as Pool;
+  };
+  let serverPool: Pool | undefined;
+  const server = (): Pool => {
+    if (!serverPool) {
+      const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
+      closers.push(() => pool.end());
+      serverPool = pool;
+    }
+    return serverPool as Pool;
+  };
+
+  let store: EventStore;
+  switch (config.eventStore) {
+    case 'pglite': {
+      const pool = await embedded();
+      await ensureEventStoreSchema(pool);
+      store = new PostgresEventStore(pool);
+      break;
+    }
+    case 'postgres': {
+      const pool = server();
+      await ensureEventStoreSchema(pool);
+      store = new PostgresEventStore(pool);
+      break;
+    }
+    case 'eventstoredb':
+      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!);
+      break;
+    default: {
+      const never: never = config.eventStore;
+      throw new Error(`unknown event store ${String(never)}`);
+    }
+  }
+  closers.unshift(() => store.close());
+  const readModels = config.databaseUrl ? server() : await embedded();
+  return {
+    store,
+    readModels,
+    embedded: !config.databaseUrl,
+    close: async () => {
+      for (const close of closers) await close().catch((e) => logger.warn(`close failed: ${String(e)}`));
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { CommandContext } from '@dropline/event-sourcing';
+import type { Clock } from './clock';
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A fresh W3C traceparent for work that did not arrive with one. */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+/**
+ * The envelope context of an HTTP command: the caller's correlation id and trace are
+ * kept when well-formed (malformed ones are replaced, never rejected: they are
+ * diagnostics, not input), the request id becomes the causation id.
+ */
+export function contextFromRequest(request: FastifyRequest, clock: Clock, actor = 'anonymous'): CommandContext {
+  const header = (name: string): string | undefined => {
+    const v = request.headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const requestId = randomUUID();
+  const correlation = header('x-correlation-id');
+  const traceparent = header('traceparent');
+  return {
+    actor: (request as { user?: { sub?: string } }).user?.sub ?? actor,
+    correlationId: correlation && SAFE_ID.test(correlation) ? correlation : requestId,
+    causationId: requestId,
+    traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : newTraceparent(),
+    occurredAt: clock.now().toISOString(),
+  };
+}
+
+/** Context for commands the engine issues itself (scheduler, reactors). */
+export function systemContext(component: string, clock: Clock, causationId: string | null = null): CommandContext {
+  const id = randomUUID();
+  return { actor: `system:${component}`, correlationId: id, causationId, traceparent: newTraceparent(), occurredAt: clock.now().toISOString() };
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { preOrderIdFor } from '@dropline/domain';
+import { Clock } from '../../infrastructure/clock';
+import { contextFromRequest } from '../../infrastructure/request-context';
+import { DropIdParams } from '../../http/params';
+import { ProblemException } from '../../http/problem';
+import { CustomerHistory } from '../customer-history';
+import { PlacePreOrderCommand, PreOrderAnswer } from './place-pre-order.command';
+import { PlacePreOrderDto } from './place-pre-order.dto';
+
+const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Canonical hash of what the caller asked for: a retry must ask for exactly the same. */
+export function fingerprint(body: PlacePreOrderDto): string {
+  const canonical = [body.customerId, body.sku, body.quantity, body.channel, body.fulfillment.method, body.fulfillment.locationId ?? '', body.referralCode ?? ''].join('\n');
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+@ApiTags('pre-orders')
+@Controller('drops/:dropId/pre-orders')
+export class PlacePreOrderController {
+  constructor(private readonly commands: CommandBus, private readonly clock: Clock, private readonly customers: CustomerHistory) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Place a pre-order', description: 'Idempotent per (customer, drop, Idempotency-Key): a retry returns the original 201.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  async place(@Param() params: DropIdParams, @Body() body: PlacePreOrderDto, @Headers('idempotency-key') key: string | undefined, @Req() request: FastifyRequest): Promise<PreOrderAnswer> {
+    if (key === undefined || key === '') throw new ProblemException(400, 'IDEMPOTENCY.KEY_REQUIRED', 'The Idempotency-Key header is required on pre-orders', { field: 'Idempotency-Key' });
+    if (!KEY.test(key)) throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', { field: 'Idempotency-Key' });
+    const fulfillment = body.fulfillment.method === 'pickup' ? { method: 'pickup' as const, locationId: body.fulfillment.locationId! } : { method: 'ship' as const };
+    return this.commands.execute(
+      new PlacePreOrderCommand(
+        {
+          dropId: params.dropId,
+          preOrderId: preOrderIdFor(params.dropId, body.customerId, key),
+          customerId: body.customerId,
+          sku: body.sku,
+          quantity: body.quantity,
+          channel: body.channel,
+          fulfillment,
+          ...(body.referralCode ? { referralCode: body.referralCode } : {}),
+          isRepeatCustomer: await this.customers.isRepeatCustomer(body.customerId, params.dropId),
+          idempotencyFingerprint: fingerprint(body),
+        },
+        contextFromRequest(request, this.clock),
+      ),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsString, Matches, Max, Min, Length } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import { dropIdOf } from '@dropline/domain';
+import { Clock } from '../infrastructure/clock';
+import { contextFromRequest } from '../infrastructure/request-context';
+import { PreOrderIdParams } from '../http/params';
+import { PreOrderAction, PreOrderActionCommand } from './pre-order-action.command';
+
+const PAYMENT_FACTS = ['authorized', 'captured', 'failed', 'refunded'] as const;
+const FACT_COMMAND = {
+  authorized: 'RecordPaymentAuthorized',
+  captured: 'RecordPaymentCaptured',
+  failed: 'RecordPaymentFailed',
+  refunded: 'RecordPaymentRefunded',
+} as const;
+
+export class PaymentFactDto {
+  @ApiProperty({ enum: PAYMENT_FACTS }) @IsIn(PAYMENT_FACTS)
+  status!: (typeof PAYMENT_FACTS)[number];
+  @ApiProperty({ example: 2500, description: 'Integer minor units' }) @IsInt() @Min(0) @Max(1_000_000_000)
+  amount!: number;
+  @ApiProperty({ example: 'pi_3Nx…', description: "The provider's id of this fact; a repeat is ignored" })
+  @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'providerRef must be 1-128 letters, digits, or _ . : -' })
+  providerRef!: string;
+}
+
+export class RefundRequestDto {
+  @ApiProperty({ example: 'not covered by the production run' }) @IsString() @Length(1, 500)
+  reason!: string;
+}
+
+@ApiTags('pre-orders')
+@Controller('pre-orders/:preOrderId')
+export class PreOrderActionsController {
+  constructor(private readonly commands: CommandBus, private readonly clock: Clock) {}
+
+  private run(preOrderId: string, action: PreOrderAction, request: FastifyRequest) {
+    return this.commands.execute(new PreOrderActionCommand(dropIdOf(preOrderId), action, contextFromRequest(request, this.clock)));
+  }
+
+  @Post('cancel') @HttpCode(200) @ApiOperation({ summary: 'Cancel a pre-order before the window closes; its units return to stock' })
+  cancel(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
+    return this.run(p.preOrderId, { type: 'CancelPreOrder', preOrderId: p.preOrderId }, r);
+  }
+
+  @Post('payments') @HttpCode(200) @ApiOperation({ summary: "Record a payment provider's fact (authorized, captured, failed, refunded)" })
+  payment(@Param() p: PreOrderIdParams, @Body() body: PaymentFactDto, @Req() r: FastifyRequest) {
+    return this.run(p.preOrderId, { type: FACT_COMMAND[body.status], preOrderId: p.preOrderId, amount: body.amount, providerRef: body.providerRef }, r);
+  }
+
+  @Post('refund-requests') @HttpCode(200) @ApiOperation({ summary: 'Ask for a pre-order to be refunded' })
+  refund(@Param() p: PreOrderIdParams, @Body() body: RefundRequestDto, @Req() r: FastifyRequest) {
+    return this.run(p.preOrderId, { type: 'RequestRefund', preOrderId: p.preOrderId, reason: body.reason }, r);
+  }
+}

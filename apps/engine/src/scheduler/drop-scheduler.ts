@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
+import type { EventStore, Subscription } from '@dropline/event-store';
+import type { Lease } from '@dropline/runtime';
+import type { AppConfig } from '../config/app-config';
+import { Clock } from '../infrastructure/clock';
+import { LeaseFactory } from '../infrastructure/lease-factory';
+import { systemContext } from '../infrastructure/request-context';
+import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
+import { DropLifecycleCommand, LifecycleAction } from '../drops/drop-lifecycle/drop-lifecycle.command';
+import { DropWriter } from '../drops/drop-writer';
+
+/** Events after which a drop's due transitions may have changed. */
+const SCHEDULE_EVENTS = [
+  'DropScheduled', 'DropRevised', 'EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed',
+  'DropCancelled', 'ProductionRunCompleted', 'ShipmentDelivered', 'PreOrderPickedUp', 'ReturnReceived', 'ReturnRefunded', 'PaymentRefunded',
+];
+
+/**
+ * The durable scheduler: opens and closes windows, asks for refunds of cancelled drops
+ * and completes finished ones. It keeps no timers of its own that matter: its index of
+ * drops is rebuilt from the event log whenever it takes the lease, and every due command
+ * is derived from the drop's stored state (`dueCommands`), so a restart — or a failover
+ * to another instance — picks up exactly where the log says things stand.
+ */
+@Injectable()
+export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  /** dropId → epoch ms at which to look at the drop again. */
+  private readonly checkAt = new Map<string, number>();
+  private lease: Lease | undefined;
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly leases: LeaseFactory,
+    private readonly commands: CommandBus,
+    private readonly drops: DropWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.run.scheduler) return;
+    this.lease = this.leases.create('scheduler');
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    await this.subscription?.close();
+    await this.lease?.release();
+  }
+
+  /** Runs one scheduling pass now (tests drive time with a manual clock). */
+  async tick(): Promise<void> {
+    if (!this.lease || !(await this.lease.tryAcquire())) {
+      await this.stopFollowing();
+      return;
+    }
+    if (!this.subscription) this.follow();
+    const now = this.clock.now().getTime();
+    for (const [dropId, at] of [...this.checkAt]) {
+      if (this.stopped) return;
+      if (at <= now) await this.check(dropId);
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((e) => this.logger.warn(`scheduling pass failed: ${String(e)}`))
+        .finally(() => this.schedule(this.config.schedulerIntervalMs));
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  /** Follows drop lifecycle events from the start of the log: catch-up rebuilds the index. */
+  private follow(): void {
+    const subscription = this.store.subscribeToAll({ filter: { streamPrefixes: ['drop-'], eventTypes: SCHEDULE_EVENTS } });
+    this.subscription = subscription;
+    void (async () => {
+      try {
+        for await (const event of subscription) {
+          const dropId = dropIdFromStreamName(event.streamName);
+          if (dropId) this.checkAt.set(dropId, 0);
+        }
+      } catch (e) {
+        this.logger.warn(`schedule subscription ended: ${String(e)}`);
+        if (this.subscription === subscription) this.subscription = undefined;
+      }
+    })();
+  }
+
+  private async stopFollowing(): Promise<void> {
+    const s = this.subscription;
+    this.subscription = undefined;
+    this.checkAt.clear();
+    await s?.close();
+  }
+
+  private async check(dropId: string): Promise<void> {
+    try {
+      // Refund chunks loop here; the bound only guards against a decider that never settles.
+      for (let i = 0; i < 10_000 && !this.stopped; i++) {
+        const now = this.clock.now().toISOString();
+        const { state } = await this.drops.load(dropId);
+        const due = dueCommands(state, now);
+        if (due.length === 0) {
+          const next = nextDueAt(state);
+          const cancelledPending = state.status === 'cancelled' && state.pendingRefunds > 0;
+          this.checkAt.set(dropId, cancelledPending ? 0 : next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next));
+          return;
+        }
+        for (const command of due) {
+          const { dropId: _d, now: _n, ...action } = command;
+          await this.commands.execute(new DropLifecycleCommand(dropId, action as LifecycleAction, systemContext('scheduler', this.clock)));
+          this.logger.log(`${command.type} for drop ${dropId}`);
+        }
+      }
+    } catch (e) {
+      // Leave it due: the next pass tries again.
+      this.logger.warn(`drop ${dropId}: ${String(e)}`);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import type { DropDefinition } from './drop.definition';
+import { tierIndexFor } from './drop.pricing';
+import type { DropState, DropStatus } from './drop.state';
+
+/** One SKU's counters as GET /drops/:id shows them. */
+export interface SkuView {
+  sku: string;
+  size: string;
+  colour: string;
+  cap: number;
+  /** Units accepted ever. */
+  accepted: number;
+  /** Units currently pre-ordered. */
+  net: number;
+  available: number;
+  soldOut: boolean;
+}
+
+/** JSON-friendly view of a drop for GET /drops/:id. */
+export interface DropView {
+  dropId: string;
+  status: Exclude<DropStatus, 'initial'>;
+  definition: DropDefinition;
+  scheduledAt: string;
+  window: {
+    opensAt: string;
+    closesAt: string;
+    earlyAccessOpensAt?: string;
+    earlyAccessOpenedAt?: string;
+    openedAt?: string;
+    closedAt?: string;
+  };
+  skus: SkuView[];
+  /** Units accepted ever across the drop (drives the price ladder). */
+  unitsSold: number;
+  /** Units currently pre-ordered across the drop. */
+  netUnits: number;
+  available: number;
+  soldOut: boolean;
+  /** The tier the next pre-order would be priced at. */
+  tier: { index: number; unitPrice: number; untilUnitsSold?: number; unitsLeftInTier?: number };
+  moq: { minimum: number; netUnits: number; remaining: number; reached: boolean; tippedAt?: string };
+  /** Active (not cancelled) pre-orders. */
+  preOrderCount: number;
+  cancelledPreOrderCount: number;
+  productionRuns: Array<{ runId: string; status: 'requested' | 'started' | 'completed'; unitsBySku: Record<string, number>; coveredPreOrders?: number }>;
+  cancellation?: { reason: string; cancelledAt: string };
+  completedAt?: string;
+}
+
+/** The drop as GET /drops/:id shows it; undefined before DropScheduled (404). O(SKUs + runs). */
+export function toDropView(state: DropState): DropView | undefined {
+  if (state.status === 'initial') return undefined;
+  const definition = state.definition;
+  const skus: SkuView[] = definition.variants.map((variant) => {
+    const tally = state.skus.get(variant.sku);
+    const accepted = tally?.accepted ?? 0;
+    const net = tally?.net ?? 0;
+    const available = variant.editionCap - net;
+    return { sku: variant.sku, size: variant.size, colour: variant.colour, cap: variant.editionCap, accepted, net, available, soldOut: available <= 0 };
+  });
+  const available = skus.reduce((sum, s) => sum + s.available, 0);
+  const tierIndex = tierIndexFor(definition.priceTiers, state.unitsSold);
+  const tier = definition.priceTiers[tierIndex];
+  const minimum = definition.minimumOrderQuantity;
+  return {
+    dropId: state.dropId,
+    status: state.status,
+    definition,
+    scheduledAt: state.scheduledAt,
+    window: stripUndefined({
+      opensAt: definition.window.opensAt,
+      closesAt: definition.window.closesAt,
+      earlyAccessOpensAt: definition.earlyAccess?.opensAt,
+      earlyAccessOpenedAt: state.earlyAccessOpenedAt,
+      openedAt: state.openedAt,
+      closedAt: state.closedAt,
+    }),
+    skus,
+    unitsSold: state.unitsSold,
+    netUnits: state.netUnits,
+    available,
+    soldOut: available <= 0,
+    tier: stripUndefined({
+      index: tierIndex,
+      unitPrice: tier.unitPrice,
+      untilUnitsSold: tier.untilUnitsSold,
+      unitsLeftInTier: tier.untilUnitsSold === undefined ? undefined : tier.untilUnitsSold - state.unitsSold,
+    }),
+    moq: stripUndefined({
+      minimum,
+      netUnits: state.netUnits,
+      remaining: Math.max(0, minimum - state.netUnits),
+      reached: state.netUnits >= minimum,
+      tippedAt: state.tippedAt,
+    }),
+    preOrderCount: state.activePreOrders,
+    cancelledPreOrderCount: state.acceptance.length - state.activePreOrders,
+    productionRuns: [...state.runs.values()].map((run) =>
+      stripUndefined({ runId: run.runId, status: run.status, unitsBySku: run.unitsBySku, coveredPreOrders: run.coveredPreOrders }),
+    ),
+    ...(state.status === 'cancelled' ? { cancellation: { reason: state.cancelReason, cancelledAt: state.cancelledAt } } : {}),
+    ...(state.status === 'completed' ? { completedAt: state.completedAt } : {}),
+  };
+}
+
+// JSON drops undefined keys anyway; stripping them keeps toEqual assertions and snapshots honest.
+function stripUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+/** What a pre-order request (or its idempotent retry) answers. */
+export interface PreOrderAnswer {
+  preOrderId: string;
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+  total: number;
+  currency: string;
+}
+
+/** The answer for `preOrderId` as first given, or undefined if no such pre-order exists. O(1). */
+export function preOrderAnswer(state: DropState, preOrderId: string): PreOrderAnswer | undefined {
+  if (state.status === 'initial') return undefined;
+  const preOrder = state.preOrders.get(preOrderId);
+  if (!preOrder) return undefined;
+  return {
+    preOrderId: preOrder.preOrderId,
+    sku: preOrder.sku,
+    quantity: preOrder.quantity,
+    unitPrice: preOrder.unitPrice,
+    total: preOrder.total,
+    currency: state.definition.currency,
+  };
+}

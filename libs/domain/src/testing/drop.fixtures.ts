@@ -1,0 +1,96 @@
+// Test-only fixtures: the brief's sample drop plus a small second SKU that sells out quickly.
+import type { DropCommand, FulfillmentChoice, PlacePreOrder } from '../drop/drop.commands';
+import type { DropDefinition } from '../drop/drop.definition';
+import type { DropEvent, PreOrderPlaced } from '../drop/drop.events';
+
+export const DROP_ID = 'harbour-hoodie-1';
+export const M = 'HH-M-NAVY';
+export const L = 'HH-L-NAVY';
+export const T_SCHEDULED = '2026-11-01T09:00:00Z';
+export const T_EARLY = '2026-11-30T10:00:00Z';
+export const T_OPEN = '2026-12-01T10:00:00Z';
+export const T_DURING = '2026-12-02T12:00:00Z';
+export const T_CLOSE = '2026-12-08T10:00:00Z';
+export const T_AFTER = '2026-12-09T10:00:00Z';
+
+export function aDefinition(overrides: Partial<DropDefinition> = {}): DropDefinition {
+  return {
+    name: 'Harbour Hoodie, run 1',
+    city: 'Bristol',
+    currency: 'GBP',
+    channels: ['web', 'popup'],
+    variants: [
+      { sku: M, size: 'M', colour: 'navy', editionCap: 50 },
+      { sku: L, size: 'L', colour: 'navy', editionCap: 5 },
+    ],
+    priceTiers: [{ untilUnitsSold: 10, unitPrice: 2500 }, { untilUnitsSold: 40, unitPrice: 3000 }, { unitPrice: 3500 }],
+    basketTiers: [{ minQuantity: 3, percentOff: 10 }],
+    window: { opensAt: T_OPEN, closesAt: T_CLOSE },
+    earlyAccess: { opensAt: T_EARLY, audience: 'repeat-customers' },
+    perCustomerLimit: 4,
+    minimumOrderQuantity: 20,
+    production: { microfactoryId: 'mf-bristol-1', leadTimeDays: 14 },
+    pickupLocations: [{ locationId: 'popup-harbourside', discountPercent: 10 }],
+    returnWindowDays: 14,
+    ...overrides,
+  };
+}
+
+export const scheduled = (definition: DropDefinition = aDefinition()): DropEvent => ({
+  type: 'DropScheduled',
+  data: { dropId: DROP_ID, definition, scheduledAt: T_SCHEDULED },
+});
+export const earlyAccessOpened = (): DropEvent => ({ type: 'EarlyAccessOpened', data: { dropId: DROP_ID, audience: 'repeat-customers', openedAt: T_EARLY } });
+export const windowOpened = (): DropEvent => ({ type: 'PreOrderWindowOpened', data: { dropId: DROP_ID, openedAt: T_OPEN } });
+
+/** A PreOrderPlaced as the decider would write it for a 1-unit web shipment at the first tier. */
+export function placed(overrides: Partial<PreOrderPlaced['data']> & { sequence: number }): DropEvent {
+  return {
+    type: 'PreOrderPlaced',
+    data: {
+      dropId: DROP_ID,
+      preOrderId: `${DROP_ID}.po.${overrides.sequence}`,
+      customerId: `customer-${overrides.sequence}`,
+      sku: M,
+      quantity: 1,
+      channel: 'web',
+      fulfillment: { method: 'ship' },
+      unitPrice: 2500,
+      basketPercentOff: 0,
+      pickupPercentOff: 0,
+      total: 2500,
+      currency: 'GBP',
+      tier: 0,
+      idempotencyFingerprint: `fp-${overrides.sequence}`,
+      placedAt: T_DURING,
+      ...overrides,
+    },
+  };
+}
+
+/** A PlacePreOrder with sensible defaults; `n` names the customer and the key. */
+export function place(n: number, overrides: Partial<Omit<PlacePreOrder, 'type'>> = {}): PlacePreOrder {
+  return {
+    type: 'PlacePreOrder',
+    dropId: DROP_ID,
+    preOrderId: `${DROP_ID}.po.${n}`,
+    customerId: `customer-${n}`,
+    sku: M,
+    quantity: 1,
+    channel: 'web',
+    fulfillment: { method: 'ship' } as FulfillmentChoice,
+    isRepeatCustomer: false,
+    idempotencyFingerprint: `fp-${n}`,
+    now: T_DURING,
+    ...overrides,
+  };
+}
+
+/** A command of `type` with only dropId/now (lifecycle commands). */
+export function lifecycle<T extends 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(type: T, now: string): DropCommand {
+  return { type, dropId: DROP_ID, now } as DropCommand;
+}
+
+export const scheduleCmd = (definition: DropDefinition = aDefinition()): DropCommand => ({ type: 'ScheduleDrop', dropId: DROP_ID, definition, now: T_SCHEDULED });
+export const openCmd = (now = T_OPEN): DropCommand => lifecycle('OpenPreOrderWindow', now);
+export const closeCmd = (now = T_CLOSE): DropCommand => lifecycle('ClosePreOrderWindow', now);

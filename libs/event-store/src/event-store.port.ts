@@ -1,0 +1,128 @@
+/**
+ * The one event store port. The command path, projections, the relay, exports and
+ * replays all talk to the store through this interface and nothing else.
+ *
+ * Revisions are 0-based stream versions (no stream = -1). Global positions are opaque
+ * strings: only the adapter that produced one may interpret it.
+ */
+
+/** What the appender expects the stream to look like. A number is an exact revision. */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+/** Envelope fields chosen by the writer (the store adds stream, revision, position, recordedAt). */
+export interface EventMetadata {
+  correlationId: string;
+  causationId: string | null;
+  /** Who caused the event: a token subject, `anonymous`, or `system:<component>`. */
+  actor: string;
+  /** ISO-8601 time the fact happened in the domain (from the command's clock). */
+  occurredAt: string;
+  /** W3C trace context of the request that caused the event. */
+  traceparent: string;
+}
+
+/** An event to append. `eventId` is a UUID chosen by the writer (deterministic ids make retries idempotent). */
+export interface NewEvent<D = Record<string, unknown>> {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: D;
+  metadata: EventMetadata;
+}
+
+/** An event as stored, with the full envelope. */
+export interface RecordedEvent<D = Record<string, unknown>> extends NewEvent<D> {
+  streamName: string;
+  /** 0-based revision within its stream. */
+  revision: number;
+  /** Opaque global-log position; compare only by passing it back to the same store. */
+  position: string;
+  /** ISO-8601 time the store committed the event. */
+  recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last appended event (pass it as the next expected revision). */
+  nextExpectedRevision: number;
+  /** Global position of the last appended event. */
+  position: string;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive start revision; defaults to the start (forwards) or the end (backwards). */
+  fromRevision?: number;
+  maxCount?: number;
+}
+
+/** Server-side filter for the global log. Both lists are ORed within, ANDed across. */
+export interface EventFilter {
+  /** e.g. `['drop-', 'return-']`; matched against the stream name. */
+  streamPrefixes?: string[];
+  eventTypes?: string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events after this position. Undefined = from the start of the log. */
+  fromPosition?: string;
+  maxCount?: number;
+  filter?: EventFilter;
+}
+
+export interface ReadAllResult {
+  events: RecordedEvent[];
+  /** Where to continue from (the last event's position, or the given one if nothing was read). */
+  position: string | undefined;
+  /** True when the read reached the current safe end of the log. */
+  isEnd: boolean;
+}
+
+export interface SubscribeOptions {
+  fromPosition?: string;
+  filter?: EventFilter;
+  /** Events fetched per round trip while catching up. */
+  batchSize?: number;
+}
+
+/**
+ * A catch-up-then-live subscription to the global log, read with `for await`.
+ * It resubscribes with backoff when the connection drops; `close()` ends the iteration.
+ */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  /** Appends atomically, or throws WrongExpectedRevisionError and appends nothing. */
+  appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** Returns [] for a stream that does not exist. */
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Number of events after `position` in the global log, where the store can count them cheaply. */
+  countAfter?(position: string | undefined): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Thrown by appendToStream when the stream is not at the expected revision. */
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'STORE.WRONG_EXPECTED_REVISION';
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    /** Current revision, -1 for no stream, undefined if the store did not say. */
+    readonly actual: number | undefined,
+  ) {
+    super(`Stream ${streamName}: expected revision ${String(expected)}, actual ${actual === undefined ? 'unknown' : actual}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** Thrown when the store cannot be reached (mapped to 503 STORE.UNAVAILABLE over HTTP). */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE.UNAVAILABLE';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
