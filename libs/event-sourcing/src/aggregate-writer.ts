@@ -99,10 +99,26 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     });
   }
 
-  /** Loads the stream's current state (from cache when warm). Read-only callers use it too. */
+  /**
+   * The stream's current state for readers. A warm cache is caught up with whatever other
+   * processes appended since; while a batch is in flight the cache runs ahead of the store,
+   * so the reader gets a fresh fold instead.
+   */
   async load(streamName: string): Promise<{ state: S; revision: number }> {
-    const { state, revision } = await this.fold(streamName);
-    return { state, revision };
+    const entry = this.streams.get(streamName);
+    if (entry?.state !== undefined && !entry.draining) {
+      const from = entry.revision;
+      const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: from + 1, maxCount: this.loadPageSize });
+      // Re-check after the await: only apply onto the exact state the read started from.
+      if (entry.state !== undefined && !entry.draining && entry.revision === from && newer.length < this.loadPageSize) {
+        let state = entry.state;
+        for (const recorded of newer) state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        entry.state = state;
+        if (newer.length > 0) entry.revision = newer[newer.length - 1].revision;
+        return { state, revision: entry.revision };
+      }
+    }
+    return this.fold(streamName);
   }
 
   /** Stops taking commands and waits for in-flight batches to finish. */
@@ -203,8 +219,6 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   private async fold(streamName: string): Promise<{ state: S; revision: number }> {
-    const cached = this.streams.get(streamName);
-    if (cached?.state !== undefined && !cached.draining) return { state: cached.state, revision: cached.revision };
     let state = this.decider.initialState();
     let revision = -1;
     for (;;) {

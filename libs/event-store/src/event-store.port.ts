@@ -99,6 +99,11 @@ export interface EventStore {
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /**
+   * Orders two positions of this store's global log (negative, zero, positive), so callers
+   * can merge streams in log order without interpreting positions themselves.
+   */
+  comparePositions(a: string, b: string): number;
   /** Number of events after `position` in the global log, where the store can count them cheaply. */
   countAfter?(position: string | undefined): Promise<number>;
   close(): Promise<void>;

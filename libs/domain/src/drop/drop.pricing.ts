@@ -39,7 +39,7 @@ export function basketPercentFor(basketTiers: readonly BasketTier[] | undefined,
 /**
  * round-half-up(unitPrice × quantity × (1 − basket/100) × (1 − pickup/100)) in exact integers.
  * Percents are integers, so the exact value is N / 10 000 with N an integer; rounding half up
- * is floor((N + 5 000) / 10 000). Floats would turn 2 500 × 0.9 × 0.9 into 2 024.9999…
+ * is floor((N + 5 000) / 10 000). Floats would turn 350 × 0.7 × 0.9 into 220.4999… and round it down.
  */
 export function discountedTotal(unitPrice: number, quantity: number, basketPercentOff: number, pickupPercentOff: number): number {
   const numerator = unitPrice * quantity * (100 - basketPercentOff) * (100 - pickupPercentOff);

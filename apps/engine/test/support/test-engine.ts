@@ -1,0 +1,101 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ensureEventStoreSchema, PostgresEventStore } from '@dropline/event-store';
+import { createEngine } from '../../src/app';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { ManualClock } from '../../src/infrastructure/clock';
+import type { Databases } from '../../src/infrastructure/databases';
+import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
+import { createTestPostgresDatabase } from '../../../../test/support/postgres';
+
+export interface TestEngine {
+  app: NestFastifyApplication;
+  url: string;
+  clock: ManualClock;
+  databases: Databases;
+  config: AppConfig;
+  /** fetch against the engine with JSON in and out. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export interface TestEngineOptions {
+  store?: 'pglite' | 'postgres';
+  now?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * A real engine on a real port over a database of its own: PGlite loaded from the
+ * per-run template, or a fresh PostgreSQL database. Configuration is built explicitly:
+ * nothing leaks in from the test process's environment.
+ */
+export async function startTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
+  const store = options.store ?? 'pglite';
+  let databases: Databases;
+  let dispose: () => Promise<void>;
+  if (store === 'pglite') {
+    const db = await createTestEmbeddedDatabase();
+    await ensureEventStoreSchema(db.pool);
+    databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: true, close: async () => undefined };
+    dispose = () => db.close();
+  } else {
+    const db = await createTestPostgresDatabase('engine');
+    await ensureEventStoreSchema(db.pool);
+    databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: false, close: async () => undefined };
+    dispose = () => db.drop();
+  }
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', SCHEDULER_INTERVAL_MS: '3600000', ...(options.env ?? {}) });
+  const clock = new ManualClock(new Date(options.now ?? '2026-11-20T10:00:00Z'));
+  const app = await createEngine(config, { databases, clock });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    app,
+    url,
+    clock,
+    databases,
+    config,
+    async request(method, path, body, headers = {}) {
+      const response = await fetch(url + path, {
+        method,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* keep text */
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async close() {
+      await databases.store.close();
+      await app.close();
+      await dispose();
+    },
+  };
+}
+
+/** The drop body from the product brief, accepted as is. */
+export function harbourHoodie(overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'Harbour Hoodie, run 1',
+    city: 'Bristol',
+    currency: 'GBP',
+    channels: ['web', 'popup'],
+    variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 50 }],
+    priceTiers: [{ untilUnitsSold: 10, unitPrice: 2500 }, { untilUnitsSold: 40, unitPrice: 3000 }, { unitPrice: 3500 }],
+    basketTiers: [{ minQuantity: 3, percentOff: 10 }],
+    window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' },
+    earlyAccess: { opensAt: '2026-11-30T10:00:00Z', audience: 'repeat-customers' },
+    perCustomerLimit: 4,
+    minimumOrderQuantity: 20,
+    production: { microfactoryId: 'mf-bristol-1', leadTimeDays: 14 },
+    pickupLocations: [{ locationId: 'popup-harbourside', discountPercent: 10 }],
+    returnWindowDays: 14,
+    ...overrides,
+  };
+}
