@@ -2,6 +2,8 @@
 //   unit        *.spec.ts      pure code, no IO
 //   integration *.int-spec.ts  real PGlite, real PostgreSQL, the Kafka wire protocol
 //   e2e         *.e2e-spec.ts  HTTP against a running app (in-process or an OS process)
+//   chaos       *.chaos-spec.ts  kill -9, outages, two instances: OS processes under load; run them
+//               alone and serially (`--selectProjects chaos --runInBand`, as npm test and npm run chaos do)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false }, target: 'es2022', keepClassNames: true } }];
 const common = {
   testEnvironment: 'node',
@@ -14,9 +16,12 @@ const common = {
 };
 module.exports = {
   maxWorkers: 2,
+  // testTimeout is a global option in jest 30 (ignored per project): e2e and chaos tests drive real processes.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['**/*.int-spec.ts'], testTimeout: 120000 },
     { ...common, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], testTimeout: 120000 },
+    { ...common, displayName: 'chaos', testMatch: ['**/*.chaos-spec.ts'], testTimeout: 600000 },
   ],
 };

@@ -2,6 +2,11 @@
  * One benchmark scenario. `npm run bench` runs every registered scenario; `npm run bench --
  * <name>` runs one. A scenario runs its own baseline in the same run and reports ratios,
  * because these machines are shared and only numbers from one run compare.
+ *
+ * Registering: a file `bench/src/scenarios/<name>.scenario.ts` that exports a Scenario (as
+ * `scenario`, as the default export, or as any named export with `name` and `run`). The
+ * runner finds every such file; each scenario runs in a process of its own so its peak RSS
+ * is its own.
  */
 export interface BenchContext {
   /** PostgreSQL server URL (from DATABASE_URL); scenarios create their own databases on it. */
@@ -22,6 +27,8 @@ export interface BenchResult {
   targets: Record<string, boolean>;
   /** Peak RSS of the process under test in MiB. */
   peakRssMiB?: number;
+  /** Free-form lines printed under the table (e.g. where the time goes). */
+  notes?: string[];
 }
 
 export interface Scenario {

@@ -9,6 +9,8 @@ import { Databases, openDatabases } from './infrastructure/databases';
 import { EngineModule } from './engine.module';
 import { ProblemFilter } from './http/problem.filter';
 import { validationPipe } from './http/validation';
+import { setupApiDocs } from './http/api-docs';
+import { AuthSetup, setUpAuth } from './auth/auth-setup';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -21,31 +23,33 @@ export interface CreateEngineOptions {
   /** Already opened stores (tests pass template-loaded databases); opened from config otherwise. */
   databases?: Databases;
   clock?: Clock;
+  /** Let Nest close the app on SIGTERM/SIGINT (default). main.ts handles signals itself, to log and exit 0. */
+  shutdownHooks?: boolean;
+  /** Token verification; set up from config (JWT_* or the development key) otherwise. */
+  auth?: AuthSetup;
 }
 
 /** Builds the engine app (not listening yet). The caller owns `databases` when it passed them in. */
 export async function createEngine(config: AppConfig, options: CreateEngineOptions = {}): Promise<NestFastifyApplication> {
+  // Before anything opens: a production engine without its own key, issuer and audience stops here.
+  const auth = options.auth ?? (await setUpAuth(config));
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
   const adapter = new FastifyAdapter({ bodyLimit: 256 * 1024, maxParamLength: 300 });
-  const app = await NestFactory.create<NestFastifyApplication>(EngineModule.forRoot({ config, databases, clock: options.clock }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(EngineModule.forRoot({ config, databases, clock: options.clock, auth }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
-  // Unknown routes go through the same problem renderer.
-  app.getHttpAdapter().getInstance().setNotFoundHandler((request, reply) => {
-    void reply.status(404).header('content-type', 'application/problem+json').send({
-      type: 'https://dropline.dev/problems/route-not-found', title: 'Not Found', status: 404, code: 'ROUTE.NOT_FOUND', detail: `No route ${request.method} ${request.url}`,
-    });
-  });
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
+  // Unknown routes: Nest's own not-found handler throws a NotFoundException, which the
+  // ProblemFilter renders as 404 ROUTE.NOT_FOUND (Fastify allows one not-found handler, and Nest sets it).
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle('Dropline').setDescription('Event-sourced engine for limited merch drops').setVersion('0.1.0').build(),
   );
-  SwaggerModule.setup('docs', app, document);
+  setupApiDocs(app, document);
   if (ownsDatabases) {
     const close = app.close.bind(app);
     app.close = async () => {

@@ -23,12 +23,20 @@ import { ReturnHandler } from './returns/return.command';
 import { ProductionRunsController } from './production-runs/production-runs.controller';
 import { ProductionRunHandler } from './production-runs/production-run.command';
 import { DropScheduler } from './scheduler/drop-scheduler';
-import { HealthController } from './health/health.controller';
+import { DemandRecorder } from './demand/demand-recorder';
+import { HealthModule } from './health/health.module';
+import { AuthModule } from './auth/auth.module';
+import type { AuthSetup } from './auth/auth-setup';
+import { denyAllAuth } from './auth/deny-all';
+import { ReadModelsModule } from './read-models/read-models.module';
+import { MessagingModule } from './messaging/messaging.module';
 
 export interface EngineModuleOptions {
   config: AppConfig;
   databases: Databases;
   clock?: Clock;
+  /** Bearer-token verification (setUpAuth); without it no route but the public ones answers. */
+  auth?: AuthSetup;
 }
 
 /** The whole engine: HTTP slices, the command path, and the in-process workers the config enables. */
@@ -44,6 +52,7 @@ export class EngineModule {
       DropWriter,
       CustomerHistory,
       DropScheduler,
+      DemandRecorder,
       ScheduleDropHandler,
       DropLifecycleHandler,
       PlacePreOrderHandler,
@@ -53,9 +62,8 @@ export class EngineModule {
     ];
     return {
       module: EngineModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), AuthModule.forRoot(options.auth ?? denyAllAuth()), HealthModule.forRoot({ config: options.config, databases: options.databases }), ReadModelsModule.forRoot(options), MessagingModule.forRoot(options)],
       controllers: [
-        HealthController,
         ScheduleDropController,
         DropLifecycleController,
         GetDropController,

@@ -2,6 +2,11 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createEngine } from './app';
+import { AUTH_SETUP } from './auth/auth.guard';
+import { AuthSetup, devTokenBanner } from './auth/auth-setup';
+
+/** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
+const SHUTDOWN_DEADLINE_MS = 15_000;
 
 async function main(): Promise<void> {
   let config;
@@ -15,14 +20,54 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const app = await createEngine(config);
+  const logger = new Logger('Engine');
+  const app = await createEngine(config, { shutdownHooks: false });
+  // Graceful shutdown: Nest's close() first runs the destroy hooks, then closes the HTTP
+  // server (no new connections; requests on kept-alive ones get 503; in-flight requests
+  // finish, so their batches are appended and answered), then the shutdown hooks drain
+  // the batching writer, stop the scheduler and workers (storing their checkpoints), and
+  // finally the stores are closed.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining and shutting down`);
+    setTimeout(() => {
+      process.stderr.write(`Dropline engine did not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // Node closes idle keep-alive connections once when the server starts closing; a
+    // connection whose request was in flight then becomes idle later and would hold the
+    // close open until its keep-alive timeout. Keep sweeping until everything is closed.
+    const server = app.getHttpServer();
+    const sweep = setInterval(() => server.closeIdleConnections?.(), 100);
+    sweep.unref();
+    app
+      .close()
+      .then(() => {
+        logger.log('stopped cleanly');
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        process.stderr.write(`Dropline engine shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  new Logger('Engine').log(`Dropline engine listening on http://localhost:${port} (store: ${config.eventStore}, data: ${config.eventStore === 'pglite' || !config.databaseUrl ? config.dataDir : 'PostgreSQL'}); API docs at http://localhost:${port}/docs`);
+  const banner = await devTokenBanner(app.get<AuthSetup>(AUTH_SETUP));
+  if (banner) process.stdout.write(`${banner}\n`);
+  logger.log(`Dropline engine listening on http://localhost:${port} (store: ${config.eventStore}, data: ${config.eventStore === 'pglite' || !config.databaseUrl ? config.dataDir : 'PostgreSQL'}); API docs at http://localhost:${port}/docs`);
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Dropline engine failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

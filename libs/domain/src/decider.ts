@@ -22,7 +22,12 @@ export class DomainError extends Error {
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
+    // A rejection is an expected answer, not a bug, and a sold-out drop answers most of its
+    // 100 000+ requests with one: capturing a stack trace would cost more than deciding.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'DomainError';
   }
 }

@@ -11,3 +11,4 @@ export * from './drop/drop.view';
 export * from './drop/drop.schedule';
 export * from './events/upcasting';
 export * from './restock/reorder-point';
+export * from './drop/drop.event-schemas';

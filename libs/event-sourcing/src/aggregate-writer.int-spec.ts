@@ -38,11 +38,15 @@ function place(writer: Writer, dropId: string, customerId: string, key: string, 
   return writer.execute(dropStreamName(dropId), command, context, (state) => preOrderAnswer(state, preOrderId)!);
 }
 
-function settle<T>(promises: Promise<T>[]) {
-  return Promise.allSettled(promises).then((results) => ({
-    accepted: results.filter((r): r is PromiseFulfilledResult<T> => r.status === 'fulfilled').map((r) => r.value),
-    rejected: results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown),
-  }));
+async function settle<T>(promises: Promise<T>[]): Promise<{ accepted: T[]; rejected: unknown[] }> {
+  const results = await Promise.allSettled(promises);
+  const accepted: T[] = [];
+  const rejected: unknown[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') accepted.push(r.value as T);
+    else rejected.push(r.reason);
+  }
+  return { accepted, rejected };
 }
 
 function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ store: EventStore; close(): Promise<void> }>) {

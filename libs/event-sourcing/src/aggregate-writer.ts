@@ -111,7 +111,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: from + 1, maxCount: this.loadPageSize });
       // Re-check after the await: only apply onto the exact state the read started from.
       if (entry.state !== undefined && !entry.draining && entry.revision === from && newer.length < this.loadPageSize) {
-        let state = entry.state;
+        let state: S = entry.state;
         for (const recorded of newer) state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         entry.state = state;
         if (newer.length > 0) entry.revision = newer[newer.length - 1].revision;

@@ -126,7 +126,7 @@ export class WrongExpectedRevisionError extends Error {
 /** Thrown when the store cannot be reached (mapped to 503 STORE.UNAVAILABLE over HTTP). */
 export class StoreUnavailableError extends Error {
   readonly code = 'STORE.UNAVAILABLE';
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'StoreUnavailableError';
   }

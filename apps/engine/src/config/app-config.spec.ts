@@ -23,6 +23,11 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
     [{ RUN_PROJECTIONS: 'maybe' }, 'RUN_PROJECTIONS'],
+    [{ KAFKA_TOPIC: 'drop events' }, 'KAFKA_TOPIC'],
+    [{ KAFKA_IDEMPOTENT_PRODUCER: 'sometimes' }, 'KAFKA_IDEMPOTENT_PRODUCER'],
+    [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS'],
+    [{ ENGINE_URL: 'ftp://engine' }, 'ENGINE_URL'],
+    [{ FULFILLMENT_DISPATCH_SLA_DAYS: '-1' }, 'FULFILLMENT_DISPATCH_SLA_DAYS'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -34,5 +39,41 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(variable);
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+
+  it('defaults the Kafka fan-out to strict producers and the documented topics', () => {
+    const config = loadConfig({});
+    expect(config.kafka).toEqual({
+      clientId: 'dropline',
+      topic: 'dropline.drop-events.v1',
+      deadLetterTopic: 'dropline.drop-events.dead-letters.v1',
+      idempotentProducer: true,
+      ceSource: '/dropline/engine',
+      relayBatchSize: 500,
+      partitions: 12,
+      replicationFactor: 3,
+      retentionDays: 30,
+      deadLetterRetentionDays: 90,
+    });
+    expect(config.fulfillment).toEqual({ databaseUrl: undefined, port: 3001, dispatchSlaDays: 3 });
+    expect(config.engineUrl).toBe('http://localhost:3000');
+  });
+
+  it('reads Kafka and consumer settings, and gives the consumers the shared database unless told otherwise', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@h/db',
+      KAFKA_TOPIC: 'drops.v2',
+      KAFKA_IDEMPOTENT_PRODUCER: 'false',
+      KAFKA_TOPIC_PARTITIONS: '24',
+      KAFKA_RETENTION_DAYS: '0',
+      ANALYTICS_DATABASE_URL: 'postgres://u@h/analytics',
+      ENGINE_URL: 'https://engine.internal',
+      ENGINE_SERVICE_TOKEN: 's3cret',
+      FULFILLMENT_DISPATCH_SLA_DAYS: '5',
+    });
+    expect(config.kafka).toMatchObject({ topic: 'drops.v2', idempotentProducer: false, partitions: 24, retentionDays: 0 });
+    expect(config.fulfillment).toEqual({ databaseUrl: 'postgres://u@h/db', port: 3001, dispatchSlaDays: 5 });
+    expect(config.analytics.databaseUrl).toBe('postgres://u@h/analytics');
+    expect(config).toMatchObject({ engineUrl: 'https://engine.internal', engineServiceToken: 's3cret' });
   });
 });

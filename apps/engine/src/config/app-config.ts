@@ -9,6 +9,14 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   esdbConnectionString: string | undefined;
   kafkaBrokers: string[];
+  /** Kafka fan-out: topics, producer strictness, provisioning layout (docs/messaging.md). */
+  kafka: KafkaConfig;
+  /** Where fulfillment sends its hand-over commands in server mode. */
+  engineUrl: string;
+  /** Bearer token fulfillment presents to the engine (once access control lands). */
+  engineServiceToken: string | undefined;
+  fulfillment: { databaseUrl: string | undefined; port: number; dispatchSlaDays: number };
+  analytics: { databaseUrl: string | undefined; port: number };
   run: { scheduler: boolean; projections: boolean; relay: boolean; consumers: boolean };
   commandBatchSize: number;
   storeConnectTimeoutMs: number;
@@ -16,6 +24,37 @@ export interface AppConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** Print the HTTP routes and the data location at startup. */
   quiet: boolean;
+  /** Bearer-token verification (docs/security.md). With no key configured the embedded engine uses its development key. */
+  jwt: JwtConfig;
+}
+
+export interface JwtConfig {
+  /** HS256 shared secret (at least 32 characters). */
+  secret: string | undefined;
+  /** RS256 public key, SPKI PEM. */
+  publicKey: string | undefined;
+  /** RS256 keys from a JWKS endpoint. */
+  jwksUrl: string | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+}
+
+export interface KafkaConfig {
+  clientId: string;
+  /** The drop lifecycle topic, keyed by drop id. */
+  topic: string;
+  deadLetterTopic: string;
+  /** Off only against clusters that cannot grant producer ids (the kcat mock used in tests). */
+  idempotentProducer: boolean;
+  /** CloudEvents ce_source of the published events. */
+  ceSource: string;
+  /** Events read and published per relay round. */
+  relayBatchSize: number;
+  /** Provisioning (`npm run kafka:provision`). */
+  partitions: number;
+  replicationFactor: number;
+  retentionDays: number;
+  deadLetterRetentionDays: number;
 }
 
 /** A configuration value that stops the process: one line naming the variable. */
@@ -65,6 +104,14 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** A Kafka topic or client id: letters, digits, '.', '_' and '-' (what Kafka accepts). */
+function name(env: Env, variable: string, fallback: string): string {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(raw)) throw new ConfigError(variable, `must be 1-249 letters, digits, '.', '_' or '-' (got "${raw}")`);
+  return raw;
+}
+
 /** Builds the configuration from an environment map; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env): AppConfig {
   const eventStore = oneOf(env, 'EVENT_STORE', ['pglite', 'postgres', 'eventstoredb'] as const, 'pglite');
@@ -83,6 +130,29 @@ export function loadConfig(env: Env): AppConfig {
     databaseUrl,
     esdbConnectionString,
     kafkaBrokers: brokers,
+    kafka: {
+      clientId: name(env, 'KAFKA_CLIENT_ID', 'dropline'),
+      topic: name(env, 'KAFKA_TOPIC', 'dropline.drop-events.v1'),
+      deadLetterTopic: name(env, 'KAFKA_DEAD_LETTER_TOPIC', 'dropline.drop-events.dead-letters.v1'),
+      idempotentProducer: bool(env, 'KAFKA_IDEMPOTENT_PRODUCER', true),
+      ceSource: env.CE_SOURCE || '/dropline/engine',
+      relayBatchSize: int(env, 'RELAY_BATCH_SIZE', 500, 1, 10_000),
+      partitions: int(env, 'KAFKA_TOPIC_PARTITIONS', 12, 1, 10_000),
+      replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR', 3, 1, 32),
+      retentionDays: int(env, 'KAFKA_RETENTION_DAYS', 30, 0, 36_500),
+      deadLetterRetentionDays: int(env, 'KAFKA_DEAD_LETTER_RETENTION_DAYS', 90, 0, 36_500),
+    },
+    engineUrl: url(env, 'ENGINE_URL', ['http:', 'https:']) ?? 'http://localhost:3000',
+    engineServiceToken: env.ENGINE_SERVICE_TOKEN || undefined,
+    fulfillment: {
+      databaseUrl: url(env, 'FULFILLMENT_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+      port: int(env, 'FULFILLMENT_PORT', 3001, 0, 65535),
+      dispatchSlaDays: int(env, 'FULFILLMENT_DISPATCH_SLA_DAYS', 3, 0, 365),
+    },
+    analytics: {
+      databaseUrl: url(env, 'ANALYTICS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+      port: int(env, 'ANALYTICS_PORT', 3002, 0, 65535),
+    },
     run: {
       scheduler: bool(env, 'RUN_SCHEDULER', true),
       projections: bool(env, 'RUN_PROJECTIONS', true),
@@ -94,5 +164,24 @@ export function loadConfig(env: Env): AppConfig {
     schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
     quiet: bool(env, 'QUIET', false),
+    jwt: jwtConfig(env),
   };
+}
+
+function jwtConfig(env: Env): JwtConfig {
+  const secret = env.JWT_SECRET || undefined;
+  // PEM in an environment variable often arrives with literal \n.
+  const publicKey = env.JWT_PUBLIC_KEY ? env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
+  const jwksUrl = url(env, 'JWT_JWKS_URL', ['https:', 'http:']);
+  const sources = [secret && 'JWT_SECRET', publicKey && 'JWT_PUBLIC_KEY', jwksUrl && 'JWT_JWKS_URL'].filter(Boolean);
+  if (sources.length > 1) throw new ConfigError(String(sources[1]), `cannot be combined with ${sources[0]}: configure one verification key`);
+  if (secret !== undefined && secret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  if (publicKey !== undefined && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(publicKey)) {
+    throw new ConfigError('JWT_PUBLIC_KEY', 'must be an SPKI PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  const issuer = env.JWT_ISSUER || undefined;
+  const audience = env.JWT_AUDIENCE || undefined;
+  if (issuer !== undefined && (issuer.length > 512 || /\s/.test(issuer))) throw new ConfigError('JWT_ISSUER', 'must be a single token without spaces');
+  if (audience !== undefined && (audience.length > 512 || /\s/.test(audience))) throw new ConfigError('JWT_AUDIENCE', 'must be a single token without spaces');
+  return { secret, publicKey, jwksUrl, issuer, audience };
 }

@@ -17,7 +17,7 @@ export function preOrderView(state: DropState, preOrderId: string) {
 /** JSON view of one production run. */
 export function productionRunView(state: DropState, runId: string) {
   const run = state.status === 'initial' ? undefined : state.runs.get(runId);
-  if (!run || state.status === 'initial') throw new DomainError('PRODUCTION_RUN.NOT_FOUND', `Production run ${runId} does not exist`, { runId });
+  if (!run || state.status === 'initial') throw new DomainError('PRODUCTION.RUN_NOT_FOUND', `Production run ${runId} does not exist`, { runId });
   return { dropId: state.dropId, ...run };
 }
 

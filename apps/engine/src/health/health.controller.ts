@@ -1,27 +1,101 @@
-import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { connect } from 'node:net';
+import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
-import { DATABASES } from '../infrastructure/tokens';
+import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
 import { ProblemException } from '../http/problem';
+import { LagRegistry } from './lag-registry';
 
+/** Rejects after `ms`: a probe that hangs (a black-holed connection) counts as down, not as slow. */
+function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Opens and closes a TCP connection: "reachable" without speaking the protocol. */
+function tcpReachable(hostPort: string, ms: number): Promise<void> {
+  const i = hostPort.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)), timeout: ms });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`${hostPort} timed out`));
+    });
+    socket.once('error', (e) => reject(e));
+  });
+}
+
+/**
+ * Liveness and readiness (terminus). Live: the process answers. Ready: both stores answer
+ * within the connect timeout, no registered reader lags beyond what it tolerates, and
+ * Kafka (where configured) accepts connections. A not-ready answer is a 503 problem whose
+ * `checks` say which part is down.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(DATABASES) private readonly databases: Databases) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly lags: LagRegistry,
+    @Inject(DATABASES) private readonly databases: Databases,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
-  @Get('live') @HttpCode(200) @ApiOperation({ summary: 'The process is up' })
+  @Get('live') @HttpCode(200) @ApiOperation({ summary: 'The process is up and its event loop turns' })
   live() {
-    return { status: 'ok' };
+    return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
   }
 
-  @Get('ready') @HttpCode(200) @ApiOperation({ summary: 'The stores answer' })
+  @Get('ready') @HttpCode(200) @ApiOperation({ summary: 'The stores answer, readers keep up, Kafka is reachable where configured' })
   async ready() {
-    try {
-      await this.databases.readModels.query('select 1');
-      await this.databases.store.readAll({ maxCount: 1 });
-    } catch {
-      throw new ProblemException(503, 'STORE.UNAVAILABLE', 'A store does not answer');
+    const timeout = this.config.storeConnectTimeoutMs + 500;
+    const checks: Array<() => Promise<HealthIndicatorResult>> = [
+      () => this.probe('eventStore', () => within(timeout, this.databases.store.readAll({ maxCount: 1 }), 'event store')),
+      () => this.probe('readModels', () => within(timeout, this.databases.readModels.query('select 1'), 'read-model database')),
+      ...this.lags.lagReporters().map((reporter) => async () => {
+        const key = `lag:${reporter.name}`;
+        const max = reporter.maxLag ?? LagRegistry.DEFAULT_MAX_LAG;
+        try {
+          const lag = await within(timeout, reporter.lag(), reporter.name);
+          if (lag === undefined) return this.indicators.check(key).up({ lag: null, note: 'not running in this instance' });
+          return lag <= max ? this.indicators.check(key).up({ lag, maxLag: max }) : this.indicators.check(key).down({ lag, maxLag: max });
+        } catch (e) {
+          return this.indicators.check(key).down({ message: (e as Error).message });
+        }
+      }),
+      ...this.lags.dependencyProbes().map((p) => () => this.probe(p.name, () => within(timeout, p.ping(), p.name))),
+    ];
+    if (this.config.kafkaBrokers.length > 0) {
+      // Reachable when any broker accepts a connection: the client finds the rest from it.
+      checks.push(() => this.probe('kafka', () => Promise.any(this.config.kafkaBrokers.map((b) => tcpReachable(b, timeout)))));
     }
-    return { status: 'ok' };
+    try {
+      return await this.health.check(checks);
+    } catch (e) {
+      if (!(e instanceof ServiceUnavailableException)) throw e;
+      const result = e.getResponse() as { details?: Record<string, { status: string }> };
+      const storeDown = ['eventStore', 'readModels'].some((k) => result.details?.[k]?.status === 'down');
+      throw new ProblemException(503, storeDown ? 'STORE.UNAVAILABLE' : 'HEALTH.NOT_READY', 'The engine is not ready', { checks: result.details });
+    }
+  }
+
+  private async probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {
+    try {
+      await ping();
+      return this.indicators.check(key).up();
+    } catch (e) {
+      const error = e instanceof AggregateError ? e.errors[0] : e;
+      return this.indicators.check(key).down({ message: (error as Error)?.message ?? String(error) });
+    }
   }
 }

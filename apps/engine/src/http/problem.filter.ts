@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError } from '@dropline/domain';
-import { StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
+import { isConnectionError, StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
 import { ConcurrencyExhaustedError } from '@dropline/event-sourcing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problem, ProblemBody, statusForDomainCode } from './problem';
@@ -44,8 +44,13 @@ export class ProblemFilter implements ExceptionFilter {
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
       return problem(statusCode, codeForStatus(statusCode, error), (error as Error).message);
     }
-    if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === '57P01' || code === '57P03') {
+    // Read-model and lease queries reach PostgreSQL through pg directly: a lost or refused
+    // connection there is the same outage as in the event store, and answers the same way.
+    if (isConnectionError(error) || code === 'ECONNREFUSED' || code === 'ETIMEDOUT') {
       return problem(503, 'STORE.UNAVAILABLE', 'A database cannot be reached; retry later.');
+    }
+    if (error instanceof Error && error.message === 'AggregateWriter is closed') {
+      return problem(503, 'ENGINE.SHUTTING_DOWN', 'The engine is shutting down; retry with the same Idempotency-Key.');
     }
     return problem(500, 'INTERNAL', 'Unexpected error; it has been logged.');
   }

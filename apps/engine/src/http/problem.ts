@@ -35,8 +35,8 @@ export function problem(status: number, code: string, detail?: string, extra: Re
  * failure, so new codes fall into place without touching this table.
  */
 export function statusForDomainCode(code: string): number {
-  if (code.endsWith('.NOT_FOUND')) return 404;
-  if (code === 'IDEMPOTENCY.KEY_REUSED' || code.endsWith('.INVALID_DEFINITION') || code.startsWith('VALIDATION.')) return 422;
+  if (code.endsWith('NOT_FOUND')) return 404;
+  if (code === 'IDEMPOTENCY.KEY_REUSED' || /\.INVALID(_|$)/.test(code) || code.startsWith('VALIDATION.')) return 422;
   if (code.startsWith('AUTH.')) return 403;
   return 409;
 }

@@ -38,6 +38,11 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
   const server = (): Pool => {
     if (!serverPool) {
       const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
+      // A checked-out client between two queries (inside a transaction, or a held lease) that
+      // loses its connection emits 'error'; pg's pool only listens while the client is idle,
+      // so without this listener an outage would crash the process instead of failing the
+      // work in hand (which then answers 503 STORE.UNAVAILABLE and is retried).
+      pool.on('connect', (client) => client.on('error', (e) => logger.warn(`PostgreSQL connection lost: ${e.message}`)));
       closers.push(() => pool.end());
       serverPool = pool;
     }

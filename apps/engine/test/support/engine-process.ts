@@ -2,8 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { testAuthEnv } from './test-auth';
 
-const ROOT = path.resolve(__dirname, '../../../..');
+// DROPLINE_ENGINE_ROOT points at another build (a directory with dist/, tools/ and node_modules/) when
+// the workspace's dist/ is being rebuilt under the tests' feet.
+const ROOT = process.env.DROPLINE_ENGINE_ROOT ?? path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
 
 /** A free TCP port on loopback. */
@@ -29,21 +32,22 @@ export interface EngineProcess {
  * Starts the BUILT engine as a plain `node` OS process (the way `npm start` runs it), with
  * the alias resolver, and waits until it answers /health/live.
  */
-export async function startEngineProcess(env: Record<string, string>): Promise<EngineProcess> {
+export async function startEngineProcess(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number } = {}): Promise<EngineProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let out = '';
   const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register-aliases.js'), MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    // The engine trusts the test signing key (support/test-auth.ts) unless the test configures its own.
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...testAuthEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`engine exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
     try {
       const res = await fetch(`${url}/health/live`);
       if (res.ok) break;
@@ -62,7 +66,8 @@ export async function startEngineProcess(env: Record<string, string>): Promise<E
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // A process killed by a signal has signalCode set and exitCode null.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),

@@ -6,6 +6,8 @@ import { ManualClock } from '../../src/infrastructure/clock';
 import type { Databases } from '../../src/infrastructure/databases';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase } from '../../../../test/support/postgres';
+import { policyForUrl } from '../../src/auth/route-policy';
+import { mintTestToken, TEST_SUBJECTS, TestRole, testAuthEnv } from './test-auth';
 
 export interface TestEngine {
   app: NestFastifyApplication;
@@ -13,9 +15,51 @@ export interface TestEngine {
   clock: ManualClock;
   databases: Databases;
   config: AppConfig;
-  /** fetch against the engine with JSON in and out. */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * fetch against the engine with JSON in and out. Unless `headers` carries an
+   * Authorization header or `auth` says otherwise, a token for a role the route allows is
+   * attached (see defaultToken): tests written before access control keep working.
+   */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>, auth?: RequestAuth): Promise<{ status: number; body: any; headers: Headers }>;
+  /** A bearer token the engine trusts. */
+  token(role: TestRole, sub?: string): string;
   close(): Promise<void>;
+}
+
+/** `{ token: null }` sends no token; `{ token }` sends that one; `{ role, sub }` mints one. */
+export interface RequestAuth {
+  token?: string | null;
+  role?: TestRole;
+  sub?: string;
+}
+
+const ROLE_PREFERENCE: TestRole[] = ['ops', 'analyst', 'service', 'till', 'customer'];
+
+/**
+ * The token a test gets by default for a request: none for public routes; for placing a
+ * pre-order, the customer named in the body (or the till on popup/kiosk); otherwise the
+ * first of ops, analyst, service, till, customer that the route's policy allows.
+ */
+export function defaultToken(method: string, path: string, body?: unknown): string | undefined {
+  const match = policyForUrl(method, path);
+  if (!match) return mintTestToken('ops', TEST_SUBJECTS.ops);
+  if ('public' in match.policy) return undefined;
+  const { roles, owner } = match.policy;
+  if (owner === 'body') {
+    let parsed: unknown = body;
+    if (typeof body === 'string') {
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const b = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    if ((b.channel === 'popup' || b.channel === 'kiosk') && roles.includes('till')) return mintTestToken('till', TEST_SUBJECTS.till);
+    return mintTestToken('customer', typeof b.customerId === 'string' && b.customerId !== '' ? b.customerId : TEST_SUBJECTS.customer);
+  }
+  const role = ROLE_PREFERENCE.find((r) => roles.includes(r)) ?? 'ops';
+  return mintTestToken(role, TEST_SUBJECTS[role]);
 }
 
 export interface TestEngineOptions {
@@ -44,7 +88,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: false, close: async () => undefined };
     dispose = () => db.drop();
   }
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', SCHEDULER_INTERVAL_MS: '3600000', ...(options.env ?? {}) });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', SCHEDULER_INTERVAL_MS: '3600000', ...testAuthEnv(), ...(options.env ?? {}) });
   const clock = new ManualClock(new Date(options.now ?? '2026-11-20T10:00:00Z'));
   const app = await createEngine(config, { databases, clock });
   await app.listen(0, '127.0.0.1');
@@ -56,10 +100,17 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     clock,
     databases,
     config,
-    async request(method, path, body, headers = {}) {
+    token: (role, sub) => mintTestToken(role, sub ?? TEST_SUBJECTS[role]),
+    async request(method, path, body, headers = {}, auth = {}) {
+      const hasAuthorization = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+      let token: string | undefined | null;
+      if (hasAuthorization) token = undefined;
+      else if (auth.token !== undefined) token = auth.token;
+      else if (auth.role) token = mintTestToken(auth.role, auth.sub ?? TEST_SUBJECTS[auth.role]);
+      else token = defaultToken(method, path, body);
       const response = await fetch(url + path, {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await response.text();

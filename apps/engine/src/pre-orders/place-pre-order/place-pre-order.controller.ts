@@ -9,6 +9,7 @@ import { contextFromRequest } from '../../infrastructure/request-context';
 import { DropIdParams } from '../../http/params';
 import { ProblemException } from '../../http/problem';
 import { CustomerHistory } from '../customer-history';
+import { DemandRecorder } from '../../demand/demand-recorder';
 import { PlacePreOrderCommand, PreOrderAnswer } from './place-pre-order.command';
 import { PlacePreOrderDto } from './place-pre-order.dto';
 
@@ -23,7 +24,7 @@ export function fingerprint(body: PlacePreOrderDto): string {
 @ApiTags('pre-orders')
 @Controller('drops/:dropId/pre-orders')
 export class PlacePreOrderController {
-  constructor(private readonly commands: CommandBus, private readonly clock: Clock, private readonly customers: CustomerHistory) {}
+  constructor(private readonly commands: CommandBus, private readonly clock: Clock, private readonly customers: CustomerHistory, private readonly demand: DemandRecorder) {}
 
   @Post()
   @HttpCode(201)
@@ -49,6 +50,10 @@ export class PlacePreOrderController {
         },
         contextFromRequest(request, this.clock),
       ),
-    );
+    ).catch((error: unknown) => {
+      // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
+      this.demand.recordRejection(params.dropId, body.sku, body.quantity, error);
+      throw error;
+    });
   }
 }

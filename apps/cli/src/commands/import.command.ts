@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importCampaignFile, ImportTarget, StreamsAlreadyExistError } from '@dropline/replay';
+import { CliCommand, UsageError } from '../cli-command';
+import { ProgressBar } from '../progress-bar';
+
+export const command: CliCommand = {
+  name: 'import',
+  summary: 'validate a campaign file, then load it into a fresh sandbox store (or, when told, the configured one)',
+  usage: 'dropline import <campaign.ndjson> [--sandbox <dir> (default ./dropline-sandbox) | --into-configured-store] [--allow-existing-streams]',
+  async run(argv, context) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { sandbox: { type: 'string' }, 'into-configured-store': { type: 'boolean' }, 'allow-existing-streams': { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one campaign file');
+    if (values.sandbox !== undefined && values['into-configured-store']) throw new UsageError('--sandbox and --into-configured-store exclude each other');
+    const file = positionals[0];
+    const bar = new ProgressBar(context.stderr, 'import');
+    const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) => bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);
+
+    let target: ImportTarget;
+    let where: string;
+    let close: () => Promise<void>;
+    if (values['into-configured-store']) {
+      const opened = await (await import('../cli-store')).openConfiguredStore(context.env, context.stderr);
+      target = opened.storePool ? { kind: 'postgres', pool: opened.storePool } : { kind: 'store', store: opened.store };
+      where = opened.describe;
+      close = opened.close;
+    } else {
+      const dir = resolve(values.sandbox ?? './dropline-sandbox');
+      const { createEmbeddedDatabase, ensureEventStoreSchema } = await import('@dropline/event-store');
+      const db = await createEmbeddedDatabase({ dataDir: dir });
+      await ensureEventStoreSchema(db.pool);
+      target = { kind: 'postgres', pool: db.pool };
+      where = `sandbox ${dir}`;
+      close = () => db.close();
+    }
+    try {
+      const result = await importCampaignFile(file, target, { allowExistingStreams: values['allow-existing-streams'], onProgress });
+      bar.finish();
+      context.stderr.write(
+        `imported ${result.imported} events into ${result.streams} streams of the ${where}${result.skippedDuplicates ? ` (${result.skippedDuplicates} already there, skipped)` : ''}` +
+          `${target.kind === 'postgres' ? ', in one transaction' : ''}\n`,
+      );
+      return 0;
+    } catch (e) {
+      bar.finish();
+      if (e instanceof StreamsAlreadyExistError) {
+        context.stderr.write(`${e.message} (--allow-existing-streams)\nnothing imported\n`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      await close();
+    }
+  },
+};

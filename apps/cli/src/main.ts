@@ -1,0 +1,53 @@
+import { CampaignFileError } from '@dropline/replay';
+import { CliCommand, CliContext, UsageError } from './cli-command';
+import { loadCommands } from './commands/registry';
+
+function help(commands: CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return ['usage: dropline <command> [options]', '', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'dropline <command> --help shows its options.', ''].join('\n');
+}
+
+/** Runs one CLI invocation and returns the exit code (tests call this directly). */
+export async function runCli(argv: string[], context: CliContext, commands: CliCommand[] = loadCommands()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    context.stdout.write(help(commands));
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    context.stderr.write(`unknown command "${name}"\n${help(commands)}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    context.stdout.write(`${command.summary}\n\n${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, context);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      context.stderr.write(`dropline ${name}: ${e.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    if (e instanceof CampaignFileError) {
+      context.stderr.write(`dropline ${name}: ${e.message}${name === 'import' ? '\nnothing imported' : ''}\n`);
+      return 1;
+    }
+    context.stderr.write(`dropline ${name} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  // The only place the CLI reads process.env; commands get it through the context.
+  runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,101 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { dropIdOf, SALES_CHANNELS } from '@dropline/domain';
+import { DropWriter } from '../drops/drop-writer';
+import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
+import { CHILD_ID } from '../http/params';
+import { ForbiddenException, UnauthenticatedException } from './auth-error';
+import type { AuthSetup } from './auth-setup';
+import { policyFor, RoutePolicy } from './route-policy';
+import type { Principal, Role } from './roles';
+
+export const AUTH_SETUP = Symbol('AUTH_SETUP');
+
+const STAFF: readonly Role[] = ['ops', 'analyst', 'service'];
+const CUSTOMER_CHANNELS = ['web', 'app'];
+const TILL_CHANNELS = ['popup', 'kiosk'];
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+
+/**
+ * The one access-control gate, global. It looks the route up in ROUTE_POLICY (deny by
+ * default), verifies the bearer token, checks the roles, and narrows customers and tills
+ * to what is theirs. `request.user` = { sub, roles }, so the envelope's actor is the
+ * token's subject. Rules on input (customerId, channel) only apply to well-formed values:
+ * a malformed one is left to validation, which names the field.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(@Inject(AUTH_SETUP) private readonly auth: AuthSetup, private readonly moduleRef: ModuleRef) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const route = request.routeOptions?.url ?? '';
+    const policy = policyFor(request.method, route);
+    if (policy && 'public' in policy) return true;
+    const principal = await this.authenticate(request);
+    if (!policy) throw new ForbiddenException('AUTH.NO_POLICY', `${request.method} ${route} has no access policy (apps/engine/src/auth/route-policy.ts)`);
+    const granted = principal.roles.filter((r) => policy.roles.includes(r));
+    if (granted.length === 0) throw new ForbiddenException('AUTH.FORBIDDEN', `${request.method} ${route} needs one of the roles ${policy.roles.join(', ')}`);
+    request.user = principal;
+    if (!granted.some((r) => STAFF.includes(r))) await this.narrow(policy, granted, principal, request);
+    return true;
+  }
+
+  private async authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') throw new UnauthenticatedException('AUTH.UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <token>)');
+    const match = typeof header === 'string' && header.length <= 8192 ? BEARER.exec(header) : null;
+    if (!match) throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The Authorization header must be "Bearer <JWT>"');
+    return this.auth.verifier.verify(match[1]);
+  }
+
+  /** Customers act for themselves; tills place on popup/kiosk for a named customer. */
+  private async narrow(policy: Extract<RoutePolicy, { roles: readonly Role[] }>, granted: Role[], principal: Principal, request: FastifyRequest): Promise<void> {
+    switch (policy.owner) {
+      case 'body':
+        return this.preOrderBody(granted, principal, request);
+      case 'param': {
+        const customerId = (request.params as Record<string, unknown>)?.customerId;
+        if (typeof customerId === 'string' && customerId !== principal.sub) throw mismatch();
+        return;
+      }
+      case 'preOrder': {
+        const preOrderId = (request.params as Record<string, unknown>)?.preOrderId;
+        if (typeof preOrderId !== 'string' || !CHILD_ID.test(preOrderId)) return;
+        const { state } = await this.moduleRef.get(DropWriter, { strict: false }).load(dropIdOf(preOrderId));
+        const preOrder = state.status === 'initial' ? undefined : state.preOrders.get(preOrderId);
+        // An unknown pre-order is the handler's 404 to give; someone else's is a 403.
+        if (preOrder && preOrder.customerId !== principal.sub) throw mismatch();
+        return;
+      }
+      case undefined:
+        return;
+      default: {
+        const never: never = policy.owner;
+        throw new Error(`unknown owner rule ${String(never)}`);
+      }
+    }
+  }
+
+  private preOrderBody(granted: Role[], principal: Principal, request: FastifyRequest): void {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+    const b = body as Record<string, unknown>;
+    const channel = typeof b.channel === 'string' && (SALES_CHANNELS as readonly string[]).includes(b.channel) ? b.channel : undefined;
+    // A token with both roles acts as the till on till channels and as the customer elsewhere.
+    const asTill = granted.includes('till') && (!granted.includes('customer') || (channel !== undefined && TILL_CHANNELS.includes(channel)));
+    if (asTill) {
+      if (channel !== undefined && !TILL_CHANNELS.includes(channel)) throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'A till places pre-orders on the popup or kiosk channel', { field: 'channel' });
+      return;
+    }
+    if (channel !== undefined && !CUSTOMER_CHANNELS.includes(channel)) throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'Customers place pre-orders on the web or app channel', { field: 'channel' });
+    if (b.customerId === undefined) b.customerId = principal.sub;
+    else if (typeof b.customerId === 'string' && CUSTOMER_ID.test(b.customerId) && b.customerId !== principal.sub) throw mismatch();
+  }
+}
+
+function mismatch(): ForbiddenException {
+  return new ForbiddenException('AUTH.CUSTOMER_MISMATCH', "A customer token acts only for its own subject's pre-orders", { field: 'customerId' });
+}

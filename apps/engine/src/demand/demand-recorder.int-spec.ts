@@ -1,0 +1,78 @@
+import { DomainError } from '@dropline/domain';
+import { PostgresEventStore, type EventStore } from '@dropline/event-store';
+import type { EmbeddedDatabase } from '@dropline/event-store';
+import { campaignSeriesOf } from '@dropline/replay';
+import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
+import { ManualClock } from '../infrastructure/clock';
+import { DemandRecorder } from './demand-recorder';
+
+const silent = { logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } } as never;
+
+describe('DemandRecorder on PGlite', () => {
+  let db: EmbeddedDatabase;
+  let store: EventStore;
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+    store = new PostgresEventStore(db.pool, silent);
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+    await db?.close();
+  });
+
+  it('appends one DemandTurnedAway per drop, SKU and reason per interval, and the replay counts it as demand', async () => {
+    const clock = new ManualClock(new Date('2027-03-04T13:00:00.000Z'));
+    const recorder = new DemandRecorder(store, clock);
+    recorder.recordRejection('d1', 'TEE-M', 1, new DomainError('DROP.SOLD_OUT', 'sold out', { sku: 'TEE-M', available: 0 }));
+    recorder.recordRejection('d1', 'TEE-M', 2, new DomainError('DROP.SOLD_OUT', 'sold out', { sku: 'TEE-M', available: 0 }));
+    recorder.recordRejection('d1', 'TEE-M', 3, new DomainError('DROP.INSUFFICIENT_STOCK', 'only 1 left', { sku: 'TEE-M', available: 1 }));
+    recorder.recordRejection('d2', 'CAP', 1, new DomainError('DROP.SOLD_OUT', 'sold out'));
+    // Other rejections are not demand the drop failed to serve.
+    recorder.recordRejection('d1', 'TEE-M', 5, new DomainError('PREORDER.LIMIT_EXCEEDED', 'limit'));
+    recorder.recordRejection('d1', 'TEE-M', 5, new Error('boom'));
+    clock.advance(5_000);
+    await recorder.flush();
+
+    const d1 = await store.readStream('demand-d1');
+    expect(d1.map((e) => e.data)).toEqual([
+      { dropId: 'd1', sku: 'TEE-M', units: 3, requests: 2, reason: 'sold-out', intervalStart: '2027-03-04T13:00:00.000Z', intervalEnd: '2027-03-04T13:00:05.000Z' },
+      { dropId: 'd1', sku: 'TEE-M', units: 3, requests: 1, reason: 'insufficient-stock', intervalStart: '2027-03-04T13:00:00.000Z', intervalEnd: '2027-03-04T13:00:05.000Z' },
+    ]);
+    expect(d1[0]).toMatchObject({ type: 'DemandTurnedAway', schemaVersion: 1, metadata: { actor: 'system:demand-recorder' } });
+    expect((await store.readStream('demand-d2')).map((e) => e.data.units)).toEqual([1]);
+
+    // Nothing counted, nothing appended.
+    await recorder.flush();
+    expect(await store.readStream('demand-d1')).toHaveLength(2);
+
+    // The next interval starts where the last ended; shutdown flushes what is left.
+    recorder.record('d1', 'TEE-M', 'sold-out', 4);
+    clock.advance(1_000);
+    await recorder.onApplicationShutdown();
+    const after = await store.readStream('demand-d1');
+    expect(after.at(-1)!.data).toMatchObject({ units: 4, requests: 1, intervalStart: '2027-03-04T13:00:05.000Z', intervalEnd: '2027-03-04T13:00:06.000Z' });
+
+    const series = campaignSeriesOf(after);
+    expect(series.series[0]).toMatchObject({ sku: 'TEE-M', demand: [10], turnedAway: [10], accepted: [0] });
+  });
+
+  it('keeps the counts when an append fails and appends them with the next flush', async () => {
+    const clock = new ManualClock(new Date('2027-03-05T09:00:00.000Z'));
+    let failures = 1;
+    const flaky: EventStore = Object.assign(Object.create(store) as EventStore, {
+      appendToStream: (...args: Parameters<EventStore['appendToStream']>) => (failures-- > 0 ? Promise.reject(new Error('store down')) : store.appendToStream(...args)),
+    });
+    const recorder = new DemandRecorder(flaky, clock);
+    recorder.record('d3', 'HOOD-L', 'sold-out', 2);
+    clock.advance(5_000);
+    await recorder.flush();
+    expect(await store.readStream('demand-d3')).toEqual([]);
+    recorder.record('d3', 'HOOD-L', 'sold-out', 1);
+    clock.advance(5_000);
+    await recorder.flush();
+    expect((await store.readStream('demand-d3')).map((e) => e.data)).toEqual([
+      { dropId: 'd3', sku: 'HOOD-L', units: 3, requests: 2, reason: 'sold-out', intervalStart: '2027-03-05T09:00:00.000Z', intervalEnd: '2027-03-05T09:00:10.000Z' },
+    ]);
+    await recorder.onApplicationShutdown();
+  });
+});

@@ -1,0 +1,30 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type { AppConfig } from '../config/app-config';
+import type { Databases } from '../infrastructure/databases';
+import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
+import { HealthController } from './health.controller';
+import { LagRegistry } from './lag-registry';
+
+/**
+ * /health/live and /health/ready, and the global LagRegistry that projections, the relay
+ * and consumers register their lag into (any module can inject it without importing this one).
+ */
+@Global()
+@Module({})
+export class HealthModule {
+  static forRoot(options: { config: AppConfig; databases: Databases }): DynamicModule {
+    return {
+      module: HealthModule,
+      // Readiness failures are answered as problems; terminus's own error log would repeat them on every probe.
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+      providers: [
+        LagRegistry,
+        { provide: APP_CONFIG, useValue: options.config },
+        { provide: DATABASES, useValue: options.databases },
+      ],
+      exports: [LagRegistry],
+    };
+  }
+}

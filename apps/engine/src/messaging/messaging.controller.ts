@@ -1,0 +1,14 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MessagingRuntime } from './messaging.runtime';
+
+@ApiTags('health')
+@Controller('messaging')
+export class MessagingController {
+  constructor(@Inject(MessagingRuntime) private readonly runtime: MessagingRuntime) {}
+
+  @Get('status') @ApiOperation({ summary: 'Fan-out mode, relay state and lag (events after its checkpoint), consumer groups running here' })
+  status() {
+    return this.runtime.status();
+  }
+}

@@ -1,0 +1,76 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { AnalyticsHandler } from '../../../analytics/src/analytics.handler';
+import { AnalyticsModule } from '../../../analytics/src/analytics.module';
+import { FulfillmentHandler } from '../../../fulfillment/src/fulfillment.handler';
+import { ENGINE_COMMANDS, FulfillmentModule } from '../../../fulfillment/src/fulfillment.module';
+import type { AppConfig } from '../config/app-config';
+import { Clock, SystemClock } from '../infrastructure/clock';
+import type { Databases } from '../infrastructure/databases';
+import { LeaseFactory } from '../infrastructure/lease-factory';
+import { APP_CONFIG, DATABASES, EVENT_STORE } from '../infrastructure/tokens';
+import { VisitsController } from '../visits/visits.controller';
+import { VisitsRecorder } from '../visits/visits-recorder';
+import { CommandBusEngineCommands } from './command-bus-engine-commands';
+import { MessagingController } from './messaging.controller';
+import { MessagingRuntime } from './messaging.runtime';
+
+/** Starts and stops the fan-out workers with the app. */
+@Injectable()
+class MessagingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(MessagingRuntime) private readonly runtime: MessagingRuntime) {}
+  onApplicationBootstrap(): Promise<void> {
+    return this.runtime.start();
+  }
+  onApplicationShutdown(): Promise<void> {
+    return this.runtime.stop();
+  }
+}
+
+export interface MessagingModuleOptions {
+  config: AppConfig;
+  databases: Databases;
+  clock?: Clock;
+}
+
+/**
+ * Kafka fan-out inside the engine: visits intake, the relay, and the fulfillment and
+ * analytics consumers with their routes when RUN_CONSUMERS is on (docs/messaging.md).
+ */
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    const clock = options.clock ?? new SystemClock();
+    const { config, databases } = options;
+    const runConsumers = config.run.consumers;
+    const handlers = runConsumers ? [new FulfillmentHandler(config.fulfillment.dispatchSlaDays), new AnalyticsHandler()] : [];
+    return {
+      module: MessagingModule,
+      imports: runConsumers
+        ? [
+            FulfillmentModule.forRoot({
+              pool: databases.readModels,
+              now: () => clock.now(),
+              engine: { provide: ENGINE_COMMANDS, useFactory: (bus: CommandBus) => new CommandBusEngineCommands(bus, clock), inject: [CommandBus] },
+            }),
+            AnalyticsModule.forRoot({ pool: databases.readModels }),
+          ]
+        : [],
+      controllers: [VisitsController, MessagingController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: DATABASES, useValue: databases },
+        { provide: EVENT_STORE, useValue: databases.store },
+        { provide: Clock, useValue: clock },
+        LeaseFactory,
+        VisitsRecorder,
+        {
+          provide: MessagingRuntime,
+          useFactory: (leases: LeaseFactory) => new MessagingRuntime(config, databases, leases, handlers),
+          inject: [LeaseFactory],
+        },
+        MessagingLifecycle,
+      ],
+    };
+  }
+}

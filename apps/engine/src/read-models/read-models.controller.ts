@@ -1,0 +1,134 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CustomerPreOrderEntity,
+  DropSummaryEntity,
+  InventoryEntity,
+  ProductionRunEntity,
+  ProjectionLag,
+  RestockThresholdEntity,
+  ReturnsByReasonEntity,
+} from '@dropline/projections';
+import { DropIdParams } from '../http/params';
+import { ProblemException } from '../http/problem';
+import { CustomerIdParams, ListDropsQuery } from './read-models.dto';
+import { ProjectorService } from './projector.service';
+
+/** How far the answering read model has caught up; every read-model response carries it. */
+export interface ReadModelFreshness {
+  projection: string;
+  checkpoint: string | null;
+  lagSeconds: number;
+  lagEvents: number | null;
+}
+
+function freshness(lag: ProjectionLag): ReadModelFreshness {
+  return { projection: lag.projection, checkpoint: lag.checkpoint, lagSeconds: lag.lagSeconds, lagEvents: lag.lagEvents };
+}
+
+const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+
+@ApiTags('read models')
+@Controller()
+export class ReadModelsController {
+  constructor(private readonly projector: ProjectorService) {}
+
+  @Get('drops/:dropId/inventory')
+  @ApiOperation({ summary: 'Inventory per SKU of a drop, with the read model checkpoint and lag' })
+  async inventory(@Param() params: DropIdParams) {
+    const readModel = freshness(await this.projector.lag('drops'));
+    await this.summaryOr404(params.dropId, readModel);
+    const rows = await this.projector.readModels.getRepository(InventoryEntity).find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    return { dropId: params.dropId, skus: rows.map(({ dropId: _d, ...row }) => row), readModel };
+  }
+
+  @Get('drops/:dropId/restock-thresholds')
+  @ApiOperation({ summary: 'Reorder point per SKU with the inputs it was computed from' })
+  async thresholds(@Param() params: DropIdParams) {
+    const readModel = freshness(await this.projector.lag('drops'));
+    await this.summaryOr404(params.dropId, readModel);
+    const rows = await this.projector.readModels.getRepository(RestockThresholdEntity).find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    return {
+      dropId: params.dropId,
+      skus: rows.map((t) => ({
+        sku: t.sku,
+        reorderPoint: t.reorderPoint,
+        available: t.available,
+        aboveReorderPoint: t.aboveReorderPoint,
+        crossings: t.crossings,
+        lastCrossingAt: t.lastCrossingAt,
+        inputs: {
+          windowStart: t.windowStart, windowEnd: t.windowEnd, dailyUnits: t.dailyUnits, dailySales: t.dailySales,
+          meanDailyUnits: t.meanDailyUnits, stdDevDailyUnits: t.stdDevDailyUnits, leadTimeDays: t.leadTimeDays,
+          serviceLevel: t.serviceLevel, z: t.z, safetyStock: t.safetyStock, unitsHandedOver: t.unitsHandedOver,
+          returnsByReason: t.returnsByReason, restockableReturnRate: t.restockableReturnRate,
+        },
+      })),
+      readModel,
+    };
+  }
+
+  @Get('drops/:dropId/summary')
+  @ApiOperation({ summary: 'Drop summary: status, window, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns' })
+  async summary(@Param() params: DropIdParams) {
+    const readModel = freshness(await this.projector.lag('drops'));
+    const s = await this.summaryOr404(params.dropId, readModel);
+    const ds = this.projector.readModels;
+    const runs = await ds.getRepository(ProductionRunEntity).find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
+    const reasons = await ds.getRepository(ReturnsByReasonEntity).find({ where: { dropId: params.dropId }, order: { reason: 'ASC' } });
+    return {
+      ...this.summaryView(s),
+      productionRuns: runs.map(({ dropId: _d, ...run }) => run),
+      returnsByReason: reasons.map(({ dropId: _d, amountRefunded, ...r }) => ({ ...r, amountRefunded: Number(amountRefunded) })),
+      readModel,
+    };
+  }
+
+  @Get('drops')
+  @ApiOperation({ summary: 'Drops by status and city' })
+  async list(@Query() query: ListDropsQuery) {
+    const readModel = freshness(await this.projector.lag('drops'));
+    const where: { status?: string; city?: string } = {};
+    if (query.status) where.status = query.status;
+    if (query.city) where.city = query.city;
+    const rows = await this.projector.readModels.getRepository(DropSummaryEntity).find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, take: 500 });
+    return { drops: rows.map((s) => this.summaryView(s)), readModel };
+  }
+
+  @Get('customers/:customerId/pre-orders')
+  @ApiOperation({ summary: "A customer's pre-orders across drops (cancelled ones included)" })
+  async customerPreOrders(@Param() params: CustomerIdParams) {
+    const readModel = freshness(await this.projector.lag('drops'));
+    const rows = await this.projector.readModels
+      .getRepository(CustomerPreOrderEntity)
+      .find({ where: { customerId: params.customerId }, order: { placedAt: 'ASC', preOrderId: 'ASC' }, take: 1000 });
+    return {
+      customerId: params.customerId,
+      preOrders: rows.map(({ customerId: _c, unitPrice, total, ...p }) => ({ ...p, unitPrice: Number(unitPrice), total: Number(total) })),
+      readModel,
+    };
+  }
+
+  private async summaryOr404(dropId: string, readModel: ReadModelFreshness): Promise<DropSummaryEntity> {
+    const row = await this.projector.readModels.getRepository(DropSummaryEntity).findOne({ where: { dropId } });
+    if (!row) throw new ProblemException(404, 'DROP.NOT_FOUND', `Drop ${dropId} is not in the read model (checkpoint ${readModel.checkpoint ?? 'start'}, ${readModel.lagEvents ?? '?'} events behind)`, { readModel });
+    return row;
+  }
+
+  private summaryView(s: DropSummaryEntity) {
+    return {
+      dropId: s.dropId,
+      name: s.name,
+      city: s.city,
+      currency: s.currency,
+      status: s.status,
+      window: { earlyAccessOpensAt: s.earlyAccessOpensAt, opensAt: s.opensAt, closesAt: s.closesAt },
+      tierInForce: { index: s.tierInForce, unitPrice: num(s.unitPriceInForce) },
+      unitsSold: s.unitsSold,
+      netUnits: s.netUnits,
+      activePreOrders: s.activePreOrders,
+      revenue: { total: num(s.revenue), byTier: s.revenueByTier, byChannel: s.revenueByChannel },
+      moq: { minimumOrderQuantity: s.minimumOrderQuantity, netUnits: s.netUnits, progress: s.minimumOrderQuantity > 0 ? s.netUnits / s.minimumOrderQuantity : 1, reached: s.netUnits >= s.minimumOrderQuantity },
+    };
+  }
+}

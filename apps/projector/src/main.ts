@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
+import { openDatabases } from '../../engine/src/infrastructure/databases';
+import { ProblemFilter } from '../../engine/src/http/problem.filter';
+import { validationPipe } from '../../engine/src/http/validation';
+import { ProjectorModule } from './projector.module';
+
+/**
+ * Runs the projections apart from the API (engine with RUN_PROJECTIONS=false). Same config
+ * variables as the engine; it serves the read-model and health routes on PORT too. Several
+ * instances may run: the per-projection lease lets one write, the others stand by.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
+  config = { ...config, run: { ...config.run, projections: true } };
+  const databases = await openDatabases(config);
+  const app = await NestFactory.create<NestFastifyApplication>(ProjectorModule.forRoot({ config, databases }), new FastifyAdapter(), {
+    logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
+  });
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await close();
+    await databases.close();
+  };
+  await app.listen(config.port, config.host);
+  new Logger('Projector').log(`Dropline projector listening on port ${config.port}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`Dropline projector failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

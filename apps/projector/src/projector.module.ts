@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HealthModule } from '../../engine/src/health/health.module';
+import { ReadModelsModule, ReadModelsModuleOptions } from '../../engine/src/read-models/read-models.module';
+
+/** The projector app: the engine's read-model module on its own (routes, admin, projector workers), no command path. */
+@Module({})
+export class ProjectorModule {
+  static forRoot(options: ReadModelsModuleOptions): DynamicModule {
+    return {
+      module: ProjectorModule,
+      imports: [HealthModule.forRoot({ config: options.config, databases: options.databases }), ReadModelsModule.forRoot(options)],
+    };
+  }
+}

@@ -1,0 +1,199 @@
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import type { BenchContext, BenchResult, Scenario } from '../scenario';
+import { summarizeCpuProfiles } from '../support/cpu-profile';
+import { createBenchDatabase } from '../support/database';
+import { hotDropDefinition } from '../support/drops';
+import { unitsPlaced } from '../support/engine';
+import { numberFlag, round, watchPeakRss } from '../support/stats';
+import type { LoadRequest, LoadResult } from '../load/autocannon.worker';
+
+/*
+ * hot-drop-http: the built engine as its own OS process (`npm start` with EVENT_STORE=postgres),
+ * autocannon in another process with --connections (256), every request a 1-unit pre-order
+ * with its own Idempotency-Key and customer, until the --cap (100 000) drop is sold out.
+ * Baseline in the same run: a bare node:http server answering a constant 201 under the same
+ * load for --baseline-seconds (10). Then (unless --no-profile) a --profile-seconds (8) pass
+ * with the engine under --cpu-prof, bucketed into where the time goes.
+ */
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
+const ALIASES = path.join(ROOT, 'tools/register-aliases.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+interface Engine {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): Promise<Engine> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
+  let out = '';
+  const child = spawn(process.execPath, [...extraNodeArgs, '-r', ALIASES, MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '', ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
+      HOST: '127.0.0.1', PORT: String(port), EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUIET: 'true', NODE_ENV: 'production',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
+    try {
+      if ((await fetch(`${url}/health/live`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`engine did not start within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, child, output: () => out, stop };
+}
+
+async function json(url: string, method: string, body?: unknown): Promise<any> {
+  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Schedules and opens a drop over HTTP; its window opened a minute ago (the engine runs on the system clock). */
+async function openDropOverHttp(url: string, cap: number): Promise<string> {
+  const { dropId } = await json(`${url}/drops`, 'POST', hotDropDefinition(cap, new Date(Date.now() - 60_000).toISOString()));
+  await json(`${url}/drops/${dropId}/open`, 'POST');
+  return dropId;
+}
+
+function load(req: LoadRequest): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = fork(path.join(__dirname, '../load/autocannon.worker.js'), [], { stdio: 'inherit' });
+    worker.once('message', (m: { result?: LoadResult; error?: string }) => (m.result ? resolve(m.result) : reject(new Error(m.error))));
+    worker.once('exit', (code) => (code !== 0 ? reject(new Error(`load generator exited with ${code}`)) : undefined));
+    worker.send(req);
+  });
+}
+
+async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
+  const child = fork(path.join(__dirname, '../load/bare-server.js'), [], { stdio: 'inherit' });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { port, child };
+}
+
+const fiveXX = (r: LoadResult) => Object.entries(r.statuses).filter(([s]) => s.startsWith('5')).reduce((a, [, n]) => a + n, 0);
+
+export const scenario: Scenario = {
+  name: 'hot-drop-http',
+  description: 'the hot drop over HTTP: engine process, autocannon in another, until sold out; baseline: a bare node:http 201 server',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const cap = numberFlag(ctx.args, 'cap', 100_000);
+    const connections = numberFlag(ctx.args, 'connections', 256);
+    const baselineSeconds = numberFlag(ctx.args, 'baseline-seconds', 10);
+    const profileSeconds = numberFlag(ctx.args, 'profile-seconds', 8);
+    const profile = !ctx.args.includes('--no-profile');
+    const db = await createBenchDatabase(ctx.databaseUrl, 'hot_drop_http');
+    const pool = new Pool({ connectionString: db.url, max: 2 });
+    try {
+      // --- the engine, until sold out
+      const engine = await startEngine(db.url);
+      const rss = watchPeakRss(engine.child.pid!);
+      let run: LoadResult;
+      let dropId: string;
+      let peakRssMiB: number | undefined;
+      try {
+        dropId = await openDropOverHttp(engine.url, cap);
+        ctx.log(`engine pid ${engine.child.pid}: ${connections} connections until ${cap} units are sold`);
+        run = await load({ url: engine.url, path: `/drops/${dropId}/pre-orders`, connections, seconds: 0, untilSoldOut: true, prefix: 'hot' });
+      } catch (e) {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
+      } finally {
+        peakRssMiB = rss.stop();
+        await engine.stop();
+      }
+      const stored = await unitsPlaced(pool, `drop-${dropId}`);
+      ctx.log(`engine: ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`);
+
+      // --- baseline: bare node:http, same load generator
+      const bare = await bareServer();
+      let base: LoadResult;
+      try {
+        base = await load({ url: `http://127.0.0.1:${bare.port}`, path: '/drops/x/pre-orders', connections, seconds: baselineSeconds, untilSoldOut: false, prefix: 'bare' });
+      } finally {
+        bare.child.kill('SIGTERM');
+      }
+      ctx.log(`bare node:http: ${round(base.requestsPerS)} req/s`);
+
+      // --- where the time goes: the same load on a fresh drop, engine under --cpu-prof
+      const notes: string[] = [];
+      if (profile) {
+        const profDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-prof-'));
+        const profiled = await startEngine(db.url, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+        try {
+          const drop = await openDropOverHttp(profiled.url, 10_000_000);
+          await load({ url: profiled.url, path: `/drops/${drop}/pre-orders`, connections, seconds: profileSeconds, untilSoldOut: false, prefix: 'prof' });
+        } finally {
+          await profiled.stop();
+        }
+        const buckets = summarizeCpuProfiles(profDir);
+        rmSync(profDir, { recursive: true, force: true });
+        notes.push(`where the engine's CPU time goes (self time, % of busy samples, ${profileSeconds} s under --cpu-prof):`);
+        for (const b of buckets) notes.push(`  ${String(b.percent).padStart(5)} %  ${b.where}`);
+      }
+
+      const ratio = run.requestsPerS / base.requestsPerS;
+      const rows = [
+        { server: 'engine (NestJS + Fastify, PostgreSQL)', connections, run: 'until sold out', requests: run.requests, 'accepted (201)': run.accepted, 'req/s': round(run.requestsPerS), 'accepted/s': round(run.accepted / run.durationS), 'p50 ms': run.p50, 'p99 ms': run.p99, '5xx': fiveXX(run), 'stored units': stored, 'peak RSS MiB': peakRssMiB ?? '' },
+        { server: 'baseline: bare node:http constant 201', connections, run: `${baselineSeconds} s`, requests: base.requests, 'accepted (201)': base.accepted, 'req/s': round(base.requestsPerS), 'accepted/s': round(base.accepted / base.durationS), 'p50 ms': base.p50, 'p99 ms': base.p99, '5xx': fiveXX(base), 'stored units': '', 'peak RSS MiB': '' },
+      ];
+      return {
+        scenario: 'hot-drop-http',
+        rows,
+        summary: { 'engine req/s': round(run.requestsPerS), 'bare node:http req/s': round(base.requestsPerS), 'ratio vs bare': round(ratio, 3), '5xx': fiveXX(run), 'accepted units': run.accepted, 'stored units': stored, 'socket errors': run.errors, timeouts: run.timeouts },
+        targets: { '>= 50% of bare node:http': ratio >= 0.5, 'zero 5xx': fiveXX(run) === 0, 'zero oversell (stored units == cap)': stored === cap && run.accepted <= cap },
+        peakRssMiB,
+        notes: ['load generator: autocannon 9 in a forked process; engine, load generator and PostgreSQL share the 2 cores', ...notes],
+      };
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  },
+};

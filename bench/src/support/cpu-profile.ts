@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Buckets of self time, in the order the issue asks about (framework, validation, decide, store). */
+const BUCKETS: Array<[string, RegExp]> = [
+  ['validation (class-validator, class-transformer)', /node_modules\/(class-validator|class-transformer|validator|libphonenumber)/],
+  ['NestJS (router, pipes, filters, CQRS, rxjs)', /node_modules\/(@nestjs|rxjs|reflect-metadata|tslib)/],
+  ['Fastify (HTTP parsing, routing, reply)', /node_modules\/(fastify|@fastify|find-my-way|light-my-request|avvio|fast-json-stringify|secure-json-parse|fast-querystring|fast-decode-uri|toad-cache|abstract-logging|pino)/],
+  ['engine slices (controllers, handlers, context)', /\/apps\/engine\//],
+  ['decide + evolve (libs/domain)', /\/libs\/domain\//],
+  ['batching writer + envelope (libs/event-sourcing)', /\/libs\/event-sourcing\//],
+  ['store adapter + pg driver', /(\/libs\/event-store\/|node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-))/],
+  ['other npm packages', /node_modules\//],
+  ['Node core (http, net, streams, crypto, timers)', /^node:/],
+];
+
+/** Self time per bucket in % of the non-idle samples of the .cpuprofile files in `dir`. */
+export function summarizeCpuProfiles(dir: string): Array<{ where: string; percent: number }> {
+  const totals = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const bucketOf = new Map<number, string>();
+    for (const node of profile.nodes) {
+      const { url, functionName } = node.callFrame;
+      let bucket: string;
+      if (functionName === '(idle)') bucket = 'idle';
+      else if (functionName === '(garbage collector)') bucket = 'garbage collector';
+      else if (functionName === '(program)') bucket = 'V8/native (program)';
+      else if (url === '') bucket = 'builtins (JSON, crypto, Buffer, RegExp)';
+      else bucket = BUCKETS.find(([, re]) => re.test(url))?.[0] ?? 'other';
+      bucketOf.set(node.id, bucket);
+    }
+    profile.samples.forEach((id, i) => {
+      const bucket = bucketOf.get(id) ?? 'other';
+      totals.set(bucket, (totals.get(bucket) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    });
+  }
+  totals.delete('idle');
+  const busy = [...totals.values()].reduce((a, b) => a + b, 0) || 1;
+  return [...totals.entries()].map(([where, t]) => ({ where, percent: Math.round((1000 * t) / busy) / 10 })).sort((a, b) => b.percent - a.percent);
+}

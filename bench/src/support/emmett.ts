@@ -1,0 +1,12 @@
+/**
+ * The baseline library: @event-driven-io/emmett-postgresql, used through its public API the
+ * way its documentation shows. Loaded lazily so scenarios that do not compare against it do
+ * not pay for it.
+ */
+export function emmett(): typeof import('@event-driven-io/emmett-postgresql') {
+  return require('@event-driven-io/emmett-postgresql');
+}
+
+export function dumbo(): typeof import('@event-driven-io/dumbo') {
+  return require('@event-driven-io/dumbo');
+}

@@ -1,0 +1,147 @@
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  eventTypeFilter,
+  excludeSystemEvents,
+  streamNameFilter,
+  type AppendExpectedRevision,
+  type CurrentRevision,
+  type Filter,
+  type Position,
+} from '@eventstore/db-client';
+import type { EventFilter, EventMetadata, ExpectedRevision, NewEvent, RecordedEvent } from '../event-store.port';
+
+/*
+ * Pure translations between the port and the EventStoreDB client (v6). No IO here, so every rule
+ * is unit-tested without a server (eventstoredb.mapping.spec.ts).
+ */
+
+/** Port expected revision -> ESDB expected revision (-1 is "no stream" on both sides). */
+export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
+  switch (expected) {
+    case 'any':
+      return ANY;
+    case 'no_stream':
+      return NO_STREAM;
+    case 'stream_exists':
+      return STREAM_EXISTS;
+    default:
+      return expected === -1 ? NO_STREAM : BigInt(expected);
+  }
+}
+
+/** ESDB current revision (as reported in WrongExpectedVersionError) -> port revision, -1 for no stream. */
+export function fromEsdbCurrentRevision(actual: CurrentRevision | undefined): number | undefined {
+  if (actual === undefined) return undefined;
+  return actual === NO_STREAM ? -1 : Number(actual);
+}
+
+/** ESDB position -> opaque `${commit}/${prepare}` string. */
+export function formatEsdbPosition(position: Position): string {
+  return `${position.commit}/${position.prepare}`;
+}
+
+/** Opaque position string -> ESDB position. */
+export function parseEsdbPosition(position: string): Position {
+  const match = /^(\d+)\/(\d+)$/.exec(position);
+  if (!match) throw new Error(`Not an EventStoreDB position: "${position}"`);
+  return { commit: BigInt(match[1]), prepare: BigInt(match[2]) };
+}
+
+/** Orders two ESDB positions (commit, then prepare). */
+export function compareEsdbPositions(a: Position, b: Position): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
+  return 0;
+}
+
+/** Metadata JSON as stored in ESDB: our envelope plus the `$`-keys ESDB's own projections read. */
+export interface EsdbEventMetadata extends EventMetadata {
+  schemaVersion: number;
+  $correlationId: string;
+  $causationId?: string;
+}
+
+/** The JSON event (id, type, data, metadata) that carries a port event into ESDB. */
+export function toEsdbEvent(event: NewEvent): { id: string; type: string; data: Record<string, unknown>; metadata: EsdbEventMetadata } {
+  const metadata: EsdbEventMetadata = {
+    ...event.metadata,
+    schemaVersion: event.schemaVersion,
+    $correlationId: event.metadata.correlationId,
+  };
+  // ESDB projections expect $causationId to be absent rather than null when nothing caused it.
+  if (event.metadata.causationId !== null) metadata.$causationId = event.metadata.causationId;
+  return { id: event.eventId, type: event.type, data: event.data, metadata };
+}
+
+/** True for ESDB's own events ($-prefixed types or streams: stats, settings, projections, links). */
+export function isSystemEvent(event: { streamId: string; type: string }): boolean {
+  return event.type.startsWith('$') || event.streamId.startsWith('$');
+}
+
+/** The subset of an ESDB recorded event the mapping reads (keeps it independent of client generics). */
+export interface EsdbRecordedEventLike {
+  streamId: string;
+  id: string;
+  revision: bigint;
+  type: string;
+  created: Date;
+  isJson: boolean;
+  data: unknown;
+  metadata: unknown;
+  position?: Position;
+}
+
+/**
+ * ESDB recorded event -> port event, or undefined for events this port does not carry (system
+ * events, non-JSON payloads). Events written without our envelope get neutral defaults.
+ */
+export function fromEsdbEvent(event: EsdbRecordedEventLike): RecordedEvent | undefined {
+  if (isSystemEvent(event) || !event.isJson) return undefined;
+  const raw = (typeof event.metadata === 'object' && event.metadata !== null && !(event.metadata instanceof Uint8Array)
+    ? event.metadata
+    : {}) as Partial<EsdbEventMetadata>;
+  const metadata: EventMetadata = {
+    correlationId: raw.correlationId ?? raw.$correlationId ?? '',
+    causationId: raw.causationId ?? raw.$causationId ?? null,
+    actor: raw.actor ?? 'unknown',
+    occurredAt: raw.occurredAt ?? event.created.toISOString(),
+    traceparent: raw.traceparent ?? '',
+  };
+  return {
+    eventId: event.id,
+    type: event.type,
+    schemaVersion: typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 1,
+    data: (event.data ?? {}) as Record<string, unknown>,
+    metadata,
+    streamName: event.streamId,
+    revision: Number(event.revision),
+    position: event.position ? formatEsdbPosition(event.position) : '',
+    recordedAt: event.created.toISOString(),
+  };
+}
+
+/** True when a port event passes the filter (lists ORed within, ANDed across). */
+export function matchesFilter(event: { streamName: string; type: string }, filter: EventFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.streamPrefixes && !filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
+  if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
+  return true;
+}
+
+/**
+ * The server-side filter for subscribeToAll. ESDB filters on stream name OR event type, never both,
+ * so with both lists the stream prefixes go to the server and the types are checked client-side
+ * (matchesFilter). Types use an anchored regex: ESDB type prefixes would let `Drop` match `DropOpened`.
+ * Without a filter, system events are excluded on the server.
+ */
+export function toEsdbSubscriptionFilter(filter: EventFilter | undefined): Filter {
+  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: filter.streamPrefixes });
+  if (filter?.eventTypes) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+  return excludeSystemEvents();
+}
+
+function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

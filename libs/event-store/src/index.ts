@@ -1,0 +1,16 @@
+export * from './event-store.port';
+export { DuplicateEventIdError } from './duplicate-event-id.error';
+export { satisfiesExpectedRevision, assertValidExpectedRevision } from './expected-revision';
+export { consoleEventStoreLogger, type EventStoreLogger } from './event-store.logger';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres.event-store';
+export type { PollingOptions } from './postgres/polling.subscription';
+export { ensureEventStoreSchema, EVENT_STORE_SCHEMA_SQL_PATH } from './postgres/postgres.schema';
+export { createPostgresPool, bigintAsStringTypes, type PostgresPoolOptions } from './postgres/postgres.pool';
+export {
+  createEmbeddedDatabase,
+  openEmbeddedDatabase,
+  type EmbeddedDatabase,
+  type EmbeddedDatabaseOptions,
+} from './postgres/embedded-database';
+export { DATA_DIR_LOCK_FILE } from './postgres/data-dir.lock';
+export { isConnectionError } from './postgres/postgres.errors';

@@ -1,0 +1,117 @@
+import type { Pool, PoolClient } from 'pg';
+import type { NewEvent } from './event-store.port';
+import { toStoreError } from './postgres/postgres.errors';
+
+/** An event to import with the envelope it had in its source store. */
+export interface ImportedEvent extends NewEvent {
+  streamName: string;
+  /** Kept as stored at the source; the target's own clock never replaces it. */
+  recordedAt: string;
+}
+
+export interface ImportEventsOptions {
+  /**
+   * Append to streams that already hold events (after their current end), skipping events whose
+   * ids are already stored. Without it, any existing target stream fails the whole import.
+   */
+  allowExistingStreams?: boolean;
+  /** Rows per INSERT statement. */
+  chunkSize?: number;
+}
+
+export interface ImportEventsResult {
+  streams: number;
+  imported: number;
+  /** Events skipped because their ids were already stored (only with allowExistingStreams). */
+  skippedDuplicates: number;
+}
+
+/** Thrown when the target already holds streams of the import; nothing was written. */
+export class StreamsAlreadyExistError extends Error {
+  readonly code = 'STORE.STREAMS_EXIST';
+  constructor(readonly streamNames: string[]) {
+    super(`The target store already holds ${streamNames.length} of these streams (${streamNames.slice(0, 5).join(', ')}${streamNames.length > 5 ? ', …' : ''}); import into a fresh store or allow existing streams`);
+    this.name = 'StreamsAlreadyExistError';
+  }
+}
+
+/**
+ * Imports events of many streams into the PostgreSQL/PGlite event store tables in ONE
+ * transaction: either every event is there afterwards or none is. Event ids, types, schema
+ * versions, data, metadata and recordedAt are kept; revisions are renumbered from each stream's
+ * current end (0 for a new stream) in the given order; global positions are the target's own,
+ * in the given order (one transaction, so the events appear to readers all at once).
+ *
+ * The per-stream advisory locks of appendToStream are taken first (in name order, so two imports
+ * cannot deadlock), so concurrent appenders wait instead of interleaving. The transaction holds
+ * back the global-log horizon of every reader on the server while it runs: import into a sandbox
+ * or a quiet store.
+ */
+export async function importEventsInOneTransaction(pool: Pool, events: readonly ImportedEvent[], options: ImportEventsOptions = {}): Promise<ImportEventsResult> {
+  const chunkSize = options.chunkSize ?? 5000;
+  const streamNames = [...new Set(events.map((e) => e.streamName))].sort();
+  let client: PoolClient | undefined;
+  let broken: Error | undefined;
+  try {
+    client = await pool.connect();
+    await client.query('BEGIN');
+    try {
+      for (const name of streamNames) await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
+      const current = await client.query<[string, string]>({
+        text: 'SELECT stream_name, revision::text FROM streams WHERE stream_name = ANY($1::text[])',
+        values: [streamNames],
+        rowMode: 'array',
+      });
+      const next = new Map<string, number>(current.rows.map(([name, revision]) => [name, Number(revision) + 1]));
+      if (next.size > 0 && !options.allowExistingStreams) throw new StreamsAlreadyExistError([...next.keys()].sort());
+
+      let toWrite = events;
+      let skippedDuplicates = 0;
+      if (options.allowExistingStreams) {
+        const known = new Set<string>();
+        for (let i = 0; i < events.length; i += chunkSize) {
+          const ids = events.slice(i, i + chunkSize).map((e) => e.eventId);
+          const found = await client.query<[string]>({ text: 'SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])', values: [ids], rowMode: 'array' });
+          for (const [id] of found.rows) known.add(id.toLowerCase());
+        }
+        toWrite = events.filter((e) => !known.has(e.eventId.toLowerCase()));
+        skippedDuplicates = events.length - toWrite.length;
+      }
+
+      for (let i = 0; i < toWrite.length; i += chunkSize) {
+        const rows = toWrite.slice(i, i + chunkSize).map((event, n) => {
+          const revision = next.get(event.streamName) ?? 0;
+          next.set(event.streamName, revision + 1);
+          return { n, s: event.streamName, r: revision, id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata, at: event.recordedAt };
+        });
+        // ORDER BY n keeps the given order in global_position (the bigserial is taken per row).
+        await client.query({
+          text: `INSERT INTO events (stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at)
+                 SELECT e.s, e.r, e.id, e.t, e.v, e.d, e.m, e.at
+                 FROM jsonb_to_recordset($1::jsonb) AS e(n integer, s text, r bigint, id uuid, t text, v integer, d jsonb, m jsonb, at timestamptz)
+                 ORDER BY e.n`,
+          values: [JSON.stringify(rows)],
+        });
+      }
+      // Every stream that exists now: the ones that did (same revision when all was skipped) and the new ones.
+      const written = [...next.entries()];
+      if (written.length > 0) {
+        await client.query({
+          text: `INSERT INTO streams (stream_name, revision)
+                 SELECT s.name, s.revision FROM jsonb_to_recordset($1::jsonb) AS s(name text, revision bigint)
+                 ON CONFLICT (stream_name) DO UPDATE SET revision = EXCLUDED.revision`,
+          values: [JSON.stringify(written.map(([name, nextRevision]) => ({ name, revision: nextRevision - 1 })))],
+        });
+      }
+      await client.query('COMMIT');
+      return { streams: streamNames.length, imported: toWrite.length, skippedDuplicates };
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    }
+  } catch (error) {
+    throw toStoreError(error, 'importEventsInOneTransaction');
+  } finally {
+    client?.release(broken);
+  }
+}

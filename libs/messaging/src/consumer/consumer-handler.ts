@@ -1,0 +1,30 @@
+import type { DeliveredEvent } from '../cloud-events/cloud-event.codec';
+
+/** What a consumer's handler may run inside the delivery transaction. */
+export interface Queryable {
+  query<R extends Record<string, any> = any>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/**
+ * The event can never be applied (a permanent domain rejection, e.g. production completed
+ * for a pre-order this consumer never saw): it is dead-lettered and the consumer moves on.
+ * Throw anything else for a failure that may pass (it is retried, never dead-lettered).
+ */
+export class PermanentRejection extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'PermanentRejection';
+  }
+}
+
+/** A downstream service's reaction to drop events, applied effectively once by EffectivelyOnceConsumer. */
+export interface ConsumerHandler {
+  /** Consumer group id and the name of its database schema. */
+  readonly name: string;
+  /** Stored event types it applies; others are acknowledged and skipped. */
+  readonly eventTypes: ReadonlySet<string>;
+  /** Creates the handler's tables in its schema (idempotent). */
+  migrate(db: Queryable): Promise<void>;
+  /** Applies one event inside the transaction that also records its ce_id. */
+  apply(event: DeliveredEvent, tx: Queryable): Promise<void>;
+}

@@ -1,0 +1,45 @@
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+
+/** How to reach the cluster and how strict the producer may be there. */
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  /**
+   * Idempotent producer (on for real clusters). The kcat mock cluster reports a controller
+   * that is none of its brokers, so InitProducerId fails there: tests turn it off.
+   */
+  idempotentProducer: boolean;
+  /**
+   * How long one request may go unanswered. A frozen broker keeps its TCP connections open,
+   * so this, not a connection error, is what turns an outage into a visible retry.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** Receives kafkajs' own warnings and errors (they go to the app's logger). */
+export type KafkaLogSink = (level: 'error' | 'warn', message: string) => void;
+
+/** A kafkajs client whose logs go to `log` instead of stdout. */
+export function createKafka(connection: KafkaConnection, log: KafkaLogSink = () => undefined): Kafka {
+  return new Kafka({
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const text = `${entry.namespace}: ${entry.log.message}${entry.log.error ? ` (${String(entry.log.error)})` : ''}`;
+      log(entry.level <= logLevel.ERROR ? 'error' : 'warn', text);
+    },
+    requestTimeout: connection.requestTimeoutMs ?? 10_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+  });
+}
+
+/**
+ * Producer settings for ordered, at-least-once publishing. Without idempotence a retried
+ * request could overtake the one after it, so only one request may be in flight.
+ */
+export function producerOptions(connection: Pick<KafkaConnection, 'idempotentProducer'>) {
+  return connection.idempotentProducer
+    ? { idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false }
+    : { idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true, retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 } };
+}

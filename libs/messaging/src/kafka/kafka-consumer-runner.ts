@@ -1,0 +1,92 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { backoffDelay, silentLogger, WorkerLogger } from '../backoff';
+import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consumer';
+
+export interface KafkaConsumerRunnerOptions {
+  topic: string;
+  /** Defaults to the handler's name. */
+  groupId?: string;
+  backoff?: { initialMs: number; maxMs: number };
+  logger?: WorkerLogger;
+  /** Observer for tests and metrics. */
+  onOutcome?: (outcome: string, partition: number, offset: string) => void;
+}
+
+/**
+ * Runs an EffectivelyOnceConsumer as a Kafka consumer group member. Partitions are handled
+ * one message at a time in offset order (one drop's events share a partition). A transient
+ * failure pauses only that partition, seeks back to the failed message and resumes after a
+ * backoff; offsets are committed only up to what was handled.
+ */
+export class KafkaConsumerRunner {
+  private readonly consumer: Consumer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly failures = new Map<number, number>();
+  private readonly options: Required<Omit<KafkaConsumerRunnerOptions, 'onOutcome'>> & Pick<KafkaConsumerRunnerOptions, 'onOutcome'>;
+
+  constructor(kafka: Kafka, private readonly runtime: EffectivelyOnceConsumer, options: KafkaConsumerRunnerOptions) {
+    this.options = {
+      groupId: runtime.handler.name,
+      backoff: { initialMs: 200, maxMs: 10_000 },
+      logger: silentLogger,
+      ...options,
+    };
+    this.consumer = kafka.consumer({ groupId: this.options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 1_000, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1_000,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          try {
+            const outcome = await this.runtime.handle({
+              key: message.key,
+              value: message.value,
+              headers: message.headers ?? {},
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+            });
+            this.failures.delete(batch.partition);
+            this.options.onOutcome?.(outcome, batch.partition, message.offset);
+          } catch (e) {
+            this.retryLater(batch.topic, batch.partition, message.offset, pause, e);
+            break;
+          }
+          resolveOffset(message.offset);
+          await heartbeat();
+        }
+        await commitOffsetsIfNecessary();
+      },
+    });
+  }
+
+  private retryLater(topic: string, partition: number, offset: string, pause: () => () => void, error: unknown): void {
+    const attempt = (this.failures.get(partition) ?? 0) + 1;
+    this.failures.set(partition, attempt);
+    const delay = backoffDelay(attempt, this.options.backoff.initialMs, this.options.backoff.maxMs);
+    this.options.logger.warn(
+      `${this.runtime.handler.name}: partition ${partition} paused at offset ${offset} (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`,
+    );
+    const resume = pause();
+    // Fetching continues from the failed message, not after it.
+    this.consumer.seek({ topic, partition, offset });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      resume();
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
+import { dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink, KafkaPublisher, OutboundMessage, TableDeadLetterSink } from '../src';
+import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { describeKafka, isMockCluster, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
+import { appendInterleaved, RecordingHandler } from './fixtures';
+
+const codec = dropEventsCodec('/dropline/test');
+
+describe('EffectivelyOnceConsumer (PGlite)', () => {
+  let db: EmbeddedDatabase;
+  let store: PostgresEventStore;
+  let events: RecordedEvent[];
+
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+    await ensureEventStoreSchema(db.pool);
+    store = new PostgresEventStore(db.pool);
+    await appendInterleaved(store, ['hotel', 'india'], 10);
+    events = (await store.readAll({ filter: { streamPrefixes: ['drop-'] } })).events;
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.close();
+  });
+
+  it('applies a duplicate delivery once: same ce_id under another offset changes nothing', async () => {
+    const handler = new RecordingHandler('dup_test');
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, new TableDeadLetterSink(db.pool, 'dup_test'));
+    await consumer.migrate();
+    const outcomes: string[] = [];
+    for (const [i, event] of events.entries()) outcomes.push(await consumer.handle({ ...codec.encode(event), offset: String(i) }));
+    // The relay re-sends everything after a crash: new offsets, same ce_ids.
+    for (const [i, event] of events.entries()) outcomes.push(await consumer.handle({ ...codec.encode(event), offset: String(1000 + i) }));
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(events.length);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(events.length);
+    const { rows } = await db.pool.query(`select count(*)::int as n, count(distinct ce_id)::int as d from dup_test.applied`);
+    expect(rows[0]).toEqual({ n: events.length, d: events.length });
+  });
+
+  it('dead-letters what it can never apply and moves on, and retries (never dead-letters) a transient failure', async () => {
+    const handler = new RecordingHandler('dl_test');
+    const sink = new TableDeadLetterSink(db.pool, 'dl_test');
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, sink);
+    await consumer.migrate();
+    await sink.ensureSchema();
+    const good = codec.encode(events[0]);
+    expect(await consumer.handle({ ...good, value: Buffer.from('{oops') })).toBe('dead-lettered');
+    expect(await consumer.handle({ ...good, headers: { ...good.headers, ce_id: randomUUID(), ce_type: 'dropline.preorder.placed.v9' } })).toBe('dead-lettered');
+    handler.reject = (e) => e.id === events[1].eventId;
+    expect(await consumer.handle(codec.encode(events[1]))).toBe('dead-lettered');
+    expect(await consumer.handle(codec.encode(events[1]))).toBe('duplicate');
+    handler.failFirst = 2;
+    await expect(consumer.handle(codec.encode(events[2]))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(consumer.handle(codec.encode(events[2]))).rejects.toThrow(/ECONNREFUSED/);
+    expect(await consumer.handle(codec.encode(events[2]))).toBe('applied');
+    const { rows } = await db.pool.query(`select reason from dl_test.dead_letters order by id`);
+    expect(rows.map((r) => r.reason)).toEqual(['unparseable', 'unknown-schema', 'rejected:TEST.REJECTED']);
+    expect((await db.pool.query(`select ce_id from dl_test.applied`)).rows).toEqual([{ ce_id: events[2].eventId }]);
+  });
+
+  describeKafka('as a Kafka consumer group', () => {
+    it('applies each event once despite re-sends, pauses the partition on transient failures, and dead-letters poison messages to the dead-letter topic', async () => {
+      const topic = uniqueTopic('consumer');
+      const dlTopic = `${topic}.dlq`;
+      const kafka = testKafka('consumer-test');
+      const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: !isMockCluster() });
+      const messages: OutboundMessage[] = events.map((e) => codec.encode(e));
+      await publisher.publish(messages);
+      // A poison message between good ones, then the whole batch again, as a relay would after a crash.
+      await publisher.publish([{ key: 'hotel', value: Buffer.from('not json'), headers: { ...messages[0].headers, ce_id: randomUUID() } }]);
+      await publisher.publish(messages);
+      const handler = new RecordingHandler('kafka_test');
+      // A few events fail once first (their database 'down'): the partition pauses and resumes.
+      handler.failFirst = 2;
+      handler.failOnly = new Set([events[0].eventId, events[7].eventId, events[15].eventId]);
+      const deadLetters = new KafkaDeadLetterSink(kafka, dlTopic, { idempotentProducer: !isMockCluster() });
+      const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, deadLetters);
+      await consumer.migrate();
+      const outcomes: string[] = [];
+      const runner = new KafkaConsumerRunner(kafka, consumer, { topic, groupId: `${topic}.g`, backoff: { initialMs: 20, maxMs: 50 }, onOutcome: (o) => outcomes.push(o) });
+      await runner.start();
+      const dlq = await recordingConsumer(kafka, dlTopic, `${dlTopic}.g`);
+      try {
+        await waitFor(() => outcomes.length >= 2 * events.length + 1, 60_000, () => `${outcomes.length} outcomes`);
+        await waitFor(() => dlq.received.length >= 1, 30_000, () => 'no dead letter');
+        expect(outcomes.filter((o) => o === 'applied')).toHaveLength(events.length);
+        expect(outcomes.filter((o) => o === 'dead-lettered')).toHaveLength(1);
+        const { rows } = await db.pool.query(`select drop_id, seq from kafka_test.applied order by ordinal`);
+        expect(rows).toHaveLength(events.length);
+        for (const dropId of ['hotel', 'india']) {
+          expect(rows.filter((r) => r.drop_id === dropId).map((r) => r.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+        }
+        expect(dlq.received[0].message.headers?.dl_reason?.toString()).toBe('unparseable');
+        expect(dlq.received[0].message.value?.toString()).toBe('not json');
+      } finally {
+        await dlq.stop();
+        await runner.stop();
+        await deadLetters.close();
+        await publisher.close();
+      }
+    });
+  });
+});

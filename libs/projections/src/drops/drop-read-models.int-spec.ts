@@ -1,0 +1,274 @@
+import type { Pool } from 'pg';
+import { DAY_MS, dailySeries, DropEvent, reorderPoint, restockStreamName, upcast } from '@dropline/domain';
+import { PostgresEventStore, type EventStore, type RecordedEvent } from '@dropline/event-store';
+import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
+import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
+import { ProjectionRunner } from '../projection-runner';
+import { RestockReactor } from '../restock/restock.reactor';
+import { openReadModels } from '../typeorm/read-models.data-source';
+import { appendInterleaved, dropHistory, TimedEvent } from '../testing/drop-history';
+import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from './drop-read-models.projection';
+
+// ---- The reference fold: written from the issue's definitions, sharing no code with the projection. ----
+
+interface RefSku {
+  edition_cap: number; units_pre_ordered: number; units_refunded: number; units_requested: number; units_produced: number;
+  units_rejected: number; units_shipped: number; units_picked_up: number; units_delivered: number;
+  units_returned_restockable: number; units_returned_not_restockable: number; available: number; on_hand: number;
+}
+
+function referenceFold(dropEvents: DropEvent[]) {
+  const skus = new Map<string, RefSku>();
+  const poSku = new Map<string, { sku: string; q: number; status: string; customer: string; refunded: boolean }>();
+  let status = '';
+  let unitsSold = 0;
+  let revenue = 0;
+  const sales: Array<{ sku: string; at: string; units: number }> = [];
+  const sku = (s: string) => skus.get(s)!;
+  for (const e of dropEvents) {
+    switch (e.type) {
+      case 'DropScheduled':
+        for (const v of e.data.definition.variants) {
+          skus.set(v.sku, { edition_cap: v.editionCap, units_pre_ordered: 0, units_refunded: 0, units_requested: 0, units_produced: 0, units_rejected: 0, units_shipped: 0, units_picked_up: 0, units_delivered: 0, units_returned_restockable: 0, units_returned_not_restockable: 0, available: 0, on_hand: 0 });
+        }
+        status = 'scheduled';
+        break;
+      case 'EarlyAccessOpened': status = 'early-access'; break;
+      case 'PreOrderWindowOpened': status = 'open'; break;
+      case 'PreOrderWindowClosed': status = 'closed'; break;
+      case 'TippingPointReached': status = 'tipped'; break;
+      case 'DropCancelled': status = 'cancelled'; break;
+      case 'ProductionRunStarted': status = 'in-production'; break;
+      case 'ProductionRunCompleted':
+        status = 'fulfilling';
+        for (const [s, u] of Object.entries(e.data.producedBySku)) sku(s).units_produced += u;
+        for (const [s, u] of Object.entries(e.data.rejectedBySku)) sku(s).units_rejected += u;
+        break;
+      case 'PreOrderPlaced':
+        poSku.set(e.data.preOrderId, { sku: e.data.sku, q: e.data.quantity, status: 'active', customer: e.data.customerId, refunded: false });
+        sku(e.data.sku).units_pre_ordered += e.data.quantity;
+        unitsSold += e.data.quantity;
+        revenue += e.data.total;
+        sales.push({ sku: e.data.sku, at: e.data.placedAt, units: e.data.quantity });
+        break;
+      case 'PreOrderCancelled': {
+        const p = poSku.get(e.data.preOrderId)!;
+        p.status = 'cancelled';
+        sku(p.sku).units_pre_ordered -= p.q;
+        break;
+      }
+      case 'RefundRequested': {
+        const p = poSku.get(e.data.preOrderId)!;
+        sku(p.sku).units_refunded += p.q;
+        break;
+      }
+      case 'ReturnRefunded': {
+        const p = poSku.get(e.data.preOrderId)!;
+        sku(p.sku).units_refunded += p.q;
+        break;
+      }
+      case 'ProductionRunRequested':
+        for (const [s, u] of Object.entries(e.data.unitsBySku)) sku(s).units_requested += u;
+        break;
+      case 'ShipmentDispatched': sku(poSku.get(e.data.preOrderId)!.sku).units_shipped += poSku.get(e.data.preOrderId)!.q; break;
+      case 'ShipmentDelivered': sku(poSku.get(e.data.preOrderId)!.sku).units_delivered += poSku.get(e.data.preOrderId)!.q; break;
+      case 'PreOrderPickedUp': sku(poSku.get(e.data.preOrderId)!.sku).units_picked_up += poSku.get(e.data.preOrderId)!.q; break;
+      case 'ReturnReceived': {
+        const p = poSku.get(e.data.preOrderId)!;
+        if (e.data.condition === 'restockable') sku(p.sku).units_returned_restockable += p.q;
+        else sku(p.sku).units_returned_not_restockable += p.q;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const s of skus.values()) {
+    s.available = s.edition_cap - s.units_pre_ordered + s.units_returned_restockable;
+    s.on_hand = s.units_produced - s.units_rejected - s.units_shipped - s.units_picked_up + s.units_returned_restockable;
+  }
+  return { skus, poSku, status, unitsSold, revenue, sales };
+}
+
+const INVENTORY_FIGURES = ['edition_cap', 'units_pre_ordered', 'units_refunded', 'units_requested', 'units_produced', 'units_rejected', 'units_shipped', 'units_picked_up', 'units_delivered', 'units_returned_restockable', 'units_returned_not_restockable', 'available', 'on_hand'] as const;
+
+async function snapshot(pool: Pool): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of DROP_READ_MODEL_TABLES) out[t] = (await pool.query(`select * from ${t} order by 1, 2`)).rows;
+  return out;
+}
+
+async function readEverything(store: EventStore): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  let position: string | undefined;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: position, maxCount: 1000, filter: { streamPrefixes: ['drop-'] } });
+    all.push(...page.events);
+    position = page.position;
+    if (page.isEnd) return all;
+  }
+}
+
+/**
+ * Catches up until `events` drop events were applied. On PostgreSQL the store reads only below
+ * the safe horizon (the oldest running transaction), so one pass may stop short while another
+ * session's transaction is open.
+ */
+async function catchUpTo(runner: ProjectionRunner, events: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await runner.catchUp();
+    if ((await runner.checkpoint()).eventsProcessed >= events) return;
+    if (Date.now() > deadline) throw new Error(`caught up to ${(await runner.checkpoint()).eventsProcessed} of ${events} events`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
+  let db: { pool: Pool; close(): Promise<void> };
+  let store: PostgresEventStore;
+  const histories = new Map<string, TimedEvent[]>();
+
+  beforeAll(async () => {
+    db = await open();
+    const ds = await openReadModels(db.pool);
+    await ds.destroy();
+    store = new PostgresEventStore(db.pool);
+    // Seeds: a tipped drop with returns, a second with a short lead time, one that misses its MOQ.
+    histories.set('d1', dropHistory('d1', 1, { orders: 60 }));
+    histories.set('d2', dropHistory('d2', 2, { orders: 45, leadTimeDays: 2 }));
+    histories.set('d3', dropHistory('d3', 3, { orders: 3 }));
+    await appendInterleaved(store, histories);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.close();
+  });
+
+  const total = () => [...histories.values()].reduce((n, h) => n + h.length, 0);
+  const runner = (pageSize: number) => new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize, rebuildPageSize: 500 });
+
+  it('inventory, summary and pre-orders equal an independent reference fold', async () => {
+    // An odd page size so pages split drops and straddle every kind of event.
+    await catchUpTo(runner(37), total());
+    for (const [dropId, history] of histories) {
+      const ref = referenceFold(history.map((h) => h.event));
+      const { rows } = await db.pool.query('select * from rm_inventory where drop_id = $1 order by sku', [dropId]);
+      expect(rows.map((r) => r.sku)).toEqual([...ref.skus.keys()].sort());
+      for (const row of rows) {
+        const expected = ref.skus.get(row.sku)!;
+        for (const figure of INVENTORY_FIGURES) expect({ dropId, sku: row.sku, figure, value: row[figure] }).toEqual({ dropId, sku: row.sku, figure, value: expected[figure] });
+      }
+      const summary = (await db.pool.query('select * from rm_drop_summary where drop_id = $1', [dropId])).rows[0];
+      expect({ status: summary.status, unitsSold: summary.units_sold, revenue: Number(summary.revenue) }).toEqual({
+        status: ref.status, unitsSold: ref.unitsSold,
+        revenue: ref.revenue - history.filter((h) => h.event.type === 'PreOrderCancelled').reduce((sum, h) => {
+          const placed = history.find((p) => p.event.type === 'PreOrderPlaced' && p.event.data.preOrderId === (h.event.data as { preOrderId: string }).preOrderId)!;
+          return sum + (placed.event.data as { total: number }).total;
+        }, 0),
+      });
+      const preOrders = (await db.pool.query('select pre_order_id, customer_id, status from rm_customer_pre_orders where drop_id = $1', [dropId])).rows;
+      expect(new Map(preOrders.map((p) => [p.pre_order_id, `${p.customer_id}:${p.status}`]))).toEqual(
+        new Map([...ref.poSku].map(([id, p]) => [id, `${p.customer}:${p.status}`])),
+      );
+    }
+  });
+
+  it('restock thresholds equal reorderPoint over the dailySeries of the elapsed window', async () => {
+    const history = histories.get('d1')!;
+    const ref = referenceFold(history.map((h) => h.event));
+    const def = (history[0].event as Extract<DropEvent, { type: 'DropScheduled' }>).data.definition;
+    const lastAt = history[history.length - 1].at;
+    const windowEnd = new Date(Math.min(Date.parse(def.window.closesAt), Date.parse(lastAt) + 1)).toISOString();
+    for (const [sku, figures] of ref.skus) {
+      const series = dailySeries(ref.sales.filter((s) => s.sku === sku).map((s) => ({ at: s.at, units: s.units })), def.earlyAccess!.opensAt, windowEnd);
+      let handedOver = 0;
+      for (const h of history) {
+        if ((h.event.type === 'ShipmentDelivered' || h.event.type === 'PreOrderPickedUp') && ref.poSku.get(h.event.data.preOrderId)!.sku === sku) handedOver += ref.poSku.get(h.event.data.preOrderId)!.q;
+      }
+      const rate = handedOver > 0 ? figures.units_returned_restockable / handedOver : 0;
+      const expected = reorderPoint({ dailyUnits: series.dailyUnits.map((u) => u * (1 - rate)), leadTimeDays: def.production.leadTimeDays, serviceLevel: 0.95 });
+      const row = (await db.pool.query('select * from rm_restock_thresholds where drop_id = $1 and sku = $2', ['d1', sku])).rows[0];
+      expect(row.daily_units).toHaveLength(series.days.length);
+      expect(row.reorder_point).toBeCloseTo(expected.reorderPoint, 9);
+      expect(row.std_dev_daily_units).toBeCloseTo(expected.stdDevDailyUnits, 9);
+      expect(row.restockable_return_rate).toBeCloseTo(rate, 12);
+      expect(row.available).toBe(figures.available);
+    }
+    expect(DAY_MS).toBe(86_400_000);
+  });
+
+  it('an event delivered twice changes nothing (whole log again, duplicates inside a page, below the checkpoint)', async () => {
+    const before = await snapshot(db.pool);
+    const all = await readEverything(store);
+    const r = runner(37);
+    // Redelivered through the runner: every position is at or before the checkpoint.
+    expect(await r.applyEvents(all)).toBe(0);
+    // Straight into the projection, bypassing the position guard: the per-drop revision guard holds.
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await new DropReadModelsProjection().applyPage([...all.slice(0, 200), ...all.slice(0, 200), ...all.slice(100, 300)], { client, table: (t) => t });
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    expect(await snapshot(db.pool)).toEqual(before);
+  });
+
+  it('a rebuild into shadow tables gives the same rows as incremental processing, and swaps them in', async () => {
+    const before = await snapshot(db.pool);
+    const r = runner(37);
+    const liveCheckpoint = await r.checkpoint();
+    const progress = await r.rebuildNow();
+    expect(progress).toMatchObject({ status: 'done', error: null });
+    expect(progress.eventsDone).toBeGreaterThan(0);
+    expect(await snapshot(db.pool)).toEqual(before);
+    expect((await r.checkpoint()).position).toBe(liveCheckpoint.position);
+    const leftovers = await db.pool.query(`select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`);
+    expect(leftovers.rows).toEqual([]);
+  });
+
+  it('the restock reactor appends one RestockRecommended per crossing, with derived ids, never twice', async () => {
+    const { rows } = await db.pool.query('select drop_id, sku, crossings from rm_restock_thresholds where crossings > 0');
+    const crossings = rows.reduce((sum, r) => sum + r.crossings, 0);
+    expect(crossings).toBeGreaterThan(0);
+    const reactor = new RestockReactor({ store, pool: db.pool });
+    expect(await reactor.runOnce()).toBe(crossings);
+    expect(await reactor.runOnce()).toBe(0);
+    // Lost progress (a crash between append and progress write) re-sends, and the store rejects the same ids.
+    await db.pool.query('delete from rm_restock_reactor');
+    expect(await reactor.runOnce()).toBe(0);
+    let stored = 0;
+    for (const dropId of new Set(rows.map((r) => r.drop_id as string))) {
+      const events = await store.readStream(restockStreamName(dropId));
+      stored += events.length;
+      for (const e of events) expect(upcast(e.type, e.schemaVersion, e.data)).toMatchObject({ dropId });
+    }
+    expect(stored).toBe(crossings);
+  });
+
+  it('lag says how far the read model has caught up', async () => {
+    const r = runner(37);
+    const caughtUp = await r.lag();
+    expect(caughtUp).toMatchObject({ projection: 'drops', lagSeconds: 0 });
+    expect(caughtUp.checkpoint).toEqual(expect.any(String));
+    const extra = dropHistory('d4', 4, { orders: 2 });
+    await appendInterleaved(store, new Map([['d4', extra]]));
+    const behind = await r.lag();
+    expect(behind.lagEvents).toBeGreaterThanOrEqual(extra.length);
+    await catchUpTo(r, total() + extra.length);
+    expect((await r.lag()).lagSeconds).toBe(0);
+  });
+}
+
+describe('drop read models on PGlite', () => {
+  suite(async () => createTestEmbeddedDatabase());
+});
+
+describeWithPostgres('drop read models on PostgreSQL', () => {
+  suite(async () => {
+    const db = await createTestPostgresDatabase('projections');
+    return { pool: db.pool, close: () => db.drop() };
+  });
+});

@@ -1,0 +1,10 @@
+// Public API of @dropline/projections: checkpointed, batched, rebuildable read models.
+export * from './projection';
+export * from './upsert';
+export * from './projection-runner';
+export * from './drops/drop-read-models.rows';
+export * from './drops/drop-read-models.projection';
+export * from './restock/restock.reactor';
+export * from './typeorm/read-models.entities';
+export * from './typeorm/read-models.migration';
+export * from './typeorm/read-models.data-source';

@@ -1,0 +1,63 @@
+import type { EventStore } from '@dropline/event-store';
+import type { Pool } from 'pg';
+// Relative on purpose: postgres-import.ts is not re-exported from @dropline/event-store's index yet
+// (that file belongs to the event-store slice). Switch to the alias once it is.
+import { importEventsInOneTransaction, ImportedEvent, StreamsAlreadyExistError } from '../../../event-store/src/postgres-import';
+import { readCampaignFile, ReadCampaignOptions } from './campaign-file';
+
+/** Where an import goes: the PostgreSQL/PGlite tables (one transaction) or any EventStore (stream by stream). */
+export type ImportTarget = { kind: 'postgres'; pool: Pool } | { kind: 'store'; store: EventStore };
+
+export interface ImportCampaignOptions extends ReadCampaignOptions {
+  /** Load into streams that already hold events (see importEventsInOneTransaction). Default: refuse. */
+  allowExistingStreams?: boolean;
+}
+
+export interface ImportCampaignResult {
+  streams: number;
+  imported: number;
+  skippedDuplicates: number;
+}
+
+export { StreamsAlreadyExistError };
+
+/**
+ * Validates the whole campaign file first (a bad line throws CampaignFileError and nothing is
+ * written), then loads it. On PostgreSQL and PGlite the load is one transaction. Any other store
+ * (EventStoreDB) has no multi-stream transaction: streams are appended one by one with
+ * expected revision `no_stream`, after checking that none of them exists.
+ */
+export async function importCampaignFile(path: string, target: ImportTarget, options: ImportCampaignOptions = {}): Promise<ImportCampaignResult> {
+  const events: ImportedEvent[] = [];
+  await readCampaignFile(
+    path,
+    (e) => events.push({ streamName: e.streamName, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata, recordedAt: e.recordedAt }),
+    { onProgress: options.onProgress },
+  );
+  if (target.kind === 'postgres') return importEventsInOneTransaction(target.pool, events, { allowExistingStreams: options.allowExistingStreams });
+  return importStreamByStream(target.store, events, options.allowExistingStreams ?? false);
+}
+
+async function importStreamByStream(store: EventStore, events: ImportedEvent[], allowExisting: boolean): Promise<ImportCampaignResult> {
+  const byStream = new Map<string, ImportedEvent[]>();
+  for (const e of events) {
+    const list = byStream.get(e.streamName) ?? [];
+    list.push(e);
+    byStream.set(e.streamName, list);
+  }
+  const names = [...byStream.keys()].sort();
+  const existing: string[] = [];
+  for (const name of names) if ((await store.readStream(name, { direction: 'backwards', maxCount: 1 })).length > 0) existing.push(name);
+  if (existing.length > 0 && !allowExisting) throw new StreamsAlreadyExistError(existing);
+  let imported = 0;
+  for (const name of names) {
+    const list = byStream.get(name)!;
+    // recordedAt is the target store's own here: the port has no way to set it.
+    for (let i = 0; i < list.length; i += 1000) {
+      const chunk = list.slice(i, i + 1000).map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata }));
+      await store.appendToStream(name, chunk, i === 0 && !existing.includes(name) ? 'no_stream' : 'any');
+      imported += chunk.length;
+    }
+  }
+  return { streams: names.length, imported, skippedDuplicates: 0 };
+}
