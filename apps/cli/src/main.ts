@@ -26,8 +26,11 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
   try {
     return await command.run(rest, context);
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      context.stderr.write(`dropline ${name}: ${e.message}\n\n${command.usage}\n`);
+    // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes (checked by code: the
+    // class may come from another realm under jest).
+    const code = String((e as { code?: unknown } | undefined)?.code ?? '');
+    if (e instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
+      context.stderr.write(`dropline ${name}: ${(e as Error).message}\n\n${command.usage}\n`);
       return 2;
     }
     if (e instanceof CampaignFileError) {

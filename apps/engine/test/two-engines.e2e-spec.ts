@@ -1,6 +1,7 @@
 import { createTestPostgresDatabase, requirePostgres } from '../../../test/support/postgres';
 import { EngineProcess, startEngineProcess } from './support/engine-process';
 import { harbourHoodie } from './support/test-engine';
+import { bearer } from './support/test-auth';
 
 /**
  * Invariants 1 and 2 across OS processes: two built engines on one PostgreSQL sell the
@@ -33,10 +34,10 @@ describe('two engine processes on one PostgreSQL', () => {
       minimumOrderQuantity: 1,
     });
     delete (body as Record<string, unknown>).earlyAccess;
-    const created = await fetch(`${engines[0].url}/drops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const created = await fetch(`${engines[0].url}/drops`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('ops') }, body: JSON.stringify(body) });
     expect(created.status).toBe(201);
     const { dropId } = (await created.json()) as { dropId: string };
-    expect((await fetch(`${engines[1].url}/drops/${dropId}/open`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${engines[1].url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') })).status).toBe(200);
 
     // 400 requests from 100 customers (4 attempts each against a limit of 2), spread over both engines.
     const attempts = Array.from({ length: 400 }, (_, i) => ({ engine: engines[i % 2], customer: `c-${i % 100}`, key: `k-${i}` }));
@@ -44,7 +45,7 @@ describe('two engine processes on one PostgreSQL', () => {
       attempts.map(async ({ engine, customer, key }) => {
         const res = await fetch(`${engine.url}/drops/${dropId}/pre-orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          headers: { 'content-type': 'application/json', 'idempotency-key': key, ...bearer('customer', customer) },
           body: JSON.stringify({ customerId: customer, sku: 'HOT-1', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }),
         });
         return { status: res.status, body: (await res.json()) as Record<string, unknown>, customer };

@@ -35,8 +35,8 @@ function event(dropId: string, n: number): NewEvent {
 }
 
 /** A consumer group member that calls `onMessage(ce_id)` for every message. */
-async function group(kafka: Kafka, topic: string, onMessage: (ceId: string) => void) {
-  const consumer = kafka.consumer({ groupId: `${topic}.bench`, maxWaitTimeInMs: 50, sessionTimeout: 30_000 });
+async function group(kafka: Kafka, topic: string, name: string, onMessage: (ceId: string) => void) {
+  const consumer = kafka.consumer({ groupId: `${topic}.${name}`, maxWaitTimeInMs: 50, sessionTimeout: 30_000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
@@ -94,7 +94,7 @@ export const scenario: Scenario = {
       const relayTopic = `bench.relay.${run}`;
       const publisher = new KafkaPublisher(kafka, relayTopic, { idempotentProducer: !brokers.mock });
       let received = 0;
-      const consumerA = await group(kafka, relayTopic, () => received++);
+      const consumerA = await group(kafka, relayTopic, 'backlog', () => received++);
       cleanups.push(() => consumerA.disconnect());
       const relay = new Relay(store, codec, publisher, checkpoints, new AdvisoryLease(pool, `relay:${relayTopic}`), { name: `relay:${relayTopic}`, filter: DROP_EVENTS_FILTER, batchSize: BATCH, idleMs: 5 });
       let t0 = performance.now();
@@ -114,7 +114,7 @@ export const scenario: Scenario = {
       await raw.connect();
       cleanups.push(() => raw.disconnect());
       let rawReceived = 0;
-      const consumerB = await group(kafka, rawTopic, () => rawReceived++);
+      const consumerB = await group(kafka, rawTopic, 'backlog', () => rawReceived++);
       cleanups.push(() => consumerB.disconnect());
       const send = (messages: OutboundMessage[], topic: string) => raw.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
       t0 = performance.now();
@@ -127,7 +127,7 @@ export const scenario: Scenario = {
       const steady = async (label: string, topic: string, produce: (batch: NewEvent[], dropId: string) => Promise<void>) => {
         const sentAt = new Map<string, number>();
         const latencies = new Latencies();
-        const consumer = await group(kafka, topic, (ceId) => {
+        const consumer = await group(kafka, topic, 'steady', (ceId) => {
           const at = sentAt.get(ceId);
           if (at !== undefined) latencies.add(performance.now() - at);
         });

@@ -260,7 +260,8 @@ class DropPage {
         const t = this.thresholds.get(key(dropId, d.sku));
         if (t) {
           const day = String(Math.floor(Date.parse(d.placedAt) / DAY_MS));
-          t.dailySales = { ...t.dailySales, [day]: (t.dailySales[day] ?? 0) + d.quantity };
+          // Rows are fresh objects per page (loaded or created here), so mutating them in place is safe.
+          t.dailySales[day] = (t.dailySales[day] ?? 0) + d.quantity;
         }
         return;
       }
@@ -341,7 +342,7 @@ class DropPage {
         const t = this.thresholds.get(key(dropId, po.sku));
         if (t) {
           const prev = t.returnsByReason[d.reason]?.units ?? 0;
-          t.returnsByReason = { ...t.returnsByReason, [d.reason]: { units: prev + po.quantity, rate: 0 } };
+          t.returnsByReason[d.reason] = { units: prev + po.quantity, rate: 0 };
         }
         return;
       }
@@ -443,7 +444,8 @@ class DropPage {
       const lastDay = endMs > startMs ? Math.floor((endMs - 1) / DAY_MS) : firstDay - 1;
       const restockable = inv.unitsReturnedRestockable;
       const rate = t.unitsHandedOver > 0 ? Math.min(1, restockable / t.unitsHandedOver) : 0;
-      const cacheKey = `${firstDay}:${lastDay}:${JSON.stringify(t.dailySales)}:${rate}:${t.leadTimeDays}`;
+      // Daily sales only ever grow with units accepted, so that count stands in for the whole series.
+      const cacheKey = `${firstDay}:${lastDay}:${inv.unitsAccepted}:${rate}:${t.leadTimeDays}:${t.windowStart}:${t.unitsHandedOver}`;
       if (this.computedFor.get(k) !== cacheKey) {
         this.computedFor.set(k, cacheKey);
         // Restockable returns come back to stock, so only (1 − rate) of each day's sales is net demand on it.
@@ -458,12 +460,8 @@ class DropPage {
         t.z = result.z;
         t.safetyStock = result.safetyStock;
         t.reorderPoint = result.reorderPoint;
-        const byReason: RestockThresholdRow['returnsByReason'] = {};
-        for (const [reason, r] of Object.entries(t.returnsByReason)) {
-          byReason[reason] = { units: r.units, rate: t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0 };
-        }
-        t.returnsByReason = byReason;
       }
+      for (const r of Object.values(t.returnsByReason)) r.rate = t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0;
       t.available = inv.available;
       const above = t.available > t.reorderPoint;
       if (t.aboveReorderPoint && !above) {
@@ -477,8 +475,8 @@ class DropPage {
 
 function addRevenue(s: DropSummaryRow, tier: string, channel: string, amount: number): void {
   s.revenue += amount;
-  s.revenueByTier = { ...s.revenueByTier, [tier]: (s.revenueByTier[tier] ?? 0) + amount };
-  s.revenueByChannel = { ...s.revenueByChannel, [channel]: (s.revenueByChannel[channel] ?? 0) + amount };
+  s.revenueByTier[tier] = (s.revenueByTier[tier] ?? 0) + amount;
+  s.revenueByChannel[channel] = (s.revenueByChannel[channel] ?? 0) + amount;
 }
 
 function emptyInventory(dropId: string, sku: string): InventoryRow {

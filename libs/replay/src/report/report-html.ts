@@ -83,7 +83,7 @@ ${chart}
   const omitted = campaign.series.length - skuSections.length;
 
   const recRows = result.recommendations
-    .map((r) => `<tr><td>${escapeHtml(r.dropId)}</td><td>${escapeHtml(r.sku)}</td><td class="num">${fmt(r.threshold)}</td><td class="num">${fmt(r.target)}</td><td><code>${escapeHtml(r.run)}</code></td><td>${escapeHtml(r.reason)}</td></tr>`)
+    .map((r) => `<tr><td class="id">${escapeHtml(r.dropId)}</td><td class="id">${escapeHtml(r.sku)}</td><td class="num">${fmt(r.threshold)}</td><td class="num">${fmt(r.target)}</td><td><code>${escapeHtml(r.run)}</code></td><td>${escapeHtml(r.reason)}</td></tr>`)
     .join('\n');
   const runRows = result.runs
     .map((run) => {
@@ -107,7 +107,7 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32
 .meta, .facts { color: #5b6670; margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
 th, td { border-bottom: 1px solid #e6e9ec; padding: 4px 8px; text-align: left; vertical-align: top; }
-th { background: #f4f6f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f4f6f8; } td.id { white-space: nowrap; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.recommended td { background: #fff8e1; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 svg.chart { max-width: 100%; height: auto; background: #fff; }
@@ -132,6 +132,7 @@ ${recRows}
 </table>
 
 <h2>Trade-off across the grid</h2>
+<p class="meta">One point per run, totals over every SKU; ringed: the run recommended for at least one SKU. Down and left is better.</p>
 ${tradeoff}
 
 <h2>Every run</h2>

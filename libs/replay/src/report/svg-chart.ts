@@ -37,14 +37,16 @@ const H = 280;
 const M = { top: 16, right: 16, bottom: 40, left: 56 };
 
 function frame(cls: string, title: string, body: string, legend: Array<{ name: string; color: string; dashed?: boolean }>): string {
+  // Two columns while the labels fit in one (about 6.5 px a character at 11 px), else one.
+  const columns = Math.max(...legend.map((l) => l.name.length), 0) * 6.5 + 24 <= 320 ? 2 : 1;
   const items = legend
     .map((l, i) => {
-      const x = M.left + (i % 2) * 330;
-      const y = H + 18 + Math.floor(i / 2) * 18;
+      const x = M.left + (i % columns) * 330;
+      const y = H + 18 + Math.floor(i / columns) * 18;
       return `<g class="legend-item"><line x1="${x}" y1="${y - 4}" x2="${x + 18}" y2="${y - 4}" stroke="${l.color}" stroke-width="2.5"${l.dashed ? ' stroke-dasharray="5 3"' : ''}/><text x="${x + 24}" y="${y}">${escapeHtml(l.name)}</text></g>`;
     })
     .join('');
-  const legendHeight = Math.ceil(legend.length / 2) * 18 + 8;
+  const legendHeight = Math.ceil(legend.length / columns) * 18 + 8;
   return `<svg class="chart ${cls}" viewBox="0 0 ${W} ${H + legendHeight}" width="${W}" height="${H + legendHeight}" role="img" aria-label="${escapeHtml(title)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title>${body}${items}</svg>`;
 }
 

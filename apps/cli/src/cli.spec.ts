@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toCampaignLine } from '@dropline/replay';
+import { handMadeCampaign } from '../../../libs/replay/src/testing/hand-made-campaign';
+import type { CliContext } from './cli-command';
+import { runCli } from './main';
+import { ProgressBar } from './progress-bar';
+
+function capture(env: Record<string, string | undefined> = {}): CliContext & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    env,
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t), isTTY: false },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('dropline CLI', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dropline-cli-'));
+    file = join(dir, 'campaign.ndjson');
+    writeFileSync(file, `${handMadeCampaign().map(toCampaignLine).join('\n')}\n`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds its subcommands by file name', async () => {
+    const io = capture();
+    expect(await runCli(['--help'], io)).toBe(0);
+    expect(io.out()).toMatch(/export .*\n.*import .*\n.*replay /);
+  });
+
+  it('replay --json is byte-identical run after run; timings go to stderr only', async () => {
+    const args = ['replay', file, '--policy', 'reorder-point', '--service-level', '0.90,0.95,0.99', '--lead-time', '1,2,3', '--review', '1,3,7', '--json'];
+    const first = capture();
+    const second = capture();
+    expect(await runCli(args, first)).toBe(0);
+    expect(await runCli(args, second)).toBe(0);
+    expect(second.out()).toBe(first.out());
+    const json = JSON.parse(first.out());
+    expect(json.format).toBe('dropline.replay/1');
+    expect(json.runs).toHaveLength(27);
+    expect(json.runs.find((r: { label: string }) => r.label === 'reorder-point service-level=0.95 L=2 R=1').skus[0]).toMatchObject({ threshold: 14.97357, excessUnits: 22, restockRuns: 4 });
+    expect(first.out()).not.toMatch(/events\/s/);
+    expect(first.err()).toMatch(/events read in/);
+  });
+
+  it('replay prints a table and writes the report', async () => {
+    const io = capture();
+    const report = join(dir, 'report.html');
+    expect(await runCli(['replay', file, '--lead-time', '2', '--review', '2', '--report', report], io)).toBe(0);
+    expect(io.out()).toMatch(/policy\s+stock-out days\s+unmet/);
+    expect(io.out()).toMatch(/Recommended per SKU/);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('chart-tradeoff');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+  });
+
+  it('names the malformed line and exits 1', async () => {
+    const broken = join(dir, 'broken.ndjson');
+    const lines = handMadeCampaign().map(toCampaignLine);
+    lines[4] = '{"streamName": ';
+    writeFileSync(broken, `${lines.join('\n')}\n`);
+    const io = capture();
+    expect(await runCli(['replay', broken, '--json'], io)).toBe(1);
+    expect(io.err()).toMatch(/broken\.ndjson:5: not valid JSON/);
+    expect(io.out()).toBe('');
+  });
+
+  it('rejects bad arguments with the usage, exit 2', async () => {
+    const io = capture();
+    expect(await runCli(['replay', file, '--service-level', '1.5'], io)).toBe(2);
+    expect(io.err()).toMatch(/service level 1.5 must be strictly between 0 and 1/);
+    expect(await runCli(['replay', file, '--policy', 'magic'], capture())).toBe(2);
+    expect(await runCli(['replay'], capture())).toBe(2);
+    expect(await runCli(['replay', file, '--nope'], capture())).toBe(2);
+  });
+});
+
+describe('progress bar', () => {
+  it('stays quiet when stderr is not a TTY', () => {
+    let written = '';
+    const bar = new ProgressBar({ write: (t: string) => (written += t), isTTY: false }, 'replay', () => 5_000);
+    bar.update(100, 0.5);
+    bar.finish();
+    expect(written).toBe('');
+  });
+
+  it('draws events, events/s and ETA on a TTY once the work takes over a second', () => {
+    let now = 0;
+    let written = '';
+    const bar = new ProgressBar({ write: (t: string) => (written += t), isTTY: true }, 'replay', () => now);
+    now = 500;
+    bar.update(50_000, 0.1);
+    expect(written).toBe('');
+    now = 2_000;
+    bar.update(200_000, 0.25);
+    expect(written).toContain('200,000 events');
+    expect(written).toContain('100,000 ev/s');
+    expect(written).toContain('ETA 6s');
+    bar.finish();
+    expect(written.endsWith('\r\x1b[K')).toBe(true);
+  });
+});
