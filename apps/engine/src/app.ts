@@ -10,6 +10,7 @@ import { EngineModule } from './engine.module';
 import { ProblemFilter } from './http/problem.filter';
 import { validationPipe } from './http/validation';
 import { setupApiDocs } from './http/api-docs';
+import { recordRoutes } from './http/routes';
 import { AuthSetup, setUpAuth } from './auth/auth-setup';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
@@ -40,6 +41,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
+  recordRoutes(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
   if (options.shutdownHooks !== false) app.enableShutdownHooks();

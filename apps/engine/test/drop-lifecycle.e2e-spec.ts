@@ -163,10 +163,12 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     expect(types.slice(0, 2)).toEqual(['DropScheduled', 'PreOrderWindowOpened']);
     expect(types).toEqual(expect.arrayContaining(['PreOrderPlaced', 'PreOrderWindowClosed', 'TippingPointReached', 'ProductionRunRequested', 'ProductionRunStarted', 'ProductionRunCompleted', 'ShipmentDispatched', 'ShipmentDelivered', 'ReturnRequested', 'ReturnReceived', 'RefundRequested', 'PaymentRefunded']));
     expect(all.map((e) => e.revision)).toEqual(all.map((_, i) => i));
+    expect(all[0].actor).toBe('ops-test');
     for (const e of all) {
       expect(e).toEqual(expect.objectContaining({
         eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), schemaVersion: 1, correlationId: expect.any(String), causationId: expect.any(String),
-        actor: 'anonymous', occurredAt: expect.any(String), recordedAt: expect.any(String), traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
+        // Since access control: the token's subject (test tokens: support/test-auth.ts), or the scheduler.
+        actor: expect.stringMatching(/^(ops-test|service-test|customer-test|till-test|c-[A-Za-z0-9-]+|system:[a-z-]+)$/), occurredAt: expect.any(String), recordedAt: expect.any(String), traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
       }));
     }
   });

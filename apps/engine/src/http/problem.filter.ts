@@ -17,6 +17,7 @@ export class ProblemFilter implements ExceptionFilter {
     const body = this.toProblem(error);
     body.instance = request?.url;
     if (body.status >= 500) this.logger.error(`${request?.method} ${request?.url} → ${body.status} ${body.code}: ${(error as Error)?.stack ?? String(error)}`);
+    if (body.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
   }
 
