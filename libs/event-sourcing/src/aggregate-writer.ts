@@ -121,6 +121,11 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     return this.fold(streamName);
   }
 
+  /** The cached state of a stream, if any (may run ahead of the store while a batch is in flight). */
+  cachedState(streamName: string): S | undefined {
+    return this.streams.get(streamName)?.state;
+  }
+
   /** Stops taking commands and waits for in-flight batches to finish. */
   async close(): Promise<void> {
     this.closed = true;

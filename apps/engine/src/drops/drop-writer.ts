@@ -41,6 +41,11 @@ export class DropWriter implements OnApplicationShutdown {
     return this.writer.load(dropStreamName(dropId));
   }
 
+  /** The status of a drop whose state is cached here, without IO; undefined when not cached. */
+  cachedStatus(dropId: string): DropState['status'] | undefined {
+    return this.writer.cachedState(dropStreamName(dropId))?.status;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.writer.close();
   }

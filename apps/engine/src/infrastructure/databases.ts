@@ -34,10 +34,13 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
     return embeddedPool as Pool;
   };
-  let serverPool: Pool | undefined;
-  const server = (): Pool => {
+  const serverPools = new Map<string, Pool>();
+  // The event store and the read models get separate pools on a server: a burst of
+  // read-model queries must not queue the hot path's appends behind it.
+  const server = (role: 'store' | 'read-models'): Pool => {
+    let serverPool = serverPools.get(role);
     if (!serverPool) {
-      const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
+      const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs, applicationName: `dropline-${role}` });
       // A checked-out client between two queries (inside a transaction, or a held lease) that
       // loses its connection emits 'error'; pg's pool only listens while the client is idle,
       // so without this listener an outage would crash the process instead of failing the
@@ -45,8 +48,9 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
       pool.on('connect', (client) => client.on('error', (e) => logger.warn(`PostgreSQL connection lost: ${e.message}`)));
       closers.push(() => pool.end());
       serverPool = pool;
+      serverPools.set(role, pool);
     }
-    return serverPool as Pool;
+    return serverPool;
   };
 
   let store: EventStore;
@@ -58,7 +62,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
       break;
     }
     case 'postgres': {
-      const pool = server();
+      const pool = server('store');
       await ensureEventStoreSchema(pool);
       store = new PostgresEventStore(pool);
       break;
@@ -72,7 +76,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
   }
   closers.unshift(() => store.close());
-  const readModels = config.databaseUrl ? server() : await embedded();
+  const readModels = config.databaseUrl ? server('read-models') : await embedded();
   return {
     store,
     readModels,

@@ -1,8 +1,7 @@
 import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
-// Relative on purpose: postgres-import.ts is not re-exported from @dropline/event-store's index yet
 // (that file belongs to the event-store slice). Switch to the alias once it is.
-import { importEventsInOneTransaction, ImportedEvent, StreamsAlreadyExistError } from '../../../event-store/src/postgres-import';
+import { importEventsInOneTransaction, ImportedEvent, StreamsAlreadyExistError } from '@dropline/event-store';
 import { readCampaignFile, ReadCampaignOptions } from './campaign-file';
 
 /** Where an import goes: the PostgreSQL/PGlite tables (one transaction) or any EventStore (stream by stream). */

@@ -8,6 +8,7 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -90,15 +91,15 @@ export class DropDefinitionDto {
   priceTiers!: PriceTierDto[];
   @ApiPropertyOptional({ type: [BasketTierDto] }) @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => BasketTierDto)
   basketTiers?: BasketTierDto[];
-  @ApiProperty({ type: WindowDto }) @ValidateNested() @Type(() => WindowDto)
+  @ApiProperty({ type: WindowDto }) @IsObject() @ValidateNested() @Type(() => WindowDto)
   window!: WindowDto;
-  @ApiPropertyOptional({ type: EarlyAccessDto }) @IsOptional() @ValidateNested() @Type(() => EarlyAccessDto)
+  @ApiPropertyOptional({ type: EarlyAccessDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => EarlyAccessDto)
   earlyAccess?: EarlyAccessDto;
   @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(1_000_000)
   perCustomerLimit!: number;
   @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen' }) @IsInt() @Min(0) @Max(100_000_000)
   minimumOrderQuantity!: number;
-  @ApiProperty({ type: ProductionDto }) @ValidateNested() @Type(() => ProductionDto)
+  @ApiProperty({ type: ProductionDto }) @IsObject() @ValidateNested() @Type(() => ProductionDto)
   production!: ProductionDto;
   @ApiPropertyOptional({ type: [PickupLocationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => PickupLocationDto)
   pickupLocations?: PickupLocationDto[];

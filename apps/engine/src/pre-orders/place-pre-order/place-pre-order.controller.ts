@@ -9,6 +9,7 @@ import { contextFromRequest } from '../../infrastructure/request-context';
 import { DropIdParams } from '../../http/params';
 import { ProblemException } from '../../http/problem';
 import { CustomerHistory } from '../customer-history';
+import { DropWriter } from '../../drops/drop-writer';
 import { DemandRecorder } from '../../demand/demand-recorder';
 import { PlacePreOrderCommand, PreOrderAnswer } from './place-pre-order.command';
 import { PlacePreOrderDto } from './place-pre-order.dto';
@@ -24,7 +25,24 @@ export function fingerprint(body: PlacePreOrderDto): string {
 @ApiTags('pre-orders')
 @Controller('drops/:dropId/pre-orders')
 export class PlacePreOrderController {
-  constructor(private readonly commands: CommandBus, private readonly clock: Clock, private readonly customers: CustomerHistory, private readonly demand: DemandRecorder) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+    private readonly customers: CustomerHistory,
+    private readonly demand: DemandRecorder,
+    private readonly drops: DropWriter,
+  ) {}
+
+  /**
+   * Repeat-customer status only matters before the public window opens. Once the drop is
+   * known (cached) to be past early access, the hot path skips the read-model query; a
+   * drop that is not cached here, or still before its public window, is asked about.
+   */
+  private async isRepeatCustomer(customerId: string, dropId: string): Promise<boolean> {
+    const status = this.drops.cachedStatus(dropId);
+    if (status !== undefined && status !== 'scheduled' && status !== 'early-access') return false;
+    return this.customers.isRepeatCustomer(customerId, dropId);
+  }
 
   @Post()
   @HttpCode(201)
@@ -45,7 +63,7 @@ export class PlacePreOrderController {
           channel: body.channel,
           fulfillment,
           ...(body.referralCode ? { referralCode: body.referralCode } : {}),
-          isRepeatCustomer: await this.customers.isRepeatCustomer(body.customerId, params.dropId),
+          isRepeatCustomer: await this.isRepeatCustomer(body.customerId, params.dropId),
           idempotencyFingerprint: fingerprint(body),
         },
         contextFromRequest(request, this.clock),

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { SALES_CHANNELS, SalesChannel } from '@dropline/domain';
 
 export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
@@ -24,7 +24,7 @@ export class PlacePreOrderDto {
   quantity!: number;
   @ApiProperty({ enum: SALES_CHANNELS }) @IsIn(SALES_CHANNELS)
   channel!: SalesChannel;
-  @ApiProperty({ type: FulfillmentDto }) @ValidateNested() @Type(() => FulfillmentDto)
+  @ApiProperty({ type: FulfillmentDto }) @IsObject() @ValidateNested() @Type(() => FulfillmentDto)
   fulfillment!: FulfillmentDto;
   @ApiPropertyOptional({ example: 'FRIEND-42' }) @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'referralCode must be 1-64 letters, digits, - or _' })
   referralCode?: string;
