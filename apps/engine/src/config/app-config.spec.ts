@@ -77,3 +77,34 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ engineUrl: 'https://engine.internal', engineServiceToken: 's3cret' });
   });
 });
+
+describe('loadConfig: bearer-token verification', () => {
+  const secret = 's'.repeat(32);
+  const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';
+
+  it('reads a secret with issuer and audience, and leaves everything unset by default', () => {
+    expect(loadConfig({}).jwt).toEqual({ secret: undefined, publicKey: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined });
+    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example/', JWT_AUDIENCE: 'dropline' }).jwt).toMatchObject({ secret, issuer: 'https://id.example/', audience: 'dropline' });
+  });
+
+  it('accepts a PEM public key with escaped newlines, or a JWKS URL', () => {
+    expect(loadConfig({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).jwt.publicKey).toBe(pem);
+    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json' }).jwt.jwksUrl).toBe('https://id.example/.well-known/jwks.json');
+  });
+
+  it.each([
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_PUBLIC_KEY: 'not a pem' }, 'JWT_PUBLIC_KEY'],
+    [{ JWT_JWKS_URL: 'ftp://keys' }, 'JWT_JWKS_URL'],
+    [{ JWT_SECRET: 's'.repeat(32), JWT_JWKS_URL: 'https://id.example/jwks' }, 'JWT_JWKS_URL'],
+    [{ JWT_ISSUER: 'two words' }, 'JWT_ISSUER'],
+    [{ JWT_AUDIENCE: 'a b' }, 'JWT_AUDIENCE'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect((e as ConfigError).variable).toBe(variable);
+    }
+  });
+});
