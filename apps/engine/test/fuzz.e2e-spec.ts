@@ -40,11 +40,12 @@ function set(o: Json, path: string, value: unknown, remove = false): void {
     else delete parent[last];
   } else parent[last] = value;
 }
+// No null: for an optional field JSON null means "absent", which is a valid request.
 function wrongType(v: unknown): unknown[] {
-  if (typeof v === 'number') return ['12', true, null, [v], { v }];
-  if (typeof v === 'string') return [12345, false, null, [v], { v }];
-  if (Array.isArray(v)) return ['list', 7, { 0: v[0] }, null];
-  if (typeof v === 'object' && v !== null) return ['object', 7, [v], null];
+  if (typeof v === 'number') return ['12', true, [v], { v }];
+  if (typeof v === 'string') return [12345, false, [v], { v }];
+  if (Array.isArray(v)) return ['list', 7, { 0: v[0] }];
+  if (typeof v === 'object' && v !== null) return ['object', 7, [v]];
   return ['x', 1];
 }
 
@@ -94,7 +95,7 @@ describe('malformed-input fuzz', () => {
     };
     const order = { customerId: 'c-fuzz-2', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' }, referralCode: 'FRIEND-1' };
     bases = [
-      { name: 'schedule', method: 'POST', path: '/drops', params: {}, body: definition, required: ['name', 'city', 'currency', 'variants', 'priceTiers', 'window', 'window.opensAt', 'perCustomerLimit', 'minimumOrderQuantity', 'production', 'variants.0.sku', 'variants.0.editionCap'], fields: defFields, bad: defBad, headers: { 'idempotency-key': 'fuzz-schedule' }, badHeaders: { 'idempotency-key': ['has space', 'x'.repeat(129), 'semi;colon'] } },
+      { name: 'schedule', method: 'POST', path: '/drops', params: {}, body: definition, required: ['name', 'currency', 'variants', 'priceTiers', 'window', 'window.opensAt', 'perCustomerLimit', 'minimumOrderQuantity', 'production', 'variants.0.sku', 'variants.0.editionCap'], fields: defFields, bad: defBad, headers: { 'idempotency-key': 'fuzz-schedule' }, badHeaders: { 'idempotency-key': ['has space', 'x'.repeat(129), 'semi;colon'] } },
       { name: 'revise', method: 'PUT', path: '/drops/{dropId}', params: { dropId: drop }, body: definition, required: ['name', 'variants', 'window'], fields: defFields, bad: defBad },
       { name: 'place', method: 'POST', path: '/drops/{dropId}/pre-orders', params: { dropId: drop }, body: order, required: ['sku', 'quantity', 'channel', 'fulfillment', 'fulfillment.method', 'fulfillment.locationId'], fields: ['customerId', 'sku', 'quantity', 'channel', 'fulfillment', 'fulfillment.method', 'fulfillment.locationId', 'referralCode'], bad: { quantity: [0, -1, 1.5, 1001, 1e12], sku: ['', 'bad sku', 'x'.repeat(65)], channel: ['post', 'WEB', ''], 'fulfillment.method': ['teleport', ''], 'fulfillment.locationId': ['', 'bad location'], referralCode: ['', 'bad code!'], customerId: ['', 'bad customer!', '-x'] }, headers: { 'idempotency-key': 'fuzz-place' }, badHeaders: { 'idempotency-key': ['', 'has space', 'x'.repeat(129)] } },
       { name: 'cancel drop', method: 'POST', path: '/drops/{dropId}/cancel', params: { dropId: drop }, body: { reason: 'fuzz' }, required: ['reason'], fields: ['reason'], bad: { reason: ['', 'x'.repeat(501)] } },
@@ -156,7 +157,7 @@ describe('malformed-input fuzz', () => {
           case 'param': { const keys = Object.keys(base.params); const k = keys[a % keys.length]; const options = base.params[k].invalid; params[k] = options[b % options.length]; break; }
           case 'header': { const keys = Object.keys(base.badHeaders!); const h = keys[a % keys.length]; const options = base.badHeaders![h]; headers[h] = options[b % options.length]; break; }
           case 'query': { const keys = Object.keys(base.badQuery!); const q = keys[a % keys.length]; const options = base.badQuery![q]; query[q] = options[b % options.length]; break; }
-          case 'json': { const text = JSON.stringify(body); raw = text.slice(0, Math.max(1, a % text.length)) + (b % 2 ? '' : '}}'); break; }
+          case 'json': { const text = JSON.stringify(body); raw = text.slice(0, 1 + (a % (text.length - 1))) + (b % 2 ? '' : ',,'); break; }
           case 'content-type': contentType = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded'][a % 3]; raw = JSON.stringify(body); break;
           case 'too-large': raw = JSON.stringify({ ...body, padding: 'x'.repeat(300 * 1024) }); break;
         }

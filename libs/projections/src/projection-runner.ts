@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '@dropline/event-store';
+import type { EventStore, ReadAllResult, RecordedEvent } from '@dropline/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
 
@@ -42,9 +42,24 @@ export interface ProjectionRunnerOptions {
   projection: Projection;
   /** Events per transaction (1 = the per-event baseline of the benchmark). */
   pageSize?: number;
-  /** Events per transaction while rebuilding the shadow copy. */
+  /** Events per transaction while rebuilding the shadow copy (default: the larger of pageSize and 20,000). */
   rebuildPageSize?: number;
+  /**
+   * Read the next page while the current one is written. Only when the store does not share
+   * the read models' connection: never with the embedded PGlite, whose one connection would
+   * serialise (or, inside the page's transaction, deadlock) the two.
+   */
+  concurrentReads?: boolean;
   now?: () => Date;
+}
+
+/** An index of a live table, as the shadow copy recreates it. */
+interface IndexInfo {
+  name: string;
+  /** pg_get_indexdef */
+  definition: string;
+  /** Set when the index backs a constraint (primary key, unique): the shadow gets the constraint at once. */
+  constraintDefinition: string | null;
 }
 
 type Target = 'live' | 'shadow';
@@ -60,7 +75,10 @@ export class ProjectionRunner {
   private readonly pool: Pool;
   private readonly pageSize: number;
   private readonly rebuildPageSize: number;
+  private readonly concurrentReads: boolean;
   private readonly now: () => Date;
+  /** The read of the next page, started while the current one was being written. */
+  private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
   private rebuildTotal: number | null = null;
 
@@ -69,7 +87,8 @@ export class ProjectionRunner {
     this.store = options.store;
     this.pool = options.pool;
     this.pageSize = options.pageSize ?? 5000;
-    this.rebuildPageSize = options.rebuildPageSize ?? this.pageSize;
+    this.rebuildPageSize = options.rebuildPageSize ?? Math.max(this.pageSize, 20_000);
+    this.concurrentReads = options.concurrentReads ?? false;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -87,14 +106,40 @@ export class ProjectionRunner {
     const from = await this.checkpoint(target);
     // Read before opening the transaction: in embedded mode the store and the read models share
     // one connection, so a read inside the transaction would wait for itself.
-    const page = await this.store.readAll({
-      fromPosition: from.position,
+    const page = await this.takePage(target, from.position, pageSize);
+    if (page.events.length === 0) return { applied: 0, isEnd: page.isEnd };
+    // A full page means more follows: with a store of its own, fetch it while this one is written.
+    if (this.concurrentReads && !page.isEnd) this.prefetch(target, page.position, pageSize);
+    try {
+      const applied = await this.applyEvents(page.events, target);
+      return { applied, isEnd: page.isEnd };
+    } catch (e) {
+      this.prefetched.delete(target);
+      throw e;
+    }
+  }
+
+  /** The prefetched page when it starts where the checkpoint now is, else a fresh read. */
+  private async takePage(target: Target, from: string | undefined, pageSize: number): Promise<ReadAllResult> {
+    const ahead = this.prefetched.get(target);
+    this.prefetched.delete(target);
+    if (ahead && ahead.from === from && ahead.pageSize === pageSize) return ahead.page;
+    return this.read(from, pageSize);
+  }
+
+  private prefetch(target: Target, from: string | undefined, pageSize: number): void {
+    const page = this.read(from, pageSize);
+    // A failed prefetch surfaces when (if) the page is taken; never as an unhandled rejection.
+    page.catch(() => undefined);
+    this.prefetched.set(target, { from, pageSize, page });
+  }
+
+  private read(from: string | undefined, pageSize: number): Promise<ReadAllResult> {
+    return this.store.readAll({
+      fromPosition: from,
       maxCount: pageSize,
       filter: { streamPrefixes: [...this.projection.streamPrefixes], eventTypes: [...this.projection.eventTypes] },
     });
-    if (page.events.length === 0) return { applied: 0, isEnd: page.isEnd };
-    const applied = await this.applyEvents(page.events, target);
-    return { applied, isEnd: page.isEnd };
   }
 
   /**
@@ -104,15 +149,28 @@ export class ProjectionRunner {
    */
   async applyEvents(events: readonly RecordedEvent[], target: Target = 'live'): Promise<number> {
     const name = this.checkpointName(target);
+    // Pages come from the store in log order; sort only a page that does not (tests deliver
+    // shuffled and duplicated events on purpose).
+    let ordered: readonly RecordedEvent[] = events;
+    for (let i = 1; i < events.length; i++) {
+      if (this.store.comparePositions(events[i - 1].position, events[i].position) > 0) {
+        ordered = [...events].sort((a, b) => this.store.comparePositions(a.position, b.position));
+        break;
+      }
+    }
     return this.transaction(async (client) => {
-      await client.query('insert into rm_projection_checkpoints (projection) values ($1) on conflict do nothing', [name]);
-      const { rows } = await client.query('select position, events_processed, last_event_at from rm_projection_checkpoints where projection = $1 for update', [name]);
+      // Creates the checkpoint row if needed and locks it, in one round trip (the lock is the
+      // second line of defence behind the lease).
+      const { rows } = await client.query(
+        `insert into rm_projection_checkpoints (projection) values ($1)
+         on conflict (projection) do update set projection = excluded.projection
+         returning position, events_processed, last_event_at`,
+        [name],
+      );
       const current = toCheckpoint(rows[0]);
       const fresh: RecordedEvent[] = [];
       let last = current.position;
-      // Applied in log order whatever order the page arrived in (a page must never depend on row
-      // order coming back from a join); anything at or before the checkpoint was applied already.
-      const ordered = [...events].sort((a, b) => this.store.comparePositions(a.position, b.position));
+      // Anything at or before the checkpoint was applied already.
       for (const e of ordered) {
         if (last !== undefined && this.store.comparePositions(e.position, last) <= 0) continue;
         fresh.push(e);
@@ -225,18 +283,41 @@ export class ProjectionRunner {
     return this.rebuildStartedMs !== undefined;
   }
 
+  /**
+   * Creates empty shadow copies with their primary keys (the upserts need them) but without the
+   * secondary indexes: maintaining those row by row while a million events are folded costs more
+   * than building them once at the end (`indexShadow`).
+   */
   private async startRebuild(): Promise<void> {
     const shadowName = this.checkpointName('shadow');
     await this.transaction(async (client) => {
       for (const t of this.projection.tables) {
         await client.query(`drop table if exists ${shadowTables(t)}`);
-        await client.query(`create table ${shadowTables(t)} (like ${t} including all)`);
+        await client.query(`create table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
+        for (const index of await indexesOf(client, t)) {
+          if (index.constraintDefinition !== null) await client.query(`alter table ${shadowTables(t)} add constraint ${shadowIndexName(index.name)} ${index.constraintDefinition}`);
+        }
       }
       await client.query('delete from rm_projection_checkpoints where projection = $1', [shadowName]);
       await client.query(`update rm_projection_rebuilds set status = 'running', started_at = now(), events_done = 0 where projection = $1`, [this.projection.name]);
     });
     this.rebuildStartedMs = Date.now();
     this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined) : null;
+  }
+
+  /** Builds the live tables' secondary indexes on the filled shadow copies (outside the swap's exclusive lock). */
+  private async indexShadow(): Promise<void> {
+    await this.transaction(async (client) => {
+      for (const t of this.projection.tables) {
+        for (const index of await indexesOf(client, t)) {
+          if (index.constraintDefinition !== null) continue;
+          const match = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*)$/i.exec(index.definition);
+          if (!match) throw new Error(`cannot copy index ${index.name}: ${index.definition}`);
+          await client.query(`create ${match[1] ?? ''}index if not exists ${shadowIndexName(index.name)} on ${shadowTables(t)} ${match[2]}`);
+        }
+        await client.query(`analyze ${shadowTables(t)}`);
+      }
+    });
   }
 
   private async reportProgress(): Promise<void> {
@@ -250,15 +331,23 @@ export class ProjectionRunner {
     );
   }
 
-  /** Swaps the shadow copy in under an exclusive lock; readers wait for the rename, never see a half-built table. */
+  /**
+   * Swaps the shadow copy in under an exclusive lock; readers wait for the rename, never see a
+   * half-built table. The shadow's indexes and constraints take the live names, so the schema
+   * looks exactly as the migration made it (re-running its `if not exists` adds nothing).
+   */
   private async swap(): Promise<void> {
     const name = this.projection.name;
+    await this.indexShadow();
     await this.transaction(async (client) => {
       await client.query(`lock table ${this.projection.tables.join(', ')} in access exclusive mode`);
       for (const t of this.projection.tables) {
+        const indexes = await indexesOf(client, t);
         await client.query(`alter table ${t} rename to ${t}_old`);
         await client.query(`alter table ${shadowTables(t)} rename to ${t}`);
         await client.query(`drop table ${t}_old`);
+        // Renaming a constraint's index renames the constraint too.
+        for (const index of indexes) await client.query(`alter index if exists ${shadowIndexName(index.name)} rename to ${index.name}`);
       }
       await client.query(
         `insert into rm_projection_checkpoints (projection, position, events_processed, last_event_at, updated_at)
@@ -287,6 +376,27 @@ export class ProjectionRunner {
       client.release();
     }
   }
+}
+
+/** The name an index of a live table has on its shadow copy until the swap. */
+function shadowIndexName(name: string): string {
+  // PostgreSQL truncates identifiers to 63 bytes; a truncated name could not be renamed back.
+  if (name.length > 63 - '_rebuild'.length) throw new Error(`index name ${name} is too long to rebuild (at most ${63 - '_rebuild'.length} characters)`);
+  return `${name}_rebuild`;
+}
+
+/** The indexes of a table in the current schema, with the constraint each one backs. */
+async function indexesOf(client: PoolClient, table: string): Promise<IndexInfo[]> {
+  const { rows } = await client.query(
+    `select i.relname as name, pg_get_indexdef(i.oid) as definition, pg_get_constraintdef(c.oid) as constraint_definition
+     from pg_index x
+     join pg_class i on i.oid = x.indexrelid
+     left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid
+     where x.indrelid = to_regclass($1)
+     order by i.relname`,
+    [table],
+  );
+  return rows.map((r) => ({ name: r.name, definition: r.definition, constraintDefinition: r.constraint_definition ?? null }));
 }
 
 /** Reads a projection's rebuild row (null when none was ever requested). */

@@ -46,7 +46,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
     @Optional() private readonly lags?: LagRegistry,
   ) {
     const now = () => this.clock.now();
-    this.runners = [new ProjectionRunner({ store: databases.store, pool: databases.readModels, projection: new DropReadModelsProjection(), pageSize: 5000, now })];
+    this.runners = [new ProjectionRunner({ store: databases.store, pool: databases.readModels, projection: new DropReadModelsProjection(), pageSize: config.projectionPageSize, rebuildPageSize: config.projectionRebuildPageSize, now })];
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
   }
 

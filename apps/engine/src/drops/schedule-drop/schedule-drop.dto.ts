@@ -85,11 +85,11 @@ export class DropDefinitionDto {
   currency!: string;
   @ApiProperty({ enum: SALES_CHANNELS, isArray: true }) @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(SALES_CHANNELS, { each: true })
   channels!: SalesChannel[];
-  @ApiProperty({ type: [VariantDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @ValidateNested({ each: true }) @Type(() => VariantDto)
+  @ApiProperty({ type: [VariantDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => VariantDto)
   variants!: VariantDto[];
-  @ApiProperty({ type: [PriceTierDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => PriceTierDto)
+  @ApiProperty({ type: [PriceTierDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PriceTierDto)
   priceTiers!: PriceTierDto[];
-  @ApiPropertyOptional({ type: [BasketTierDto] }) @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => BasketTierDto)
+  @ApiPropertyOptional({ type: [BasketTierDto] }) @IsOptional() @IsArray() @ArrayMaxSize(20) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => BasketTierDto)
   basketTiers?: BasketTierDto[];
   @ApiProperty({ type: WindowDto }) @IsObject() @ValidateNested() @Type(() => WindowDto)
   window!: WindowDto;
@@ -101,7 +101,7 @@ export class DropDefinitionDto {
   minimumOrderQuantity!: number;
   @ApiProperty({ type: ProductionDto }) @IsObject() @ValidateNested() @Type(() => ProductionDto)
   production!: ProductionDto;
-  @ApiPropertyOptional({ type: [PickupLocationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => PickupLocationDto)
+  @ApiPropertyOptional({ type: [PickupLocationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PickupLocationDto)
   pickupLocations?: PickupLocationDto[];
   @ApiProperty({ example: 14 }) @IsInt() @Min(0) @Max(365)
   returnWindowDays!: number;
