@@ -14,6 +14,8 @@ export interface LoadRequest {
   seconds: number;
   untilSoldOut: boolean;
   prefix: string;
+  /** Bearer token sent with every request (a till's: it places pre-orders for named customers). */
+  token?: string;
 }
 
 export interface LoadResult {
@@ -54,8 +56,8 @@ function run(req: LoadRequest): Promise<LoadResult> {
               const customerId = `${req.prefix}-c-${i}`;
               return {
                 ...r,
-                headers: { 'content-type': 'application/json', 'idempotency-key': `${req.prefix}-k-${i}` },
-                body: JSON.stringify({ customerId, sku: 'HOT-M', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }),
+                headers: { 'content-type': 'application/json', 'idempotency-key': `${req.prefix}-k-${i}`, ...(req.token ? { authorization: `Bearer ${req.token}` } : {}) },
+                body: JSON.stringify({ customerId, sku: 'HOT-M', quantity: 1, channel: req.token ? 'kiosk' : 'web', fulfillment: { method: 'ship' } }),
               };
             },
             onResponse: (status: number) => {

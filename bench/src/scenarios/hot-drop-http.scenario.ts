@@ -1,4 +1,6 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mintToken } from '../../../apps/engine/src/auth/dev-key';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -52,6 +54,8 @@ async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): P
     env: {
       PATH: process.env.PATH ?? '', ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
       HOST: '127.0.0.1', PORT: String(port), EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUIET: 'true', NODE_ENV: 'production',
+      // Production mode: every request's token is verified, as in a real deployment.
+      JWT_SECRET: BENCH_JWT.secret, JWT_ISSUER: BENCH_JWT.issuer, JWT_AUDIENCE: BENCH_JWT.audience,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -89,8 +93,16 @@ async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): P
   return { url, child, output: () => out, stop };
 }
 
+/** The signing key the benchmark's engine verifies with (HS256; a fresh one per run). */
+const BENCH_JWT = { secret: randomBytes(48).toString('base64url'), issuer: 'urn:dropline:bench', audience: 'dropline-engine' };
+
+function benchToken(role: 'ops' | 'till', sub: string): Promise<string> {
+  return mintToken(BENCH_JWT.secret, role, sub, { issuer: BENCH_JWT.issuer, audience: BENCH_JWT.audience, expiresIn: '2h' });
+}
+
 async function json(url: string, method: string, body?: unknown): Promise<any> {
-  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const authorization = `Bearer ${await benchToken('ops', 'bench-ops')}`;
+  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json', authorization } : { authorization }, body: body ? JSON.stringify(body) : undefined });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -98,7 +110,9 @@ async function json(url: string, method: string, body?: unknown): Promise<any> {
 
 /** Schedules and opens a drop over HTTP; its window opened a minute ago (the engine runs on the system clock). */
 async function openDropOverHttp(url: string, cap: number): Promise<string> {
-  const { dropId } = await json(`${url}/drops`, 'POST', hotDropDefinition(cap, new Date(Date.now() - 60_000).toISOString()));
+  // Buyers come through a kiosk till (one verified token, a named customer per request).
+  const definition = { ...hotDropDefinition(cap, new Date(Date.now() - 60_000).toISOString()), channels: ['web', 'kiosk'] };
+  const { dropId } = await json(`${url}/drops`, 'POST', definition);
   await json(`${url}/drops/${dropId}/open`, 'POST');
   return dropId;
 }
@@ -141,7 +155,7 @@ export const scenario: Scenario = {
       try {
         dropId = await openDropOverHttp(engine.url, cap);
         ctx.log(`engine pid ${engine.child.pid}: ${connections} connections until ${cap} units are sold`);
-        run = await load({ url: engine.url, path: `/drops/${dropId}/pre-orders`, connections, seconds: 0, untilSoldOut: true, prefix: 'hot' });
+        run = await load({ url: engine.url, path: `/drops/${dropId}/pre-orders`, connections, seconds: 0, untilSoldOut: true, prefix: 'hot', token: await benchToken('till', 'bench-kiosk') });
       } catch (e) {
         throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
       } finally {
@@ -155,7 +169,7 @@ export const scenario: Scenario = {
       const bare = await bareServer();
       let base: LoadResult;
       try {
-        base = await load({ url: `http://127.0.0.1:${bare.port}`, path: '/drops/x/pre-orders', connections, seconds: baselineSeconds, untilSoldOut: false, prefix: 'bare' });
+        base = await load({ url: `http://127.0.0.1:${bare.port}`, path: '/drops/x/pre-orders', connections, seconds: baselineSeconds, untilSoldOut: false, prefix: 'bare', token: await benchToken('till', 'bench-kiosk') });
       } finally {
         bare.child.kill('SIGTERM');
       }
@@ -168,7 +182,7 @@ export const scenario: Scenario = {
         const profiled = await startEngine(db.url, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
         try {
           const drop = await openDropOverHttp(profiled.url, 10_000_000);
-          await load({ url: profiled.url, path: `/drops/${drop}/pre-orders`, connections, seconds: profileSeconds, untilSoldOut: false, prefix: 'prof' });
+          await load({ url: profiled.url, path: `/drops/${drop}/pre-orders`, connections, seconds: profileSeconds, untilSoldOut: false, prefix: 'prof', token: await benchToken('till', 'bench-kiosk') });
         } finally {
           await profiled.stop();
         }

@@ -295,7 +295,9 @@ export class ProjectionRunner {
         await client.query(`drop table if exists ${shadowTables(t)}`);
         await client.query(`create table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
         for (const index of await indexesOf(client, t)) {
-          if (index.constraintDefinition !== null) await client.query(`alter table ${shadowTables(t)} add constraint ${shadowIndexName(index.name)} ${index.constraintDefinition}`);
+          // Named now for every index, so a name that cannot take the suffix fails before the work, not at the swap.
+          const shadowName = shadowIndexName(index.name);
+          if (index.constraintDefinition !== null) await client.query(`alter table ${shadowTables(t)} add constraint ${shadowName} ${index.constraintDefinition}`);
         }
       }
       await client.query('delete from rm_projection_checkpoints where projection = $1', [shadowName]);

@@ -46,7 +46,14 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
     @Optional() private readonly lags?: LagRegistry,
   ) {
     const now = () => this.clock.now();
-    this.runners = [new ProjectionRunner({ store: databases.store, pool: databases.readModels, projection: new DropReadModelsProjection(), pageSize: config.projectionPageSize, rebuildPageSize: config.projectionRebuildPageSize, now })];
+    this.runners = [
+      new ProjectionRunner({
+        store: databases.store, pool: databases.readModels, projection: new DropReadModelsProjection(), now,
+        pageSize: config.projectionPageSize, rebuildPageSize: config.projectionRebuildPageSize,
+        // Embedded PGlite has one connection for the store and the read models: read, then write.
+        concurrentReads: !databases.embedded,
+      }),
+    ];
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
   }
 

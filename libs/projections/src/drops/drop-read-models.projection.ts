@@ -72,21 +72,47 @@ export class DropReadModelsProjection implements Projection {
   async applyPage(events: readonly RecordedEvent[], context: PageContext): Promise<void> {
     const page = new DropPage(this.serviceLevel);
     const dropIds = new Set<string>();
+    for (const e of events) {
+      const dropId = dropIdFromStreamName(e.streamName);
+      if (dropId) dropIds.add(dropId);
+    }
+    if (dropIds.size === 0) return;
+    await page.loadDrops(context, [...dropIds]);
+    // A pre-order (run) placed (requested) by an event this page will apply cannot have a row
+    // yet: its drop's rows have not seen that revision. So only ids first met in a later event,
+    // or created by an event the revision guard will skip, are loaded (in a rebuild, most rows
+    // referenced in a page were created in it).
     const preOrderIds = new Set<string>();
     const runIds = new Set<string>();
+    const createdHere = new Set<string>();
     for (const e of events) {
       const dropId = dropIdFromStreamName(e.streamName);
       if (!dropId) continue;
-      dropIds.add(dropId);
       const d = e.data as { preOrderId?: unknown; runId?: unknown };
-      if (typeof d.preOrderId === 'string') preOrderIds.add(d.preOrderId);
-      if (typeof d.runId === 'string') runIds.add(d.runId);
+      if (e.type === 'PreOrderPlaced' || e.type === 'ProductionRunRequested') {
+        const id = String(e.type === 'PreOrderPlaced' ? d.preOrderId : d.runId);
+        if (page.willApply(dropId, e.revision)) {
+          createdHere.add(id);
+          continue;
+        }
+      }
+      if (typeof d.preOrderId === 'string' && !createdHere.has(d.preOrderId)) preOrderIds.add(d.preOrderId);
+      if (typeof d.runId === 'string' && !createdHere.has(d.runId)) runIds.add(d.runId);
     }
-    if (dropIds.size === 0) return;
-    await page.load(context, [...dropIds], [...preOrderIds], [...runIds]);
+    await page.loadChildren(context, [...preOrderIds], [...runIds]);
     for (const e of events) page.apply(e);
     await page.write(context);
   }
+}
+
+interface ThresholdInputs {
+  firstDay: number;
+  lastDay: number;
+  unitsAccepted: number;
+  rate: number;
+  leadTimeDays: number;
+  windowStart: string;
+  unitsHandedOver: number;
 }
 
 /** The rows of one page, folded in memory and written once. */
@@ -101,12 +127,13 @@ class DropPage {
   private readonly dirtyPreOrders = new Set<string>();
   private readonly dirtyRuns = new Set<string>();
   private readonly deletedSkus = new Set<string>();
-  /** Cache key of each threshold's last reorderPoint call (the inputs rarely change between events). */
-  private readonly computedFor = new Map<string, string>();
+  /** Inputs of each threshold's last reorderPoint call (they rarely change between events). */
+  private readonly computedFor = new Map<string, ThresholdInputs>();
+  private readonly parsed = new Map<string, number>();
 
   constructor(private readonly serviceLevel: number) {}
 
-  async load(context: PageContext, dropIds: string[], preOrderIds: string[], runIds: string[]): Promise<void> {
+  async loadDrops(context: PageContext, dropIds: string[]): Promise<void> {
     const { client, table } = context;
     const [summaries, inventory, thresholds, reasons] = [
       await client.query(`select * from ${table('rm_drop_summary')} where drop_id = any($1::text[])`, [dropIds]),
@@ -118,6 +145,16 @@ class DropPage {
     for (const r of inventory.rows) this.inventory.set(key(r.drop_id, r.sku), inventoryFromDb(r));
     for (const r of thresholds.rows) this.thresholds.set(key(r.drop_id, r.sku), thresholdFromDb(r));
     for (const r of reasons.rows) this.reasons.set(key(r.drop_id, r.reason), reasonFromDb(r));
+  }
+
+  /** True when an event at `revision` of the drop's stream is past what its stored rows have applied. */
+  willApply(dropId: string, revision: number): boolean {
+    const summary = this.summaries.get(dropId);
+    return !summary || revision > summary.lastRevision;
+  }
+
+  async loadChildren(context: PageContext, preOrderIds: string[], runIds: string[]): Promise<void> {
+    const { client, table } = context;
     if (preOrderIds.length) {
       const { rows } = await client.query(`select * from ${table('rm_customer_pre_orders')} where pre_order_id = any($1::text[])`, [preOrderIds]);
       for (const r of rows) this.preOrders.set(r.pre_order_id, preOrderFromDb(r));
@@ -432,22 +469,27 @@ class DropPage {
    */
   private refreshThresholds(s: DropSummaryRow, at: string): void {
     const atMs = Date.parse(at);
-    const closesMs = Date.parse(s.closesAt);
+    const closesMs = this.ms(s.closesAt);
     for (const v of s.definition.variants) {
       const k = key(s.dropId, v.sku);
       const t = this.thresholds.get(k);
       const inv = this.inventory.get(k);
       if (!t || !inv) continue;
-      const startMs = Date.parse(t.windowStart);
+      const startMs = this.ms(t.windowStart);
       const endMs = Math.min(closesMs, atMs + 1);
       const firstDay = Math.floor(startMs / DAY_MS);
       const lastDay = endMs > startMs ? Math.floor((endMs - 1) / DAY_MS) : firstDay - 1;
       const restockable = inv.unitsReturnedRestockable;
       const rate = t.unitsHandedOver > 0 ? Math.min(1, restockable / t.unitsHandedOver) : 0;
-      // Daily sales only ever grow with units accepted, so that count stands in for the whole series.
-      const cacheKey = `${firstDay}:${lastDay}:${inv.unitsAccepted}:${rate}:${t.leadTimeDays}:${t.windowStart}:${t.unitsHandedOver}`;
-      if (this.computedFor.get(k) !== cacheKey) {
-        this.computedFor.set(k, cacheKey);
+      // Daily sales only ever grow with units accepted, so that count stands in for the whole
+      // series. Compared field by field: this runs for every SKU after every event.
+      let inputs = this.computedFor.get(k);
+      if (
+        !inputs || inputs.firstDay !== firstDay || inputs.lastDay !== lastDay || inputs.unitsAccepted !== inv.unitsAccepted || inputs.rate !== rate ||
+        inputs.leadTimeDays !== t.leadTimeDays || inputs.windowStart !== t.windowStart || inputs.unitsHandedOver !== t.unitsHandedOver
+      ) {
+        inputs = { firstDay, lastDay, unitsAccepted: inv.unitsAccepted, rate, leadTimeDays: t.leadTimeDays, windowStart: t.windowStart, unitsHandedOver: t.unitsHandedOver };
+        this.computedFor.set(k, inputs);
         // Restockable returns come back to stock, so only (1 − rate) of each day's sales is net demand on it.
         const dailyUnits: number[] = [];
         for (let day = firstDay; day <= lastDay; day++) dailyUnits.push((t.dailySales[String(day)] ?? 0) * (1 - rate));
@@ -461,7 +503,10 @@ class DropPage {
         t.safetyStock = result.safetyStock;
         t.reorderPoint = result.reorderPoint;
       }
-      for (const r of Object.values(t.returnsByReason)) r.rate = t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0;
+      for (const reason in t.returnsByReason) {
+        const r = t.returnsByReason[reason];
+        r.rate = t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0;
+      }
       t.available = inv.available;
       const above = t.available > t.reorderPoint;
       if (t.aboveReorderPoint && !above) {
@@ -470,6 +515,13 @@ class DropPage {
       }
       t.aboveReorderPoint = above;
     }
+  }
+
+  /** Date.parse of the few instants every event of a drop refers to (window close, window start). */
+  private ms(instant: string): number {
+    let value = this.parsed.get(instant);
+    if (value === undefined) this.parsed.set(instant, (value = Date.parse(instant)));
+    return value;
   }
 }
 

@@ -152,3 +152,31 @@ create table if not exists rm_restock_reactor (
   crossings_emitted integer not null,
   primary key (drop_id, sku)
 );
+
+-- Before rebuild swaps renamed indexes, a swapped-in table kept the indexes its shadow copy got
+-- from `create table … (like … including all)`: auto-named `<table>_rebuild_<columns>_idx` and
+-- `<table>_rebuild_pkey`. The `create index if not exists` lines above then added a second copy
+-- of each secondary index under its real name. Drop the leftovers and give primary keys their
+-- real names (shadow tables of a running rebuild, `rm_%_rebuild`, are left alone).
+do $$
+declare
+  r record;
+begin
+  for r in
+    select i.relname as index_name, t.relname as table_name, x.indisprimary as is_primary
+    from pg_index x
+    join pg_class i on i.oid = x.indexrelid
+    join pg_class t on t.oid = x.indrelid
+    where t.relnamespace = current_schema()::regnamespace
+      and t.relname like 'rm\_%' and t.relname not like '%\_rebuild'
+      and i.relname like t.relname || '\_rebuild\_%'
+  loop
+    if r.is_primary then
+      if to_regclass(r.table_name || '_pkey') is null then
+        execute format('alter index %I rename to %I', r.index_name, r.table_name || '_pkey');
+      end if;
+    else
+      execute format('drop index %I', r.index_name);
+    end if;
+  end loop;
+end $$;

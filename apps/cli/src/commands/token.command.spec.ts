@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE } from '../../../engine/src/auth/dev-key';
+import { JwtVerifier } from '../../../engine/src/auth/jwt-verifier';
+import { runCli } from '../main';
+
+function io(env: Record<string, string | undefined>) {
+  let out = '';
+  let err = '';
+  return { env, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t), isTTY: false }, out: () => out, err: () => err };
+}
+
+describe('dropline token', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'dropline-token-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('prints only a token that the embedded engine accepts, signed with the development key in DATA_DIR', async () => {
+    const cli = io({ DATA_DIR: dataDir });
+    expect(await runCli(['token', '--role', 'ops'], cli)).toBe(0);
+    const token = cli.out().trim();
+    expect(cli.out()).toBe(`${token}\n`);
+    expect(token.split('.')).toHaveLength(3);
+    const secret = readFileSync(join(dataDir, DEV_KEY_FILE), 'utf8').trim();
+    const verifier = await JwtVerifier.fromConfig({ secret, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    expect(await verifier.verify(token)).toEqual({ sub: 'dev-ops', roles: ['ops'] });
+    // The key is made once: a second token verifies with the same key.
+    const again = io({ DATA_DIR: dataDir });
+    await runCli(['token', '--role', 'customer', '--sub', 'c-123'], again);
+    expect(await verifier.verify(again.out().trim())).toEqual({ sub: 'c-123', roles: ['customer'] });
+  });
+
+  it('signs with the configured JWT_SECRET, issuer and audience when they are set', async () => {
+    const env = { DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' };
+    const cli = io(env);
+    expect(await runCli(['token', '--role', 'analyst'], cli)).toBe(0);
+    const verifier = await JwtVerifier.fromConfig({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    expect((await verifier.verify(cli.out().trim())).roles).toEqual(['analyst']);
+  });
+
+  it('rejects an unknown role with the usage, exit 2', async () => {
+    const cli = io({ DATA_DIR: dataDir });
+    expect(await runCli(['token', '--role', 'admin'], cli)).toBe(2);
+    expect(cli.out()).toBe('');
+    expect(cli.err()).toContain('--role must be one of');
+  });
+});

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import { CliCommand, UsageError } from '../cli-command';
+
+export const command: CliCommand = {
+  name: 'token',
+  summary: 'mint a bearer token for a role (development key in DATA_DIR, or the configured JWT_SECRET); prints only the token',
+  usage: 'dropline token --role <ops|analyst|customer|till|service> [--sub <subject>] [--expires-in <30d>]',
+  async run(argv, context) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { role: { type: 'string' }, sub: { type: 'string' }, 'expires-in': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    // Loaded lazily: the other subcommands should not pay for jose or the engine's config.
+    const { ROLES, isRole } = await import('../../../engine/src/auth/roles');
+    const { loadOrCreateDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE } = await import('../../../engine/src/auth/dev-key');
+    const { loadConfig } = await import('../../../engine/src/config/app-config');
+    if (!values.role) throw new UsageError('--role is required');
+    if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+    if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
+    const config = loadConfig(context.env);
+    if (config.jwt.publicKey || config.jwt.jwksUrl) {
+      context.stderr.write('the engine verifies RS256 tokens (JWT_PUBLIC_KEY / JWT_JWKS_URL): mint them with your identity provider\n');
+      return 1;
+    }
+    const secret = config.jwt.secret ?? loadOrCreateDevSecret(config.dataDir);
+    const token = await mintToken(secret, values.role, values.sub ?? `dev-${values.role}`, {
+      issuer: config.jwt.issuer ?? DEV_ISSUER,
+      audience: config.jwt.audience ?? DEV_AUDIENCE,
+      ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
+    });
+    context.stdout.write(`${token}\n`);
+    return 0;
+  },
+};
