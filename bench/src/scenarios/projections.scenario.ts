@@ -50,7 +50,7 @@ async function truncateReadModels(pool: { query(sql: string): Promise<unknown> }
 
 /**
  * Rebuilds the drop read models from N stored events (1,000,000 by default, seeded once with
- * COPY) through the real runner: pages of 20,000 events folded in memory, one multi-row upsert per
+ * COPY) through the real runner: pages of 50,000 events folded in memory, one multi-row upsert per
  * table and the checkpoint per transaction, the next page read while one is written, secondary
  * indexes built once before the swap. Baseline in the same run: the same projection code at
  * one event per transaction, over the first `--baseline-events` events (it is ~100× slower).
@@ -62,7 +62,7 @@ export const scenario: Scenario = {
     const total = flag(context.args, 'events', 1_000_000);
     const baselineEvents = flag(context.args, 'baseline-events', 20_000);
     const pageSize = flag(context.args, 'page', 5000);
-    const rebuildPageSize = flag(context.args, 'rebuild-page', 20_000);
+    const rebuildPageSize = flag(context.args, 'rebuild-page', 50_000);
     const settings = await serverSettings(context.databaseUrl);
     context.log(`PostgreSQL durability settings: ${JSON.stringify(settings)}`);
     const db = await createBenchDatabase(context.databaseUrl, 'projections');

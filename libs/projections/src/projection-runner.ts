@@ -42,7 +42,7 @@ export interface ProjectionRunnerOptions {
   projection: Projection;
   /** Events per transaction (1 = the per-event baseline of the benchmark). */
   pageSize?: number;
-  /** Events per transaction while rebuilding the shadow copy (default: the larger of pageSize and 20,000). */
+  /** Events per transaction while rebuilding the shadow copy (default: the larger of pageSize and 50,000). */
   rebuildPageSize?: number;
   /**
    * Read the next page while the current one is written. Only when the store does not share
@@ -63,6 +63,9 @@ interface IndexInfo {
 }
 
 type Target = 'live' | 'shadow';
+
+/** Where each copy's checkpoint lives: the shadow's is unlogged like its rows (see startRebuild). */
+const CHECKPOINTS: Record<Target, string> = { live: 'rm_projection_checkpoints', shadow: 'rm_projection_shadow_checkpoints' };
 
 /**
  * Runs one projection: reads the log from its checkpoint a page at a time and applies each
@@ -87,7 +90,7 @@ export class ProjectionRunner {
     this.store = options.store;
     this.pool = options.pool;
     this.pageSize = options.pageSize ?? 5000;
-    this.rebuildPageSize = options.rebuildPageSize ?? Math.max(this.pageSize, 20_000);
+    this.rebuildPageSize = options.rebuildPageSize ?? Math.max(this.pageSize, 50_000);
     this.concurrentReads = options.concurrentReads ?? false;
     this.now = options.now ?? (() => new Date());
   }
@@ -97,7 +100,7 @@ export class ProjectionRunner {
   }
 
   async checkpoint(target: Target = 'live'): Promise<Checkpoint> {
-    const { rows } = await this.pool.query('select position, events_processed, last_event_at from rm_projection_checkpoints where projection = $1', [this.checkpointName(target)]);
+    const { rows } = await this.pool.query(`select position, events_processed, last_event_at from ${CHECKPOINTS[target]} where projection = $1`, [this.checkpointName(target)]);
     return toCheckpoint(rows[0]);
   }
 
@@ -162,7 +165,7 @@ export class ProjectionRunner {
       // Creates the checkpoint row if needed and locks it, in one round trip (the lock is the
       // second line of defence behind the lease).
       const { rows } = await client.query(
-        `insert into rm_projection_checkpoints (projection) values ($1)
+        `insert into ${CHECKPOINTS[target]} (projection) values ($1)
          on conflict (projection) do update set projection = excluded.projection
          returning position, events_processed, last_event_at`,
         [name],
@@ -180,7 +183,7 @@ export class ProjectionRunner {
       const context: PageContext = { client, table: target === 'live' ? liveTables : shadowTables };
       await this.projection.applyPage(fresh, context);
       await client.query(
-        'update rm_projection_checkpoints set position = $2, events_processed = events_processed + $3, last_event_at = $4, updated_at = now() where projection = $1',
+        `update ${CHECKPOINTS[target]} set position = $2, events_processed = events_processed + $3, last_event_at = $4, updated_at = now() where projection = $1`,
         [name, last, fresh.length, fresh[fresh.length - 1].recordedAt],
       );
       return fresh.length;
@@ -286,31 +289,45 @@ export class ProjectionRunner {
   /**
    * Creates empty shadow copies with their primary keys (the upserts need them) but without the
    * secondary indexes: maintaining those row by row while a million events are folded costs more
-   * than building them once at the end (`indexShadow`).
+   * than building them once at the end (`finishShadow`).
+   *
+   * The copies and their checkpoint are UNLOGGED while they fill: every page rewrites many of
+   * the rows earlier pages wrote, and none of those intermediate versions needs to reach the WAL
+   * (or a standby); `set logged` writes each table once at the end. After a PostgreSQL crash (or
+   * on a promoted standby) unlogged tables come back empty — the shadow rows and the shadow
+   * checkpoint together, so the rebuild simply starts over from the beginning of the log.
    */
   private async startRebuild(): Promise<void> {
     const shadowName = this.checkpointName('shadow');
     await this.transaction(async (client) => {
+      await client.query(`create unlogged table if not exists ${CHECKPOINTS.shadow} (like ${CHECKPOINTS.live} including all)`);
       for (const t of this.projection.tables) {
         await client.query(`drop table if exists ${shadowTables(t)}`);
-        await client.query(`create table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
+        await client.query(`create unlogged table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
         for (const index of await indexesOf(client, t)) {
           // Named now for every index, so a name that cannot take the suffix fails before the work, not at the swap.
           const shadowName = shadowIndexName(index.name);
           if (index.constraintDefinition !== null) await client.query(`alter table ${shadowTables(t)} add constraint ${shadowName} ${index.constraintDefinition}`);
         }
       }
-      await client.query('delete from rm_projection_checkpoints where projection = $1', [shadowName]);
+      await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [shadowName]);
       await client.query(`update rm_projection_rebuilds set status = 'running', started_at = now(), events_done = 0 where projection = $1`, [this.projection.name]);
     });
     this.rebuildStartedMs = Date.now();
     this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined) : null;
   }
 
-  /** Builds the live tables' secondary indexes on the filled shadow copies (outside the swap's exclusive lock). */
-  private async indexShadow(): Promise<void> {
+  /**
+   * Makes the filled shadow copies durable (one sequential write each) and builds the live
+   * tables' secondary indexes on them, outside the swap's exclusive lock. A crash after this
+   * commits and before the swap loses the (unlogged) shadow checkpoint but not the rows: the
+   * shadow then folds the log again over them, and the drop-level revision guard skips every
+   * event they already hold.
+   */
+  private async finishShadow(): Promise<void> {
     await this.transaction(async (client) => {
       for (const t of this.projection.tables) {
+        await client.query(`alter table ${shadowTables(t)} set logged`);
         for (const index of await indexesOf(client, t)) {
           if (index.constraintDefinition !== null) continue;
           const match = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*)$/i.exec(index.definition);
@@ -340,7 +357,7 @@ export class ProjectionRunner {
    */
   private async swap(): Promise<void> {
     const name = this.projection.name;
-    await this.indexShadow();
+    await this.finishShadow();
     await this.transaction(async (client) => {
       await client.query(`lock table ${this.projection.tables.join(', ')} in access exclusive mode`);
       for (const t of this.projection.tables) {
@@ -352,13 +369,13 @@ export class ProjectionRunner {
         for (const index of indexes) await client.query(`alter index if exists ${shadowIndexName(index.name)} rename to ${index.name}`);
       }
       await client.query(
-        `insert into rm_projection_checkpoints (projection, position, events_processed, last_event_at, updated_at)
-         select $1, position, events_processed, last_event_at, now() from rm_projection_checkpoints where projection = $2
+        `insert into ${CHECKPOINTS.live} (projection, position, events_processed, last_event_at, updated_at)
+         select $1, position, events_processed, last_event_at, now() from ${CHECKPOINTS.shadow} where projection = $2
          on conflict (projection) do update set position = excluded.position, events_processed = excluded.events_processed,
            last_event_at = excluded.last_event_at, updated_at = now()`,
         [name, this.checkpointName('shadow')],
       );
-      await client.query('delete from rm_projection_checkpoints where projection = $1', [this.checkpointName('shadow')]);
+      await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [this.checkpointName('shadow')]);
       await client.query(`update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0 where projection = $1`, [name]);
     });
     this.rebuildStartedMs = undefined;

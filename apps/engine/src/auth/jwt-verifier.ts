@@ -12,6 +12,16 @@ type Key = Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey
  * a non-empty `roles` claim of known roles.
  */
 export class JwtVerifier {
+  /**
+   * Tokens that already verified, until their `exp` (a minute at most without one). A
+   * customer or a till sends the same token with every request; re-checking an HMAC or
+   * RSA signature each time was one of the largest costs per request. A token string is
+   * immutable, so a verified one stays valid until it expires; the cache is bounded and
+   * drops its oldest entries first.
+   */
+  private readonly verified = new Map<string, { principal: Principal; untilMs: number }>();
+  private static readonly MAX_CACHED = 10_000;
+
   private constructor(
     private readonly key: Key,
     private readonly algorithms: string[],
@@ -27,6 +37,11 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.untilMs > Date.now()) return cached.principal;
+      this.verified.delete(token);
+    }
     let payload: Record<string, unknown>;
     try {
       const verified = await jwtVerify(token, this.key as Uint8Array, { algorithms: this.algorithms, issuer: this.issuer, audience: this.audience, clockTolerance: 5 });
@@ -42,6 +57,10 @@ export class JwtVerifier {
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
       throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The bearer token needs a roles claim of ops, analyst, customer, till or service');
     }
-    return { sub, roles: roles as Role[] };
+    const principal: Principal = { sub, roles: roles as Role[] };
+    const untilMs = typeof payload.exp === 'number' ? Math.min(payload.exp * 1000, Date.now() + 3_600_000) : Date.now() + 60_000;
+    if (this.verified.size >= JwtVerifier.MAX_CACHED) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { principal, untilMs });
+    return principal;
   }
 }

@@ -165,7 +165,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     commandBatchSize: int(env, 'COMMAND_BATCH_SIZE', 1000, 1, 10_000),
     projectionPageSize: int(env, 'PROJECTION_PAGE_SIZE', 5000, 1, 100_000),
-    projectionRebuildPageSize: int(env, 'PROJECTION_REBUILD_PAGE_SIZE', 20_000, 1, 200_000),
+    projectionRebuildPageSize: int(env, 'PROJECTION_REBUILD_PAGE_SIZE', 50_000, 1, 200_000),
     storeConnectTimeoutMs: int(env, 'STORE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
     schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),

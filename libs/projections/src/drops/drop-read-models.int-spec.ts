@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import { DAY_MS, dailySeries, DropEvent, reorderPoint, restockStreamName, upcast } from '@dropline/domain';
 import { PostgresEventStore, type EventStore, type RecordedEvent } from '@dropline/event-store';
@@ -6,6 +7,7 @@ import { createTestPostgresDatabase, describeWithPostgres } from '../../../../te
 import { ProjectionRunner } from '../projection-runner';
 import { RestockReactor } from '../restock/restock.reactor';
 import { openReadModels } from '../typeorm/read-models.data-source';
+import { READ_MODELS_SQL_PATH } from '../typeorm/read-models.migration';
 import { appendInterleaved, dropHistory, TimedEvent } from '../testing/drop-history';
 import { INVENTORY_FIGURES, referenceFold } from '../testing/reference-fold';
 import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from './drop-read-models.projection';
@@ -136,6 +138,8 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
 
   it('a rebuild into shadow tables gives the same rows as incremental processing, and swaps them in', async () => {
     const before = await snapshot(db.pool);
+    const indexes = async () => (await db.pool.query(`select tablename, indexname, regexp_replace(indexdef, ' INDEX \\S+', '') as def from pg_indexes where tablename like 'rm\\_%' order by 1, 2`)).rows;
+    const indexesBefore = await indexes();
     const r = runner(37);
     const liveCheckpoint = await r.checkpoint();
     const progress = await r.rebuildNow();
@@ -145,6 +149,13 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     expect((await r.checkpoint()).position).toBe(liveCheckpoint.position);
     const leftovers = await db.pool.query(`select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`);
     expect(leftovers.rows).toEqual([]);
+    // The swapped-in tables carry the migration's index names (re-running its `create index if
+    // not exists` must not add a second copy), the same definitions, and are logged again.
+    expect((await indexes()).filter((i) => i.tablename !== 'rm_projection_shadow_checkpoints')).toEqual(indexesBefore);
+    const unlogged = await db.pool.query(`select relname from pg_class where relname like any($1) and relpersistence = 'u'`, [DROP_READ_MODEL_TABLES.map((t) => `${t}%`)]);
+    expect(unlogged.rows).toEqual([]);
+    await db.pool.query(readFileSync(READ_MODELS_SQL_PATH, 'utf8'));
+    expect((await indexes()).filter((i) => i.tablename !== 'rm_projection_shadow_checkpoints')).toEqual(indexesBefore);
   });
 
   it('the restock reactor appends one RestockRecommended per crossing, with derived ids, never twice', async () => {
