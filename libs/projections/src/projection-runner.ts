@@ -64,7 +64,7 @@ interface IndexInfo {
 
 type Target = 'live' | 'shadow';
 
-/** Where each copy's checkpoint lives: the shadow's is unlogged like its rows (see startRebuild). */
+/** Where each copy's checkpoint lives: the shadow's sits beside its rows (see startRebuild). */
 const CHECKPOINTS: Record<Target, string> = { live: 'rm_projection_checkpoints', shadow: 'rm_projection_shadow_checkpoints' };
 
 /**
@@ -291,19 +291,17 @@ export class ProjectionRunner {
    * secondary indexes: maintaining those row by row while a million events are folded costs more
    * than building them once at the end (`finishShadow`).
    *
-   * The copies and their checkpoint are UNLOGGED while they fill: every page rewrites many of
-   * the rows earlier pages wrote, and none of those intermediate versions needs to reach the WAL
-   * (or a standby); `set logged` writes each table once at the end. After a PostgreSQL crash (or
-   * on a promoted standby) unlogged tables come back empty — the shadow rows and the shadow
-   * checkpoint together, so the rebuild simply starts over from the beginning of the log.
+   * The copies are ordinary logged tables, like every Dropline table: unlogged copies would
+   * skip the WAL while they fill, but the benchmarks' rule is default durability with no
+   * unlogged tables, and a promoted standby would then lose a half-built copy.
    */
   private async startRebuild(): Promise<void> {
     const shadowName = this.checkpointName('shadow');
     await this.transaction(async (client) => {
-      await client.query(`create unlogged table if not exists ${CHECKPOINTS.shadow} (like ${CHECKPOINTS.live} including all)`);
+      await client.query(`create table if not exists ${CHECKPOINTS.shadow} (like ${CHECKPOINTS.live} including all)`);
       for (const t of this.projection.tables) {
         await client.query(`drop table if exists ${shadowTables(t)}`);
-        await client.query(`create unlogged table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
+        await client.query(`create table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
         for (const index of await indexesOf(client, t)) {
           // Named now for every index, so a name that cannot take the suffix fails before the work, not at the swap.
           const shadowName = shadowIndexName(index.name);
@@ -318,16 +316,13 @@ export class ProjectionRunner {
   }
 
   /**
-   * Makes the filled shadow copies durable (one sequential write each) and builds the live
-   * tables' secondary indexes on them, outside the swap's exclusive lock. A crash after this
-   * commits and before the swap loses the (unlogged) shadow checkpoint but not the rows: the
-   * shadow then folds the log again over them, and the drop-level revision guard skips every
-   * event they already hold.
+   * Builds the live tables' secondary indexes on the filled shadow copies, outside the swap's
+   * exclusive lock. A crash after this commits and before the swap keeps the shadow rows and
+   * their checkpoint: the rebuild resumes from there.
    */
   private async finishShadow(): Promise<void> {
     await this.transaction(async (client) => {
       for (const t of this.projection.tables) {
-        await client.query(`alter table ${shadowTables(t)} set logged`);
         for (const index of await indexesOf(client, t)) {
           if (index.constraintDefinition !== null) continue;
           const match = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*)$/i.exec(index.definition);
