@@ -55,8 +55,17 @@ export class MessagingRuntime {
     return this.config.run.consumers ? 'in-process' : 'off';
   }
 
-  status(): MessagingStatus {
-    return { mode: this.mode, relay: this.relay?.status(), consumers: [...this.consumerNames] };
+  /**
+   * The relay's lag is counted now, not taken from its last round: while the broker hangs a
+   * publish (SIGSTOPped, partitioned) the loop is stuck inside that round and its figure is stale.
+   */
+  async status(): Promise<MessagingStatus> {
+    const relay = this.relay?.status();
+    const { store } = this.databases;
+    if (relay && (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up') && store.countAfter) {
+      relay.lag = await store.countAfter(relay.checkpoint).catch(() => relay.lag);
+    }
+    return { mode: this.mode, relay, consumers: [...this.consumerNames] };
   }
 
   async start(): Promise<void> {
