@@ -12,3 +12,4 @@ export * from './drop/drop.schedule';
 export * from './events/upcasting';
 export * from './restock/reorder-point';
 export * from './drop/drop.event-schemas';
+export * from './events/stored-event-check';

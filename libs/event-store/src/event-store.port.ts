@@ -39,6 +39,11 @@ export interface RecordedEvent<D = Record<string, unknown>> extends NewEvent<D> 
   position: string;
   /** ISO-8601 time the store committed the event. */
   recordedAt: string;
+  /**
+   * Set (with empty data/metadata) when the adapter could not decode the stored payload, so one
+   * corrupted event is reported by the reader at its position instead of failing the whole read.
+   */
+  decodeError?: string;
 }
 
 export interface AppendResult {

@@ -1,3 +1,4 @@
+import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import type { EventStore, ReadAllResult, RecordedEvent } from '@dropline/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
@@ -20,7 +21,13 @@ export interface ProjectionLag {
   /** Events after the checkpoint, where the store can count them (all types, not only the projection's). */
   lagEvents: number | null;
   rebuild: RebuildProgress | null;
+  /** The bad event the live copy is stalled at (ON_BAD_EVENT=stop), null when it is not stalled. */
+  stalledAt: BadEvent | null;
+  /** Bad events skipped since this runner started (ON_BAD_EVENT=skip), the most recent last. */
+  badEventsSkipped: number;
+  badEvents: BadEvent[];
 }
+
 
 /** A rebuild's progress as stored in rm_projection_rebuilds. */
 export interface RebuildProgress {
@@ -51,6 +58,11 @@ export interface ProjectionRunnerOptions {
    */
   concurrentReads?: boolean;
   now?: () => Date;
+  /** ON_BAD_EVENT: stall at an unknown or corrupted event (default) or report and skip it. */
+  onBadEvent?: BadEventPolicy;
+  /** While stalled, how often the log is read again to see whether the event was dealt with (default 5 s). */
+  stallRetryMs?: number;
+  logger?: { warn(message: string): void };
 }
 
 /** An index of a live table, as the shadow copy recreates it. */
@@ -84,6 +96,13 @@ export class ProjectionRunner {
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
   private rebuildTotal: number | null = null;
+  private readonly onBadEvent: BadEventPolicy;
+  private readonly stallRetryMs: number;
+  private readonly logger: { warn(message: string): void };
+  /** Per copy: the bad event it stands at (stop policy) and when the log was last read for it. */
+  private readonly stalled = new Map<Target, { bad: BadEvent; checkedMs: number }>();
+  private readonly skipped: BadEvent[] = [];
+  private skippedCount = 0;
 
   constructor(options: ProjectionRunnerOptions) {
     this.projection = options.projection;
@@ -93,6 +112,19 @@ export class ProjectionRunner {
     this.rebuildPageSize = options.rebuildPageSize ?? Math.max(this.pageSize, 50_000);
     this.concurrentReads = options.concurrentReads ?? false;
     this.now = options.now ?? (() => new Date());
+    this.onBadEvent = options.onBadEvent ?? 'stop';
+    this.stallRetryMs = options.stallRetryMs ?? 5_000;
+    this.logger = options.logger ?? { warn: (message) => console.warn(message) };
+  }
+
+  /** The bad event the live copy is stalled at, if any. */
+  get stalledAt(): BadEvent | undefined {
+    return this.stalled.get('live')?.bad;
+  }
+
+  /** Bad events skipped so far (the most recent BAD_EVENTS_KEPT) and their total. */
+  get badEvents(): { skipped: number; recent: readonly BadEvent[] } {
+    return { skipped: this.skippedCount, recent: this.skipped };
   }
 
   private checkpointName(target: Target): string {
@@ -106,20 +138,60 @@ export class ProjectionRunner {
 
   /** Applies the next page to the live (or shadow) copy. */
   async processPage(target: Target = 'live', pageSize = target === 'live' ? this.pageSize : this.rebuildPageSize): Promise<{ applied: number; isEnd: boolean }> {
+    // Stalled at a bad event: look again only now and then, not at every idle step.
+    const stall = this.stalled.get(target);
+    if (stall && Date.now() - stall.checkedMs < this.stallRetryMs) return { applied: 0, isEnd: true };
     const from = await this.checkpoint(target);
     // Read before opening the transaction: in embedded mode the store and the read models share
     // one connection, so a read inside the transaction would wait for itself.
     const page = await this.takePage(target, from.position, pageSize);
-    if (page.events.length === 0) return { applied: 0, isEnd: page.isEnd };
+    if (page.events.length === 0) {
+      this.stalled.delete(target);
+      return { applied: 0, isEnd: page.isEnd };
+    }
+    const { events, stoppedAt } = this.screen(page.events, target);
     // A full page means more follows: with a store of its own, fetch it while this one is written.
-    if (this.concurrentReads && !page.isEnd) this.prefetch(target, page.position, pageSize);
+    if (this.concurrentReads && !page.isEnd && !stoppedAt) this.prefetch(target, page.position, pageSize);
     try {
-      const applied = await this.applyEvents(page.events, target);
-      return { applied, isEnd: page.isEnd };
+      // Skipped bad events still move the checkpoint (through the page's last event); a stop
+      // commits only what lies before the bad event.
+      const applied = await this.applyEvents(events, target, stoppedAt ? undefined : page.events.at(-1)!.position);
+      return { applied, isEnd: page.isEnd || stoppedAt !== undefined };
     } catch (e) {
       this.prefetched.delete(target);
       throw e;
     }
+  }
+
+  /**
+   * Checks every event of a page before it is applied (the server-side type filter already kept
+   * unknown types out; a newer schema version or an undecodable payload still gets here). With
+   * `stop` the page ends before the first bad event and the copy stalls there; with `skip` bad
+   * events are reported and left out.
+   */
+  private screen(page: readonly RecordedEvent[], target: Target): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
+    const events: RecordedEvent[] = [];
+    for (const event of page) {
+      const bad = badEventOf(event);
+      if (!bad) {
+        events.push(event);
+        continue;
+      }
+      if (this.onBadEvent === 'stop') {
+        const previous = this.stalled.get(target);
+        if (previous?.bad.position !== bad.position) {
+          this.logger.warn(`projection ${this.checkpointName(target)} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
+        }
+        this.stalled.set(target, { bad, checkedMs: Date.now() });
+        return { events, stoppedAt: bad };
+      }
+      this.logger.warn(`projection ${this.checkpointName(target)} skipped (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
+      this.skippedCount++;
+      this.skipped.push(bad);
+      if (this.skipped.length > BAD_EVENTS_KEPT) this.skipped.shift();
+    }
+    this.stalled.delete(target);
+    return { events, stoppedAt: undefined };
   }
 
   /** The prefetched page when it starts where the checkpoint now is, else a fresh read. */
@@ -148,9 +220,10 @@ export class ProjectionRunner {
   /**
    * Applies events (in log order) with the checkpoint in one transaction. Events at or before
    * the checkpoint are skipped, so a page delivered twice changes nothing. Public so tests can
-   * deliver duplicates on purpose.
+   * deliver duplicates on purpose. `through` moves the checkpoint at least to that position
+   * (past skipped bad events at the end of a page).
    */
-  async applyEvents(events: readonly RecordedEvent[], target: Target = 'live'): Promise<number> {
+  async applyEvents(events: readonly RecordedEvent[], target: Target = 'live', through?: string): Promise<number> {
     const name = this.checkpointName(target);
     // Pages come from the store in log order; sort only a page that does not (tests deliver
     // shuffled and duplicated events on purpose).
@@ -179,7 +252,13 @@ export class ProjectionRunner {
         fresh.push(e);
         last = e.position;
       }
-      if (fresh.length === 0) return 0;
+      if (through !== undefined && (last === undefined || this.store.comparePositions(through, last) > 0)) {
+        last = through;
+      }
+      if (fresh.length === 0) {
+        if (last !== current.position) await client.query(`update ${CHECKPOINTS[target]} set position = $2, updated_at = now() where projection = $1`, [name, last]);
+        return 0;
+      }
       const context: PageContext = { client, table: target === 'live' ? liveTables : shadowTables };
       await this.projection.applyPage(fresh, context);
       await client.query(
@@ -217,6 +296,9 @@ export class ProjectionRunner {
       lagSeconds,
       lagEvents,
       rebuild: await this.rebuildProgress(),
+      stalledAt: this.stalledAt ?? null,
+      badEventsSkipped: this.skippedCount,
+      badEvents: [...this.skipped],
     };
   }
 
@@ -260,7 +342,7 @@ export class ProjectionRunner {
         worked = worked || shadow.applied > 0;
         await this.reportProgress();
         const [s, l] = [await this.checkpoint('shadow'), await this.checkpoint('live')];
-        const caughtUp = l.position === undefined || (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) || (shadow.isEnd && shadow.applied === 0);
+        const caughtUp = l.position === undefined || (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) || (shadow.isEnd && shadow.applied === 0 && !this.stalled.has('shadow'));
         if (caughtUp) await this.swap();
       } catch (e) {
         this.rebuildStartedMs = undefined;

@@ -5,6 +5,8 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ eventStore: 'pglite', port: 3000, dataDir: './data', kafkaBrokers: [], databaseUrl: undefined });
     expect(config.run).toEqual({ scheduler: true, projections: true, relay: true, consumers: true });
+    expect(config.onBadEvent).toBe('stop');
+    expect(loadConfig({ ON_BAD_EVENT: 'skip' }).onBadEvent).toBe('skip');
   });
 
   it('reads server mode settings', () => {
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
     [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS'],
     [{ ENGINE_URL: 'ftp://engine' }, 'ENGINE_URL'],
     [{ FULFILLMENT_DISPATCH_SLA_DAYS: '-1' }, 'FULFILLMENT_DISPATCH_SLA_DAYS'],
+    [{ ON_BAD_EVENT: 'ignore' }, 'ON_BAD_EVENT'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {

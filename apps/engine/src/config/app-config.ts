@@ -23,6 +23,8 @@ export interface AppConfig {
   projectionPageSize: number;
   /** Events per transaction while a rebuild fills the shadow tables (PROJECTION_REBUILD_PAGE_SIZE). */
   projectionRebuildPageSize: number;
+  /** What projections and the relay do at an unknown or corrupted stored event (ON_BAD_EVENT): stall there, or report and skip it. */
+  onBadEvent: 'stop' | 'skip';
   storeConnectTimeoutMs: number;
   schedulerIntervalMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
@@ -166,6 +168,7 @@ export function loadConfig(env: Env): AppConfig {
     commandBatchSize: int(env, 'COMMAND_BATCH_SIZE', 1000, 1, 10_000),
     projectionPageSize: int(env, 'PROJECTION_PAGE_SIZE', 5000, 1, 100_000),
     projectionRebuildPageSize: int(env, 'PROJECTION_REBUILD_PAGE_SIZE', 50_000, 1, 200_000),
+    onBadEvent: oneOf(env, 'ON_BAD_EVENT', ['stop', 'skip'] as const, 'stop'),
     storeConnectTimeoutMs: int(env, 'STORE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
     schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),

@@ -62,7 +62,7 @@ export class MessagingRuntime {
   async status(): Promise<MessagingStatus> {
     const relay = this.relay?.status();
     const { store } = this.databases;
-    if (relay && (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up') && store.countAfter) {
+    if (relay && (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up' || relay.state === 'stalled') && store.countAfter) {
       relay.lag = await store.countAfter(relay.checkpoint).catch(() => relay.lag);
     }
     return { mode: this.mode, relay, consumers: [...this.consumerNames] };
@@ -87,6 +87,7 @@ export class MessagingRuntime {
           filter: DROP_EVENTS_FILTER,
           batchSize: config.kafka.relayBatchSize,
           logger: loggerFor('Relay'),
+          onBadEvent: config.onBadEvent,
         });
         this.relay.start();
         const relay = this.relay;

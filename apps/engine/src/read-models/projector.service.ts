@@ -52,6 +52,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         pageSize: config.projectionPageSize, rebuildPageSize: config.projectionRebuildPageSize,
         // Embedded PGlite has one connection for the store and the read models: read, then write.
         concurrentReads: !databases.embedded,
+        onBadEvent: config.onBadEvent, logger: this.logger,
       }),
     ];
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });

@@ -316,17 +316,26 @@ export class PostgresEventStore implements EventStore {
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
+  const event: RecordedEvent = {
     position: `${row[0]}:${row[1]}`,
     streamName: row[2],
     revision: Number(row[3]),
     eventId: row[4],
     type: row[5],
     schemaVersion: Number(row[6]),
-    data: JSON.parse(row[7]),
-    metadata: JSON.parse(row[8]),
+    data: {},
+    metadata: {} as RecordedEvent['metadata'],
     recordedAt: utcTimestampToIso(row[9]),
   };
+  // data and metadata are jsonb, which cannot hold invalid JSON, so this never fails today; if it
+  // ever did, the reader reports this one event (classifyStoredEvent) rather than the read failing.
+  try {
+    event.data = JSON.parse(row[7]);
+    event.metadata = JSON.parse(row[8]);
+  } catch (e) {
+    event.decodeError = `stored payload is not valid JSON: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return event;
 }
 
 /** '2026-01-01 10:00:00.12345' (timestamp without time zone, DateStyle ISO) -> '2026-01-01T10:00:00.123Z'. */

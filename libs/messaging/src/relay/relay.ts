@@ -1,4 +1,5 @@
-import type { EventFilter, EventStore } from '@dropline/event-store';
+import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
+import type { EventFilter, EventStore, RecordedEvent } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
 import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
@@ -18,10 +19,14 @@ export interface RelayOptions {
   leaseRetryMs: number;
   backoff: { initialMs: number; maxMs: number };
   logger: WorkerLogger;
+  /** ON_BAD_EVENT: stall at an unknown or corrupted event (default) or report it and move past it unpublished. */
+  onBadEvent: BadEventPolicy;
+  /** While stalled at a bad event, how often the log is read again. */
+  stallRetryMs: number;
 }
 
 export interface RelayStatus {
-  state: 'stopped' | 'standby' | 'publishing' | 'caught-up' | 'retrying';
+  state: 'stopped' | 'standby' | 'publishing' | 'caught-up' | 'retrying' | 'stalled';
   checkpoint: string | undefined;
   /** Messages acknowledged by the broker since this relay started. */
   published: number;
@@ -29,6 +34,11 @@ export interface RelayStatus {
   lag: number | undefined;
   consecutiveFailures: number;
   lastError: string | undefined;
+  /** The bad event the relay stands at (ON_BAD_EVENT=stop); the checkpoint is just before it. */
+  stalledAt: BadEvent | undefined;
+  /** Bad events left unpublished since start (ON_BAD_EVENT=skip), the most recent last. */
+  badEventsSkipped: number;
+  badEvents: BadEvent[];
 }
 
 export const RELAY_DEFAULTS: Omit<RelayOptions, 'name' | 'filter'> = {
@@ -37,12 +47,15 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'name' | 'filter'> = {
   leaseRetryMs: 1_000,
   backoff: { initialMs: 200, maxMs: 10_000 },
   logger: silentLogger,
+  onBadEvent: 'stop',
+  stallRetryMs: 5_000,
 };
 
 /**
  * Event store → broker. Reads the global log after its checkpoint, publishes each batch and
  * stores the new checkpoint only after the broker acknowledged it: a crash in between sends
- * the batch again (consumers deduplicate by ce_id), and nothing is ever skipped.
+ * the batch again (consumers deduplicate by ce_id), and nothing is ever skipped silently: an
+ * unknown or corrupted event stalls the relay at it or is reported and left out (`onBadEvent`).
  * Only the lease holder publishes, so two engines never interleave a drop's events.
  */
 export class Relay {
@@ -53,7 +66,10 @@ export class Relay {
   private checkpoint: string | undefined;
   private checkpointLoaded = false;
   private lagCheckedAt = 0;
-  private readonly current: RelayStatus = { state: 'stopped', checkpoint: undefined, published: 0, lag: undefined, consecutiveFailures: 0, lastError: undefined };
+  private readonly current: RelayStatus = {
+    state: 'stopped', checkpoint: undefined, published: 0, lag: undefined, consecutiveFailures: 0, lastError: undefined,
+    stalledAt: undefined, badEventsSkipped: 0, badEvents: [],
+  };
 
   constructor(
     private readonly store: EventStore,
@@ -67,7 +83,7 @@ export class Relay {
   }
 
   status(): RelayStatus {
-    return { ...this.current, checkpoint: this.checkpoint };
+    return { ...this.current, checkpoint: this.checkpoint, badEvents: [...this.current.badEvents] };
   }
 
   /** Starts the loop in the background; it runs until stop(). */
@@ -96,16 +112,43 @@ export class Relay {
       this.checkpointLoaded = true;
     }
     const read = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
-    if (read.events.length > 0) {
-      await this.publisher.publish(read.events.map((e) => this.codec.encode(e)));
+    const { events, stoppedAt } = this.screen(read.events);
+    if (events.length > 0) {
+      await this.publisher.publish(events.map((e) => this.codec.encode(e)));
     }
+    // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed.
+    const next = stoppedAt ? events.at(-1)?.position : read.position;
     // Only now, with every message acknowledged (acks = all), may the checkpoint move.
-    if (read.position !== undefined && read.position !== this.checkpoint) {
-      await this.checkpoints.save(this.options.name, read.position, read.events.length);
-      this.checkpoint = read.position;
+    if (next !== undefined && next !== this.checkpoint) {
+      await this.checkpoints.save(this.options.name, next, events.length);
+      this.checkpoint = next;
     }
-    this.current.published += read.events.length;
-    return { published: read.events.length, isEnd: read.isEnd };
+    this.current.published += events.length;
+    return { published: events.length, isEnd: read.isEnd || stoppedAt !== undefined };
+  }
+
+  /** Leaves out (skip) or stops before (stop) unknown and corrupted events, reporting each one. */
+  private screen(read: readonly RecordedEvent[]): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
+    const { logger, name, onBadEvent } = this.options;
+    const events: RecordedEvent[] = [];
+    for (const event of read) {
+      const bad = badEventOf(event);
+      if (!bad) {
+        events.push(event);
+        continue;
+      }
+      if (onBadEvent === 'stop') {
+        if (this.current.stalledAt?.position !== bad.position) logger.warn(`relay ${name}: stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
+        this.current.stalledAt = bad;
+        return { events, stoppedAt: bad };
+      }
+      logger.warn(`relay ${name}: not published (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
+      this.current.badEventsSkipped++;
+      this.current.badEvents.push(bad);
+      if (this.current.badEvents.length > BAD_EVENTS_KEPT) this.current.badEvents.shift();
+    }
+    this.current.stalledAt = undefined;
+    return { events, stoppedAt: undefined };
   }
 
   private async loop(): Promise<void> {
@@ -124,6 +167,13 @@ export class Relay {
         if (this.current.consecutiveFailures > 0) logger.log(`relay ${this.options.name}: publishing again after ${this.current.consecutiveFailures} failed attempts`);
         this.current.consecutiveFailures = 0;
         this.current.lastError = undefined;
+        if (this.current.stalledAt) {
+          // Visible in the status and the lag (which grows behind the bad event); look again now and then.
+          this.current.state = 'stalled';
+          await this.measureLag(true);
+          await this.sleeper.sleep(this.options.stallRetryMs);
+          continue;
+        }
         this.current.state = round.isEnd ? 'caught-up' : 'publishing';
         if (round.isEnd) this.current.lag = 0;
         else await this.measureLag(false);
