@@ -98,6 +98,17 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
       expect(placed).toHaveLength(2);
     });
 
+    it('never answers a rejection from a state another writer has moved past', async () => {
+      const one: Writer = new AggregateWriter(store, dropDecider, schema);
+      const two: Writer = new AggregateWriter(store, dropDecider, schema);
+      await one.execute(dropStreamName('stale'), { type: 'ScheduleDrop', dropId: 'stale', definition: definition(5), now: NOW }, context, () => undefined);
+      // `one` has the drop cached as scheduled; `two` opens it.
+      await two.execute(dropStreamName('stale'), { type: 'OpenPreOrderWindow', dropId: 'stale', now: NOW }, context, () => undefined);
+      // A rejection appends nothing, so no expected-revision check would catch a stale "window not open".
+      const placed = await place(one, 'stale', 'c-1', 'k-1');
+      expect(placed.answer.preOrderId).toContain('stale.po.');
+    });
+
     it('keeps the cap when two writers (as two processes would) race on one stream: losers reload and re-decide', async () => {
       const one: Writer = new AggregateWriter(store, dropDecider, schema);
       const two: Writer = new AggregateWriter(store, dropDecider, schema);

@@ -175,6 +175,8 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
           const loaded = await this.fold(streamName);
           entry.state = loaded.state;
           entry.revision = loaded.revision;
+        } else {
+          await this.catchUp(streamName, entry);
         }
         decided = this.decideBatch(entry, batch);
       } catch (error) {
@@ -197,6 +199,25 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         for (const p of batch) p.reject(failure);
         return;
       }
+    }
+  }
+
+  /**
+   * Brings the cached state up to what the store holds before a batch is decided. The expected
+   * revision only guards batches that append: a rejection ("window not open", "sold out") or an
+   * idempotent no-op appends nothing, so without this read it could be answered from a state
+   * another process has moved past. One indexed read per batch (usually empty) is the price.
+   */
+  private async catchUp(streamName: string, entry: StreamEntry<S>): Promise<void> {
+    let state = entry.state as S;
+    for (;;) {
+      const page = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: entry.revision + 1, maxCount: this.loadPageSize });
+      for (const recorded of page) {
+        state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        entry.revision = recorded.revision;
+      }
+      entry.state = state;
+      if (page.length < this.loadPageSize) return;
     }
   }
 
