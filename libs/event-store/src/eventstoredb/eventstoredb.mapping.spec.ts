@@ -83,12 +83,24 @@ describe('EventStoreDB mapping', () => {
     });
   });
 
-  it('skips system events and non-JSON events', () => {
+  it('skips system events (they are not Dropline\'s)', () => {
     const base = { id: 'x', revision: 0n, created: new Date(), isJson: true, data: {}, metadata: {} };
     expect(fromEsdbEvent({ ...base, streamId: '$stats-127.0.0.1:2113', type: '$statsCollected' })).toBeUndefined();
     expect(fromEsdbEvent({ ...base, streamId: '$settings', type: 'Settings' })).toBeUndefined();
     expect(fromEsdbEvent({ ...base, streamId: 'drop-1', type: '$>' })).toBeUndefined();
-    expect(fromEsdbEvent({ ...base, streamId: 'drop-1', type: 'Blob', isJson: false })).toBeUndefined();
+  });
+
+  it('keeps undecodable events, marked, so readers report them with their position instead of never seeing them', () => {
+    const base = { id: 'x', revision: 5n, created: new Date('2026-01-01T00:00:00Z'), isJson: true, data: {}, metadata: {}, type: 'PreOrderPlaced', streamId: 'drop-1', position: { commit: 20n, prepare: 20n } };
+    const binary = fromEsdbEvent({ ...base, streamId: 'drop-1', type: 'Blob', isJson: false, data: new Uint8Array([1, 2, 3]) });
+    expect(binary).toMatchObject({ streamName: 'drop-1', type: 'Blob', data: {}, decodeError: expect.stringContaining('binary') });
+    // The client hands over the raw string when JSON content does not parse.
+    const malformed = fromEsdbEvent({ ...base, streamId: 'drop-1', type: 'PreOrderPlaced', isJson: true, data: '{"dropId": "d1",' });
+    expect(malformed).toMatchObject({ type: 'PreOrderPlaced', data: {}, decodeError: expect.stringContaining('not a JSON object') });
+    expect(malformed?.position).toBe('20/20');
+    const badMetadata = fromEsdbEvent({ ...base, streamId: 'drop-1', metadata: new Uint8Array([123]) });
+    expect(badMetadata?.decodeError).toContain('metadata');
+    expect(fromEsdbEvent({ ...base, streamId: 'drop-1' })?.decodeError).toBeUndefined();
   });
 
   it('filters: prefixes ORed, types ORed, both ANDed', () => {

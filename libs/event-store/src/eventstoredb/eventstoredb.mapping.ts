@@ -94,14 +94,17 @@ export interface EsdbRecordedEventLike {
 }
 
 /**
- * ESDB recorded event -> port event, or undefined for events this port does not carry (system
- * events, non-JSON payloads). Events written without our envelope get neutral defaults.
+ * ESDB recorded event -> port event, or undefined for system events (`$…`), which are not
+ * Dropline's. Events written without our envelope get neutral defaults. A payload Dropline
+ * cannot decode — a binary (non-JSON) event, or JSON content that does not parse (the client
+ * then hands over the raw string) — is still returned, with `decodeError` set, so readers
+ * report it with its position and stop at it or skip it (ON_BAD_EVENT) instead of never
+ * seeing it.
  */
 export function fromEsdbEvent(event: EsdbRecordedEventLike): RecordedEvent | undefined {
-  if (isSystemEvent(event) || !event.isJson) return undefined;
-  const raw = (typeof event.metadata === 'object' && event.metadata !== null && !(event.metadata instanceof Uint8Array)
-    ? event.metadata
-    : {}) as Partial<EsdbEventMetadata>;
+  if (isSystemEvent(event)) return undefined;
+  const metadataIsObject = typeof event.metadata === 'object' && event.metadata !== null && !(event.metadata instanceof Uint8Array);
+  const raw = (metadataIsObject ? event.metadata : {}) as Partial<EsdbEventMetadata>;
   const metadata: EventMetadata = {
     correlationId: raw.correlationId ?? raw.$correlationId ?? '',
     causationId: raw.causationId ?? raw.$causationId ?? null,
@@ -109,16 +112,25 @@ export function fromEsdbEvent(event: EsdbRecordedEventLike): RecordedEvent | und
     occurredAt: raw.occurredAt ?? event.created.toISOString(),
     traceparent: raw.traceparent ?? '',
   };
+  const dataIsObject = typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data) && !(event.data instanceof Uint8Array);
+  const decodeError = !event.isJson
+    ? 'stored as binary data (content type is not application/json)'
+    : event.data !== undefined && event.data !== null && !dataIsObject
+      ? 'stored payload is not a JSON object (malformed JSON or another value)'
+      : event.metadata instanceof Uint8Array
+        ? 'stored metadata is not valid JSON'
+        : undefined;
   return {
     eventId: event.id,
     type: event.type,
     schemaVersion: typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 1,
-    data: (event.data ?? {}) as Record<string, unknown>,
+    data: (dataIsObject ? event.data : {}) as Record<string, unknown>,
     metadata,
     streamName: event.streamId,
     revision: Number(event.revision),
     position: event.position ? formatEsdbPosition(event.position) : '',
     recordedAt: event.created.toISOString(),
+    ...(decodeError ? { decodeError } : {}),
   };
 }
 
