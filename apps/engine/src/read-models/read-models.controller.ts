@@ -11,7 +11,7 @@ import {
 } from '@dropline/projections';
 import { DropIdParams } from '../http/params';
 import { ProblemException } from '../http/problem';
-import { CustomerIdParams, ListDropsQuery } from './read-models.dto';
+import { CustomerIdParams, ListDropsQuery, PageQuery } from './read-models.dto';
 import { ProjectorService } from './projector.service';
 
 /** How far the answering read model has caught up; every read-model response carries it. */
@@ -91,20 +91,23 @@ export class ReadModelsController {
     const where: { status?: string; city?: string } = {};
     if (query.status) where.status = query.status;
     if (query.city) where.city = query.city;
-    const rows = await this.projector.readModels.getRepository(DropSummaryEntity).find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, take: 500 });
-    return { drops: rows.map((s) => this.summaryView(s)), readModel };
+    const { limit, offset } = page(query);
+    const rows = await this.projector.readModels.getRepository(DropSummaryEntity).find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, skip: offset, take: limit + 1 });
+    return { drops: rows.slice(0, limit).map((s) => this.summaryView(s)), next: rows.length > limit ? { offset: offset + limit, limit } : null, readModel };
   }
 
   @Get('customers/:customerId/pre-orders')
   @ApiOperation({ summary: "A customer's pre-orders across drops (cancelled ones included)" })
-  async customerPreOrders(@Param() params: CustomerIdParams) {
+  async customerPreOrders(@Param() params: CustomerIdParams, @Query() query: PageQuery) {
     const readModel = freshness(await this.projector.lag('drops'));
+    const { limit, offset } = page(query);
     const rows = await this.projector.readModels
       .getRepository(CustomerPreOrderEntity)
-      .find({ where: { customerId: params.customerId }, order: { placedAt: 'ASC', preOrderId: 'ASC' }, take: 1000 });
+      .find({ where: { customerId: params.customerId }, order: { placedAt: 'ASC', preOrderId: 'ASC' }, skip: offset, take: limit + 1 });
     return {
       customerId: params.customerId,
-      preOrders: rows.map(({ customerId: _c, unitPrice, total, ...p }) => ({ ...p, unitPrice: Number(unitPrice), total: Number(total) })),
+      next: rows.length > limit ? { offset: offset + limit, limit } : null,
+      preOrders: rows.slice(0, limit).map(({ customerId: _c, unitPrice, total, ...p }) => ({ ...p, unitPrice: Number(unitPrice), total: Number(total) })),
       readModel,
     };
   }
@@ -131,4 +134,9 @@ export class ReadModelsController {
       moq: { minimumOrderQuantity: s.minimumOrderQuantity, netUnits: s.netUnits, progress: s.minimumOrderQuantity > 0 ? s.netUnits / s.minimumOrderQuantity : 1, reached: s.netUnits >= s.minimumOrderQuantity },
     };
   }
+}
+
+/** The page a list query asks for (defaults: the first 100 rows). */
+function page(query: PageQuery): { limit: number; offset: number } {
+  return { limit: query.limit ?? 100, offset: query.offset ?? 0 };
 }

@@ -1,9 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
 
 export const DROP_STATUSES = ['scheduled', 'early-access', 'open', 'closed', 'tipped', 'in-production', 'fulfilling', 'completed', 'cancelled'] as const;
 
-export class ListDropsQuery {
+/** Offset pagination for the read-model lists: `limit` rows from `offset`; the answer says where the next page starts. */
+export class PageQuery {
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 100000 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100_000)
+  offset?: number;
+}
+
+export class ListDropsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: DROP_STATUSES })
   @IsOptional() @IsIn(DROP_STATUSES as unknown as string[], { message: `status must be one of ${DROP_STATUSES.join(', ')}` })
   status?: string;

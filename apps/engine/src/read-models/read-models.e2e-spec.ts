@@ -43,6 +43,14 @@ describe('read-model routes (embedded engine)', () => {
     expect((await engine.request('GET', '/drops?status=closed')).body.drops.map((d: { dropId: string }) => d.dropId)).not.toContain(dropId);
     const customer = await engine.request('GET', '/customers/c-0/pre-orders');
     expect(customer.body.preOrders.map((p: { quantity: number; status: string }) => [p.quantity, p.status])).toEqual([[1, 'active'], [2, 'active']]);
+    // Pages: limit and offset, and where the next page starts.
+    const first = await engine.request('GET', '/customers/c-0/pre-orders?limit=1');
+    expect(first.body.preOrders).toHaveLength(1);
+    expect(first.body.next).toEqual({ offset: 1, limit: 1 });
+    const second = await engine.request('GET', '/customers/c-0/pre-orders?limit=1&offset=1');
+    expect(second.body.preOrders[0].preOrderId).not.toBe(first.body.preOrders[0].preOrderId);
+    expect(second.body.next).toBeNull();
+    expect((await engine.request('GET', '/drops?limit=501')).body).toMatchObject({ code: 'VALIDATION.FAILED', field: 'limit' });
     const thresholds = await engine.request('GET', `/drops/${dropId}/restock-thresholds`);
     expect(thresholds.body.skus[0]).toMatchObject({ sku: 'HH-M-NAVY', available: 44, inputs: { leadTimeDays: 14, serviceLevel: 0.95 } });
   });
