@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from './config/app-config';
+import { ConfigError, loadConfigOrExit } from './config/app-config';
 import { createEngine } from './app';
 import { AUTH_SETUP } from './auth/auth.guard';
 import { AuthSetup, devTokenBanner } from './auth/auth-setup';
@@ -9,17 +9,8 @@ import { AuthSetup, devTokenBanner } from './auth/auth-setup';
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    // The only place that reads process.env.
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  // The only place that reads process.env.
+  const config = loadConfigOrExit(process.env);
   const logger = new Logger('Engine');
   const app = await createEngine(config, { shutdownHooks: false });
   // Graceful shutdown: Nest's close() first runs the destroy hooks, then closes the HTTP

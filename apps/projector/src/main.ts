@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
+import { loadConfigOrExit } from '../../engine/src/config/app-config';
 import { openDatabases } from '../../engine/src/infrastructure/databases';
 import { ProblemFilter } from '../../engine/src/http/problem.filter';
 import { validationPipe } from '../../engine/src/http/validation';
@@ -14,16 +14,8 @@ import { ProjectorModule } from './projector.module';
  * instances may run: the per-projection lease lets one write, the others stand by.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  // The only place that reads process.env.
+  let config = loadConfigOrExit(process.env);
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
   const databases = await openDatabases(config);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
+import { loadConfigOrExit } from '../../engine/src/config/app-config';
 import { openDatabases } from '../../engine/src/infrastructure/databases';
 import { openReadModels, ProjectionRunner, readRebuildProgress } from '@dropline/projections';
 
@@ -17,16 +17,8 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: npm run projections:rebuild -- <${KNOWN.join('|')}>\n`);
     process.exit(2);
   }
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  // The only place that reads process.env.
+  const config = loadConfigOrExit(process.env);
   const databases = await openDatabases({ ...config, quiet: true });
   try {
     const ds = await openReadModels(databases.readModels);

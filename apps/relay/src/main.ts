@@ -2,23 +2,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
+import { ConfigError, loadConfigOrExit } from '../../engine/src/config/app-config';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
+  const config = loadConfigOrExit(process.env, (config) => {
     if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to run the relay');
     if (config.eventStore !== 'postgres') throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  });
   const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
   const store = new PostgresEventStore(pool);
   const app = await NestFactory.createApplicationContext(RelayModule.forRoot({ config, store, pool }), { logger: ['fatal', 'error', 'warn', 'log'] });

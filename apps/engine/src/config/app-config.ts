@@ -194,3 +194,21 @@ function jwtConfig(env: Env): JwtConfig {
   if (audience !== undefined && (audience.length > 512 || /\s/.test(audience))) throw new ConfigError('JWT_AUDIENCE', 'must be a single token without spaces');
   return { secret, publicKey, jwksUrl, issuer, audience };
 }
+
+/**
+ * For a process entry point: the configuration, or one line naming the bad variable on stderr
+ * and exit code 2. `require` adds what that process needs beyond the engine's own rules.
+ */
+export function loadConfigOrExit(env: Env, require?: (config: AppConfig) => void): AppConfig {
+  try {
+    const config = loadConfig(env);
+    require?.(config);
+    return config;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
