@@ -140,9 +140,13 @@ describe('authorization matrix', () => {
     expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'popup', customerId: 'carol' }, { 'idempotency-key': 't1' }, till)).status).toBe(201);
     expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'web', customerId: 'carol' }, { 'idempotency-key': 't2' }, till)).body.code).toBe('AUTH.CHANNEL_NOT_ALLOWED');
     expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'kiosk' }, { 'idempotency-key': 't3' }, till))).toMatchObject({ status: 400, body: { field: 'customerId' } });
-    // Only the owner (or ops) cancels; bob cannot cancel alice's pre-order.
+    // Only the owner (or ops) cancels; bob cannot cancel alice's pre-order, and is told exactly what a missing id tells.
     const id = placed.body.preOrderId as string;
-    expect((await engine.request('POST', `/pre-orders/${id}/cancel`, undefined, {}, { role: 'customer', sub: 'bob' })).body.code).toBe('AUTH.CUSTOMER_MISMATCH');
+    const byBob = await engine.request('POST', `/pre-orders/${id}/cancel`, undefined, {}, { role: 'customer', sub: 'bob' });
+    const missingId = `${dropId}.po.doesnotexist`;
+    const missing = await engine.request('POST', `/pre-orders/${missingId}/cancel`, undefined, {}, { role: 'customer', sub: 'bob' });
+    expect(byBob.status).toBe(404);
+    expect(JSON.stringify(byBob.body).replaceAll(id, 'ID')).toBe(JSON.stringify(missing.body).replaceAll(missingId, 'ID'));
     expect((await engine.request('POST', `/pre-orders/${id}/cancel`, undefined, {}, asAlice)).status).toBe(200);
     const history = await engine.request('GET', `/drops/${dropId}/history`);
     const actors = history.body.events.map((e: { type: string; actor: string }) => `${e.type}:${e.actor}`);

@@ -1,10 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { dropIdOf, SALES_CHANNELS } from '@dropline/domain';
-import { DropWriter } from '../drops/drop-writer';
+import { SALES_CHANNELS } from '@dropline/domain';
 import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
-import { CHILD_ID } from '../http/params';
 import { ForbiddenException, UnauthenticatedException } from './auth-error';
 import type { AuthSetup } from './auth-setup';
 import { policyFor, RoutePolicy } from './route-policy';
@@ -20,13 +17,15 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 /**
  * The one access-control gate, global. It looks the route up in ROUTE_POLICY (deny by
  * default), verifies the bearer token, checks the roles, and narrows customers and tills
- * to what is theirs. `request.user` = { sub, roles }, so the envelope's actor is the
+ * to what the token alone decides is theirs (the customerId in a body or a path). Whether a
+ * pre-order belongs to the caller depends on the drop's state, so the decider decides it
+ * (commands carry the actor). `request.user` = { sub, roles }: the envelope's actor is the
  * token's subject. Rules on input (customerId, channel) only apply to well-formed values:
  * a malformed one is left to validation, which names the field.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(@Inject(AUTH_SETUP) private readonly auth: AuthSetup, private readonly moduleRef: ModuleRef) {}
+  constructor(@Inject(AUTH_SETUP) private readonly auth: AuthSetup) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
@@ -39,7 +38,7 @@ export class AuthGuard implements CanActivate {
     const granted = principal.roles.filter((r) => policy.roles.includes(r));
     if (granted.length === 0) throw new ForbiddenException('AUTH.FORBIDDEN', `${request.method} ${route} needs one of the roles ${policy.roles.join(', ')}`);
     request.user = principal;
-    if (!granted.some((r) => STAFF.includes(r))) await this.narrow(policy, granted, principal, request);
+    if (!granted.some((r) => STAFF.includes(r))) this.narrow(policy, granted, principal, request);
     return true;
   }
 
@@ -52,22 +51,13 @@ export class AuthGuard implements CanActivate {
   }
 
   /** Customers act for themselves; tills place on popup/kiosk for a named customer. */
-  private async narrow(policy: Extract<RoutePolicy, { roles: readonly Role[] }>, granted: Role[], principal: Principal, request: FastifyRequest): Promise<void> {
+  private narrow(policy: Extract<RoutePolicy, { roles: readonly Role[] }>, granted: Role[], principal: Principal, request: FastifyRequest): void {
     switch (policy.owner) {
       case 'body':
         return this.preOrderBody(granted, principal, request);
       case 'param': {
         const customerId = (request.params as Record<string, unknown>)?.customerId;
         if (typeof customerId === 'string' && customerId !== principal.sub) throw mismatch();
-        return;
-      }
-      case 'preOrder': {
-        const preOrderId = (request.params as Record<string, unknown>)?.preOrderId;
-        if (typeof preOrderId !== 'string' || !CHILD_ID.test(preOrderId)) return;
-        const { state } = await this.moduleRef.get(DropWriter, { strict: false }).load(dropIdOf(preOrderId));
-        const preOrder = state.status === 'initial' ? undefined : state.preOrders.get(preOrderId);
-        // An unknown pre-order is the handler's 404 to give; someone else's is a 403.
-        if (preOrder && preOrder.customerId !== principal.sub) throw mismatch();
         return;
       }
       case undefined:

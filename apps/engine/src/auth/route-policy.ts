@@ -10,12 +10,13 @@ import type { Role } from './roles';
  *   'body'     POST /drops/:dropId/pre-orders — customerId in the body is the token's
  *              subject (filled in when left out; 403 AUTH.CUSTOMER_MISMATCH when it differs)
  *   'param'    the :customerId path parameter is the token's subject
- *   'preOrder' the pre-order (:preOrderId) was placed by the token's subject
- * Staff roles listed in `roles` are not narrowed.
+ * Staff roles listed in `roles` are not narrowed. Whether a pre-order (:preOrderId) belongs
+ * to the caller is not the guard's to decide: it depends on the drop's state, so the decider
+ * refuses a cancel or return by anyone but its customer or ops, answering like a missing one.
  */
 export type RoutePolicy =
   | { public: true }
-  | { roles: readonly Role[]; owner?: 'body' | 'param' | 'preOrder' };
+  | { roles: readonly Role[]; owner?: 'body' | 'param' };
 
 const PUBLIC: RoutePolicy = { public: true };
 const OPS: RoutePolicy = { roles: ['ops'] };
@@ -44,8 +45,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
 
   // Pre-orders: customers on web/app for themselves, tills on popup/kiosk for a named customer.
   'POST /drops/:dropId/pre-orders': { roles: ['customer', 'till'], owner: 'body' },
-  'POST /pre-orders/:preOrderId/cancel': { roles: ['customer', 'ops'], owner: 'preOrder' },
-  'POST /pre-orders/:preOrderId/returns': { roles: ['customer', 'ops'], owner: 'preOrder' },
+  'POST /pre-orders/:preOrderId/cancel': { roles: ['customer', 'ops'] },
+  'POST /pre-orders/:preOrderId/returns': { roles: ['customer', 'ops'] },
   'GET /customers/:customerId/pre-orders': { roles: ['customer', 'ops', 'analyst'], owner: 'param' },
 
   // Payments: only the payment provider's facts (service) record money; ops may ask for a refund.

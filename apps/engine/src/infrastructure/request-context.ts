@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { Actor } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
 import type { Clock } from './clock';
 
@@ -37,4 +38,15 @@ export function contextFromRequest(request: FastifyRequest, clock: Clock, actor 
 export function systemContext(component: string, clock: Clock, causationId: string | null = null): CommandContext {
   const id = randomUUID();
   return { actor: `system:${component}`, correlationId: id, causationId, traceparent: newTraceparent(), occurredAt: clock.now().toISOString() };
+}
+
+/**
+ * The caller as a command's actor: the verified token's subject and roles. A request
+ * without a verified caller acts as nobody (no roles), which owns nothing.
+ */
+export function actorFromRequest(request: FastifyRequest): Actor {
+  const user = (request as { user?: { sub?: unknown; roles?: unknown } }).user;
+  const subject = typeof user?.sub === 'string' ? user.sub : 'anonymous';
+  const roles = Array.isArray(user?.roles) ? user.roles.filter((r): r is string => typeof r === 'string') : [];
+  return { subject, roles };
 }

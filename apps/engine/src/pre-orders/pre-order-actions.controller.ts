@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsString, Matches, Max, Min, Length } from 'class-validato
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock } from '../infrastructure/clock';
-import { contextFromRequest } from '../infrastructure/request-context';
+import { actorFromRequest, contextFromRequest } from '../infrastructure/request-context';
 import { PreOrderIdParams } from '../http/params';
 import { PreOrderAction, PreOrderActionCommand } from './pre-order-action.command';
 
@@ -43,7 +43,7 @@ export class PreOrderActionsController {
 
   @Post('cancel') @HttpCode(200) @ApiOperation({ summary: 'Cancel a pre-order before the window closes; its units return to stock' })
   cancel(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
-    return this.run(p.preOrderId, { type: 'CancelPreOrder', preOrderId: p.preOrderId }, r);
+    return this.run(p.preOrderId, { type: 'CancelPreOrder', preOrderId: p.preOrderId, actor: actorFromRequest(r) }, r);
   }
 
   @Post('payments') @HttpCode(200) @ApiOperation({ summary: "Record a payment provider's fact (authorized, captured, failed, refunded)" })

@@ -5,7 +5,7 @@ import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, RETURN_CONDITIONS, RETURN_REASONS, ReturnCondition, ReturnReason, returnIdFor } from '@dropline/domain';
 import { Clock } from '../infrastructure/clock';
-import { contextFromRequest } from '../infrastructure/request-context';
+import { actorFromRequest, contextFromRequest } from '../infrastructure/request-context';
 import { PreOrderIdParams, ReturnIdParams } from '../http/params';
 import { ReturnAction, ReturnCommand } from './return.command';
 
@@ -36,7 +36,7 @@ export class ReturnsController {
   @Post('pre-orders/:preOrderId/returns') @HttpCode(201) @ApiOperation({ summary: 'Request a return within the return window (one return per pre-order; a repeat answers with it)' })
   request(@Param() p: PreOrderIdParams, @Body() body: RequestReturnDto, @Req() r: FastifyRequest) {
     const dropId = dropIdOf(p.preOrderId);
-    return this.run(dropId, { type: 'RequestReturn', returnId: returnIdFor(dropId, p.preOrderId, 1), preOrderId: p.preOrderId, reason: body.reason }, r);
+    return this.run(dropId, { type: 'RequestReturn', returnId: returnIdFor(dropId, p.preOrderId, 1), preOrderId: p.preOrderId, reason: body.reason, actor: actorFromRequest(r) }, r);
   }
 
   @Post('returns/:returnId/receive') @HttpCode(200) @ApiOperation({ summary: 'The returned goods arrived, restockable or not' })

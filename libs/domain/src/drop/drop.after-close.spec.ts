@@ -1,5 +1,5 @@
 // Payments, production runs, fulfillment, returns and completion: everything after the money is promised.
-import { aDefinition, closeCmd, DROP_ID, L, M, openCmd, place, scheduleCmd, scheduled, T_DURING, windowOpened, placed } from '../testing/drop.fixtures';
+import { aDefinition, closeCmd, customerActor, OPS_ACTOR, DROP_ID, L, M, openCmd, place, scheduleCmd, scheduled, T_DURING, windowOpened, placed } from '../testing/drop.fixtures';
 import { eventsOf, given } from '../testing/given-when-then';
 import type { DropCommand } from './drop.commands';
 import { foldDrop } from './drop.decider';
@@ -49,6 +49,7 @@ const cmd = {
     preOrderId: po(n),
     reason,
     now,
+    actor: customerActor(n),
   }),
   receive: (n: number, condition: 'restockable' | 'not-restockable' = 'restockable'): DropCommand => ({
     type: 'ReceiveReturn',
@@ -306,6 +307,14 @@ describe('returns', () => {
     given(...history).when(cmd.requestReturn(1, '2027-01-03T10:00:00Z')).then([]);
     given(...history).when(cmd.requestReturn(1, '2027-01-03T10:00:00Z', `${po(1)}.ret.1`, 'defect')).thenRejects('RETURN.ALREADY_EXISTS');
     given(...history).when(cmd.requestReturn(1, '2027-01-03T10:00:00Z', `${po(1)}.ret.2`)).thenRejects('RETURN.ALREADY_REQUESTED');
+  });
+
+  it("RequestReturn by another customer is refused exactly like an unknown pre-order, even as a repeat; ops may ask for any", () => {
+    const stranger = { subject: 'customer-2', roles: ['customer'] };
+    given(...handedOver()).when({ ...cmd.requestReturn(1, '2027-01-02T10:00:00Z'), actor: stranger } as DropCommand).thenRejects('PREORDER.NOT_FOUND', { preOrderId: po(1) });
+    const history = [...handedOver(), requested(1, '2027-01-02T10:00:00Z')];
+    given(...history).when({ ...cmd.requestReturn(1, '2027-01-03T10:00:00Z'), actor: stranger } as DropCommand).thenRejects('PREORDER.NOT_FOUND', { preOrderId: po(1) });
+    given(...handedOver()).when({ ...cmd.requestReturn(1, '2027-01-02T10:00:00Z'), actor: OPS_ACTOR } as DropCommand).then([requested(1, '2027-01-02T10:00:00Z')]);
   });
 
   it('RequestReturn is refused for goods not handed over, an unknown pre-order or reason', () => {

@@ -7,7 +7,22 @@ import type { DropDefinition, SalesChannel } from './drop.definition';
 interface DropCommandBase {
   dropId: string;
   now: string;
+  /** Who asks. Required where the answer depends on who asks (a customer acts only on their own pre-orders). */
+  actor?: Actor;
 }
+
+/**
+ * The caller a command acts for: the token's subject and roles, or `system:<component>` with
+ * no roles. Rules that depend on the aggregate's state and the caller (who owns this
+ * pre-order) are decided by the decider against it, never by a guard reading a stale state.
+ */
+export interface Actor {
+  subject: string;
+  roles: readonly string[];
+}
+
+/** Roles that may act on any customer's pre-order. */
+export const STAFF_ACTING_FOR_CUSTOMERS: readonly string[] = ['ops'];
 
 /** How a pre-order reaches the customer. */
 export type FulfillmentChoice = { method: 'ship' } | { method: 'pickup'; locationId: string };
@@ -72,6 +87,8 @@ export interface PlacePreOrder extends DropCommandBase {
 export interface CancelPreOrder extends DropCommandBase {
   type: 'CancelPreOrder';
   preOrderId: string;
+  /** The pre-order's customer, or ops. */
+  actor: Actor;
 }
 
 interface PaymentFact extends DropCommandBase {
@@ -148,6 +165,8 @@ export interface RequestReturn extends DropCommandBase {
   returnId: string;
   preOrderId: string;
   reason: ReturnReason;
+  /** The pre-order's customer, or ops. */
+  actor: Actor;
 }
 /** The goods came back. */
 export interface ReceiveReturn extends DropCommandBase {

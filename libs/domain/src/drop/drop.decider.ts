@@ -27,7 +27,8 @@ import type {
   ScheduleDrop,
   StartProductionRun,
 } from './drop.commands';
-import { RETURN_CONDITIONS, RETURN_REASONS } from './drop.commands';
+import { RETURN_CONDITIONS, RETURN_REASONS, STAFF_ACTING_FOR_CUSTOMERS } from './drop.commands';
+import type { Actor } from './drop.commands';
 import { DropDefinition, parseInstant, sameDefinition, validateDropDefinition } from './drop.definition';
 import type { DropEvent, PreOrderPlaced } from './drop.events';
 import { dropIdOf, isValidDropId, productionRunIdFor } from './drop.ids';
@@ -133,10 +134,31 @@ function requireText(value: unknown, field: string, code = 'COMMAND.INVALID'): s
   return value;
 }
 
+function preOrderNotFound(preOrderId: string): DomainError {
+  return new DomainError('PREORDER.NOT_FOUND', `Pre-order ${preOrderId} does not exist`, { preOrderId });
+}
+
 function preOrderOf(state: ExistingDrop, preOrderId: string): PreOrderRecord {
   const preOrder = state.preOrders.get(preOrderId);
-  if (!preOrder) throw new DomainError('PREORDER.NOT_FOUND', `Pre-order ${preOrderId} does not exist`, { preOrderId });
+  if (!preOrder) throw preOrderNotFound(preOrderId);
   return preOrder;
+}
+
+/**
+ * The pre-order `actor` may act on: their own, or any for staff acting for customers.
+ * Someone else's is refused exactly like a missing one (same code, same details), so a
+ * guessed or leaked pre-order id reveals nothing. Decided here, against the state the
+ * command is decided on: a guard reading the stored state missed pre-orders still in an
+ * in-flight batch and let strangers cancel them.
+ */
+function ownedPreOrderOf(state: ExistingDrop, preOrderId: string, actor: Actor | undefined): PreOrderRecord {
+  const preOrder = state.preOrders.get(preOrderId);
+  if (!preOrder || !actor || !mayActFor(actor, preOrder.customerId)) throw preOrderNotFound(preOrderId);
+  return preOrder;
+}
+
+function mayActFor(actor: Actor, customerId: string): boolean {
+  return actor.subject === customerId || actor.roles.some((role) => STAFF_ACTING_FOR_CUSTOMERS.includes(role));
 }
 
 // ---- lifecycle ----
@@ -171,7 +193,7 @@ function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
     case 'in-production':
     case 'fulfilling':
     case 'completed':
-      throw new DomainError('DROP.DEFINITION_LOCKED', `Drop ${state.dropId} can only be revised before it opens`, { status: state.status });
+      throw new DomainError('DROP.DEFINITION_LOCKED', `Drop ${state.dropId} can only be revised before it opens`, { dropStatus: state.status });
     default:
       return assertNever(state);
   }
@@ -289,7 +311,7 @@ function cancelDrop(command: CancelDrop, state: ExistingDrop): DropEvent[] {
     case 'fulfilling':
     case 'completed':
       throw new DomainError('DROP.CANNOT_CANCEL', `Drop ${state.dropId} is ${state.status}; it can only be cancelled before production starts`, {
-        status: state.status,
+        dropStatus: state.status,
       });
     default:
       return assertNever(state);
@@ -298,7 +320,7 @@ function cancelDrop(command: CancelDrop, state: ExistingDrop): DropEvent[] {
 
 function requestRefunds(command: RequestRefunds, state: ExistingDrop): DropEvent[] {
   if (state.status !== 'cancelled') {
-    throw new DomainError('DROP.NOT_CANCELLED', `Drop ${state.dropId} is ${state.status}; bulk refunds follow a cancellation`, { status: state.status });
+    throw new DomainError('DROP.NOT_CANCELLED', `Drop ${state.dropId} is ${state.status}; bulk refunds follow a cancellation`, { dropStatus: state.status });
   }
   if (!isPositiveInt(command.maxCount)) throw new DomainError('COMMAND.INVALID', 'maxCount must be a positive integer', { field: 'maxCount' });
   instantOf(command.now);
@@ -460,7 +482,7 @@ function windowClosed(state: ExistingDrop): DomainError {
 }
 
 function cancelPreOrder(command: CancelPreOrder, state: ExistingDrop): DropEvent[] {
-  const preOrder = preOrderOf(state, command.preOrderId);
+  const preOrder = ownedPreOrderOf(state, command.preOrderId, command.actor);
   if (preOrder.status === 'cancelled') return [];
   switch (state.status) {
     case 'early-access':
@@ -489,7 +511,7 @@ function cancelPreOrder(command: CancelPreOrder, state: ExistingDrop): DropEvent
     case 'completed':
       throw new DomainError('PREORDER.CANNOT_CANCEL', 'Pre-orders can only be cancelled while the window is open', {
         preOrderId: preOrder.preOrderId,
-        status: state.status,
+        dropStatus: state.status,
       });
     default:
       return assertNever(state);
@@ -541,9 +563,9 @@ function requireTipped(state: ExistingDrop): void {
     case 'early-access':
     case 'open':
     case 'closed':
-      throw new DomainError('DROP.TIPPING_POINT_NOT_REACHED', `Drop ${state.dropId} has not reached its tipping point`, { status: state.status });
+      throw new DomainError('DROP.TIPPING_POINT_NOT_REACHED', `Drop ${state.dropId} has not reached its tipping point`, { dropStatus: state.status });
     case 'completed':
-      throw new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { status: state.status });
+      throw new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { dropStatus: state.status });
     case 'cancelled':
       throw dropCancelled(state);
     default:
@@ -671,7 +693,7 @@ function completeProductionRun(command: CompleteProductionRun, state: ExistingDr
 function handOverCandidate(state: ExistingDrop, preOrderId: string, method: 'ship' | 'pickup'): PreOrderRecord {
   if (state.status === 'cancelled') throw dropCancelled(state);
   const preOrder = preOrderOf(state, preOrderId);
-  if (preOrder.status !== 'active') throw new DomainError('FULFILLMENT.INVALID_STATE', `Pre-order ${preOrderId} is cancelled`, { preOrderId, status: preOrder.status });
+  if (preOrder.status !== 'active') throw new DomainError('FULFILLMENT.INVALID_STATE', `Pre-order ${preOrderId} is cancelled`, { preOrderId, preOrderStatus: preOrder.status });
   if (preOrder.fulfillment.method !== method) {
     throw new DomainError('FULFILLMENT.WRONG_METHOD', `Pre-order ${preOrderId} is for ${preOrder.fulfillment.method}`, {
       preOrderId,
@@ -788,13 +810,14 @@ function returnOf(state: ExistingDrop, returnId: string) {
 }
 
 function requestReturn(command: RequestReturn, state: ExistingDrop): DropEvent[] {
+  // Ownership first: even a repeat of an existing return must not tell a stranger it exists.
+  const preOrder = ownedPreOrderOf(state, command.preOrderId, command.actor);
   const known = state.returns.get(command.returnId);
   if (known) {
     if (known.preOrderId === command.preOrderId && known.reason === command.reason) return [];
     throw new DomainError('RETURN.ALREADY_EXISTS', `Return ${command.returnId} already exists for another request`, { returnId: command.returnId });
   }
   if (state.status === 'cancelled') throw dropCancelled(state);
-  const preOrder = preOrderOf(state, command.preOrderId);
   if (!(RETURN_REASONS as readonly string[]).includes(command.reason)) {
     throw new DomainError('RETURN.INVALID_REASON', `reason must be one of ${RETURN_REASONS.join('|')}`, { reason: command.reason });
   }
@@ -895,7 +918,7 @@ function completeDrop(command: CompleteDrop, state: ExistingDrop): DropEvent[] {
   if (state.status === 'completed') return [];
   if (state.status === 'cancelled') throw dropCancelled(state);
   const blocker = completionBlocker(state, instantOf(command.now));
-  if (blocker !== undefined) throw new DomainError('DROP.NOT_COMPLETABLE', `Drop ${state.dropId} cannot complete: ${blocker}`, { reason: blocker, status: state.status });
+  if (blocker !== undefined) throw new DomainError('DROP.NOT_COMPLETABLE', `Drop ${state.dropId} cannot complete: ${blocker}`, { reason: blocker, dropStatus: state.status });
   return [{ type: 'DropCompleted', data: { dropId: state.dropId, completedAt: command.now } }];
 }
 

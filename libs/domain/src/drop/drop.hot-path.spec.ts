@@ -1,6 +1,6 @@
 // The hot path: 100 000+ PlacePreOrder decided one after another against one cached state.
 import { DomainError } from '../decider';
-import { aDefinition, DROP_ID, M, openCmd, place, scheduleCmd } from '../testing/drop.fixtures';
+import { aDefinition, customerActor, DROP_ID, M, openCmd, place, scheduleCmd } from '../testing/drop.fixtures';
 import { eventsOf } from '../testing/given-when-then';
 import { decide, evolve, foldDrop } from './drop.decider';
 import type { DropState } from './drop.state';
@@ -70,7 +70,7 @@ describe('PlacePreOrder hot path', () => {
     let state = hotDrop(1_000);
     for (let i = 1; i <= 400; i++) for (const event of decide(place(i, { quantity: 2 }), state)) state = evolve(state, event);
     for (let i = 1; i <= 400; i += 2) {
-      const cancel = { type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${i}`, now: '2026-12-03T10:00:00Z' };
+      const cancel = { type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${i}`, now: '2026-12-03T10:00:00Z', actor: customerActor(i) };
       for (const event of decide(cancel, state)) state = evolve(state, event);
     }
     if (state.status === 'initial') throw new Error('unreachable');

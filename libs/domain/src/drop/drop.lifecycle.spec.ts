@@ -235,7 +235,7 @@ describe('CancelDrop', () => {
       runId: `${DROP_ID}.run.1`,
       now: T_AFTER,
     });
-    given(...history).when(cancelDrop('too late', T_AFTER)).thenRejects('DROP.CANNOT_CANCEL', { status: 'in-production' });
+    given(...history).when(cancelDrop('too late', T_AFTER)).thenRejects('DROP.CANNOT_CANCEL', { dropStatus: 'in-production' });
   });
 
   it('needs a reason', () => {

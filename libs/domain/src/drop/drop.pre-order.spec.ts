@@ -1,10 +1,12 @@
 import {
   aDefinition,
   closeCmd,
+  customerActor,
   DROP_ID,
   earlyAccessOpened,
   L,
   M,
+  OPS_ACTOR,
   openCmd,
   place,
   placed,
@@ -17,10 +19,23 @@ import {
   windowOpened,
 } from '../testing/drop.fixtures';
 import { eventsOf, given } from '../testing/given-when-then';
-import type { DropCommand } from './drop.commands';
+import type { Actor, DropCommand } from './drop.commands';
 import type { DropEvent } from './drop.events';
+import { DomainError } from '../decider';
+import { decide, foldDrop } from './drop.decider';
 
-const cancel = (n: number, now = T_DURING): DropCommand => ({ type: 'CancelPreOrder', dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now });
+const cancel = (n: number, now = T_DURING, actor: Actor = customerActor(n)): DropCommand => ({ type: 'CancelPreOrder', dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now, actor });
+/** The DomainError a command gets on a history (fails the test when it gets events). */
+function attemptError(history: DropEvent[], command: DropCommand): DomainError {
+  const state = foldDrop(history);
+  try {
+    decide(command, state);
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
 const cancelled = (n: number, customerId: string, sku: string, quantity: number): DropEvent => ({
   type: 'PreOrderCancelled',
   data: { dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, customerId, sku, quantity, cancelledAt: T_DURING },
@@ -270,6 +285,28 @@ describe('CancelPreOrder', () => {
 
   it('rejects an unknown pre-order', () => {
     given(scheduled(), windowOpened()).when(cancel(1)).thenRejects('PREORDER.NOT_FOUND');
+  });
+
+  it("refuses another customer's pre-order exactly like a missing one", () => {
+    const history = [scheduled(), windowOpened(), placed({ sequence: 1 })];
+    given(...history).when(cancel(1, T_DURING, customerActor(2))).thenRejects('PREORDER.NOT_FOUND', { preOrderId: `${DROP_ID}.po.1` });
+    const missing = attemptError([scheduled(), windowOpened()], cancel(1, T_DURING, customerActor(2)));
+    const foreign = attemptError(history, cancel(1, T_DURING, customerActor(2)));
+    expect({ code: foreign.code, message: foreign.message, details: foreign.details }).toEqual({ code: missing.code, message: missing.message, details: missing.details });
+  });
+
+  it("refuses a customer's cancel of another's already cancelled pre-order (no idempotent [] that would reveal it)", () => {
+    given(scheduled(), windowOpened(), placed({ sequence: 1 }), cancelled(1, 'customer-1', M, 1))
+      .when(cancel(1, T_DURING, customerActor(2)))
+      .thenRejects('PREORDER.NOT_FOUND');
+  });
+
+  it('refuses a command without an actor, and lets ops cancel any pre-order', () => {
+    const history = [scheduled(), windowOpened(), placed({ sequence: 1 })];
+    const { actor: _a, ...anonymous } = cancel(1) as Extract<DropCommand, { type: 'CancelPreOrder' }>;
+    given(...history).when(anonymous as DropCommand).thenRejects('PREORDER.NOT_FOUND');
+    given(...history).when(cancel(1, T_DURING, OPS_ACTOR)).then([cancelled(1, 'customer-1', M, 1)]);
+    given(...history).when(cancel(1, T_DURING, { subject: 'customer-1-analyst', roles: ['analyst', 'customer'] })).thenRejects('PREORDER.NOT_FOUND');
   });
 
   it('rejects once the window has closed', () => {

@@ -1,9 +1,9 @@
-import { aDefinition, closeCmd, DROP_ID, L, M, openCmd, place, scheduleCmd, T_AFTER } from '../testing/drop.fixtures';
+import { aDefinition, closeCmd, customerActor, DROP_ID, L, M, openCmd, place, scheduleCmd, T_AFTER } from '../testing/drop.fixtures';
 import { eventsOf } from '../testing/given-when-then';
 import { foldDrop, initialState } from './drop.decider';
 import { preOrderAnswer, toDropView } from './drop.view';
 
-const cancel = (n: number) => ({ type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now: '2026-12-03T10:00:00Z' });
+const cancel = (n: number) => ({ type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now: '2026-12-03T10:00:00Z', actor: customerActor(n) });
 
 describe('toDropView', () => {
   it('is undefined for a drop that does not exist', () => {

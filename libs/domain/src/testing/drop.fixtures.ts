@@ -1,5 +1,5 @@
 // Test-only fixtures: the brief's sample drop plus a small second SKU that sells out quickly.
-import type { DropCommand, FulfillmentChoice, PlacePreOrder } from '../drop/drop.commands';
+import type { Actor, DropCommand, FulfillmentChoice, PlacePreOrder } from '../drop/drop.commands';
 import type { DropDefinition } from '../drop/drop.definition';
 import type { DropEvent, PreOrderPlaced } from '../drop/drop.events';
 
@@ -94,3 +94,8 @@ export function lifecycle<T extends 'OpenEarlyAccess' | 'OpenPreOrderWindow' | '
 export const scheduleCmd = (definition: DropDefinition = aDefinition()): DropCommand => ({ type: 'ScheduleDrop', dropId: DROP_ID, definition, now: T_SCHEDULED });
 export const openCmd = (now = T_OPEN): DropCommand => lifecycle('OpenPreOrderWindow', now);
 export const closeCmd = (now = T_CLOSE): DropCommand => lifecycle('ClosePreOrderWindow', now);
+
+/** The actor of customer n (who placed pre-order n in these fixtures). */
+export const customerActor = (n: number): Actor => ({ subject: `customer-${n}`, roles: ['customer'] });
+/** An ops user, who may act on any pre-order. */
+export const OPS_ACTOR: Actor = { subject: 'ops-1', roles: ['ops'] };

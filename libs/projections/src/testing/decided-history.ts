@@ -69,7 +69,7 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
 
   run({ type: 'ScheduleDrop', definition }, opensMs - 10 * DAY_MS);
   run({ type: 'OpenEarlyAccess' }, opensMs - DAY_MS);
-  const placed: Array<{ id: string; method: 'ship' | 'pickup' }> = [];
+  const placed: Array<{ id: string; customerId: string; method: 'ship' | 'pickup' }> = [];
   let t = opensMs - DAY_MS;
   const step = (closesMs - t - 60_000) / Math.max(1, options.orders);
   for (let i = 0; i < options.orders; i++) {
@@ -78,7 +78,8 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     if (before < opensMs && t >= opensMs) run({ type: 'OpenPreOrderWindow' }, opensMs);
     if (t >= closesMs - 1000) break;
     if (placed.length > 0 && rnd() < 0.12) {
-      run({ type: 'CancelPreOrder', preOrderId: pick(placed).id }, t);
+      const p = pick(placed);
+      run({ type: 'CancelPreOrder', preOrderId: p.id, actor: { subject: p.customerId, roles: ['customer'] } }, t);
       continue;
     }
     const customerId = `c-${Math.floor(rnd() * 40)}`;
@@ -89,7 +90,7 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
       fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
       isRepeatCustomer: rnd() < 0.5, idempotencyFingerprint: `fp-${i}`,
     }, t);
-    if (ok) placed.push({ id: preOrderId, method });
+    if (ok) placed.push({ id: preOrderId, customerId, method });
   }
   if (t < opensMs) run({ type: 'OpenPreOrderWindow' }, opensMs);
   let at = closesMs;
@@ -122,7 +123,7 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     if (!handedOver || rnd() >= 0.25) continue;
     const returnId = returnIdFor(dropId, p.id, 1);
     const r = at + 2 * DAY_MS;
-    if (!run({ type: 'RequestReturn', returnId, preOrderId: p.id, reason: pick(RETURN_REASONS) }, r)) continue;
+    if (!run({ type: 'RequestReturn', returnId, preOrderId: p.id, reason: pick(RETURN_REASONS), actor: { subject: p.customerId, roles: ['customer'] } }, r)) continue;
     run({ type: 'ReceiveReturn', returnId, condition: rnd() < 0.6 ? 'restockable' : 'not-restockable' }, r + DAY_MS);
     const total = totalOf(state, p.id);
     if (rnd() < 0.8 && total > 0) run({ type: 'RecordReturnRefunded', returnId, amount: total, providerRef: `ref-${returnId}` }, r + 2 * DAY_MS);
