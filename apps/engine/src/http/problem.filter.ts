@@ -15,7 +15,7 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const body = this.toProblem(error);
-    body.instance = request?.url;
+    if (typeof request?.url === 'string') body.instance = request.url;
     if (body.status >= 500) this.logger.error(`${request?.method} ${request?.url} → ${body.status} ${body.code}: ${(error as Error)?.stack ?? String(error)}`);
     if (body.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
@@ -33,8 +33,8 @@ export class ProblemFilter implements ExceptionFilter {
       const status = error.getStatus();
       const response = error.getResponse();
       if (typeof response === 'object' && response !== null && 'code' in response) {
-        const { status: _s, code, detail, ...rest } = response as Record<string, unknown>;
-        return problem(status, String(code), detail as string | undefined, rest);
+        const { code, detail, ...rest } = response as Record<string, unknown>;
+        return problem(status, String(code), typeof detail === 'string' ? detail : undefined, rest);
       }
       const message = typeof response === 'string' ? response : ((response as { message?: unknown })?.message ?? error.message);
       return problem(status, codeForStatus(status, error), Array.isArray(message) ? message.join('; ') : String(message));
