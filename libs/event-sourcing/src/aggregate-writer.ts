@@ -1,5 +1,5 @@
 import type { Decider, DomainEvent } from '@dropline/domain';
-import { EventStore, WrongExpectedRevisionError } from '@dropline/event-store';
+import { EventStore, isDataRefusal, WrongExpectedRevisionError } from '@dropline/event-store';
 import { CommandContext, EventSchema, toDomainEvent, toNewEvent } from './envelope';
 
 /** The result one caller gets: the events its command produced and the answer computed right after them. */
@@ -26,6 +26,23 @@ export class ConcurrencyExhaustedError extends Error {
   readonly code = 'STORE.CONCURRENCY_EXHAUSTED';
   constructor(streamName: string, attempts: number) {
     super(`Stream ${streamName} kept changing under ${attempts} attempts`);
+  }
+}
+
+/**
+ * Thrown to a caller whose command produced events the store refuses to hold (e.g. a NUL or an
+ * unpaired surrogate in a text field, which PostgreSQL rejects in jsonb). The message is safe to
+ * show; `cause` keeps the store's error for the log. Other commands of the same batch are not
+ * affected: the writer isolated this one by appending the batch in halves.
+ */
+export class UnstorableCommandError extends Error {
+  readonly code = 'COMMAND.UNSTORABLE';
+  constructor(
+    readonly streamName: string,
+    override readonly cause: unknown,
+  ) {
+    super('The command carries data that cannot be stored (e.g. a NUL character or an unpaired surrogate in a text field)');
+    this.name = 'UnstorableCommandError';
   }
 }
 
@@ -64,6 +81,12 @@ type Decided<E, R> = { ok: true; events: E[]; answer: R } | { ok: false; error: 
  * Deciders may evolve their state in place (linear states), so a batch that fails to
  * append leaves the cached state ahead of the store; the cache is dropped then and the
  * stream is reloaded before the next decision.
+ *
+ * One command's data must not sink its batch: when the store refuses an append for what it
+ * carries (isDataRefusal — not a revision conflict, not an outage), the writer reloads and
+ * appends the batch again in two halves, first half first, recursively, until only the
+ * commands that cannot be stored are left; each of those gets UnstorableCommandError and every
+ * other caller its normal answer. At most ceil(log2(batch)) levels deep.
  */
 export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly streams = new Map<string, StreamEntry<S>>();
@@ -186,19 +209,32 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       }
       const events = decided.flatMap((d, i) => (d.ok ? d.events.map((e) => toNewEvent(e, batch[i].context, this.schema)) : []));
       const expected = entry.revision;
+      let revision: number;
       try {
-        const revision = events.length === 0 ? expected : (await this.store.appendToStream(streamName, events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
-        entry.revision = revision;
-        decided.forEach((d, i) => (d.ok ? batch[i].resolve({ events: d.events, answer: d.answer, revision }) : batch[i].reject(d.error)));
-        return;
+        revision = events.length === 0 ? expected : (await this.store.appendToStream(streamName, events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
       } catch (error) {
         // The state was evolved past the store: it cannot be trusted any more.
         entry.state = undefined;
         if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) continue;
+        if (isDataRefusal(error)) {
+          // Nothing was appended. Isolate the command(s) the store refuses: each half is reloaded,
+          // re-decided and appended on its own (a batch that fails with events has >= 1 command).
+          if (batch.length === 1) {
+            batch[0].reject(new UnstorableCommandError(streamName, error));
+            return;
+          }
+          const half = Math.ceil(batch.length / 2);
+          await this.processBatch(streamName, entry, batch.slice(0, half));
+          await this.processBatch(streamName, entry, batch.slice(half));
+          return;
+        }
         const failure = error instanceof WrongExpectedRevisionError ? new ConcurrencyExhaustedError(streamName, attempt) : error;
         for (const p of batch) p.reject(failure);
         return;
       }
+      entry.revision = revision;
+      decided.forEach((d, i) => (d.ok ? batch[i].resolve({ events: d.events, answer: d.answer, revision }) : batch[i].reject(d.error)));
+      return;
     }
   }
 

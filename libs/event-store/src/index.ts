@@ -13,6 +13,6 @@ export {
   type EmbeddedDatabaseOptions,
 } from './postgres/embedded-database';
 export { DATA_DIR_LOCK_FILE } from './postgres/data-dir.lock';
-export { isConnectionError } from './postgres/postgres.errors';
+export { isConnectionError, isDataRefusal } from './postgres/postgres.errors';
 export { EventStoreDbEventStore, type EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb.event-store';
 export * from './postgres-import';

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../event-store.port';
+import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-store.port';
 
 // Socket-level failures (node) and SQLSTATEs that mean "the server is not there or not taking work",
 // as opposed to a bad query. Class 08 = connection exception, 57P0x = shutdown/crash/cannot connect now,
@@ -44,4 +44,28 @@ export function pgErrorInfo(error: unknown): { code?: string; constraint?: strin
     constraint: typeof e.constraint === 'string' ? e.constraint : undefined,
     detail: typeof e.detail === 'string' ? e.detail : undefined,
   };
+}
+
+// SQLSTATE classes in which PostgreSQL refuses the VALUES it was given rather than failing itself:
+// 22 data exception (22P05 a \u0000 escape in jsonb, 22P02 an unpaired surrogate escape in jsonb,
+// 22021 a NUL byte in text), 23 integrity constraint violation, 54 program limit exceeded (a value
+// or a row too large).
+const DATA_REFUSAL_CLASSES = new Set(['22', '23', '54']);
+
+/**
+ * True when a write failed because of what it carried, so the same write with other values could
+ * succeed: a PostgreSQL error of class 22, 23 or 54, or an error without a SQLSTATE (e.g. a
+ * TypeError from JSON.stringify on a value it cannot serialise). False for an outage
+ * (StoreUnavailableError, isConnectionError) and for every other SQLSTATE: a missing table, a
+ * cancelled statement, a full disk or a deadlock is the store's failure, not the data's.
+ * WrongExpectedRevisionError is not a refusal either (the same values may be re-decided).
+ */
+export function isDataRefusal(error: unknown): boolean {
+  if (error instanceof StoreUnavailableError || error instanceof WrongExpectedRevisionError || isConnectionError(error)) return false;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  // Our own store errors carry dotted codes; STORE.UNAVAILABLE is also checked by code in case the
+  // error crossed a realm (jest's vm contexts) and instanceof is false.
+  if (code === 'STORE.UNAVAILABLE' || code === 'STORE.WRONG_EXPECTED_REVISION') return false;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return DATA_REFUSAL_CLASSES.has(code.slice(0, 2));
+  return true;
 }
