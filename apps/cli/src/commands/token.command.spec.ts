@@ -39,6 +39,24 @@ describe('dropline token', () => {
     expect((await verifier.verify(cli.out().trim())).roles).toEqual(['analyst']);
   });
 
+  it('mints a long-lived service token (ENGINE_SERVICE_TOKEN) with --expires-in 365d', async () => {
+    const env = { DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' };
+    const cli = io(env);
+    expect(await runCli(['token', '--role', 'service', '--sub', 'fulfillment', '--expires-in', '365d'], cli)).toBe(0);
+    const token = cli.out().trim();
+    const { exp, iat } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
+    expect(exp - iat).toBe(365 * 24 * 3600);
+    const verifier = await JwtVerifier.fromConfig({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    expect(await verifier.verify(token)).toEqual({ sub: 'fulfillment', roles: ['service'] });
+  });
+
+  it.each(['', 'forever', '-1h', '0d', '5 minutes ago', '30'])('refuses --expires-in %j with the usage, exit 2 (every token expires, in the future)', async (expiresIn) => {
+    const cli = io({ DATA_DIR: dataDir });
+    expect(await runCli(['token', '--role', 'service', `--expires-in=${expiresIn}`], cli)).toBe(2);
+    expect(cli.out()).toBe('');
+    expect(cli.err()).toContain('--expires-in must be');
+  });
+
   it('rejects an unknown role with the usage, exit 2', async () => {
     const cli = io({ DATA_DIR: dataDir });
     expect(await runCli(['token', '--role', 'admin'], cli)).toBe(2);

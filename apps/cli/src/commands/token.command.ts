@@ -1,10 +1,16 @@
 import { parseArgs } from 'node:util';
 import { CliCommand, UsageError } from '../cli-command';
 
+/** A positive duration: 90s, 15m, 12h, 30d, 52w, 1y. Every token expires; the engine refuses one without exp. */
+const EXPIRES_IN = /^[1-9][0-9]{0,5}[smhdwy]$/;
+
 export const command: CliCommand = {
   name: 'token',
   summary: 'mint a bearer token for a role (development key in DATA_DIR, or the configured JWT_SECRET); prints only the token',
-  usage: 'dropline token --role <ops|analyst|customer|till|service> [--sub <subject>] [--expires-in <30d>]',
+  usage: [
+    'dropline token --role <ops|analyst|customer|till|service> [--sub <subject>] [--expires-in <30d>]',
+    '    --expires-in: a number and s, m, h, d, w or y (default 30d; e.g. --role service --expires-in 365d for ENGINE_SERVICE_TOKEN)',
+  ].join('\n'),
   async run(argv, context) {
     const { values } = parseArgs({
       args: argv,
@@ -19,6 +25,7 @@ export const command: CliCommand = {
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
+    if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in'])) throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
     const config = loadConfig(context.env);
     if (config.jwt.publicKey || config.jwt.jwksUrl) {
       context.stderr.write('the engine verifies RS256 tokens (JWT_PUBLIC_KEY / JWT_JWKS_URL): mint them with your identity provider\n');

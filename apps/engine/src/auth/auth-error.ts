@@ -1,9 +1,13 @@
 import { ProblemException } from '../http/problem';
 
-/** 401: no token, or one that does not verify. The body says why; the header says how to authenticate. */
+/**
+ * 401: no token, or one that does not verify. The body says why (and `field` names the
+ * claim when one claim is the reason: `exp`, `iat`, `sub`, `roles`…); the header says how
+ * to authenticate.
+ */
 export class UnauthenticatedException extends ProblemException {
-  constructor(code: 'AUTH.UNAUTHENTICATED' | 'AUTH.TOKEN_INVALID' | 'AUTH.TOKEN_EXPIRED', detail: string) {
-    super(401, code, detail);
+  constructor(code: 'AUTH.UNAUTHENTICATED' | 'AUTH.TOKEN_INVALID' | 'AUTH.TOKEN_EXPIRED', detail: string, extra: { field?: string } = {}) {
+    super(401, code, detail, extra);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Databases } from '../../src/infrastructure/databases';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase } from '../../../../test/support/postgres';
 import { policyForUrl } from '../../src/auth/route-policy';
+import { CUSTOMER_ID } from '../../src/pre-orders/place-pre-order/place-pre-order.dto';
 import { mintTestToken, TEST_SUBJECTS, TestRole, testAuthEnv } from './test-auth';
 
 export interface TestEngine {
@@ -37,7 +38,8 @@ const ROLE_PREFERENCE: TestRole[] = ['ops', 'analyst', 'service', 'till', 'custo
 
 /**
  * The token a test gets by default for a request: none for public routes; for placing a
- * pre-order, the customer named in the body (or the till on popup/kiosk); otherwise the
+ * pre-order, the customer named in the body if it is a well-formed customerId (a customer
+ * token's subject must be one), or the till on popup/kiosk; otherwise the
  * first of ops, analyst, service, till, customer that the route's policy allows.
  */
 export function defaultToken(method: string, path: string, body?: unknown): string | undefined {
@@ -56,7 +58,7 @@ export function defaultToken(method: string, path: string, body?: unknown): stri
     }
     const b = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
     if ((b.channel === 'popup' || b.channel === 'kiosk') && roles.includes('till')) return mintTestToken('till', TEST_SUBJECTS.till);
-    return mintTestToken('customer', typeof b.customerId === 'string' && b.customerId !== '' ? b.customerId : TEST_SUBJECTS.customer);
+    return mintTestToken('customer', typeof b.customerId === 'string' && CUSTOMER_ID.test(b.customerId) ? b.customerId : TEST_SUBJECTS.customer);
   }
   const role = ROLE_PREFERENCE.find((r) => roles.includes(r)) ?? 'ops';
   return mintTestToken(role, TEST_SUBJECTS[role]);
