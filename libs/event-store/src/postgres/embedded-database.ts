@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Pool } from 'pg';
 import { lockDataDir, type DataDirLock } from './data-dir.lock';
+import { createPrivateDir, makeTreePrivate } from './data-dir.permissions';
 import { bigintAsStringTypes } from './postgres.pool';
 
 /** An in-process PostgreSQL (PGlite) with the single pg.Pool everything must share. */
@@ -9,7 +10,7 @@ export interface EmbeddedDatabase {
   pglite: PGlite;
   /** ONE connection: PGlite is single-session, so the event store and TypeORM share this pool. */
   pool: Pool;
-  /** Ends the pool, closes PGlite and releases the data directory lock. */
+  /** Ends the pool, closes PGlite, makes the data directory's files private again and releases its lock. */
   close(): Promise<void>;
 }
 
@@ -18,14 +19,35 @@ export interface EmbeddedDatabaseOptions {
   dataDir: string;
 }
 
-/** Opens (creating if needed) an embedded PGlite database under dataDir, locked to this process. */
+/**
+ * Opens (creating if needed) an embedded PGlite database under dataDir, locked to this process.
+ * dataDir is made private at every start (0700, everything in it 0700/0600) and its files again
+ * at close, since PGlite creates them 0666 (data-dir.permissions.ts).
+ */
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
-  const inMemory = options.dataDir.startsWith('memory://');
-  const lock = inMemory ? undefined : lockDataDir(options.dataDir);
+  if (options.dataDir.startsWith('memory://')) return wrap(new PGlite({}));
+  const dataDir = options.dataDir;
+  createPrivateDir(dataDir);
+  const lock = lockDataDir(dataDir);
+  // Tighten before releasing the lock, so the next engine never races this process's chmods.
+  const afterClose = () => {
+    try {
+      makeTreePrivate(dataDir);
+    } finally {
+      lock.release();
+    }
+  };
+  let db: EmbeddedDatabase | undefined;
   try {
-    return await openEmbeddedDatabase(new PGlite(inMemory ? {} : { dataDir: options.dataDir }), lock);
+    // What an older version or a crashed run left (0644/0666) is private before PGlite reads it ...
+    makeTreePrivate(dataDir);
+    db = await wrap(new PGlite({ dataDir }), afterClose);
+    // ... and so is what a first start's initdb just wrote, rather than only from the first clean shutdown.
+    makeTreePrivate(dataDir);
+    return db;
   } catch (error) {
-    lock?.release();
+    if (db) await db.close().catch(() => undefined);
+    else lock.release();
     throw error;
   }
 }
@@ -35,6 +57,11 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): 
  * shared single-connection pool. Exposed for test support; prefer createEmbeddedDatabase.
  */
 export async function openEmbeddedDatabase(pglite: PGlite, lock?: DataDirLock): Promise<EmbeddedDatabase> {
+  return wrap(pglite, lock && (() => lock.release()));
+}
+
+/** The pool around a PGlite; afterClose runs once PGlite is closed, even when closing failed. */
+async function wrap(pglite: PGlite, afterClose?: () => void): Promise<EmbeddedDatabase> {
   await pglite.waitReady;
   const pool = new Pool({
     ...createPgConfig(pglite),
@@ -55,7 +82,7 @@ export async function openEmbeddedDatabase(pglite: PGlite, lock?: DataDirLock): 
         await pool.end();
         await pglite.close();
       } finally {
-        lock?.release();
+        afterClose?.();
       }
     },
   };
