@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError } from '@dropline/domain';
 import { isConnectionError, StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
-import { ConcurrencyExhaustedError } from '@dropline/event-sourcing';
+import { ConcurrencyExhaustedError, UnstorableCommandError } from '@dropline/event-sourcing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problem, ProblemBody, statusForDomainCode } from './problem';
 
@@ -24,6 +24,11 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(error: unknown): ProblemBody {
     if (error instanceof DomainError) {
       return problem(statusForDomainCode(error.code), error.code, error.message, error.details);
+    }
+    if (error instanceof UnstorableCommandError) {
+      // Validation should have refused it: worth a warning, with the store's reason, for whoever tightens the rule.
+      this.logger.warn(`command refused by the store: ${String((error as { cause?: unknown }).cause ?? error.message)}`);
+      return problem(422, error.code, error.message);
     }
     if (error instanceof StoreUnavailableError) return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');
     if (error instanceof ConcurrencyExhaustedError || error instanceof WrongExpectedRevisionError) {

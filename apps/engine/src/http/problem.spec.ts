@@ -1,0 +1,48 @@
+import { DomainError } from '@dropline/domain';
+import { problem, ProblemException, statusForDomainCode } from './problem';
+import { ProblemFilter } from './problem.filter';
+
+/** Renders `error` through the filter and returns what was sent. */
+function render(error: unknown): { status: number; body: Record<string, unknown>; type: string | undefined } {
+  const sent: { status: number; body: Record<string, unknown>; type: string | undefined } = { status: 0, body: {}, type: undefined };
+  const reply = {
+    status(code: number) { sent.status = code; return reply; },
+    header(name: string, value: string) { if (name === 'content-type') sent.type = value; return reply; },
+    send(body: Record<string, unknown>) { sent.body = body; return reply; },
+  };
+  const host = { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({ method: 'POST', url: '/x' }) }) };
+  new ProblemFilter().catch(error, host as never);
+  return sent;
+}
+
+describe('problem renderer', () => {
+  it('sets type, title, status and code last: details cannot overwrite them', () => {
+    const body = problem(409, 'PREORDER.CANNOT_CANCEL', 'closed', { status: 'open', code: 'X', type: 'evil', title: 'T', detail: 'd2', instance: 'i', dropStatus: 'closed' });
+    expect(body).toEqual({ type: 'https://dropline.dev/problems/preorder-cannot_cancel', title: 'Conflict', status: 409, code: 'PREORDER.CANNOT_CANCEL', detail: 'closed', dropStatus: 'closed' });
+  });
+
+  it('never sends a status outside its table', () => {
+    expect(problem(299, 'ODD', 'x')).toMatchObject({ status: 500, code: 'INTERNAL', title: 'Internal Server Error' });
+    expect(problem(Number.NaN, 'ODD')).toMatchObject({ status: 500 });
+  });
+
+  it('answers a domain error whose details name a status with the status of its code', () => {
+    const sent = render(new DomainError('DROP.DEFINITION_LOCKED', 'locked', { status: 'open' }));
+    expect(sent.status).toBe(409);
+    expect(sent.type).toBe('application/problem+json');
+    expect(sent.body).toMatchObject({ status: 409, code: 'DROP.DEFINITION_LOCKED', instance: '/x' });
+  });
+
+  it('keeps the status of a ProblemException whose extras name another', () => {
+    const sent = render(new ProblemException(400, 'VALIDATION.FAILED', 'bad', { field: 'name', status: 'open' } as never));
+    expect(sent).toMatchObject({ status: 400, body: { status: 400, code: 'VALIDATION.FAILED', field: 'name' } });
+  });
+
+  it('maps codes to statuses by table and kind', () => {
+    expect(statusForDomainCode('PREORDER.NOT_FOUND')).toBe(404);
+    expect(statusForDomainCode('IDEMPOTENCY.KEY_REUSED')).toBe(422);
+    expect(statusForDomainCode('COMMAND.UNSTORABLE')).toBe(422);
+    expect(statusForDomainCode('PAYMENT.INVALID_AMOUNT')).toBe(422);
+    expect(statusForDomainCode('DROP.SOLD_OUT')).toBe(409);
+  });
+});
