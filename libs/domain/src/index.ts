@@ -1,6 +1,7 @@
 // Public API of @dropline/domain: pure TypeScript, no framework, no IO.
 export * from './decider';
 export * from './drop/drop.definition';
+export * from './drop/drop.currencies';
 export * from './drop/drop.commands';
 export * from './drop/drop.events';
 export * from './drop/drop.state';

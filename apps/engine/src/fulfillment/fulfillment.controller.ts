@@ -8,9 +8,10 @@ import { Clock } from '../infrastructure/clock';
 import { contextFromRequest } from '../infrastructure/request-context';
 import { PreOrderIdParams } from '../http/params';
 import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-action.command';
+import { IsText } from '../http/text';
 
 export class DispatchDto {
-  @ApiProperty({ example: 'royal-mail' }) @IsString() @Length(1, 64)
+  @ApiProperty({ example: 'royal-mail' }) @IsText(64)
   carrier!: string;
   @ApiProperty({ example: 'RM123456789GB' }) @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })
   trackingNumber!: string;

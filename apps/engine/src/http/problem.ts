@@ -79,6 +79,8 @@ export function problem(status: number, code: string, detail?: string, extension
 const DOMAIN_STATUS: Readonly<Record<string, number>> = {
   'IDEMPOTENCY.KEY_REUSED': 422,
   'COMMAND.UNSTORABLE': 422,
+  'PAYMENT.AMOUNT_EXCEEDS_ORDER': 422,
+  'PAYMENT.CURRENCY_MISMATCH': 422,
 };
 
 export function statusForDomainCode(code: string): number {

@@ -113,7 +113,7 @@ describe('payments (recorded provider facts)', () => {
   });
 
   it('records another fact of the same kind with another providerRef', () => {
-    given(...history(), fact('PaymentCaptured', 'capturedAt'))
+    given(...history(), fact('PaymentCaptured', 'capturedAt', 'pi_1', 2400))
       .when(cmd.pay('RecordPaymentCaptured', 1, 100, 'pi_2'))
       .then([fact('PaymentCaptured', 'capturedAt', 'pi_2', 100)]);
   });
@@ -130,6 +130,22 @@ describe('payments (recorded provider facts)', () => {
 
   it('rejects an amount that is not a positive integer', () => {
     given(...history()).when(cmd.pay('RecordPaymentCaptured', 1, 25.5, 'pi_1')).thenRejects('PAYMENT.INVALID_AMOUNT');
+  });
+
+  it('rejects a fact for more than the pre-order owes, in one fact or in total per kind', () => {
+    given(...history()).when(cmd.pay('RecordPaymentCaptured', 1, 999_999, 'pi_1')).thenRejects('PAYMENT.AMOUNT_EXCEEDS_ORDER', { field: 'amount', total: 2500 });
+    given(...history()).when(cmd.pay('RecordPaymentAuthorized', 1, 2501, 'pi_1')).thenRejects('PAYMENT.AMOUNT_EXCEEDS_ORDER');
+    given(...history(), fact('PaymentCaptured', 'capturedAt', 'pi_1', 2000))
+      .when(cmd.pay('RecordPaymentCaptured', 1, 501, 'pi_2'))
+      .thenRejects('PAYMENT.AMOUNT_EXCEEDS_ORDER', { captured: 2000 });
+    given(...history(), fact('PaymentCaptured', 'capturedAt', 'pi_1', 2000))
+      .when(cmd.pay('RecordPaymentCaptured', 1, 500, 'pi_2'))
+      .then([fact('PaymentCaptured', 'capturedAt', 'pi_2', 500)]);
+  });
+
+  it("rejects a fact in another currency than the drop's", () => {
+    given(...history()).when({ ...cmd.pay('RecordPaymentCaptured', 1, 2500, 'pi_1'), currency: 'EUR' } as DropCommand).thenRejects('PAYMENT.CURRENCY_MISMATCH', { field: 'currency', expected: 'GBP' });
+    given(...history()).when({ ...cmd.pay('RecordPaymentCaptured', 1, 2500, 'pi_1'), currency: 'GBP' } as DropCommand).then([fact('PaymentCaptured', 'capturedAt')]);
   });
 });
 

@@ -94,6 +94,8 @@ export interface CancelPreOrder extends DropCommandBase {
 interface PaymentFact extends DropCommandBase {
   preOrderId: string;
   amount: number;
+  /** ISO 4217 code the provider reports; when given it must be the drop's currency. */
+  currency?: string;
   /** The provider's id of this fact; the same providerRef twice is a duplicate delivery. */
   providerRef: string;
 }

@@ -171,8 +171,8 @@ function scheduleDrop(command: ScheduleDrop, state: DropState): DropEvent[] {
   if (typeof command.dropId !== 'string' || !isValidDropId(command.dropId)) {
     throw new DomainError('DROP.INVALID_ID', 'dropId must match /^[A-Za-z0-9_-]{1,64}$/', { field: 'dropId' });
   }
-  validateDropDefinition(command.definition);
   instantOf(command.now);
+  validateDropDefinition(command.definition, command.now);
   // A copy, so a caller mutating its command object cannot reach into the stored state.
   return [{ type: 'DropScheduled', data: { dropId: command.dropId, definition: structuredClone(command.definition), scheduledAt: command.now } }];
 }
@@ -181,8 +181,8 @@ function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
   switch (state.status) {
     case 'scheduled':
       if (sameDefinition(state.definition, command.definition)) return [];
-      validateDropDefinition(command.definition);
       instantOf(command.now);
+      validateDropDefinition(command.definition, command.now);
       return [{ type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(command.definition), revisedAt: command.now } }];
     case 'cancelled':
       throw dropCancelled(state);
@@ -527,6 +527,7 @@ function recordPayment(command: PaymentCommand, state: ExistingDrop): DropEvent[
   requireText(command.providerRef, 'providerRef');
   if (preOrder.payment?.facts.has(`${command.type}:${command.providerRef}`)) return [];
   if (!isPositiveInt(command.amount)) throw new DomainError('PAYMENT.INVALID_AMOUNT', 'amount must be a positive integer of minor units', { amount: command.amount });
+  checkAgainstOrder(command, preOrder, state.definition.currency);
   instantOf(command.now);
   const base = { dropId: state.dropId, preOrderId: preOrder.preOrderId, amount: command.amount, currency: state.definition.currency, providerRef: command.providerRef };
   switch (command.type) {
@@ -540,6 +541,36 @@ function recordPayment(command: PaymentCommand, state: ExistingDrop): DropEvent[
       return [{ type: 'PaymentRefunded', data: { ...base, refundedAt: command.now } }];
     default:
       return assertNever(command);
+  }
+}
+
+const TALLY_OF: Record<PaymentCommand['type'], keyof Omit<PaymentTally, 'facts'>> = {
+  RecordPaymentAuthorized: 'authorized',
+  RecordPaymentCaptured: 'captured',
+  RecordPaymentFailed: 'failed',
+  RecordPaymentRefunded: 'refunded',
+};
+
+/**
+ * A provider's fact must fit the order it is about: the drop's currency, and no more of each
+ * kind (authorized, captured, failed, refunded) in total than the pre-order owes. A capture of
+ * 999,999 on a 2,000 order is a wrong fact, not money to keep.
+ */
+function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, currency: string): void {
+  if (command.currency !== undefined && command.currency !== currency) {
+    throw new DomainError('PAYMENT.CURRENCY_MISMATCH', `The pre-order is in ${currency}, the fact is in ${String(command.currency)}`, {
+      field: 'currency',
+      expected: currency,
+    });
+  }
+  const kind = TALLY_OF[command.type];
+  const already = preOrder.payment?.[kind] ?? 0;
+  if (already + command.amount > preOrder.total) {
+    throw new DomainError('PAYMENT.AMOUNT_EXCEEDS_ORDER', `${kind} would reach ${already + command.amount}, more than the pre-order's total ${preOrder.total}`, {
+      field: 'amount',
+      total: preOrder.total,
+      [kind]: already,
+    });
   }
 }
 

@@ -14,6 +14,13 @@ function fieldOf(definition: unknown): string | undefined {
 }
 
 describe('validateDropDefinition', () => {
+  it('refuses a window that has already closed at the command time, and accepts one still open', () => {
+    const definition = aDefinition();
+    expect(() => validateDropDefinition(definition, definition.window.closesAt)).toThrow(expect.objectContaining({ code: 'DROP.INVALID_DEFINITION', details: { field: 'window.closesAt' } }));
+    expect(() => validateDropDefinition(definition, '2027-06-01T00:00:00Z')).toThrow(DomainError);
+    expect(() => validateDropDefinition(definition, definition.window.opensAt)).not.toThrow();
+  });
+
   it('accepts the brief sample JSON as is', () => {
     const sample = JSON.parse(`{ "name": "Harbour Hoodie, run 1", "city": "Bristol", "currency": "GBP", "channels": ["web", "popup"],
       "variants": [{ "sku": "HH-M-NAVY", "size": "M", "colour": "navy", "editionCap": 50 }],
@@ -32,6 +39,8 @@ describe('validateDropDefinition', () => {
   it.each<[string, Partial<DropDefinition> | Record<string, unknown>, string]>([
     ['empty name', { name: ' ' }, 'name'],
     ['lower-case currency', { currency: 'gbp' }, 'currency'],
+    ['a currency ISO 4217 does not list', { currency: 'ZZZ' }, 'currency'],
+    ['the no-currency code', { currency: 'XXX' }, 'currency'],
     ['no channels', { channels: [] }, 'channels'],
     ['unknown channel', { channels: ['web', 'fax'] }, 'channels[1]'],
     ['duplicate channel', { channels: ['web', 'web'] }, 'channels[1]'],

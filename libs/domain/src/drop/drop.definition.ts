@@ -1,4 +1,5 @@
 import { DomainError } from '../decider';
+import { isCurrencyCode } from './drop.currencies';
 
 /** Sales channels a drop can be sold through. */
 export const SALES_CHANNELS = ['web', 'app', 'popup', 'kiosk'] as const;
@@ -93,12 +94,12 @@ const isPercent = (v: unknown): v is number => Number.isInteger(v) && (v as numb
  * Throws DROP.INVALID_DEFINITION (details.field = JSON path) at the first inconsistency.
  * The definition arrives from HTTP, so it is checked as untrusted data, not trusted types.
  */
-export function validateDropDefinition(definition: DropDefinition): void {
+export function validateDropDefinition(definition: DropDefinition, now?: string): void {
   const d = definition as unknown;
   if (!isObject(d)) invalid('definition', 'must be an object');
   if (!isNonEmptyString(d.name)) invalid('name', 'must be a non-empty string');
   if (d.city !== undefined && !isNonEmptyString(d.city)) invalid('city', 'must be a non-empty string when given');
-  if (typeof d.currency !== 'string' || !/^[A-Z]{3}$/.test(d.currency)) invalid('currency', 'must be an ISO-4217 code such as GBP');
+  if (!isCurrencyCode(d.currency)) invalid('currency', 'must be an ISO-4217 currency code such as GBP');
 
   if (!Array.isArray(d.channels) || d.channels.length === 0) invalid('channels', 'must list at least one channel');
   const channels = new Set<unknown>();
@@ -155,6 +156,8 @@ export function validateDropDefinition(definition: DropDefinition): void {
   if (Number.isNaN(opensAt)) invalid('window.opensAt', 'must be an ISO-8601 instant');
   if (Number.isNaN(closesAt)) invalid('window.closesAt', 'must be an ISO-8601 instant');
   if (closesAt <= opensAt) invalid('window.closesAt', 'must be after window.opensAt');
+  // A window that has already closed would open and close at once: nobody could ever buy.
+  if (now !== undefined && closesAt <= parseInstant(now)) invalid('window.closesAt', 'has already passed');
 
   if (d.earlyAccess !== undefined) {
     if (!isObject(d.earlyAccess)) invalid('earlyAccess', 'must be an object');

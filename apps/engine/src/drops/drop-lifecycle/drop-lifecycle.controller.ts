@@ -7,9 +7,10 @@ import { Clock } from '../../infrastructure/clock';
 import { contextFromRequest } from '../../infrastructure/request-context';
 import { DropIdParams } from '../../http/params';
 import { DropLifecycleCommand, LifecycleAction } from './drop-lifecycle.command';
+import { IsText } from '../../http/text';
 
 export class CancelDropDto {
-  @ApiProperty({ example: 'microfactory unavailable' }) @IsString() @Length(1, 500)
+  @ApiProperty({ example: 'microfactory unavailable' }) @IsText(500)
   reason!: string;
 }
 

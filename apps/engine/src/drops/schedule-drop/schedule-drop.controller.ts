@@ -18,6 +18,16 @@ function toDefinition(dto: DropDefinitionDto): DropDefinition {
   return JSON.parse(JSON.stringify(dto)) as DropDefinition;
 }
 
+/**
+ * The one rule of the definition that needs the clock: the decider refuses a window that has
+ * already closed (it would open and close at once), so validation refuses it first, naming the field.
+ */
+function refusePastWindow(dto: DropDefinitionDto, now: Date): void {
+  if (Date.parse(dto.window.closesAt) <= now.getTime()) {
+    throw new ProblemException(400, 'VALIDATION.FAILED', `window.closesAt has already passed (now ${now.toISOString()})`, { field: 'window.closesAt' });
+  }
+}
+
 @ApiTags('drops')
 @Controller('drops')
 export class ScheduleDropController {
@@ -31,6 +41,7 @@ export class ScheduleDropController {
     if (key !== undefined && !KEY.test(key)) {
       throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', { field: 'Idempotency-Key' });
     }
+    refusePastWindow(body, this.clock.now());
     const dropId = key ? createHash('sha256').update(`drop\n${key}`).digest('hex').slice(0, 32) : randomUUID();
     return this.commands.execute(new ScheduleDropCommand(dropId, toDefinition(body), contextFromRequest(request, this.clock)));
   }
@@ -38,6 +49,7 @@ export class ScheduleDropController {
   @Put(':dropId')
   @ApiOperation({ summary: 'Revise a drop before it opens' })
   revise(@Param() params: DropIdParams, @Body() body: DropDefinitionDto, @Req() request: FastifyRequest): Promise<{ dropId: string }> {
+    refusePastWindow(body, this.clock.now());
     return this.commands.execute(new ScheduleDropCommand(params.dropId, toDefinition(body), contextFromRequest(request, this.clock), true));
   }
 }

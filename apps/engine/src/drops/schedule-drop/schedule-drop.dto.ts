@@ -17,16 +17,17 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { SALES_CHANNELS, SalesChannel } from '@dropline/domain';
+import { ISO_4217_CURRENCIES, SALES_CHANNELS, SalesChannel } from '@dropline/domain';
+import { IsText } from '../../http/text';
 
 const ISO = { strict: true, strictSeparator: true } as const;
 
 export class VariantDto {
   @ApiProperty({ example: 'HH-M-NAVY' }) @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
   sku!: string;
-  @ApiProperty({ example: 'M' }) @IsString() @Length(1, 32)
+  @ApiProperty({ example: 'M' }) @IsText(32)
   size!: string;
-  @ApiProperty({ example: 'navy' }) @IsString() @Length(1, 64)
+  @ApiProperty({ example: 'navy' }) @IsText(64)
   colour!: string;
   @ApiProperty({ example: 50, description: 'Edition cap in units' }) @IsInt() @Min(1) @Max(10_000_000)
   editionCap!: number;
@@ -36,7 +37,7 @@ export class PriceTierDto {
   @ApiPropertyOptional({ example: 10, description: 'This tier applies while fewer than this many units are sold; omit on the last tier' })
   @IsOptional() @IsInt() @Min(1) @Max(100_000_000)
   untilUnitsSold?: number;
-  @ApiProperty({ example: 2500, description: 'Integer minor units' }) @IsInt() @Min(0) @Max(100_000_000)
+  @ApiProperty({ example: 2500, description: 'Integer minor units, at least 1' }) @IsInt() @Min(1) @Max(100_000_000)
   unitPrice!: number;
 }
 
@@ -62,7 +63,7 @@ export class EarlyAccessDto {
 }
 
 export class ProductionDto {
-  @ApiProperty({ example: 'mf-bristol-1' }) @IsString() @Length(1, 64)
+  @ApiProperty({ example: 'mf-bristol-1' }) @IsText(64)
   microfactoryId!: string;
   @ApiProperty({ example: 14 }) @IsInt() @Min(0) @Max(365)
   leadTimeDays!: number;
@@ -77,11 +78,11 @@ export class PickupLocationDto {
 
 /** POST /drops and PUT /drops/:dropId body: the drop definition. */
 export class DropDefinitionDto {
-  @ApiProperty({ example: 'Harbour Hoodie, run 1' }) @IsString() @Length(1, 200)
+  @ApiProperty({ example: 'Harbour Hoodie, run 1' }) @IsText(200)
   name!: string;
-  @ApiPropertyOptional({ example: 'Bristol' }) @IsOptional() @IsString() @Length(1, 100)
+  @ApiPropertyOptional({ example: 'Bristol' }) @IsOptional() @IsText(100)
   city?: string;
-  @ApiProperty({ example: 'GBP' }) @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code' })
+  @ApiProperty({ example: 'GBP', description: 'ISO 4217 code, uppercase' }) @IsString() @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
   currency!: string;
   @ApiProperty({ enum: SALES_CHANNELS, isArray: true }) @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(SALES_CHANNELS, { each: true })
   channels!: SalesChannel[];
@@ -97,7 +98,7 @@ export class DropDefinitionDto {
   earlyAccess?: EarlyAccessDto;
   @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(1_000_000)
   perCustomerLimit!: number;
-  @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen' }) @IsInt() @Min(0) @Max(100_000_000)
+  @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen (at least 1)' }) @IsInt() @Min(1) @Max(100_000_000)
   minimumOrderQuantity!: number;
   @ApiProperty({ type: ProductionDto }) @IsObject() @ValidateNested() @Type(() => ProductionDto)
   production!: ProductionDto;
