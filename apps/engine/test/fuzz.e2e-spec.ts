@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
+import { describeWithPostgres } from '../../../test/support/postgres';
+import { defaultToken, harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
 /**
  * Malformed-input fuzz: FUZZ_RUNS (default 10,000) requests, each ONE mutation away from
@@ -10,6 +11,14 @@ import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engin
  * a correct pre-order afterwards.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+/** PostgreSQL runs the same fuzz at a smaller count, so npm test stays within its budget. */
+const RUNS_POSTGRES = Number(process.env.FUZZ_RUNS_POSTGRES ?? 1_500);
+/** Characters no event can store: PostgreSQL refuses them in jsonb, so validation must. */
+const POISON = ['\u0000', '\ud800', '\udfff', 'a\udbff'];
+/** Names that reach prototype properties when a lookup uses a plain object. */
+const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
+/** Nesting depths for the JSON depth limit (32). */
+const DEPTHS = [33, 64, 3_000, 100_000];
 
 type Json = Record<string, any>;
 interface Base {
@@ -28,6 +37,34 @@ interface Base {
   badQuery?: Record<string, string[]>;
   headers?: Record<string, string>;
   badHeaders?: Record<string, string[]>;
+}
+
+/** Dotted paths of every string value in `o`, and of every object key (as `key:<path>`). */
+function stringPaths(o: unknown, prefix = ''): string[] {
+  if (typeof o === 'string') return [prefix];
+  if (Array.isArray(o)) return o.flatMap((v, i) => stringPaths(v, prefix ? `${prefix}.${i}` : String(i)));
+  if (typeof o === 'object' && o !== null) {
+    return Object.entries(o).flatMap(([k, v]) => {
+      const path = prefix ? `${prefix}.${k}` : k;
+      return [`key:${path}`, ...stringPaths(v, path)];
+    });
+  }
+  return [];
+}
+const insertAt = (text: string, char: string, at: number) => text.slice(0, at % (text.length + 1)) + char + text.slice(at % (text.length + 1));
+function nested(depth: number, a: number): string {
+  return a % 2 ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+}
+/** Percent-encodes a path segment; a lone surrogate (which encodeURIComponent refuses) goes as its raw CESU-8 bytes. */
+function encodeSegment(value: string): string {
+  return [...value].map((ch) => {
+    const code = ch.charCodeAt(0);
+    if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) return `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`.toUpperCase();
+    return encodeURIComponent(ch);
+  }).join('');
+}
+function queryString(query: Record<string, string>): string {
+  return Object.entries(query).map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`).join('&');
 }
 
 const get = (o: Json, path: string) => path.split('.').reduce<any>((v, k) => v?.[k], o);
@@ -49,7 +86,7 @@ function wrongType(v: unknown): unknown[] {
   return ['x', 1];
 }
 
-describe('malformed-input fuzz', () => {
+function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
   let engine: TestEngine;
   let bases: Base[];
 
@@ -76,7 +113,7 @@ describe('malformed-input fuzz', () => {
   };
 
   beforeAll(async () => {
-    engine = await startTestEngine({ now: '2026-12-02T10:00:00Z' });
+    engine = await startTestEngine({ store, now: '2026-12-02T10:00:00Z' });
     const created = await engine.request('POST', '/drops', harbourHoodie({ window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' } }));
     expect(created.status).toBe(201);
     const dropId = created.body.dropId as string;
@@ -115,19 +152,31 @@ describe('malformed-input fuzz', () => {
       { name: 'complete run', method: 'POST', path: '/production-runs/{runId}/complete', params: { runId: child(`${dropId}.run.2`) }, body: { producedBySku: { 'HH-M-NAVY': 5 }, rejectedBySku: {} }, required: ['producedBySku', 'rejectedBySku'], fields: ['producedBySku', 'rejectedBySku'], bad: { producedBySku: [{}, { 'HH-M-NAVY': -2 }], rejectedBySku: [{ x: 'y' }] } },
       { name: 'history', method: 'GET', path: '/drops/{dropId}/history', params: { dropId: drop }, query: { limit: '10' }, badQuery: { limit: ['0', '1001', 'ten', '1.5'], after: ['!!', 'eyJ4IjoxfQ'], unknown: ['1'] } },
       { name: 'get drop', method: 'GET', path: '/drops/{dropId}', params: { dropId: drop }, query: { revision: '0' }, badQuery: { revision: ['-1', 'zero', '1.5'], asOf: ['yesterday', '2026-02-30T00:00:00Z'], unknown: ['1'] } },
+      { name: 'list drops', method: 'GET', path: '/drops', params: {}, query: { city: 'Bristol', limit: '10' }, badQuery: { limit: ['0', '-1', 'ten', '1e9'], offset: ['-1', 'x'], city: ['', 'x'.repeat(101)], unknown: ['1'] } },
+      { name: 'inventory', method: 'GET', path: '/drops/{dropId}/inventory', params: { dropId: drop }, query: {}, badQuery: { unknown: ['1'], limit: ['5'] } },
+      { name: 'restock', method: 'GET', path: '/drops/{dropId}/restock-thresholds', params: { dropId: drop }, query: {}, badQuery: { unknown: ['1'], policy: ['x'] } },
+      { name: 'summary', method: 'GET', path: '/drops/{dropId}/summary', params: { dropId: drop }, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'customer pre-orders', method: 'GET', path: '/customers/{customerId}/pre-orders', params: { customerId: { valid: 'c-fuzz', invalid: ['bad customer!', '-x', 'x'.repeat(200)] } }, query: { limit: '10' }, badQuery: { limit: ['0', 'ten'], offset: ['-1'], unknown: ['1'] } },
+      { name: 'analytics', method: 'GET', path: '/analytics/drops/{dropId}', params: { dropId: drop }, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'fulfillment tasks', method: 'GET', path: '/fulfillment/tasks', params: {}, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'late tasks', method: 'GET', path: '/fulfillment/tasks/late', params: {}, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'projections', method: 'GET', path: '/admin/projections', params: {}, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'messaging', method: 'GET', path: '/messaging/status', params: {}, query: {}, badQuery: { unknown: ['1'] } },
+      { name: 'visits', method: 'POST', path: '/drops/{dropId}/visits', params: { dropId: drop }, body: { visits: [{ visitorId: 'v-1', channel: 'web', at: '2026-12-02T09:59:00Z' }] }, required: ['visits'], fields: ['visits', 'visits.0', 'visits.0.visitorId', 'visits.0.channel', 'visits.0.at'], bad: { visits: [[], [[]], [null]], 'visits.0.channel': ['fax', ''], 'visits.0.at': ['9999-01-01T00:00:00Z', 'soon'] } },
     ];
   });
   afterAll(async () => {
     await engine?.close();
   });
 
-  it(`answers ${RUNS} one-mutation-away requests with 4xx validation problems and changes nothing`, async () => {
+  it(`answers ${runs} one-mutation-away requests with 4xx validation problems and changes nothing`, async () => {
     const before = await settled();
     const eventsBefore = (await engine.databases.readModels.query(`select count(*)::int as n from events`)).rows[0].n;
     const statuses = new Map<string, number>();
     let sent = 0;
-    type Mutation = 'remove' | 'retype' | 'bad' | 'unknown' | 'param' | 'header' | 'query' | 'json' | 'content-type' | 'too-large';
-    const caseArb = fc.record({ base: fc.nat(), kind: fc.constantFrom<Mutation>('remove', 'retype', 'bad', 'unknown', 'param', 'header', 'query', 'json', 'content-type', 'too-large'), a: fc.nat(), b: fc.nat(), junk: fc.string({ maxLength: 20 }) });
+    type Mutation = 'remove' | 'retype' | 'bad' | 'unknown' | 'param' | 'header' | 'query' | 'json' | 'content-type' | 'too-large' | 'poison' | 'deep' | 'proto';
+    const kinds: Mutation[] = ['remove', 'retype', 'bad', 'unknown', 'param', 'header', 'query', 'json', 'content-type', 'too-large', 'poison', 'poison', 'deep', 'proto'];
+    const caseArb = fc.record({ base: fc.nat(), kind: fc.constantFrom<Mutation>(...kinds), a: fc.nat(), b: fc.nat(), junk: fc.string({ maxLength: 20 }) });
 
     await fc.assert(
       fc.asyncProperty(caseArb, async ({ base: bi, kind, a, b, junk }) => {
@@ -138,8 +187,9 @@ describe('malformed-input fuzz', () => {
         const query = { ...(base.query ?? {}) };
         let raw: string | undefined;
         let contentType: string | undefined;
+        let rawPath: string | undefined;
         // Pick a mutation this route can take; fall back to a bad path parameter, which every base has or a bad query/body.
-        const has = { remove: !!base.required?.length, retype: !!base.fields?.length, bad: !!base.bad, unknown: !!body || !!base.query, param: Object.keys(base.params).length > 0, header: !!base.badHeaders, query: !!base.badQuery, json: !!body, 'content-type': !!body, 'too-large': !!body };
+        const has = { remove: !!base.required?.length, retype: !!base.fields?.length, bad: !!base.bad, unknown: !!body || !!base.query, param: Object.keys(base.params).length > 0, header: !!base.badHeaders, query: !!base.badQuery, json: !!body, 'content-type': !!body, 'too-large': !!body, poison: true, deep: base.method !== 'GET', proto: true };
         const chosen: Mutation = has[kind] ? kind : (['param', 'query', 'unknown', 'retype'] as Mutation[]).find((k) => has[k])!;
         switch (chosen) {
           case 'remove': set(body!, base.required![a % base.required!.length], undefined, true); break;
@@ -160,23 +210,62 @@ describe('malformed-input fuzz', () => {
           case 'json': { const text = JSON.stringify(body); raw = text.slice(0, 1 + (a % (text.length - 1))) + (b % 2 ? '' : ',,'); break; }
           case 'content-type': contentType = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded'][a % 3]; raw = JSON.stringify(body); break;
           case 'too-large': raw = JSON.stringify({ ...body, padding: 'x'.repeat(300 * 1024) }); break;
+          case 'poison': {
+            // A NUL or an unpaired surrogate in one string: a body value or key, a query value, a path parameter.
+            const char = POISON[b % POISON.length];
+            const targets = [
+              ...(body ? stringPaths(body).map((p) => `body:${p}`) : []),
+              ...Object.keys(query).map((q) => `query:${q}`),
+              ...Object.keys(params).map((p) => `param:${p}`),
+              'query:*',
+            ];
+            const target = targets[a % targets.length];
+            const [where, ...rest] = target.split(':');
+            const what = rest.join(':');
+            if (where === 'query') {
+              if (what === '*') query[`poison${char}`] = '1';
+              else query[what] = insertAt(query[what], char, b);
+            } else if (where === 'param') params[what] = insertAt(params[what], char, b);
+            else if (what.startsWith('key:')) {
+              const keyPath = what.slice(4);
+              const parts = keyPath.split('.');
+              const key = parts.pop()!;
+              const parent = parts.length ? get(body!, parts.join('.')) : body!;
+              parent[insertAt(key, char, b)] = parent[key];
+              delete parent[key];
+            } else set(body!, what, insertAt(get(body!, what), char, b));
+            break;
+          }
+          case 'deep': raw = nested(DEPTHS[b % DEPTHS.length], a); break;
+          case 'proto': {
+            // Prototype names as whole paths, under /docs, and as every path parameter.
+            const name = PROTO_NAMES[b % PROTO_NAMES.length];
+            const keys = Object.keys(params);
+            if (a % 3 === 0 || keys.length === 0) rawPath = [`/${name}`, `/docs/${name}`, `/docs/${name}/x`, `/drops/${name}/${name}`][a % 4];
+            else params[keys[a % keys.length]] = name;
+            break;
+          }
         }
-        const path = base.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(params[p])) + (Object.keys(query).length ? `?${new URLSearchParams(query)}` : '');
+        const query_ = Object.keys(query).length ? `?${queryString(query)}` : '';
+        const path = rawPath ?? base.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeSegment(params[p])) + query_;
         // The token is chosen from the VALID request (its customer), so authentication is never what answers.
-        const token = engine.token(base.name === 'place' ? 'customer' : base.method === 'GET' ? 'analyst' : ['payment', 'return refund'].includes(base.name) ? 'service' : 'ops', base.name === 'place' ? 'c-fuzz-2' : undefined);
+        const validPath = base.path.replace(/\{(\w+)\}/g, (_, p: string) => base.params[p].valid);
+        const token = base.name === 'place' ? engine.token('customer', 'c-fuzz-2') : defaultToken(base.method, validPath);
         const res = await engine.request(base.method, path, raw ?? body, { ...headers, ...(contentType ? { 'content-type': contentType } : {}) }, { token });
         sent++;
         const key = `${res.status} ${res.body?.code}`;
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
-        if (![400, 413, 415].includes(res.status) || typeof res.body?.code !== 'string' || res.headers.get('content-type')?.startsWith('application/problem+json') !== true) {
+        // Prototype names are well-formed ids of things that do not exist (404), or not ids at all (400).
+        const allowed = chosen === 'proto' ? [400, 403, 404, 405] : [400, 413, 415];
+        if (!allowed.includes(res.status) || typeof res.body?.code !== 'string' || res.headers.get('content-type')?.startsWith('application/problem+json') !== true) {
           throw new Error(`${base.name} / ${chosen}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)} for ${base.method} ${path} ${String(raw ?? JSON.stringify(body)).slice(0, 300)}`);
         }
         if (res.body.code === 'VALIDATION.FAILED' && typeof res.body.field !== 'string') throw new Error(`VALIDATION.FAILED without a field: ${JSON.stringify(res.body)}`);
       }),
-      { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+      { numRuns: runs, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
     );
 
-    expect(sent).toBeGreaterThanOrEqual(RUNS);
+    expect(sent).toBeGreaterThanOrEqual(runs);
     const eventsAfter = (await engine.databases.readModels.query(`select count(*)::int as n from events`)).rows[0].n;
     expect(eventsAfter).toBe(eventsBefore);
     expect(await snapshot()).toEqual(before);
@@ -184,6 +273,9 @@ describe('malformed-input fuzz', () => {
     const ok = await engine.request('POST', `/drops/${bases[2].params.dropId.valid}/pre-orders`, { customerId: 'c-after', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }, { 'idempotency-key': 'after-fuzz' });
     expect(ok.status).toBe(201);
     // eslint-disable-next-line no-console
-    console.log(`[fuzz] ${sent} malformed requests: ${[...statuses].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}; events ${eventsBefore} → ${eventsAfter}, rows unchanged`);
+    console.log(`[fuzz ${store}] ${sent} malformed requests: ${[...statuses].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}; events ${eventsBefore} → ${eventsAfter}, rows unchanged`);
   }, 900_000);
-});
+}
+
+describe('malformed-input fuzz (PGlite)', () => fuzzSuite('pglite', RUNS));
+describeWithPostgres('malformed-input fuzz (PostgreSQL)', () => fuzzSuite('postgres', RUNS_POSTGRES));
