@@ -92,6 +92,20 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     expect((await engine.request('POST', '/drops', harbourHoodie({ name: 'Hoodie 🧵' }))).status).toBe(201);
   });
 
+  it('fails no innocent buyer while poisoned requests are sent among theirs', async () => {
+    const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined, perCustomerLimit: 1, variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 1000 }] }));
+    const dropId = created.body.dropId as string;
+    expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
+    const innocent = Array.from({ length: 354 }, (_, i) => engine.request('POST', `/drops/${dropId}/pre-orders`, order(`buyer-${i}`), { 'idempotency-key': `k-${i}` }, { role: 'customer', sub: `buyer-${i}` }));
+    const poisoned = Array.from({ length: 30 }, (_, i) => i % 2
+      ? engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order(`mallory-${i}`), referralCode: 'R\u0000' }, { 'idempotency-key': `p-${i}` }, { role: 'customer', sub: `mallory-${i}` })
+      : engine.request('POST', `/drops/${dropId}/pre-orders`, order('mallory'), { 'idempotency-key': `p-${i}` }, { role: 'customer', sub: `mallory\ud800-${i}` }));
+    const [good, bad] = await Promise.all([Promise.all(innocent), Promise.all(poisoned)]);
+    expect(good.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.body?.code}`)).toEqual([]);
+    expect(bad.map((r) => r.status).sort()).toEqual([...Array(15).fill(400), ...Array(15).fill(401)]);
+    expect(await revisionOf(dropId)).toBe(2 + 354);
+  });
+
   it('checks payment facts against the pre-order: amount up to what is owed, the drop currency', async () => {
     const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined }));
     const dropId = created.body.dropId as string;
