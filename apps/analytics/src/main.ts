@@ -7,6 +7,7 @@ import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRun
 import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
 import { ProblemFilter } from '../../engine/src/http/problem.filter';
 import { validationPipe } from '../../engine/src/http/validation';
+import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
 import { AnalyticsHandler } from './analytics.handler';
 import { AnalyticsModule } from './analytics.module';
 
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), new AnalyticsHandler(), deadLetters, worker);
   await consumer.migrate();
-  const app = await NestFactory.create<NestFastifyApplication>(AnalyticsModule.forRoot({ pool }), new FastifyAdapter());
+  const app = await NestFactory.create<NestFastifyApplication>(AnalyticsModule.forRoot({ pool }), new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }));
+  applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();

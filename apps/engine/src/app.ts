@@ -9,6 +9,7 @@ import { Databases, openDatabases } from './infrastructure/databases';
 import { EngineModule } from './engine.module';
 import { ProblemFilter } from './http/problem.filter';
 import { validationPipe } from './http/validation';
+import { applyInputLimits, frameworkErrorProblems } from './http/input-limits';
 import { setupApiDocs } from './http/api-docs';
 import { recordRoutes } from './http/routes';
 import { AuthSetup, setUpAuth } from './auth/auth-setup';
@@ -19,6 +20,9 @@ const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   log: ['fatal', 'error', 'warn', 'log'],
   debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
+
+/** Largest request body, in bytes (413 REQUEST.BODY_TOO_LARGE beyond). */
+export const BODY_LIMIT = 256 * 1024;
 
 export interface CreateEngineOptions {
   /** Already opened stores (tests pass template-loaded databases); opened from config otherwise. */
@@ -36,12 +40,13 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   const auth = options.auth ?? (await setUpAuth(config));
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
-  const adapter = new FastifyAdapter({ bodyLimit: 256 * 1024, maxParamLength: 300 });
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, maxParamLength: 300, frameworkErrors: frameworkErrorProblems });
   const app = await NestFactory.create<NestFastifyApplication>(EngineModule.forRoot({ config, databases, clock: options.clock, auth }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
   recordRoutes(app);
+  applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
   if (options.shutdownHooks !== false) app.enableShutdownHooks();

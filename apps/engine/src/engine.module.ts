@@ -30,6 +30,9 @@ import type { AuthSetup } from './auth/auth-setup';
 import { denyAllAuth } from './auth/deny-all';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { MessagingModule } from './messaging/messaging.module';
+import { VisitsController } from './visits/visits.controller';
+import { VisitsRecorder } from './visits/visits-recorder';
+import { VisitDrops } from './visits/visit-drops';
 
 export interface EngineModuleOptions {
   config: AppConfig;
@@ -59,6 +62,8 @@ export class EngineModule {
       PreOrderActionHandler,
       ReturnHandler,
       ProductionRunHandler,
+      VisitsRecorder,
+      VisitDrops,
     ];
     return {
       module: EngineModule,
@@ -73,6 +78,8 @@ export class EngineModule {
         FulfillmentController,
         ReturnsController,
         ProductionRunsController,
+        // Visits intake checks the drop (VisitDrops reads the DropWriter's cache).
+        VisitsController,
       ],
       providers,
       exports: [DropWriter, Clock, APP_CONFIG, DATABASES, EVENT_STORE, LeaseFactory],

@@ -7,6 +7,7 @@ import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRun
 import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
 import { ProblemFilter } from '../../engine/src/http/problem.filter';
 import { validationPipe } from '../../engine/src/http/validation';
+import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
 import { HttpEngineCommands } from './engine/engine-commands';
 import { FulfillmentHandler } from './fulfillment.handler';
 import { ENGINE_COMMANDS, FulfillmentModule } from './fulfillment.module';
@@ -27,8 +28,9 @@ async function main(): Promise<void> {
   const engine = new HttpEngineCommands(config.engineUrl, config.engineServiceToken);
   const app = await NestFactory.create<NestFastifyApplication>(
     FulfillmentModule.forRoot({ pool, now: () => new Date(), engine: { provide: ENGINE_COMMANDS, useValue: engine } }),
-    new FastifyAdapter(),
+    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
   );
+  applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();

@@ -6,6 +6,7 @@ import { loadConfigOrExit } from '../../engine/src/config/app-config';
 import { openDatabases } from '../../engine/src/infrastructure/databases';
 import { ProblemFilter } from '../../engine/src/http/problem.filter';
 import { validationPipe } from '../../engine/src/http/validation';
+import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
 import { ProjectorModule } from './projector.module';
 
 /**
@@ -19,9 +20,10 @@ async function main(): Promise<void> {
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
   const databases = await openDatabases(config);
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectorModule.forRoot({ config, databases }), new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(ProjectorModule.forRoot({ config, databases }), new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }), {
     logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
   });
+  applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();

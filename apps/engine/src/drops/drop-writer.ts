@@ -46,6 +46,11 @@ export class DropWriter implements OnApplicationShutdown {
     return this.writer.cachedState(dropStreamName(dropId))?.status;
   }
 
+  /** The cached state of a drop, without IO (read it, never evolve it); undefined when not cached. */
+  cachedState(dropId: string): DropState | undefined {
+    return this.writer.cachedState(dropStreamName(dropId));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.writer.close();
   }

@@ -4,11 +4,12 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { SwaggerModule } from '@nestjs/swagger';
 
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-};
+/** The files /docs/:file serves, and their types. A Map: `constructor` or `__proto__` is not a file. */
+const ASSETS = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'application/javascript; charset=utf-8'],
+]);
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Dropline API</title><link rel="stylesheet" href="/docs/swagger-ui.css"></head>
@@ -28,7 +29,7 @@ export function setupApiDocs(app: NestFastifyApplication, document: OpenAPIObjec
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get('/docs', (_request, reply) => void reply.type('text/html; charset=utf-8').send(PAGE));
   fastify.get<{ Params: { file: string } }>('/docs/:file', (request, reply) => {
-    const type = ASSETS[request.params.file];
+    const type = ASSETS.get(request.params.file);
     if (!type) return void reply.status(404).type('application/problem+json').send({ type: 'https://dropline.dev/problems/route-not-found', title: 'Not Found', status: 404, code: 'ROUTE.NOT_FOUND' });
     void reply.type(type).header('cache-control', 'public, max-age=86400').send(readFileSync(path.join(dist, request.params.file)));
   });

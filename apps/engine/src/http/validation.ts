@@ -1,11 +1,20 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { Matches, ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
 import { ProblemException } from './problem';
+import { PLAIN_TEXT } from './query-params';
+
+const EACH_IS_OBJECT = 'eachIsObject';
 
 function firstFailure(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
   for (const e of errors) {
-    const field = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
+    let field = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
     if (e.constraints && Object.keys(e.constraints).length > 0) {
-      return { field, message: Object.values(e.constraints)[0] };
+      const message = Object.values(e.constraints)[0];
+      // EachIsObject names the element (`visits[3] must be …`): the field is that element.
+      const element = e.constraints[EACH_IS_OBJECT] && /^\S*?(\[\d+\]) /.exec(message);
+      if (element) field += element[1];
+      return { field, message };
     }
     const nested = firstFailure(e.children ?? [], field);
     if (nested) return nested;
@@ -76,4 +85,42 @@ export function validationPipe(): ValidationPipe {
       return new ProblemException(400, 'VALIDATION.FAILED', failure.message, { field: failure.field });
     },
   });
+}
+
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Every element of the array is an object (not an array, not a scalar). Put it next to
+ * `@ValidateNested({ each: true })`, which validates an array element that is itself an
+ * array as a list of nested objects — so `[[]]` passed as an empty list of one. The
+ * failure names the element: field `visits[0]`.
+ */
+export function EachIsObject(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: EACH_IS_OBJECT,
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || value.every(isPlainObject),
+        defaultMessage: (args?: ValidationArguments) => {
+          const index = Array.isArray(args?.value) ? args.value.findIndex((v) => !isPlainObject(v)) : 0;
+          return `${args?.property}[${index}] must be an object`;
+        },
+      },
+    },
+    options,
+  );
+}
+
+/** Free text (names, reasons, query values): no control characters (NUL included), no unpaired surrogates. */
+export function IsPlainText(property: string, options?: ValidationOptions): PropertyDecorator {
+  return Matches(PLAIN_TEXT, { message: `${property} must not contain control characters or unpaired surrogates`, ...options });
+}
+
+/**
+ * A whole number in a query string: decimal digits only. `@Type(() => Number)` would read
+ * `''` and `' '` as 0, `0x10` as 16 and `1e2` as 100; here anything but digits stays a
+ * string, and the @IsInt() next to it refuses it.
+ */
+export function QueryInt(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value));
 }

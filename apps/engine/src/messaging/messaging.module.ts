@@ -9,8 +9,6 @@ import { Clock, SystemClock } from '../infrastructure/clock';
 import type { Databases } from '../infrastructure/databases';
 import { LeaseFactory } from '../infrastructure/lease-factory';
 import { APP_CONFIG, DATABASES, EVENT_STORE } from '../infrastructure/tokens';
-import { VisitsController } from '../visits/visits.controller';
-import { VisitsRecorder } from '../visits/visits-recorder';
 import { CommandBusEngineCommands } from './command-bus-engine-commands';
 import { MessagingController } from './messaging.controller';
 import { MessagingRuntime } from './messaging.runtime';
@@ -34,7 +32,7 @@ export interface MessagingModuleOptions {
 }
 
 /**
- * Kafka fan-out inside the engine: visits intake, the relay, and the fulfillment and
+ * Kafka fan-out inside the engine: the relay, and the fulfillment and
  * analytics consumers with their routes when RUN_CONSUMERS is on (docs/messaging.md).
  */
 @Module({})
@@ -56,14 +54,13 @@ export class MessagingModule {
             AnalyticsModule.forRoot({ pool: databases.readModels }),
           ]
         : [],
-      controllers: [VisitsController, MessagingController],
+      controllers: [MessagingController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: DATABASES, useValue: databases },
         { provide: EVENT_STORE, useValue: databases.store },
         { provide: Clock, useValue: clock },
         LeaseFactory,
-        VisitsRecorder,
         {
           provide: MessagingRuntime,
           useFactory: (leases: LeaseFactory) => new MessagingRuntime(config, databases, leases, handlers),

@@ -1,17 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
+import { IsPlainText, QueryInt } from '../http/validation';
 
 export const DROP_STATUSES = ['scheduled', 'early-access', 'open', 'closed', 'tipped', 'in-production', 'fulfilling', 'completed', 'cancelled'] as const;
 
 /** Offset pagination for the read-model lists: `limit` rows from `offset`; the answer says where the next page starts. */
 export class PageQuery {
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @IsOptional() @QueryInt() @IsInt() @Min(1) @Max(500)
   limit?: number;
 
   @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 100000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100_000)
+  @IsOptional() @QueryInt() @IsInt() @Min(0) @Max(100_000)
   offset?: number;
 }
 
@@ -21,7 +21,7 @@ export class ListDropsQuery extends PageQuery {
   status?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @Length(1, 100, { message: 'city must be 1-100 characters' })
+  @IsOptional() @Length(1, 100, { message: 'city must be 1-100 characters' }) @IsPlainText('city')
   city?: string;
 }
 

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, Matches, ValidateNested } from 'class-validator';
 import { SALES_CHANNELS, SalesChannel } from '@dropline/domain';
 import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
+import { EachIsObject } from '../http/validation';
 
 export class VisitDto {
   @ApiProperty({ example: 'c-123', description: 'Visitor id; the customer id once known, so time-to-purchase can start at the first visit' })
@@ -16,6 +17,6 @@ export class VisitDto {
 
 /** POST /drops/:dropId/visits body: a batch of storefront visits. */
 export class RecordVisitsDto {
-  @ApiProperty({ type: [VisitDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => VisitDto)
+  @ApiProperty({ type: [VisitDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @EachIsObject() @ValidateNested({ each: true }) @Type(() => VisitDto)
   visits!: VisitDto[];
 }

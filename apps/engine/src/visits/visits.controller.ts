@@ -1,26 +1,54 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { DomainError } from '@dropline/domain';
 import { Clock } from '../infrastructure/clock';
 import { contextFromRequest } from '../infrastructure/request-context';
 import { DropIdParams } from '../http/params';
+import { ProblemException } from '../http/problem';
 import { RecordVisitsDto } from './record-visits.dto';
+import { VisitDrops } from './visit-drops';
 import { VisitsRecorder } from './visits-recorder';
+
+/** A visit may be dated at most this far after the engine's clock (clock skew of tills and storefronts). */
+export const VISIT_MAX_AHEAD_MS = 5 * 60_000;
+/** …and at most this far before it (a till that was offline for a long time), and never before its drop was scheduled. */
+export const VISIT_MAX_AGE_DAYS = 400;
 
 @ApiTags('visits')
 @Controller('drops/:dropId/visits')
 export class VisitsController {
-  constructor(private readonly visits: VisitsRecorder, private readonly clock: Clock) {}
+  constructor(private readonly visits: VisitsRecorder, private readonly drops: VisitDrops, private readonly clock: Clock) {}
 
-  // The drop's existence is not checked: that would read its stream on every storefront
-  // hit. Visits of an unknown drop are harmless facts nobody reads.
+  /**
+   * The whole batch is refused at the first visit that does not fit (its `field` names it):
+   * 404 DROP.NOT_FOUND for a drop that does not exist, 422 VISIT.CHANNEL_NOT_ALLOWED for a
+   * channel the drop is not sold on, 422 VISIT.AT_OUT_OF_RANGE for a time outside
+   * [max(scheduled, now − 400 days), now + 5 min]. The drop is looked up without folding its
+   * stream (VisitDrops).
+   */
   @Post() @HttpCode(202) @ApiOperation({ summary: 'Record a batch of storefront visits (conversion analytics); stored as VisitsRecorded in visits-<dropId>' })
   async record(@Param() p: DropIdParams, @Body() body: RecordVisitsDto, @Req() request: FastifyRequest) {
-    await this.visits.record(
-      p.dropId,
-      body.visits.map((v) => ({ visitorId: v.visitorId, channel: v.channel, at: new Date(v.at).toISOString() })),
-      contextFromRequest(request, this.clock),
-    );
-    return { accepted: body.visits.length };
+    const drop = await this.drops.find(p.dropId);
+    if (!drop) throw new DomainError('DROP.NOT_FOUND', `Drop ${p.dropId} does not exist`, { dropId: p.dropId });
+    const now = this.clock.now().getTime();
+    const earliest = Math.max(drop.scheduledAtMs, now - VISIT_MAX_AGE_DAYS * 86_400_000);
+    const latest = now + VISIT_MAX_AHEAD_MS;
+    const visits = body.visits.map((v, i) => {
+      if (!drop.channels.includes(v.channel)) {
+        throw new ProblemException(422, 'VISIT.CHANNEL_NOT_ALLOWED', `Drop ${p.dropId} is not sold on ${v.channel} (channels: ${drop.channels.join(', ')})`, { field: `visits[${i}].channel`, allowed: drop.channels });
+      }
+      const at = Date.parse(v.at);
+      if (!(at >= earliest && at <= latest)) {
+        throw new ProblemException(422, 'VISIT.AT_OUT_OF_RANGE', `Visits of this drop are dated from ${new Date(earliest).toISOString()} (its scheduling, or ${VISIT_MAX_AGE_DAYS} days ago) to ${new Date(latest).toISOString()} (now + 5 minutes)`, {
+          field: `visits[${i}].at`,
+          earliest: new Date(earliest).toISOString(),
+          latest: new Date(latest).toISOString(),
+        });
+      }
+      return { visitorId: v.visitorId, channel: v.channel, at: new Date(at).toISOString() };
+    });
+    await this.visits.record(p.dropId, visits, contextFromRequest(request, this.clock));
+    return { accepted: visits.length };
   }
 }

@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DomainError } from '@dropline/domain';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
 import { DropIdParams } from '../../http/params';
 import { ProblemException } from '../../http/problem';
+import { QueryInt } from '../../http/validation';
 import { EVENT_STORE } from '../../infrastructure/tokens';
 
 /** Every stream that belongs to a drop. The drop stream holds its pre-orders, runs and returns. */
@@ -16,21 +16,30 @@ export class HistoryQuery {
   @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'after is not a history cursor' })
   after?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional() @QueryInt() @IsInt() @Min(1) @Max(1000)
   limit?: number;
 }
 
 type Cursor = Record<string, number>;
 
-function decodeCursor(raw: string | undefined): Cursor {
+/**
+ * The cursor is `{ <category>: <last revision read> }` as base64url JSON. Only what `next`
+ * can hold is accepted: a plain object of known categories and revisions that are safe
+ * non-negative integers (1e20, -1, 1.5 or "3" would reach the store as a revision).
+ */
+export function decodeCursor(raw: string | undefined): Cursor {
   if (!raw) return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && Object.entries(parsed).every(([k, v]) => (DROP_STREAM_CATEGORIES as readonly string[]).includes(k) && Number.isInteger(v) && (v as number) >= -1)) {
-      return parsed as Cursor;
-    }
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
   } catch {
-    /* fall through */
+    parsed = undefined;
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const entries = Object.entries(parsed);
+    if (entries.every(([k, v]) => (DROP_STREAM_CATEGORIES as readonly string[]).includes(k) && Number.isSafeInteger(v) && (v as number) >= 0)) {
+      return Object.fromEntries(entries) as Cursor;
+    }
   }
   throw new ProblemException(400, 'VALIDATION.FAILED', 'after is not a history cursor', { field: 'after' });
 }
@@ -54,7 +63,8 @@ export class DropHistoryController {
         return { category, events };
       }),
     );
-    if (!query.after && pages[0].events.length === 0) throw new DomainError('DROP.NOT_FOUND', `Drop ${params.dropId} does not exist`, { dropId: params.dropId });
+    // A cursor past the drop stream's start proves the drop exists; otherwise an empty drop stream means none.
+    if (cursor.drop === undefined && pages[0].events.length === 0) throw new DomainError('DROP.NOT_FOUND', `Drop ${params.dropId} does not exist`, { dropId: params.dropId });
     const merged: Array<{ category: string; event: RecordedEvent }> = pages
       .flatMap(({ category, events }) => events.map((event) => ({ category, event })))
       .sort((a, b) => this.store.comparePositions(a.event.position, b.event.position));

@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { DomainError, dropDecider, DropEvent, dropStreamName, toDropView } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
 import { DropIdParams } from '../../http/params';
 import { ProblemException } from '../../http/problem';
+import { QueryInt } from '../../http/validation';
 import { EVENT_STORE } from '../../infrastructure/tokens';
 import { dropEventSchema, DropWriter } from '../drop-writer';
 
@@ -15,7 +15,7 @@ export class GetDropQuery {
   @IsOptional() @IsISO8601({ strict: true })
   asOf?: string;
   @ApiPropertyOptional({ description: 'State after this stream revision, inclusive (0-based)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
+  @IsOptional() @QueryInt() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   revision?: number;
 }
 
