@@ -162,7 +162,7 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
       { name: 'late tasks', method: 'GET', path: '/fulfillment/tasks/late', params: {}, query: {}, badQuery: { unknown: ['1'] } },
       { name: 'projections', method: 'GET', path: '/admin/projections', params: {}, query: {}, badQuery: { unknown: ['1'] } },
       { name: 'messaging', method: 'GET', path: '/messaging/status', params: {}, query: {}, badQuery: { unknown: ['1'] } },
-      { name: 'visits', method: 'POST', path: '/drops/{dropId}/visits', params: { dropId: drop }, body: { visits: [{ visitorId: 'v-1', channel: 'web', at: '2026-12-02T09:59:00Z' }] }, required: ['visits'], fields: ['visits', 'visits.0', 'visits.0.visitorId', 'visits.0.channel', 'visits.0.at'], bad: { visits: [[], [[]], [null]], 'visits.0.channel': ['fax', ''], 'visits.0.at': ['9999-01-01T00:00:00Z', 'soon'] } },
+      { name: 'visits', method: 'POST', path: '/drops/{dropId}/visits', params: { dropId: drop }, body: { visits: [{ visitorId: 'v-1', channel: 'web', at: '2026-12-02T10:00:00Z' }] }, required: ['visits'], fields: ['visits', 'visits.0', 'visits.0.visitorId', 'visits.0.channel', 'visits.0.at'], bad: { visits: [[], [[]], [null]], 'visits.0.channel': ['fax', ''], 'visits.0.at': ['soon', '2026-02-30T00:00:00Z'] } },
     ];
   });
   afterAll(async () => {
@@ -212,7 +212,6 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
           case 'too-large': raw = JSON.stringify({ ...body, padding: 'x'.repeat(300 * 1024) }); break;
           case 'poison': {
             // A NUL or an unpaired surrogate in one string: a body value or key, a query value, a path parameter.
-            const char = POISON[b % POISON.length];
             const targets = [
               ...(body ? stringPaths(body).map((p) => `body:${p}`) : []),
               ...Object.keys(query).map((q) => `query:${q}`),
@@ -222,6 +221,9 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
             const target = targets[a % targets.length];
             const [where, ...rest] = target.split(':');
             const what = rest.join(':');
+            // A URL is UTF-8: an unpaired surrogate cannot travel in a query (its CESU-8 bytes decode
+            // to replacement characters there); NUL can. Bodies carry both as JSON escapes.
+            const char = where === 'query' ? '\u0000' : POISON[b % POISON.length];
             if (where === 'query') {
               if (what === '*') query[`poison${char}`] = '1';
               else query[what] = insertAt(query[what], char, b);
@@ -256,8 +258,10 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
         const key = `${res.status} ${res.body?.code}`;
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         // Prototype names are well-formed ids of things that do not exist (404), or not ids at all (400).
-        const allowed = chosen === 'proto' ? [400, 403, 404, 405] : [400, 413, 415];
-        if (!allowed.includes(res.status) || typeof res.body?.code !== 'string' || res.headers.get('content-type')?.startsWith('application/problem+json') !== true) {
+        // A read of a well-formed id that happens to be a prototype name (customer "constructor") is an ordinary empty answer.
+        const allowed = chosen === 'proto' ? [...(base.method === 'GET' ? [200] : []), 400, 403, 404, 405] : [400, 413, 415];
+        const problemOk = res.status < 400 || (typeof res.body?.code === 'string' && res.headers.get('content-type')?.startsWith('application/problem+json') === true);
+        if (!allowed.includes(res.status) || !problemOk) {
           throw new Error(`${base.name} / ${chosen}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)} for ${base.method} ${path} ${String(raw ?? JSON.stringify(body)).slice(0, 300)}`);
         }
         if (res.body.code === 'VALIDATION.FAILED' && typeof res.body.field !== 'string') throw new Error(`VALIDATION.FAILED without a field: ${JSON.stringify(res.body)}`);

@@ -1,3 +1,4 @@
+import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
 import { IsPlainText, QueryInt } from '../http/validation';
@@ -26,7 +27,7 @@ export class ListDropsQuery extends PageQuery {
 }
 
 export class CustomerIdParams {
-  @ApiProperty() @Matches(/^[A-Za-z0-9._:@-]{1,128}$/, { message: 'customerId must be 1-128 letters, digits, or . _ : @ -' })
+  @ApiProperty() @Matches(CUSTOMER_ID, { message: 'customerId must be 1-128 letters, digits, or . _ : @ -, starting with a letter or digit' })
   customerId!: string;
 }
 
