@@ -4,12 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink } from '@dropline/messaging';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
-import { ProblemFilter } from '../../engine/src/http/problem.filter';
-import { validationPipe } from '../../engine/src/http/validation';
-import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
-import { AnalyticsHandler } from './analytics.handler';
-import { AnalyticsModule } from './analytics.module';
+import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, validationPipe } from '@dropline/platform';
+import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
 
 /** Analytics as its own service: consumer group `analytics` + GET /analytics/drops/:dropId, own database. */
 async function main(): Promise<void> {

@@ -1,8 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
-import { openDatabases } from '../../engine/src/infrastructure/databases';
+import { ConfigError, loadConfig, openDatabases } from '@dropline/platform';
 import { UsageError, type CliOutput } from './cli-command';
 
 /** The configured event store, opened the way the engine opens it (same variables, same defaults). */

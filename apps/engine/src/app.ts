@@ -3,16 +3,9 @@ import { Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig } from './config/app-config';
-import type { Clock } from './infrastructure/clock';
-import { Databases, openDatabases } from './infrastructure/databases';
+import type { AppConfig, Clock } from '@dropline/platform';
+import { applyInputLimits, AuthSetup, Databases, frameworkErrorProblems, openDatabases, ProblemFilter, recordRoutes, setupApiDocs, setUpAuth, validationPipe } from '@dropline/platform';
 import { EngineModule } from './engine.module';
-import { ProblemFilter } from './http/problem.filter';
-import { validationPipe } from './http/validation';
-import { applyInputLimits, frameworkErrorProblems } from './http/input-limits';
-import { setupApiDocs } from './http/api-docs';
-import { recordRoutes } from './http/routes';
-import { AuthSetup, setUpAuth } from './auth/auth-setup';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   error: ['fatal', 'error'],

@@ -1,10 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { AppConfig } from './config/app-config';
-import { Clock, SystemClock } from './infrastructure/clock';
-import type { Databases } from './infrastructure/databases';
-import { LeaseFactory } from './infrastructure/lease-factory';
-import { APP_CONFIG, DATABASES, EVENT_STORE } from './infrastructure/tokens';
+import type { AppConfig, AuthSetup, Databases } from '@dropline/platform';
+import { APP_CONFIG, AuthModule, Clock, DATABASES, denyAllAuth, EVENT_STORE, HealthModule, LeaseFactory, SystemClock } from '@dropline/platform';
 import { DropWriter } from './drops/drop-writer';
 import { ScheduleDropController } from './drops/schedule-drop/schedule-drop.controller';
 import { ScheduleDropHandler } from './drops/schedule-drop/schedule-drop.command';
@@ -24,11 +21,7 @@ import { ProductionRunsController } from './production-runs/production-runs.cont
 import { ProductionRunHandler } from './production-runs/production-run.command';
 import { DropScheduler } from './scheduler/drop-scheduler';
 import { DemandRecorder } from './demand/demand-recorder';
-import { HealthModule } from './health/health.module';
-import { AuthModule } from './auth/auth.module';
-import type { AuthSetup } from './auth/auth-setup';
-import { denyAllAuth } from './auth/deny-all';
-import { ReadModelsModule } from './read-models/read-models.module';
+import { ReadModelsModule } from '@dropline/read-models';
 import { MessagingModule } from './messaging/messaging.module';
 import { VisitsController } from './visits/visits.controller';
 import { VisitsRecorder } from './visits/visits-recorder';

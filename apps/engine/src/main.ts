@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfigOrExit } from './config/app-config';
+import { AUTH_SETUP, AuthSetup, ConfigError, devTokenBanner, loadConfigOrExit } from '@dropline/platform';
 import { createEngine } from './app';
-import { AUTH_SETUP } from './auth/auth.guard';
-import { AuthSetup, devTokenBanner } from './auth/auth-setup';
 
 /** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
 const SHUTDOWN_DEADLINE_MS = 15_000;

@@ -1,6 +1,6 @@
-import { registeredRoutes } from '../src/http/routes';
+import { registeredRoutes } from '@dropline/platform';
 import { startTestEngine, TestEngine } from './support/test-engine';
-import { mintTestToken, TEST_SUBJECTS, TestRole } from './support/test-auth';
+import { mintTestToken, TEST_SUBJECTS, TestRole } from '../../../libs/platform/src/testing/test-auth';
 
 /**
  * Every route of the running router × every role and every broken token, against this

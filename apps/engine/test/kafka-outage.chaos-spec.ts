@@ -2,7 +2,7 @@ import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } fro
 import { describeKafka, recordingConsumer, startPrivateMockCluster, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { chaosSize, openHotDrop, placeHot, pool, sleep, tryFetch } from './support/chaos';
 import { EngineProcess, startEngineProcess } from './support/engine-process';
-import { bearer } from './support/test-auth';
+import { bearer } from '../../../libs/platform/src/testing/test-auth';
 
 /**
  * Kafka outage: the engine OS process relays to a private kcat mock cluster while buyers place

@@ -2,7 +2,7 @@ import { preOrderIdFor } from '@dropline/domain';
 import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } from '../../../test/support/postgres';
 import { Answer, chaosSize, openHotDrop, placeHot, sleep, tryFetch } from './support/chaos';
 import { EngineProcess, freePort, startEngineProcess } from './support/engine-process';
-import { bearer } from './support/test-auth';
+import { bearer } from '../../../libs/platform/src/testing/test-auth';
 import { consumerLedger, EMBEDDED_CONSUMERS, eventually, foldedEventCount, incrementalAndRebuilt, projectionEventsProcessed, relayedEventIds } from './support/read-model-check';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_SCHEMA_VERSIONS } from '@dropline/domain';
-import { registeredRoutes } from '../src/http/routes';
+import { registeredRoutes } from '@dropline/platform';
 import { defaultToken, harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
 /**

@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { DropWriter } from '../src/drops/drop-writer';
-import { LeaseFactory } from '../src/infrastructure/lease-factory';
+import { LeaseFactory } from '@dropline/platform';
 import { DropScheduler } from '../src/scheduler/drop-scheduler';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 

@@ -1,5 +1,5 @@
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
-import { mintTestToken } from './support/test-auth';
+import { mintTestToken } from '../../../libs/platform/src/testing/test-auth';
 
 /**
  * The claims a token must carry, over real HTTP: a token without exp, with an iat in the

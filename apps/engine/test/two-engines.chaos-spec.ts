@@ -5,7 +5,7 @@ import { describeKafka, recordingConsumer, startPrivateMockCluster, testKafka, u
 import { Answer, chaosSize, openHotDrop, placeHot, sleep, tryFetch } from './support/chaos';
 import { EngineProcess, startEngineProcess } from './support/engine-process';
 import { eventually, foldedEventCount, incrementalAndRebuilt, projectionEventsProcessed, relayedEventIds } from './support/read-model-check';
-import { bearer } from './support/test-auth';
+import { bearer } from '../../../libs/platform/src/testing/test-auth';
 
 /**
  * Two engine OS processes on one PostgreSQL (and one Kafka mock cluster) under load. Buyers

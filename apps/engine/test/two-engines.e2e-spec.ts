@@ -1,7 +1,7 @@
 import { createTestPostgresDatabase, requirePostgres } from '../../../test/support/postgres';
 import { EngineProcess, startEngineProcess } from './support/engine-process';
 import { harbourHoodie } from './support/test-engine';
-import { bearer } from './support/test-auth';
+import { bearer } from '../../../libs/platform/src/testing/test-auth';
 
 /**
  * Invariants 1 and 2 across OS processes: two built engines on one PostgreSQL sell the

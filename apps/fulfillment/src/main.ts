@@ -4,13 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink } from '@dropline/messaging';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
-import { ProblemFilter } from '../../engine/src/http/problem.filter';
-import { validationPipe } from '../../engine/src/http/validation';
-import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
-import { HttpEngineCommands } from './engine/engine-commands';
-import { FulfillmentHandler } from './fulfillment.handler';
-import { ENGINE_COMMANDS, FulfillmentModule } from './fulfillment.module';
+import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, validationPipe } from '@dropline/platform';
+import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule, HttpEngineCommands } from '@dropline/fulfillment';
 
 /** Fulfillment as its own service: consumer group `fulfillment` + its HTTP routes, own database. */
 async function main(): Promise<void> {

@@ -2,11 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfigOrExit } from '../../engine/src/config/app-config';
-import { openDatabases } from '../../engine/src/infrastructure/databases';
-import { ProblemFilter } from '../../engine/src/http/problem.filter';
-import { validationPipe } from '../../engine/src/http/validation';
-import { applyInputLimits, frameworkErrorProblems } from '../../engine/src/http/input-limits';
+import { applyInputLimits, frameworkErrorProblems, loadConfigOrExit, openDatabases, ProblemFilter, validationPipe } from '@dropline/platform';
 import { ProjectorModule } from './projector.module';
 
 /**

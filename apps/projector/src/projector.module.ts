@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '../../engine/src/health/health.module';
-import { ReadModelsModule, ReadModelsModuleOptions } from '../../engine/src/read-models/read-models.module';
+import { HealthModule } from '@dropline/platform';
+import { ReadModelsModule, ReadModelsModuleOptions } from '@dropline/read-models';
 
 /** The projector app: the engine's read-model module on its own (routes, admin, projector workers), no command path. */
 @Module({})

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '../../engine/src/config/app-config';
-import { openDatabases } from '../../engine/src/infrastructure/databases';
+import { loadConfigOrExit, openDatabases } from '@dropline/platform';
 import { openReadModels, ProjectionRunner, readRebuildProgress } from '@dropline/projections';
 
 const KNOWN = ['drops'];

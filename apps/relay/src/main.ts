@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, loadConfigOrExit } from '../../engine/src/config/app-config';
+import { ConfigError, loadConfigOrExit } from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */

@@ -1,5 +1,5 @@
 import { createKafka, provisionTopics, topicPlan } from '@dropline/messaging';
-import { ConfigError, loadConfig } from '../../engine/src/config/app-config';
+import { ConfigError, loadConfig } from '@dropline/platform';
 
 /**
  * `npm run kafka:provision`: creates the lifecycle and dead-letter topics with partitions and

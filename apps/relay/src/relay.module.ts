@@ -10,7 +10,7 @@ import {
 } from '@dropline/messaging';
 import { AdvisoryLease } from '@dropline/runtime';
 import type { Pool } from 'pg';
-import type { AppConfig } from '../../engine/src/config/app-config';
+import type { AppConfig } from '@dropline/platform';
 
 export interface RelayModuleOptions {
   config: AppConfig;

@@ -18,7 +18,7 @@ jest.setTimeout(300_000);
 function startRelayProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   let out = '';
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register-aliases.js'), MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return { child, output: () => out };

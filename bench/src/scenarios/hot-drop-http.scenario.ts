@@ -1,6 +1,6 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mintToken } from '../../../apps/engine/src/auth/dev-key';
+import { mintToken } from '@dropline/platform';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -25,7 +25,6 @@ import type { LoadRequest, LoadResult } from '../load/autocannon.worker';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
-const ALIASES = path.join(ROOT, 'tools/register-aliases.js');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,7 +48,7 @@ async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): P
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
   let out = '';
-  const child = spawn(process.execPath, [...extraNodeArgs, '-r', ALIASES, MAIN], {
+  const child = spawn(process.execPath, [...extraNodeArgs, MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '', ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),

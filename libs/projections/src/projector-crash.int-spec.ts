@@ -33,7 +33,7 @@ interface Projector {
 
 function spawnProjector(databaseUrl: string): Projector {
   let out = '';
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register-aliases.js'), MAIN], {
+  const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, EVENT_STORE: 'postgres', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',

@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE } from '../../../engine/src/auth/dev-key';
-import { JwtVerifier } from '../../../engine/src/auth/jwt-verifier';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE, JwtVerifier } from '@dropline/platform';
 import { runCli } from '../main';
 
 function io(env: Record<string, string | undefined>) {

@@ -19,9 +19,9 @@ export const command: CliCommand = {
       allowPositionals: false,
     });
     // Loaded lazily: the other subcommands should not pay for jose or the engine's config.
-    const { ROLES, isRole } = await import('../../../engine/src/auth/roles');
-    const { loadOrCreateDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE } = await import('../../../engine/src/auth/dev-key');
-    const { loadConfig } = await import('../../../engine/src/config/app-config');
+    const { ROLES, isRole } = await import('@dropline/platform');
+    const { loadOrCreateDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE } = await import('@dropline/platform');
+    const { loadConfig } = await import('@dropline/platform');
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');

@@ -3,7 +3,7 @@ import { PostgresEventStore, type EventStore } from '@dropline/event-store';
 import type { EmbeddedDatabase } from '@dropline/event-store';
 import { campaignSeriesOf } from '@dropline/replay';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
-import { ManualClock } from '../infrastructure/clock';
+import { ManualClock } from '@dropline/platform';
 import { DemandRecorder } from './demand-recorder';
 
 const silent = { logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } } as never;

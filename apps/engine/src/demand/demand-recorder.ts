@@ -3,9 +3,7 @@ import { DemandTurnedAway, demandStreamName, DomainError } from '@dropline/domai
 import { toNewEvent } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import { dropEventSchema } from '../drops/drop-writer';
-import { Clock } from '../infrastructure/clock';
-import { systemContext } from '../infrastructure/request-context';
-import { EVENT_STORE } from '../infrastructure/tokens';
+import { Clock, EVENT_STORE, systemContext } from '@dropline/platform';
 
 type Reason = DemandTurnedAway['data']['reason'];
 

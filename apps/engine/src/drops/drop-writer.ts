@@ -10,8 +10,8 @@ import {
 } from '@dropline/domain';
 import { AggregateWriter, CommandContext, CommandOutcome, EventSchema } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
+import type { AppConfig } from '@dropline/platform';
+import { APP_CONFIG, EVENT_STORE } from '@dropline/platform';
 
 /** Stored type names and their current versions, plus the upcasters of older ones. */
 export const dropEventSchema: EventSchema = {

@@ -4,11 +4,8 @@ import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
-import { Clock } from '../infrastructure/clock';
-import { contextFromRequest } from '../infrastructure/request-context';
-import { PreOrderIdParams } from '../http/params';
+import { Clock, contextFromRequest, IsText, PreOrderIdParams } from '@dropline/platform';
 import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-action.command';
-import { IsText } from '../http/text';
 
 export class DispatchDto {
   @ApiProperty({ example: 'royal-mail' }) @IsText(64)

@@ -1,9 +1,8 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, dropIdOf } from '@dropline/domain';
-import { EngineCommands, EngineRejectedError, HandOverReport } from '../../../fulfillment/src/engine/engine-commands';
-import type { Clock } from '../infrastructure/clock';
-import { systemContext } from '../infrastructure/request-context';
-import { problem, statusForDomainCode } from '../http/problem';
+import { EngineCommands, EngineRejectedError, HandOverReport } from '@dropline/fulfillment';
+import type { Clock } from '@dropline/platform';
+import { problem, statusForDomainCode, systemContext } from '@dropline/platform';
 import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-action.command';
 
 /**

@@ -1,14 +1,9 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { AnalyticsHandler } from '../../../analytics/src/analytics.handler';
-import { AnalyticsModule } from '../../../analytics/src/analytics.module';
-import { FulfillmentHandler } from '../../../fulfillment/src/fulfillment.handler';
-import { ENGINE_COMMANDS, FulfillmentModule } from '../../../fulfillment/src/fulfillment.module';
-import type { AppConfig } from '../config/app-config';
-import { Clock, SystemClock } from '../infrastructure/clock';
-import type { Databases } from '../infrastructure/databases';
-import { LeaseFactory } from '../infrastructure/lease-factory';
-import { APP_CONFIG, DATABASES, EVENT_STORE } from '../infrastructure/tokens';
+import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
+import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule } from '@dropline/fulfillment';
+import type { AppConfig, Databases } from '@dropline/platform';
+import { APP_CONFIG, Clock, DATABASES, EVENT_STORE, LeaseFactory, SystemClock } from '@dropline/platform';
 import { CommandBusEngineCommands } from './command-bus-engine-commands';
 import { MessagingController } from './messaging.controller';
 import { MessagingRuntime } from './messaging.runtime';

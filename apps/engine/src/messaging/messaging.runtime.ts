@@ -16,9 +16,7 @@ import {
   ConsumerHandler,
 } from '@dropline/messaging';
 import type { Kafka } from 'kafkajs';
-import type { AppConfig } from '../config/app-config';
-import type { Databases } from '../infrastructure/databases';
-import type { LeaseFactory } from '../infrastructure/lease-factory';
+import type { AppConfig, Databases, LeaseFactory } from '@dropline/platform';
 
 const loggerFor = (context: string): WorkerLogger => {
   const logger = new Logger(context);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Databases } from '../infrastructure/databases';
-import { DATABASES } from '../infrastructure/tokens';
+import type { Databases } from '@dropline/platform';
+import { DATABASES } from '@dropline/platform';
 
 /**
  * Whether a customer bought in an earlier drop (early access is for repeat customers).

@@ -4,11 +4,8 @@ import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Length } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, ISO_4217_CURRENCIES } from '@dropline/domain';
-import { Clock } from '../infrastructure/clock';
-import { actorFromRequest, contextFromRequest } from '../infrastructure/request-context';
-import { PreOrderIdParams } from '../http/params';
+import { actorFromRequest, Clock, contextFromRequest, IsText, PreOrderIdParams } from '@dropline/platform';
 import { PreOrderAction, PreOrderActionCommand } from './pre-order-action.command';
-import { IsText } from '../http/text';
 
 const PAYMENT_FACTS = ['authorized', 'captured', 'failed', 'refunded'] as const;
 const FACT_COMMAND = {

@@ -4,10 +4,7 @@ import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs
 import { IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, productionRunIdFor } from '@dropline/domain';
-import { Clock } from '../infrastructure/clock';
-import { contextFromRequest } from '../infrastructure/request-context';
-import { DropIdParams, RunIdParams } from '../http/params';
-import { ProblemException } from '../http/problem';
+import { Clock, contextFromRequest, DropIdParams, ProblemException, RunIdParams } from '@dropline/platform';
 import { DropWriter } from '../drops/drop-writer';
 import { ProductionRunCommand, RunAction } from './production-run.command';
 

@@ -4,9 +4,7 @@ import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, RETURN_CONDITIONS, RETURN_REASONS, ReturnCondition, ReturnReason, returnIdFor } from '@dropline/domain';
-import { Clock } from '../infrastructure/clock';
-import { actorFromRequest, contextFromRequest } from '../infrastructure/request-context';
-import { PreOrderIdParams, ReturnIdParams } from '../http/params';
+import { actorFromRequest, Clock, contextFromRequest, PreOrderIdParams, ReturnIdParams } from '@dropline/platform';
 import { ReturnAction, ReturnCommand } from './return.command';
 
 export class RequestReturnDto {

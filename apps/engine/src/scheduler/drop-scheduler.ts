@@ -3,11 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
 import type { EventStore, Subscription } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
-import type { AppConfig } from '../config/app-config';
-import { Clock } from '../infrastructure/clock';
-import { LeaseFactory } from '../infrastructure/lease-factory';
-import { systemContext } from '../infrastructure/request-context';
-import { APP_CONFIG, EVENT_STORE } from '../infrastructure/tokens';
+import type { AppConfig } from '@dropline/platform';
+import { APP_CONFIG, Clock, EVENT_STORE, LeaseFactory, systemContext } from '@dropline/platform';
 import { DropLifecycleCommand, LifecycleAction } from '../drops/drop-lifecycle/drop-lifecycle.command';
 import { DropWriter } from '../drops/drop-writer';
 

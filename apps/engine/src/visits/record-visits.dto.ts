@@ -2,8 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, Matches, ValidateNested } from 'class-validator';
 import { SALES_CHANNELS, SalesChannel } from '@dropline/domain';
-import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
-import { EachIsObject } from '../http/validation';
+import { CUSTOMER_ID, EachIsObject } from '@dropline/platform';
 
 export class VisitDto {
   @ApiProperty({ example: 'c-123', description: 'Visitor id; the customer id once known, so time-to-purchase can start at the first visit' })

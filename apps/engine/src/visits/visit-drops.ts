@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DropEvent, dropStreamName, SalesChannel } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
-import type { Databases } from '../infrastructure/databases';
-import { DATABASES, EVENT_STORE } from '../infrastructure/tokens';
+import type { Databases } from '@dropline/platform';
+import { DATABASES, EVENT_STORE } from '@dropline/platform';
 import { dropEventSchema, DropWriter } from '../drops/drop-writer';
 
 /** What the visits intake needs to know about a drop. */

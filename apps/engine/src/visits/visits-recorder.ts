@@ -3,8 +3,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_SCHEMA_VERSIONS, SalesChannel, VisitsRecorded, visitsStreamName } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
-import { EVENT_STORE } from '../infrastructure/tokens';
-import { Clock } from '../infrastructure/clock';
+import { Clock, EVENT_STORE } from '@dropline/platform';
 
 type Visit = { visitorId: string; channel: SalesChannel; at: string };
 

@@ -1,5 +1,5 @@
 import { harbourHoodie } from './test-engine';
-import { bearer } from './test-auth';
+import { bearer } from '../../../../libs/platform/src/testing/test-auth';
 
 /**
  * Sizes of the chaos suites: small enough for CI by default, bigger with

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { testAuthEnv } from './test-auth';
+import { testAuthEnv } from '../../../../libs/platform/src/testing/test-auth';
 
 // DROPLINE_ENGINE_ROOT points at another build (a directory with dist/, tools/ and node_modules/) when
 // the workspace's dist/ is being rebuilt under the tests' feet.
@@ -36,7 +36,7 @@ export async function startEngineProcess(env: Record<string, string>, options: {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
   const port = options.port ?? (await freePort());
   let out = '';
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register-aliases.js'), MAIN], {
+  const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     // The engine trusts the test signing key (support/test-auth.ts) unless the test configures its own.
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...testAuthEnv(), ...env },

@@ -1,14 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ensureEventStoreSchema, PostgresEventStore } from '@dropline/event-store';
 import { createEngine } from '../../src/app';
-import { AppConfig, loadConfig } from '../../src/config/app-config';
-import { ManualClock } from '../../src/infrastructure/clock';
-import type { Databases } from '../../src/infrastructure/databases';
+import { AppConfig, CUSTOMER_ID, loadConfig, ManualClock, policyForUrl } from '@dropline/platform';
+import type { Databases } from '@dropline/platform';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase } from '../../../../test/support/postgres';
-import { policyForUrl } from '../../src/auth/route-policy';
-import { CUSTOMER_ID } from '../../src/pre-orders/place-pre-order/place-pre-order.dto';
-import { mintTestToken, TEST_SUBJECTS, TestRole, testAuthEnv } from './test-auth';
+import { mintTestToken, TEST_SUBJECTS, TestRole, testAuthEnv } from '../../../../libs/platform/src/testing/test-auth';
 
 export interface TestEngine {
   app: NestFastifyApplication;

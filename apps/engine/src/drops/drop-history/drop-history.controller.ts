@@ -3,10 +3,7 @@ import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DomainError } from '@dropline/domain';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
-import { DropIdParams } from '../../http/params';
-import { ProblemException } from '../../http/problem';
-import { QueryInt } from '../../http/validation';
-import { EVENT_STORE } from '../../infrastructure/tokens';
+import { DropIdParams, EVENT_STORE, ProblemException, QueryInt } from '@dropline/platform';
 
 /** Every stream that belongs to a drop. The drop stream holds its pre-orders, runs and returns. */
 export const DROP_STREAM_CATEGORIES = ['drop', 'visits', 'demand', 'restock'] as const;

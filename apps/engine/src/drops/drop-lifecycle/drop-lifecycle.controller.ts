@@ -3,11 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { Clock } from '../../infrastructure/clock';
-import { contextFromRequest } from '../../infrastructure/request-context';
-import { DropIdParams } from '../../http/params';
+import { Clock, contextFromRequest, DropIdParams, IsText } from '@dropline/platform';
 import { DropLifecycleCommand, LifecycleAction } from './drop-lifecycle.command';
-import { IsText } from '../../http/text';
 
 export class CancelDropDto {
   @ApiProperty({ example: 'microfactory unavailable' }) @IsText(500)

@@ -4,10 +4,7 @@ import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { DomainError, dropDecider, DropEvent, dropStreamName, toDropView } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
-import { DropIdParams } from '../../http/params';
-import { ProblemException } from '../../http/problem';
-import { QueryInt } from '../../http/validation';
-import { EVENT_STORE } from '../../infrastructure/tokens';
+import { DropIdParams, EVENT_STORE, ProblemException, QueryInt } from '@dropline/platform';
 import { dropEventSchema, DropWriter } from '../drop-writer';
 
 export class GetDropQuery {

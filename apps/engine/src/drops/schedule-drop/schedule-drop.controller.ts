@@ -4,10 +4,7 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { DropDefinition } from '@dropline/domain';
-import { Clock } from '../../infrastructure/clock';
-import { contextFromRequest } from '../../infrastructure/request-context';
-import { DropIdParams } from '../../http/params';
-import { ProblemException } from '../../http/problem';
+import { Clock, contextFromRequest, DropIdParams, ProblemException } from '@dropline/platform';
 import { DropDefinitionDto } from './schedule-drop.dto';
 import { ScheduleDropCommand } from './schedule-drop.command';
 

@@ -18,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ISO_4217_CURRENCIES, SALES_CHANNELS, SalesChannel } from '@dropline/domain';
-import { IsText } from '../../http/text';
+import { IsText } from '@dropline/platform';
 
 const ISO = { strict: true, strictSeparator: true } as const;
 

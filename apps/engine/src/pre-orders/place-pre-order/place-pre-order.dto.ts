@@ -1,9 +1,9 @@
+import { CUSTOMER_ID } from '@dropline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { SALES_CHANNELS, SalesChannel } from '@dropline/domain';
 
-export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
 export class FulfillmentDto {
   @ApiProperty({ enum: ['ship', 'pickup'] }) @IsIn(['ship', 'pickup'])

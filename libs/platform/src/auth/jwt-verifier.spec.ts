@@ -1,4 +1,4 @@
-import { mintTestToken, TEST_JWT } from '../../test/support/test-auth';
+import { mintTestToken, TEST_JWT } from '../testing/test-auth';
 import { UnauthenticatedException } from './auth-error';
 import { JwtVerifier } from './jwt-verifier';
 

@@ -1,7 +1,6 @@
-import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
+import { CUSTOMER_ID, IsPlainText, QueryInt } from '@dropline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
-import { IsPlainText, QueryInt } from '../http/validation';
 
 export const DROP_STATUSES = ['scheduled', 'early-access', 'open', 'closed', 'tipped', 'in-production', 'fulfilling', 'completed', 'cancelled'] as const;
 

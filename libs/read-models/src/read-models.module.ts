@@ -1,9 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
-import { Clock, SystemClock } from '../infrastructure/clock';
-import type { Databases } from '../infrastructure/databases';
-import { LeaseFactory } from '../infrastructure/lease-factory';
-import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
+import type { AppConfig, Databases } from '@dropline/platform';
+import { APP_CONFIG, Clock, DATABASES, LeaseFactory, SystemClock } from '@dropline/platform';
 import { AdminProjectionsController } from './admin-projections.controller';
 import { ProjectorService } from './projector.service';
 import { ReadModelsController } from './read-models.controller';

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, JWTVerifyGetKey } from 'jose';
 import type { JwtConfig } from '../config/app-config';
-import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
+import { CUSTOMER_ID } from '../http/params';
 import { UnauthenticatedException } from './auth-error';
 import { isRole, Principal, Role } from './roles';
 

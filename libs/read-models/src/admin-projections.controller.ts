@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ProblemException } from '../http/problem';
+import { ProblemException } from '@dropline/platform';
 import { ProjectionNameParams } from './read-models.dto';
 import { ProjectorService } from './projector.service';
 

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SALES_CHANNELS } from '@dropline/domain';
-import { CUSTOMER_ID } from '../pre-orders/place-pre-order/place-pre-order.dto';
+import { CUSTOMER_ID } from '../http/params';
 import { ForbiddenException, UnauthenticatedException } from './auth-error';
 import type { AuthSetup } from './auth-setup';
 import { policyFor, RoutePolicy } from './route-policy';
@@ -34,7 +34,7 @@ export class AuthGuard implements CanActivate {
     const policy = policyFor(request.method, route);
     if (policy && 'public' in policy) return true;
     const principal = await this.authenticate(request);
-    if (!policy) throw new ForbiddenException('AUTH.NO_POLICY', `${request.method} ${route} has no access policy (apps/engine/src/auth/route-policy.ts)`);
+    if (!policy) throw new ForbiddenException('AUTH.NO_POLICY', `${request.method} ${route} has no access policy (libs/platform/src/auth/route-policy.ts)`);
     const granted = principal.roles.filter((r) => policy.roles.includes(r));
     if (granted.length === 0) throw new ForbiddenException('AUTH.FORBIDDEN', `${request.method} ${route} needs one of the roles ${policy.roles.join(', ')}`);
     request.user = principal;

@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 
+/** Customer ids (a customer token's subject too): 1-128 letters, digits, or . _ : @ -, starting with a letter or digit. */
+export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 /** Drop ids are UUIDs or caller-chosen slugs; never dots, which separate child ids. */
 export const DROP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Child ids start with their drop id: `<dropId>.po.<hash>`, `<dropId>.run.<n>`, `<dropId>.ret.<…>`. */

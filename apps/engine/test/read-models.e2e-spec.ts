@@ -1,4 +1,4 @@
-import { harbourHoodie, startTestEngine, TestEngine } from '../../test/support/test-engine';
+import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
 /** Polls `path` until `done(body)` holds (the projector runs in the background). */
 async function eventually(engine: TestEngine, path: string, done: (body: any) => boolean): Promise<any> {

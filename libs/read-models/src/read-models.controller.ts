@@ -9,8 +9,7 @@ import {
   RestockThresholdEntity,
   ReturnsByReasonEntity,
 } from '@dropline/projections';
-import { DropIdParams } from '../http/params';
-import { ProblemException } from '../http/problem';
+import { DropIdParams, ProblemException } from '@dropline/platform';
 import { CustomerIdParams, ListDropsQuery, PageQuery } from './read-models.dto';
 import { ProjectorService } from './projector.service';
 

@@ -2,12 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { DropReadModelsProjection, openReadModels, ProjectionLag, ProjectionRunner, RestockReactor } from '@dropline/projections';
 import type { Lease } from '@dropline/runtime';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/app-config';
-import { Clock } from '../infrastructure/clock';
-import type { Databases } from '../infrastructure/databases';
-import { LeaseFactory } from '../infrastructure/lease-factory';
-import { LagRegistry } from '../health/lag-registry';
-import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
+import type { AppConfig, Databases } from '@dropline/platform';
+import { APP_CONFIG, Clock, DATABASES, LagRegistry, LeaseFactory } from '@dropline/platform';
 
 /** How long an idle loop sleeps before looking at the log again. */
 const IDLE_MS = 100;
