@@ -29,6 +29,7 @@ export function discoverScenarios(): Scenario[] {
   if (!existsSync(dir)) return [];
   const found: Scenario[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.scenario\.js$/.test(f)).sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- scenarios are discovered at run time
     const mod = require(path.join(dir, file)) as Record<string, unknown>;
     const candidates = [mod.scenario, mod.default, ...Object.values(mod)].filter(isScenario);
     if (candidates.length === 0) {

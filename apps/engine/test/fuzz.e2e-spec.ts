@@ -276,7 +276,6 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
     // Still serving correct requests.
     const ok = await engine.request('POST', `/drops/${bases[2].params.dropId.valid}/pre-orders`, { customerId: 'c-after', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }, { 'idempotency-key': 'after-fuzz' });
     expect(ok.status).toBe(201);
-    // eslint-disable-next-line no-console
     console.log(`[fuzz ${store}] ${sent} malformed requests: ${[...statuses].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}; events ${eventsBefore} → ${eventsAfter}, rows unchanged`);
   }, 900_000);
 }

@@ -54,7 +54,6 @@ describe('graceful shutdown on SIGTERM (built engine)', () => {
     // The leases went with the connections: nothing of the engine is left on the server.
     const left = await db.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name = 'dropline'`);
     expect(left.rows[0].n).toBe(0);
-    // eslint-disable-next-line no-console
     console.log(`[chaos] SIGTERM: ${results.length} requests, ${acknowledged.length} acknowledged and stored, exit ${code} after ${at - termAt} ms`);
   }, 120_000);
 });

@@ -89,7 +89,6 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
       const ceIds = () => new Set(group.received.map((r) => r.message.headers!.ce_id!.toString()));
       await waitFor(() => [...appended].every((id) => ceIds().has(id)), 120_000, () => `${[...appended].filter((id) => !ceIds().has(id)).length} of ${appended.size} events not received`);
       expect(ceIds()).toEqual(appended);
-      // eslint-disable-next-line no-console
       console.log(`[chaos] kafka outage: ${outages} × ${outageMs} ms SIGSTOP, ${customers} pre-orders all 201, relay lag peaked at ${maxLags.join(', ')} events and drained, ${appended.size} events all on the topic (${group.received.length} deliveries)`);
     } finally {
       cluster.resume();

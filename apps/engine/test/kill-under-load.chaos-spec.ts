@@ -144,9 +144,7 @@ describe('kill -9 under load (chaos)', () => {
     expect({ status, eventsDone }).toEqual({ status: 'done', eventsDone: folded });
     expect(rebuilt).toEqual(incremental);
 
-    // eslint-disable-next-line no-console
     console.log(`[chaos] kill -9: read models (${folded} events, ${Object.keys(incremental).length} tables) equal a fresh rebuild; fulfillment and analytics applied each event exactly once`);
-    // eslint-disable-next-line no-console
     console.log(`[chaos] kill -9: ${kills} kills, ${requests.length} requests, ${answered} answered under load, ${unanswered.length} unanswered and retried, ${acknowledged} acknowledged (cap ${cap}), ${rejected} rejected, oversold 0`);
   }, 600_000);
 });

@@ -114,7 +114,6 @@ describe('PostgreSQL outage under load (chaos)', () => {
       expect(stored.get(id)).toBe(1);
     }
     expect(stored.size).toBe(attempts.length);
-    // eslint-disable-next-line no-console
     console.log(`[chaos] postgres outage: ${outages} × ${outageMs} ms, ${attempts.length} pre-orders, ${during.length} answered during outages (max ${Math.max(...during.map((a) => a.answer!.ms))} ms), reconnect ${reconnectMs} ms, windows ${JSON.stringify(outageWindows.map((w) => w.to - w.from))}`);
   }, 600_000);
 });

@@ -150,7 +150,6 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
       expect(incremental.rm_customer_pre_orders).toHaveLength(cap);
       expect({ status, eventsDone }).toEqual({ status: 'done', eventsDone: folded });
       expect(rebuilt).toEqual(incremental);
-      // eslint-disable-next-line no-console
       console.log(
         `[chaos] two engines: ${requests.length} requests over 2 engines, relay holder (engine ${killed}) SIGKILLed midway, ${acknowledged} acknowledged = cap ${cap}, ` +
           `${samples.length} lease samples never showed two holders or two active relays, ${appended.length} events all on the topic (${group.received.length} deliveries), ${folded} folded once, read models = fresh rebuild`,

@@ -4,7 +4,7 @@
  * first 409 (the drop sold out) when `untilSoldOut` is set; reports statuses and latency.
  */
 // autocannon ships no types.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no ESM entry
 const autocannon = require('autocannon');
 
 export interface LoadRequest {

@@ -4,9 +4,11 @@
  * not pay for it.
  */
 export function emmett(): typeof import('@event-driven-io/emmett-postgresql') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
   return require('@event-driven-io/emmett-postgresql');
 }
 
 export function dumbo(): typeof import('@event-driven-io/dumbo') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
   return require('@event-driven-io/dumbo');
 }

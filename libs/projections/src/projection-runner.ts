@@ -114,6 +114,7 @@ export class ProjectionRunner {
     this.now = options.now ?? (() => new Date());
     this.onBadEvent = options.onBadEvent ?? 'stop';
     this.stallRetryMs = options.stallRetryMs ?? 5_000;
+    // eslint-disable-next-line no-console -- the default sink outside Nest; Nest apps pass their Logger
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
   }
 

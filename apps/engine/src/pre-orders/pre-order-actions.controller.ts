@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Length } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, ISO_4217_CURRENCIES } from '@dropline/domain';
 import { actorFromRequest, Clock, contextFromRequest, IsText, PreOrderIdParams } from '@dropline/platform';

@@ -35,7 +35,6 @@ import { dropIdOf, isValidDropId, productionRunIdFor } from './drop.ids';
 import { priceOrder } from './drop.pricing';
 import {
   assertNever,
-  availableUnits,
   completionBlocker,
   DAY_MS,
   DropCore,

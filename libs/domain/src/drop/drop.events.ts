@@ -271,9 +271,3 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<DropEventType | DropSideStre
   DemandTurnedAway: 1,
   RestockRecommended: 1,
 });
-
-/** True when `type` is a DropEvent type string. */
-export function isDropEventType(type: string): type is DropEventType {
-  return dropEventTypeSet.has(type);
-}
-const dropEventTypeSet: ReadonlySet<string> = new Set(DROP_EVENT_TYPES);

@@ -205,12 +205,6 @@ export function assertNever(value: never): never {
 /** Milliseconds in a day; return windows are whole days of 24 h. */
 export const DAY_MS = 86_400_000;
 
-/** Units of `sku` still available (cap − net pre-ordered), 0 for an unknown SKU. */
-export function availableUnits(state: DropCore, sku: string): number {
-  const tally = state.skus.get(sku);
-  return tally ? tally.cap - tally.net : 0;
-}
-
 /** True when the pre-order counts as refunded: refund requested and everything captured came back. */
 export function isRefunded(preOrder: PreOrderRecord): boolean {
   if (!preOrder.refundRequested) return false;

@@ -11,6 +11,7 @@ export const CLOCK_TOLERANCE_S = 5;
 /** The longest a subject may be, in characters (Unicode code points). */
 export const MAX_SUBJECT_LENGTH = 128;
 /** C0 controls, DEL, C1 controls, or a lone UTF-16 surrogate (PostgreSQL's jsonb refuses \u0000 and unpaired surrogates). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHARACTER = /[\u0000-\u001F\u007F-\u009F]|\p{Cs}/u;
 
 /**

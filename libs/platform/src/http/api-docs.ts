@@ -24,7 +24,6 @@ const PAGE = `<!doctype html>
  */
 export function setupApiDocs(app: NestFastifyApplication, document: OpenAPIObject): void {
   SwaggerModule.setup('docs', app, document, { ui: false });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dist = path.dirname(require.resolve('swagger-ui-dist/package.json'));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get('/docs', (_request, reply) => void reply.type('text/html; charset=utf-8').send(PAGE));

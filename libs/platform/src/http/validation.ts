@@ -23,6 +23,7 @@ function firstFailure(errors: ValidationError[], prefix = ''): { field: string; 
 }
 
 /** A NUL, or a UTF-16 surrogate that is not half of a pair. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when `text` holds a character no event can store (see UNSTORABLE). */

@@ -127,7 +127,6 @@ export class CampaignSeriesBuilder {
     } catch (e) {
       return fail(e instanceof Error ? e.message : String(e));
     }
-    const dropId = drop.dropId;
     switch (type) {
       case 'DropScheduled':
       case 'DropRevised': {

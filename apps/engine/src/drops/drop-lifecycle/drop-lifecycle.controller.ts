@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Clock, contextFromRequest, DropIdParams, IsText } from '@dropline/platform';
 import { DropLifecycleCommand, LifecycleAction } from './drop-lifecycle.command';
