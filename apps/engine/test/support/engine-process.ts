@@ -30,13 +30,14 @@ export interface EngineProcess {
 
 /**
  * Starts the BUILT engine as a plain `node` OS process (the way `npm start` runs it), with
- * the alias resolver, and waits until it answers /health/live.
+ * and waits until it answers /health/live. `main` runs another build of it (e.g. `nest build`'s).
  */
-export async function startEngineProcess(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number } = {}): Promise<EngineProcess> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+export async function startEngineProcess(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number; main?: string } = {}): Promise<EngineProcess> {
+  const main = options.main ?? MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
   const port = options.port ?? (await freePort());
   let out = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [main], {
     cwd: ROOT,
     // The engine trusts the test signing key (support/test-auth.ts) unless the test configures its own.
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...testAuthEnv(), ...env },
