@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 /** Where a command writes: stdout carries the result (table, JSON), stderr progress and messages. */
 export interface CliOutput {
   write(text: string): unknown;
@@ -10,6 +12,13 @@ export interface CliContext {
   env: Record<string, string | undefined>;
   stdout: CliOutput;
   stderr: CliOutput;
+  /** The directory the user called from, for the paths on the command line (default: process.cwd()). */
+  cwd?: string;
+}
+
+/** A path from the command line, absolute: relative ones are relative to where the user called from. */
+export function pathFromCaller(context: CliContext, path: string): string {
+  return resolve(context.cwd ?? process.cwd(), path);
 }
 
 /**

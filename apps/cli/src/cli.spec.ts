@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { toCampaignLine } from '@dropline/replay';
 import { handMadeCampaign } from '../../../libs/replay/src/testing/hand-made-campaign';
 import type { CliContext } from './cli-command';
-import { runCli } from './main';
+import { callerDirectory, runCli } from './main';
 import { ProgressBar } from './progress-bar';
 
 function capture(env: Record<string, string | undefined> = {}): CliContext & { out: () => string; err: () => string } {
@@ -70,6 +70,22 @@ describe('dropline CLI', () => {
     expect(await runCli(['replay', broken, '--json'], io)).toBe(1);
     expect(io.err()).toMatch(/broken\.ndjson:5: not valid JSON/);
     expect(io.out()).toBe('');
+  });
+
+  it('reads and writes relative paths where it was called from (context.cwd), not where it runs', async () => {
+    const io = { ...capture(), cwd: dir };
+    expect(await runCli(['replay', 'campaign.ndjson', '--lead-time', '2', '--review', '2', '--json', '--report', 'relative-report.html'], io)).toBe(0);
+    expect(JSON.parse(io.out()).format).toBe('dropline.replay/1');
+    expect(readFileSync(join(dir, 'relative-report.html'), 'utf8')).toContain('chart-tradeoff');
+    const missing = { ...capture(), cwd: dir };
+    expect(await runCli(['replay', 'nope.ndjson'], missing)).toBe(2);
+    expect(missing.err()).toContain(`cannot read ${join(dir, 'nope.ndjson')}`);
+  });
+
+  it('takes the caller\'s directory from INIT_CWD under `npm run dropline` only (npm runs scripts in the package root)', () => {
+    expect(callerDirectory({ npm_lifecycle_event: 'dropline', INIT_CWD: '/home/me/campaigns' }, '/repo')).toBe('/home/me/campaigns');
+    expect(callerDirectory({ npm_lifecycle_event: 'test', INIT_CWD: '/home/me' }, '/repo/sub')).toBe('/repo/sub');
+    expect(callerDirectory({}, '/repo')).toBe('/repo');
   });
 
   it('rejects bad arguments with the usage, exit 2', async () => {

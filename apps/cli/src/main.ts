@@ -7,6 +7,14 @@ function help(commands: CliCommand[]): string {
   return ['usage: dropline <command> [options]', '', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'dropline <command> --help shows its options.', ''].join('\n');
 }
 
+/**
+ * The directory the user called from. `npm run dropline` runs in the package root and says where it
+ * was called from in INIT_CWD; anything else (plain `node …/main.js`) runs where it was called.
+ */
+export function callerDirectory(env: Record<string, string | undefined>, cwd: string): string {
+  return env.npm_lifecycle_event === 'dropline' && env.INIT_CWD ? env.INIT_CWD : cwd;
+}
+
 /** Runs one CLI invocation and returns the exit code (tests call this directly). */
 export async function runCli(argv: string[], context: CliContext, commands: CliCommand[] = loadCommands()): Promise<number> {
   const [name, ...rest] = argv;
@@ -44,7 +52,7 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
 
 if (require.main === module) {
   // The only place the CLI reads process.env; commands get it through the context.
-  runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+  runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr, cwd: callerDirectory(process.env, process.cwd()) }).then(
     (code) => {
       process.exitCode = code;
     },

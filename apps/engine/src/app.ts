@@ -33,7 +33,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   const auth = options.auth ?? (await setUpAuth(config));
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, maxParamLength: 300, frameworkErrors: frameworkErrorProblems });
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 300 }, frameworkErrors: frameworkErrorProblems });
   const app = await NestFactory.create<NestFastifyApplication>(EngineModule.forRoot({ config, databases, clock: options.clock, auth }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,

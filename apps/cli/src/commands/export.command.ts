@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { exportCampaign, selectDrops } from '@dropline/replay';
-import { CliCommand, listOf, UsageError } from '../cli-command';
+import { CliCommand, listOf, pathFromCaller, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 export const command: CliCommand = {
@@ -26,7 +26,7 @@ export const command: CliCommand = {
         return 1;
       }
       const bar = new ProgressBar(context.stderr, 'export');
-      const events = await exportCampaign(opened.store, drops, values.out, (n) => bar.update(n, undefined));
+      const events = await exportCampaign(opened.store, drops, pathFromCaller(context, values.out), (n) => bar.update(n, undefined));
       bar.finish();
       context.stderr.write(`exported ${events} events of ${drops.length} drop(s) from the ${opened.describe} to ${values.out}\n`);
       return 0;

@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importCampaignFile, ImportTarget, StreamsAlreadyExistError } from '@dropline/replay';
-import { CliCommand, UsageError } from '../cli-command';
+import { CliCommand, pathFromCaller, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 export const command: CliCommand = {
@@ -17,7 +16,7 @@ export const command: CliCommand = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one campaign file');
     if (values.sandbox !== undefined && values['into-configured-store']) throw new UsageError('--sandbox and --into-configured-store exclude each other');
-    const file = positionals[0];
+    const file = pathFromCaller(context, positionals[0]);
     const bar = new ProgressBar(context.stderr, 'import');
     const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) => bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);
 
@@ -30,7 +29,7 @@ export const command: CliCommand = {
       where = opened.describe;
       close = opened.close;
     } else {
-      const dir = resolve(values.sandbox ?? './dropline-sandbox');
+      const dir = pathFromCaller(context, values.sandbox ?? './dropline-sandbox');
       const { createEmbeddedDatabase, ensureEventStoreSchema } = await import('@dropline/event-store');
       const db = await createEmbeddedDatabase({ dataDir: dir });
       await ensureEventStoreSchema(db.pool);

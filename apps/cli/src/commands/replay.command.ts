@@ -14,7 +14,7 @@ import {
   replayTable,
   selectDrops,
 } from '@dropline/replay';
-import { CliCommand, CliContext, listOf, numbersOf, UsageError } from '../cli-command';
+import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 const axisFlags = Object.fromEntries(RESTOCK_POLICIES.flatMap((p) => p.axes.map((a) => [a.flag, { type: 'string' as const, multiple: true as const }])));
@@ -83,7 +83,7 @@ export const command: CliCommand = {
     if (fromStore) {
       ({ campaign, source } = await readFromStore(context, { dropIds, city: values.city, from: values.from, to: values.to }, bar));
     } else {
-      const file = positionals[0];
+      const file = pathFromCaller(context, positionals[0]);
       await stat(file).catch(() => {
         throw new UsageError(`cannot read ${file}`);
       });
@@ -94,7 +94,7 @@ export const command: CliCommand = {
         onProgress: (p) => bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined),
       });
       campaign = builder.build();
-      source = file;
+      source = positionals[0];
     }
     const read = performance.now();
     const result = replayCampaign(campaign, { grids, targetFillRate });
@@ -103,7 +103,7 @@ export const command: CliCommand = {
 
     context.stdout.write(values.json ? replayJson(result) : replayTable(result));
     if (values.report) {
-      await writeFile(values.report, renderReport(result, campaign, { source }), 'utf8');
+      await writeFile(pathFromCaller(context, values.report), renderReport(result, campaign, { source }), 'utf8');
       context.stderr.write(`report written to ${values.report}\n`);
     }
     const seconds = (replayed - started) / 1000;

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE, JwtVerifier } from '@dropline/platform';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE, JwtVerifier, loadConfig, loadOrCreateDevSecret, setUpAuth } from '@dropline/platform';
 import { runCli } from '../main';
 
 function io(env: Record<string, string | undefined>) {
@@ -16,18 +16,40 @@ describe('dropline token', () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints only a token that the embedded engine accepts, signed with the development key in DATA_DIR', async () => {
+    // The engine makes the key at its first start, and verifies with it.
+    const engine = await setUpAuth(loadConfig({ DATA_DIR: dataDir }));
     const cli = io({ DATA_DIR: dataDir });
     expect(await runCli(['token', '--role', 'ops'], cli)).toBe(0);
     const token = cli.out().trim();
     expect(cli.out()).toBe(`${token}\n`);
     expect(token.split('.')).toHaveLength(3);
+    expect(await engine.verifier.verify(token)).toEqual({ sub: 'dev-ops', roles: ['ops'] });
     const secret = readFileSync(join(dataDir, DEV_KEY_FILE), 'utf8').trim();
     const verifier = await JwtVerifier.fromConfig({ secret, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
-    expect(await verifier.verify(token)).toEqual({ sub: 'dev-ops', roles: ['ops'] });
-    // The key is made once: a second token verifies with the same key.
     const again = io({ DATA_DIR: dataDir });
     await runCli(['token', '--role', 'customer', '--sub', 'c-123'], again);
     expect(await verifier.verify(again.out().trim())).toEqual({ sub: 'c-123', roles: ['customer'] });
+  });
+
+  it('refuses, exit 2 naming DATA_DIR, when DATA_DIR holds no development key; creates nothing', async () => {
+    const missing = join(dataDir, 'never-started');
+    for (const env of [{ DATA_DIR: missing }, { DATA_DIR: dataDir }]) {
+      const cli = io(env);
+      expect(await runCli(['token', '--role', 'ops'], cli)).toBe(2);
+      expect(cli.out()).toBe('');
+      expect(cli.err()).toContain(`no development key in DATA_DIR ${env.DATA_DIR}`);
+      expect(cli.err()).toContain('JWT_SECRET');
+    }
+    expect(existsSync(missing)).toBe(false);
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('refuses the development key where the engine would (a server event store), exit 2', async () => {
+    loadOrCreateDevSecret(dataDir);
+    const cli = io({ DATA_DIR: dataDir, EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://localhost/x' });
+    expect(await runCli(['token', '--role', 'ops'], cli)).toBe(2);
+    expect(cli.out()).toBe('');
+    expect(cli.err()).toContain('JWT_SECRET');
   });
 
   it('signs with the configured JWT_SECRET, issuer and audience when they are set', async () => {

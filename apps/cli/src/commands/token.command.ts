@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliCommand, UsageError } from '../cli-command';
 
@@ -20,8 +21,8 @@ export const command: CliCommand = {
     });
     // Loaded lazily: the other subcommands should not pay for jose or the engine's config.
     const { ROLES, isRole } = await import('@dropline/platform');
-    const { loadOrCreateDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE } = await import('@dropline/platform');
-    const { loadConfig } = await import('@dropline/platform');
+    const { existingDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE, DEV_KEY_FILE } = await import('@dropline/platform');
+    const { isProduction, loadConfig } = await import('@dropline/platform');
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
@@ -31,7 +32,21 @@ export const command: CliCommand = {
       context.stderr.write('the engine verifies RS256 tokens (JWT_PUBLIC_KEY / JWT_JWKS_URL): mint them with your identity provider\n');
       return 1;
     }
-    const secret = config.jwt.secret ?? loadOrCreateDevSecret(config.dataDir);
+    if (!config.jwt.secret && isProduction(config)) {
+      context.stderr.write('dropline token: in production (NODE_ENV=production or a server event store) the engine refuses the development key: set JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE as the engine has them\n');
+      return 2;
+    }
+    // The engine's development key, read only: DATA_DIR as the engine reads it (relative to the working
+    // directory, the package root under npm). A key made here would be one the engine does not know.
+    const dataDir = resolve(config.dataDir);
+    const secret = config.jwt.secret ?? existingDevSecret(dataDir);
+    if (!secret) {
+      context.stderr.write(
+        `dropline token: no development key in DATA_DIR ${dataDir}${context.env.DATA_DIR ? '' : ' (DATA_DIR unset: the default ./data)'}: ${join(dataDir, DEV_KEY_FILE)} does not exist.\n` +
+          "Start the engine once with this DATA_DIR (it makes the key there), point DATA_DIR at the engine's, or set JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE as the engine has them.\n",
+      );
+      return 2;
+    }
     const token = await mintToken(secret, values.role, values.sub ?? `dev-${values.role}`, {
       issuer: config.jwt.issuer ?? DEV_ISSUER,
       audience: config.jwt.audience ?? DEV_AUDIENCE,
