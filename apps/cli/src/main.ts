@@ -43,8 +43,8 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
 }
 
 if (require.main === module) {
-  // The only place the CLI reads process.env; commands get it through the context.
-  runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+  // No env: the commands that need the configuration read it themselves, after loading the platform lib lazily.
+  runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
     (code) => {
       process.exitCode = code;
     },

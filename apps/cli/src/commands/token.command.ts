@@ -21,12 +21,12 @@ export const command: CliCommand = {
     // Loaded lazily: the other subcommands should not pay for jose or the engine's config.
     const { ROLES, isRole } = await import('@dropline/platform');
     const { loadOrCreateDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE } = await import('@dropline/platform');
-    const { loadConfig } = await import('@dropline/platform');
+    const { loadConfig, readEnvironment } = await import('@dropline/platform');
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
     if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in'])) throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
-    const config = loadConfig(context.env);
+    const config = loadConfig(context.env ?? readEnvironment());
     if (config.jwt.publicKey || config.jwt.jwksUrl) {
       context.stderr.write('the engine verifies RS256 tokens (JWT_PUBLIC_KEY / JWT_JWKS_URL): mint them with your identity provider\n');
       return 1;
