@@ -7,9 +7,13 @@ export interface CliOutput {
   columns?: number;
 }
 
-/** What every subcommand gets. The environment is passed in: only main.ts reads process.env. */
+/** What every subcommand gets. */
 export interface CliContext {
-  env: Record<string, string | undefined>;
+  /**
+   * The configuration's variables. Tests pass a map; the CLI leaves it unset and a command that
+   * needs the configuration reads readEnvironment() (the one reader of process.env) when it loads it.
+   */
+  env?: Record<string, string | undefined>;
   stdout: CliOutput;
   stderr: CliOutput;
   /** The directory the user called from, for the paths on the command line (default: process.cwd()). */

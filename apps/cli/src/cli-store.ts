@@ -1,7 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
-import { ConfigError, loadConfig, openDatabases } from '@dropline/platform';
+import { ConfigError, loadConfig, openDatabases, readEnvironment } from '@dropline/platform';
 import { UsageError, type CliOutput } from './cli-command';
 
 /** The configured event store, opened the way the engine opens it (same variables, same defaults). */
@@ -20,10 +20,10 @@ function stderrLogger(stderr: CliOutput): LoggerService {
 }
 
 /** Opens the store EVENT_STORE / DATA_DIR / DATABASE_URL / ESDB_CONNECTION_STRING name. */
-export async function openConfiguredStore(env: Record<string, string | undefined>, stderr: CliOutput): Promise<ConfiguredStore> {
+export async function openConfiguredStore(env: Record<string, string | undefined> | undefined, stderr: CliOutput): Promise<ConfiguredStore> {
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env ?? readEnvironment());
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;

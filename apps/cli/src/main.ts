@@ -1,6 +1,7 @@
 import { CampaignFileError } from '@dropline/replay';
 import { CliCommand, CliContext, UsageError } from './cli-command';
 import { loadCommands } from './commands/registry';
+import { readEnvironment, readProcessContext } from '@dropline/platform/config/environment';
 
 function help(commands: CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -51,8 +52,9 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
 }
 
 if (require.main === module) {
-  // The only place the CLI reads process.env; commands get it through the context.
-  runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr, cwd: callerDirectory(process.env, process.cwd()) }).then(
+  // The environment and npm's process context come from the one reader of process.env (imported
+  // without the rest of the platform lib, which would cost every call a second of Nest loading).
+  runCli(process.argv.slice(2), { env: readEnvironment(), stdout: process.stdout, stderr: process.stderr, cwd: callerDirectory(readProcessContext(), process.cwd()) }).then(
     (code) => {
       process.exitCode = code;
     },

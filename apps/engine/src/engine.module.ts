@@ -1,7 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig, AuthSetup, Databases } from '@dropline/platform';
-import { APP_CONFIG, AuthModule, Clock, DATABASES, denyAllAuth, EVENT_STORE, HealthModule, LeaseFactory, SystemClock } from '@dropline/platform';
+import { AuthModule, Clock, DATABASES, denyAllAuth, EVENT_STORE, HealthModule, LeaseFactory, PlatformConfigModule, SystemClock } from '@dropline/platform';
 import { DropWriter } from './drops/drop-writer';
 import { ScheduleDropController } from './drops/schedule-drop/schedule-drop.controller';
 import { ScheduleDropHandler } from './drops/schedule-drop/schedule-drop.command';
@@ -40,7 +40,6 @@ export interface EngineModuleOptions {
 export class EngineModule {
   static forRoot(options: EngineModuleOptions): DynamicModule {
     const providers: Provider[] = [
-      { provide: APP_CONFIG, useValue: options.config },
       { provide: DATABASES, useValue: options.databases },
       { provide: EVENT_STORE, useValue: options.databases.store },
       { provide: Clock, useValue: options.clock ?? new SystemClock() },
@@ -60,7 +59,7 @@ export class EngineModule {
     ];
     return {
       module: EngineModule,
-      imports: [CqrsModule.forRoot(), AuthModule.forRoot(options.auth ?? denyAllAuth()), HealthModule.forRoot({ config: options.config, databases: options.databases }), ReadModelsModule.forRoot(options), MessagingModule.forRoot(options)],
+      imports: [PlatformConfigModule.forRoot(options.config), CqrsModule.forRoot(), AuthModule.forRoot(options.auth ?? denyAllAuth()), HealthModule.forRoot({ databases: options.databases }), ReadModelsModule.forRoot(options), MessagingModule.forRoot(options)],
       controllers: [
         ScheduleDropController,
         DropLifecycleController,
@@ -75,7 +74,7 @@ export class EngineModule {
         VisitsController,
       ],
       providers,
-      exports: [DropWriter, Clock, APP_CONFIG, DATABASES, EVENT_STORE, LeaseFactory],
+      exports: [DropWriter, Clock, DATABASES, EVENT_STORE, LeaseFactory],
     };
   }
 }

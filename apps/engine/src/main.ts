@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { AUTH_SETUP, AuthSetup, ConfigError, devTokenBanner, loadConfigOrExit } from '@dropline/platform';
+import { AUTH_SETUP, AuthSetup, ConfigError, devTokenBanner, loadConfigOrExit, readEnvironment } from '@dropline/platform';
 import { createEngine } from './app';
 
 /** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
 async function main(): Promise<void> {
-  // The only place that reads process.env.
-  const config = loadConfigOrExit(process.env);
+  const config = loadConfigOrExit(readEnvironment());
   const logger = new Logger('Engine');
   const app = await createEngine(config, { shutdownHooks: false });
   // Graceful shutdown: Nest's close() first runs the destroy hooks, then closes the HTTP

@@ -4,12 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink } from '@dropline/messaging';
-import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, validationPipe } from '@dropline/platform';
+import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, readEnvironment, validationPipe } from '@dropline/platform';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule, HttpEngineCommands } from '@dropline/fulfillment';
 
 /** Fulfillment as its own service: consumer group `fulfillment` + its HTTP routes, own database. */
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment());
   if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to run fulfillment as its own service');
   if (!config.fulfillment.databaseUrl) throw new ConfigError('FULFILLMENT_DATABASE_URL', 'is required (or DATABASE_URL)');
   const logger = new Logger('Fulfillment');

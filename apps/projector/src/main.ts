@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { applyInputLimits, frameworkErrorProblems, loadConfigOrExit, openDatabases, ProblemFilter, validationPipe } from '@dropline/platform';
+import { applyInputLimits, frameworkErrorProblems, loadConfigOrExit, openDatabases, ProblemFilter, readEnvironment, validationPipe } from '@dropline/platform';
 import { ProjectorModule } from './projector.module';
 
 /**
@@ -11,8 +11,7 @@ import { ProjectorModule } from './projector.module';
  * instances may run: the per-projection lease lets one write, the others stand by.
  */
 async function main(): Promise<void> {
-  // The only place that reads process.env.
-  let config = loadConfigOrExit(process.env);
+  let config = loadConfigOrExit(readEnvironment());
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
   const databases = await openDatabases(config);

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@dropline/platform';
+import { HealthModule, PlatformConfigModule } from '@dropline/platform';
 import { ReadModelsModule, ReadModelsModuleOptions } from '@dropline/read-models';
 
 /** The projector app: the engine's read-model module on its own (routes, admin, projector workers), no command path. */
@@ -8,7 +8,7 @@ export class ProjectorModule {
   static forRoot(options: ReadModelsModuleOptions): DynamicModule {
     return {
       module: ProjectorModule,
-      imports: [HealthModule.forRoot({ config: options.config, databases: options.databases }), ReadModelsModule.forRoot(options)],
+      imports: [PlatformConfigModule.forRoot(options.config), HealthModule.forRoot({ databases: options.databases }), ReadModelsModule.forRoot(options)],
     };
   }
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit, openDatabases } from '@dropline/platform';
+import { loadConfigOrExit, openDatabases, readEnvironment } from '@dropline/platform';
 import { openReadModels, ProjectionRunner, readRebuildProgress } from '@dropline/projections';
 
 const KNOWN = ['drops'];
@@ -16,9 +16,8 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: npm run projections:rebuild -- <${KNOWN.join('|')}>\n`);
     process.exit(2);
   }
-  // The only place that reads process.env.
-  const config = loadConfigOrExit(process.env);
-  const databases = await openDatabases({ ...config, quiet: true });
+  const config = loadConfigOrExit(readEnvironment());
+  const databases = await openDatabases(config);
   try {
     const ds = await openReadModels(databases.readModels);
     await ds.destroy();

@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, loadConfigOrExit } from '@dropline/platform';
+import { ConfigError, loadConfigOrExit, readEnvironment } from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(process.env, (config) => {
+  const config = loadConfigOrExit(readEnvironment(), (config) => {
     if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to run the relay');
     if (config.eventStore !== 'postgres') throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
   });

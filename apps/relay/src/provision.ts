@@ -1,5 +1,5 @@
 import { createKafka, provisionTopics, topicPlan } from '@dropline/messaging';
-import { ConfigError, loadConfig } from '@dropline/platform';
+import { ConfigError, loadConfig, readEnvironment } from '@dropline/platform';
 
 /**
  * `npm run kafka:provision`: creates the lifecycle and dead-letter topics with partitions and
@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '@dropline/platform';
  * deploy. It needs a real cluster (the kcat mock has no controller, so CreateTopics fails there).
  */
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment());
   if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to provision topics');
   const settings = { topic: config.kafka.topic, deadLetterTopic: config.kafka.deadLetterTopic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, retentionDays: config.kafka.retentionDays, deadLetterRetentionDays: config.kafka.deadLetterRetentionDays };
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-provision`, idempotentProducer: false }, (_, m) => process.stderr.write(`${m}\n`));

@@ -52,7 +52,7 @@ async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): P
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '', ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
-      HOST: '127.0.0.1', PORT: String(port), EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUIET: 'true', NODE_ENV: 'production',
+      HOST: '127.0.0.1', PORT: String(port), EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production',
       // Production mode: every request's token is verified, as in a real deployment.
       JWT_SECRET: BENCH_JWT.secret, JWT_ISSUER: BENCH_JWT.issuer, JWT_AUDIENCE: BENCH_JWT.audience,
     },

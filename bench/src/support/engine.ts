@@ -52,7 +52,7 @@ export async function startInProcessEngine(kind: StoreKind, databaseUrl: string 
     databases = { store, readModels: db.pool, embedded: true, close: async () => { await store.close(); await db.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
   const config = loadConfig({
-    LOG_LEVEL: 'error', QUIET: 'true', RUN_SCHEDULER: 'false', RUN_PROJECTIONS: 'false', RUN_RELAY: 'false', RUN_CONSUMERS: 'false',
+    LOG_LEVEL: 'error', RUN_SCHEDULER: 'false', RUN_PROJECTIONS: 'false', RUN_RELAY: 'false', RUN_CONSUMERS: 'false',
     EVENT_STORE: kind, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env,
   });
   const clock = new ManualClock(new Date(BENCH_NOW));

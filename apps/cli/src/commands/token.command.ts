@@ -22,12 +22,13 @@ export const command: CliCommand = {
     // Loaded lazily: the other subcommands should not pay for jose or the engine's config.
     const { ROLES, isRole } = await import('@dropline/platform');
     const { existingDevSecret, mintToken, DEV_ISSUER, DEV_AUDIENCE, DEV_KEY_FILE } = await import('@dropline/platform');
-    const { isProduction, loadConfig } = await import('@dropline/platform');
+    const { isProduction, loadConfig, readEnvironment } = await import('@dropline/platform');
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
     if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in'])) throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
-    const config = loadConfig(context.env);
+    const env = context.env ?? readEnvironment();
+    const config = loadConfig(env);
     if (config.jwt.publicKey || config.jwt.jwksUrl) {
       context.stderr.write('the engine verifies RS256 tokens (JWT_PUBLIC_KEY / JWT_JWKS_URL): mint them with your identity provider\n');
       return 1;
@@ -42,7 +43,7 @@ export const command: CliCommand = {
     const secret = config.jwt.secret ?? existingDevSecret(dataDir);
     if (!secret) {
       context.stderr.write(
-        `dropline token: no development key in DATA_DIR ${dataDir}${context.env.DATA_DIR ? '' : ' (DATA_DIR unset: the default ./data)'}: ${join(dataDir, DEV_KEY_FILE)} does not exist.\n` +
+        `dropline token: no development key in DATA_DIR ${dataDir}${env.DATA_DIR ? '' : ' (DATA_DIR unset: the default ./data)'}: ${join(dataDir, DEV_KEY_FILE)} does not exist.\n` +
           "Start the engine once with this DATA_DIR (it makes the key there), point DATA_DIR at the engine's, or set JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE as the engine has them.\n",
       );
       return 2;

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule } from '@dropline/fulfillment';
 import type { AppConfig, Databases } from '@dropline/platform';
-import { APP_CONFIG, Clock, DATABASES, EVENT_STORE, LeaseFactory, SystemClock } from '@dropline/platform';
+import { Clock, DATABASES, EVENT_STORE, LeaseFactory, SystemClock } from '@dropline/platform';
 import { CommandBusEngineCommands } from './command-bus-engine-commands';
 import { MessagingController } from './messaging.controller';
 import { MessagingRuntime } from './messaging.runtime';
@@ -51,7 +51,6 @@ export class MessagingModule {
         : [],
       controllers: [MessagingController],
       providers: [
-        { provide: APP_CONFIG, useValue: config },
         { provide: DATABASES, useValue: databases },
         { provide: EVENT_STORE, useValue: databases.store },
         { provide: Clock, useValue: clock },

@@ -1,8 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
-import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
+import { DATABASES } from '../infrastructure/tokens';
 import { HealthController } from './health.controller';
 import { LagRegistry } from './lag-registry';
 
@@ -13,7 +12,7 @@ import { LagRegistry } from './lag-registry';
 @Global()
 @Module({})
 export class HealthModule {
-  static forRoot(options: { config: AppConfig; databases: Databases }): DynamicModule {
+  static forRoot(options: { databases: Databases }): DynamicModule {
     return {
       module: HealthModule,
       // Readiness failures are answered as problems; terminus's own error log would repeat them on every probe.
@@ -21,7 +20,6 @@ export class HealthModule {
       controllers: [HealthController],
       providers: [
         LagRegistry,
-        { provide: APP_CONFIG, useValue: options.config },
         { provide: DATABASES, useValue: options.databases },
       ],
       exports: [LagRegistry],

@@ -1,0 +1,331 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationArguments, validateSync } from 'class-validator';
+import { ConfigError } from './config-error';
+
+/**
+ * The one configuration schema: one property per environment variable, with its default (the
+ * initializer), its conversion (class-transformer), its validation messages (class-validator) and
+ * its description (@Describe, rendered into the README's configuration table by config-table.ts).
+ * readEnvironment() below is the only code that reads process.env.
+ */
+
+export type Env = Record<string, string | undefined>;
+
+/** What the README's configuration table shows for one variable. */
+export interface VariableDoc {
+  name: string;
+  description: string;
+  /** Shown instead of the initializer when the effective default comes from elsewhere (another variable, a file). */
+  shownDefault?: string;
+}
+
+const DOCS: VariableDoc[] = [];
+
+/** Documents a variable; the order of the class is the order of the README table. */
+function Describe(description: string, shownDefault?: string): PropertyDecorator {
+  return (_target, key) => void DOCS.push({ name: String(key), description, ...(shownDefault === undefined ? {} : { shownDefault }) });
+}
+
+/** Applies decorators in the order given: with stopAtFirstError the first failing one names the problem. */
+function all(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => decorators.forEach((decorate) => decorate(target, key));
+}
+
+/** A whole number between min and max; only digits convert, so "1e3", "0x10" and " 8" stay strings and fail. */
+function Integer(min: number, max: number): PropertyDecorator {
+  const range = ({ value }: ValidationArguments) => `must be between ${min} and ${max} (got ${value})`;
+  return all(
+    Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value)),
+    IsInt({ message: ({ value }) => `must be an integer (got "${value}")` }),
+    Min(min, { message: range }),
+    Max(max, { message: range }),
+  );
+}
+
+const TRUE = ['true', '1', 'yes'];
+const FALSE = ['false', '0', 'no'];
+
+/** true/false (also 1/0 and yes/no). */
+function Flag(): PropertyDecorator {
+  return all(
+    Transform(({ value }) => (TRUE.includes(value) ? true : FALSE.includes(value) ? false : value)),
+    IsBoolean({ message: ({ value }) => `must be true or false (got "${value}")` }),
+  );
+}
+
+function OneOf(allowed: readonly string[]): PropertyDecorator {
+  return IsIn(allowed, { message: ({ value }) => `must be one of ${allowed.join(', ')} (got "${value}")` });
+}
+
+function parseUrl(value: unknown): URL | undefined {
+  try {
+    return new URL(String(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL with one of the given protocols (e.g. 'postgres:'). */
+function Url(protocols: string[]): PropertyDecorator {
+  return ValidateBy({
+    name: 'isUrlWith',
+    constraints: protocols,
+    validator: {
+      validate: (value) => protocols.includes(parseUrl(value)?.protocol ?? ''),
+      defaultMessage: (args) => (parseUrl(args?.value) ? `must start with ${protocols.map((p) => p + '//').join(' or ')}` : 'is not a valid URL'),
+    },
+  });
+}
+
+/** A Kafka topic or client id: letters, digits, '.', '_' and '-' (what Kafka accepts). */
+function KafkaName(): PropertyDecorator {
+  return Matches(/^[A-Za-z0-9._-]{1,249}$/, { message: ({ value }) => `must be 1-249 letters, digits, '.', '_' or '-' (got "${value}")` });
+}
+
+const BROKER = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
+
+/** `a:9092, b:9093` → ['a:9092', 'b:9093']. */
+function BrokerList(): PropertyDecorator {
+  return all(
+    Transform(({ value }) => String(value).split(',').map((b) => b.trim()).filter(Boolean)),
+    ValidateBy({
+      name: 'isBrokerList',
+      validator: {
+        validate: (value) => Array.isArray(value) && value.every((b) => BROKER.test(b)),
+        defaultMessage: (args) => `must be a comma-separated list of host:port (got "${(args?.value as string[]).find((b) => !BROKER.test(b))}")`,
+      },
+    }),
+  );
+}
+
+/** A JWT claim value (issuer, audience). */
+function ClaimValue(): PropertyDecorator {
+  return Matches(/^\S{1,512}$/, { message: 'must be a single token without spaces' });
+}
+
+const EVENT_STORES = ['pglite', 'postgres', 'eventstoredb'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
+const BAD_EVENT_POLICIES = ['stop', 'skip'] as const;
+const POSTGRES = ['postgres:', 'postgresql:'];
+
+export class EnvironmentVariables {
+  @Describe('HTTP listener port')
+  @Integer(0, 65_535)
+  PORT: number = 3000;
+
+  @Describe('HTTP listener address')
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @Describe('embedded PGlite data (locked to one process)')
+  @IsString()
+  DATA_DIR: string = './data';
+
+  @Describe('`pglite` (embedded), `postgres` (needs `DATABASE_URL`), `eventstoredb` (needs `ESDB_CONNECTION_STRING`)')
+  @OneOf(EVENT_STORES)
+  EVENT_STORE: (typeof EVENT_STORES)[number] = 'pglite';
+
+  @Describe('PostgreSQL for the event store (with `postgres`) and for the read models in every mode; without it the read models live in PGlite')
+  @IsOptional()
+  @Url(POSTGRES)
+  DATABASE_URL?: string;
+
+  @Describe('e.g. `esdb://localhost:2113?tls=false`')
+  @IsOptional()
+  @Url(['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:'])
+  ESDB_CONNECTION_STRING?: string;
+
+  @Describe('comma-separated `host:port`; enables Kafka fan-out')
+  @BrokerList()
+  KAFKA_BROKERS: string[] = [];
+
+  @Describe('run the scheduler (due drop transitions) inside the engine')
+  @Flag()
+  RUN_SCHEDULER: boolean = true;
+
+  @Describe('run the projections inside the engine; set `false` when apps/projector runs them')
+  @Flag()
+  RUN_PROJECTIONS: boolean = true;
+
+  @Describe('run the Kafka relay inside the engine; set `false` when apps/relay runs it')
+  @Flag()
+  RUN_RELAY: boolean = true;
+
+  @Describe('run the fulfillment and analytics consumers inside the engine; set `false` when apps/fulfillment and apps/analytics run them')
+  @Flag()
+  RUN_CONSUMERS: boolean = true;
+
+  @Describe('most commands decided together and appended as one write per stream')
+  @Integer(1, 10_000)
+  COMMAND_BATCH_SIZE: number = 1000;
+
+  @Describe('events per projection transaction while keeping up with the log')
+  @Integer(1, 100_000)
+  PROJECTION_PAGE_SIZE: number = 5000;
+
+  @Describe('events per transaction while a rebuild fills the shadow tables (a page and the next one being read are in memory: a few hundred MB at this size)')
+  @Integer(1, 200_000)
+  PROJECTION_REBUILD_PAGE_SIZE: number = 50_000;
+
+  @Describe(
+    'what the projections and the Kafka relay do at an unknown or corrupted stored event (unknown type, newer schema version, undecodable payload): ' +
+      '`stop` applies/publishes up to it and stalls there (logged with its position; shown in the projection lag and `GET /messaging/status`), ' +
+      '`skip` reports it and moves past it. See docs/reliability.md',
+  )
+  @OneOf(BAD_EVENT_POLICIES)
+  ON_BAD_EVENT: (typeof BAD_EVENT_POLICIES)[number] = 'stop';
+
+  @Describe('PostgreSQL connect timeout')
+  @Integer(100, 60_000)
+  STORE_CONNECT_TIMEOUT_MS: number = 2000;
+
+  @Describe('how often the scheduler looks for due transitions')
+  @Integer(10, 3_600_000)
+  SCHEDULER_INTERVAL_MS: number = 1000;
+
+  @Describe('`error`, `warn`, `log`, `debug`')
+  @OneOf(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+
+  @Describe('`production` refuses the development key and needs `JWT_ISSUER`/`JWT_AUDIENCE` (so does any server event store)')
+  @OneOf(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @Describe('HS256 shared secret, at least 32 characters; configure one of `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_JWKS_URL` ([security](docs/security.md))', 'development key in `DATA_DIR`')
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @Describe('RS256 public key, SPKI PEM (`\\n` escapes allowed)')
+  @IsOptional()
+  @Transform(({ value }) => String(value).replace(/\\n/g, '\n'))
+  @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, { message: 'must be an SPKI PEM public key (-----BEGIN PUBLIC KEY-----)' })
+  JWT_PUBLIC_KEY?: string;
+
+  @Describe('RS256 keys from a JWKS endpoint (cached and refreshed by jose)')
+  @IsOptional()
+  @Url(['https:', 'http:'])
+  JWT_JWKS_URL?: string;
+
+  @Describe('expected `iss` of every token; required in production')
+  @IsOptional()
+  @ClaimValue()
+  JWT_ISSUER?: string;
+
+  @Describe('expected `aud` of every token; required in production')
+  @IsOptional()
+  @ClaimValue()
+  JWT_AUDIENCE?: string;
+
+  @Describe('the drop lifecycle topic, keyed by drop id ([messaging](docs/messaging.md))')
+  @KafkaName()
+  KAFKA_TOPIC: string = 'dropline.drop-events.v1';
+
+  @Describe('where consumers put what they can never apply')
+  @KafkaName()
+  KAFKA_DEAD_LETTER_TOPIC: string = 'dropline.drop-events.dead-letters.v1';
+
+  @Describe('Kafka client id (each app adds its role)')
+  @KafkaName()
+  KAFKA_CLIENT_ID: string = 'dropline';
+
+  @Describe('`false` only against clusters that cannot grant producer ids (the kcat mock used in tests)')
+  @Flag()
+  KAFKA_IDEMPOTENT_PRODUCER: boolean = true;
+
+  @Describe('CloudEvents `ce_source` of the published events')
+  @IsString()
+  CE_SOURCE: string = '/dropline/engine';
+
+  @Describe('events read and published per relay round')
+  @Integer(1, 10_000)
+  RELAY_BATCH_SIZE: number = 500;
+
+  @Describe('partitions of the topics `npm run kafka:provision` creates (must not change after launch)')
+  @Integer(1, 10_000)
+  KAFKA_TOPIC_PARTITIONS: number = 12;
+
+  @Describe('replication factor of the provisioned topics (min.insync.replicas 2)')
+  @Integer(1, 32)
+  KAFKA_REPLICATION_FACTOR: number = 3;
+
+  @Describe('retention of the lifecycle topic in days (`0` = forever)')
+  @Integer(0, 36_500)
+  KAFKA_RETENTION_DAYS: number = 30;
+
+  @Describe('retention of the dead-letter topic in days (`0` = forever)')
+  @Integer(0, 36_500)
+  KAFKA_DEAD_LETTER_RETENTION_DAYS: number = 90;
+
+  @Describe('where apps/fulfillment sends its hand-over commands')
+  @Url(['http:', 'https:'])
+  ENGINE_URL: string = 'http://localhost:3000';
+
+  @Describe('bearer token (`service` role) apps/fulfillment presents to the engine')
+  @IsOptional()
+  @IsString()
+  ENGINE_SERVICE_TOKEN?: string;
+
+  @Describe('database of apps/fulfillment', '`DATABASE_URL`')
+  @IsOptional()
+  @Url(POSTGRES)
+  FULFILLMENT_DATABASE_URL?: string;
+
+  @Describe('HTTP port of apps/fulfillment')
+  @Integer(0, 65_535)
+  FULFILLMENT_PORT: number = 3001;
+
+  @Describe('days from a production run\'s completion within which its fulfillment tasks are due for dispatch')
+  @Integer(0, 365)
+  FULFILLMENT_DISPATCH_SLA_DAYS: number = 3;
+
+  @Describe('database of apps/analytics', '`DATABASE_URL`')
+  @IsOptional()
+  @Url(POSTGRES)
+  ANALYTICS_DATABASE_URL?: string;
+
+  @Describe('HTTP port of apps/analytics')
+  @Integer(0, 65_535)
+  ANALYTICS_PORT: number = 3002;
+}
+
+/** Every variable of the schema with its description and default, in table order. */
+export function describeEnvironment(): Array<VariableDoc & { default: unknown }> {
+  const defaults = new EnvironmentVariables() as unknown as Record<string, unknown>;
+  return DOCS.map((doc) => ({ ...doc, default: defaults[doc.name] }));
+}
+
+/**
+ * Validates an environment map against the schema (plainToInstance + validateSync): unset and
+ * empty variables take their defaults, variables the schema does not know are ignored. Throws
+ * ConfigError naming the first bad variable, in table order.
+ */
+export function validateEnvironment(env: Env): EnvironmentVariables {
+  const given: Record<string, string> = {};
+  for (const { name } of DOCS) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') given[name] = raw;
+  }
+  const variables = plainToInstance(EnvironmentVariables, given);
+  const errors = validateSync(variables, { stopAtFirstError: true });
+  const order = (property: string) => DOCS.findIndex((d) => d.name === property);
+  const [first] = errors.sort((a, b) => order(a.property) - order(b.property));
+  if (first) throw new ConfigError(first.property, Object.values(first.constraints ?? {})[0] ?? 'is invalid');
+  return variables;
+}
+
+/** The only reader of process.env: the variables of the schema, for loadConfig at an entry point. */
+export function readEnvironment(): Env {
+  return Object.fromEntries(DOCS.map(({ name }) => [name, process.env[name]]));
+}
+
+/**
+ * What npm tells a script about how it was called (not configuration, so not in the table): the
+ * caller's directory (`INIT_CWD`) and the script's name. Read here because this file is the one
+ * reader of process.env; the CLI resolves relative paths with it.
+ */
+export function readProcessContext(): { INIT_CWD?: string; npm_lifecycle_event?: string } {
+  return { INIT_CWD: process.env.INIT_CWD, npm_lifecycle_event: process.env.npm_lifecycle_event };
+}
