@@ -23,7 +23,8 @@ module.exports = {
     },
     {
       name: 'domain-is-pure',
-      comment: 'libs/domain is plain TypeScript: no framework, no IO, no other lib. node:crypto is allowed for its deterministic hashes (ids derived from idempotency keys); tests of the domain may read files.',
+      comment:
+        'libs/domain is plain TypeScript: no framework, no IO, no other lib. node:crypto is allowed for its deterministic hashes (ids derived from idempotency keys); tests of the domain may read files.',
       severity: 'error',
       from: { path: '^libs/domain/', pathNot: '[.]spec[.]ts$' },
       to: { pathNot: '^(libs/domain/|crypto$)' },
@@ -41,6 +42,10 @@ module.exports = {
     exclude: { path: '(^|/)(node_modules|dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.json', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json', '.d.ts'],
+    },
   },
 };

@@ -4,7 +4,17 @@
 //   e2e         *.e2e-spec.ts  HTTP against a running app (in-process or an OS process)
 //   chaos       *.chaos-spec.ts  kill -9, outages, two instances: OS processes under load; run them
 //               alone and serially (`--selectProjects chaos --runInBand`, as npm test and npm run chaos do)
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false }, target: 'es2022', keepClassNames: true } }];
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+  },
+];
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },

@@ -25,13 +25,16 @@ describe('lint rules on a fixture that breaks each of them', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const run = (bin: string, args: string[]) =>
+    spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
 
   it('dependency-cruiser reports no-app-to-app, no-lib-to-app and domain-is-pure, once each', () => {
     // The JSON reporter exits 0 whatever it finds (npm run lint uses the err reporter, which fails): read the violations.
     const result = run(BIN.depcruise, ['apps', 'libs', '--config', '.dependency-cruiser.cjs', '--output-type', 'json']);
     expect(result.stderr).toBe('');
-    const violations = (JSON.parse(result.stdout).summary.violations as Array<{ from: string; to: string; rule: { name: string } }>).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
+    const violations = (JSON.parse(result.stdout).summary.violations as Array<{ from: string; to: string; rule: { name: string } }>)
+      .map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)
+      .sort();
     expect(violations).toEqual([
       'domain-is-pure: libs/domain/src/impure.ts → fs',
       'no-app-to-app: apps/alpha/src/uses-beta.ts → apps/beta/src/beta.ts',

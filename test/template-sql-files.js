@@ -5,7 +5,4 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 
-module.exports = [
-  path.join(root, 'libs/event-store/src/schema.sql'),
-  path.join(root, 'libs/projections/src/sql/read-models.sql'),
-];
+module.exports = [path.join(root, 'libs/event-store/src/schema.sql'), path.join(root, 'libs/projections/src/sql/read-models.sql')];

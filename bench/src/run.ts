@@ -20,7 +20,12 @@ const ROOT = path.resolve(__dirname, '../../..');
 const CHILD_FLAG = '--scenario-child';
 
 function isScenario(value: unknown): value is Scenario {
-  return typeof value === 'object' && value !== null && typeof (value as Scenario).name === 'string' && typeof (value as Scenario).run === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Scenario).name === 'string' &&
+    typeof (value as Scenario).run === 'function'
+  );
 }
 
 /** Every scenario file in scenarios/, whatever it calls its export. */
@@ -28,7 +33,9 @@ export function discoverScenarios(): Scenario[] {
   const dir = path.join(__dirname, 'scenarios');
   if (!existsSync(dir)) return [];
   const found: Scenario[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.scenario\.js$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.scenario\.js$/.test(f))
+    .sort()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- scenarios are discovered at run time
     const mod = require(path.join(dir, file)) as Record<string, unknown>;
     const candidates = [mod.scenario, mod.default, ...Object.values(mod)].filter(isScenario);
@@ -46,12 +53,20 @@ export function discoverScenarios(): Scenario[] {
 
 function machine(): Record<string, string | number> {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 function gitCommit(): string | undefined {
   try {
-    return execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return undefined;
   }
@@ -59,7 +74,8 @@ function gitCommit(): string | undefined {
 
 function printResult(result: BenchResult): void {
   const out: string[] = [`\n== ${result.scenario}`, formatTable(result.rows), ''];
-  for (const [k, v] of Object.entries(result.summary)) out.push(`  ${k}: ${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)}`);
+  for (const [k, v] of Object.entries(result.summary))
+    out.push(`  ${k}: ${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)}`);
   if (result.peakRssMiB !== undefined) out.push(`  peak RSS of the process under test: ${result.peakRssMiB} MiB`);
   for (const [target, met] of Object.entries(result.targets)) out.push(`  target ${target}: ${met ? 'MET' : 'MISSED'}`);
   for (const note of result.notes ?? []) out.push(`  ${note}`);
@@ -82,7 +98,9 @@ function runInChild(name: string, args: string[]): Promise<BenchResult> {
     let result: BenchResult | undefined;
     child.on('message', (m: { result?: BenchResult }) => (result = m.result ?? result));
     child.on('error', reject);
-    child.on('exit', (code, signal) => (result ? resolve(result) : reject(new Error(`scenario ${name} exited with ${code ?? signal} and no result`))));
+    child.on('exit', (code, signal) =>
+      result ? resolve(result) : reject(new Error(`scenario ${name} exited with ${code ?? signal} and no result`)),
+    );
   });
 }
 
@@ -114,8 +132,11 @@ async function main(): Promise<void> {
   }
   const host = machine();
   process.stdout.write(`machine: ${host.cpus} × ${host.cpuModel}, ${host.memoryGiB} GiB, node ${host.node}, ${host.platform}\n`);
-  process.stdout.write(`PostgreSQL ${settings.version}: fsync=${settings.fsync} synchronous_commit=${settings.synchronous_commit} full_page_writes=${settings.full_page_writes} wal_level=${settings.wal_level} shared_buffers=${settings.shared_buffers}\n`);
-  if (settings.fsync !== 'on' || settings.synchronous_commit !== 'on') process.stdout.write('WARNING: PostgreSQL is not running with default durability; these numbers do not compare\n');
+  process.stdout.write(
+    `PostgreSQL ${settings.version}: fsync=${settings.fsync} synchronous_commit=${settings.synchronous_commit} full_page_writes=${settings.full_page_writes} wal_level=${settings.wal_level} shared_buffers=${settings.shared_buffers}\n`,
+  );
+  if (settings.fsync !== 'on' || settings.synchronous_commit !== 'on')
+    process.stdout.write('WARNING: PostgreSQL is not running with default durability; these numbers do not compare\n');
   process.stdout.write(`scenarios: ${toRun.map((s) => s.name).join(', ')}\n`);
 
   const resultsDir = path.join(ROOT, 'bench-results');
@@ -126,7 +147,15 @@ async function main(): Promise<void> {
     const started = Date.now();
     try {
       const result = await runInChild(scenario.name, args);
-      const line = { at: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), commit, args, machine: host, postgres: settings, ...result };
+      const line = {
+        at: new Date(started).toISOString(),
+        durationS: Math.round((Date.now() - started) / 1000),
+        commit,
+        args,
+        machine: host,
+        postgres: settings,
+        ...result,
+      };
       appendFileSync(path.join(resultsDir, 'results.jsonl'), JSON.stringify(line) + '\n');
       process.stdout.write(`  (${line.durationS} s; appended to bench-results/results.jsonl)\n`);
     } catch (e) {

@@ -32,7 +32,12 @@ export interface Received {
 /** A plain consumer group member that records everything it receives. */
 export async function recordingConsumer(kafka: Kafka, topic: string, groupId: string) {
   const received: Received[] = [];
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 } });
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({ eachMessage: async ({ partition, message }) => void received.push({ partition, message }) });

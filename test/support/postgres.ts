@@ -25,7 +25,10 @@ export async function createTestPostgresDatabase(prefix: string, options: { pool
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL is not set: cannot create a PostgreSQL test database');
   const runId = process.env.DROPLINE_TEST_RUN_ID ?? 'local';
-  const safePrefix = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30);
+  const safePrefix = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30);
   const name = `dl_${runId}_${safePrefix}_${randomBytes(4).toString('hex')}`;
 
   await withAdminClient(serverUrl, async (client) => {

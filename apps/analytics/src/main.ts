@@ -4,7 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink } from '@dropline/messaging';
-import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, readEnvironment, validationPipe } from '@dropline/platform';
+import {
+  applyInputLimits,
+  ConfigError,
+  frameworkErrorProblems,
+  loadConfig,
+  ProblemFilter,
+  readEnvironment,
+  validationPipe,
+} from '@dropline/platform';
 import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
 
 /** Analytics as its own service: consumer group `analytics` + GET /analytics/drops/:dropId, own database. */
@@ -14,12 +22,18 @@ async function main(): Promise<void> {
   if (!config.analytics.databaseUrl) throw new ConfigError('ANALYTICS_DATABASE_URL', 'is required (or DATABASE_URL)');
   const logger = new Logger('Analytics');
   const pool = new Pool({ connectionString: config.analytics.databaseUrl, max: 5 });
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-analytics`, idempotentProducer: config.kafka.idempotentProducer }, (l, m) => logger[l](m));
+  const kafka = createKafka(
+    { brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-analytics`, idempotentProducer: config.kafka.idempotentProducer },
+    (l, m) => logger[l](m),
+  );
   const deadLetters = new KafkaDeadLetterSink(kafka, config.kafka.deadLetterTopic, config.kafka);
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), new AnalyticsHandler(), deadLetters, worker);
   await consumer.migrate();
-  const app = await NestFactory.create<NestFastifyApplication>(AnalyticsModule.forRoot({ pool }), new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AnalyticsModule.forRoot({ pool }),
+    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
+  );
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

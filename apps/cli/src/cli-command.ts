@@ -48,7 +48,10 @@ export class UsageError extends Error {
 /** Splits `a,b` and repeated flags into one list. */
 export function listOf(values: string | string[] | undefined): string[] {
   if (values === undefined) return [];
-  return (Array.isArray(values) ? values : [values]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (Array.isArray(values) ? values : [values])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** A comma-separated list of numbers, or UsageError naming the flag. */

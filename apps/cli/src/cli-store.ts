@@ -20,7 +20,10 @@ function stderrLogger(stderr: CliOutput): LoggerService {
 }
 
 /** Opens the store EVENT_STORE / DATA_DIR / DATABASE_URL / ESDB_CONNECTION_STRING name. */
-export async function openConfiguredStore(env: Record<string, string | undefined> | undefined, stderr: CliOutput): Promise<ConfiguredStore> {
+export async function openConfiguredStore(
+  env: Record<string, string | undefined> | undefined,
+  stderr: CliOutput,
+): Promise<ConfiguredStore> {
   let config;
   try {
     config = loadConfig(env ?? readEnvironment());
@@ -35,7 +38,12 @@ export async function openConfiguredStore(env: Record<string, string | undefined
   return {
     store: databases.store,
     storePool: samePool ? databases.readModels : undefined,
-    describe: config.eventStore === 'pglite' ? `embedded store at ${config.dataDir}` : config.eventStore === 'postgres' ? 'PostgreSQL store' : 'EventStoreDB',
+    describe:
+      config.eventStore === 'pglite'
+        ? `embedded store at ${config.dataDir}`
+        : config.eventStore === 'postgres'
+          ? 'PostgreSQL store'
+          : 'EventStoreDB',
     close: () => databases.close(),
   };
 }

@@ -36,7 +36,19 @@ describe('dropline CLI', () => {
   });
 
   it('replay --json is byte-identical run after run; timings go to stderr only', async () => {
-    const args = ['replay', file, '--policy', 'reorder-point', '--service-level', '0.90,0.95,0.99', '--lead-time', '1,2,3', '--review', '1,3,7', '--json'];
+    const args = [
+      'replay',
+      file,
+      '--policy',
+      'reorder-point',
+      '--service-level',
+      '0.90,0.95,0.99',
+      '--lead-time',
+      '1,2,3',
+      '--review',
+      '1,3,7',
+      '--json',
+    ];
     const first = capture();
     const second = capture();
     expect(await runCli(args, first)).toBe(0);
@@ -45,7 +57,11 @@ describe('dropline CLI', () => {
     const json = JSON.parse(first.out());
     expect(json.format).toBe('dropline.replay/1');
     expect(json.runs).toHaveLength(27);
-    expect(json.runs.find((r: { label: string }) => r.label === 'reorder-point service-level=0.95 L=2 R=1').skus[0]).toMatchObject({ threshold: 14.97357, excessUnits: 22, restockRuns: 4 });
+    expect(json.runs.find((r: { label: string }) => r.label === 'reorder-point service-level=0.95 L=2 R=1').skus[0]).toMatchObject({
+      threshold: 14.97357,
+      excessUnits: 22,
+      restockRuns: 4,
+    });
     expect(first.out()).not.toMatch(/events\/s/);
     expect(first.err()).toMatch(/events read in/);
   });
@@ -74,7 +90,9 @@ describe('dropline CLI', () => {
 
   it('reads and writes relative paths where it was called from (context.cwd), not where it runs', async () => {
     const io = { ...capture(), cwd: dir };
-    expect(await runCli(['replay', 'campaign.ndjson', '--lead-time', '2', '--review', '2', '--json', '--report', 'relative-report.html'], io)).toBe(0);
+    expect(
+      await runCli(['replay', 'campaign.ndjson', '--lead-time', '2', '--review', '2', '--json', '--report', 'relative-report.html'], io),
+    ).toBe(0);
     expect(JSON.parse(io.out()).format).toBe('dropline.replay/1');
     expect(readFileSync(join(dir, 'relative-report.html'), 'utf8')).toContain('chart-tradeoff');
     const missing = { ...capture(), cwd: dir };
@@ -82,7 +100,7 @@ describe('dropline CLI', () => {
     expect(missing.err()).toContain(`cannot read ${join(dir, 'nope.ndjson')}`);
   });
 
-  it('takes the caller\'s directory from INIT_CWD under `npm run dropline` only (npm runs scripts in the package root)', () => {
+  it("takes the caller's directory from INIT_CWD under `npm run dropline` only (npm runs scripts in the package root)", () => {
     expect(callerDirectory({ npm_lifecycle_event: 'dropline', INIT_CWD: '/home/me/campaigns' }, '/repo')).toBe('/home/me/campaigns');
     expect(callerDirectory({ npm_lifecycle_event: 'test', INIT_CWD: '/home/me' }, '/repo/sub')).toBe('/repo/sub');
     expect(callerDirectory({}, '/repo')).toBe('/repo');

@@ -5,7 +5,14 @@ import { readEnvironment, readProcessContext } from '@dropline/platform/config/e
 
 function help(commands: CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return ['usage: dropline <command> [options]', '', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'dropline <command> --help shows its options.', ''].join('\n');
+  return [
+    'usage: dropline <command> [options]',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'dropline <command> --help shows its options.',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -54,7 +61,12 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
 if (require.main === module) {
   // The environment and npm's process context come from the one reader of process.env (imported
   // without the rest of the platform lib, which would cost every call a second of Nest loading).
-  runCli(process.argv.slice(2), { env: readEnvironment(), stdout: process.stdout, stderr: process.stderr, cwd: callerDirectory(readProcessContext(), process.cwd()) }).then(
+  runCli(process.argv.slice(2), {
+    env: readEnvironment(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: callerDirectory(readProcessContext(), process.cwd()),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -44,7 +44,8 @@ export class ProgressBar {
       parts.push(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
     }
     parts.push(`${events.toLocaleString('en-US')} events`, `${Math.round(rate).toLocaleString('en-US')} ev/s`);
-    if (fraction !== undefined && fraction > 0 && fraction < 1) parts.push(`ETA ${formatSeconds((elapsedMs * (1 - fraction)) / fraction / 1000)}`);
+    if (fraction !== undefined && fraction > 0 && fraction < 1)
+      parts.push(`ETA ${formatSeconds((elapsedMs * (1 - fraction)) / fraction / 1000)}`);
     return parts.join('  ');
   }
 }

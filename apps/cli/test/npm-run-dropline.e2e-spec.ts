@@ -1,5 +1,18 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, setUpAuth } from '@dropline/platform';
@@ -20,9 +33,15 @@ interface Run {
  * no engine configuration but `env`.
  */
 function npmRunDropline(project: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|INIT_CWD$|DATA_DIR$|JWT_|EVENT_STORE$|NODE_ENV$)/i.test(k)));
+  const shell = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(npm_|INIT_CWD$|DATA_DIR$|JWT_|EVENT_STORE$|NODE_ENV$)/i.test(k)),
+  );
   return new Promise((done, fail) => {
-    const child = spawn('npm', ['run', '-s', '--prefix', project, 'dropline', '--', ...args], { cwd, env: { ...shell, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '-s', '--prefix', project, 'dropline', '--', ...args], {
+      cwd,
+      env: { ...shell, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,7 +60,9 @@ describe('npm run dropline (the real CLI, called from another directory)', () =>
   beforeAll(() => {
     project = realpathSync(mkdtempSync(join(tmpdir(), 'dropline-project-')));
     // The sources and every top-level file (package.json, .swcrc, other build configuration).
-    const files = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isFile() && e.name !== '.git').map((e) => e.name);
+    const files = readdirSync(ROOT, { withFileTypes: true })
+      .filter((e) => e.isFile() && e.name !== '.git')
+      .map((e) => e.name);
     for (const entry of ['apps', 'libs', 'bench', 'tools', ...files]) cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
     symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(project, 'node_modules'));
     elsewhere = realpathSync(mkdtempSync(join(tmpdir(), 'dropline-caller-')));
@@ -74,7 +95,19 @@ describe('npm run dropline (the real CLI, called from another directory)', () =>
   });
 
   it('reads and writes relative paths in the directory it was called from', async () => {
-    const replay = await npmRunDropline(project, elsewhere, ['replay', 'campaign.ndjson', '--policy', 'reorder-point', '--lead-time', '2', '--review', '1', '--json', '--report', 'report.html']);
+    const replay = await npmRunDropline(project, elsewhere, [
+      'replay',
+      'campaign.ndjson',
+      '--policy',
+      'reorder-point',
+      '--lead-time',
+      '2',
+      '--review',
+      '1',
+      '--json',
+      '--report',
+      'report.html',
+    ]);
     expect(replay.stderr).not.toContain('cannot read');
     expect(replay.code).toBe(0);
     expect(JSON.parse(replay.stdout).format).toBe('dropline.replay/1');
@@ -91,7 +124,7 @@ describe('npm run dropline (the real CLI, called from another directory)', () =>
     expect(existsSync(join(project, 'dropline-sandbox'))).toBe(false);
   });
 
-  it('token: refuses without the engine\'s development key (exit 2, naming DATA_DIR, creating nothing); with it, mints a token the engine accepts', async () => {
+  it("token: refuses without the engine's development key (exit 2, naming DATA_DIR, creating nothing); with it, mints a token the engine accepts", async () => {
     // DATA_DIR as the engine reads it: ./data in the package root, where `npm start` runs.
     const dataDir = join(project, 'data');
     const refused = await npmRunDropline(project, elsewhere, ['token', '--role', 'ops']);

@@ -4,7 +4,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig, Clock } from '@dropline/platform';
-import { applyInputLimits, AuthSetup, Databases, frameworkErrorProblems, openDatabases, ProblemFilter, recordRoutes, setupApiDocs, setUpAuth, validationPipe } from '@dropline/platform';
+import {
+  applyInputLimits,
+  AuthSetup,
+  Databases,
+  frameworkErrorProblems,
+  openDatabases,
+  ProblemFilter,
+  recordRoutes,
+  setupApiDocs,
+  setUpAuth,
+  validationPipe,
+} from '@dropline/platform';
 import { EngineModule } from './engine.module';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
@@ -33,11 +44,19 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   const auth = options.auth ?? (await setUpAuth(config));
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: 300 }, frameworkErrors: frameworkErrorProblems });
-  const app = await NestFactory.create<NestFastifyApplication>(EngineModule.forRoot({ config, databases, clock: options.clock, auth }), adapter, {
-    logger: LEVELS[config.logLevel],
-    abortOnError: false,
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: 300 },
+    frameworkErrors: frameworkErrorProblems,
   });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    EngineModule.forRoot({ config, databases, clock: options.clock, auth }),
+    adapter,
+    {
+      logger: LEVELS[config.logLevel],
+      abortOnError: false,
+    },
+  );
   recordRoutes(app);
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());

@@ -1,7 +1,17 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig, AuthSetup, Databases } from '@dropline/platform';
-import { AuthModule, Clock, DATABASES, denyAllAuth, EVENT_STORE, HealthModule, LeaseFactory, PlatformConfigModule, SystemClock } from '@dropline/platform';
+import {
+  AuthModule,
+  Clock,
+  DATABASES,
+  denyAllAuth,
+  EVENT_STORE,
+  HealthModule,
+  LeaseFactory,
+  PlatformConfigModule,
+  SystemClock,
+} from '@dropline/platform';
 import { DropWriter } from './drops/drop-writer';
 import { ScheduleDropController } from './drops/schedule-drop/schedule-drop.controller';
 import { ScheduleDropHandler } from './drops/schedule-drop/schedule-drop.command';
@@ -59,7 +69,14 @@ export class EngineModule {
     ];
     return {
       module: EngineModule,
-      imports: [PlatformConfigModule.forRoot(options.config), CqrsModule.forRoot(), AuthModule.forRoot(options.auth ?? denyAllAuth()), HealthModule.forRoot({ databases: options.databases }), ReadModelsModule.forRoot(options), MessagingModule.forRoot(options)],
+      imports: [
+        PlatformConfigModule.forRoot(options.config),
+        CqrsModule.forRoot(),
+        AuthModule.forRoot(options.auth ?? denyAllAuth()),
+        HealthModule.forRoot({ databases: options.databases }),
+        ReadModelsModule.forRoot(options),
+        MessagingModule.forRoot(options),
+      ],
       controllers: [
         ScheduleDropController,
         DropLifecycleController,

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const banner = await devTokenBanner(app.get<AuthSetup>(AUTH_SETUP));
   if (banner) process.stdout.write(`${banner}\n`);
-  logger.log(`Dropline engine listening on http://localhost:${port} (store: ${config.eventStore}, data: ${config.eventStore === 'pglite' || !config.databaseUrl ? config.dataDir : 'PostgreSQL'}); API docs at http://localhost:${port}/docs`);
+  logger.log(
+    `Dropline engine listening on http://localhost:${port} (store: ${config.eventStore}, data: ${config.eventStore === 'pglite' || !config.databaseUrl ? config.dataDir : 'PostgreSQL'}); API docs at http://localhost:${port}/docs`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -55,8 +55,12 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
 
 const ROLES: TestRole[] = ['ops', 'analyst', 'customer', 'till', 'service'];
 const PARAMS: Record<string, string> = {
-  dropId: 'matrix-drop', preOrderId: 'matrix-drop.po.abc123', runId: 'matrix-drop.run.2', returnId: 'matrix-drop.po.abc123.ret.1',
-  customerId: TEST_SUBJECTS.customer, name: 'drop-summaries',
+  dropId: 'matrix-drop',
+  preOrderId: 'matrix-drop.po.abc123',
+  runId: 'matrix-drop.run.2',
+  returnId: 'matrix-drop.po.abc123.ret.1',
+  customerId: TEST_SUBJECTS.customer,
+  name: 'drop-summaries',
 };
 const tampered = (token: string) => {
   const [h, p, s] = token.split('.');
@@ -79,7 +83,13 @@ describe('authorization matrix', () => {
   let routes: string[];
   beforeAll(async () => {
     engine = await startTestEngine();
-    routes = [...new Set(registeredRoutes(engine.app).filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !r.url.startsWith('/docs')).map((r) => `${r.method} ${r.url}`))].sort();
+    routes = [
+      ...new Set(
+        registeredRoutes(engine.app)
+          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !r.url.startsWith('/docs'))
+          .map((r) => `${r.method} ${r.url}`),
+      ),
+    ].sort();
   });
   afterAll(async () => {
     await engine?.close();
@@ -104,7 +114,12 @@ describe('authorization matrix', () => {
       const allowed = MATRIX[route];
       if (!allowed) continue;
       const callers: Array<[string, string | null, boolean, number]> = [
-        ...ROLES.map((role): [string, string, boolean, number] => [role, mintTestToken(role, TEST_SUBJECTS[role]), allowed === 'public' || allowed.includes(role), 403]),
+        ...ROLES.map((role): [string, string, boolean, number] => [
+          role,
+          mintTestToken(role, TEST_SUBJECTS[role]),
+          allowed === 'public' || allowed.includes(role),
+          403,
+        ]),
         ['no token', null, allowed === 'public', 401],
         ...Object.entries(BAD_TOKENS).map(([name, make]): [string, string, boolean, number] => [name, make(), allowed === 'public', 401]),
       ];
@@ -113,7 +128,9 @@ describe('authorization matrix', () => {
         calls++;
         const passed = res.status !== 401 && res.status !== 403;
         if (passed !== mayPass || (!mayPass && res.status !== refusal) || res.status >= 500) {
-          mismatches.push(`${route} as ${caller}: ${res.status} ${res.body?.code ?? ''} (expected ${mayPass ? 'through the gate' : refusal})`);
+          mismatches.push(
+            `${route} as ${caller}: ${res.status} ${res.body?.code ?? ''} (expected ${mayPass ? 'through the gate' : refusal})`,
+          );
         }
       }
     }
@@ -122,7 +139,10 @@ describe('authorization matrix', () => {
   });
 
   it('narrows customers to themselves and tills to popup/kiosk on pre-orders', async () => {
-    const created = await engine.request('POST', '/drops', { ...(await import('./support/test-engine')).harbourHoodie(), channels: ['web', 'app', 'popup', 'kiosk'] });
+    const created = await engine.request('POST', '/drops', {
+      ...(await import('./support/test-engine')).harbourHoodie(),
+      channels: ['web', 'app', 'popup', 'kiosk'],
+    });
     expect(created.status).toBe(201);
     const dropId = created.body.dropId as string;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
@@ -132,14 +152,48 @@ describe('authorization matrix', () => {
     // customerId may be left out: it is the token's subject; the envelope's actor is that subject too.
     const placed = await engine.request('POST', `/drops/${dropId}/pre-orders`, order, { 'idempotency-key': 'a1' }, asAlice);
     expect(placed.status).toBe(201);
-    const other = await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, customerId: 'bob' }, { 'idempotency-key': 'a2' }, asAlice);
+    const other = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { ...order, customerId: 'bob' },
+      { 'idempotency-key': 'a2' },
+      asAlice,
+    );
     expect(other).toMatchObject({ status: 403, body: { code: 'AUTH.CUSTOMER_MISMATCH', field: 'customerId' } });
-    const popup = await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'popup', fulfillment: { method: 'ship' } }, { 'idempotency-key': 'a3' }, asAlice);
+    const popup = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { ...order, channel: 'popup', fulfillment: { method: 'ship' } },
+      { 'idempotency-key': 'a3' },
+      asAlice,
+    );
     expect(popup).toMatchObject({ status: 403, body: { code: 'AUTH.CHANNEL_NOT_ALLOWED' } });
     const till = { role: 'till' as const, sub: 'till-harbourside' };
-    expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'popup', customerId: 'carol' }, { 'idempotency-key': 't1' }, till)).status).toBe(201);
-    expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'web', customerId: 'carol' }, { 'idempotency-key': 't2' }, till)).body.code).toBe('AUTH.CHANNEL_NOT_ALLOWED');
-    expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'kiosk' }, { 'idempotency-key': 't3' }, till))).toMatchObject({ status: 400, body: { field: 'customerId' } });
+    expect(
+      (
+        await engine.request(
+          'POST',
+          `/drops/${dropId}/pre-orders`,
+          { ...order, channel: 'popup', customerId: 'carol' },
+          { 'idempotency-key': 't1' },
+          till,
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await engine.request(
+          'POST',
+          `/drops/${dropId}/pre-orders`,
+          { ...order, channel: 'web', customerId: 'carol' },
+          { 'idempotency-key': 't2' },
+          till,
+        )
+      ).body.code,
+    ).toBe('AUTH.CHANNEL_NOT_ALLOWED');
+    expect(
+      await engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order, channel: 'kiosk' }, { 'idempotency-key': 't3' }, till),
+    ).toMatchObject({ status: 400, body: { field: 'customerId' } });
     // Only the owner (or ops) cancels; bob cannot cancel alice's pre-order, and is told exactly what a missing id tells.
     const id = placed.body.preOrderId as string;
     const byBob = await engine.request('POST', `/pre-orders/${id}/cancel`, undefined, {}, { role: 'customer', sub: 'bob' });
@@ -150,7 +204,14 @@ describe('authorization matrix', () => {
     expect((await engine.request('POST', `/pre-orders/${id}/cancel`, undefined, {}, asAlice)).status).toBe(200);
     const history = await engine.request('GET', `/drops/${dropId}/history`);
     const actors = history.body.events.map((e: { type: string; actor: string }) => `${e.type}:${e.actor}`);
-    expect(actors).toEqual(expect.arrayContaining(['DropScheduled:ops-test', 'PreOrderPlaced:alice', 'PreOrderPlaced:till-harbourside', 'PreOrderCancelled:alice']));
+    expect(actors).toEqual(
+      expect.arrayContaining([
+        'DropScheduled:ops-test',
+        'PreOrderPlaced:alice',
+        'PreOrderPlaced:till-harbourside',
+        'PreOrderCancelled:alice',
+      ]),
+    );
     // A customer reads only their own pre-orders.
     expect((await engine.request('GET', '/customers/bob/pre-orders', undefined, {}, asAlice)).body.code).toBe('AUTH.CUSTOMER_MISMATCH');
   });

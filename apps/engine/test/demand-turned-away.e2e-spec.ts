@@ -12,12 +12,21 @@ describe('turned-away demand over HTTP (PGlite)', () => {
   });
 
   it('counts sold-out and insufficient-stock rejections per SKU and reason', async () => {
-    const created = await engine.request('POST', '/drops', harbourHoodie({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 3 }], minimumOrderQuantity: 2 }));
+    const created = await engine.request(
+      'POST',
+      '/drops',
+      harbourHoodie({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 3 }], minimumOrderQuantity: 2 }),
+    );
     expect([created.status, created.body.code]).toEqual([201, undefined]);
     const dropId = created.body.dropId as string;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
     const place = (customerId: string, quantity: number) =>
-      engine.request('POST', `/drops/${dropId}/pre-orders`, { customerId, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' } }, { 'idempotency-key': `${customerId}-1` });
+      engine.request(
+        'POST',
+        `/drops/${dropId}/pre-orders`,
+        { customerId, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' } },
+        { 'idempotency-key': `${customerId}-1` },
+      );
 
     expect((await place('c-1', 2)).status).toBe(201);
     const insufficient = await place('c-2', 2);
@@ -29,7 +38,9 @@ describe('turned-away demand over HTTP (PGlite)', () => {
 
     await engine.app.get(DemandRecorder).flush();
     const events = await engine.databases.store.readStream(`demand-${dropId}`);
-    const byReason = Object.fromEntries(events.map((e) => [e.data.reason, { units: e.data.units, requests: e.data.requests, sku: e.data.sku }]));
+    const byReason = Object.fromEntries(
+      events.map((e) => [e.data.reason, { units: e.data.units, requests: e.data.requests, sku: e.data.sku }]),
+    );
     expect(byReason).toEqual({
       'insufficient-stock': { units: 2, requests: 1, sku: 'HH-M-NAVY' },
       'sold-out': { units: 4, requests: 2, sku: 'HH-M-NAVY' },

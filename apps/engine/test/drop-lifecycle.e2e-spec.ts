@@ -13,7 +13,12 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
   const place = (dropId: string, key: string, body: Record<string, unknown>) =>
     engine.request('POST', `/drops/${dropId}/pre-orders`, body, { 'idempotency-key': key });
   const order = (customerId: string, quantity = 1, extra: Record<string, unknown> = {}) => ({
-    customerId, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' }, ...extra,
+    customerId,
+    sku: 'HH-M-NAVY',
+    quantity,
+    channel: 'web',
+    fulfillment: { method: 'ship' },
+    ...extra,
   });
 
   async function scheduleOpenDrop(overrides: Record<string, unknown> = {}): Promise<string> {
@@ -49,7 +54,14 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     const first = await place(dropId, 'k1', order('c-1', 3, { fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } }));
     expect(first.status).toBe(201);
     // 3 × 2500 × 0.9 (basket) × 0.9 (pickup) = 6075
-    expect(first.body).toEqual({ preOrderId: expect.stringContaining(`${dropId}.po.`), sku: 'HH-M-NAVY', quantity: 3, unitPrice: 2500, total: 6075, currency: 'GBP' });
+    expect(first.body).toEqual({
+      preOrderId: expect.stringContaining(`${dropId}.po.`),
+      sku: 'HH-M-NAVY',
+      quantity: 3,
+      unitPrice: 2500,
+      total: 6075,
+      currency: 'GBP',
+    });
     const retry = await place(dropId, 'k1', order('c-1', 3, { fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } }));
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
@@ -67,7 +79,11 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
   });
 
   it('rejects with stable codes: sold out, insufficient stock, customer limit, unknown SKU and channel, closed window', async () => {
-    const dropId = await scheduleOpenDrop({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 5 }], minimumOrderQuantity: 1, perCustomerLimit: 4 });
+    const dropId = await scheduleOpenDrop({
+      variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 5 }],
+      minimumOrderQuantity: 1,
+      perCustomerLimit: 4,
+    });
     expect((await place(dropId, 'a', order('c-a', 4))).status).toBe(201);
     const limit = await place(dropId, 'a2', order('c-a', 1));
     expect(limit.status).toBe(409);
@@ -107,9 +123,17 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     expect(badJson.status).toBe(400);
     const badDrop = await engine.request('POST', '/drops', harbourHoodie({ currency: 'pounds' }));
     expect(badDrop).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED', field: 'currency' } });
-    const badNested = await engine.request('POST', '/drops', harbourHoodie({ variants: [{ sku: 'X', size: 'M', colour: 'n', editionCap: -1 }] }));
+    const badNested = await engine.request(
+      'POST',
+      '/drops',
+      harbourHoodie({ variants: [{ sku: 'X', size: 'M', colour: 'n', editionCap: -1 }] }),
+    );
     expect(badNested).toMatchObject({ status: 400, body: { field: 'variants[0].editionCap' } });
-    const inconsistent = await engine.request('POST', '/drops', harbourHoodie({ window: { opensAt: '2026-12-08T10:00:00Z', closesAt: '2026-12-01T10:00:00Z' } }));
+    const inconsistent = await engine.request(
+      'POST',
+      '/drops',
+      harbourHoodie({ window: { opensAt: '2026-12-08T10:00:00Z', closesAt: '2026-12-01T10:00:00Z' } }),
+    );
     expect(inconsistent).toMatchObject({ status: 422, body: { code: 'DROP.INVALID_DEFINITION' } });
     const unknownDrop = await engine.request('GET', '/drops/does-not-exist');
     expect(unknownDrop).toMatchObject({ status: 404, body: { code: 'DROP.NOT_FOUND' } });
@@ -118,7 +142,10 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
   });
 
   it('cancels a pre-order and frees its units for the next buyer', async () => {
-    const dropId = await scheduleOpenDrop({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 1 }], minimumOrderQuantity: 1 });
+    const dropId = await scheduleOpenDrop({
+      variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 1 }],
+      minimumOrderQuantity: 1,
+    });
     const first = await place(dropId, 'k', order('c-1'));
     expect((await place(dropId, 'k2', order('c-2'))).body.code).toBe('DROP.SOLD_OUT');
     const cancelled = await engine.request('POST', `/pre-orders/${first.body.preOrderId}/cancel`);
@@ -129,24 +156,39 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
   it('runs a drop through tipping point, production shortfall, fulfillment and a return, and keeps the full audit history', async () => {
     const dropId = await scheduleOpenDrop({ minimumOrderQuantity: 2, perCustomerLimit: 4 });
     const a = await place(dropId, 'a', order('c-a', 2));
-    const b = await place(dropId, 'b', order('c-b', 1, { channel: 'popup', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } }));
+    const b = await place(
+      dropId,
+      'b',
+      order('c-b', 1, { channel: 'popup', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } }),
+    );
     const closed = await engine.request('POST', `/drops/${dropId}/close`);
     expect(closed.body.status).toBe('tipped');
     const runId = closed.body.productionRuns[0].runId;
     expect((await engine.request('POST', `/production-runs/${runId}/start`)).status).toBe(200);
     // Two good units: the first order (2 units) is covered, the second is not.
-    const completed = await engine.request('POST', `/production-runs/${runId}/complete`, { producedBySku: { 'HH-M-NAVY': 3 }, rejectedBySku: { 'HH-M-NAVY': 1 } });
+    const completed = await engine.request('POST', `/production-runs/${runId}/complete`, {
+      producedBySku: { 'HH-M-NAVY': 3 },
+      rejectedBySku: { 'HH-M-NAVY': 1 },
+    });
     expect(completed.status).toBe(200);
     const uncovered = await engine.request('POST', `/pre-orders/${b.body.preOrderId}/ready-for-pickup`);
     expect(uncovered.status).toBe(409);
-    expect((await engine.request('POST', `/pre-orders/${a.body.preOrderId}/dispatch`, { carrier: 'royal-mail', trackingNumber: 'RM1' })).status).toBe(200);
+    expect(
+      (await engine.request('POST', `/pre-orders/${a.body.preOrderId}/dispatch`, { carrier: 'royal-mail', trackingNumber: 'RM1' })).status,
+    ).toBe(200);
     engine.clock.advance(24 * 3600 * 1000);
     expect((await engine.request('POST', `/pre-orders/${a.body.preOrderId}/delivered`)).body.handOver).toBe('delivered');
     const ret = await engine.request('POST', `/pre-orders/${a.body.preOrderId}/returns`, { reason: 'too-small' });
     expect(ret).toMatchObject({ status: 201, body: { status: 'requested', reason: 'too-small' } });
-    expect((await engine.request('POST', `/returns/${ret.body.returnId}/receive`, { condition: 'restockable' })).body.status).toBe('received');
+    expect((await engine.request('POST', `/returns/${ret.body.returnId}/receive`, { condition: 'restockable' })).body.status).toBe(
+      'received',
+    );
     expect((await engine.request('POST', `/pre-orders/${b.body.preOrderId}/refund-requests`, { reason: 'not covered' })).status).toBe(200);
-    const payment = await engine.request('POST', `/pre-orders/${b.body.preOrderId}/payments`, { status: 'refunded', amount: b.body.total, providerRef: 're_1' });
+    const payment = await engine.request('POST', `/pre-orders/${b.body.preOrderId}/payments`, {
+      status: 'refunded',
+      amount: b.body.total,
+      providerRef: 're_1',
+    });
     expect(payment.status).toBe(200);
     expect(payment.body.payment.refunded).toBe(b.body.total);
 
@@ -161,15 +203,38 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     }
     const types = all.map((e) => e.type);
     expect(types.slice(0, 2)).toEqual(['DropScheduled', 'PreOrderWindowOpened']);
-    expect(types).toEqual(expect.arrayContaining(['PreOrderPlaced', 'PreOrderWindowClosed', 'TippingPointReached', 'ProductionRunRequested', 'ProductionRunStarted', 'ProductionRunCompleted', 'ShipmentDispatched', 'ShipmentDelivered', 'ReturnRequested', 'ReturnReceived', 'RefundRequested', 'PaymentRefunded']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'PreOrderPlaced',
+        'PreOrderWindowClosed',
+        'TippingPointReached',
+        'ProductionRunRequested',
+        'ProductionRunStarted',
+        'ProductionRunCompleted',
+        'ShipmentDispatched',
+        'ShipmentDelivered',
+        'ReturnRequested',
+        'ReturnReceived',
+        'RefundRequested',
+        'PaymentRefunded',
+      ]),
+    );
     expect(all.map((e) => e.revision)).toEqual(all.map((_, i) => i));
     expect(all[0].actor).toBe('ops-test');
     for (const e of all) {
-      expect(e).toEqual(expect.objectContaining({
-        eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), schemaVersion: 1, correlationId: expect.any(String), causationId: expect.any(String),
-        // Since access control: the token's subject (test tokens: support/test-auth.ts), or the scheduler.
-        actor: expect.stringMatching(/^(ops-test|service-test|customer-test|till-test|c-[A-Za-z0-9-]+|system:[a-z-]+)$/), occurredAt: expect.any(String), recordedAt: expect.any(String), traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
-      }));
+      expect(e).toEqual(
+        expect.objectContaining({
+          eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          schemaVersion: 1,
+          correlationId: expect.any(String),
+          causationId: expect.any(String),
+          // Since access control: the token's subject (test tokens: support/test-auth.ts), or the scheduler.
+          actor: expect.stringMatching(/^(ops-test|service-test|customer-test|till-test|c-[A-Za-z0-9-]+|system:[a-z-]+)$/),
+          occurredAt: expect.any(String),
+          recordedAt: expect.any(String),
+          traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
+        }),
+      );
     }
   });
 
@@ -185,8 +250,14 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
   });
 
   it('keeps the caller’s correlation id and traceparent in the envelope', async () => {
-    const created = await engine.request('POST', '/drops', harbourHoodie(), { 'x-correlation-id': 'corr-42', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    const created = await engine.request('POST', '/drops', harbourHoodie(), {
+      'x-correlation-id': 'corr-42',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
     const history = await engine.request('GET', `/drops/${created.body.dropId}/history`);
-    expect(history.body.events[0]).toMatchObject({ correlationId: 'corr-42', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(history.body.events[0]).toMatchObject({
+      correlationId: 'corr-42',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
   });
 });

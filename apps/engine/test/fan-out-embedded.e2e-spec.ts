@@ -37,14 +37,27 @@ describe('fan-out inside one engine (no Kafka)', () => {
       ],
     });
     expect(visits).toMatchObject({ status: 202, body: { accepted: 4 } });
-    expect((await engine.request('POST', `/drops/${dropId}/visits`, { visits: [{ visitorId: 'c-1', channel: 'fax', at: 'yesterday' }] })).status).toBe(400);
+    expect(
+      (await engine.request('POST', `/drops/${dropId}/visits`, { visits: [{ visitorId: 'c-1', channel: 'fax', at: 'yesterday' }] })).status,
+    ).toBe(400);
 
     engine.clock.set('2026-12-01T10:11:00Z');
-    const ship = await engine.request('POST', `/drops/${dropId}/pre-orders`, { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }, { 'Idempotency-Key': 'k-1' });
+    const ship = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'Idempotency-Key': 'k-1' },
+    );
     const pickup = await engine.request(
       'POST',
       `/drops/${dropId}/pre-orders`,
-      { customerId: 'c-2', sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } },
+      {
+        customerId: 'c-2',
+        sku: 'HH-M-NAVY',
+        quantity: 2,
+        channel: 'web',
+        fulfillment: { method: 'pickup', locationId: 'popup-harbourside' },
+      },
       { 'Idempotency-Key': 'k-2' },
     );
     expect([ship.status, pickup.status]).toEqual([201, 201]);
@@ -53,7 +66,10 @@ describe('fan-out inside one engine (no Kafka)', () => {
     const runId = `${dropId}.run.1`;
     expect((await engine.request('POST', `/production-runs/${runId}/start`)).status).toBe(200);
     engine.clock.set('2026-12-10T10:00:00Z');
-    const completed = await engine.request('POST', `/production-runs/${runId}/complete`, { producedBySku: { 'HH-M-NAVY': 3 }, rejectedBySku: { 'HH-M-NAVY': 0 } });
+    const completed = await engine.request('POST', `/production-runs/${runId}/complete`, {
+      producedBySku: { 'HH-M-NAVY': 3 },
+      rejectedBySku: { 'HH-M-NAVY': 0 },
+    });
     expect(completed.status).toBe(200);
 
     const tasks = await eventually(
@@ -68,9 +84,14 @@ describe('fan-out inside one engine (no Kafka)', () => {
     );
     expect((await engine.request('GET', '/fulfillment/tasks/late')).body).toEqual([]);
     engine.clock.set('2026-12-14T10:00:00Z');
-    expect((await engine.request('GET', '/fulfillment/tasks/late')).body.map((t: any) => t.preOrderId).sort()).toEqual([ship.body.preOrderId, pickup.body.preOrderId].sort());
+    expect((await engine.request('GET', '/fulfillment/tasks/late')).body.map((t: any) => t.preOrderId).sort()).toEqual(
+      [ship.body.preOrderId, pickup.body.preOrderId].sort(),
+    );
 
-    const dispatched = await engine.request('POST', `/fulfillment/tasks/${ship.body.preOrderId}/dispatch`, { carrier: 'royal-mail', trackingNumber: 'RM1' });
+    const dispatched = await engine.request('POST', `/fulfillment/tasks/${ship.body.preOrderId}/dispatch`, {
+      carrier: 'royal-mail',
+      trackingNumber: 'RM1',
+    });
     expect(dispatched.status).toBe(202);
     expect((await engine.request('POST', `/fulfillment/tasks/${ship.body.preOrderId}/ready`)).status).toBe(409);
     await eventually(
@@ -84,8 +105,17 @@ describe('fan-out inside one engine (no Kafka)', () => {
       async () => (await engine.request('GET', `/analytics/drops/${dropId}`)).body,
       (body) => body?.channels?.find((c: any) => c.channel === 'web')?.preOrders === 2,
     );
-    expect(analytics.channels.find((c: any) => c.channel === 'web')).toMatchObject({ visits: 3, preOrders: 2, conversion: 0.6667, units: 3, averageSecondsFromFirstVisit: 570 });
+    expect(analytics.channels.find((c: any) => c.channel === 'web')).toMatchObject({
+      visits: 3,
+      preOrders: 2,
+      conversion: 0.6667,
+      units: 3,
+      averageSecondsFromFirstVisit: 570,
+    });
     expect(analytics.channels.find((c: any) => c.channel === 'popup')).toMatchObject({ visits: 1, preOrders: 0, conversion: 0 });
-    expect((await engine.request('GET', '/messaging/status')).body).toMatchObject({ mode: 'in-process', consumers: ['fulfillment', 'analytics'] });
+    expect((await engine.request('GET', '/messaging/status')).body).toMatchObject({
+      mode: 'in-process',
+      consumers: ['fulfillment', 'analytics'],
+    });
   });
 });

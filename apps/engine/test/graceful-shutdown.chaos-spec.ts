@@ -35,7 +35,9 @@ describe('graceful shutdown on SIGTERM (built engine)', () => {
       }
     });
     await sleep(1500);
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => engine.child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      engine.child.once('exit', (code) => resolve({ code, at: Date.now() })),
+    );
     const termAt = Date.now();
     engine.child.kill('SIGTERM');
     await Promise.all(buyers);
@@ -48,12 +50,19 @@ describe('graceful shutdown on SIGTERM (built engine)', () => {
     const acknowledged = results.filter((r) => r?.status === 201).map((r) => r!.body.preOrderId as string);
     // Only 201s, refused connections and (on a kept-alive connection while closing) 503s.
     for (const r of results) expect([201, 503, undefined]).toContain(r?.status);
-    const { rows } = await db.pool.query<{ id: string }>(`select data->>'preOrderId' as id from events where stream_name = $1 and type = 'PreOrderPlaced'`, [`drop-${dropId}`]);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `select data->>'preOrderId' as id from events where stream_name = $1 and type = 'PreOrderPlaced'`,
+      [`drop-${dropId}`],
+    );
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acknowledged));
     expect(acknowledged.length).toBeGreaterThan(0);
     // The leases went with the connections: nothing of the engine is left on the server.
-    const left = await db.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name = 'dropline'`);
+    const left = await db.pool.query(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name = 'dropline'`,
+    );
     expect(left.rows[0].n).toBe(0);
-    console.log(`[chaos] SIGTERM: ${results.length} requests, ${acknowledged.length} acknowledged and stored, exit ${code} after ${at - termAt} ms`);
+    console.log(
+      `[chaos] SIGTERM: ${results.length} requests, ${acknowledged.length} acknowledged and stored, exit ${code} after ${at - termAt} ms`,
+    );
   }, 120_000);
 });

@@ -26,8 +26,12 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
     cluster = await startPrivateMockCluster();
     db = await createTestPostgresDatabase('chaos_kafka');
     engine = await startEngineProcess({
-      EVENT_STORE: 'postgres', DATABASE_URL: db.url, LOG_LEVEL: 'error',
-      KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPIC: topic, KAFKA_IDEMPOTENT_PRODUCER: 'false',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'error',
+      KAFKA_BROKERS: cluster.brokers.join(','),
+      KAFKA_TOPIC: topic,
+      KAFKA_IDEMPOTENT_PRODUCER: 'false',
       // Only the relay: the test's own consumer group is the reader under test.
       RUN_CONSUMERS: 'false',
     });
@@ -39,12 +43,18 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
     await db?.drop();
   }, 60_000);
 
-  const relayStatus = async () => (await tryFetch(`${engine!.url}/messaging/status`, { headers: bearer('ops') }))?.body?.relay as { state: string; lag: number | undefined } | undefined;
+  const relayStatus = async () =>
+    (await tryFetch(`${engine!.url}/messaging/status`, { headers: bearer('ops') }))?.body?.relay as
+      { state: string; lag: number | undefined } | undefined;
 
   it('keeps taking pre-orders, shows the relay lag grow, drains it after SIGCONT, and the topic holds every event', async () => {
     const url = engine!.url;
     const dropId = await openHotDrop(url, customers, 1);
-    await waitFor(async () => (await relayStatus())?.state === 'caught-up', 60_000, () => 'relay caught up before the outage');
+    await waitFor(
+      async () => (await relayStatus())?.state === 'caught-up',
+      60_000,
+      () => 'relay caught up before the outage',
+    );
     const kafka = testKafka('chaos-outage', cluster.brokers, 2_000);
     const group = await recordingConsumer(kafka, topic, `${topic}.g`);
     const phases = outages * 2 + 1;
@@ -52,11 +62,15 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
     const statuses: number[] = [];
     let placed = 0;
     const place = (from: number) =>
-      pool(Array.from({ length: Math.max(0, Math.min(perPhase, customers - from)) }, (_, i) => from + i), 4, async (i) => {
-        const a = await placeHot(url, dropId, `c-${i}`, `k-${i}`);
-        statuses.push(a?.status ?? 0);
-        placed++;
-      });
+      pool(
+        Array.from({ length: Math.max(0, Math.min(perPhase, customers - from)) }, (_, i) => from + i),
+        4,
+        async (i) => {
+          const a = await placeHot(url, dropId, `c-${i}`, `k-${i}`);
+          statuses.push(a?.status ?? 0);
+          placed++;
+        },
+      );
     const maxLags: number[] = [];
     try {
       await place(0);
@@ -75,7 +89,14 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
         expect(maxLag).toBeGreaterThan(before);
         maxLags.push(maxLag);
         await place((2 * o + 2) * perPhase);
-        await waitFor(async () => { const s = await relayStatus(); return s?.state === 'caught-up' && s.lag === 0; }, 120_000, () => `relay lag after resume ${o + 1}`);
+        await waitFor(
+          async () => {
+            const s = await relayStatus();
+            return s?.state === 'caught-up' && s.lag === 0;
+          },
+          120_000,
+          () => `relay lag after resume ${o + 1}`,
+        );
       }
       expect(statuses.filter((s) => s !== 201)).toEqual([]);
       expect(placed).toBe(customers);
@@ -87,9 +108,15 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
       const appended = new Set(rows.map((r) => r.id));
       expect(appended.size).toBeGreaterThanOrEqual(customers + 2);
       const ceIds = () => new Set(group.received.map((r) => r.message.headers!.ce_id!.toString()));
-      await waitFor(() => [...appended].every((id) => ceIds().has(id)), 120_000, () => `${[...appended].filter((id) => !ceIds().has(id)).length} of ${appended.size} events not received`);
+      await waitFor(
+        () => [...appended].every((id) => ceIds().has(id)),
+        120_000,
+        () => `${[...appended].filter((id) => !ceIds().has(id)).length} of ${appended.size} events not received`,
+      );
       expect(ceIds()).toEqual(appended);
-      console.log(`[chaos] kafka outage: ${outages} × ${outageMs} ms SIGSTOP, ${customers} pre-orders all 201, relay lag peaked at ${maxLags.join(', ')} events and drained, ${appended.size} events all on the topic (${group.received.length} deliveries)`);
+      console.log(
+        `[chaos] kafka outage: ${outages} × ${outageMs} ms SIGSTOP, ${customers} pre-orders all 201, relay lag peaked at ${maxLags.join(', ')} events and drained, ${appended.size} events all on the topic (${group.received.length} deliveries)`,
+      );
     } finally {
       cluster.resume();
       await group.stop();

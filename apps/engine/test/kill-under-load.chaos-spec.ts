@@ -3,7 +3,15 @@ import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } fro
 import { Answer, chaosSize, openHotDrop, placeHot, sleep, tryFetch } from './support/chaos';
 import { EngineProcess, freePort, startEngineProcess } from './support/engine-process';
 import { bearer } from '../../../libs/platform/src/testing/test-auth';
-import { consumerLedger, EMBEDDED_CONSUMERS, eventually, foldedEventCount, incrementalAndRebuilt, projectionEventsProcessed, relayedEventIds } from './support/read-model-check';
+import {
+  consumerLedger,
+  EMBEDDED_CONSUMERS,
+  eventually,
+  foldedEventCount,
+  incrementalAndRebuilt,
+  projectionEventsProcessed,
+  relayedEventIds,
+} from './support/read-model-check';
 
 /**
  * kill -9 under load: buyers hammer a hot drop while the engine OS process is SIGKILLed
@@ -42,7 +50,11 @@ describe('kill -9 under load (chaos)', () => {
     const url = engine!.url;
     const dropId = await openHotDrop(url, cap, perCustomerLimit);
     // Two attempts per customer with different keys: the limit of one makes half of them 409.
-    const requests = Array.from({ length: customers * 2 }, (_, i) => ({ customer: `c-${i % customers}`, key: `k-${i}`, answers: [] as Array<Answer | undefined> }));
+    const requests = Array.from({ length: customers * 2 }, (_, i) => ({
+      customer: `c-${i % customers}`,
+      key: `k-${i}`,
+      answers: [] as Array<Answer | undefined>,
+    }));
     let next = 0;
     let answered = 0;
     // While the engine restarts, buyers wait for it rather than burn their requests on a closed port.
@@ -71,7 +83,10 @@ describe('kill -9 under load (chaos)', () => {
     await killer;
 
     // Retry every request that got no answer (or a 503) with the same key until it resolves.
-    const unanswered = requests.filter((r) => { const a = r.answers[r.answers.length - 1]; return !a || a.status >= 500; });
+    const unanswered = requests.filter((r) => {
+      const a = r.answers[r.answers.length - 1];
+      return !a || a.status >= 500;
+    });
     for (const r of unanswered) {
       for (let attempt = 0; attempt < 20; attempt++) {
         const a = await placeHot(url, dropId, r.customer, r.key);
@@ -122,7 +137,8 @@ describe('kill -9 under load (chaos)', () => {
     const folded = await foldedEventCount(db.pool);
     await eventually('projections and consumers to catch up', async () => {
       if ((await projectionEventsProcessed(db.pool)) !== folded) return false;
-      for (const [schema, types] of Object.entries(EMBEDDED_CONSUMERS)) if ((await consumerLedger(db.pool, schema)).length !== (await relayedEventIds(db.pool, types)).length) return false;
+      for (const [schema, types] of Object.entries(EMBEDDED_CONSUMERS))
+        if ((await consumerLedger(db.pool, schema)).length !== (await relayedEventIds(db.pool, types)).length) return false;
       return true;
     });
     expect(await engine!.stop('SIGTERM')).toBe(0);
@@ -132,8 +148,14 @@ describe('kill -9 under load (chaos)', () => {
     for (const [schema, types] of Object.entries(EMBEDDED_CONSUMERS)) {
       const ids = await relayedEventIds(db.pool, types);
       expect(await consumerLedger(db.pool, schema)).toEqual(ids);
-      expect((await db.pool.query(`select outcome, count(*)::int as n from ${schema}.processed_events group by 1`)).rows).toEqual([{ outcome: 'applied', n: ids.length }]);
-      const effects = (await db.pool.query(`select pre_order_id, count(*)::int as n from ${schema}.pre_orders where drop_id = $1 group by 1 order by 1`, [dropId])).rows;
+      expect((await db.pool.query(`select outcome, count(*)::int as n from ${schema}.processed_events group by 1`)).rows).toEqual([
+        { outcome: 'applied', n: ids.length },
+      ]);
+      const effects = (
+        await db.pool.query(`select pre_order_id, count(*)::int as n from ${schema}.pre_orders where drop_id = $1 group by 1 order by 1`, [
+          dropId,
+        ])
+      ).rows;
       expect(effects.map((e) => e.pre_order_id)).toEqual([...stored.keys()].sort());
       expect(effects.every((e) => e.n === 1)).toBe(true);
     }
@@ -144,7 +166,11 @@ describe('kill -9 under load (chaos)', () => {
     expect({ status, eventsDone }).toEqual({ status: 'done', eventsDone: folded });
     expect(rebuilt).toEqual(incremental);
 
-    console.log(`[chaos] kill -9: read models (${folded} events, ${Object.keys(incremental).length} tables) equal a fresh rebuild; fulfillment and analytics applied each event exactly once`);
-    console.log(`[chaos] kill -9: ${kills} kills, ${requests.length} requests, ${answered} answered under load, ${unanswered.length} unanswered and retried, ${acknowledged} acknowledged (cap ${cap}), ${rejected} rejected, oversold 0`);
+    console.log(
+      `[chaos] kill -9: read models (${folded} events, ${Object.keys(incremental).length} tables) equal a fresh rebuild; fulfillment and analytics applied each event exactly once`,
+    );
+    console.log(
+      `[chaos] kill -9: ${kills} kills, ${requests.length} requests, ${answered} answered under load, ${unanswered.length} unanswered and retried, ${acknowledged} acknowledged (cap ${cap}), ${rejected} rejected, oversold 0`,
+    );
   }, 600_000);
 });

@@ -19,9 +19,16 @@ describe('nest build engine', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('builds an engine that boots and answers', async () => {
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'engine'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'engine'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     expect({ status: build.status, output: `${build.stdout}${build.stderr}`.trim() }).toEqual({ status: 0, output: '' });
-    const engine = await startEngineProcess({ DATA_DIR: dataDir }, { main: path.join(ROOT, 'dist/nest/engine/apps/engine/src/main.js'), startTimeoutMs: 120_000 });
+    const engine = await startEngineProcess(
+      { DATA_DIR: dataDir },
+      { main: path.join(ROOT, 'dist/nest/engine/apps/engine/src/main.js'), startTimeoutMs: 120_000 },
+    );
     try {
       const created = await fetch(`${engine.url}/drops`);
       expect(created.status).toBe(200);

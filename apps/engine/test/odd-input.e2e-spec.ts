@@ -13,7 +13,8 @@ describe('odd input', () => {
   let warnings: string[] = [];
   const SCHEDULED_AT = '2026-11-20T10:00:00Z';
 
-  const eventCount = async (): Promise<number> => (await engine.databases.readModels.query(`select count(*)::int as n from events`)).rows[0].n;
+  const eventCount = async (): Promise<number> =>
+    (await engine.databases.readModels.query(`select count(*)::int as n from events`)).rows[0].n;
   /** Runs `act`, and checks that no event was appended meanwhile. */
   const appendsNothing = async (act: () => Promise<void>) => {
     const before = await eventCount();
@@ -66,7 +67,18 @@ describe('odd input', () => {
   it('refuses a history cursor whose revisions are not safe non-negative integers with 400 naming after', async () => {
     const cursor = (value: string) => Buffer.from(value).toString('base64url');
     await appendsNothing(async () => {
-      for (const bad of ['{"drop":1e20}', '{"drop":-1}', '{"drop":1.5}', '{"drop":"3"}', '{"drop":9007199254740992}', '{"drop":null}', '[]', '[1]', '{"__proto__":1}', '{"drop":0,"x":1}']) {
+      for (const bad of [
+        '{"drop":1e20}',
+        '{"drop":-1}',
+        '{"drop":1.5}',
+        '{"drop":"3"}',
+        '{"drop":9007199254740992}',
+        '{"drop":null}',
+        '[]',
+        '[1]',
+        '{"__proto__":1}',
+        '{"drop":0,"x":1}',
+      ]) {
         const res = await engine.request('GET', `/drops/${dropId}/history?after=${cursor(bad)}`);
         expectProblem(res, 400, 'VALIDATION.FAILED', 'after');
       }
@@ -129,9 +141,33 @@ describe('odd input', () => {
   });
 
   it('refuses query parameters a route does not declare, on every route, with 400 naming the parameter', async () => {
-    const params: Record<string, string> = { dropId, preOrderId: `${dropId}.po.abc123`, runId: `${dropId}.run.2`, returnId: `${dropId}.po.abc123.ret.1`, customerId: 'customer-test', name: 'drops' };
-    const routes = [...new Set(registeredRoutes(engine.app).filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !r.url.startsWith('/docs')).map((r) => `${r.method} ${r.url}`))].sort();
-    for (const named of ['/drops/:dropId/inventory', '/drops/:dropId/restock-thresholds', '/drops/:dropId/summary', '/drops/:dropId/history', '/drops', '/customers/:customerId/pre-orders', '/fulfillment/tasks', '/admin/projections', '/analytics/drops/:dropId', '/messaging/status']) {
+    const params: Record<string, string> = {
+      dropId,
+      preOrderId: `${dropId}.po.abc123`,
+      runId: `${dropId}.run.2`,
+      returnId: `${dropId}.po.abc123.ret.1`,
+      customerId: 'customer-test',
+      name: 'drops',
+    };
+    const routes = [
+      ...new Set(
+        registeredRoutes(engine.app)
+          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !r.url.startsWith('/docs'))
+          .map((r) => `${r.method} ${r.url}`),
+      ),
+    ].sort();
+    for (const named of [
+      '/drops/:dropId/inventory',
+      '/drops/:dropId/restock-thresholds',
+      '/drops/:dropId/summary',
+      '/drops/:dropId/history',
+      '/drops',
+      '/customers/:customerId/pre-orders',
+      '/fulfillment/tasks',
+      '/admin/projections',
+      '/analytics/drops/:dropId',
+      '/messaging/status',
+    ]) {
       expect(routes).toContain(`GET ${named}`);
     }
     const wrong: string[] = [];
@@ -146,7 +182,11 @@ describe('odd input', () => {
           const expected = query.startsWith('limit') && !declaresLimit ? 'limit' : field;
           const body = method === 'GET' ? undefined : {};
           const res = await engine.request(method, `${path}?${query}`, body, {}, { token: defaultToken(method, path, body) ?? null });
-          const ok = res.status === 400 && res.body?.code === 'VALIDATION.FAILED' && res.body?.field === expected && res.headers.get('content-type')?.startsWith('application/problem+json');
+          const ok =
+            res.status === 400 &&
+            res.body?.code === 'VALIDATION.FAILED' &&
+            res.body?.field === expected &&
+            res.headers.get('content-type')?.startsWith('application/problem+json');
           if (!ok) wrong.push(`${route}?${query}: ${res.status} ${res.body?.code ?? ''} ${res.body?.field ?? ''}`);
         }
       }
@@ -187,18 +227,34 @@ describe('odd input', () => {
     engine.clock.set('2026-11-21T10:00:00Z');
     await appendsNothing(async () => {
       expectProblem(await engine.request('POST', '/drops/no-such-drop/visits', { visits: [visit()] }, {}, till), 404, 'DROP.NOT_FOUND');
-      expectProblem(await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit(), visit({ channel: 'kiosk' })] }, {}, till), 422, 'VISIT.CHANNEL_NOT_ALLOWED', 'visits[1].channel');
+      expectProblem(
+        await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit(), visit({ channel: 'kiosk' })] }, {}, till),
+        422,
+        'VISIT.CHANNEL_NOT_ALLOWED',
+        'visits[1].channel',
+      );
       for (const [at, field] of [
         ['9999-12-31T23:59:59Z', 'visits[0].at'],
         ['2026-11-21T10:06:00Z', 'visits[0].at'], // 6 minutes ahead of the clock
         ['2026-11-20T09:59:59Z', 'visits[0].at'], // before the drop was scheduled
         ['1970-01-01T00:00:00Z', 'visits[0].at'],
       ]) {
-        expectProblem(await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit({ at })] }, {}, till), 422, 'VISIT.AT_OUT_OF_RANGE', field);
+        expectProblem(
+          await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit({ at })] }, {}, till),
+          422,
+          'VISIT.AT_OUT_OF_RANGE',
+          field,
+        );
       }
     });
     const before = await eventCount();
-    const ok = await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit(), visit({ at: '2026-11-21T10:04:00Z', channel: 'web' })] }, {}, till);
+    const ok = await engine.request(
+      'POST',
+      `/drops/${dropId}/visits`,
+      { visits: [visit(), visit({ at: '2026-11-21T10:04:00Z', channel: 'web' })] },
+      {},
+      till,
+    );
     expect(ok).toMatchObject({ status: 202, body: { accepted: 2 } });
     expect(await eventCount()).toBe(before + 1);
   });
@@ -209,15 +265,61 @@ describe('odd input', () => {
     const definition = { ...harbourHoodie(), channels: ['web'] };
     await engine.databases.store.appendToStream(
       `drop-${otherId}`,
-      [{ eventId: randomUUID(), type: 'DropScheduled', schemaVersion: EVENT_SCHEMA_VERSIONS.DropScheduled, data: { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' }, metadata: { correlationId: randomUUID(), causationId: null, actor: 'ops-test', occurredAt: '2026-11-21T09:00:00Z', traceparent: '00-00000000000000000000000000000001-0000000000000001-01' } }],
+      [
+        {
+          eventId: randomUUID(),
+          type: 'DropScheduled',
+          schemaVersion: EVENT_SCHEMA_VERSIONS.DropScheduled,
+          data: { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' },
+          metadata: {
+            correlationId: randomUUID(),
+            causationId: null,
+            actor: 'ops-test',
+            occurredAt: '2026-11-21T09:00:00Z',
+            traceparent: '00-00000000000000000000000000000001-0000000000000001-01',
+          },
+        },
+      ],
       'no_stream',
     );
     engine.clock.set('2026-11-21T10:00:00Z');
     const till = { role: 'till' as const };
     await appendsNothing(async () => {
-      expectProblem(await engine.request('POST', `/drops/${otherId}/visits`, { visits: [{ visitorId: 'v', channel: 'popup', at: '2026-11-21T09:30:00Z' }] }, {}, till), 422, 'VISIT.CHANNEL_NOT_ALLOWED', 'visits[0].channel');
-      expectProblem(await engine.request('POST', `/drops/${otherId}/visits`, { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T08:59:00Z' }] }, {}, till), 422, 'VISIT.AT_OUT_OF_RANGE', 'visits[0].at');
+      expectProblem(
+        await engine.request(
+          'POST',
+          `/drops/${otherId}/visits`,
+          { visits: [{ visitorId: 'v', channel: 'popup', at: '2026-11-21T09:30:00Z' }] },
+          {},
+          till,
+        ),
+        422,
+        'VISIT.CHANNEL_NOT_ALLOWED',
+        'visits[0].channel',
+      );
+      expectProblem(
+        await engine.request(
+          'POST',
+          `/drops/${otherId}/visits`,
+          { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T08:59:00Z' }] },
+          {},
+          till,
+        ),
+        422,
+        'VISIT.AT_OUT_OF_RANGE',
+        'visits[0].at',
+      );
     });
-    expect((await engine.request('POST', `/drops/${otherId}/visits`, { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T09:30:00Z' }] }, {}, till)).status).toBe(202);
+    expect(
+      (
+        await engine.request(
+          'POST',
+          `/drops/${otherId}/visits`,
+          { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T09:30:00Z' }] },
+          {},
+          till,
+        )
+      ).status,
+    ).toBe(202);
   });
 });

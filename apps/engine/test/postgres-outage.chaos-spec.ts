@@ -27,7 +27,12 @@ describe('PostgreSQL outage under load (chaos)', () => {
     db = await createTestPostgresDatabase('chaos_pg_outage');
     const target = new URL(serverUrl!);
     proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
-    engine = await startEngineProcess({ EVENT_STORE: 'postgres', DATABASE_URL: proxy.urlFor(db.url), STORE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), LOG_LEVEL: 'error' });
+    engine = await startEngineProcess({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: proxy.urlFor(db.url),
+      STORE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+      LOG_LEVEL: 'error',
+    });
   }, 120_000);
   afterAll(async () => {
     await engine?.stop('SIGKILL');
@@ -84,7 +89,10 @@ describe('PostgreSQL outage under load (chaos)', () => {
     stop = true;
     await Promise.all(buyers);
 
-    if (ready?.status !== 200) throw new Error(`not ready ${reconnectMs} ms after the restore: ${JSON.stringify(ready)}\nengine alive: ${engine.child.exitCode === null}\n${engine.output().slice(-3000)}`);
+    if (ready?.status !== 200)
+      throw new Error(
+        `not ready ${reconnectMs} ms after the restore: ${JSON.stringify(ready)}\nengine alive: ${engine.child.exitCode === null}\n${engine.output().slice(-3000)}`,
+      );
     expect(readyDuringOutage).toMatchObject({ status: 503, body: { code: 'STORE.UNAVAILABLE' } });
     const during = attempts.filter((a) => a.duringOutage);
     expect(during.length).toBeGreaterThan(0);
@@ -114,6 +122,8 @@ describe('PostgreSQL outage under load (chaos)', () => {
       expect(stored.get(id)).toBe(1);
     }
     expect(stored.size).toBe(attempts.length);
-    console.log(`[chaos] postgres outage: ${outages} × ${outageMs} ms, ${attempts.length} pre-orders, ${during.length} answered during outages (max ${Math.max(...during.map((a) => a.answer!.ms))} ms), reconnect ${reconnectMs} ms, windows ${JSON.stringify(outageWindows.map((w) => w.to - w.from))}`);
+    console.log(
+      `[chaos] postgres outage: ${outages} × ${outageMs} ms, ${attempts.length} pre-orders, ${during.length} answered during outages (max ${Math.max(...during.map((a) => a.answer!.ms))} ms), reconnect ${reconnectMs} ms, windows ${JSON.stringify(outageWindows.map((w) => w.to - w.from))}`,
+    );
   }, 600_000);
 });

@@ -22,7 +22,12 @@ describe('read-model routes (embedded engine)', () => {
     dropId = created.body.dropId;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBeLessThan(300);
     for (const [i, quantity] of [1, 3, 2].entries()) {
-      const res = await engine.request('POST', `/drops/${dropId}/pre-orders`, { customerId: `c-${i % 2}`, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' } }, { 'Idempotency-Key': `k-${i}` });
+      const res = await engine.request(
+        'POST',
+        `/drops/${dropId}/pre-orders`,
+        { customerId: `c-${i % 2}`, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' } },
+        { 'Idempotency-Key': `k-${i}` },
+      );
       expect(res.status).toBe(201);
     }
   });
@@ -36,13 +41,21 @@ describe('read-model routes (embedded engine)', () => {
 
   it('serves the summary, the drop list, pre-orders by customer and restock thresholds', async () => {
     const summary = await eventually(engine, `/drops/${dropId}/summary`, (b) => b.unitsSold === 6);
-    expect(summary).toMatchObject({ status: 'open', city: 'Bristol', tierInForce: { index: 0, unitPrice: 2500 }, moq: { minimumOrderQuantity: 20, netUnits: 6, reached: false } });
+    expect(summary).toMatchObject({
+      status: 'open',
+      city: 'Bristol',
+      tierInForce: { index: 0, unitPrice: 2500 },
+      moq: { minimumOrderQuantity: 20, netUnits: 6, reached: false },
+    });
     expect(summary.revenue.byChannel.web).toBe(summary.revenue.total);
     const list = await engine.request('GET', '/drops?status=open&city=Bristol');
     expect(list.body.drops.map((d: { dropId: string }) => d.dropId)).toContain(dropId);
     expect((await engine.request('GET', '/drops?status=closed')).body.drops.map((d: { dropId: string }) => d.dropId)).not.toContain(dropId);
     const customer = await engine.request('GET', '/customers/c-0/pre-orders');
-    expect(customer.body.preOrders.map((p: { quantity: number; status: string }) => [p.quantity, p.status])).toEqual([[1, 'active'], [2, 'active']]);
+    expect(customer.body.preOrders.map((p: { quantity: number; status: string }) => [p.quantity, p.status])).toEqual([
+      [1, 'active'],
+      [2, 'active'],
+    ]);
     // Pages: limit and offset, and where the next page starts.
     const first = await engine.request('GET', '/customers/c-0/pre-orders?limit=1');
     expect(first.body.preOrders).toHaveLength(1);

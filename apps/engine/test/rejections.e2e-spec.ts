@@ -14,7 +14,13 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     await engine?.close();
   });
 
-  const order = (customerId: string, quantity = 1) => ({ customerId, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment: { method: 'ship' } });
+  const order = (customerId: string, quantity = 1) => ({
+    customerId,
+    sku: 'HH-M-NAVY',
+    quantity,
+    channel: 'web',
+    fulfillment: { method: 'ship' },
+  });
 
   async function revisionOf(dropId: string): Promise<number> {
     const history = await engine.request('GET', `/drops/${dropId}/history?limit=1000`);
@@ -22,7 +28,11 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
   }
 
   function expectProblem(res: { status: number; body: any; headers: Headers }, status: number, code: string, field?: string) {
-    expect({ status: res.status, code: res.body?.code, ...(field ? { field: res.body?.field } : {}) }).toEqual({ status, code, ...(field ? { field } : {}) });
+    expect({ status: res.status, code: res.body?.code, ...(field ? { field: res.body?.field } : {}) }).toEqual({
+      status,
+      code,
+      ...(field ? { field } : {}),
+    });
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body).toMatchObject({ type: expect.stringContaining('https://dropline.dev/problems/'), title: expect.any(String), status });
   }
@@ -31,19 +41,39 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined }));
     const dropId = created.body.dropId as string;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
-    const placed = await engine.request('POST', `/drops/${dropId}/pre-orders`, order('c-1'), { 'idempotency-key': 'k1' }, { role: 'customer', sub: 'c-1' });
+    const placed = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      order('c-1'),
+      { 'idempotency-key': 'k1' },
+      { role: 'customer', sub: 'c-1' },
+    );
     expect(placed.status).toBe(201);
 
     // Revising an open drop; a production run before the tipping point; completing an open drop.
-    expectProblem(await engine.request('PUT', `/drops/${dropId}`, harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined, name: 'x' })), 409, 'DROP.DEFINITION_LOCKED');
-    expectProblem(await engine.request('POST', `/drops/${dropId}/production-runs`, { unitsBySku: { 'HH-M-NAVY': 5 } }), 409, 'DROP.TIPPING_POINT_NOT_REACHED');
+    expectProblem(
+      await engine.request('PUT', `/drops/${dropId}`, harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined, name: 'x' })),
+      409,
+      'DROP.DEFINITION_LOCKED',
+    );
+    expectProblem(
+      await engine.request('POST', `/drops/${dropId}/production-runs`, { unitsBySku: { 'HH-M-NAVY': 5 } }),
+      409,
+      'DROP.TIPPING_POINT_NOT_REACHED',
+    );
     const completing = await engine.request('POST', `/drops/${dropId}/complete`);
     expect(completing.status).toBe(409);
     expect(completing.body).toMatchObject({ status: 409, dropStatus: 'open' });
 
     // A customer cancelling after close.
     expect((await engine.request('POST', `/drops/${dropId}/close`)).body.status).toBe('tipped');
-    const late = await engine.request('POST', `/pre-orders/${placed.body.preOrderId}/cancel`, undefined, {}, { role: 'customer', sub: 'c-1' });
+    const late = await engine.request(
+      'POST',
+      `/pre-orders/${placed.body.preOrderId}/cancel`,
+      undefined,
+      {},
+      { role: 'customer', sub: 'c-1' },
+    );
     expectProblem(late, 409, 'PREORDER.CANNOT_CANCEL');
     expect(late.body.dropStatus).toBe('tipped');
 
@@ -59,11 +89,20 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
       ['unit price 0', { priceTiers: [{ unitPrice: 0 }] }, 'priceTiers[0].unitPrice'],
       ['currency ZZZ', { currency: 'ZZZ' }, 'currency'],
       ['a blank name', { name: '   ' }, 'name'],
-      ['a window that has closed', { window: { opensAt: '2026-01-01T10:00:00Z', closesAt: '2026-01-08T10:00:00Z' }, earlyAccess: undefined }, 'window.closesAt'],
+      [
+        'a window that has closed',
+        { window: { opensAt: '2026-01-01T10:00:00Z', closesAt: '2026-01-08T10:00:00Z' }, earlyAccess: undefined },
+        'window.closesAt',
+      ],
     ];
     for (const [name, overrides, field] of cases) {
       const res = await engine.request('POST', '/drops', harbourHoodie(overrides));
-      expect({ name, status: res.status, code: res.body.code, field: res.body.field }).toEqual({ name, status: 400, code: 'VALIDATION.FAILED', field });
+      expect({ name, status: res.status, code: res.body.code, field: res.body.field }).toEqual({
+        name,
+        status: 400,
+        code: 'VALIDATION.FAILED',
+        field,
+      });
     }
     const list = await engine.request('GET', '/drops?limit=1000');
     expect(list.body.drops?.some?.((d: { name?: string }) => d.name === '   ') ?? false).toBe(false);
@@ -77,15 +116,32 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     const poisoned: Array<[string, string, string, unknown, string]> = [
       ['name', 'POST', '/drops', harbourHoodie({ name: 'Hoodie\u0000' }), 'name'],
       ['city', 'POST', '/drops', harbourHoodie({ city: 'Bris\ud800tol' }), 'city'],
-      ['colour', 'POST', '/drops', harbourHoodie({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'na\udc00vy', editionCap: 50 }] }), 'variants[0].colour'],
-      ['microfactoryId', 'POST', '/drops', harbourHoodie({ production: { microfactoryId: 'mf\u0000', leadTimeDays: 14 } }), 'production.microfactoryId'],
+      [
+        'colour',
+        'POST',
+        '/drops',
+        harbourHoodie({ variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'na\udc00vy', editionCap: 50 }] }),
+        'variants[0].colour',
+      ],
+      [
+        'microfactoryId',
+        'POST',
+        '/drops',
+        harbourHoodie({ production: { microfactoryId: 'mf\u0000', leadTimeDays: 14 } }),
+        'production.microfactoryId',
+      ],
       ['drop cancel reason', 'POST', `/drops/${dropId}/cancel`, { reason: 'x\u0000' }, 'reason'],
       ['referral code', 'POST', `/drops/${dropId}/pre-orders`, { ...order('c-2'), referralCode: 'R\ud83d' }, 'referralCode'],
       ['run map key', 'POST', `/drops/${dropId}/production-runs`, { unitsBySku: { 'HH\u0000': 1 } }, 'unitsBySku.HH\u0000'],
     ];
     for (const [name, method, path, body, field] of poisoned) {
       const res = await engine.request(method, path, body, { 'idempotency-key': `poison-${name.replace(/\W/g, '-')}` });
-      expect({ name, status: res.status, code: res.body?.code, field: res.body?.field }).toEqual({ name, status: 400, code: 'VALIDATION.FAILED', field });
+      expect({ name, status: res.status, code: res.body?.code, field: res.body?.field }).toEqual({
+        name,
+        status: 400,
+        code: 'VALIDATION.FAILED',
+        field,
+      });
     }
     expect(await revisionOf(dropId)).toBe(before);
     // A valid surrogate pair (an emoji) is text like any other.
@@ -93,13 +149,44 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
   });
 
   it('fails no innocent buyer while poisoned requests are sent among theirs', async () => {
-    const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined, perCustomerLimit: 1, variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 1000 }] }));
+    const created = await engine.request(
+      'POST',
+      '/drops',
+      harbourHoodie({
+        minimumOrderQuantity: 1,
+        earlyAccess: undefined,
+        perCustomerLimit: 1,
+        variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 1000 }],
+      }),
+    );
     const dropId = created.body.dropId as string;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
-    const innocent = Array.from({ length: 354 }, (_, i) => engine.request('POST', `/drops/${dropId}/pre-orders`, order(`buyer-${i}`), { 'idempotency-key': `k-${i}` }, { role: 'customer', sub: `buyer-${i}` }));
-    const poisoned = Array.from({ length: 30 }, (_, i) => i % 2
-      ? engine.request('POST', `/drops/${dropId}/pre-orders`, { ...order(`mallory-${i}`), referralCode: 'R\u0000' }, { 'idempotency-key': `p-${i}` }, { role: 'customer', sub: `mallory-${i}` })
-      : engine.request('POST', `/drops/${dropId}/pre-orders`, order('mallory'), { 'idempotency-key': `p-${i}` }, { role: 'customer', sub: `mallory\ud800-${i}` }));
+    const innocent = Array.from({ length: 354 }, (_, i) =>
+      engine.request(
+        'POST',
+        `/drops/${dropId}/pre-orders`,
+        order(`buyer-${i}`),
+        { 'idempotency-key': `k-${i}` },
+        { role: 'customer', sub: `buyer-${i}` },
+      ),
+    );
+    const poisoned = Array.from({ length: 30 }, (_, i) =>
+      i % 2
+        ? engine.request(
+            'POST',
+            `/drops/${dropId}/pre-orders`,
+            { ...order(`mallory-${i}`), referralCode: 'R\u0000' },
+            { 'idempotency-key': `p-${i}` },
+            { role: 'customer', sub: `mallory-${i}` },
+          )
+        : engine.request(
+            'POST',
+            `/drops/${dropId}/pre-orders`,
+            order('mallory'),
+            { 'idempotency-key': `p-${i}` },
+            { role: 'customer', sub: `mallory\ud800-${i}` },
+          ),
+    );
     const [good, bad] = await Promise.all([Promise.all(innocent), Promise.all(poisoned)]);
     expect(good.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.body?.code}`)).toEqual([]);
     expect(bad.map((r) => r.status).sort()).toEqual([...Array(15).fill(400), ...Array(15).fill(401)]);
@@ -110,16 +197,57 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined }));
     const dropId = created.body.dropId as string;
     expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
-    const placed = await engine.request('POST', `/drops/${dropId}/pre-orders`, order('c-pay'), { 'idempotency-key': 'pay' }, { role: 'customer', sub: 'c-pay' });
+    const placed = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      order('c-pay'),
+      { 'idempotency-key': 'pay' },
+      { role: 'customer', sub: 'c-pay' },
+    );
     const id = placed.body.preOrderId as string;
     expect(placed.body.total).toBe(2500);
     const before = await revisionOf(dropId);
-    expectProblem(await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 999_999, providerRef: 'pi_big' }), 422, 'PAYMENT.AMOUNT_EXCEEDS_ORDER', 'amount');
-    expectProblem(await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 2500, providerRef: 'pi_eur', currency: 'EUR' }), 422, 'PAYMENT.CURRENCY_MISMATCH', 'currency');
-    expectProblem(await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 0, providerRef: 'pi_zero' }), 400, 'VALIDATION.FAILED', 'amount');
-    expectProblem(await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 2500, providerRef: 'pi_x', currency: 'ZZZ' }), 400, 'VALIDATION.FAILED', 'currency');
+    expectProblem(
+      await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 999_999, providerRef: 'pi_big' }),
+      422,
+      'PAYMENT.AMOUNT_EXCEEDS_ORDER',
+      'amount',
+    );
+    expectProblem(
+      await engine.request('POST', `/pre-orders/${id}/payments`, {
+        status: 'captured',
+        amount: 2500,
+        providerRef: 'pi_eur',
+        currency: 'EUR',
+      }),
+      422,
+      'PAYMENT.CURRENCY_MISMATCH',
+      'currency',
+    );
+    expectProblem(
+      await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 0, providerRef: 'pi_zero' }),
+      400,
+      'VALIDATION.FAILED',
+      'amount',
+    );
+    expectProblem(
+      await engine.request('POST', `/pre-orders/${id}/payments`, {
+        status: 'captured',
+        amount: 2500,
+        providerRef: 'pi_x',
+        currency: 'ZZZ',
+      }),
+      400,
+      'VALIDATION.FAILED',
+      'currency',
+    );
     expect(await revisionOf(dropId)).toBe(before);
-    const ok = await engine.request('POST', `/pre-orders/${id}/payments`, { status: 'captured', amount: 2500, providerRef: 'pi_ok', currency: 'GBP' });
+    const ok = await engine.request('POST', `/pre-orders/${id}/payments`, {
+      status: 'captured',
+      amount: 2500,
+      providerRef: 'pi_ok',
+      currency: 'GBP',
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.payment.captured).toBe(2500);
   });

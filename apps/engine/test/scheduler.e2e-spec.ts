@@ -36,15 +36,27 @@ describe('scheduler (PGlite)', () => {
     engine.clock.set('2026-12-01T10:00:01Z');
     await settle();
     expect(await status(dropId)).toBe('open');
-    const placed = await engine.request('POST', `/drops/${dropId}/pre-orders`, { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } }, { 'idempotency-key': 's1' });
+    const placed = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'idempotency-key': 's1' },
+    );
     expect(placed.status).toBe(201);
 
     engine.clock.set('2026-12-08T10:00:00Z');
     await settle();
     expect(await status(dropId)).toBe('tipped');
     const history = await engine.request('GET', `/drops/${dropId}/history?limit=1000`);
-    const timed = history.body.events.filter((e: any) => ['EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'TippingPointReached'].includes(e.type));
-    expect(timed.map((e: any) => e.type)).toEqual(['EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'TippingPointReached']);
+    const timed = history.body.events.filter((e: any) =>
+      ['EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'TippingPointReached'].includes(e.type),
+    );
+    expect(timed.map((e: any) => e.type)).toEqual([
+      'EarlyAccessOpened',
+      'PreOrderWindowOpened',
+      'PreOrderWindowClosed',
+      'TippingPointReached',
+    ]);
     for (const e of timed) expect(e.actor).toBe('system:scheduler');
   });
 
@@ -55,7 +67,12 @@ describe('scheduler (PGlite)', () => {
     engine.clock.set('2026-12-02T10:00:00Z');
     await settle();
     for (let i = 0; i < 5; i++) {
-      const r = await engine.request('POST', `/drops/${dropId}/pre-orders`, { customerId: `c-${i}`, sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } }, { 'idempotency-key': `m${i}` });
+      const r = await engine.request(
+        'POST',
+        `/drops/${dropId}/pre-orders`,
+        { customerId: `c-${i}`, sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
+        { 'idempotency-key': `m${i}` },
+      );
       expect(r.status).toBe(201);
     }
     engine.clock.set('2026-12-09T00:00:00Z');
@@ -74,7 +91,14 @@ describe('scheduler (PGlite)', () => {
     // restart) knows nothing but the log, and must still open the window.
     await engine.app.get(DropScheduler).onApplicationShutdown();
     engine.clock.set('2026-12-03T10:00:00Z');
-    const restarted = new DropScheduler(engine.config, engine.databases.store, engine.app.get(LeaseFactory), engine.app.get(CommandBus), engine.app.get(DropWriter), engine.clock);
+    const restarted = new DropScheduler(
+      engine.config,
+      engine.databases.store,
+      engine.app.get(LeaseFactory),
+      engine.app.get(CommandBus),
+      engine.app.get(DropWriter),
+      engine.clock,
+    );
     restarted.onApplicationBootstrap();
     for (let i = 0; i < 5; i++) {
       await restarted.tick();

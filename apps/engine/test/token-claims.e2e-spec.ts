@@ -28,7 +28,12 @@ describe('token claims', () => {
 
   const refusals: Array<[string, () => string, 'ops' | 'customer', string]> = [
     ['no exp', () => mintTestToken('ops', 'ops-test', { claims: { exp: undefined } }), 'ops', 'exp'],
-    ['an iat a year ahead', () => mintTestToken('ops', 'ops-test', { claims: { iat: now() + 365 * 24 * 3600, exp: now() + 366 * 24 * 3600 } }), 'ops', 'iat'],
+    [
+      'an iat a year ahead',
+      () => mintTestToken('ops', 'ops-test', { claims: { iat: now() + 365 * 24 * 3600, exp: now() + 366 * 24 * 3600 } }),
+      'ops',
+      'iat',
+    ],
     ['a NUL in sub', () => mintTestToken('ops', 'ops\u0000test'), 'ops', 'sub'],
     ['a lone surrogate in sub', () => mintTestToken('ops', 'ops\ud800'), 'ops', 'sub'],
     ['a 129-character sub', () => mintTestToken('ops', 'o'.repeat(129)), 'ops', 'sub'],
@@ -40,9 +45,10 @@ describe('token claims', () => {
   it.each(refusals)('refuses a token with %s: 401 problem+json naming the claim, 0 events appended', async (_name, make, role, field) => {
     const before = await eventCount();
     const token = make();
-    const res = role === 'ops'
-      ? await engine.request('POST', '/drops', harbourHoodie(), {}, { token })
-      : await engine.request('POST', `/drops/${dropId}/pre-orders`, order, { 'idempotency-key': `claims-${field}-${before}` }, { token });
+    const res =
+      role === 'ops'
+        ? await engine.request('POST', '/drops', harbourHoodie(), {}, { token })
+        : await engine.request('POST', `/drops/${dropId}/pre-orders`, order, { 'idempotency-key': `claims-${field}-${before}` }, { token });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -56,8 +62,12 @@ describe('token claims', () => {
     const created = await engine.request('POST', '/drops', harbourHoodie(), {}, { token: ahead });
     expect(created.status).toBe(201);
     const customer = mintTestToken('customer', 'c-claims', { expiresIn: 365 * 24 * 3600 });
-    expect((await engine.request('POST', `/drops/${dropId}/pre-orders`, order, { 'idempotency-key': 'claims-ok' }, { token: customer })).status).toBe(201);
-    const actors = (await engine.request('GET', `/drops/${created.body.dropId}/history`)).body.events.map((e: { actor: string }) => e.actor);
+    expect(
+      (await engine.request('POST', `/drops/${dropId}/pre-orders`, order, { 'idempotency-key': 'claims-ok' }, { token: customer })).status,
+    ).toBe(201);
+    const actors = (await engine.request('GET', `/drops/${created.body.dropId}/history`)).body.events.map(
+      (e: { actor: string }) => e.actor,
+    );
     expect(actors).toEqual(['ops-ahead']);
   });
 });

@@ -4,7 +4,13 @@ import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } fro
 import { describeKafka, recordingConsumer, startPrivateMockCluster, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { Answer, chaosSize, openHotDrop, placeHot, sleep, tryFetch } from './support/chaos';
 import { EngineProcess, startEngineProcess } from './support/engine-process';
-import { eventually, foldedEventCount, incrementalAndRebuilt, projectionEventsProcessed, relayedEventIds } from './support/read-model-check';
+import {
+  eventually,
+  foldedEventCount,
+  incrementalAndRebuilt,
+  projectionEventsProcessed,
+  relayedEventIds,
+} from './support/read-model-check';
 import { bearer } from '../../../libs/platform/src/testing/test-auth';
 
 /**
@@ -30,8 +36,14 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
     cluster = await startPrivateMockCluster();
     db = await createTestPostgresDatabase('chaos_two');
     const env = {
-      EVENT_STORE: 'postgres', DATABASE_URL: db.url, LOG_LEVEL: 'error', RUN_SCHEDULER: 'true',
-      KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPIC: topic, KAFKA_IDEMPOTENT_PRODUCER: 'false', RUN_CONSUMERS: 'false',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'error',
+      RUN_SCHEDULER: 'true',
+      KAFKA_BROKERS: cluster.brokers.join(','),
+      KAFKA_TOPIC: topic,
+      KAFKA_IDEMPOTENT_PRODUCER: 'false',
+      RUN_CONSUMERS: 'false',
     };
     engines = [await startEngineProcess(env), await startEngineProcess(env)];
   }, 120_000);
@@ -63,7 +75,11 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
     const kafka = testKafka('chaos-two', cluster.brokers, 2_000);
     const group = await recordingConsumer(kafka, topic, `${topic}.g`);
 
-    const requests = Array.from({ length: customers * 2 }, (_, i) => ({ customer: `c-${i % customers}`, key: `k-${i}`, answers: [] as Array<Answer | undefined> }));
+    const requests = Array.from({ length: customers * 2 }, (_, i) => ({
+      customer: `c-${i % customers}`,
+      key: `k-${i}`,
+      answers: [] as Array<Answer | undefined>,
+    }));
     let next = 0;
     const pick = (i: number) => (alive(engines[i % 2]) ? engines[i % 2] : engines[(i + 1) % 2]);
     const buyers = Array.from({ length: 12 }, async () => {
@@ -103,8 +119,10 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
         await sleep(50);
       }
     }
-    await eventually('the survivor to take every lease and run the relay', async () =>
-      Object.values(await leaseHolders()).every((n) => n === 1) && ACTIVE.has((await relayState(survivor)) ?? ''));
+    await eventually(
+      'the survivor to take every lease and run the relay',
+      async () => Object.values(await leaseHolders()).every((n) => n === 1) && ACTIVE.has((await relayState(survivor)) ?? ''),
+    );
     loading = false;
     await sampler;
 
@@ -117,7 +135,11 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
       const stored = new Map(rows.map((r) => [r.id, r]));
       let acknowledged = 0;
       for (const r of requests) {
-        const outcomes = new Set(r.answers.filter((a): a is Answer => a !== undefined && a.status < 500).map((a) => (a.status === 201 ? `201:${a.body.preOrderId}` : `${a.status}`)));
+        const outcomes = new Set(
+          r.answers
+            .filter((a): a is Answer => a !== undefined && a.status < 500)
+            .map((a) => (a.status === 201 ? `201:${a.body.preOrderId}` : `${a.status}`)),
+        );
         expect({ key: r.key, outcomes: outcomes.size }).toEqual({ key: r.key, outcomes: 1 });
         const [outcome] = [...outcomes];
         const id = preOrderIdFor(dropId, r.customer, r.key);
@@ -140,7 +162,11 @@ describeKafka('two engines on one PostgreSQL under load (chaos)', () => {
       // Nothing lost on the topic across the takeover (at least once: re-sends are allowed).
       const appended = await relayedEventIds(db.pool);
       const ceIds = () => new Set(group.received.map((m) => m.message.headers!.ce_id!.toString()));
-      await waitFor(() => appended.every((id) => ceIds().has(id)), 120_000, () => `${appended.filter((id) => !ceIds().has(id)).length} of ${appended.length} events not on the topic`);
+      await waitFor(
+        () => appended.every((id) => ceIds().has(id)),
+        120_000,
+        () => `${appended.filter((id) => !ceIds().has(id)).length} of ${appended.length} events not on the topic`,
+      );
 
       // Projections ran once: the checkpoint counts each folded event once, the rows equal a fresh rebuild.
       const folded = await foldedEventCount(db.pool);

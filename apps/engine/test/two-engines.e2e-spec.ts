@@ -34,7 +34,11 @@ describe('two engine processes on one PostgreSQL', () => {
       minimumOrderQuantity: 1,
     });
     delete (body as Record<string, unknown>).earlyAccess;
-    const created = await fetch(`${engines[0].url}/drops`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('ops') }, body: JSON.stringify(body) });
+    const created = await fetch(`${engines[0].url}/drops`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer('ops') },
+      body: JSON.stringify(body),
+    });
     expect(created.status).toBe(201);
     const { dropId } = (await created.json()) as { dropId: string };
     expect((await fetch(`${engines[1].url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') })).status).toBe(200);
@@ -64,7 +68,9 @@ describe('two engine processes on one PostgreSQL', () => {
       const view = (await (await fetch(`${engine.url}/drops/${dropId}`)).json()) as { netUnits: number; unitsSold: number };
       expect(view.netUnits).toBe(cap);
     }
-    const { rows } = await db.pool.query(`select count(*)::int as n from events where stream_name = $1 and type = 'PreOrderPlaced'`, [`drop-${dropId}`]);
+    const { rows } = await db.pool.query(`select count(*)::int as n from events where stream_name = $1 and type = 'PreOrderPlaced'`, [
+      `drop-${dropId}`,
+    ]);
     expect(rows[0].n).toBe(cap);
   });
 });

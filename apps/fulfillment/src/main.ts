@@ -4,7 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { createKafka, dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink } from '@dropline/messaging';
-import { applyInputLimits, ConfigError, frameworkErrorProblems, loadConfig, ProblemFilter, readEnvironment, validationPipe } from '@dropline/platform';
+import {
+  applyInputLimits,
+  ConfigError,
+  frameworkErrorProblems,
+  loadConfig,
+  ProblemFilter,
+  readEnvironment,
+  validationPipe,
+} from '@dropline/platform';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule, HttpEngineCommands } from '@dropline/fulfillment';
 
 /** Fulfillment as its own service: consumer group `fulfillment` + its HTTP routes, own database. */
@@ -14,7 +22,10 @@ async function main(): Promise<void> {
   if (!config.fulfillment.databaseUrl) throw new ConfigError('FULFILLMENT_DATABASE_URL', 'is required (or DATABASE_URL)');
   const logger = new Logger('Fulfillment');
   const pool = new Pool({ connectionString: config.fulfillment.databaseUrl, max: 5 });
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-fulfillment`, idempotentProducer: config.kafka.idempotentProducer }, (l, m) => logger[l](m));
+  const kafka = createKafka(
+    { brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-fulfillment`, idempotentProducer: config.kafka.idempotentProducer },
+    (l, m) => logger[l](m),
+  );
   const handler = new FulfillmentHandler(config.fulfillment.dispatchSlaDays);
   const deadLetters = new KafkaDeadLetterSink(kafka, config.kafka.deadLetterTopic, config.kafka);
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };

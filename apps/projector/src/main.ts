@@ -2,7 +2,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { applyInputLimits, frameworkErrorProblems, loadConfigOrExit, openDatabases, ProblemFilter, readEnvironment, validationPipe } from '@dropline/platform';
+import {
+  applyInputLimits,
+  frameworkErrorProblems,
+  loadConfigOrExit,
+  openDatabases,
+  ProblemFilter,
+  readEnvironment,
+  validationPipe,
+} from '@dropline/platform';
 import { ProjectorModule } from './projector.module';
 
 /**
@@ -15,9 +23,13 @@ async function main(): Promise<void> {
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
   const databases = await openDatabases(config);
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectorModule.forRoot({ config, databases }), new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }), {
-    logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ProjectorModule.forRoot({ config, databases }),
+    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
+    {
+      logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
+    },
+  );
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -8,7 +8,11 @@ export class ProjectorModule {
   static forRoot(options: ReadModelsModuleOptions): DynamicModule {
     return {
       module: ProjectorModule,
-      imports: [PlatformConfigModule.forRoot(options.config), HealthModule.forRoot({ databases: options.databases }), ReadModelsModule.forRoot(options)],
+      imports: [
+        PlatformConfigModule.forRoot(options.config),
+        HealthModule.forRoot({ databases: options.databases }),
+        ReadModelsModule.forRoot(options),
+      ],
     };
   }
 }

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
       if (!p) continue;
       const rate = p.eventsPerSecond === null ? '-' : Math.round(p.eventsPerSecond).toLocaleString('en');
       const eta = p.etaSeconds === null ? '-' : `${p.etaSeconds.toFixed(1)} s`;
-      process.stdout.write(`${p.status}: ${p.eventsDone.toLocaleString('en')}${p.eventsTotal ? ` / ${p.eventsTotal.toLocaleString('en')}` : ''} events, ${rate} events/s, ETA ${eta}\n`);
+      process.stdout.write(
+        `${p.status}: ${p.eventsDone.toLocaleString('en')}${p.eventsTotal ? ` / ${p.eventsTotal.toLocaleString('en')}` : ''} events, ${rate} events/s, ETA ${eta}\n`,
+      );
       if (p.status === 'done') break;
       if (p.status === 'failed') throw new Error(p.error ?? 'rebuild failed');
     }

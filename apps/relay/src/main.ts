@@ -9,11 +9,14 @@ import { RelayModule } from './relay.module';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(readEnvironment(), (config) => {
     if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to run the relay');
-    if (config.eventStore !== 'postgres') throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
+    if (config.eventStore !== 'postgres')
+      throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
   });
   const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
   const store = new PostgresEventStore(pool);
-  const app = await NestFactory.createApplicationContext(RelayModule.forRoot({ config, store, pool }), { logger: ['fatal', 'error', 'warn', 'log'] });
+  const app = await NestFactory.createApplicationContext(RelayModule.forRoot({ config, store, pool }), {
+    logger: ['fatal', 'error', 'warn', 'log'],
+  });
   app.enableShutdownHooks();
   await app.init();
   new Logger('Relay').log(`relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}`);

@@ -9,11 +9,23 @@ import { ConfigError, loadConfig, readEnvironment } from '@dropline/platform';
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
   if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is required to provision topics');
-  const settings = { topic: config.kafka.topic, deadLetterTopic: config.kafka.deadLetterTopic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, retentionDays: config.kafka.retentionDays, deadLetterRetentionDays: config.kafka.deadLetterRetentionDays };
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-provision`, idempotentProducer: false }, (_, m) => process.stderr.write(`${m}\n`));
+  const settings = {
+    topic: config.kafka.topic,
+    deadLetterTopic: config.kafka.deadLetterTopic,
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+    retentionDays: config.kafka.retentionDays,
+    deadLetterRetentionDays: config.kafka.deadLetterRetentionDays,
+  };
+  const kafka = createKafka(
+    { brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-provision`, idempotentProducer: false },
+    (_, m) => process.stderr.write(`${m}\n`),
+  );
   const created = await provisionTopics(kafka, settings);
   for (const topic of topicPlan(settings)) {
-    process.stdout.write(`${created.includes(topic.topic) ? 'created' : 'exists '} ${topic.topic} (${topic.numPartitions} partitions, replication ${topic.replicationFactor})\n`);
+    process.stdout.write(
+      `${created.includes(topic.topic) ? 'created' : 'exists '} ${topic.topic} (${topic.numPartitions} partitions, replication ${topic.replicationFactor})\n`,
+    );
   }
 }
 

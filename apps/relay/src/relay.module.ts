@@ -1,13 +1,6 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore } from '@dropline/event-store';
-import {
-  createKafka,
-  DROP_EVENTS_FILTER,
-  dropEventsCodec,
-  KafkaPublisher,
-  Relay,
-  RelayCheckpoints,
-} from '@dropline/messaging';
+import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, Relay, RelayCheckpoints } from '@dropline/messaging';
 import { AdvisoryLease } from '@dropline/runtime';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@dropline/platform';

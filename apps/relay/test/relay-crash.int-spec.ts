@@ -4,7 +4,15 @@ import path from 'node:path';
 import { PostgresEventStore } from '@dropline/event-store';
 import { dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, TableDeadLetterSink } from '@dropline/messaging';
 import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } from '../../../test/support/postgres';
-import { describeKafka, isMockCluster, kafkaBrokers, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
+import {
+  describeKafka,
+  isMockCluster,
+  kafkaBrokers,
+  recordingConsumer,
+  testKafka,
+  uniqueTopic,
+  waitFor,
+} from '../../../test/support/kafka';
 import { appendInterleaved, RecordingHandler } from '../../../libs/messaging/test/fixtures';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -18,7 +26,11 @@ jest.setTimeout(300_000);
 function startRelayProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   let out = '';
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return { child, output: () => out };
@@ -60,7 +72,11 @@ describeIt('relay process killed mid-stream (SIGKILL) and restarted', () => {
     await runner.start();
     let relay = startRelayProcess(env);
     try {
-      await waitFor(() => raw.received.length >= 300, 120_000, () => `only ${raw.received.length} before the kill:\n${relay.output()}`);
+      await waitFor(
+        () => raw.received.length >= 300,
+        120_000,
+        () => `only ${raw.received.length} before the kill:\n${relay.output()}`,
+      );
       relay.child.kill('SIGKILL');
       await new Promise((r) => relay.child.once('exit', r));
       const atKill = raw.received.length;
@@ -68,7 +84,11 @@ describeIt('relay process killed mid-stream (SIGKILL) and restarted', () => {
       ids.push(...(await appendInterleaved(store, dropIds, 20, 250)));
       relay = startRelayProcess(env);
       const unique = () => new Set(raw.received.map((r) => r.message.headers!.ce_id!.toString()));
-      await waitFor(() => unique().size >= ids.length, 180_000, () => `${unique().size}/${ids.length} after restart:\n${relay.output()}`);
+      await waitFor(
+        () => unique().size >= ids.length,
+        180_000,
+        () => `${unique().size}/${ids.length} after restart:\n${relay.output()}`,
+      );
       expect(unique()).toEqual(new Set(ids));
       await waitFor(
         async () => (await db.pool.query(`select count(*)::int as n from crash_consumer.applied`)).rows[0].n >= ids.length,
@@ -79,7 +99,8 @@ describeIt('relay process killed mid-stream (SIGKILL) and restarted', () => {
       const { rows } = await db.pool.query(`select drop_id, seq, ce_id from crash_consumer.applied order by ordinal`);
       expect(rows).toHaveLength(ids.length);
       expect(new Set(rows.map((r) => r.ce_id)).size).toBe(ids.length);
-      for (const dropId of dropIds) expect(rows.filter((r) => r.drop_id === dropId).map((r) => r.seq)).toEqual(Array.from({ length: 270 }, (_, i) => i));
+      for (const dropId of dropIds)
+        expect(rows.filter((r) => r.drop_id === dropId).map((r) => r.seq)).toEqual(Array.from({ length: 270 }, (_, i) => i));
     } finally {
       relay.child.kill('SIGKILL');
       await runner.stop();

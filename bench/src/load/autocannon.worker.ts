@@ -56,8 +56,18 @@ function run(req: LoadRequest): Promise<LoadResult> {
               const customerId = `${req.prefix}-c-${i}`;
               return {
                 ...r,
-                headers: { 'content-type': 'application/json', 'idempotency-key': `${req.prefix}-k-${i}`, ...(req.token ? { authorization: `Bearer ${req.token}` } : {}) },
-                body: JSON.stringify({ customerId, sku: 'HOT-M', quantity: 1, channel: req.token ? 'kiosk' : 'web', fulfillment: { method: 'ship' } }),
+                headers: {
+                  'content-type': 'application/json',
+                  'idempotency-key': `${req.prefix}-k-${i}`,
+                  ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
+                },
+                body: JSON.stringify({
+                  customerId,
+                  sku: 'HOT-M',
+                  quantity: 1,
+                  channel: req.token ? 'kiosk' : 'web',
+                  fulfillment: { method: 'ship' },
+                }),
               };
             },
             onResponse: (status: number) => {
@@ -77,8 +87,15 @@ function run(req: LoadRequest): Promise<LoadResult> {
         const durationS = ((soldOutAt ?? performance.now()) - started) / 1000;
         const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
         resolve({
-          requests, durationS, requestsPerS: requests / durationS, statuses, accepted,
-          p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, timeouts: result.timeouts,
+          requests,
+          durationS,
+          requestsPerS: requests / durationS,
+          statuses,
+          accepted,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.errors,
+          timeouts: result.timeouts,
         });
       },
     );

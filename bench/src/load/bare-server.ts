@@ -4,7 +4,14 @@ import http from 'node:http';
  * The hot-drop-http baseline: a bare node:http server that reads each request's body and
  * answers a constant 201 pre-order, i.e. the most a Node process can answer on this machine.
  */
-const BODY = JSON.stringify({ preOrderId: 'bench.po.00000000000000000000', sku: 'HOT-M', quantity: 1, unitPrice: 2500, total: 2500, currency: 'GBP' });
+const BODY = JSON.stringify({
+  preOrderId: 'bench.po.00000000000000000000',
+  sku: 'HOT-M',
+  quantity: 1,
+  unitPrice: 2500,
+  total: 2500,
+  currency: 'GBP',
+});
 
 const server = http.createServer((req, res) => {
   req.on('data', () => undefined);

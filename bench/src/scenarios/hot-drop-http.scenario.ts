@@ -51,10 +51,19 @@ async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): P
   const child = spawn(process.execPath, [...extraNodeArgs, MAIN], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '', ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
-      HOST: '127.0.0.1', PORT: String(port), EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      PATH: process.env.PATH ?? '',
+      ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
       // Production mode: every request's token is verified, as in a real deployment.
-      JWT_SECRET: BENCH_JWT.secret, JWT_ISSUER: BENCH_JWT.issuer, JWT_AUDIENCE: BENCH_JWT.audience,
+      JWT_SECRET: BENCH_JWT.secret,
+      JWT_ISSUER: BENCH_JWT.issuer,
+      JWT_AUDIENCE: BENCH_JWT.audience,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -101,7 +110,11 @@ function benchToken(role: 'ops' | 'till', sub: string): Promise<string> {
 
 async function json(url: string, method: string, body?: unknown): Promise<any> {
   const authorization = `Bearer ${await benchToken('ops', 'bench-ops')}`;
-  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json', authorization } : { authorization }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(url, {
+    method,
+    headers: body ? { 'content-type': 'application/json', authorization } : { authorization },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -131,7 +144,10 @@ async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
   return { port, child };
 }
 
-const fiveXX = (r: LoadResult) => Object.entries(r.statuses).filter(([s]) => s.startsWith('5')).reduce((a, [, n]) => a + n, 0);
+const fiveXX = (r: LoadResult) =>
+  Object.entries(r.statuses)
+    .filter(([s]) => s.startsWith('5'))
+    .reduce((a, [, n]) => a + n, 0);
 
 export const scenario: Scenario = {
   name: 'hot-drop-http',
@@ -154,7 +170,15 @@ export const scenario: Scenario = {
       try {
         dropId = await openDropOverHttp(engine.url, cap);
         ctx.log(`engine pid ${engine.child.pid}: ${connections} connections until ${cap} units are sold`);
-        run = await load({ url: engine.url, path: `/drops/${dropId}/pre-orders`, connections, seconds: 0, untilSoldOut: true, prefix: 'hot', token: await benchToken('till', 'bench-kiosk') });
+        run = await load({
+          url: engine.url,
+          path: `/drops/${dropId}/pre-orders`,
+          connections,
+          seconds: 0,
+          untilSoldOut: true,
+          prefix: 'hot',
+          token: await benchToken('till', 'bench-kiosk'),
+        });
       } catch (e) {
         throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
       } finally {
@@ -162,13 +186,23 @@ export const scenario: Scenario = {
         await engine.stop();
       }
       const stored = await unitsPlaced(pool, `drop-${dropId}`);
-      ctx.log(`engine: ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`);
+      ctx.log(
+        `engine: ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`,
+      );
 
       // --- baseline: bare node:http, same load generator
       const bare = await bareServer();
       let base: LoadResult;
       try {
-        base = await load({ url: `http://127.0.0.1:${bare.port}`, path: '/drops/x/pre-orders', connections, seconds: baselineSeconds, untilSoldOut: false, prefix: 'bare', token: await benchToken('till', 'bench-kiosk') });
+        base = await load({
+          url: `http://127.0.0.1:${bare.port}`,
+          path: '/drops/x/pre-orders',
+          connections,
+          seconds: baselineSeconds,
+          untilSoldOut: false,
+          prefix: 'bare',
+          token: await benchToken('till', 'bench-kiosk'),
+        });
       } finally {
         bare.child.kill('SIGTERM');
       }
@@ -181,7 +215,15 @@ export const scenario: Scenario = {
         const profiled = await startEngine(db.url, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
         try {
           const drop = await openDropOverHttp(profiled.url, 10_000_000);
-          await load({ url: profiled.url, path: `/drops/${drop}/pre-orders`, connections, seconds: profileSeconds, untilSoldOut: false, prefix: 'prof', token: await benchToken('till', 'bench-kiosk') });
+          await load({
+            url: profiled.url,
+            path: `/drops/${drop}/pre-orders`,
+            connections,
+            seconds: profileSeconds,
+            untilSoldOut: false,
+            prefix: 'prof',
+            token: await benchToken('till', 'bench-kiosk'),
+          });
         } finally {
           await profiled.stop();
         }
@@ -193,14 +235,53 @@ export const scenario: Scenario = {
 
       const ratio = run.requestsPerS / base.requestsPerS;
       const rows = [
-        { server: 'engine (NestJS + Fastify, PostgreSQL)', connections, run: 'until sold out', requests: run.requests, 'accepted (201)': run.accepted, 'req/s': round(run.requestsPerS), 'accepted/s': round(run.accepted / run.durationS), 'p50 ms': run.p50, 'p99 ms': run.p99, '5xx': fiveXX(run), 'stored units': stored, 'peak RSS MiB': peakRssMiB ?? '' },
-        { server: 'baseline: bare node:http constant 201', connections, run: `${baselineSeconds} s`, requests: base.requests, 'accepted (201)': base.accepted, 'req/s': round(base.requestsPerS), 'accepted/s': round(base.accepted / base.durationS), 'p50 ms': base.p50, 'p99 ms': base.p99, '5xx': fiveXX(base), 'stored units': '', 'peak RSS MiB': '' },
+        {
+          server: 'engine (NestJS + Fastify, PostgreSQL)',
+          connections,
+          run: 'until sold out',
+          requests: run.requests,
+          'accepted (201)': run.accepted,
+          'req/s': round(run.requestsPerS),
+          'accepted/s': round(run.accepted / run.durationS),
+          'p50 ms': run.p50,
+          'p99 ms': run.p99,
+          '5xx': fiveXX(run),
+          'stored units': stored,
+          'peak RSS MiB': peakRssMiB ?? '',
+        },
+        {
+          server: 'baseline: bare node:http constant 201',
+          connections,
+          run: `${baselineSeconds} s`,
+          requests: base.requests,
+          'accepted (201)': base.accepted,
+          'req/s': round(base.requestsPerS),
+          'accepted/s': round(base.accepted / base.durationS),
+          'p50 ms': base.p50,
+          'p99 ms': base.p99,
+          '5xx': fiveXX(base),
+          'stored units': '',
+          'peak RSS MiB': '',
+        },
       ];
       return {
         scenario: 'hot-drop-http',
         rows,
-        summary: { 'engine req/s': round(run.requestsPerS), 'bare node:http req/s': round(base.requestsPerS), 'ratio vs bare': round(ratio, 3), '5xx': fiveXX(run), 'accepted units': run.accepted, 'stored units': stored, 'socket errors': run.errors, timeouts: run.timeouts },
-        targets: { '>= 50% of bare node:http': ratio >= 0.5, 'zero 5xx': fiveXX(run) === 0, 'zero oversell (stored units == cap)': stored === cap && run.accepted <= cap },
+        summary: {
+          'engine req/s': round(run.requestsPerS),
+          'bare node:http req/s': round(base.requestsPerS),
+          'ratio vs bare': round(ratio, 3),
+          '5xx': fiveXX(run),
+          'accepted units': run.accepted,
+          'stored units': stored,
+          'socket errors': run.errors,
+          timeouts: run.timeouts,
+        },
+        targets: {
+          '>= 50% of bare node:http': ratio >= 0.5,
+          'zero 5xx': fiveXX(run) === 0,
+          'zero oversell (stored units == cap)': stored === cap && run.accepted <= cap,
+        },
         peakRssMiB,
         notes: ['load generator: autocannon 9 in a forked process; engine, load generator and PostgreSQL share the 2 cores', ...notes],
       };

@@ -42,8 +42,15 @@ async function buyUntilSoldOut(bus: CommandBus, dropId: string, cap: number, buy
         await bus.execute(
           new PlacePreOrderCommand(
             {
-              dropId, preOrderId: preOrderIdFor(dropId, customerId, key), customerId, sku: HOT_SKU, quantity: 1, channel: 'web',
-              fulfillment: { method: 'ship' }, isRepeatCustomer: false, idempotencyFingerprint: `${customerId}/1`,
+              dropId,
+              preOrderId: preOrderIdFor(dropId, customerId, key),
+              customerId,
+              sku: HOT_SKU,
+              quantity: 1,
+              channel: 'web',
+              fulfillment: { method: 'ship' },
+              isRepeatCustomer: false,
+              idempotencyFingerprint: `${customerId}/1`,
             },
             benchContext(BENCH_NOW),
           ),
@@ -67,7 +74,12 @@ async function buyUntilSoldOut(bus: CommandBus, dropId: string, cap: number, buy
   return out;
 }
 
-async function naiveForSeconds(writer: NaiveWriter, dropId: string, buyers: number, seconds: number): Promise<{ accepted: number; attempts: number; conflicts: number; latencies: Latencies; otherErrors: number; unfinished: number }> {
+async function naiveForSeconds(
+  writer: NaiveWriter,
+  dropId: string,
+  buyers: number,
+  seconds: number,
+): Promise<{ accepted: number; attempts: number; conflicts: number; latencies: Latencies; otherErrors: number; unfinished: number }> {
   const latencies = new Latencies();
   let accepted = 0;
   let attempts = 0;
@@ -82,8 +94,17 @@ async function naiveForSeconds(writer: NaiveWriter, dropId: string, buyers: numb
       try {
         await writer.execute(
           {
-            type: 'PlacePreOrder', dropId, preOrderId: preOrderIdFor(dropId, customerId, `k-${n}`), customerId, sku: HOT_SKU, quantity: 1, channel: 'web',
-            fulfillment: { method: 'ship' }, isRepeatCustomer: false, idempotencyFingerprint: `${customerId}/1`, now: BENCH_NOW,
+            type: 'PlacePreOrder',
+            dropId,
+            preOrderId: preOrderIdFor(dropId, customerId, `k-${n}`),
+            customerId,
+            sku: HOT_SKU,
+            quantity: 1,
+            channel: 'web',
+            fulfillment: { method: 'ship' },
+            isRepeatCustomer: false,
+            idempotencyFingerprint: `${customerId}/1`,
+            now: BENCH_NOW,
           },
           benchContext(BENCH_NOW),
           deadline,
@@ -110,7 +131,9 @@ async function runOn(kind: StoreKind, ctx: BenchContext, o: { cap: number; buyer
     ctx.log(`${kind}: ${o.buyers} buyers on a cap of ${o.cap}`);
     const run = await buyUntilSoldOut(engine.bus, dropId, o.cap, o.buyers, o.attempts);
     const stored = await unitsPlaced(engine.pool, dropStreamName(dropId));
-    ctx.log(`${kind}: sold ${run.accepted} in ${round(run.sellOutMs / 1000, 2)} s (${run.attempts} attempts, ${run.otherErrors} other errors${run.firstError ? `, first: ${run.firstError}` : ''}); baseline for ${o.baselineSeconds} s`);
+    ctx.log(
+      `${kind}: sold ${run.accepted} in ${round(run.sellOutMs / 1000, 2)} s (${run.attempts} attempts, ${run.otherErrors} other errors${run.firstError ? `, first: ${run.firstError}` : ''}); baseline for ${o.baselineSeconds} s`,
+    );
 
     // Baseline on the same store, a drop of its own big enough never to sell out.
     const baselineDrop = `naive-${kind}`;
@@ -129,8 +152,34 @@ async function runOn(kind: StoreKind, ctx: BenchContext, o: { cap: number; buyer
       p99: lat.p99,
       exact: run.accepted === o.cap && stored === o.cap,
       rows: [
-        { store: kind, writer: 'batching (engine, CommandBus)', run: 'until sold out', attempts: run.attempts, accepted: run.accepted, 'stored units': stored, 'accepted/s': round(acceptedPerS), 'p50 ms': lat.p50, 'p99 ms': lat.p99, 'max ms': lat.max, errors: run.otherErrors, 'unfinished at end': 0 },
-        { store: kind, writer: 'baseline: naive (1 append/command)', run: `${o.baselineSeconds} s`, attempts: base.attempts, accepted: base.accepted, 'stored units': '', 'accepted/s': round(basePerS), 'p50 ms': baseLat.p50, 'p99 ms': baseLat.p99, 'max ms': baseLat.max, errors: base.otherErrors, 'unfinished at end': base.unfinished },
+        {
+          store: kind,
+          writer: 'batching (engine, CommandBus)',
+          run: 'until sold out',
+          attempts: run.attempts,
+          accepted: run.accepted,
+          'stored units': stored,
+          'accepted/s': round(acceptedPerS),
+          'p50 ms': lat.p50,
+          'p99 ms': lat.p99,
+          'max ms': lat.max,
+          errors: run.otherErrors,
+          'unfinished at end': 0,
+        },
+        {
+          store: kind,
+          writer: 'baseline: naive (1 append/command)',
+          run: `${o.baselineSeconds} s`,
+          attempts: base.attempts,
+          accepted: base.accepted,
+          'stored units': '',
+          'accepted/s': round(basePerS),
+          'p50 ms': baseLat.p50,
+          'p99 ms': baseLat.p99,
+          'max ms': baseLat.max,
+          errors: base.otherErrors,
+          'unfinished at end': base.unfinished,
+        },
       ] as Array<Record<string, string | number>>,
       conflicts: base.conflicts,
     };
@@ -142,7 +191,8 @@ async function runOn(kind: StoreKind, ctx: BenchContext, o: { cap: number; buyer
 
 export const scenario: Scenario = {
   name: 'hot-drop',
-  description: 'one drop, one variant, 256 buyers through the CommandBus until sold out, on PostgreSQL and PGlite; baseline: one append per command',
+  description:
+    'one drop, one variant, 256 buyers through the CommandBus until sold out, on PostgreSQL and PGlite; baseline: one append per command',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const cap = numberFlag(ctx.args, 'cap', 100_000);
     const o = {
@@ -170,6 +220,13 @@ export const scenario: Scenario = {
       targets['PostgreSQL >= 100x baseline'] = pg.acceptedPerS >= 100 * pg.basePerS;
     }
     for (const r of results) targets[`${r.kind}: accepted units == cap exactly`] = r.exact;
-    return { scenario: 'hot-drop', rows: results.flatMap((r) => r.rows), summary, targets, peakRssMiB: ownPeakRssMiB(), notes: ['engine in-process with the buyers (peak RSS covers both stores run in turn)'] };
+    return {
+      scenario: 'hot-drop',
+      rows: results.flatMap((r) => r.rows),
+      summary,
+      targets,
+      peakRssMiB: ownPeakRssMiB(),
+      notes: ['engine in-process with the buyers (peak RSS covers both stores run in turn)'],
+    };
   },
 };

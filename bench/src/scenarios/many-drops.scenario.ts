@@ -53,15 +53,30 @@ async function forSeconds(seconds: number, workers: number, work: (worker: numbe
 
 function row(variant: string, concurrency: number, m: Measured): Record<string, string | number> {
   const l = m.latencies.summary();
-  return { variant, concurrency, 'appends/accepted': m.done, 'per s': round(m.done / m.seconds), 'p50 ms': l.p50, 'p99 ms': l.p99, errors: m.errors };
+  return {
+    variant,
+    concurrency,
+    'appends/accepted': m.done,
+    'per s': round(m.done / m.seconds),
+    'p50 ms': l.p50,
+    'p99 ms': l.p99,
+    errors: m.errors,
+  };
 }
 
 async function placeOn(bus: CommandBus, dropId: string, customerId: string): Promise<void> {
   await bus.execute(
     new PlacePreOrderCommand(
       {
-        dropId, preOrderId: preOrderIdFor(dropId, customerId, 'k'), customerId, sku: HOT_SKU, quantity: 1, channel: 'web',
-        fulfillment: { method: 'ship' }, isRepeatCustomer: false, idempotencyFingerprint: `${customerId}/1`,
+        dropId,
+        preOrderId: preOrderIdFor(dropId, customerId, 'k'),
+        customerId,
+        sku: HOT_SKU,
+        quantity: 1,
+        channel: 'web',
+        fulfillment: { method: 'ship' },
+        isRepeatCustomer: false,
+        idempotencyFingerprint: `${customerId}/1`,
       },
       benchContext(BENCH_NOW),
     ),
@@ -85,7 +100,8 @@ export const scenario: Scenario = {
       try {
         const ids = Array.from({ length: drops }, (_, i) => `many-${i}`);
         const t0 = performance.now();
-        for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => openHotDrop(engine.bus, id, 10_000_000)));
+        for (let i = 0; i < ids.length; i += 50)
+          await Promise.all(ids.slice(i, i + 50).map((id) => openHotDrop(engine.bus, id, 10_000_000)));
         ctx.log(`opened ${drops} drops in ${round(since(t0) / 1000, 1)} s; ${buyers} buyers for ${seconds} s`);
         ours = await forSeconds(seconds, buyers, (w, n) => placeOn(engine.bus, ids[(Math.random() * drops) | 0], `c-${w}-${n}`));
       } finally {
@@ -115,11 +131,18 @@ export const scenario: Scenario = {
       const pool = new Pool({ connectionString: db.url, max: 10 });
       let plain: Measured;
       try {
-        await pool.query(`CREATE TABLE plain_events (id bigserial PRIMARY KEY, stream_name text NOT NULL, type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL)`);
+        await pool.query(
+          `CREATE TABLE plain_events (id bigserial PRIMARY KEY, stream_name text NOT NULL, type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL)`,
+        );
         plain = await forSeconds(seconds, baselineConcurrency, async (w, n) => {
           const dropId = `plain-${(Math.random() * drops) | 0}`;
           const e = preOrderPlaced(dropId, n, BENCH_NOW);
-          await pool.query(`INSERT INTO plain_events (stream_name, type, data, metadata) VALUES ($1, $2, $3, $4)`, [`drop-${dropId}`, e.type, e.data, e.metadata]);
+          await pool.query(`INSERT INTO plain_events (stream_name, type, data, metadata) VALUES ($1, $2, $3, $4)`, [
+            `drop-${dropId}`,
+            e.type,
+            e.data,
+            e.metadata,
+          ]);
         });
       } finally {
         await pool.end();
@@ -131,8 +154,18 @@ export const scenario: Scenario = {
       return {
         scenario: 'many-drops',
         rows,
-        summary: { 'accepted/s': round(oursPerS), 'emmett appends/s': round(basePerS), 'ratio vs emmett': round(oursPerS / basePerS, 2), 'plain INSERT/s': round(plain.done / plain.seconds), errors: ours.errors },
-        targets: { 'accepted/s >= 5000': oursPerS >= 5000, '>= 2x emmett-postgresql': oursPerS >= 2 * basePerS, 'no errors': ours.errors === 0 },
+        summary: {
+          'accepted/s': round(oursPerS),
+          'emmett appends/s': round(basePerS),
+          'ratio vs emmett': round(oursPerS / basePerS, 2),
+          'plain INSERT/s': round(plain.done / plain.seconds),
+          errors: ours.errors,
+        },
+        targets: {
+          'accepted/s >= 5000': oursPerS >= 5000,
+          '>= 2x emmett-postgresql': oursPerS >= 2 * basePerS,
+          'no errors': ours.errors === 0,
+        },
         peakRssMiB: ownPeakRssMiB(),
         notes: [`${drops} drops; engine in-process with the buyers; pools of 10 connections on every side`],
       };

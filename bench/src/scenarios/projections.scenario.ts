@@ -31,7 +31,18 @@ function* seedRows(total: number): Generator<string> {
         live++;
         const { event, at } = d.events[d.next];
         const metadata = { correlationId: 'bench', causationId: null, actor: 'bench', occurredAt: at, traceparent: '' };
-        lines.push([dropStreamName(d.dropId), String(d.next), randomUUID(), event.type, String(schemaVersionOf(event.type)), copyText(JSON.stringify(event.data)), copyText(JSON.stringify(metadata)), at].join('\t'));
+        lines.push(
+          [
+            dropStreamName(d.dropId),
+            String(d.next),
+            randomUUID(),
+            event.type,
+            String(schemaVersionOf(event.type)),
+            copyText(JSON.stringify(event.data)),
+            copyText(JSON.stringify(metadata)),
+            at,
+          ].join('\t'),
+        );
         d.next++;
         written++;
         if (lines.length >= 2000) {
@@ -73,8 +84,14 @@ export const scenario: Scenario = {
       const seedStart = Date.now();
       const client = new Client({ connectionString: db.url });
       await client.connect();
-      const copied = await copyFrom(client, 'COPY events (stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at) FROM STDIN', seedRows(total));
-      await client.query('insert into streams (stream_name, revision) select stream_name, max(revision) from events group by stream_name on conflict do nothing');
+      const copied = await copyFrom(
+        client,
+        'COPY events (stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at) FROM STDIN',
+        seedRows(total),
+      );
+      await client.query(
+        'insert into streams (stream_name, revision) select stream_name, max(revision) from events group by stream_name on conflict do nothing',
+      );
       await client.query('analyze events');
       await client.end();
       context.log(`seeded ${copied} events with COPY in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
@@ -103,7 +120,14 @@ export const scenario: Scenario = {
          select 'drops', transaction_id::text || ':' || global_position::text, $1 from events order by transaction_id desc, global_position desc limit 1`,
         [copied],
       );
-      const runner = new ProjectionRunner({ store, pool, projection: new DropReadModelsProjection(), pageSize, rebuildPageSize, concurrentReads: true });
+      const runner = new ProjectionRunner({
+        store,
+        pool,
+        projection: new DropReadModelsProjection(),
+        pageSize,
+        rebuildPageSize,
+        concurrentReads: true,
+      });
       await ProjectionRunner.requestRebuild(pool, 'drops');
       t = process.hrtime.bigint();
       let lastLog = Date.now();
@@ -112,7 +136,9 @@ export const scenario: Scenario = {
         const p = await runner.rebuildProgress();
         if (Date.now() - lastLog > 5000 && p) {
           lastLog = Date.now();
-          context.log(`rebuild: ${p.eventsDone} events, ${Math.round(p.eventsPerSecond ?? 0)} events/s, ETA ${(p.etaSeconds ?? 0).toFixed(0)} s`);
+          context.log(
+            `rebuild: ${p.eventsDone} events, ${Math.round(p.eventsPerSecond ?? 0)} events/s, ETA ${(p.etaSeconds ?? 0).toFixed(0)} s`,
+          );
         }
         if (p?.status === 'done') break;
         if (p?.status === 'failed') throw new Error(p.error ?? 'rebuild failed');
@@ -125,10 +151,26 @@ export const scenario: Scenario = {
       return {
         scenario: 'projections',
         rows: [
-          { variant: `baseline: 1 event / transaction (first ${done} events)`, events: done, seconds: +baselineSeconds.toFixed(2), 'events/s': Math.round(baselineRate) },
-          { variant: `rebuild: ${rebuildPageSize} events / transaction, next page read during the write`, events, seconds: +seconds.toFixed(2), 'events/s': Math.round(rate) },
+          {
+            variant: `baseline: 1 event / transaction (first ${done} events)`,
+            events: done,
+            seconds: +baselineSeconds.toFixed(2),
+            'events/s': Math.round(baselineRate),
+          },
+          {
+            variant: `rebuild: ${rebuildPageSize} events / transaction, next page read during the write`,
+            events,
+            seconds: +seconds.toFixed(2),
+            'events/s': Math.round(rate),
+          },
         ],
-        summary: { events, 'events/s': Math.round(rate), 'baseline events/s': Math.round(baselineRate), speedup: +(rate / baselineRate).toFixed(1), ...settings },
+        summary: {
+          events,
+          'events/s': Math.round(rate),
+          'baseline events/s': Math.round(baselineRate),
+          speedup: +(rate / baselineRate).toFixed(1),
+          ...settings,
+        },
         targets: { 'rebuild events/s >= 75000': rate >= 75_000 },
         peakRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       };

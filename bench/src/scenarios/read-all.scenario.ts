@@ -27,10 +27,30 @@ function seedEvent(n: number, streams: number) {
   const dropId = `seed-${stream}`;
   const customerId = `c-${n}`;
   const data = JSON.stringify({
-    dropId, preOrderId: `${dropId}.po.${n.toString(16).padStart(20, '0')}`, customerId, sku: 'HOT-M', quantity: 1, channel: 'web', fulfillment: { method: 'ship' },
-    unitPrice: 2500, basketPercentOff: 0, pickupPercentOff: 0, total: 2500, currency: 'GBP', tier: 0, sequence: revision + 1, idempotencyFingerprint: `${customerId}/1`, placedAt: BENCH_NOW,
+    dropId,
+    preOrderId: `${dropId}.po.${n.toString(16).padStart(20, '0')}`,
+    customerId,
+    sku: 'HOT-M',
+    quantity: 1,
+    channel: 'web',
+    fulfillment: { method: 'ship' },
+    unitPrice: 2500,
+    basketPercentOff: 0,
+    pickupPercentOff: 0,
+    total: 2500,
+    currency: 'GBP',
+    tier: 0,
+    sequence: revision + 1,
+    idempotencyFingerprint: `${customerId}/1`,
+    placedAt: BENCH_NOW,
   });
-  const metadata = JSON.stringify({ correlationId: uuidOf(n, 1), causationId: uuidOf(n, 2), actor: 'bench', occurredAt: BENCH_NOW, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  const metadata = JSON.stringify({
+    correlationId: uuidOf(n, 1),
+    causationId: uuidOf(n, 2),
+    actor: 'bench',
+    occurredAt: BENCH_NOW,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  });
   return { stream: `drop-${dropId}`, revision, eventId: uuidOf(n, 3), data: copyText(data), metadata: copyText(metadata) };
 }
 
@@ -129,7 +149,10 @@ export const scenario: Scenario = {
         try {
           let after: bigint | undefined;
           while (performance.now() < baselineDeadline) {
-            const batch = await readMessagesBatch(executor.execute, after === undefined ? { from: 0n, batchSize: page } : { after, batchSize: page });
+            const batch = await readMessagesBatch(
+              executor.execute,
+              after === undefined ? { from: 0n, batchSize: page } : { after, batchSize: page },
+            );
             theirs += batch.messages.length;
             if (batch.messages.length > 0) after = batch.currentGlobalPosition;
             if (!batch.areMessagesLeft || batch.messages.length === 0) break;
@@ -145,11 +168,33 @@ export const scenario: Scenario = {
         return {
           scenario: 'read-all',
           rows: [
-            { reader: 'PostgresEventStore.readAll', events: ours, 'page size': page, seconds: round(oursS, 2), 'events/s': round(oursPerS) },
-            { reader: `baseline: emmett-postgresql readMessagesBatch${theirs < events ? ` (stopped after ${baselineSeconds} s)` : ''}`, events: theirs, 'page size': page, seconds: round(theirsS, 2), 'events/s': round(theirsPerS) },
+            {
+              reader: 'PostgresEventStore.readAll',
+              events: ours,
+              'page size': page,
+              seconds: round(oursS, 2),
+              'events/s': round(oursPerS),
+            },
+            {
+              reader: `baseline: emmett-postgresql readMessagesBatch${theirs < events ? ` (stopped after ${baselineSeconds} s)` : ''}`,
+              events: theirs,
+              'page size': page,
+              seconds: round(theirsS, 2),
+              'events/s': round(theirsPerS),
+            },
           ],
-          summary: { 'events/s': round(oursPerS), 'emmett events/s': round(theirsPerS), 'ratio vs emmett': round(oursPerS / theirsPerS, 2), 'read every event (ours)': ours === events, 'emmett events read': theirs },
-          targets: { 'events/s >= 150000': oursPerS >= 150_000, '>= 5x emmett-postgresql': oursPerS >= 5 * theirsPerS, 'read all seeded events': ours === events },
+          summary: {
+            'events/s': round(oursPerS),
+            'emmett events/s': round(theirsPerS),
+            'ratio vs emmett': round(oursPerS / theirsPerS, 2),
+            'read every event (ours)': ours === events,
+            'emmett events read': theirs,
+          },
+          targets: {
+            'events/s >= 150000': oursPerS >= 150_000,
+            '>= 5x emmett-postgresql': oursPerS >= 5 * theirsPerS,
+            'read all seeded events': ours === events,
+          },
           peakRssMiB: ownPeakRssMiB(),
           notes: [`seed: ${events} events over ${streams} streams, loaded once with COPY into both stores in one transaction`],
         };

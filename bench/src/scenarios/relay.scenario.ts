@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createPostgresPool, ensureEventStoreSchema, NewEvent, PostgresEventStore } from '@dropline/event-store';
-import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, OutboundMessage, Relay, RelayCheckpoints } from '@dropline/messaging';
+import {
+  createKafka,
+  DROP_EVENTS_FILTER,
+  dropEventsCodec,
+  KafkaPublisher,
+  OutboundMessage,
+  Relay,
+  RelayCheckpoints,
+} from '@dropline/messaging';
 import { AdvisoryLease } from '@dropline/runtime';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { createBenchDatabase } from '../support/database';
@@ -27,10 +35,30 @@ function event(dropId: string, n: number): NewEvent {
     type: 'PreOrderPlaced',
     schemaVersion: 1,
     data: {
-      dropId, preOrderId: `${dropId}.po.${n}`, customerId: `c-${n}`, sku: 'HOT-M', quantity: 1, channel: 'web', fulfillment: { method: 'ship' },
-      unitPrice: 2500, basketPercentOff: 0, pickupPercentOff: 0, total: 2500, currency: 'GBP', tier: 0, sequence: n + 1, idempotencyFingerprint: `c-${n}/1`, placedAt: new Date().toISOString(),
+      dropId,
+      preOrderId: `${dropId}.po.${n}`,
+      customerId: `c-${n}`,
+      sku: 'HOT-M',
+      quantity: 1,
+      channel: 'web',
+      fulfillment: { method: 'ship' },
+      unitPrice: 2500,
+      basketPercentOff: 0,
+      pickupPercentOff: 0,
+      total: 2500,
+      currency: 'GBP',
+      tier: 0,
+      sequence: n + 1,
+      idempotencyFingerprint: `c-${n}/1`,
+      placedAt: new Date().toISOString(),
     },
-    metadata: { correlationId: randomUUID(), causationId: null, actor: 'bench', occurredAt: new Date().toISOString(), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    metadata: {
+      correlationId: randomUUID(),
+      causationId: null,
+      actor: 'bench',
+      occurredAt: new Date().toISOString(),
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    },
   };
 }
 
@@ -67,7 +95,8 @@ async function cluster(context: BenchContext): Promise<{ brokers: string[]; mock
 
 export const scenario: Scenario = {
   name: 'relay',
-  description: 'event store → relay → Kafka → consumer group: events/s and append-to-consumer delay at a steady rate, against raw kafkajs sends',
+  description:
+    'event store → relay → Kafka → consumer group: events/s and append-to-consumer delay at a steady rate, against raw kafkajs sends',
   async run(context: BenchContext): Promise<BenchResult> {
     const events = numberFlag(context.args, '--events', 20_000);
     const rate = numberFlag(context.args, '--rate', 1_000);
@@ -89,21 +118,38 @@ export const scenario: Scenario = {
       // --- 1. throughput: relay
       context.log(`seeding ${events} events`);
       for (let n = 0; n < events; n += 100) {
-        await Promise.all(Array.from({ length: 10 }, (_, d) => store.appendToStream(`drop-bench-${(n / 10 + d) % 200}`, Array.from({ length: 10 }, (_, i) => event(`bench-${(n / 10 + d) % 200}`, n + d * 10 + i)), 'any')));
+        await Promise.all(
+          Array.from({ length: 10 }, (_, d) =>
+            store.appendToStream(
+              `drop-bench-${(n / 10 + d) % 200}`,
+              Array.from({ length: 10 }, (_, i) => event(`bench-${(n / 10 + d) % 200}`, n + d * 10 + i)),
+              'any',
+            ),
+          ),
+        );
       }
       const relayTopic = `bench.relay.${run}`;
       const publisher = new KafkaPublisher(kafka, relayTopic, { idempotentProducer: !brokers.mock });
       let received = 0;
       const consumerA = await group(kafka, relayTopic, 'backlog', () => received++);
       cleanups.push(() => consumerA.disconnect());
-      const relay = new Relay(store, codec, publisher, checkpoints, new AdvisoryLease(pool, `relay:${relayTopic}`), { name: `relay:${relayTopic}`, filter: DROP_EVENTS_FILTER, batchSize: BATCH, idleMs: 5 });
+      const relay = new Relay(store, codec, publisher, checkpoints, new AdvisoryLease(pool, `relay:${relayTopic}`), {
+        name: `relay:${relayTopic}`,
+        filter: DROP_EVENTS_FILTER,
+        batchSize: BATCH,
+        idleMs: 5,
+      });
       let t0 = performance.now();
       relay.start();
       cleanups.push(async () => {
         await relay.stop();
         await publisher.close();
       });
-      await until(() => received >= events, 300_000, () => `${received}/${events}`);
+      await until(
+        () => received >= events,
+        300_000,
+        () => `${received}/${events}`,
+      );
       const relayRate = events / ((performance.now() - t0) / 1000);
       context.log(`relay: ${Math.round(relayRate)} events/s`);
 
@@ -116,10 +162,15 @@ export const scenario: Scenario = {
       let rawReceived = 0;
       const consumerB = await group(kafka, rawTopic, 'backlog', () => rawReceived++);
       cleanups.push(() => consumerB.disconnect());
-      const send = (messages: OutboundMessage[], topic: string) => raw.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+      const send = (messages: OutboundMessage[], topic: string) =>
+        raw.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
       t0 = performance.now();
       for (let i = 0; i < all.length; i += BATCH) await send(all.slice(i, i + BATCH), rawTopic);
-      await until(() => rawReceived >= events, 300_000, () => `${rawReceived}/${events}`);
+      await until(
+        () => rawReceived >= events,
+        300_000,
+        () => `${rawReceived}/${events}`,
+      );
       const rawRate = events / ((performance.now() - t0) / 1000);
       context.log(`raw kafkajs: ${Math.round(rawRate)} events/s`);
 
@@ -153,7 +204,11 @@ export const scenario: Scenario = {
         }
         await Promise.all(pending);
         const achieved = (ticks * perTick) / ((performance.now() - start) / 1000);
-        await until(() => latencies.count >= ticks * perTick, 120_000, () => `${label}: ${latencies.count}/${ticks * perTick}`);
+        await until(
+          () => latencies.count >= ticks * perTick,
+          120_000,
+          () => `${label}: ${latencies.count}/${ticks * perTick}`,
+        );
         const s = latencies.summary();
         context.log(`${label}: p50 ${s.p50} ms, p99 ${s.p99} ms at ${Math.round(achieved)} events/s`);
         return { ...s, achieved };
@@ -164,14 +219,30 @@ export const scenario: Scenario = {
       const rawSteadyTopic = `bench.raw-steady.${run}`;
       const rawLatency = await steady('raw kafkajs', rawSteadyTopic, async (batch, dropId) => {
         await send(
-          batch.map((e, i) => codec.encode({ ...e, streamName: `drop-${dropId}`, revision: i, position: '0', recordedAt: new Date().toISOString() })),
+          batch.map((e, i) =>
+            codec.encode({ ...e, streamName: `drop-${dropId}`, revision: i, position: '0', recordedAt: new Date().toISOString() }),
+          ),
           rawSteadyTopic,
         );
       });
 
       rows.push(
-        { path: 'store → relay → Kafka → group', 'events/s (backlog)': Math.round(relayRate), 'steady rate': Math.round(relayLatency.achieved), 'p50 ms': relayLatency.p50, 'p99 ms': relayLatency.p99, 'max ms': relayLatency.max },
-        { path: 'baseline: raw kafkajs send → group', 'events/s (backlog)': Math.round(rawRate), 'steady rate': Math.round(rawLatency.achieved), 'p50 ms': rawLatency.p50, 'p99 ms': rawLatency.p99, 'max ms': rawLatency.max },
+        {
+          path: 'store → relay → Kafka → group',
+          'events/s (backlog)': Math.round(relayRate),
+          'steady rate': Math.round(relayLatency.achieved),
+          'p50 ms': relayLatency.p50,
+          'p99 ms': relayLatency.p99,
+          'max ms': relayLatency.max,
+        },
+        {
+          path: 'baseline: raw kafkajs send → group',
+          'events/s (backlog)': Math.round(rawRate),
+          'steady rate': Math.round(rawLatency.achieved),
+          'p50 ms': rawLatency.p50,
+          'p99 ms': rawLatency.p99,
+          'max ms': rawLatency.max,
+        },
       );
       return {
         scenario: 'relay',

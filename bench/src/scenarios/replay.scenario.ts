@@ -1,7 +1,16 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CampaignSeriesBuilder, forEachLine, policyGrid, readCampaignFile, reorderPointPolicy, replayCampaign, replayJson, writeSyntheticCampaign } from '@dropline/replay';
+import {
+  CampaignSeriesBuilder,
+  forEachLine,
+  policyGrid,
+  readCampaignFile,
+  reorderPointPolicy,
+  replayCampaign,
+  replayJson,
+  writeSyntheticCampaign,
+} from '@dropline/replay';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { numberFlag, ownPeakRssMiB, round, since } from '../support/stats';
 
@@ -23,7 +32,9 @@ async function parseOnly(file: string): Promise<number> {
   return events;
 }
 
-async function fullReplay(file: string): Promise<{ events: number; runs: number; skus: number; readMs: number; simulateMs: number; jsonBytes: number }> {
+async function fullReplay(
+  file: string,
+): Promise<{ events: number; runs: number; skus: number; readMs: number; simulateMs: number; jsonBytes: number }> {
   const started = performance.now();
   const builder = new CampaignSeriesBuilder();
   const summary = await readCampaignFile(file, (event, line) => builder.add(event, line), { uniqueEventIds: false });
@@ -31,11 +42,20 @@ async function fullReplay(file: string): Promise<{ events: number; runs: number;
   const readMs = since(started);
   const t = performance.now();
   const result = replayCampaign(campaign, {
-    grids: [policyGrid(reorderPointPolicy, { axes: { serviceLevel: [0.9, 0.95, 0.99] }, leadTimeDays: [7, 14, 21], reviewDays: [1, 3, 7] })],
+    grids: [
+      policyGrid(reorderPointPolicy, { axes: { serviceLevel: [0.9, 0.95, 0.99] }, leadTimeDays: [7, 14, 21], reviewDays: [1, 3, 7] }),
+    ],
     targetFillRate: 0.95,
   });
   const json = replayJson(result);
-  return { events: summary.events, runs: result.runs.length, skus: campaign.series.length, readMs, simulateMs: since(t), jsonBytes: json.length };
+  return {
+    events: summary.events,
+    runs: result.runs.length,
+    skus: campaign.series.length,
+    readMs,
+    simulateMs: since(t),
+    jsonBytes: json.length,
+  };
 }
 
 export const scenario: Scenario = {
@@ -75,7 +95,9 @@ export const scenario: Scenario = {
         const replay = await fullReplay(file);
         const replayMs = since(s);
         bestReplayCpu = Math.min(bestReplayCpu, cpuMs(c));
-        context.log(`round ${r + 1}: parse-only ${round(parseMs)} ms (${parsed} events), replay ${round(replayMs)} ms (read ${round(replay.readMs)} ms, ${replay.runs} runs × ${replay.skus} SKUs ${round(replay.simulateMs)} ms)`);
+        context.log(
+          `round ${r + 1}: parse-only ${round(parseMs)} ms (${parsed} events), replay ${round(replayMs)} ms (read ${round(replay.readMs)} ms, ${replay.runs} runs × ${replay.skus} SKUs ${round(replay.simulateMs)} ms)`,
+        );
         bestParse = Math.min(bestParse, parseMs);
         if (replayMs < bestReplay) {
           bestReplay = replayMs;
@@ -86,10 +108,33 @@ export const scenario: Scenario = {
       return {
         scenario: 'replay',
         rows: [
-          { pass: 'parse-only (baseline)', events: written, 'wall s': round(bestParse / 1000, 2), 'cpu s': round(bestParseCpu / 1000, 2), 'events/s': round((written * 1000) / bestParse) },
-          { pass: `replay, ${best!.runs} combinations`, events: written, 'wall s': round(bestReplay / 1000, 2), 'cpu s': round(bestReplayCpu / 1000, 2), 'events/s': round((written * 1000) / bestReplay), 'simulate ms': round(best!.simulateMs) },
+          {
+            pass: 'parse-only (baseline)',
+            events: written,
+            'wall s': round(bestParse / 1000, 2),
+            'cpu s': round(bestParseCpu / 1000, 2),
+            'events/s': round((written * 1000) / bestParse),
+          },
+          {
+            pass: `replay, ${best!.runs} combinations`,
+            events: written,
+            'wall s': round(bestReplay / 1000, 2),
+            'cpu s': round(bestReplayCpu / 1000, 2),
+            'events/s': round((written * 1000) / bestReplay),
+            'simulate ms': round(best!.simulateMs),
+          },
         ],
-        summary: { events: written, fileMiB: round(bytes / 2 ** 20), skus: best!.skus, runs: best!.runs, parseOnlyS: round(bestParse / 1000, 2), replayS: round(bestReplay / 1000, 2), replayOverParse: round(ratio, 2), replayOverParseCpu: round(bestReplayCpu / bestParseCpu, 2), loadAverage1m: round(loadavg()[0], 1) },
+        summary: {
+          events: written,
+          fileMiB: round(bytes / 2 ** 20),
+          skus: best!.skus,
+          runs: best!.runs,
+          parseOnlyS: round(bestParse / 1000, 2),
+          replayS: round(bestReplay / 1000, 2),
+          replayOverParse: round(ratio, 2),
+          replayOverParseCpu: round(bestReplayCpu / bestParseCpu, 2),
+          loadAverage1m: round(loadavg()[0], 1),
+        },
         targets: { 'replay of the whole grid <= 10 s': bestReplay <= 10_000, 'replay <= 2x parse-only': ratio <= 2 },
         peakRssMiB: ownPeakRssMiB(),
         notes: [`best of ${rounds} rounds each; the file is written once and read from the page cache`],

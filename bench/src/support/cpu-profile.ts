@@ -16,7 +16,10 @@ interface CpuProfile {
 const BUCKETS: Array<[string, RegExp]> = [
   ['validation (class-validator, class-transformer)', /node_modules\/(class-validator|class-transformer|validator|libphonenumber)/],
   ['NestJS (router, pipes, filters, CQRS, rxjs)', /node_modules\/(@nestjs|rxjs|reflect-metadata|tslib)/],
-  ['Fastify (HTTP parsing, routing, reply)', /node_modules\/(fastify|@fastify|find-my-way|light-my-request|avvio|fast-json-stringify|secure-json-parse|fast-querystring|fast-decode-uri|toad-cache|abstract-logging|pino)/],
+  [
+    'Fastify (HTTP parsing, routing, reply)',
+    /node_modules\/(fastify|@fastify|find-my-way|light-my-request|avvio|fast-json-stringify|secure-json-parse|fast-querystring|fast-decode-uri|toad-cache|abstract-logging|pino)/,
+  ],
   ['engine slices (controllers, handlers, context)', /\/apps\/engine\//],
   ['decide + evolve (libs/domain)', /\/libs\/domain\//],
   ['batching writer + envelope (libs/event-sourcing)', /\/libs\/event-sourcing\//],
@@ -48,5 +51,7 @@ export function summarizeCpuProfiles(dir: string): Array<{ where: string; percen
   }
   totals.delete('idle');
   const busy = [...totals.values()].reduce((a, b) => a + b, 0) || 1;
-  return [...totals.entries()].map(([where, t]) => ({ where, percent: Math.round((1000 * t) / busy) / 10 })).sort((a, b) => b.percent - a.percent);
+  return [...totals.entries()]
+    .map(([where, t]) => ({ where, percent: Math.round((1000 * t) / busy) / 10 }))
+    .sort((a, b) => b.percent - a.percent);
 }

@@ -55,9 +55,20 @@ export interface ServerSettings {
 export async function serverSettings(serverUrl: string): Promise<ServerSettings> {
   return onServer(serverUrl, async (c) => {
     const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_connections'] as const;
-    const { rows } = await c.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`, [names]);
+    const { rows } = await c.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`,
+      [names],
+    );
     const by = Object.fromEntries(rows.map((r) => [r.name, r.setting]));
     const version = (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-    return { version, fsync: by.fsync, synchronous_commit: by.synchronous_commit, full_page_writes: by.full_page_writes, wal_level: by.wal_level, shared_buffers: by.shared_buffers, max_connections: by.max_connections };
+    return {
+      version,
+      fsync: by.fsync,
+      synchronous_commit: by.synchronous_commit,
+      full_page_writes: by.full_page_writes,
+      wal_level: by.wal_level,
+      shared_buffers: by.shared_buffers,
+      max_connections: by.max_connections,
+    };
   });
 }

@@ -13,7 +13,11 @@ export function hotDropDefinition(cap: number, opensAt: string): DropDefinition 
     currency: 'GBP',
     channels: ['web'],
     variants: [{ sku: HOT_SKU, size: 'M', colour: 'black', editionCap: cap }],
-    priceTiers: [{ untilUnitsSold: Math.max(1, Math.floor(cap / 4)), unitPrice: 2500 }, { untilUnitsSold: Math.max(2, Math.floor(cap / 2)), unitPrice: 3000 }, { unitPrice: 3500 }],
+    priceTiers: [
+      { untilUnitsSold: Math.max(1, Math.floor(cap / 4)), unitPrice: 2500 },
+      { untilUnitsSold: Math.max(2, Math.floor(cap / 2)), unitPrice: 3000 },
+      { unitPrice: 3500 },
+    ],
     window: { opensAt: new Date(opens).toISOString(), closesAt: new Date(opens + 7 * 86_400_000).toISOString() },
     perCustomerLimit: 4,
     minimumOrderQuantity: 1,

@@ -33,7 +33,11 @@ export type StoreKind = 'postgres' | 'pglite';
  * listening: commands go straight onto its CommandBus. Background workers are off so the
  * numbers are the command path's alone.
  */
-export async function startInProcessEngine(kind: StoreKind, databaseUrl: string | undefined, env: Record<string, string> = {}): Promise<InProcessEngine> {
+export async function startInProcessEngine(
+  kind: StoreKind,
+  databaseUrl: string | undefined,
+  env: Record<string, string> = {},
+): Promise<InProcessEngine> {
   let databases: Databases;
   let pool: Pool;
   if (kind === 'postgres') {
@@ -41,7 +45,15 @@ export async function startInProcessEngine(kind: StoreKind, databaseUrl: string 
     pool = server;
     await ensureEventStoreSchema(server);
     const store = new PostgresEventStore(server);
-    databases = { store, readModels: server, embedded: false, close: async () => { await store.close(); await server.end(); } };
+    databases = {
+      store,
+      readModels: server,
+      embedded: false,
+      close: async () => {
+        await store.close();
+        await server.end();
+      },
+    };
   } else {
     // A data directory on disk, as `npm start` uses (memory:// would flatter PGlite).
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-'));
@@ -49,11 +61,26 @@ export async function startInProcessEngine(kind: StoreKind, databaseUrl: string 
     pool = db.pool;
     await ensureEventStoreSchema(db.pool);
     const store = new PostgresEventStore(db.pool);
-    databases = { store, readModels: db.pool, embedded: true, close: async () => { await store.close(); await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+    databases = {
+      store,
+      readModels: db.pool,
+      embedded: true,
+      close: async () => {
+        await store.close();
+        await db.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const config = loadConfig({
-    LOG_LEVEL: 'error', RUN_SCHEDULER: 'false', RUN_PROJECTIONS: 'false', RUN_RELAY: 'false', RUN_CONSUMERS: 'false',
-    EVENT_STORE: kind, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env,
+    LOG_LEVEL: 'error',
+    RUN_SCHEDULER: 'false',
+    RUN_PROJECTIONS: 'false',
+    RUN_RELAY: 'false',
+    RUN_CONSUMERS: 'false',
+    EVENT_STORE: kind,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...env,
   });
   const clock = new ManualClock(new Date(BENCH_NOW));
   // The bench drives the CommandBus, not HTTP: no token verification key is needed (a server store would otherwise require JWT_*).

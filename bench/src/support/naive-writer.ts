@@ -22,11 +22,15 @@ export class NaiveWriter {
   appends = 0;
   conflicts = 0;
 
-  constructor(private readonly store: EventStore, private readonly streamName: string, private readonly schema: EventSchema) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly streamName: string,
+    private readonly schema: EventSchema,
+  ) {}
 
   /** Appends the command's events (one append); resolves with them, throws the domain error. */
   async execute(command: DropCommand, context: CommandContext, deadline = Infinity): Promise<DropEvent[]> {
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       // A fixed-length run ends: a command still retrying then counts as not accepted.
       if (performance.now() > deadline) throw new DeadlineError();
       const expected = this.revision;
@@ -34,7 +38,11 @@ export class NaiveWriter {
       const events = dropDecider.decide(command, this.state);
       if (events.length === 0) return events;
       try {
-        const result = await this.store.appendToStream(this.streamName, events.map((e) => toNewEvent(e, context, this.schema)), expected === -1 ? 'no_stream' : expected);
+        const result = await this.store.appendToStream(
+          this.streamName,
+          events.map((e) => toNewEvent(e, context, this.schema)),
+          expected === -1 ? 'no_stream' : expected,
+        );
         this.appends++;
         if (this.revision === expected) {
           for (const e of events) this.state = dropDecider.evolve(this.state, e);
@@ -61,7 +69,11 @@ export class NaiveWriter {
     this.catchingUp ??= (async () => {
       try {
         for (;;) {
-          const page = await this.store.readStream(this.streamName, { direction: 'forwards', fromRevision: this.revision + 1, maxCount: 1000 });
+          const page = await this.store.readStream(this.streamName, {
+            direction: 'forwards',
+            fromRevision: this.revision + 1,
+            maxCount: 1000,
+          });
           for (const recorded of page) {
             // Another caller's success may have moved the cache while this read was in flight.
             if (recorded.revision !== this.revision + 1) continue;

@@ -4,7 +4,8 @@ import { Matches } from 'class-validator';
 import { AnalyticsQueries } from './analytics.queries';
 
 export class AnalyticsDropParams {
-  @ApiProperty() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'dropId must be 1-64 letters, digits, - or _' })
+  @ApiProperty()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'dropId must be 1-64 letters, digits, - or _' })
   dropId!: string;
 }
 
@@ -13,7 +14,8 @@ export class AnalyticsDropParams {
 export class AnalyticsController {
   constructor(@Inject(AnalyticsQueries) private readonly queries: AnalyticsQueries) {}
 
-  @Get(':dropId') @ApiOperation({ summary: 'Conversion, time to purchase, sell-through, baskets and revenue per tier, returns and refunds' })
+  @Get(':dropId')
+  @ApiOperation({ summary: 'Conversion, time to purchase, sell-through, baskets and revenue per tier, returns and refunds' })
   drop(@Param() p: AnalyticsDropParams) {
     return this.queries.drop(p.dropId);
   }

@@ -56,7 +56,10 @@ export class AnalyticsHandler implements ConsumerHandler {
       case 'EarlyAccessOpened':
       case 'PreOrderWindowOpened':
         // The first opening (early access or public) starts the purchase clock.
-        await tx.query(`update analytics.drops set opened_at = least(coalesce(opened_at, $2), $2) where drop_id = $1`, [d.dropId, d.openedAt]);
+        await tx.query(`update analytics.drops set opened_at = least(coalesce(opened_at, $2), $2) where drop_id = $1`, [
+          d.dropId,
+          d.openedAt,
+        ]);
         return;
       case 'VisitsRecorded': {
         const counts = new Map<string, number>();

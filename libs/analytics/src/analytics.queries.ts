@@ -70,26 +70,43 @@ export class AnalyticsQueries {
     const orders = await this.pool.query(`select sku, count(*) as n from analytics.pre_orders where drop_id = $1 group by sku`, [dropId]);
     const ordersBySku = new Map(orders.rows.map((r) => [r.sku as string, num(r.n)]));
     const totalOrders = [...ordersBySku.values()].reduce((a, b) => a + b, 0);
-    const byReason = await this.pool.query(`select reason, count(*) as n from analytics.returns where drop_id = $1 group by reason order by reason`, [dropId]);
+    const byReason = await this.pool.query(
+      `select reason, count(*) as n from analytics.returns where drop_id = $1 group by reason order by reason`,
+      [dropId],
+    );
     const bySku = await this.pool.query(
       `select p.sku, count(*) as n from analytics.returns r join analytics.pre_orders p on p.pre_order_id = r.pre_order_id
        where r.drop_id = $1 group by p.sku order by p.sku`,
       [dropId],
     );
     const returnCount = byReason.rows.reduce((a, r) => a + num(r.n), 0);
-    const refunds = await this.pool.query(`select kind, count(*) as n, sum(amount) as amount from analytics.refunds where drop_id = $1 group by kind order by kind`, [dropId]);
+    const refunds = await this.pool.query(
+      `select kind, count(*) as n, sum(amount) as amount from analytics.refunds where drop_id = $1 group by kind order by kind`,
+      [dropId],
+    );
     return {
       dropId,
       currency: drop?.currency ?? null,
       editionTotal,
       channels: await this.channels(dropId),
-      tiers: tiers.rows.map((r) => ({ tier: num(r.tier), preOrders: num(r.n), units: num(r.units), revenue: num(r.revenue), averageBasketUnits: ratio(num(r.units), num(r.n)) ?? 0 })),
+      tiers: tiers.rows.map((r) => ({
+        tier: num(r.tier),
+        preOrders: num(r.n),
+        units: num(r.units),
+        revenue: num(r.revenue),
+        averageBasketUnits: ratio(num(r.units), num(r.n)) ?? 0,
+      })),
       sellThrough,
       returns: {
         count: returnCount,
         rate: ratio(returnCount, totalOrders),
         byReason: byReason.rows.map((r) => ({ reason: r.reason, count: num(r.n), rate: ratio(num(r.n), totalOrders) })),
-        bySku: bySku.rows.map((r) => ({ sku: r.sku, size: sizes[r.sku] ?? null, count: num(r.n), rate: ratio(num(r.n), ordersBySku.get(r.sku) ?? 0) })),
+        bySku: bySku.rows.map((r) => ({
+          sku: r.sku,
+          size: sizes[r.sku] ?? null,
+          count: num(r.n),
+          rate: ratio(num(r.n), ordersBySku.get(r.sku) ?? 0),
+        })),
       },
       refunds: {
         count: refunds.rows.reduce((a, r) => a + num(r.n), 0),

@@ -20,21 +20,34 @@ function withoutComments(source: string): string {
 /** Every module specifier in `source`: static imports, re-exports, side-effect imports, require() and import(). */
 function moduleSpecifiers(source: string): string[] {
   const code = withoutComments(source);
-  const patterns = [/\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\b(?:require|import)\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:require|import)\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+  ];
   return patterns.flatMap((pattern) => [...code.matchAll(pattern)].map((match) => match[1]));
 }
 
 const isAllowed = (specifier: string) => specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('node:');
 
 /** Clock and randomness reads that would make decide/evolve non-deterministic. */
-const IMPURE = [/\bDate\.now\s*\(/, /\bnew Date\s*\(\s*\)/, /\bMath\.random\s*\(/, /\brandomUUID\s*\(/, /\bperformance\.now\s*\(/, /\bprocess\.env\b/];
+const IMPURE = [
+  /\bDate\.now\s*\(/,
+  /\bnew Date\s*\(\s*\)/,
+  /\bMath\.random\s*\(/,
+  /\brandomUUID\s*\(/,
+  /\bperformance\.now\s*\(/,
+  /\bprocess\.env\b/,
+];
 
 describe('domain purity', () => {
   const files = tsFilesUnder(SRC);
 
   it('finds the domain sources (a scan of nothing would prove nothing)', () => {
     const names = files.map((f) => relative(SRC, f));
-    expect(names).toEqual(expect.arrayContaining(['index.ts', 'decider.ts', join('drop', 'drop.decider.ts'), join('restock', 'reorder-point.ts')]));
+    expect(names).toEqual(
+      expect.arrayContaining(['index.ts', 'decider.ts', join('drop', 'drop.decider.ts'), join('restock', 'reorder-point.ts')]),
+    );
   });
 
   it('imports nothing but relative paths and node: built-ins', () => {
@@ -57,7 +70,11 @@ describe('domain purity', () => {
 
   it('the scanner itself catches framework imports in every form', () => {
     // Keywords are spliced in so this file's own source does not look like it imports these.
-    const [IMPORT, EXPORT, REQUIRE] = [['im', 'port'], ['ex', 'port'], ['re', 'quire']].map((parts) => parts.join(''));
+    const [IMPORT, EXPORT, REQUIRE] = [
+      ['im', 'port'],
+      ['ex', 'port'],
+      ['re', 'quire'],
+    ].map((parts) => parts.join(''));
     const sample = [
       `${IMPORT} { Injectable } from '@nestjs/common';`,
       `${IMPORT} type { Repository } from 'typeorm';`,
@@ -69,6 +86,13 @@ describe('domain purity', () => {
       `${IMPORT} { createHash } from 'node:crypto';`,
       `// ${IMPORT} { x } from 'commented-out';`,
     ].join('\n');
-    expect(moduleSpecifiers(sample).filter((s) => !isAllowed(s))).toEqual(['@nestjs/common', 'typeorm', 'kafkajs', 'reflect-metadata', 'pg', '@eventstore/db-client']);
+    expect(moduleSpecifiers(sample).filter((s) => !isAllowed(s))).toEqual([
+      '@nestjs/common',
+      'typeorm',
+      'kafkajs',
+      'reflect-metadata',
+      'pg',
+      '@eventstore/db-client',
+    ]);
   });
 });

@@ -1,5 +1,24 @@
-import { DomainError, dropDecider, DropCommand, DropDefinition, DropEvent, DropState, dropStreamName, EVENT_SCHEMA_VERSIONS, preOrderAnswer, preOrderIdFor, upcast } from '@dropline/domain';
-import { ensureEventStoreSchema, EventStore, NewEvent, PostgresEventStore, StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
+import {
+  DomainError,
+  dropDecider,
+  DropCommand,
+  DropDefinition,
+  DropEvent,
+  DropState,
+  dropStreamName,
+  EVENT_SCHEMA_VERSIONS,
+  preOrderAnswer,
+  preOrderIdFor,
+  upcast,
+} from '@dropline/domain';
+import {
+  ensureEventStoreSchema,
+  EventStore,
+  NewEvent,
+  PostgresEventStore,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+} from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { createTestPostgresDatabase, requirePostgres } from '../../../test/support/postgres';
 import { AggregateWriter, ConcurrencyExhaustedError, UnstorableCommandError } from './aggregate-writer';
@@ -10,30 +29,62 @@ const schema: EventSchema = {
   upcast: (type, version, data) => upcast(type, version, data) as Record<string, unknown>,
 };
 const NOW = '2026-12-02T10:00:00Z';
-const context: CommandContext = { actor: 'test', correlationId: 'c', causationId: null, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', occurredAt: NOW };
+const context: CommandContext = {
+  actor: 'test',
+  correlationId: 'c',
+  causationId: null,
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  occurredAt: NOW,
+};
 
 function definition(cap: number, perCustomerLimit = 1000): DropDefinition {
   return {
-    name: 'Hot drop', currency: 'GBP', channels: ['web'],
+    name: 'Hot drop',
+    currency: 'GBP',
+    channels: ['web'],
     variants: [{ sku: 'HOT', size: 'M', colour: 'red', editionCap: cap }],
     priceTiers: [{ untilUnitsSold: 100, unitPrice: 1000 }, { untilUnitsSold: 200, unitPrice: 2000 }, { unitPrice: 3000 }],
     window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' },
-    perCustomerLimit, minimumOrderQuantity: 1, production: { microfactoryId: 'mf', leadTimeDays: 7 }, returnWindowDays: 14,
+    perCustomerLimit,
+    minimumOrderQuantity: 1,
+    production: { microfactoryId: 'mf', leadTimeDays: 7 },
+    returnWindowDays: 14,
   };
 }
 
 type Writer = AggregateWriter<DropState, DropCommand, DropEvent>;
 
 async function openDrop(writer: Writer, dropId: string, cap: number, limit?: number): Promise<void> {
-  await writer.execute(dropStreamName(dropId), { type: 'ScheduleDrop', dropId, definition: definition(cap, limit), now: NOW }, context, () => undefined);
+  await writer.execute(
+    dropStreamName(dropId),
+    { type: 'ScheduleDrop', dropId, definition: definition(cap, limit), now: NOW },
+    context,
+    () => undefined,
+  );
   await writer.execute(dropStreamName(dropId), { type: 'OpenPreOrderWindow', dropId, now: NOW }, context, () => undefined);
 }
 
-function place(writer: Writer, dropId: string, customerId: string, key: string, quantity = 1, extra: { referralCode?: string; actor?: string } = {}) {
+function place(
+  writer: Writer,
+  dropId: string,
+  customerId: string,
+  key: string,
+  quantity = 1,
+  extra: { referralCode?: string; actor?: string } = {},
+) {
   const preOrderId = preOrderIdFor(dropId, customerId, key);
   const command: DropCommand = {
-    type: 'PlacePreOrder', dropId, preOrderId, customerId, sku: 'HOT', quantity, channel: 'web', fulfillment: { method: 'ship' },
-    isRepeatCustomer: false, idempotencyFingerprint: `${customerId}/${quantity}`, now: NOW,
+    type: 'PlacePreOrder',
+    dropId,
+    preOrderId,
+    customerId,
+    sku: 'HOT',
+    quantity,
+    channel: 'web',
+    fulfillment: { method: 'ship' },
+    isRepeatCustomer: false,
+    idempotencyFingerprint: `${customerId}/${quantity}`,
+    now: NOW,
     ...(extra.referralCode === undefined ? {} : { referralCode: extra.referralCode }),
   };
   const ctx = extra.actor === undefined ? context : { ...context, actor: extra.actor };
@@ -109,7 +160,11 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
     it('answers a retry inside the same batch, and after it, with the original pre-order', async () => {
       const writer: Writer = new AggregateWriter(store, dropDecider, schema);
       await openDrop(writer, 'retry', 10);
-      const [a, b, c] = await Promise.all([place(writer, 'retry', 'c-1', 'same'), place(writer, 'retry', 'c-1', 'same'), place(writer, 'retry', 'c-2', 'other')]);
+      const [a, b, c] = await Promise.all([
+        place(writer, 'retry', 'c-1', 'same'),
+        place(writer, 'retry', 'c-1', 'same'),
+        place(writer, 'retry', 'c-2', 'other'),
+      ]);
       expect(b.answer).toEqual(a.answer);
       expect(c.answer.preOrderId).not.toBe(a.answer.preOrderId);
       const later = await place(new AggregateWriter(store, dropDecider, schema), 'retry', 'c-1', 'same');
@@ -122,7 +177,12 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
     it('never answers a rejection from a state another writer has moved past', async () => {
       const one: Writer = new AggregateWriter(store, dropDecider, schema);
       const two: Writer = new AggregateWriter(store, dropDecider, schema);
-      await one.execute(dropStreamName('stale'), { type: 'ScheduleDrop', dropId: 'stale', definition: definition(5), now: NOW }, context, () => undefined);
+      await one.execute(
+        dropStreamName('stale'),
+        { type: 'ScheduleDrop', dropId: 'stale', definition: definition(5), now: NOW },
+        context,
+        () => undefined,
+      );
       // `one` has the drop cached as scheduled; `two` opens it.
       await two.execute(dropStreamName('stale'), { type: 'OpenPreOrderWindow', dropId: 'stale', now: NOW }, context, () => undefined);
       // A rejection appends nothing, so no expected-revision check would catch a stale "window not open".
@@ -146,7 +206,9 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
       const N = 200;
       const key = (i: number) => (i === 150 ? 'k-10' : `k-${i}`); // 150 retries 10: idempotent across halves
       const customer = (i: number) => (i === 150 ? 'c-10' : `c-${i}`);
-      const promises = Array.from({ length: N }, (_, i) => place(writer, 'poison', customer(i), key(i), 1, poison.get(i) ?? { referralCode: `ok-${i}` }));
+      const promises = Array.from({ length: N }, (_, i) =>
+        place(writer, 'poison', customer(i), key(i), 1, poison.get(i) ?? { referralCode: `ok-${i}` }),
+      );
       const results = await Promise.allSettled(promises);
 
       const innocentFailures = results.flatMap((r, i) => (!poison.has(i) && r.status === 'rejected' ? [`#${i}: ${String(r.reason)}`] : []));
@@ -172,7 +234,9 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
       for (const e of placed) expect(e.metadata.actor).toBe('test');
       // Bounded: each poisoned command costs at most one failed append per level.
       expect(appends.length).toBeLessThanOrEqual(1 + 2 * poison.size * Math.ceil(Math.log2(N)));
-      console.log(`[writer] ${N} commands, ${poison.size} poisoned: ${appends.length} append calls (${appends.filter((n) => n > 0).length} non-empty)`);
+      console.log(
+        `[writer] ${N} commands, ${poison.size} poisoned: ${appends.length} append calls (${appends.filter((n) => n > 0).length} non-empty)`,
+      );
 
       // The stream stays usable.
       const after = await place(writer, 'poison', 'c-after', 'k-after');
@@ -182,7 +246,9 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
     it('rejects a lone command that cannot be stored with COMMAND.UNSTORABLE and keeps the writer working', async () => {
       const writer: Writer = new AggregateWriter(store, dropDecider, schema);
       await openDrop(writer, 'poison-one', 10);
-      await expect(place(writer, 'poison-one', 'c-1', 'k-1', 1, { referralCode: '\u0000' })).rejects.toMatchObject({ code: 'COMMAND.UNSTORABLE' });
+      await expect(place(writer, 'poison-one', 'c-1', 'k-1', 1, { referralCode: '\u0000' })).rejects.toMatchObject({
+        code: 'COMMAND.UNSTORABLE',
+      });
       await expect(place(writer, 'poison-one', 'c-2', 'k-2', 1, { actor: '\udfff' })).rejects.toBeInstanceOf(UnstorableCommandError);
       const ok = await place(writer, 'poison-one', 'c-3', 'k-3');
       expect(ok.answer.preOrderId).toBe(preOrderIdFor('poison-one', 'c-3', 'k-3'));
@@ -204,13 +270,18 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
         await openDrop(writer, `nosplit-${name.replace(' ', '-')}`, 100);
         failing = true;
         appends.length = 0;
-        const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => place(writer, `nosplit-${name.replace(' ', '-')}`, `c-${i}`, `k-${i}`)));
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => place(writer, `nosplit-${name.replace(' ', '-')}`, `c-${i}`, `k-${i}`)),
+        );
         expect(appends).toEqual([20]);
         for (const r of results) expect((r as PromiseRejectedResult).reason).toBe(expected);
       }
 
       await openDrop(new AggregateWriter(store, dropDecider, schema), 'nosplit-conflict', 100);
-      const { store: contended, appends } = instrumented(store, () => new WrongExpectedRevisionError(dropStreamName('nosplit-conflict'), 1, 2));
+      const { store: contended, appends } = instrumented(
+        store,
+        () => new WrongExpectedRevisionError(dropStreamName('nosplit-conflict'), 1, 2),
+      );
       const writer: Writer = new AggregateWriter(contended, dropDecider, schema, { maxConflictRetries: 3 });
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => place(writer, 'nosplit-conflict', `c-${i}`, `k-${i}`)));
       // Every attempt reloads and re-decides the whole batch; it is never halved.
@@ -229,7 +300,8 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
       const placed = (await store.readStream(dropStreamName('race'))).filter((e) => e.type === 'PreOrderPlaced');
       expect(placed).toHaveLength(100);
       const perCustomer = new Map<string, number>();
-      for (const e of placed) perCustomer.set(e.data.customerId as string, (perCustomer.get(e.data.customerId as string) ?? 0) + (e.data.quantity as number));
+      for (const e of placed)
+        perCustomer.set(e.data.customerId as string, (perCustomer.get(e.data.customerId as string) ?? 0) + (e.data.quantity as number));
       expect(Math.max(...perCustomer.values())).toBeLessThanOrEqual(3);
     });
   });
@@ -247,6 +319,12 @@ describe('PostgreSQL', () => {
     const db = await createTestPostgresDatabase('writer');
     await ensureEventStoreSchema(db.pool);
     const store = new PostgresEventStore(db.pool);
-    return { store, close: async () => { await store.close(); await db.drop(); } };
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        await db.drop();
+      },
+    };
   });
 });

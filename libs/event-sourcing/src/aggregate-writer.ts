@@ -211,7 +211,10 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       const expected = entry.revision;
       let revision: number;
       try {
-        revision = events.length === 0 ? expected : (await this.store.appendToStream(streamName, events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
+        revision =
+          events.length === 0
+            ? expected
+            : (await this.store.appendToStream(streamName, events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
       } catch (error) {
         // The state was evolved past the store: it cannot be trusted any more.
         entry.state = undefined;
@@ -247,7 +250,11 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   private async catchUp(streamName: string, entry: StreamEntry<S>): Promise<void> {
     let state = entry.state as S;
     for (;;) {
-      const page = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: entry.revision + 1, maxCount: this.loadPageSize });
+      const page = await this.store.readStream(streamName, {
+        direction: 'forwards',
+        fromRevision: entry.revision + 1,
+        maxCount: this.loadPageSize,
+      });
       for (const recorded of page) {
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         entry.revision = recorded.revision;
@@ -284,7 +291,11 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     let state = this.decider.initialState();
     let revision = -1;
     for (;;) {
-      const page = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: revision + 1, maxCount: this.loadPageSize });
+      const page = await this.store.readStream(streamName, {
+        direction: 'forwards',
+        fromRevision: revision + 1,
+        maxCount: this.loadPageSize,
+      });
       for (const recorded of page) {
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         revision = recorded.revision;

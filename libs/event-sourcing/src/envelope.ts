@@ -28,7 +28,13 @@ export function toNewEvent(event: DomainEvent, context: CommandContext, schema: 
     occurredAt: context.occurredAt,
     traceparent: context.traceparent,
   };
-  return { eventId: randomUUID(), type: event.type, schemaVersion: schema.versionOf(event.type), data: event.data as Record<string, unknown>, metadata };
+  return {
+    eventId: randomUUID(),
+    type: event.type,
+    schemaVersion: schema.versionOf(event.type),
+    data: event.data as Record<string, unknown>,
+    metadata,
+  };
 }
 
 /** Unwraps a stored event into the domain event it carries, upcast to the latest schema. */

@@ -111,16 +111,26 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
 
       it('reads backwards, from a revision, with maxCount', async () => {
         const stream = streamName();
-        await store.appendToStream(stream, range(5).map((n) => newEvent('Counted', { n })), 'no_stream');
+        await store.appendToStream(
+          stream,
+          range(5).map((n) => newEvent('Counted', { n })),
+          'no_stream',
+        );
         expect((await store.readStream(stream, { direction: 'backwards' })).map((e) => e.revision)).toEqual([4, 3, 2, 1, 0]);
-        expect((await store.readStream(stream, { direction: 'backwards', fromRevision: 3, maxCount: 2 })).map((e) => e.revision)).toEqual([3, 2]);
+        expect((await store.readStream(stream, { direction: 'backwards', fromRevision: 3, maxCount: 2 })).map((e) => e.revision)).toEqual([
+          3, 2,
+        ]);
         expect((await store.readStream(stream, { fromRevision: 2 })).map((e) => e.revision)).toEqual([2, 3, 4]);
         expect((await store.readStream(stream, { fromRevision: 1, maxCount: 2 })).map((e) => e.revision)).toEqual([1, 2]);
       });
 
       it('orders revisions numerically past 9 in both directions', async () => {
         const stream = streamName();
-        await store.appendToStream(stream, range(12).map((n) => newEvent('Counted', { n })), 'no_stream');
+        await store.appendToStream(
+          stream,
+          range(12).map((n) => newEvent('Counted', { n })),
+          'no_stream',
+        );
         expect((await store.readStream(stream)).map((e) => e.revision)).toEqual(range(12));
         expect((await store.readStream(stream, { direction: 'backwards', maxCount: 3 })).map((e) => e.revision)).toEqual([11, 10, 9]);
       });
@@ -166,7 +176,11 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         const first = await store.appendToStream(stream, [newEvent(), newEvent()], 'no_stream');
         const second = await store.appendToStream(stream, [newEvent()], first.nextExpectedRevision);
         expect(second.nextExpectedRevision).toBe(2);
-        await expect(store.appendToStream(stream, [newEvent()], 1)).rejects.toMatchObject({ name: 'WrongExpectedRevisionError', expected: 1, actual: 2 });
+        await expect(store.appendToStream(stream, [newEvent()], 1)).rejects.toMatchObject({
+          name: 'WrongExpectedRevisionError',
+          expected: 1,
+          actual: 2,
+        });
         await expect(store.appendToStream(stream, [newEvent()], 7)).rejects.toMatchObject({ expected: 7, actual: 2 });
         await expect(store.appendToStream(streamName(), [newEvent()], 0)).rejects.toMatchObject({ expected: 0, actual: -1 });
       });
@@ -175,7 +189,9 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         const stream = streamName();
         await store.appendToStream(stream, [newEvent('A', { n: 0 })], 'no_stream');
         const from = await endOfLog();
-        await expect(store.appendToStream(stream, [newEvent('B'), newEvent('B'), newEvent('B')], 5)).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+        await expect(store.appendToStream(stream, [newEvent('B'), newEvent('B'), newEvent('B')], 5)).rejects.toBeInstanceOf(
+          WrongExpectedRevisionError,
+        );
         expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['A']);
         // Absence cannot be awaited: append a marker after the failed batch and wait for it instead.
         await store.appendToStream(`${stream}-marker`, [newEvent('Marker')], 'no_stream');
@@ -188,7 +204,9 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         await store.appendToStream(stream, [newEvent()], 'no_stream');
         for (let round = 0; round < 3; round++) {
           const expected = round;
-          const attempts = await Promise.allSettled(range(8).map((i) => store.appendToStream(stream, [newEvent('Raced', { round, i })], expected)));
+          const attempts = await Promise.allSettled(
+            range(8).map((i) => store.appendToStream(stream, [newEvent('Raced', { round, i })], expected)),
+          );
           const winners = attempts.filter((a) => a.status === 'fulfilled');
           const losers = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
           expect(winners).toHaveLength(1);
@@ -205,8 +223,16 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         const from = await endOfLog();
         const a = streamName('paging');
         const b = streamName('paging');
-        await store.appendToStream(a, range(4).map((n) => newEvent('Paged', { n })), 'no_stream');
-        await store.appendToStream(b, range(3).map((n) => newEvent('Paged', { n: 10 + n })), 'no_stream');
+        await store.appendToStream(
+          a,
+          range(4).map((n) => newEvent('Paged', { n })),
+          'no_stream',
+        );
+        await store.appendToStream(
+          b,
+          range(3).map((n) => newEvent('Paged', { n: 10 + n })),
+          'no_stream',
+        );
         await store.appendToStream(a, [newEvent('Paged', { n: 4 })], 3);
 
         const events = (await readAllFrom(from, 8, undefined, 2)).filter((e) => e.streamName === a || e.streamName === b);
@@ -253,7 +279,11 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         if (!store.countAfter) return;
         const from = await endOfLog();
         const stream = streamName();
-        await store.appendToStream(stream, range(3).map(() => newEvent()), 'no_stream');
+        await store.appendToStream(
+          stream,
+          range(3).map(() => newEvent()),
+          'no_stream',
+        );
         await readAllFrom(from, 3, { streamPrefixes: [stream] });
         // Other suites may write concurrently to a shared server, so at least, not exactly.
         expect(await store.countAfter(from)).toBeGreaterThanOrEqual(3);
@@ -264,12 +294,20 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
       it('catches up on past events, then delivers live ones, in order and once', async () => {
         const from = await endOfLog();
         const stream = streamName('sub');
-        await store.appendToStream(stream, range(5).map((n) => newEvent('Past', { n })), 'no_stream');
+        await store.appendToStream(
+          stream,
+          range(5).map((n) => newEvent('Past', { n })),
+          'no_stream',
+        );
         const subscription = store.subscribeToAll({ fromPosition: from, filter: { streamPrefixes: [stream] }, batchSize: 2 });
         try {
           const received = collect(subscription, 10);
           await waitFor(() => received.events.length >= 5);
-          await store.appendToStream(stream, range(5).map((n) => newEvent('Live', { n: 5 + n })), 4);
+          await store.appendToStream(
+            stream,
+            range(5).map((n) => newEvent('Live', { n: 5 + n })),
+            4,
+          );
           const events = await received.done;
           expect(events.map((e) => e.data.n)).toEqual(range(10));
           expect(events.map((e) => e.revision)).toEqual(range(10));
@@ -281,9 +319,16 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
       it('resumes after a position without repeating it, and close() ends the iteration', async () => {
         const stream = streamName('resume');
         const from = await endOfLog();
-        await store.appendToStream(stream, range(4).map((n) => newEvent('E', { n })), 'no_stream');
+        await store.appendToStream(
+          stream,
+          range(4).map((n) => newEvent('E', { n })),
+          'no_stream',
+        );
         const [, second] = await readAllFrom(from, 4, { streamPrefixes: [stream] });
-        const subscription = store.subscribeToAll({ fromPosition: second.position, filter: { eventTypes: ['E'], streamPrefixes: [stream] } });
+        const subscription = store.subscribeToAll({
+          fromPosition: second.position,
+          filter: { eventTypes: ['E'], streamPrefixes: [stream] },
+        });
         const seen: number[] = [];
         const iteration = (async () => {
           for await (const event of subscription) {

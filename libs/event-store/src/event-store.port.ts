@@ -131,7 +131,10 @@ export class WrongExpectedRevisionError extends Error {
 /** Thrown when the store cannot be reached (mapped to 503 STORE.UNAVAILABLE over HTTP). */
 export class StoreUnavailableError extends Error {
   readonly code = 'STORE.UNAVAILABLE';
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'StoreUnavailableError';
   }

@@ -30,7 +30,9 @@ export interface ImportEventsResult {
 export class StreamsAlreadyExistError extends Error {
   readonly code = 'STORE.STREAMS_EXIST';
   constructor(readonly streamNames: string[]) {
-    super(`The target store already holds ${streamNames.length} of these streams (${streamNames.slice(0, 5).join(', ')}${streamNames.length > 5 ? ', …' : ''}); import into a fresh store or allow existing streams`);
+    super(
+      `The target store already holds ${streamNames.length} of these streams (${streamNames.slice(0, 5).join(', ')}${streamNames.length > 5 ? ', …' : ''}); import into a fresh store or allow existing streams`,
+    );
     this.name = 'StreamsAlreadyExistError';
   }
 }
@@ -47,7 +49,11 @@ export class StreamsAlreadyExistError extends Error {
  * back the global-log horizon of every reader on the server while it runs: import into a sandbox
  * or a quiet store.
  */
-export async function importEventsInOneTransaction(pool: Pool, events: readonly ImportedEvent[], options: ImportEventsOptions = {}): Promise<ImportEventsResult> {
+export async function importEventsInOneTransaction(
+  pool: Pool,
+  events: readonly ImportedEvent[],
+  options: ImportEventsOptions = {},
+): Promise<ImportEventsResult> {
   const chunkSize = options.chunkSize ?? 5000;
   const streamNames = [...new Set(events.map((e) => e.streamName))].sort();
   let client: PoolClient | undefined;
@@ -71,7 +77,11 @@ export async function importEventsInOneTransaction(pool: Pool, events: readonly 
         const known = new Set<string>();
         for (let i = 0; i < events.length; i += chunkSize) {
           const ids = events.slice(i, i + chunkSize).map((e) => e.eventId);
-          const found = await client.query<[string]>({ text: 'SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])', values: [ids], rowMode: 'array' });
+          const found = await client.query<[string]>({
+            text: 'SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])',
+            values: [ids],
+            rowMode: 'array',
+          });
           for (const [id] of found.rows) known.add(id.toLowerCase());
         }
         toWrite = events.filter((e) => !known.has(e.eventId.toLowerCase()));
@@ -82,7 +92,17 @@ export async function importEventsInOneTransaction(pool: Pool, events: readonly 
         const rows = toWrite.slice(i, i + chunkSize).map((event, n) => {
           const revision = next.get(event.streamName) ?? 0;
           next.set(event.streamName, revision + 1);
-          return { n, s: event.streamName, r: revision, id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata, at: event.recordedAt };
+          return {
+            n,
+            s: event.streamName,
+            r: revision,
+            id: event.eventId,
+            t: event.type,
+            v: event.schemaVersion,
+            d: event.data,
+            m: event.metadata,
+            at: event.recordedAt,
+          };
         });
         // ORDER BY n keeps the given order in global_position (the bigserial is taken per row).
         await client.query({

@@ -52,14 +52,24 @@ export class FulfillmentHandler implements ConsumerHandler {
       case 'ProductionRunCompleted': {
         const covered: string[] = d.coveredPreOrderIds ?? [];
         if (covered.length === 0) return;
-        const { rows } = await tx.query<{ pre_order_id: string; customer_id: string; sku: string; quantity: number; method: string; location_id: string | null }>(
+        const { rows } = await tx.query<{
+          pre_order_id: string;
+          customer_id: string;
+          sku: string;
+          quantity: number;
+          method: string;
+          location_id: string | null;
+        }>(
           `select pre_order_id, customer_id, sku, quantity, method, location_id from fulfillment.pre_orders where pre_order_id = any($1::text[])`,
           [covered],
         );
         const known = new Map(rows.map((r) => [r.pre_order_id, r]));
         const missing = covered.filter((id) => !known.has(id));
         if (missing.length > 0) {
-          throw new PermanentRejection('FULFILLMENT.UNKNOWN_PRE_ORDER', `run ${d.runId} covers pre-orders never placed: ${missing.slice(0, 5).join(', ')}`);
+          throw new PermanentRejection(
+            'FULFILLMENT.UNKNOWN_PRE_ORDER',
+            `run ${d.runId} covers pre-orders never placed: ${missing.slice(0, 5).join(', ')}`,
+          );
         }
         const due = new Date(Date.parse(d.completedAt) + this.dispatchSlaDays * DAY_MS).toISOString();
         for (const id of covered) {
@@ -67,7 +77,18 @@ export class FulfillmentHandler implements ConsumerHandler {
           await tx.query(
             `insert into fulfillment.tasks (pre_order_id, drop_id, run_id, kind, location_id, customer_id, sku, quantity, status, created_at, dispatch_due_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) on conflict (pre_order_id) do nothing`,
-            [id, d.dropId, d.runId, p.method === 'pickup' ? 'pickup' : 'ship', p.location_id, p.customer_id, p.sku, p.quantity, d.completedAt, due],
+            [
+              id,
+              d.dropId,
+              d.runId,
+              p.method === 'pickup' ? 'pickup' : 'ship',
+              p.location_id,
+              p.customer_id,
+              p.sku,
+              p.quantity,
+              d.completedAt,
+              due,
+            ],
           );
         }
         return;
@@ -79,13 +100,22 @@ export class FulfillmentHandler implements ConsumerHandler {
         );
         return;
       case 'ReadyForPickup':
-        await tx.query(`update fulfillment.tasks set status = 'ready', dispatched_at = $2 where pre_order_id = $1 and status = 'open'`, [d.preOrderId, d.readyAt]);
+        await tx.query(`update fulfillment.tasks set status = 'ready', dispatched_at = $2 where pre_order_id = $1 and status = 'open'`, [
+          d.preOrderId,
+          d.readyAt,
+        ]);
         return;
       case 'ShipmentDelivered':
-        await tx.query(`update fulfillment.tasks set status = 'delivered', done_at = $2 where pre_order_id = $1 and status in ('open', 'dispatched')`, [d.preOrderId, d.deliveredAt]);
+        await tx.query(
+          `update fulfillment.tasks set status = 'delivered', done_at = $2 where pre_order_id = $1 and status in ('open', 'dispatched')`,
+          [d.preOrderId, d.deliveredAt],
+        );
         return;
       case 'PreOrderPickedUp':
-        await tx.query(`update fulfillment.tasks set status = 'picked-up', done_at = $2 where pre_order_id = $1 and status in ('open', 'ready')`, [d.preOrderId, d.pickedUpAt]);
+        await tx.query(
+          `update fulfillment.tasks set status = 'picked-up', done_at = $2 where pre_order_id = $1 and status in ('open', 'ready')`,
+          [d.preOrderId, d.pickedUpAt],
+        );
         return;
       default:
         return;

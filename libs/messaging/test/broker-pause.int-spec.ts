@@ -39,21 +39,39 @@ describeKafka('relay while the broker is paused (SIGSTOP) and resumed (SIGCONT)'
     relay.start();
     const group = await recordingConsumer(kafka, topic, `${topic}.g`);
     try {
-      await waitFor(() => group.received.length >= ids.length, 30_000, () => `${group.received.length}/${ids.length} before the pause`);
+      await waitFor(
+        () => group.received.length >= ids.length,
+        30_000,
+        () => `${group.received.length}/${ids.length} before the pause`,
+      );
       cluster.pause();
       ids.push(...(await appendInterleaved(store, ['juliet', 'kilo'], 30, 20)));
-      await waitFor(() => relay.status().state === 'retrying', 60_000, () => `relay state ${relay.status().state}`);
+      await waitFor(
+        () => relay.status().state === 'retrying',
+        60_000,
+        () => `relay state ${relay.status().state}`,
+      );
       const during = relay.status();
       expect(during.lastError).toBeDefined();
       expect(during.lag).toBeGreaterThan(0); // PostgresEventStore counts cheaply
       await new Promise((r) => setTimeout(r, 2_000));
       cluster.resume();
-      await waitFor(() => new Set(group.received.map((r) => r.message.headers!.ce_id!.toString())).size >= ids.length, 90_000, () => `${group.received.length}/${ids.length} after resume`);
-      await waitFor(() => relay.status().state === 'caught-up', 30_000, () => relay.status().state);
+      await waitFor(
+        () => new Set(group.received.map((r) => r.message.headers!.ce_id!.toString())).size >= ids.length,
+        90_000,
+        () => `${group.received.length}/${ids.length} after resume`,
+      );
+      await waitFor(
+        () => relay.status().state === 'caught-up',
+        30_000,
+        () => relay.status().state,
+      );
       const received = new Set(group.received.map((r) => r.message.headers!.ce_id!.toString()));
       expect(received).toEqual(new Set(ids));
       for (const dropId of ['juliet', 'kilo']) {
-        const seqs = group.received.filter((r) => r.message.key!.toString() === dropId).map((r) => JSON.parse(r.message.value!.toString()).seq as number);
+        const seqs = group.received
+          .filter((r) => r.message.key!.toString() === dropId)
+          .map((r) => JSON.parse(r.message.value!.toString()).seq as number);
         // At least once: a re-send may repeat a suffix, but first deliveries come in order.
         const firsts = seqs.filter((s, i) => seqs.indexOf(s) === i);
         expect(firsts).toEqual(Array.from({ length: 50 }, (_, i) => i));

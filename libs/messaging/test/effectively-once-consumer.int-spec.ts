@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
-import { dropEventsCodec, EffectivelyOnceConsumer, KafkaConsumerRunner, KafkaDeadLetterSink, KafkaPublisher, OutboundMessage, TableDeadLetterSink } from '../src';
+import {
+  dropEventsCodec,
+  EffectivelyOnceConsumer,
+  KafkaConsumerRunner,
+  KafkaDeadLetterSink,
+  KafkaPublisher,
+  OutboundMessage,
+  TableDeadLetterSink,
+} from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { describeKafka, isMockCluster, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { appendInterleaved, RecordingHandler } from './fixtures';
@@ -46,7 +54,9 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
     await sink.ensureSchema();
     const good = codec.encode(events[0]);
     expect(await consumer.handle({ ...good, value: Buffer.from('{oops') })).toBe('dead-lettered');
-    expect(await consumer.handle({ ...good, headers: { ...good.headers, ce_id: randomUUID(), ce_type: 'dropline.preorder.placed.v9' } })).toBe('dead-lettered');
+    expect(
+      await consumer.handle({ ...good, headers: { ...good.headers, ce_id: randomUUID(), ce_type: 'dropline.preorder.placed.v9' } }),
+    ).toBe('dead-lettered');
     handler.reject = (e) => e.id === events[1].eventId;
     expect(await consumer.handle(codec.encode(events[1]))).toBe('dead-lettered');
     expect(await consumer.handle(codec.encode(events[1]))).toBe('duplicate');
@@ -78,12 +88,25 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
       const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, deadLetters);
       await consumer.migrate();
       const outcomes: string[] = [];
-      const runner = new KafkaConsumerRunner(kafka, consumer, { topic, groupId: `${topic}.g`, backoff: { initialMs: 20, maxMs: 50 }, onOutcome: (o) => outcomes.push(o) });
+      const runner = new KafkaConsumerRunner(kafka, consumer, {
+        topic,
+        groupId: `${topic}.g`,
+        backoff: { initialMs: 20, maxMs: 50 },
+        onOutcome: (o) => outcomes.push(o),
+      });
       await runner.start();
       const dlq = await recordingConsumer(kafka, dlTopic, `${dlTopic}.g`);
       try {
-        await waitFor(() => outcomes.length >= 2 * events.length + 1, 60_000, () => `${outcomes.length} outcomes`);
-        await waitFor(() => dlq.received.length >= 1, 30_000, () => 'no dead letter');
+        await waitFor(
+          () => outcomes.length >= 2 * events.length + 1,
+          60_000,
+          () => `${outcomes.length} outcomes`,
+        );
+        await waitFor(
+          () => dlq.received.length >= 1,
+          30_000,
+          () => 'no dead letter',
+        );
         expect(outcomes.filter((o) => o === 'applied')).toHaveLength(events.length);
         expect(outcomes.filter((o) => o === 'dead-lettered')).toHaveLength(1);
         const { rows } = await db.pool.query(`select drop_id, seq from kafka_test.applied order by ordinal`);

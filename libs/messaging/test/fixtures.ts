@@ -49,14 +49,21 @@ export class RecordingHandler implements ConsumerHandler {
   constructor(readonly name: string) {}
 
   async migrate(db: Queryable): Promise<void> {
-    await db.query(`create table if not exists ${this.name}.applied (ordinal bigserial primary key, ce_id text not null, drop_id text not null, seq int not null)`);
+    await db.query(
+      `create table if not exists ${this.name}.applied (ordinal bigserial primary key, ce_id text not null, drop_id text not null, seq int not null)`,
+    );
   }
 
   async apply(event: DeliveredEvent, tx: Queryable): Promise<void> {
     const attempt = (this.attempts.get(event.id) ?? 0) + 1;
     this.attempts.set(event.id, attempt);
-    if (attempt <= this.failFirst && (!this.failOnly || this.failOnly.has(event.id))) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    if (attempt <= this.failFirst && (!this.failOnly || this.failOnly.has(event.id)))
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     if (this.reject(event)) throw new PermanentRejection('TEST.REJECTED', `event ${event.id} is rejected`);
-    await tx.query(`insert into ${this.name}.applied (ce_id, drop_id, seq) values ($1, $2, $3)`, [event.id, event.subject, (event.data as { seq: number }).seq]);
+    await tx.query(`insert into ${this.name}.applied (ce_id, drop_id, seq) values ($1, $2, $3)`, [
+      event.id,
+      event.subject,
+      (event.data as { seq: number }).seq,
+    ]);
   }
 }

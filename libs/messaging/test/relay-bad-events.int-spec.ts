@@ -20,7 +20,12 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
   const relay = (onBadEvent: 'stop' | 'skip') =>
     new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), new ProcessLease(name, db.pool), {
-      name, filter: { streamPrefixes: ['drop-'] }, batchSize: 100, onBadEvent, stallRetryMs: 20, idleMs: 10,
+      name,
+      filter: { streamPrefixes: ['drop-'] },
+      batchSize: 100,
+      onBadEvent,
+      stallRetryMs: 20,
+      idleMs: 10,
       logger: { log: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
     });
   const seqs = () => sent.map((m) => JSON.parse(m.value.toString()).seq as number);
@@ -30,7 +35,11 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     await ensureEventStoreSchema(db.pool);
     store = new PostgresEventStore(db.pool);
     await new RelayCheckpoints(db.pool).ensureSchema();
-    await store.appendToStream('drop-relaybad', Array.from({ length: 10 }, (_, seq) => numbered('relaybad', seq)), 'no_stream');
+    await store.appendToStream(
+      'drop-relaybad',
+      Array.from({ length: 10 }, (_, seq) => numbered('relaybad', seq)),
+      'no_stream',
+    );
     events = (await store.readAll({ filter: { streamPrefixes: ['drop-relaybad'] } })).events;
     await db.pool.query(`update events set schema_version = 99 where event_id = $1`, [events[3].eventId]);
     await db.pool.query(`update events set type = 'PreOrderTeleported' where event_id = $1`, [events[5].eventId]);
@@ -49,17 +58,30 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     expect(await r.publishNextBatch()).toEqual({ published: 0, isEnd: true });
     r.start();
     try {
-      await waitFor(() => r.status().state === 'stalled', 5_000, () => `state ${r.status().state}`);
+      await waitFor(
+        () => r.status().state === 'stalled',
+        5_000,
+        () => `state ${r.status().state}`,
+      );
       expect(r.status()).toMatchObject({
         checkpoint: events[2].position,
         lag: 7,
-        stalledAt: { position: events[3].position, streamName: 'drop-relaybad', revision: 3, type: 'PreOrderPlaced', schemaVersion: 99, problem: 'newer-schema' },
+        stalledAt: {
+          position: events[3].position,
+          streamName: 'drop-relaybad',
+          revision: 3,
+          type: 'PreOrderPlaced',
+          schemaVersion: 99,
+          problem: 'newer-schema',
+        },
       });
     } finally {
       await r.stop();
     }
     expect(seqs()).toEqual([0, 1, 2]);
-    expect(warnings.filter((w) => w.includes(events[3].position))).toEqual([expect.stringMatching(/stalled .*stream drop-relaybad revision 3 type PreOrderPlaced v99 .*newer-schema/)]);
+    expect(warnings.filter((w) => w.includes(events[3].position))).toEqual([
+      expect.stringMatching(/stalled .*stream drop-relaybad revision 3 type PreOrderPlaced v99 .*newer-schema/),
+    ]);
   });
 
   it('skip: leaves every bad event unpublished, reports each with its position, and publishes the rest', async () => {

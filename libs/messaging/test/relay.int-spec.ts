@@ -31,17 +31,32 @@ describeKafka('relay over the Kafka wire protocol', () => {
     const dropIds = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
     const ids = await appendInterleaved(store, dropIds, 40);
     const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: !isMockCluster() });
-    const relay = new Relay(store, dropEventsCodec('/dropline/test'), publisher, new RelayCheckpoints(db.pool), new ProcessLease(`relay:${topic}`, db.pool), {
-      name: `relay:${topic}`,
-      filter: { streamPrefixes: ['drop-'] },
-      batchSize: 100,
-    });
+    const relay = new Relay(
+      store,
+      dropEventsCodec('/dropline/test'),
+      publisher,
+      new RelayCheckpoints(db.pool),
+      new ProcessLease(`relay:${topic}`, db.pool),
+      {
+        name: `relay:${topic}`,
+        filter: { streamPrefixes: ['drop-'] },
+        batchSize: 100,
+      },
+    );
     relay.start();
-    const groups = [await recordingConsumer(kafka, topic, `${topic}.fulfillment`), await recordingConsumer(kafka, topic, `${topic}.analytics`)];
+    const groups = [
+      await recordingConsumer(kafka, topic, `${topic}.fulfillment`),
+      await recordingConsumer(kafka, topic, `${topic}.analytics`),
+    ];
     try {
       // Events appended while the relay runs go out too.
       ids.push(...(await appendInterleaved(store, dropIds, 10, 40)));
-      for (const g of groups) await waitFor(() => g.received.length >= ids.length, 60_000, () => `${g.received.length}/${ids.length} received`);
+      for (const g of groups)
+        await waitFor(
+          () => g.received.length >= ids.length,
+          60_000,
+          () => `${g.received.length}/${ids.length} received`,
+        );
       await new Promise((r) => setTimeout(r, 1_000)); // anything extra would show up now
       for (const g of groups) {
         const ceIds = g.received.map((r) => header(r.message, 'ce_id'));
@@ -104,7 +119,11 @@ describeKafka('relay over the Kafka wire protocol', () => {
     };
     const checkpoints = new RelayCheckpoints(db.pool);
     const name = `relay:${topic}`;
-    const relay = new Relay(store, dropEventsCodec(), flaky, checkpoints, new ProcessLease(name, db.pool), { name, filter: { streamPrefixes: ['drop-golf'] }, batchSize: 1000 });
+    const relay = new Relay(store, dropEventsCodec(), flaky, checkpoints, new ProcessLease(name, db.pool), {
+      name,
+      filter: { streamPrefixes: ['drop-golf'] },
+      batchSize: 1000,
+    });
     const ids = await appendInterleaved(store, ['golf'], 20);
     await expect(relay.publishNextBatch()).rejects.toThrow('ack lost');
     expect(await checkpoints.load(name)).toBeUndefined();
@@ -112,7 +131,11 @@ describeKafka('relay over the Kafka wire protocol', () => {
     expect(await checkpoints.load(name)).toBeDefined();
     const group = await recordingConsumer(kafka, topic, `${topic}.g`);
     try {
-      await waitFor(() => group.received.length >= 2 * ids.length, 30_000, () => `${group.received.length}/${2 * ids.length}`);
+      await waitFor(
+        () => group.received.length >= 2 * ids.length,
+        30_000,
+        () => `${group.received.length}/${2 * ids.length}`,
+      );
       const counts = new Map<string, number>();
       for (const r of group.received) counts.set(header(r.message, 'ce_id')!, (counts.get(header(r.message, 'ce_id')!) ?? 0) + 1);
       expect([...counts.keys()].sort()).toEqual([...ids].sort());
@@ -128,17 +151,28 @@ describeKafka('relay over the Kafka wire protocol', () => {
     const holder = new ProcessLease(name, db.pool);
     expect(await holder.tryAcquire()).toBe(true);
     const sent: number[] = [];
-    const relay = new Relay(store, dropEventsCodec(), { publish: async (m) => void sent.push(m.length), close: async () => undefined }, new RelayCheckpoints(db.pool), new ProcessLease(name, db.pool), {
-      name,
-      filter: { streamPrefixes: ['drop-'] },
-      leaseRetryMs: 50,
-    });
+    const relay = new Relay(
+      store,
+      dropEventsCodec(),
+      { publish: async (m) => void sent.push(m.length), close: async () => undefined },
+      new RelayCheckpoints(db.pool),
+      new ProcessLease(name, db.pool),
+      {
+        name,
+        filter: { streamPrefixes: ['drop-'] },
+        leaseRetryMs: 50,
+      },
+    );
     relay.start();
     await new Promise((r) => setTimeout(r, 300));
     expect(relay.status().state).toBe('standby');
     expect(sent).toEqual([]);
     await holder.release();
-    await waitFor(() => sent.length > 0, 5_000, () => `state ${relay.status().state}`);
+    await waitFor(
+      () => sent.length > 0,
+      5_000,
+      () => `state ${relay.status().state}`,
+    );
     await relay.stop();
   });
 });

@@ -22,8 +22,20 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
   let garbage: RecordedEvent;
   const warnings: string[] = [];
   const logger = { warn: (m: string) => void warnings.push(m) };
-  const runner = (onBadEvent: 'stop' | 'skip') => new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize: 50, onBadEvent, logger, stallRetryMs: 0 });
-  const preOrderIds = async () => (await db.pool.query(`select pre_order_id from rm_customer_pre_orders where drop_id = 'bad' order by 1`)).rows.map((r) => r.pre_order_id as string);
+  const runner = (onBadEvent: 'stop' | 'skip') =>
+    new ProjectionRunner({
+      store,
+      pool: db.pool,
+      projection: new DropReadModelsProjection(),
+      pageSize: 50,
+      onBadEvent,
+      logger,
+      stallRetryMs: 0,
+    });
+  const preOrderIds = async () =>
+    (await db.pool.query(`select pre_order_id from rm_customer_pre_orders where drop_id = 'bad' order by 1`)).rows.map(
+      (r) => r.pre_order_id as string,
+    );
   const placedId = (e: RecordedEvent) => e.data.preOrderId as string;
 
   beforeAll(async () => {
@@ -32,12 +44,21 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     store = new PostgresEventStore(db.pool);
     // The drop's life up to its window closing (later steps name every pre-order: production, hand-over).
     const history = dropHistory('bad', 7, { orders: 30 });
-    const sales = history.slice(0, history.findIndex((h) => h.event.type === 'PreOrderWindowClosed'));
+    const sales = history.slice(
+      0,
+      history.findIndex((h) => h.event.type === 'PreOrderWindowClosed'),
+    );
     await store.appendToStream(dropStreamName('bad'), sales.map(toNewFixtureEvent), 'no_stream');
-    await store.appendToStream(dropStreamName('bad'), [{ ...toNewFixtureEvent(dropHistory('bad', 7, { orders: 1 })[0]), eventId: randomUUID(), type: 'PreOrderTeleported' }], 'any');
+    await store.appendToStream(
+      dropStreamName('bad'),
+      [{ ...toNewFixtureEvent(dropHistory('bad', 7, { orders: 1 })[0]), eventId: randomUUID(), type: 'PreOrderTeleported' }],
+      'any',
+    );
     events = (await store.readAll({ filter: { streamPrefixes: ['drop-bad'] }, maxCount: 10_000 })).events;
     // Two placements nothing later refers to (so skipping them leaves the rest of the fold intact).
-    const candidates = events.filter((e, i) => e.type === 'PreOrderPlaced' && !JSON.stringify(events.slice(i + 1).map((l) => l.data)).includes(placedId(e)));
+    const candidates = events.filter(
+      (e, i) => e.type === 'PreOrderPlaced' && !JSON.stringify(events.slice(i + 1).map((l) => l.data)).includes(placedId(e)),
+    );
     expect(candidates.length).toBeGreaterThanOrEqual(2);
     [newer, garbage] = [candidates[0], candidates[candidates.length - 1]];
     await db.pool.query(`update events set schema_version = 99 where event_id = $1`, [newer.eventId]);
@@ -48,7 +69,14 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     await db?.close();
   });
 
-  const badOf = (e: RecordedEvent, problem: BadEvent['problem']) => ({ position: e.position, streamName: 'drop-bad', revision: e.revision, eventId: e.eventId, type: 'PreOrderPlaced', problem });
+  const badOf = (e: RecordedEvent, problem: BadEvent['problem']) => ({
+    position: e.position,
+    streamName: 'drop-bad',
+    revision: e.revision,
+    eventId: e.eventId,
+    type: 'PreOrderPlaced',
+    problem,
+  });
 
   it('stop: applies everything before the first bad event, commits that checkpoint, then stays stalled there and says where', async () => {
     const stop = runner('stop');
@@ -57,7 +85,12 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     const cp = await stop.checkpoint();
     expect(cp.position).toBe(before.at(-1)!.position);
     expect(cp.eventsProcessed).toBe(before.length);
-    expect(await preOrderIds()).toEqual(before.filter((e) => e.type === 'PreOrderPlaced').map(placedId).sort());
+    expect(await preOrderIds()).toEqual(
+      before
+        .filter((e) => e.type === 'PreOrderPlaced')
+        .map(placedId)
+        .sort(),
+    );
     // Later steps do not pass it.
     expect(await stop.processPage()).toEqual({ applied: 0, isEnd: true });
     expect((await stop.checkpoint()).position).toBe(cp.position);
@@ -65,7 +98,9 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     expect(lag.stalledAt).toMatchObject({ ...badOf(newer, 'newer-schema'), schemaVersion: 99 });
     expect(lag.lagSeconds).toBeGreaterThan(0);
     expect(lag.badEventsSkipped).toBe(0);
-    expect(warnings.filter((w) => w.includes(newer.position))).toEqual([expect.stringMatching(/stalled .*stream drop-bad revision \d+ type PreOrderPlaced v99 .*newer-schema/)]);
+    expect(warnings.filter((w) => w.includes(newer.position))).toEqual([
+      expect.stringMatching(/stalled .*stream drop-bad revision \d+ type PreOrderPlaced v99 .*newer-schema/),
+    ]);
   });
 
   it('skip: reports the bad events, moves the checkpoint past them and applies everything after', async () => {
@@ -77,7 +112,12 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     expect(cp.eventsProcessed).toBe(good.length);
     // The unknown type after them was never read (the type filter), so the checkpoint is the last projected event.
     expect(cp.position).toBe(events.filter((e) => e.type !== 'PreOrderTeleported').at(-1)!.position);
-    expect(await preOrderIds()).toEqual(good.filter((e) => e.type === 'PreOrderPlaced').map(placedId).sort());
+    expect(await preOrderIds()).toEqual(
+      good
+        .filter((e) => e.type === 'PreOrderPlaced')
+        .map(placedId)
+        .sort(),
+    );
     const lag = await skip.lag();
     expect(lag.stalledAt).toBeNull();
     expect(lag.badEventsSkipped).toBe(2);

@@ -28,7 +28,6 @@ export interface ProjectionLag {
   badEvents: BadEvent[];
 }
 
-
 /** A rebuild's progress as stored in rm_projection_rebuilds. */
 export interface RebuildProgress {
   status: 'requested' | 'running' | 'done' | 'failed';
@@ -133,12 +132,18 @@ export class ProjectionRunner {
   }
 
   async checkpoint(target: Target = 'live'): Promise<Checkpoint> {
-    const { rows } = await this.pool.query(`select position, events_processed, last_event_at from ${CHECKPOINTS[target]} where projection = $1`, [this.checkpointName(target)]);
+    const { rows } = await this.pool.query(
+      `select position, events_processed, last_event_at from ${CHECKPOINTS[target]} where projection = $1`,
+      [this.checkpointName(target)],
+    );
     return toCheckpoint(rows[0]);
   }
 
   /** Applies the next page to the live (or shadow) copy. */
-  async processPage(target: Target = 'live', pageSize = target === 'live' ? this.pageSize : this.rebuildPageSize): Promise<{ applied: number; isEnd: boolean }> {
+  async processPage(
+    target: Target = 'live',
+    pageSize = target === 'live' ? this.pageSize : this.rebuildPageSize,
+  ): Promise<{ applied: number; isEnd: boolean }> {
     // Stalled at a bad event: look again only now and then, not at every idle step.
     const stall = this.stalled.get(target);
     if (stall && Date.now() - stall.checkedMs < this.stallRetryMs) return { applied: 0, isEnd: true };
@@ -257,7 +262,8 @@ export class ProjectionRunner {
         last = through;
       }
       if (fresh.length === 0) {
-        if (last !== current.position) await client.query(`update ${CHECKPOINTS[target]} set position = $2, updated_at = now() where projection = $1`, [name, last]);
+        if (last !== current.position)
+          await client.query(`update ${CHECKPOINTS[target]} set position = $2, updated_at = now() where projection = $1`, [name, last]);
         return 0;
       }
       const context: PageContext = { client, table: target === 'live' ? liveTables : shadowTables };
@@ -343,11 +349,17 @@ export class ProjectionRunner {
         worked = worked || shadow.applied > 0;
         await this.reportProgress();
         const [s, l] = [await this.checkpoint('shadow'), await this.checkpoint('live')];
-        const caughtUp = l.position === undefined || (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) || (shadow.isEnd && shadow.applied === 0 && !this.stalled.has('shadow'));
+        const caughtUp =
+          l.position === undefined ||
+          (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) ||
+          (shadow.isEnd && shadow.applied === 0 && !this.stalled.has('shadow'));
         if (caughtUp) await this.swap();
       } catch (e) {
         this.rebuildStartedMs = undefined;
-        await this.pool.query(`update rm_projection_rebuilds set status = 'failed', error = $2, finished_at = now() where projection = $1`, [this.projection.name, String(e)]);
+        await this.pool.query(
+          `update rm_projection_rebuilds set status = 'failed', error = $2, finished_at = now() where projection = $1`,
+          [this.projection.name, String(e)],
+        );
         throw e;
       }
     }
@@ -388,11 +400,15 @@ export class ProjectionRunner {
         for (const index of await indexesOf(client, t)) {
           // Named now for every index, so a name that cannot take the suffix fails before the work, not at the swap.
           const shadowName = shadowIndexName(index.name);
-          if (index.constraintDefinition !== null) await client.query(`alter table ${shadowTables(t)} add constraint ${shadowName} ${index.constraintDefinition}`);
+          if (index.constraintDefinition !== null)
+            await client.query(`alter table ${shadowTables(t)} add constraint ${shadowName} ${index.constraintDefinition}`);
         }
       }
       await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [shadowName]);
-      await client.query(`update rm_projection_rebuilds set status = 'running', started_at = now(), events_done = 0 where projection = $1`, [this.projection.name]);
+      await client.query(
+        `update rm_projection_rebuilds set status = 'running', started_at = now(), events_done = 0 where projection = $1`,
+        [this.projection.name],
+      );
     });
     this.rebuildStartedMs = Date.now();
     this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined) : null;
@@ -410,7 +426,9 @@ export class ProjectionRunner {
           if (index.constraintDefinition !== null) continue;
           const match = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*)$/i.exec(index.definition);
           if (!match) throw new Error(`cannot copy index ${index.name}: ${index.definition}`);
-          await client.query(`create ${match[1] ?? ''}index if not exists ${shadowIndexName(index.name)} on ${shadowTables(t)} ${match[2]}`);
+          await client.query(
+            `create ${match[1] ?? ''}index if not exists ${shadowIndexName(index.name)} on ${shadowTables(t)} ${match[2]}`,
+          );
         }
         await client.query(`analyze ${shadowTables(t)}`);
       }
@@ -454,7 +472,9 @@ export class ProjectionRunner {
         [name, this.checkpointName('shadow')],
       );
       await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [this.checkpointName('shadow')]);
-      await client.query(`update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0 where projection = $1`, [name]);
+      await client.query(`update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0 where projection = $1`, [
+        name,
+      ]);
     });
     this.rebuildStartedMs = undefined;
   }
@@ -478,7 +498,8 @@ export class ProjectionRunner {
 /** The name an index of a live table has on its shadow copy until the swap. */
 function shadowIndexName(name: string): string {
   // PostgreSQL truncates identifiers to 63 bytes; a truncated name could not be renamed back.
-  if (name.length > 63 - '_rebuild'.length) throw new Error(`index name ${name} is too long to rebuild (at most ${63 - '_rebuild'.length} characters)`);
+  if (name.length > 63 - '_rebuild'.length)
+    throw new Error(`index name ${name} is too long to rebuild (at most ${63 - '_rebuild'.length} characters)`);
   return `${name}_rebuild`;
 }
 
@@ -504,8 +525,15 @@ export async function readRebuildProgress(pool: Pick<Pool, 'query'>, projection:
   const iso = (v: Date | null) => (v ? new Date(v).toISOString() : null);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
-    status: r.status, requestedAt: iso(r.requested_at)!, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at),
-    eventsDone: Number(r.events_done), eventsTotal: n(r.events_total), eventsPerSecond: n(r.events_per_second), etaSeconds: n(r.eta_seconds), error: r.error,
+    status: r.status,
+    requestedAt: iso(r.requested_at)!,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    eventsDone: Number(r.events_done),
+    eventsTotal: n(r.events_total),
+    eventsPerSecond: n(r.events_per_second),
+    etaSeconds: n(r.eta_seconds),
+    error: r.error,
   };
 }
 

@@ -36,8 +36,14 @@ function spawnProjector(databaseUrl: string): Projector {
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, EVENT_STORE: 'postgres', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',
-      PROJECTION_PAGE_SIZE: String(PAGE_SIZE), PROJECTION_REBUILD_PAGE_SIZE: String(REBUILD_PAGE_SIZE),
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: databaseUrl,
+      EVENT_STORE: 'postgres',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      PROJECTION_PAGE_SIZE: String(PAGE_SIZE),
+      PROJECTION_REBUILD_PAGE_SIZE: String(REBUILD_PAGE_SIZE),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,12 +53,18 @@ function spawnProjector(databaseUrl: string): Projector {
   return { child, output: () => out, exited };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, projector?: Projector, timeoutMs = 120_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  projector?: Projector,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (projector && projector.child.exitCode !== null) throw new Error(`projector exited (${projector.child.exitCode}) while waiting for ${what}:\n${projector.output()}`);
+    if (projector && projector.child.exitCode !== null)
+      throw new Error(`projector exited (${projector.child.exitCode}) while waiting for ${what}:\n${projector.output()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${projector ? `:\n${projector.output()}` : ''}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -122,11 +134,18 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
 
   /** SIGKILLs the projector the moment it is between `from` and `to` events and inside a page's transaction. */
   async function killMidPage(p: Projector, checkpoint: string, from: number, to: number): Promise<number> {
-    const at = await waitFor(`${checkpoint} between ${from} and ${to} events`, async () => {
-      const n = await checkpointEvents(checkpoint);
-      if (n >= to) throw new Error(`${checkpoint} passed ${to} events before a kill landed (${n}); pages of PROJECTION_PAGE_SIZE=${PAGE_SIZE} expected: is dist/ older than the source? (npm run build)`);
-      return n >= from && (await pageInFlight()) ? n : undefined;
-    }, p);
+    const at = await waitFor(
+      `${checkpoint} between ${from} and ${to} events`,
+      async () => {
+        const n = await checkpointEvents(checkpoint);
+        if (n >= to)
+          throw new Error(
+            `${checkpoint} passed ${to} events before a kill landed (${n}); pages of PROJECTION_PAGE_SIZE=${PAGE_SIZE} expected: is dist/ older than the source? (npm run build)`,
+          );
+        return n >= from && (await pageInFlight()) ? n : undefined;
+      },
+      p,
+    );
     p.child.kill('SIGKILL');
     await p.exited;
     expect(p.child.signalCode).toBe('SIGKILL');
@@ -145,7 +164,11 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     let position: string | undefined;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const page = await store.readAll({ fromPosition: position, maxCount: 2000, filter: { streamPrefixes: ['drop-'], eventTypes: [...DROP_READ_MODEL_EVENT_TYPES] } });
+      const page = await store.readAll({
+        fromPosition: position,
+        maxCount: 2000,
+        filter: { streamPrefixes: ['drop-'], eventTypes: [...DROP_READ_MODEL_EVENT_TYPES] },
+      });
       all.push(...page.events);
       position = page.position;
       if (page.isEnd) {
@@ -200,7 +223,10 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     expect(total).toBe([...histories.values()].flat().filter((h) => FOLDED.has(h.event.type)).length);
 
     // 1 and 2: killed while catching up; every crash leaves exactly a committed prefix of the log.
-    for (const [from, to] of [[0.15, 0.45], [0.55, 0.85]]) {
+    for (const [from, to] of [
+      [0.15, 0.45],
+      [0.55, 0.85],
+    ]) {
       const p = await start();
       const at = await killMidPage(p, 'drops', Math.floor(total * from), Math.floor(total * to));
       const committed = await checkpointEvents();
@@ -225,11 +251,15 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     expect(fullLog.length).toBe(total + late.get('late1')!.filter((h) => FOLDED.has(h.event.type)).length);
 
     p = await start();
-    await waitFor('the rebuild to finish and the live copy to catch up', async () => {
-      const progress = await readRebuildProgress(db.pool, 'drops');
-      if (progress?.status === 'failed') throw new Error(`rebuild failed: ${progress.error}`);
-      return progress?.status === 'done' && (await checkpointEvents()) === fullLog.length;
-    }, p);
+    await waitFor(
+      'the rebuild to finish and the live copy to catch up',
+      async () => {
+        const progress = await readRebuildProgress(db.pool, 'drops');
+        if (progress?.status === 'failed') throw new Error(`rebuild failed: ${progress.error}`);
+        return progress?.status === 'done' && (await checkpointEvents()) === fullLog.length;
+      },
+      p,
+    );
     p.child.kill('SIGTERM');
     await p.exited;
 
@@ -246,8 +276,9 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     const runner = new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize: 5000 });
     expect(await runner.rebuildNow()).toMatchObject({ status: 'done', error: null, eventsDone: fullLog.length });
     expect(await snapshot()).toEqual(afterCrashes);
-    const leftovers = await db.pool.query(`select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`);
+    const leftovers = await db.pool.query(
+      `select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`,
+    );
     expect(leftovers.rows).toEqual([]);
   }, 600_000);
 });
-

@@ -11,7 +11,13 @@ export interface Column<R> {
  * One round trip for any number of rows: `insert … select * from unnest($1::t[], …) on conflict
  * (keys) do update`. Rows must have distinct keys (the fold keeps one row per key per page).
  */
-export async function upsertRows<R>(client: Queryable, table: string, columns: readonly Column<R>[], keys: readonly string[], rows: readonly R[]): Promise<void> {
+export async function upsertRows<R>(
+  client: Queryable,
+  table: string,
+  columns: readonly Column<R>[],
+  keys: readonly string[],
+  rows: readonly R[],
+): Promise<void> {
   if (rows.length === 0) return;
   const params = columns.map((c) =>
     rows.map((row) => {
@@ -24,7 +30,10 @@ export async function upsertRows<R>(client: Queryable, table: string, columns: r
   const casts = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
   const updates = names.filter((n) => !keys.includes(n)).map((n) => `${n} = excluded.${n}`);
   const conflict = updates.length ? `do update set ${updates.join(', ')}` : 'do nothing';
-  await client.query(`insert into ${table} (${names.join(', ')}) select * from unnest(${casts}) on conflict (${keys.join(', ')}) ${conflict}`, params);
+  await client.query(
+    `insert into ${table} (${names.join(', ')}) select * from unnest(${casts}) on conflict (${keys.join(', ')}) ${conflict}`,
+    params,
+  );
 }
 
 /** Deletes rows by composite key in one round trip. */

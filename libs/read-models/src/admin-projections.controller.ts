@@ -36,6 +36,7 @@ export class AdminProjectionsController {
   }
 
   private known(name: string): void {
-    if (!this.projector.runner(name)) throw new ProblemException(404, 'PROJECTION.NOT_FOUND', `No projection named ${name}`, { field: 'name' });
+    if (!this.projector.runner(name))
+      throw new ProblemException(404, 'PROJECTION.NOT_FOUND', `No projection named ${name}`, { field: 'name' });
   }
 }

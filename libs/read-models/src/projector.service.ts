@@ -44,11 +44,16 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
     const now = () => this.clock.now();
     this.runners = [
       new ProjectionRunner({
-        store: databases.store, pool: databases.readModels, projection: new DropReadModelsProjection(), now,
-        pageSize: config.projectionPageSize, rebuildPageSize: config.projectionRebuildPageSize,
+        store: databases.store,
+        pool: databases.readModels,
+        projection: new DropReadModelsProjection(),
+        now,
+        pageSize: config.projectionPageSize,
+        rebuildPageSize: config.projectionRebuildPageSize,
         // Embedded PGlite has one connection for the store and the read models: read, then write.
         concurrentReads: !databases.embedded,
-        onBadEvent: config.onBadEvent, logger: this.logger,
+        onBadEvent: config.onBadEvent,
+        logger: this.logger,
       }),
     ];
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
@@ -67,16 +72,27 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
   onApplicationBootstrap(): void {
     if (!this.config.run.projections) return;
     for (const runner of this.runners) {
-      this.workers.push({ name: runner.projection.name, lease: this.leases.create(`projection:${runner.projection.name}`), step: () => runner.step() });
+      this.workers.push({
+        name: runner.projection.name,
+        lease: this.leases.create(`projection:${runner.projection.name}`),
+        step: () => runner.step(),
+      });
     }
     // The reactor has its own lease: appending recommendations never holds up a projection.
-    this.workers.push({ name: 'restock-reactor', lease: this.leases.create('reactor:restock'), step: async () => (await this.reactor.runOnce()) > 0 });
+    this.workers.push({
+      name: 'restock-reactor',
+      lease: this.leases.create('reactor:restock'),
+      step: async () => (await this.reactor.runOnce()) > 0,
+    });
     for (const worker of this.workers) this.loops.push(this.loop(worker));
     for (const worker of this.workers.slice(0, this.runners.length)) {
       const runner = this.runner(worker.name)!;
       // Only the lease holder reports: a standby's lag says nothing about the read model.
       this.unregister.push(
-        this.lags?.register({ name: `projection:${worker.name}`, lag: async () => (worker.lease.held ? ((await runner.lag()).lagEvents ?? undefined) : undefined) }) ?? (() => undefined),
+        this.lags?.register({
+          name: `projection:${worker.name}`,
+          lag: async () => (worker.lease.held ? ((await runner.lag()).lagEvents ?? undefined) : undefined),
+        }) ?? (() => undefined),
       );
     }
   }

@@ -37,7 +37,9 @@ export class ReadModelsController {
   async inventory(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
-    const rows = await this.projector.readModels.getRepository(InventoryEntity).find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    const rows = await this.projector.readModels
+      .getRepository(InventoryEntity)
+      .find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
     return { dropId: params.dropId, skus: rows.map(({ dropId: _d, ...row }) => row), readModel };
   }
 
@@ -46,7 +48,9 @@ export class ReadModelsController {
   async thresholds(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
-    const rows = await this.projector.readModels.getRepository(RestockThresholdEntity).find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    const rows = await this.projector.readModels
+      .getRepository(RestockThresholdEntity)
+      .find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
     return {
       dropId: params.dropId,
       skus: rows.map((t) => ({
@@ -57,10 +61,19 @@ export class ReadModelsController {
         crossings: t.crossings,
         lastCrossingAt: t.lastCrossingAt,
         inputs: {
-          windowStart: t.windowStart, windowEnd: t.windowEnd, dailyUnits: t.dailyUnits, dailySales: t.dailySales,
-          meanDailyUnits: t.meanDailyUnits, stdDevDailyUnits: t.stdDevDailyUnits, leadTimeDays: t.leadTimeDays,
-          serviceLevel: t.serviceLevel, z: t.z, safetyStock: t.safetyStock, unitsHandedOver: t.unitsHandedOver,
-          returnsByReason: t.returnsByReason, restockableReturnRate: t.restockableReturnRate,
+          windowStart: t.windowStart,
+          windowEnd: t.windowEnd,
+          dailyUnits: t.dailyUnits,
+          dailySales: t.dailySales,
+          meanDailyUnits: t.meanDailyUnits,
+          stdDevDailyUnits: t.stdDevDailyUnits,
+          leadTimeDays: t.leadTimeDays,
+          serviceLevel: t.serviceLevel,
+          z: t.z,
+          safetyStock: t.safetyStock,
+          unitsHandedOver: t.unitsHandedOver,
+          returnsByReason: t.returnsByReason,
+          restockableReturnRate: t.restockableReturnRate,
         },
       })),
       readModel,
@@ -73,7 +86,9 @@ export class ReadModelsController {
     const readModel = freshness(await this.projector.lag('drops'));
     const s = await this.summaryOr404(params.dropId, readModel);
     const ds = this.projector.readModels;
-    const runs = await ds.getRepository(ProductionRunEntity).find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
+    const runs = await ds
+      .getRepository(ProductionRunEntity)
+      .find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
     const reasons = await ds.getRepository(ReturnsByReasonEntity).find({ where: { dropId: params.dropId }, order: { reason: 'ASC' } });
     return {
       ...this.summaryView(s),
@@ -91,8 +106,14 @@ export class ReadModelsController {
     if (query.status) where.status = query.status;
     if (query.city) where.city = query.city;
     const { limit, offset } = page(query);
-    const rows = await this.projector.readModels.getRepository(DropSummaryEntity).find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, skip: offset, take: limit + 1 });
-    return { drops: rows.slice(0, limit).map((s) => this.summaryView(s)), next: rows.length > limit ? { offset: offset + limit, limit } : null, readModel };
+    const rows = await this.projector.readModels
+      .getRepository(DropSummaryEntity)
+      .find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, skip: offset, take: limit + 1 });
+    return {
+      drops: rows.slice(0, limit).map((s) => this.summaryView(s)),
+      next: rows.length > limit ? { offset: offset + limit, limit } : null,
+      readModel,
+    };
   }
 
   @Get('customers/:customerId/pre-orders')
@@ -106,14 +127,22 @@ export class ReadModelsController {
     return {
       customerId: params.customerId,
       next: rows.length > limit ? { offset: offset + limit, limit } : null,
-      preOrders: rows.slice(0, limit).map(({ customerId: _c, unitPrice, total, ...p }) => ({ ...p, unitPrice: Number(unitPrice), total: Number(total) })),
+      preOrders: rows
+        .slice(0, limit)
+        .map(({ customerId: _c, unitPrice, total, ...p }) => ({ ...p, unitPrice: Number(unitPrice), total: Number(total) })),
       readModel,
     };
   }
 
   private async summaryOr404(dropId: string, readModel: ReadModelFreshness): Promise<DropSummaryEntity> {
     const row = await this.projector.readModels.getRepository(DropSummaryEntity).findOne({ where: { dropId } });
-    if (!row) throw new ProblemException(404, 'DROP.NOT_FOUND', `Drop ${dropId} is not in the read model (checkpoint ${readModel.checkpoint ?? 'start'}, ${readModel.lagEvents ?? '?'} events behind)`, { readModel });
+    if (!row)
+      throw new ProblemException(
+        404,
+        'DROP.NOT_FOUND',
+        `Drop ${dropId} is not in the read model (checkpoint ${readModel.checkpoint ?? 'start'}, ${readModel.lagEvents ?? '?'} events behind)`,
+        { readModel },
+      );
     return row;
   }
 
@@ -130,7 +159,12 @@ export class ReadModelsController {
       netUnits: s.netUnits,
       activePreOrders: s.activePreOrders,
       revenue: { total: num(s.revenue), byTier: s.revenueByTier, byChannel: s.revenueByChannel },
-      moq: { minimumOrderQuantity: s.minimumOrderQuantity, netUnits: s.netUnits, progress: s.minimumOrderQuantity > 0 ? s.netUnits / s.minimumOrderQuantity : 1, reached: s.netUnits >= s.minimumOrderQuantity },
+      moq: {
+        minimumOrderQuantity: s.minimumOrderQuantity,
+        netUnits: s.netUnits,
+        progress: s.minimumOrderQuantity > 0 ? s.netUnits / s.minimumOrderQuantity : 1,
+        reached: s.netUnits >= s.minimumOrderQuantity,
+      },
     };
   }
 }

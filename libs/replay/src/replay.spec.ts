@@ -42,7 +42,10 @@ describe('replay of the hand-made campaign', () => {
     //   t7: +12 → 19, demand 9 → 10.  position 10 ≤ s → order 12, arrives t9 (after the campaign).
     // No stock-out; excess = 10 on hand + 12 on order = 22; 4 runs (14, 8, 12, 12) = 46 units.
     // End-of-day on hand 8 4 14 10 15 10 7 10, Σ 78 → mean 9.75 → 9.75 / 5 = 1.95 days of cover.
-    const result = replayCampaign(campaign(), { grids: [policyGrid(reorderPointPolicy, { axes: { serviceLevel: [0.95] }, leadTimeDays: [2], reviewDays: [1] })], targetFillRate: 0.98 });
+    const result = replayCampaign(campaign(), {
+      grids: [policyGrid(reorderPointPolicy, { axes: { serviceLevel: [0.95] }, leadTimeDays: [2], reviewDays: [1] })],
+      targetFillRate: 0.98,
+    });
     const run = only(result.runs);
     expect(run.label).toBe('reorder-point service-level=0.95 L=2 R=1');
     const sku = only(run.skus);
@@ -69,9 +72,20 @@ describe('replay of the hand-made campaign', () => {
     //   t6: +15 → 20, return +4 → 24, demand 7 → 17. review: 17 > 15.
     //   t7: demand 9 → 8.
     // No stock-out; excess 8; 2 runs (17, 15) = 32 units; on hand 8 4 17 13 10 5 17 8, Σ 82 → 10.25 / 5 = 2.05 days.
-    const result = replayCampaign(campaign(), { grids: [policyGrid(daysOfCoverPolicy, { axes: { coverDays: [1] }, leadTimeDays: [2], reviewDays: [2] })], targetFillRate: 0.98 });
+    const result = replayCampaign(campaign(), {
+      grids: [policyGrid(daysOfCoverPolicy, { axes: { coverDays: [1] }, leadTimeDays: [2], reviewDays: [2] })],
+      targetFillRate: 0.98,
+    });
     const sku = only(only(result.runs).skus);
-    expect(sku).toMatchObject({ threshold: 15, target: 25, stockOutDays: 0, unmetUnits: 0, excessUnits: 8, restockRuns: 2, restockUnits: 32 });
+    expect(sku).toMatchObject({
+      threshold: 15,
+      target: 25,
+      stockOutDays: 0,
+      unmetUnits: 0,
+      excessUnits: 8,
+      restockRuns: 2,
+      restockUnits: 32,
+    });
     expect(sku.restocks.map((r) => r.units)).toEqual([17, 15]);
     expect(sku.avgDaysOfCover).toBeCloseTo(2.05, 10);
   });
@@ -86,9 +100,21 @@ describe('replay of the hand-made campaign', () => {
     //   t7: demand 9, on hand 7 → 2 units unmet, a stock-out day, on hand 0.
     // stock-out days 1, unmet 2, fill rate 38/40 = 0.95, excess 0 + 23 = 23, runs 22 + 23 = 45 units.
     // On hand 8 4 0 18 15 10 7 0, Σ 62 → 7.75 / 5 = 1.55 days.
-    const result = replayCampaign(campaign(), { grids: [policyGrid(daysOfCoverPolicy, { axes: { coverDays: [0] }, leadTimeDays: [3], reviewDays: [3] })], targetFillRate: 0.98 });
+    const result = replayCampaign(campaign(), {
+      grids: [policyGrid(daysOfCoverPolicy, { axes: { coverDays: [0] }, leadTimeDays: [3], reviewDays: [3] })],
+      targetFillRate: 0.98,
+    });
     const sku = only(only(result.runs).skus);
-    expect(sku).toMatchObject({ threshold: 15, target: 30, stockOutDays: 1, unmetUnits: 2, fillRate: 0.95, excessUnits: 23, restockRuns: 2, restockUnits: 45 });
+    expect(sku).toMatchObject({
+      threshold: 15,
+      target: 30,
+      stockOutDays: 1,
+      unmetUnits: 2,
+      fillRate: 0.95,
+      excessUnits: 23,
+      restockRuns: 2,
+      restockUnits: 45,
+    });
     expect(sku.avgDaysOfCover).toBeCloseTo(1.55, 10);
   });
 
@@ -110,12 +136,18 @@ describe('replay of the hand-made campaign', () => {
   });
 
   it('builds the 27-run grid in a fixed order, service level outermost', () => {
-    const grid = policyGrid(reorderPointPolicy, { axes: { serviceLevel: [0.9, 0.95, 0.99] }, leadTimeDays: [7, 14, 21], reviewDays: [1, 3, 7] });
+    const grid = policyGrid(reorderPointPolicy, {
+      axes: { serviceLevel: [0.9, 0.95, 0.99] },
+      leadTimeDays: [7, 14, 21],
+      reviewDays: [1, 3, 7],
+    });
     expect(grid.params).toHaveLength(27);
     expect(grid.params[0]).toEqual({ serviceLevel: 0.9, leadTimeDays: 7, reviewDays: 1 });
     expect(grid.params[1]).toEqual({ serviceLevel: 0.9, leadTimeDays: 7, reviewDays: 3 });
     expect(grid.params[26]).toEqual({ serviceLevel: 0.99, leadTimeDays: 21, reviewDays: 7 });
-    expect(() => policyGrid(reorderPointPolicy, { axes: { serviceLevel: [1] }, leadTimeDays: [7], reviewDays: [1] })).toThrow(/service level 1/);
+    expect(() => policyGrid(reorderPointPolicy, { axes: { serviceLevel: [1] }, leadTimeDays: [7], reviewDays: [1] })).toThrow(
+      /service level 1/,
+    );
     expect(() => policyGrid(reorderPointPolicy, { leadTimeDays: [0], reviewDays: [1] })).toThrow(/lead time 0/);
   });
 });

@@ -22,8 +22,10 @@ export interface GridValues {
  * then review period), so 3 service levels × 3 lead times × 3 reviews is 27 runs in a fixed order.
  */
 export function policyGrid(policy: RestockPolicy, values: GridValues): PolicyGrid {
-  for (const l of values.leadTimeDays) if (!(Number.isInteger(l) && l >= 1)) throw new Error(`lead time ${l} must be a whole number of days ≥ 1`);
-  for (const r of values.reviewDays) if (!(Number.isInteger(r) && r >= 1)) throw new Error(`review period ${r} must be a whole number of days ≥ 1`);
+  for (const l of values.leadTimeDays)
+    if (!(Number.isInteger(l) && l >= 1)) throw new Error(`lead time ${l} must be a whole number of days ≥ 1`);
+  for (const r of values.reviewDays)
+    if (!(Number.isInteger(r) && r >= 1)) throw new Error(`review period ${r} must be a whole number of days ≥ 1`);
   let combos: Array<Record<string, number>> = [{}];
   for (const axis of policy.axes) {
     const axisValues = values.axes?.[axis.key] ?? axis.defaults;
@@ -31,7 +33,9 @@ export function policyGrid(policy: RestockPolicy, values: GridValues): PolicyGri
     combos = combos.flatMap((c) => axisValues.map((v) => ({ ...c, [axis.key]: v })));
   }
   const params: PolicyParams[] = [];
-  for (const c of combos) for (const leadTimeDays of values.leadTimeDays) for (const reviewDays of values.reviewDays) params.push({ ...c, leadTimeDays, reviewDays });
+  for (const c of combos)
+    for (const leadTimeDays of values.leadTimeDays)
+      for (const reviewDays of values.reviewDays) params.push({ ...c, leadTimeDays, reviewDays });
   return { policy, params };
 }
 
@@ -67,7 +71,15 @@ export interface RunResult {
   label: string;
   policy: string;
   params: PolicyParams;
-  totals: { stockOutDays: number; unmetUnits: number; fillRate: number; excessUnits: number; restockRuns: number; restockUnits: number; avgDaysOfCover: number | null };
+  totals: {
+    stockOutDays: number;
+    unmetUnits: number;
+    fillRate: number;
+    excessUnits: number;
+    restockRuns: number;
+    restockUnits: number;
+    avgDaysOfCover: number | null;
+  };
   skus: SkuRunResult[];
 }
 
@@ -159,7 +171,11 @@ function runSku(series: SkuSeries, demandTotal: number, policy: RestockPolicy, p
     excessUnits: outcome.excessUnits,
     restockRuns: outcome.restocks.length,
     restockUnits: outcome.restockUnits,
-    restocks: outcome.restocks.map((r) => ({ orderedOn: dayAfter(series.firstDay, r.orderedDay), arrivesOn: dayAfter(series.firstDay, r.arrivalDay), units: r.units })),
+    restocks: outcome.restocks.map((r) => ({
+      orderedOn: dayAfter(series.firstDay, r.orderedDay),
+      arrivesOn: dayAfter(series.firstDay, r.arrivalDay),
+      units: r.units,
+    })),
     avgDaysOfCover: outcome.avgDaysOfCover,
   };
 }
@@ -194,10 +210,18 @@ export interface SkuCandidate {
 export function bestCandidate(candidates: readonly SkuCandidate[], targetFillRate: number): { chosen: SkuCandidate; qualifying: number } {
   const qualifying = candidates.filter((c) => c.sku.fillRate >= targetFillRate);
   if (qualifying.length > 0) {
-    const chosen = [...qualifying].sort((a, b) => a.sku.excessUnits - b.sku.excessUnits || a.sku.restockRuns - b.sku.restockRuns || a.sku.threshold - b.sku.threshold || a.order - b.order)[0];
+    const chosen = [...qualifying].sort(
+      (a, b) =>
+        a.sku.excessUnits - b.sku.excessUnits ||
+        a.sku.restockRuns - b.sku.restockRuns ||
+        a.sku.threshold - b.sku.threshold ||
+        a.order - b.order,
+    )[0];
     return { chosen, qualifying: qualifying.length };
   }
-  const chosen = [...candidates].sort((a, b) => b.sku.fillRate - a.sku.fillRate || a.sku.excessUnits - b.sku.excessUnits || a.order - b.order)[0];
+  const chosen = [...candidates].sort(
+    (a, b) => b.sku.fillRate - a.sku.fillRate || a.sku.excessUnits - b.sku.excessUnits || a.order - b.order,
+  )[0];
   return { chosen, qualifying: 0 };
 }
 

@@ -36,7 +36,13 @@ const EPSILON = 1e-9;
  * Cancellations of demand the simulation left unmet still return units: the file records the
  * cancellation, not whether it would have happened. Tests compute this by hand.
  */
-export function simulate(series: SkuSeries, levels: RestockLevels, leadTimeDays: number, reviewDays: number, keepOnHand = false): SimulationOutcome {
+export function simulate(
+  series: SkuSeries,
+  levels: RestockLevels,
+  leadTimeDays: number,
+  reviewDays: number,
+  keepOnHand = false,
+): SimulationOutcome {
   const days = series.days;
   const { demand, cancelled, returned } = series;
   const { threshold, target } = levels;

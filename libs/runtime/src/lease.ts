@@ -29,7 +29,10 @@ export function leaseKey(name: string): bigint {
 export class AdvisoryLease implements Lease {
   private client: PoolClient | undefined;
 
-  constructor(private readonly pool: Pool, readonly name: string) {}
+  constructor(
+    private readonly pool: Pool,
+    readonly name: string,
+  ) {}
 
   get held(): boolean {
     return this.client !== undefined;
@@ -52,7 +55,9 @@ export class AdvisoryLease implements Lease {
       return false;
     }
     try {
-      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [leaseKey(this.name).toString()]);
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
+        leaseKey(this.name).toString(),
+      ]);
       if (rows[0]?.ok) {
         client.on('error', () => this.drop());
         this.client = client;
@@ -93,7 +98,10 @@ export class ProcessLease implements Lease {
   private static readonly holders = new WeakMap<object, Set<string>>();
   private mine = false;
   /** `scope` is the embedded database: two engines in one process on different databases do not contend. */
-  constructor(readonly name: string, private readonly scope: object) {}
+  constructor(
+    readonly name: string,
+    private readonly scope: object,
+  ) {}
   private get taken(): Set<string> {
     let set = ProcessLease.holders.get(this.scope);
     if (!set) ProcessLease.holders.set(this.scope, (set = new Set()));

@@ -10,14 +10,23 @@ export const command: CliCommand = {
   async run(argv, context) {
     const { values } = parseArgs({
       args: argv,
-      options: { drop: { type: 'string', multiple: true }, city: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+      options: {
+        drop: { type: 'string', multiple: true },
+        city: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        out: { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     });
     if (!values.out) throw new UsageError('--out is required');
     const dropIds = listOf(values.drop);
-    if (dropIds.length === 0 && values.city === undefined && values.from === undefined && values.to === undefined) throw new UsageError('name the drops: --drop, --city, or --from/--to');
-    for (const flag of ['from', 'to'] as const) if (values[flag] !== undefined && Number.isNaN(Date.parse(values[flag]!))) throw new UsageError(`--${flag} must be an ISO-8601 date or instant`);
+    if (dropIds.length === 0 && values.city === undefined && values.from === undefined && values.to === undefined)
+      throw new UsageError('name the drops: --drop, --city, or --from/--to');
+    for (const flag of ['from', 'to'] as const)
+      if (values[flag] !== undefined && Number.isNaN(Date.parse(values[flag]!)))
+        throw new UsageError(`--${flag} must be an ISO-8601 date or instant`);
     const opened = await (await import('../cli-store')).openConfiguredStore(context.env, context.stderr);
     try {
       const drops = await selectDrops(opened.store, { dropIds, city: values.city, from: values.from, to: values.to });

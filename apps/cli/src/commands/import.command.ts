@@ -6,7 +6,8 @@ import { ProgressBar } from '../progress-bar';
 export const command: CliCommand = {
   name: 'import',
   summary: 'validate a campaign file, then load it into a fresh sandbox store (or, when told, the configured one)',
-  usage: 'dropline import <campaign.ndjson> [--sandbox <dir> (default ./dropline-sandbox) | --into-configured-store] [--allow-existing-streams]',
+  usage:
+    'dropline import <campaign.ndjson> [--sandbox <dir> (default ./dropline-sandbox) | --into-configured-store] [--allow-existing-streams]',
   async run(argv, context) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -15,10 +16,12 @@ export const command: CliCommand = {
       allowPositionals: true,
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one campaign file');
-    if (values.sandbox !== undefined && values['into-configured-store']) throw new UsageError('--sandbox and --into-configured-store exclude each other');
+    if (values.sandbox !== undefined && values['into-configured-store'])
+      throw new UsageError('--sandbox and --into-configured-store exclude each other');
     const file = pathFromCaller(context, positionals[0]);
     const bar = new ProgressBar(context.stderr, 'import');
-    const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) => bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);
+    const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) =>
+      bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);
 
     let target: ImportTarget;
     let where: string;

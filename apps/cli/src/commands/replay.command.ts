@@ -17,7 +17,9 @@ import {
 import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
-const axisFlags = Object.fromEntries(RESTOCK_POLICIES.flatMap((p) => p.axes.map((a) => [a.flag, { type: 'string' as const, multiple: true as const }])));
+const axisFlags = Object.fromEntries(
+  RESTOCK_POLICIES.flatMap((p) => p.axes.map((a) => [a.flag, { type: 'string' as const, multiple: true as const }])),
+);
 
 export const command: CliCommand = {
   name: 'replay',
@@ -50,7 +52,8 @@ export const command: CliCommand = {
     const flags = values as Record<string, string | string[] | boolean | undefined>;
     const dropIds = listOf(values.drop);
     const fromStore = dropIds.length > 0 || values.city !== undefined || values.from !== undefined || values.to !== undefined;
-    if (positionals.length > 1 || (positionals.length === 1) === fromStore) throw new UsageError('give one campaign file, or --drop/--city/--from/--to to read the configured store');
+    if (positionals.length > 1 || (positionals.length === 1) === fromStore)
+      throw new UsageError('give one campaign file, or --drop/--city/--from/--to to read the configured store');
 
     const policyNames = listOf(values.policy);
     const policies = (policyNames.length > 0 ? policyNames : RESTOCK_POLICIES.map((p) => p.name)).map((name) => {
@@ -63,10 +66,11 @@ export const command: CliCommand = {
     const leadTimeDays = numbersOf('lead-time', values['lead-time']) ?? [7, 14, 21];
     const reviewDays = numbersOf('review', values.review) ?? [1, 3, 7];
     const axes: Record<string, number[]> = {};
-    for (const policy of RESTOCK_POLICIES) for (const axis of policy.axes) {
-      const given = numbersOf(axis.flag, flags[axis.flag] as string[] | undefined);
-      if (given) axes[axis.key] = given;
-    }
+    for (const policy of RESTOCK_POLICIES)
+      for (const axis of policy.axes) {
+        const given = numbersOf(axis.flag, flags[axis.flag] as string[] | undefined);
+        if (given) axes[axis.key] = given;
+      }
     const targetFillRate = values['fill-rate'] === undefined ? 0.95 : Number(values['fill-rate']);
     if (!(targetFillRate > 0 && targetFillRate <= 1)) throw new UsageError('--fill-rate must be in (0, 1]');
     let grids;
@@ -115,7 +119,11 @@ export const command: CliCommand = {
   },
 };
 
-async function readFromStore(context: CliContext, selection: { dropIds: string[]; city?: string; from?: string; to?: string }, bar: ProgressBar): Promise<{ campaign: CampaignSeries; source: string }> {
+async function readFromStore(
+  context: CliContext,
+  selection: { dropIds: string[]; city?: string; from?: string; to?: string },
+  bar: ProgressBar,
+): Promise<{ campaign: CampaignSeries; source: string }> {
   const opened = await (await import('../cli-store')).openConfiguredStore(context.env, context.stderr);
   try {
     const drops = await selectDrops(opened.store, selection);

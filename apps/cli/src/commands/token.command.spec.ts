@@ -7,7 +7,13 @@ import { runCli } from '../main';
 function io(env: Record<string, string | undefined>) {
   let out = '';
   let err = '';
-  return { env, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t), isTTY: false }, out: () => out, err: () => err };
+  return {
+    env,
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t), isTTY: false },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 describe('dropline token', () => {
@@ -25,7 +31,13 @@ describe('dropline token', () => {
     expect(token.split('.')).toHaveLength(3);
     expect(await engine.verifier.verify(token)).toEqual({ sub: 'dev-ops', roles: ['ops'] });
     const secret = readFileSync(join(dataDir, DEV_KEY_FILE), 'utf8').trim();
-    const verifier = await JwtVerifier.fromConfig({ secret, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    const verifier = await JwtVerifier.fromConfig({
+      secret,
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      publicKey: undefined,
+      jwksUrl: undefined,
+    });
     const again = io({ DATA_DIR: dataDir });
     await runCli(['token', '--role', 'customer', '--sub', 'c-123'], again);
     expect(await verifier.verify(again.out().trim())).toEqual({ sub: 'c-123', roles: ['customer'] });
@@ -56,7 +68,13 @@ describe('dropline token', () => {
     const env = { DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' };
     const cli = io(env);
     expect(await runCli(['token', '--role', 'analyst'], cli)).toBe(0);
-    const verifier = await JwtVerifier.fromConfig({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    const verifier = await JwtVerifier.fromConfig({
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      publicKey: undefined,
+      jwksUrl: undefined,
+    });
     expect((await verifier.verify(cli.out().trim())).roles).toEqual(['analyst']);
   });
 
@@ -67,16 +85,25 @@ describe('dropline token', () => {
     const token = cli.out().trim();
     const { exp, iat } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
     expect(exp - iat).toBe(365 * 24 * 3600);
-    const verifier = await JwtVerifier.fromConfig({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, publicKey: undefined, jwksUrl: undefined });
+    const verifier = await JwtVerifier.fromConfig({
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      publicKey: undefined,
+      jwksUrl: undefined,
+    });
     expect(await verifier.verify(token)).toEqual({ sub: 'fulfillment', roles: ['service'] });
   });
 
-  it.each(['', 'forever', '-1h', '0d', '5 minutes ago', '30'])('refuses --expires-in %j with the usage, exit 2 (every token expires, in the future)', async (expiresIn) => {
-    const cli = io({ DATA_DIR: dataDir });
-    expect(await runCli(['token', '--role', 'service', `--expires-in=${expiresIn}`], cli)).toBe(2);
-    expect(cli.out()).toBe('');
-    expect(cli.err()).toContain('--expires-in must be');
-  });
+  it.each(['', 'forever', '-1h', '0d', '5 minutes ago', '30'])(
+    'refuses --expires-in %j with the usage, exit 2 (every token expires, in the future)',
+    async (expiresIn) => {
+      const cli = io({ DATA_DIR: dataDir });
+      expect(await runCli(['token', '--role', 'service', `--expires-in=${expiresIn}`], cli)).toBe(2);
+      expect(cli.out()).toBe('');
+      expect(cli.err()).toContain('--expires-in must be');
+    },
+  );
 
   it('rejects an unknown role with the usage, exit 2', async () => {
     const cli = io({ DATA_DIR: dataDir });

@@ -25,8 +25,10 @@ export const command: CliCommand = {
     const { isProduction, loadConfig, readEnvironment } = await import('@dropline/platform');
     if (!values.role) throw new UsageError('--role is required');
     if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-    if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub)) throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
-    if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in'])) throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
+    if (values.sub !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(values.sub))
+      throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
+    if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in']))
+      throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
     const env = context.env ?? readEnvironment();
     const config = loadConfig(env);
     if (config.jwt.publicKey || config.jwt.jwksUrl) {
@@ -34,7 +36,9 @@ export const command: CliCommand = {
       return 1;
     }
     if (!config.jwt.secret && isProduction(config)) {
-      context.stderr.write('dropline token: in production (NODE_ENV=production or a server event store) the engine refuses the development key: set JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE as the engine has them\n');
+      context.stderr.write(
+        'dropline token: in production (NODE_ENV=production or a server event store) the engine refuses the development key: set JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE as the engine has them\n',
+      );
       return 2;
     }
     // The engine's development key, read only: DATA_DIR as the engine reads it (relative to the working

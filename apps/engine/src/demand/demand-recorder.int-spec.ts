@@ -35,8 +35,24 @@ describe('DemandRecorder on PGlite', () => {
 
     const d1 = await store.readStream('demand-d1');
     expect(d1.map((e) => e.data)).toEqual([
-      { dropId: 'd1', sku: 'TEE-M', units: 3, requests: 2, reason: 'sold-out', intervalStart: '2027-03-04T13:00:00.000Z', intervalEnd: '2027-03-04T13:00:05.000Z' },
-      { dropId: 'd1', sku: 'TEE-M', units: 3, requests: 1, reason: 'insufficient-stock', intervalStart: '2027-03-04T13:00:00.000Z', intervalEnd: '2027-03-04T13:00:05.000Z' },
+      {
+        dropId: 'd1',
+        sku: 'TEE-M',
+        units: 3,
+        requests: 2,
+        reason: 'sold-out',
+        intervalStart: '2027-03-04T13:00:00.000Z',
+        intervalEnd: '2027-03-04T13:00:05.000Z',
+      },
+      {
+        dropId: 'd1',
+        sku: 'TEE-M',
+        units: 3,
+        requests: 1,
+        reason: 'insufficient-stock',
+        intervalStart: '2027-03-04T13:00:00.000Z',
+        intervalEnd: '2027-03-04T13:00:05.000Z',
+      },
     ]);
     expect(d1[0]).toMatchObject({ type: 'DemandTurnedAway', schemaVersion: 1, metadata: { actor: 'system:demand-recorder' } });
     expect((await store.readStream('demand-d2')).map((e) => e.data.units)).toEqual([1]);
@@ -50,7 +66,12 @@ describe('DemandRecorder on PGlite', () => {
     clock.advance(1_000);
     await recorder.onApplicationShutdown();
     const after = await store.readStream('demand-d1');
-    expect(after.at(-1)!.data).toMatchObject({ units: 4, requests: 1, intervalStart: '2027-03-04T13:00:05.000Z', intervalEnd: '2027-03-04T13:00:06.000Z' });
+    expect(after.at(-1)!.data).toMatchObject({
+      units: 4,
+      requests: 1,
+      intervalStart: '2027-03-04T13:00:05.000Z',
+      intervalEnd: '2027-03-04T13:00:06.000Z',
+    });
 
     const series = campaignSeriesOf(after);
     expect(series.series[0]).toMatchObject({ sku: 'TEE-M', demand: [10], turnedAway: [10], accepted: [0] });
@@ -60,7 +81,8 @@ describe('DemandRecorder on PGlite', () => {
     const clock = new ManualClock(new Date('2027-03-05T09:00:00.000Z'));
     let failures = 1;
     const flaky: EventStore = Object.assign(Object.create(store) as EventStore, {
-      appendToStream: (...args: Parameters<EventStore['appendToStream']>) => (failures-- > 0 ? Promise.reject(new Error('store down')) : store.appendToStream(...args)),
+      appendToStream: (...args: Parameters<EventStore['appendToStream']>) =>
+        failures-- > 0 ? Promise.reject(new Error('store down')) : store.appendToStream(...args),
     });
     const recorder = new DemandRecorder(flaky, clock);
     recorder.record('d3', 'HOOD-L', 'sold-out', 2);
@@ -71,7 +93,15 @@ describe('DemandRecorder on PGlite', () => {
     clock.advance(5_000);
     await recorder.flush();
     expect((await store.readStream('demand-d3')).map((e) => e.data)).toEqual([
-      { dropId: 'd3', sku: 'HOOD-L', units: 3, requests: 2, reason: 'sold-out', intervalStart: '2027-03-05T09:00:00.000Z', intervalEnd: '2027-03-05T09:00:10.000Z' },
+      {
+        dropId: 'd3',
+        sku: 'HOOD-L',
+        units: 3,
+        requests: 2,
+        reason: 'sold-out',
+        intervalStart: '2027-03-05T09:00:00.000Z',
+        intervalEnd: '2027-03-05T09:00:10.000Z',
+      },
     ]);
     await recorder.onApplicationShutdown();
   });

@@ -39,7 +39,10 @@ export class DemandRecorder implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly clock: Clock) {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly clock: Clock,
+  ) {
     this.intervalStart = clock.now().toISOString();
   }
 
@@ -90,13 +93,22 @@ export class DemandRecorder implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       [...byDrop].map(async ([dropId, list]) => {
         const events = list.map((c) =>
-          toNewEvent({ type: 'DemandTurnedAway', data: { dropId, sku: c.sku, units: c.units, requests: c.requests, reason: c.reason, intervalStart, intervalEnd } } satisfies DemandTurnedAway, context, dropEventSchema),
+          toNewEvent(
+            {
+              type: 'DemandTurnedAway',
+              data: { dropId, sku: c.sku, units: c.units, requests: c.requests, reason: c.reason, intervalStart, intervalEnd },
+            } satisfies DemandTurnedAway,
+            context,
+            dropEventSchema,
+          ),
         );
         try {
           await this.store.appendToStream(demandStreamName(dropId), events, 'any');
         } catch (e) {
           // Keep the counts (under the older interval start) for the next flush.
-          this.logger.warn(`could not append turned-away demand of drop ${dropId}, will retry: ${e instanceof Error ? e.message : String(e)}`);
+          this.logger.warn(
+            `could not append turned-away demand of drop ${dropId}, will retry: ${e instanceof Error ? e.message : String(e)}`,
+          );
           for (const c of list) this.add(c);
           this.intervalStart = intervalStart;
         }

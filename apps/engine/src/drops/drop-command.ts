@@ -8,7 +8,10 @@ import type { DropWriter } from './drop-writer';
  * context, and how to read the caller's answer off the state right after its events.
  */
 export abstract class DropCommandMessage<R> implements ICommand {
-  constructor(readonly command: DropCommand, readonly context: CommandContext) {}
+  constructor(
+    readonly command: DropCommand,
+    readonly context: CommandContext,
+  ) {}
   abstract answer(state: DropState, events: DropEvent[]): R;
 }
 

@@ -3,13 +3,16 @@ import { DomainError, DropState } from '@dropline/domain';
 /** JSON view of one pre-order (payment fact ids are internal). */
 export function preOrderView(state: DropState, preOrderId: string) {
   const record = state.status === 'initial' ? undefined : state.preOrders.get(preOrderId);
-  if (!record || state.status === 'initial') throw new DomainError('PREORDER.NOT_FOUND', `Pre-order ${preOrderId} does not exist`, { preOrderId });
+  if (!record || state.status === 'initial')
+    throw new DomainError('PREORDER.NOT_FOUND', `Pre-order ${preOrderId} does not exist`, { preOrderId });
   const { payment, idempotencyFingerprint: _f, handedOverAtMs, ...rest } = record;
   return {
     dropId: state.dropId,
     ...rest,
     currency: state.definition.currency,
-    ...(payment ? { payment: { authorized: payment.authorized, captured: payment.captured, failed: payment.failed, refunded: payment.refunded } } : {}),
+    ...(payment
+      ? { payment: { authorized: payment.authorized, captured: payment.captured, failed: payment.failed, refunded: payment.refunded } }
+      : {}),
     ...(handedOverAtMs !== undefined ? { handedOverAt: new Date(handedOverAtMs).toISOString() } : {}),
   };
 }
@@ -17,7 +20,8 @@ export function preOrderView(state: DropState, preOrderId: string) {
 /** JSON view of one production run. */
 export function productionRunView(state: DropState, runId: string) {
   const run = state.status === 'initial' ? undefined : state.runs.get(runId);
-  if (!run || state.status === 'initial') throw new DomainError('PRODUCTION.RUN_NOT_FOUND', `Production run ${runId} does not exist`, { runId });
+  if (!run || state.status === 'initial')
+    throw new DomainError('PRODUCTION.RUN_NOT_FOUND', `Production run ${runId} does not exist`, { runId });
   return { dropId: state.dropId, ...run };
 }
 

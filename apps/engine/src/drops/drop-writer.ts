@@ -1,13 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import {
-  dropDecider,
-  DropCommand,
-  DropEvent,
-  DropState,
-  dropStreamName,
-  EVENT_SCHEMA_VERSIONS,
-  upcast,
-} from '@dropline/domain';
+import { dropDecider, DropCommand, DropEvent, DropState, dropStreamName, EVENT_SCHEMA_VERSIONS, upcast } from '@dropline/domain';
 import { AggregateWriter, CommandContext, CommandOutcome, EventSchema } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import type { AppConfig } from '@dropline/platform';
@@ -32,7 +24,11 @@ export class DropWriter implements OnApplicationShutdown {
   }
 
   /** Decides and appends one command on its drop's stream; `answer` reads the state right after its events. */
-  execute<R>(command: DropCommand, context: CommandContext, answer: (state: DropState, events: DropEvent[]) => R): Promise<CommandOutcome<DropEvent, R>> {
+  execute<R>(
+    command: DropCommand,
+    context: CommandContext,
+    answer: (state: DropState, events: DropEvent[]) => R,
+  ): Promise<CommandOutcome<DropEvent, R>> {
     return this.writer.execute(dropStreamName(command.dropId), command, context, answer);
   }
 

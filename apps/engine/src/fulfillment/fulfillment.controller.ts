@@ -8,9 +8,11 @@ import { Clock, contextFromRequest, IsText, PreOrderIdParams } from '@dropline/p
 import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-action.command';
 
 export class DispatchDto {
-  @ApiProperty({ example: 'royal-mail' }) @IsText(64)
+  @ApiProperty({ example: 'royal-mail' })
+  @IsText(64)
   carrier!: string;
-  @ApiProperty({ example: 'RM123456789GB' }) @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })
+  @ApiProperty({ example: 'RM123456789GB' })
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })
   trackingNumber!: string;
 }
 
@@ -18,28 +20,43 @@ export class DispatchDto {
 @ApiTags('fulfillment')
 @Controller('pre-orders/:preOrderId')
 export class FulfillmentController {
-  constructor(private readonly commands: CommandBus, private readonly clock: Clock) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+  ) {}
 
   private run(preOrderId: string, action: PreOrderAction, request: FastifyRequest) {
     return this.commands.execute(new PreOrderActionCommand(dropIdOf(preOrderId), action, contextFromRequest(request, this.clock)));
   }
 
-  @Post('dispatch') @HttpCode(200) @ApiOperation({ summary: 'A covered ship pre-order left the microfactory' })
+  @Post('dispatch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A covered ship pre-order left the microfactory' })
   dispatch(@Param() p: PreOrderIdParams, @Body() body: DispatchDto, @Req() r: FastifyRequest) {
-    return this.run(p.preOrderId, { type: 'DispatchShipment', preOrderId: p.preOrderId, carrier: body.carrier, trackingNumber: body.trackingNumber }, r);
+    return this.run(
+      p.preOrderId,
+      { type: 'DispatchShipment', preOrderId: p.preOrderId, carrier: body.carrier, trackingNumber: body.trackingNumber },
+      r,
+    );
   }
 
-  @Post('delivered') @HttpCode(200) @ApiOperation({ summary: 'The carrier delivered' })
+  @Post('delivered')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The carrier delivered' })
   delivered(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
     return this.run(p.preOrderId, { type: 'ConfirmDelivery', preOrderId: p.preOrderId }, r);
   }
 
-  @Post('ready-for-pickup') @HttpCode(200) @ApiOperation({ summary: 'A covered pickup pre-order waits at its location' })
+  @Post('ready-for-pickup')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A covered pickup pre-order waits at its location' })
   ready(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
     return this.run(p.preOrderId, { type: 'MarkReadyForPickup', preOrderId: p.preOrderId }, r);
   }
 
-  @Post('picked-up') @HttpCode(200) @ApiOperation({ summary: 'The customer collected the pre-order' })
+  @Post('picked-up')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The customer collected the pre-order' })
   pickedUp(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
     return this.run(p.preOrderId, { type: 'ConfirmPickup', preOrderId: p.preOrderId }, r);
   }

@@ -10,7 +10,10 @@ import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-a
  * HTTP routes use, so the drop's history shows them exactly as it would over HTTP.
  */
 export class CommandBusEngineCommands implements EngineCommands {
-  constructor(private readonly commands: CommandBus, private readonly clock: Clock) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+  ) {}
 
   async report(preOrderId: string, report: HandOverReport): Promise<void> {
     const action: PreOrderAction = (() => {

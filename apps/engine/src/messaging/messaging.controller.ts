@@ -7,7 +7,8 @@ import { MessagingRuntime } from './messaging.runtime';
 export class MessagingController {
   constructor(@Inject(MessagingRuntime) private readonly runtime: MessagingRuntime) {}
 
-  @Get('status') @ApiOperation({ summary: 'Fan-out mode, relay state and lag (events after its checkpoint), consumer groups running here' })
+  @Get('status')
+  @ApiOperation({ summary: 'Fan-out mode, relay state and lag (events after its checkpoint), consumer groups running here' })
   status() {
     return this.runtime.status();
   }

@@ -44,7 +44,11 @@ export class MessagingModule {
             FulfillmentModule.forRoot({
               pool: databases.readModels,
               now: () => clock.now(),
-              engine: { provide: ENGINE_COMMANDS, useFactory: (bus: CommandBus) => new CommandBusEngineCommands(bus, clock), inject: [CommandBus] },
+              engine: {
+                provide: ENGINE_COMMANDS,
+                useFactory: (bus: CommandBus) => new CommandBusEngineCommands(bus, clock),
+                inject: [CommandBus],
+              },
             }),
             AnalyticsModule.forRoot({ pool: databases.readModels }),
           ]

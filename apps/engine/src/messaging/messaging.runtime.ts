@@ -60,7 +60,11 @@ export class MessagingRuntime {
   async status(): Promise<MessagingStatus> {
     const relay = this.relay?.status();
     const { store } = this.databases;
-    if (relay && (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up' || relay.state === 'stalled') && store.countAfter) {
+    if (
+      relay &&
+      (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up' || relay.state === 'stalled') &&
+      store.countAfter
+    ) {
       relay.lag = await store.countAfter(relay.checkpoint).catch(() => relay.lag);
     }
     return { mode: this.mode, relay, consumers: [...this.consumerNames] };

@@ -10,8 +10,18 @@ import { DropWriter } from '../drops/drop-writer';
 
 /** Events after which a drop's due transitions may have changed. */
 const SCHEDULE_EVENTS = [
-  'DropScheduled', 'DropRevised', 'EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed',
-  'DropCancelled', 'ProductionRunCompleted', 'ShipmentDelivered', 'PreOrderPickedUp', 'ReturnReceived', 'ReturnRefunded', 'PaymentRefunded',
+  'DropScheduled',
+  'DropRevised',
+  'EarlyAccessOpened',
+  'PreOrderWindowOpened',
+  'PreOrderWindowClosed',
+  'DropCancelled',
+  'ProductionRunCompleted',
+  'ShipmentDelivered',
+  'PreOrderPickedUp',
+  'ReturnReceived',
+  'ReturnRefunded',
+  'PaymentRefunded',
 ];
 
 /**

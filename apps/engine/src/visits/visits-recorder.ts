@@ -27,7 +27,10 @@ const LINGER_MS = 20;
 export class VisitsRecorder implements OnApplicationShutdown {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly clock: Clock) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly clock: Clock,
+  ) {}
 
   /** Resolves once the visits are stored. */
   record(dropId: string, visits: Visit[], context: CommandContext): Promise<void> {
@@ -52,7 +55,10 @@ export class VisitsRecorder implements OnApplicationShutdown {
     if (!batch) return;
     this.pending.delete(dropId);
     clearTimeout(batch.timer);
-    const event: VisitsRecorded = { type: 'VisitsRecorded', data: { dropId, visits: batch.visits, recordedAt: this.clock.now().toISOString() } };
+    const event: VisitsRecorded = {
+      type: 'VisitsRecorded',
+      data: { dropId, visits: batch.visits, recordedAt: this.clock.now().toISOString() },
+    };
     this.store
       .appendToStream(
         visitsStreamName(dropId),

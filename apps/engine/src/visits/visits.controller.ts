@@ -15,7 +15,11 @@ export const VISIT_MAX_AGE_DAYS = 400;
 @ApiTags('visits')
 @Controller('drops/:dropId/visits')
 export class VisitsController {
-  constructor(private readonly visits: VisitsRecorder, private readonly drops: VisitDrops, private readonly clock: Clock) {}
+  constructor(
+    private readonly visits: VisitsRecorder,
+    private readonly drops: VisitDrops,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * The whole batch is refused at the first visit that does not fit (its `field` names it):
@@ -24,7 +28,9 @@ export class VisitsController {
    * [max(scheduled, now − 400 days), now + 5 min]. The drop is looked up without folding its
    * stream (VisitDrops).
    */
-  @Post() @HttpCode(202) @ApiOperation({ summary: 'Record a batch of storefront visits (conversion analytics); stored as VisitsRecorded in visits-<dropId>' })
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Record a batch of storefront visits (conversion analytics); stored as VisitsRecorded in visits-<dropId>' })
   async record(@Param() p: DropIdParams, @Body() body: RecordVisitsDto, @Req() request: FastifyRequest) {
     const drop = await this.drops.find(p.dropId);
     if (!drop) throw new DomainError('DROP.NOT_FOUND', `Drop ${p.dropId} does not exist`, { dropId: p.dropId });
@@ -33,15 +39,25 @@ export class VisitsController {
     const latest = now + VISIT_MAX_AHEAD_MS;
     const visits = body.visits.map((v, i) => {
       if (!drop.channels.includes(v.channel)) {
-        throw new ProblemException(422, 'VISIT.CHANNEL_NOT_ALLOWED', `Drop ${p.dropId} is not sold on ${v.channel} (channels: ${drop.channels.join(', ')})`, { field: `visits[${i}].channel`, allowed: drop.channels });
+        throw new ProblemException(
+          422,
+          'VISIT.CHANNEL_NOT_ALLOWED',
+          `Drop ${p.dropId} is not sold on ${v.channel} (channels: ${drop.channels.join(', ')})`,
+          { field: `visits[${i}].channel`, allowed: drop.channels },
+        );
       }
       const at = Date.parse(v.at);
       if (!(at >= earliest && at <= latest)) {
-        throw new ProblemException(422, 'VISIT.AT_OUT_OF_RANGE', `Visits of this drop are dated from ${new Date(earliest).toISOString()} (its scheduling, or ${VISIT_MAX_AGE_DAYS} days ago) to ${new Date(latest).toISOString()} (now + 5 minutes)`, {
-          field: `visits[${i}].at`,
-          earliest: new Date(earliest).toISOString(),
-          latest: new Date(latest).toISOString(),
-        });
+        throw new ProblemException(
+          422,
+          'VISIT.AT_OUT_OF_RANGE',
+          `Visits of this drop are dated from ${new Date(earliest).toISOString()} (its scheduling, or ${VISIT_MAX_AGE_DAYS} days ago) to ${new Date(latest).toISOString()} (now + 5 minutes)`,
+          {
+            field: `visits[${i}].at`,
+            earliest: new Date(earliest).toISOString(),
+            latest: new Date(latest).toISOString(),
+          },
+        );
       }
       return { visitorId: v.visitorId, channel: v.channel, at: new Date(at).toISOString() };
     });

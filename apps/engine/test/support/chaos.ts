@@ -53,7 +53,6 @@ export async function pool<T, R>(items: T[], concurrency: number, work: (item: T
   return out;
 }
 
-
 /** A drop open right now (by the wall clock: the built engine runs on system time) with one hot SKU. */
 export function hotDropBody(cap: number, perCustomerLimit: number): Record<string, unknown> {
   const now = Date.now();
@@ -69,7 +68,11 @@ export function hotDropBody(cap: number, perCustomerLimit: number): Record<strin
 
 /** Schedules and opens a hot drop through the API (as ops); returns its id. */
 export async function openHotDrop(url: string, cap: number, perCustomerLimit: number): Promise<string> {
-  const created = await tryFetch(`${url}/drops`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('ops') }, body: JSON.stringify(hotDropBody(cap, perCustomerLimit)) });
+  const created = await tryFetch(`${url}/drops`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer('ops') },
+    body: JSON.stringify(hotDropBody(cap, perCustomerLimit)),
+  });
   if (created?.status !== 201) throw new Error(`schedule failed: ${JSON.stringify(created)}`);
   const dropId = created.body.dropId as string;
   const opened = await tryFetch(`${url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') });

@@ -32,7 +32,10 @@ export interface EngineProcess {
  * Starts the BUILT engine as a plain `node` OS process (the way `npm start` runs it), with
  * and waits until it answers /health/live. `main` runs another build of it (e.g. `nest build`'s).
  */
-export async function startEngineProcess(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number; main?: string } = {}): Promise<EngineProcess> {
+export async function startEngineProcess(
+  env: Record<string, string>,
+  options: { port?: number; startTimeoutMs?: number; main?: string } = {},
+): Promise<EngineProcess> {
   const main = options.main ?? MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
   const port = options.port ?? (await freePort());
@@ -48,7 +51,8 @@ export async function startEngineProcess(env: Record<string, string>, options: {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`engine exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`engine exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
     try {
       const res = await fetch(`${url}/health/live`);
       if (res.ok) break;

@@ -14,7 +14,9 @@ export async function eventually(what: string, probe: () => Promise<boolean>, ti
 
 /** Events of the log the `drops` projection folds. */
 export async function foldedEventCount(pool: Pool): Promise<number> {
-  const { rows } = await pool.query(`select count(*)::int as n from events where stream_name like 'drop-%' and type = any($1)`, [[...DROP_READ_MODEL_EVENT_TYPES]]);
+  const { rows } = await pool.query(`select count(*)::int as n from events where stream_name like 'drop-%' and type = any($1)`, [
+    [...DROP_READ_MODEL_EVENT_TYPES],
+  ]);
   return rows[0].n;
 }
 
@@ -35,7 +37,9 @@ export async function readModelSnapshot(pool: Pool): Promise<Record<string, unkn
  * Rebuilds the `drops` read models from the whole log in this process (shadow tables, then the
  * swap) and returns the rows before and after. Call it with no engine running projections.
  */
-export async function incrementalAndRebuilt(pool: Pool): Promise<{ incremental: Record<string, unknown[]>; rebuilt: Record<string, unknown[]>; eventsDone: number; status: string }> {
+export async function incrementalAndRebuilt(
+  pool: Pool,
+): Promise<{ incremental: Record<string, unknown[]>; rebuilt: Record<string, unknown[]>; eventsDone: number; status: string }> {
   const incremental = await readModelSnapshot(pool);
   const runner = new ProjectionRunner({ store: new PostgresEventStore(pool), pool, projection: new DropReadModelsProjection() });
   const progress = await runner.rebuildNow();
@@ -44,8 +48,29 @@ export async function incrementalAndRebuilt(pool: Pool): Promise<{ incremental: 
 
 /** The embedded consumers and the event types each handles (apps/fulfillment, apps/analytics handlers). */
 export const EMBEDDED_CONSUMERS: Record<string, string[]> = {
-  fulfillment: ['PreOrderPlaced', 'PreOrderCancelled', 'ProductionRunCompleted', 'ShipmentDispatched', 'ShipmentDelivered', 'ReadyForPickup', 'PreOrderPickedUp'],
-  analytics: ['DropScheduled', 'DropRevised', 'PreOrderWindowOpened', 'EarlyAccessOpened', 'VisitsRecorded', 'PreOrderPlaced', 'PreOrderCancelled', 'ReturnRequested', 'ReturnReceived', 'ReturnRefunded', 'RefundRequested', 'PaymentRefunded'],
+  fulfillment: [
+    'PreOrderPlaced',
+    'PreOrderCancelled',
+    'ProductionRunCompleted',
+    'ShipmentDispatched',
+    'ShipmentDelivered',
+    'ReadyForPickup',
+    'PreOrderPickedUp',
+  ],
+  analytics: [
+    'DropScheduled',
+    'DropRevised',
+    'PreOrderWindowOpened',
+    'EarlyAccessOpened',
+    'VisitsRecorded',
+    'PreOrderPlaced',
+    'PreOrderCancelled',
+    'ReturnRequested',
+    'ReturnReceived',
+    'ReturnRefunded',
+    'RefundRequested',
+    'PaymentRefunded',
+  ],
 };
 
 /** Ids of the relayed streams' events (DROP_EVENTS_FILTER) of the given types, sorted. */

@@ -14,7 +14,10 @@ export class TcpProxy {
   private up = true;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((client) => this.accept(client));

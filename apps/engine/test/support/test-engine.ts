@@ -18,7 +18,13 @@ export interface TestEngine {
    * Authorization header or `auth` says otherwise, a token for a role the route allows is
    * attached (see defaultToken): tests written before access control keep working.
    */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>, auth?: RequestAuth): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    auth?: RequestAuth,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** A bearer token the engine trusts. */
   token(role: TestRole, sub?: string): string;
   close(): Promise<void>;
@@ -55,7 +61,10 @@ export function defaultToken(method: string, path: string, body?: unknown): stri
     }
     const b = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
     if ((b.channel === 'popup' || b.channel === 'kiosk') && roles.includes('till')) return mintTestToken('till', TEST_SUBJECTS.till);
-    return mintTestToken('customer', typeof b.customerId === 'string' && CUSTOMER_ID.test(b.customerId) ? b.customerId : TEST_SUBJECTS.customer);
+    return mintTestToken(
+      'customer',
+      typeof b.customerId === 'string' && CUSTOMER_ID.test(b.customerId) ? b.customerId : TEST_SUBJECTS.customer,
+    );
   }
   const role = ROLE_PREFERENCE.find((r) => roles.includes(r)) ?? 'ops';
   return mintTestToken(role, TEST_SUBJECTS[role]);
@@ -87,7 +96,14 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: false, close: async () => undefined };
     dispose = () => db.drop();
   }
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', SCHEDULER_INTERVAL_MS: '3600000', ...testAuthEnv(), ...(options.env ?? {}) });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    SCHEDULER_INTERVAL_MS: '3600000',
+    ...testAuthEnv(),
+    ...(options.env ?? {}),
+  });
   const clock = new ManualClock(new Date(options.now ?? '2026-11-20T10:00:00Z'));
   const app = await createEngine(config, { databases, clock });
   await app.listen(0, '127.0.0.1');
@@ -109,7 +125,11 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
       else token = defaultToken(method, path, body);
       const response = await fetch(url + path, {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await response.text();

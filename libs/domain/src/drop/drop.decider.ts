@@ -110,7 +110,8 @@ export function decide(command: DropCommand, state: DropState): DropEvent[] {
 }
 
 function existing(state: DropState, command: DropCommand): ExistingDrop {
-  if (state.status === 'initial') throw new DomainError('DROP.NOT_FOUND', `Drop ${command.dropId} does not exist`, { dropId: command.dropId });
+  if (state.status === 'initial')
+    throw new DomainError('DROP.NOT_FOUND', `Drop ${command.dropId} does not exist`, { dropId: command.dropId });
   return state;
 }
 
@@ -173,7 +174,9 @@ function scheduleDrop(command: ScheduleDrop, state: DropState): DropEvent[] {
   instantOf(command.now);
   validateDropDefinition(command.definition, command.now);
   // A copy, so a caller mutating its command object cannot reach into the stored state.
-  return [{ type: 'DropScheduled', data: { dropId: command.dropId, definition: structuredClone(command.definition), scheduledAt: command.now } }];
+  return [
+    { type: 'DropScheduled', data: { dropId: command.dropId, definition: structuredClone(command.definition), scheduledAt: command.now } },
+  ];
 }
 
 function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
@@ -182,7 +185,9 @@ function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
       if (sameDefinition(state.definition, command.definition)) return [];
       instantOf(command.now);
       validateDropDefinition(command.definition, command.now);
-      return [{ type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(command.definition), revisedAt: command.now } }];
+      return [
+        { type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(command.definition), revisedAt: command.now } },
+      ];
     case 'cancelled':
       throw dropCancelled(state);
     case 'early-access':
@@ -192,7 +197,9 @@ function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
     case 'in-production':
     case 'fulfilling':
     case 'completed':
-      throw new DomainError('DROP.DEFINITION_LOCKED', `Drop ${state.dropId} can only be revised before it opens`, { dropStatus: state.status });
+      throw new DomainError('DROP.DEFINITION_LOCKED', `Drop ${state.dropId} can only be revised before it opens`, {
+        dropStatus: state.status,
+      });
     default:
       return assertNever(state);
   }
@@ -254,7 +261,13 @@ function closePreOrderWindow(command: ClosePreOrderWindow, state: ExistingDrop):
       instantOf(command.now);
       const closed: DropEvent = {
         type: 'PreOrderWindowClosed',
-        data: { dropId: state.dropId, unitsSold: state.unitsSold, netUnits: state.netUnits, activePreOrders: state.activePreOrders, closedAt: command.now },
+        data: {
+          dropId: state.dropId,
+          unitsSold: state.unitsSold,
+          netUnits: state.netUnits,
+          activePreOrders: state.activePreOrders,
+          closedAt: command.now,
+        },
       };
       return [closed, ...tippingDecision(state, command.now)];
     }
@@ -309,9 +322,13 @@ function cancelDrop(command: CancelDrop, state: ExistingDrop): DropEvent[] {
     case 'in-production':
     case 'fulfilling':
     case 'completed':
-      throw new DomainError('DROP.CANNOT_CANCEL', `Drop ${state.dropId} is ${state.status}; it can only be cancelled before production starts`, {
-        dropStatus: state.status,
-      });
+      throw new DomainError(
+        'DROP.CANNOT_CANCEL',
+        `Drop ${state.dropId} is ${state.status}; it can only be cancelled before production starts`,
+        {
+          dropStatus: state.status,
+        },
+      );
     default:
       return assertNever(state);
   }
@@ -319,9 +336,12 @@ function cancelDrop(command: CancelDrop, state: ExistingDrop): DropEvent[] {
 
 function requestRefunds(command: RequestRefunds, state: ExistingDrop): DropEvent[] {
   if (state.status !== 'cancelled') {
-    throw new DomainError('DROP.NOT_CANCELLED', `Drop ${state.dropId} is ${state.status}; bulk refunds follow a cancellation`, { dropStatus: state.status });
+    throw new DomainError('DROP.NOT_CANCELLED', `Drop ${state.dropId} is ${state.status}; bulk refunds follow a cancellation`, {
+      dropStatus: state.status,
+    });
   }
-  if (!isPositiveInt(command.maxCount)) throw new DomainError('COMMAND.INVALID', 'maxCount must be a positive integer', { field: 'maxCount' });
+  if (!isPositiveInt(command.maxCount))
+    throw new DomainError('COMMAND.INVALID', 'maxCount must be a positive integer', { field: 'maxCount' });
   instantOf(command.now);
   const events: DropEvent[] = [];
   // refundCursor skips the prefix already handled, so looping over chunks stays linear overall.
@@ -401,7 +421,11 @@ function placePreOrder(command: PlacePreOrder, state: ExistingDrop): DropEvent[]
 
   // 5. Stock.
   if (command.quantity > available) {
-    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${available} of ${command.sku} left`, { sku: command.sku, available, requested: command.quantity });
+    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${available} of ${command.sku} left`, {
+      sku: command.sku,
+      available,
+      requested: command.quantity,
+    });
   }
 
   // 6. Per-customer limit on net units (cancelled pre-orders give their allowance back).
@@ -439,7 +463,8 @@ function placePreOrder(command: PlacePreOrder, state: ExistingDrop): DropEvent[]
   if (command.quantity === available) {
     events.push({ type: 'VariantSoldOut', data: { dropId: state.dropId, sku: command.sku, soldOutAt: command.now } });
     // soldOutSkus is a counter, so "every SKU at 0" is O(1) too.
-    if (state.soldOutSkus + 1 === state.skus.size) events.push({ type: 'DropSoldOut', data: { dropId: state.dropId, soldOutAt: command.now } });
+    if (state.soldOutSkus + 1 === state.skus.size)
+      events.push({ type: 'DropSoldOut', data: { dropId: state.dropId, soldOutAt: command.now } });
   }
   return events;
 }
@@ -525,10 +550,17 @@ function recordPayment(command: PaymentCommand, state: ExistingDrop): DropEvent[
   const preOrder = preOrderOf(state, command.preOrderId);
   requireText(command.providerRef, 'providerRef');
   if (preOrder.payment?.facts.has(`${command.type}:${command.providerRef}`)) return [];
-  if (!isPositiveInt(command.amount)) throw new DomainError('PAYMENT.INVALID_AMOUNT', 'amount must be a positive integer of minor units', { amount: command.amount });
+  if (!isPositiveInt(command.amount))
+    throw new DomainError('PAYMENT.INVALID_AMOUNT', 'amount must be a positive integer of minor units', { amount: command.amount });
   checkAgainstOrder(command, preOrder, state.definition.currency);
   instantOf(command.now);
-  const base = { dropId: state.dropId, preOrderId: preOrder.preOrderId, amount: command.amount, currency: state.definition.currency, providerRef: command.providerRef };
+  const base = {
+    dropId: state.dropId,
+    preOrderId: preOrder.preOrderId,
+    amount: command.amount,
+    currency: state.definition.currency,
+    providerRef: command.providerRef,
+  };
   switch (command.type) {
     case 'RecordPaymentAuthorized':
       return [{ type: 'PaymentAuthorized', data: { ...base, authorizedAt: command.now } }];
@@ -565,11 +597,15 @@ function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, cu
   const kind = TALLY_OF[command.type];
   const already = preOrder.payment?.[kind] ?? 0;
   if (already + command.amount > preOrder.total) {
-    throw new DomainError('PAYMENT.AMOUNT_EXCEEDS_ORDER', `${kind} would reach ${already + command.amount}, more than the pre-order's total ${preOrder.total}`, {
-      field: 'amount',
-      total: preOrder.total,
-      [kind]: already,
-    });
+    throw new DomainError(
+      'PAYMENT.AMOUNT_EXCEEDS_ORDER',
+      `${kind} would reach ${already + command.amount}, more than the pre-order's total ${preOrder.total}`,
+      {
+        field: 'amount',
+        total: preOrder.total,
+        [kind]: already,
+      },
+    );
   }
 }
 
@@ -593,7 +629,9 @@ function requireTipped(state: ExistingDrop): void {
     case 'early-access':
     case 'open':
     case 'closed':
-      throw new DomainError('DROP.TIPPING_POINT_NOT_REACHED', `Drop ${state.dropId} has not reached its tipping point`, { dropStatus: state.status });
+      throw new DomainError('DROP.TIPPING_POINT_NOT_REACHED', `Drop ${state.dropId} has not reached its tipping point`, {
+        dropStatus: state.status,
+      });
     case 'completed':
       throw new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { dropStatus: state.status });
     case 'cancelled':
@@ -603,7 +641,12 @@ function requireTipped(state: ExistingDrop): void {
   }
 }
 
-function unitsBySkuOf(state: ExistingDrop, units: Record<string, number> | undefined, field: string, allowZero: boolean): Record<string, number> {
+function unitsBySkuOf(
+  state: ExistingDrop,
+  units: Record<string, number> | undefined,
+  field: string,
+  allowZero: boolean,
+): Record<string, number> {
   if (typeof units !== 'object' || units === null || Array.isArray(units)) {
     throw new DomainError('PRODUCTION.INVALID_UNITS', `${field} must map SKUs to units`, { field });
   }
@@ -611,7 +654,10 @@ function unitsBySkuOf(state: ExistingDrop, units: Record<string, number> | undef
   for (const [sku, count] of Object.entries(units)) {
     if (!state.skus.has(sku)) throw new DomainError('DROP.UNKNOWN_SKU', `Drop ${state.dropId} has no SKU ${sku}`, { sku, field });
     const valid = Number.isSafeInteger(count) && (allowZero ? count >= 0 : count > 0);
-    if (!valid) throw new DomainError('PRODUCTION.INVALID_UNITS', `${field}.${sku} must be a ${allowZero ? 'non-negative' : 'positive'} integer`, { field: `${field}.${sku}` });
+    if (!valid)
+      throw new DomainError('PRODUCTION.INVALID_UNITS', `${field}.${sku} must be a ${allowZero ? 'non-negative' : 'positive'} integer`, {
+        field: `${field}.${sku}`,
+      });
     out[sku] = count;
   }
   return out;
@@ -622,18 +668,29 @@ function requestProductionRun(command: RequestProductionRun, state: ExistingDrop
   const known = state.runs.get(command.runId);
   if (known) {
     if (sameUnits(known.unitsBySku, command.unitsBySku)) return [];
-    throw new DomainError('PRODUCTION.RUN_ALREADY_EXISTS', `Run ${command.runId} already exists with other units`, { runId: command.runId });
+    throw new DomainError('PRODUCTION.RUN_ALREADY_EXISTS', `Run ${command.runId} already exists with other units`, {
+      runId: command.runId,
+    });
   }
   if (typeof command.runId !== 'string' || dropIdOf(command.runId) !== state.dropId || command.runId === state.dropId) {
-    throw new DomainError('PRODUCTION.INVALID_RUN_ID', `Run ids of drop ${state.dropId} look like ${productionRunIdFor(state.dropId, 2)}`, { runId: command.runId });
+    throw new DomainError('PRODUCTION.INVALID_RUN_ID', `Run ids of drop ${state.dropId} look like ${productionRunIdFor(state.dropId, 2)}`, {
+      runId: command.runId,
+    });
   }
   const unitsBySku = unitsBySkuOf(state, command.unitsBySku, 'unitsBySku', false);
-  if (Object.keys(unitsBySku).length === 0) throw new DomainError('PRODUCTION.INVALID_UNITS', 'unitsBySku must name at least one SKU', { field: 'unitsBySku' });
+  if (Object.keys(unitsBySku).length === 0)
+    throw new DomainError('PRODUCTION.INVALID_UNITS', 'unitsBySku must name at least one SKU', { field: 'unitsBySku' });
   instantOf(command.now);
   return [
     {
       type: 'ProductionRunRequested',
-      data: { dropId: state.dropId, runId: command.runId, microfactoryId: state.definition.production.microfactoryId, unitsBySku, requestedAt: command.now },
+      data: {
+        dropId: state.dropId,
+        runId: command.runId,
+        microfactoryId: state.definition.production.microfactoryId,
+        unitsBySku,
+        requestedAt: command.now,
+      },
     },
   ];
 }
@@ -679,7 +736,8 @@ function completeProductionRun(command: CompleteProductionRun, state: ExistingDr
   const goodBySku: Record<string, number> = {};
   for (const sku of new Set([...Object.keys(producedBySku), ...Object.keys(rejectedBySku)])) {
     const good = (producedBySku[sku] ?? 0) - (rejectedBySku[sku] ?? 0);
-    if (good < 0) throw new DomainError('PRODUCTION.INVALID_UNITS', `More ${sku} rejected than produced`, { field: `rejectedBySku.${sku}` });
+    if (good < 0)
+      throw new DomainError('PRODUCTION.INVALID_UNITS', `More ${sku} rejected than produced`, { field: `rejectedBySku.${sku}` });
     goodBySku[sku] = good;
   }
 
@@ -723,7 +781,11 @@ function completeProductionRun(command: CompleteProductionRun, state: ExistingDr
 function handOverCandidate(state: ExistingDrop, preOrderId: string, method: 'ship' | 'pickup'): PreOrderRecord {
   if (state.status === 'cancelled') throw dropCancelled(state);
   const preOrder = preOrderOf(state, preOrderId);
-  if (preOrder.status !== 'active') throw new DomainError('FULFILLMENT.INVALID_STATE', `Pre-order ${preOrderId} is cancelled`, { preOrderId, preOrderStatus: preOrder.status });
+  if (preOrder.status !== 'active')
+    throw new DomainError('FULFILLMENT.INVALID_STATE', `Pre-order ${preOrderId} is cancelled`, {
+      preOrderId,
+      preOrderStatus: preOrder.status,
+    });
   if (preOrder.fulfillment.method !== method) {
     throw new DomainError('FULFILLMENT.WRONG_METHOD', `Pre-order ${preOrderId} is for ${preOrder.fulfillment.method}`, {
       preOrderId,
@@ -731,7 +793,9 @@ function handOverCandidate(state: ExistingDrop, preOrderId: string, method: 'shi
     });
   }
   if (preOrder.coveredByRunId === undefined) {
-    throw new DomainError('FULFILLMENT.NOT_COVERED', `Pre-order ${preOrderId} is not covered by a completed production run`, { preOrderId });
+    throw new DomainError('FULFILLMENT.NOT_COVERED', `Pre-order ${preOrderId} is not covered by a completed production run`, {
+      preOrderId,
+    });
   }
   return preOrder;
 }
@@ -762,7 +826,13 @@ function dispatchShipment(command: DispatchShipment, state: ExistingDrop): DropE
       return [
         {
           type: 'ShipmentDispatched',
-          data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, carrier: command.carrier, trackingNumber: command.trackingNumber, dispatchedAt: command.now },
+          data: {
+            dropId: state.dropId,
+            preOrderId: preOrder.preOrderId,
+            carrier: command.carrier,
+            trackingNumber: command.trackingNumber,
+            dispatchedAt: command.now,
+          },
         },
       ];
     case 'dispatched':
@@ -801,7 +871,9 @@ function markReadyForPickup(command: MarkReadyForPickup, state: ExistingDrop): D
     case 'awaiting':
       if (preOrder.refundRequested) throw refusedAfterRefund(preOrder);
       instantOf(command.now);
-      return [{ type: 'ReadyForPickup', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, locationId, readyAt: command.now } }];
+      return [
+        { type: 'ReadyForPickup', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, locationId, readyAt: command.now } },
+      ];
     case 'ready-for-pickup':
     case 'picked-up':
       return [];
@@ -819,7 +891,9 @@ function confirmPickup(command: ConfirmPickup, state: ExistingDrop): DropEvent[]
   switch (preOrder.handOver) {
     case 'ready-for-pickup':
       instantOf(command.now);
-      return [{ type: 'PreOrderPickedUp', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, locationId, pickedUpAt: command.now } }];
+      return [
+        { type: 'PreOrderPickedUp', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, locationId, pickedUpAt: command.now } },
+      ];
     case 'picked-up':
       return [];
     case 'awaiting':
@@ -845,7 +919,9 @@ function requestReturn(command: RequestReturn, state: ExistingDrop): DropEvent[]
   const known = state.returns.get(command.returnId);
   if (known) {
     if (known.preOrderId === command.preOrderId && known.reason === command.reason) return [];
-    throw new DomainError('RETURN.ALREADY_EXISTS', `Return ${command.returnId} already exists for another request`, { returnId: command.returnId });
+    throw new DomainError('RETURN.ALREADY_EXISTS', `Return ${command.returnId} already exists for another request`, {
+      returnId: command.returnId,
+    });
   }
   if (state.status === 'cancelled') throw dropCancelled(state);
   if (!(RETURN_REASONS as readonly string[]).includes(command.reason)) {
@@ -875,7 +951,13 @@ function requestReturn(command: RequestReturn, state: ExistingDrop): DropEvent[]
   return [
     {
       type: 'ReturnRequested',
-      data: { dropId: state.dropId, returnId: command.returnId, preOrderId: preOrder.preOrderId, reason: command.reason, requestedAt: command.now },
+      data: {
+        dropId: state.dropId,
+        returnId: command.returnId,
+        preOrderId: preOrder.preOrderId,
+        reason: command.reason,
+        requestedAt: command.now,
+      },
     },
   ];
 }
@@ -883,7 +965,9 @@ function requestReturn(command: RequestReturn, state: ExistingDrop): DropEvent[]
 function receiveReturn(command: ReceiveReturn, state: ExistingDrop): DropEvent[] {
   const found = returnOf(state, command.returnId);
   if (!(RETURN_CONDITIONS as readonly string[]).includes(command.condition)) {
-    throw new DomainError('RETURN.INVALID_CONDITION', `condition must be one of ${RETURN_CONDITIONS.join('|')}`, { condition: command.condition });
+    throw new DomainError('RETURN.INVALID_CONDITION', `condition must be one of ${RETURN_CONDITIONS.join('|')}`, {
+      condition: command.condition,
+    });
   }
   switch (found.status) {
     case 'requested':
@@ -891,7 +975,13 @@ function receiveReturn(command: ReceiveReturn, state: ExistingDrop): DropEvent[]
       return [
         {
           type: 'ReturnReceived',
-          data: { dropId: state.dropId, returnId: found.returnId, preOrderId: found.preOrderId, condition: command.condition, receivedAt: command.now },
+          data: {
+            dropId: state.dropId,
+            returnId: found.returnId,
+            preOrderId: found.preOrderId,
+            condition: command.condition,
+            receivedAt: command.now,
+          },
         },
       ];
     case 'received':
@@ -913,7 +1003,10 @@ function recordReturnRefunded(command: RecordReturnRefunded, state: ExistingDrop
       throw new DomainError('RETURN.NOT_RECEIVED', `Return ${found.returnId} has not been received`, { returnId: found.returnId });
     case 'refunded':
       if (found.providerRef === command.providerRef) return [];
-      throw new DomainError('RETURN.ALREADY_REFUNDED', `Return ${found.returnId} was already refunded`, { returnId: found.returnId, providerRef: found.providerRef });
+      throw new DomainError('RETURN.ALREADY_REFUNDED', `Return ${found.returnId} was already refunded`, {
+        returnId: found.returnId,
+        providerRef: found.providerRef,
+      });
     case 'received':
       break;
     default:
@@ -948,7 +1041,11 @@ function completeDrop(command: CompleteDrop, state: ExistingDrop): DropEvent[] {
   if (state.status === 'completed') return [];
   if (state.status === 'cancelled') throw dropCancelled(state);
   const blocker = completionBlocker(state, instantOf(command.now));
-  if (blocker !== undefined) throw new DomainError('DROP.NOT_COMPLETABLE', `Drop ${state.dropId} cannot complete: ${blocker}`, { reason: blocker, dropStatus: state.status });
+  if (blocker !== undefined)
+    throw new DomainError('DROP.NOT_COMPLETABLE', `Drop ${state.dropId} cannot complete: ${blocker}`, {
+      reason: blocker,
+      dropStatus: state.status,
+    });
   return [{ type: 'DropCompleted', data: { dropId: state.dropId, completedAt: command.now } }];
 }
 
@@ -961,7 +1058,10 @@ export function initialState(): DropState {
   return { status: 'initial' };
 }
 
-function created(definition: DropDefinition, state: Pick<DropCore, 'skus' | 'pickupDiscounts' | 'opensAtMs' | 'closesAtMs' | 'earlyAccessOpensAtMs'>): void {
+function created(
+  definition: DropDefinition,
+  state: Pick<DropCore, 'skus' | 'pickupDiscounts' | 'opensAtMs' | 'closesAtMs' | 'earlyAccessOpensAtMs'>,
+): void {
   state.skus = new Map<string, SkuTally>(definition.variants.map((v) => [v.sku, { sku: v.sku, cap: v.editionCap, accepted: 0, net: 0 }]));
   state.pickupDiscounts = new Map((definition.pickupLocations ?? []).map((p) => [p.locationId, p.discountPercent]));
   state.opensAtMs = parseInstant(definition.window.opensAt);
@@ -975,7 +1075,8 @@ function afterScheduled(state: DropState, event: DropEvent): ExistingDrop {
 }
 
 function tipped(state: ExistingDrop): { closedAt: string; tippedAt: string } {
-  if (state.closedAt === undefined || state.tippedAt === undefined) throw new Error(`Corrupt drop stream ${state.dropId}: production before the tipping point`);
+  if (state.closedAt === undefined || state.tippedAt === undefined)
+    throw new Error(`Corrupt drop stream ${state.dropId}: production before the tipping point`);
   return { closedAt: state.closedAt, tippedAt: state.tippedAt };
 }
 

@@ -133,7 +133,8 @@ export function validateDropDefinition(definition: DropDefinition, now?: string)
       if (t.untilUnitsSold !== undefined) invalid(`priceTiers[${i}].untilUnitsSold`, 'must be absent on the last tier (unlimited)');
       return;
     }
-    if (!isPositiveInt(t.untilUnitsSold)) invalid(`priceTiers[${i}].untilUnitsSold`, 'must be a positive integer on every tier but the last');
+    if (!isPositiveInt(t.untilUnitsSold))
+      invalid(`priceTiers[${i}].untilUnitsSold`, 'must be a positive integer on every tier but the last');
     if (t.untilUnitsSold <= previousUntil) invalid(`priceTiers[${i}].untilUnitsSold`, 'must be strictly ascending');
     previousUntil = t.untilUnitsSold;
   });

@@ -111,8 +111,20 @@ export const EVENT_PAYLOAD_SCHEMAS: Readonly<Record<keyof typeof EVENT_SCHEMA_VE
   ShipmentDelivered: object({ dropId: str, preOrderId: str, deliveredAt: instant }),
   ReadyForPickup: object({ dropId: str, preOrderId: str, locationId: str, readyAt: instant }),
   PreOrderPickedUp: object({ dropId: str, preOrderId: str, locationId: str, pickedUpAt: instant }),
-  ReturnRequested: object({ dropId: str, returnId: str, preOrderId: str, reason: { type: 'string', enum: [...RETURN_REASONS] }, requestedAt: instant }),
-  ReturnReceived: object({ dropId: str, returnId: str, preOrderId: str, condition: { type: 'string', enum: [...RETURN_CONDITIONS] }, receivedAt: instant }),
+  ReturnRequested: object({
+    dropId: str,
+    returnId: str,
+    preOrderId: str,
+    reason: { type: 'string', enum: [...RETURN_REASONS] },
+    requestedAt: instant,
+  }),
+  ReturnReceived: object({
+    dropId: str,
+    returnId: str,
+    preOrderId: str,
+    condition: { type: 'string', enum: [...RETURN_CONDITIONS] },
+    receivedAt: instant,
+  }),
   ReturnRefunded: object({ dropId: str, returnId: str, preOrderId: str, amount: money, currency, providerRef: str, refundedAt: instant }),
   DropCompleted: object({ dropId: str, completedAt: instant }),
   VisitsRecorded: object({

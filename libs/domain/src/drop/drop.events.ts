@@ -118,7 +118,10 @@ export type ShipmentDelivered = DomainEvent<'ShipmentDelivered', { dropId: strin
 /** A covered pickup pre-order waits at its location. */
 export type ReadyForPickup = DomainEvent<'ReadyForPickup', { dropId: string; preOrderId: string; locationId: string; readyAt: string }>;
 /** The customer collected it; the return window starts. */
-export type PreOrderPickedUp = DomainEvent<'PreOrderPickedUp', { dropId: string; preOrderId: string; locationId: string; pickedUpAt: string }>;
+export type PreOrderPickedUp = DomainEvent<
+  'PreOrderPickedUp',
+  { dropId: string; preOrderId: string; locationId: string; pickedUpAt: string }
+>;
 /** The customer asked to return a pre-order. */
 export type ReturnRequested = DomainEvent<
   'ReturnRequested',
@@ -236,7 +239,11 @@ export type RestockRecommended = DomainEvent<
 export type DropSideStreamEvent = VisitsRecorded | DemandTurnedAway | RestockRecommended;
 
 /** The side-stream event type strings. */
-export const SIDE_STREAM_EVENT_TYPES = ['VisitsRecorded', 'DemandTurnedAway', 'RestockRecommended'] as const satisfies readonly DropSideStreamEvent['type'][];
+export const SIDE_STREAM_EVENT_TYPES = [
+  'VisitsRecorded',
+  'DemandTurnedAway',
+  'RestockRecommended',
+] as const satisfies readonly DropSideStreamEvent['type'][];
 
 /** Current schema version of every stored event type; bump it together with an upcaster. */
 export const EVENT_SCHEMA_VERSIONS: Readonly<Record<DropEventType | DropSideStreamEvent['type'], number>> = Object.freeze({

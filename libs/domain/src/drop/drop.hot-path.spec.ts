@@ -8,7 +8,9 @@ import type { DropState } from './drop.state';
 const hotDrop = (cap: number) =>
   foldDrop(
     eventsOf(
-      scheduleCmd(aDefinition({ variants: [{ sku: M, size: 'M', colour: 'navy', editionCap: cap }], minimumOrderQuantity: 1, perCustomerLimit: 4 })),
+      scheduleCmd(
+        aDefinition({ variants: [{ sku: M, size: 'M', colour: 'navy', editionCap: cap }], minimumOrderQuantity: 1, perCustomerLimit: 4 }),
+      ),
       openCmd(),
     ),
   );
@@ -70,7 +72,13 @@ describe('PlacePreOrder hot path', () => {
     let state = hotDrop(1_000);
     for (let i = 1; i <= 400; i++) for (const event of decide(place(i, { quantity: 2 }), state)) state = evolve(state, event);
     for (let i = 1; i <= 400; i += 2) {
-      const cancel = { type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${i}`, now: '2026-12-03T10:00:00Z', actor: customerActor(i) };
+      const cancel = {
+        type: 'CancelPreOrder' as const,
+        dropId: DROP_ID,
+        preOrderId: `${DROP_ID}.po.${i}`,
+        now: '2026-12-03T10:00:00Z',
+        actor: customerActor(i),
+      };
       for (const event of decide(cancel, state)) state = evolve(state, event);
     }
     if (state.status === 'initial') throw new Error('unreachable');

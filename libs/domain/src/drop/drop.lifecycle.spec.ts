@@ -23,13 +23,29 @@ import { eventsOf, given } from '../testing/given-when-then';
 import type { DropCommand } from './drop.commands';
 import type { DropEvent } from './drop.events';
 
-const revise = (definition = aDefinition({ name: 'Harbour Hoodie, run 1b' })): DropCommand => ({ type: 'ReviseDrop', dropId: DROP_ID, definition, now: T_SCHEDULED });
+const revise = (definition = aDefinition({ name: 'Harbour Hoodie, run 1b' })): DropCommand => ({
+  type: 'ReviseDrop',
+  dropId: DROP_ID,
+  definition,
+  now: T_SCHEDULED,
+});
 const cancelDrop = (reason = 'factory fire', now = T_DURING): DropCommand => ({ type: 'CancelDrop', dropId: DROP_ID, reason, now });
 const requestRefunds = (maxCount: number, now = T_AFTER): DropCommand => ({ type: 'RequestRefunds', dropId: DROP_ID, maxCount, now });
-const dropCancelled = (reason: string, cancelledAt = T_DURING): DropEvent => ({ type: 'DropCancelled', data: { dropId: DROP_ID, reason, cancelledAt } });
+const dropCancelled = (reason: string, cancelledAt = T_DURING): DropEvent => ({
+  type: 'DropCancelled',
+  data: { dropId: DROP_ID, reason, cancelledAt },
+});
 const refund = (n: number, amount = 2500, reason = 'drop-cancelled'): DropEvent => ({
   type: 'RefundRequested',
-  data: { dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, customerId: `customer-${n}`, amount, currency: 'GBP', reason, requestedAt: T_AFTER },
+  data: {
+    dropId: DROP_ID,
+    preOrderId: `${DROP_ID}.po.${n}`,
+    customerId: `customer-${n}`,
+    amount,
+    currency: 'GBP',
+    reason,
+    requestedAt: T_AFTER,
+  },
 });
 /** `count` 4-unit pre-orders of M by distinct customers. */
 const fours = (count: number): DropEvent[] => Array.from({ length: count }, (_, i) => placed({ sequence: i + 1, quantity: 4 }));
@@ -41,7 +57,9 @@ describe('ScheduleDrop', () => {
 
   it('accepts the brief JSON with the optional parts left out', () => {
     const { city: _c, basketTiers: _b, earlyAccess: _e, pickupLocations: _p, ...minimal } = aDefinition();
-    given().when(scheduleCmd(minimal)).then([scheduled(minimal)]);
+    given()
+      .when(scheduleCmd(minimal))
+      .then([scheduled(minimal)]);
   });
 
   it('returns [] when scheduled again with the identical definition (key order does not matter)', () => {
@@ -51,11 +69,15 @@ describe('ScheduleDrop', () => {
   });
 
   it('rejects another definition for an existing drop', () => {
-    given(scheduled()).when(scheduleCmd(aDefinition({ perCustomerLimit: 2 }))).thenRejects('DROP.ALREADY_EXISTS');
+    given(scheduled())
+      .when(scheduleCmd(aDefinition({ perCustomerLimit: 2 })))
+      .thenRejects('DROP.ALREADY_EXISTS');
   });
 
   it('rejects a malformed drop id', () => {
-    given().when({ ...scheduleCmd(), dropId: 'has.dot' }).thenRejects('DROP.INVALID_ID');
+    given()
+      .when({ ...scheduleCmd(), dropId: 'has.dot' })
+      .thenRejects('DROP.INVALID_ID');
   });
 
   it('rejects an inconsistent definition with the field at fault', () => {
@@ -79,7 +101,9 @@ describe('any command on an unknown drop', () => {
 describe('ReviseDrop', () => {
   it('replaces the definition while scheduled', () => {
     const definition = aDefinition({ name: 'Harbour Hoodie, run 1b' });
-    given(scheduled()).when(revise(definition)).then([{ type: 'DropRevised', data: { dropId: DROP_ID, definition, revisedAt: T_SCHEDULED } }]);
+    given(scheduled())
+      .when(revise(definition))
+      .then([{ type: 'DropRevised', data: { dropId: DROP_ID, definition, revisedAt: T_SCHEDULED } }]);
   });
 
   it('returns [] for the definition already in force', () => {
@@ -107,7 +131,9 @@ describe('ReviseDrop', () => {
   it('takes effect for later pre-orders (new caps)', () => {
     const smaller = aDefinition({ variants: [{ sku: M, size: 'M', colour: 'navy', editionCap: 20 }] });
     const history = eventsOf(scheduleCmd(), revise(smaller), openCmd());
-    given(...history).when(place(1, { sku: L })).thenRejects('DROP.UNKNOWN_SKU');
+    given(...history)
+      .when(place(1, { sku: L }))
+      .thenRejects('DROP.UNKNOWN_SKU');
   });
 });
 
@@ -139,7 +165,9 @@ describe('OpenEarlyAccess', () => {
 
 describe('OpenPreOrderWindow', () => {
   it('opens a scheduled drop (ops may open it early)', () => {
-    given(scheduled()).when(openCmd(T_EARLY)).then([{ type: 'PreOrderWindowOpened', data: { dropId: DROP_ID, openedAt: T_EARLY } }]);
+    given(scheduled())
+      .when(openCmd(T_EARLY))
+      .then([{ type: 'PreOrderWindowOpened', data: { dropId: DROP_ID, openedAt: T_EARLY } }]);
   });
 
   it('opens from early access', () => {
@@ -148,7 +176,9 @@ describe('OpenPreOrderWindow', () => {
 
   it('returns [] when already open or later', () => {
     given(scheduled(), windowOpened()).when(openCmd()).then([]);
-    given(...eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd())).when(openCmd(T_AFTER)).then([]);
+    given(...eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd()))
+      .when(openCmd(T_AFTER))
+      .then([]);
   });
 
   it('is refused after cancellation', () => {
@@ -171,7 +201,13 @@ describe('ClosePreOrderWindow', () => {
         { type: 'TippingPointReached', data: { dropId: DROP_ID, netUnits: 21, minimumOrderQuantity: 20, reachedAt: T_CLOSE } },
         {
           type: 'ProductionRunRequested',
-          data: { dropId: DROP_ID, runId: `${DROP_ID}.run.1`, microfactoryId: 'mf-bristol-1', unitsBySku: { [M]: 20, [L]: 1 }, requestedAt: T_CLOSE },
+          data: {
+            dropId: DROP_ID,
+            runId: `${DROP_ID}.run.1`,
+            microfactoryId: 'mf-bristol-1',
+            unitsBySku: { [M]: 20, [L]: 1 },
+            requestedAt: T_CLOSE,
+          },
         },
       ]);
   });
@@ -187,18 +223,24 @@ describe('ClosePreOrderWindow', () => {
   });
 
   it('closes straight from scheduled (a scheduler that was down past closesAt)', () => {
-    given(scheduled()).when(closeCmd(T_AFTER)).then([
-      { type: 'PreOrderWindowClosed', data: { dropId: DROP_ID, unitsSold: 0, netUnits: 0, activePreOrders: 0, closedAt: T_AFTER } },
-      dropCancelled('minimum-order-quantity-not-met', T_AFTER),
-    ]);
+    given(scheduled())
+      .when(closeCmd(T_AFTER))
+      .then([
+        { type: 'PreOrderWindowClosed', data: { dropId: DROP_ID, unitsSold: 0, netUnits: 0, activePreOrders: 0, closedAt: T_AFTER } },
+        dropCancelled('minimum-order-quantity-not-met', T_AFTER),
+      ]);
   });
 
   it('returns [] when already closed and tipped', () => {
-    given(...eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd())).when(closeCmd(T_AFTER)).then([]);
+    given(...eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd()))
+      .when(closeCmd(T_AFTER))
+      .then([]);
   });
 
   it('returns [] when already cancelled', () => {
-    given(...eventsOf(scheduleCmd(), openCmd(), closeCmd())).when(closeCmd(T_AFTER)).then([]);
+    given(...eventsOf(scheduleCmd(), openCmd(), closeCmd()))
+      .when(closeCmd(T_AFTER))
+      .then([]);
   });
 
   it('finishes a tipping decision missing from the stream', () => {
@@ -208,7 +250,13 @@ describe('ClosePreOrderWindow', () => {
         { type: 'TippingPointReached', data: { dropId: DROP_ID, netUnits: 20, minimumOrderQuantity: 20, reachedAt: T_AFTER } },
         {
           type: 'ProductionRunRequested',
-          data: { dropId: DROP_ID, runId: `${DROP_ID}.run.1`, microfactoryId: 'mf-bristol-1', unitsBySku: { [M]: 20 }, requestedAt: T_AFTER },
+          data: {
+            dropId: DROP_ID,
+            runId: `${DROP_ID}.run.1`,
+            microfactoryId: 'mf-bristol-1',
+            unitsBySku: { [M]: 20 },
+            requestedAt: T_AFTER,
+          },
         },
       ]);
   });
@@ -216,12 +264,16 @@ describe('ClosePreOrderWindow', () => {
 
 describe('CancelDrop', () => {
   it('cancels an open drop', () => {
-    given(scheduled(), windowOpened()).when(cancelDrop()).then([dropCancelled('factory fire')]);
+    given(scheduled(), windowOpened())
+      .when(cancelDrop())
+      .then([dropCancelled('factory fire')]);
   });
 
   it('cancels a tipped drop before production starts', () => {
     const history = eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd());
-    given(...history).when(cancelDrop('factory fire', T_AFTER)).then([dropCancelled('factory fire', T_AFTER)]);
+    given(...history)
+      .when(cancelDrop('factory fire', T_AFTER))
+      .then([dropCancelled('factory fire', T_AFTER)]);
   });
 
   it('returns [] when already cancelled', () => {
@@ -235,7 +287,9 @@ describe('CancelDrop', () => {
       runId: `${DROP_ID}.run.1`,
       now: T_AFTER,
     });
-    given(...history).when(cancelDrop('too late', T_AFTER)).thenRejects('DROP.CANNOT_CANCEL', { dropStatus: 'in-production' });
+    given(...history)
+      .when(cancelDrop('too late', T_AFTER))
+      .thenRejects('DROP.CANNOT_CANCEL', { dropStatus: 'in-production' });
   });
 
   it('needs a reason', () => {
@@ -251,20 +305,29 @@ describe('RequestRefunds', () => {
     placed({ sequence: 2 }),
     placed({ sequence: 3 }),
     placed({ sequence: 4 }),
-    { type: 'PreOrderCancelled', data: { dropId: DROP_ID, preOrderId: `${DROP_ID}.po.2`, customerId: 'customer-2', sku: M, quantity: 1, cancelledAt: T_DURING } },
+    {
+      type: 'PreOrderCancelled',
+      data: { dropId: DROP_ID, preOrderId: `${DROP_ID}.po.2`, customerId: 'customer-2', sku: M, quantity: 1, cancelledAt: T_DURING },
+    },
     dropCancelled('factory fire'),
   ];
 
   it('requests refunds for up to maxCount active pre-orders in acceptance order, skipping cancelled ones', () => {
-    given(...cancelledWithOrders()).when(requestRefunds(2)).then([refund(1), refund(3)]);
+    given(...cancelledWithOrders())
+      .when(requestRefunds(2))
+      .then([refund(1), refund(3)]);
   });
 
   it('continues where the previous chunk stopped, skipping pre-orders already refund-requested', () => {
-    given(...cancelledWithOrders(), refund(1), refund(4, 2500, 'goodwill')).when(requestRefunds(2)).then([refund(3)]);
+    given(...cancelledWithOrders(), refund(1), refund(4, 2500, 'goodwill'))
+      .when(requestRefunds(2))
+      .then([refund(3)]);
   });
 
   it('returns [] when every refund was requested', () => {
-    given(...cancelledWithOrders(), refund(1), refund(3), refund(4)).when(requestRefunds(10)).then([]);
+    given(...cancelledWithOrders(), refund(1), refund(3), refund(4))
+      .when(requestRefunds(10))
+      .then([]);
   });
 
   it('is refused when the drop is not cancelled', () => {
@@ -272,7 +335,9 @@ describe('RequestRefunds', () => {
   });
 
   it('needs a positive maxCount', () => {
-    given(...cancelledWithOrders()).when(requestRefunds(0)).thenRejects('COMMAND.INVALID', { field: 'maxCount' });
+    given(...cancelledWithOrders())
+      .when(requestRefunds(0))
+      .thenRejects('COMMAND.INVALID', { field: 'maxCount' });
   });
 });
 

@@ -24,7 +24,13 @@ import type { DropEvent } from './drop.events';
 import { DomainError } from '../decider';
 import { decide, foldDrop } from './drop.decider';
 
-const cancel = (n: number, now = T_DURING, actor: Actor = customerActor(n)): DropCommand => ({ type: 'CancelPreOrder', dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now, actor });
+const cancel = (n: number, now = T_DURING, actor: Actor = customerActor(n)): DropCommand => ({
+  type: 'CancelPreOrder',
+  dropId: DROP_ID,
+  preOrderId: `${DROP_ID}.po.${n}`,
+  now,
+  actor,
+});
 /** The DomainError a command gets on a history (fails the test when it gets events). */
 function attemptError(history: DropEvent[], command: DropCommand): DomainError {
   const state = foldDrop(history);
@@ -47,14 +53,22 @@ const manyPlaced = (count: number, quantity: number): DropEvent[] =>
 describe('PlacePreOrder', () => {
   describe('accepts and prices', () => {
     it('a first-tier shipment, numbered 1', () => {
-      given(scheduled(), windowOpened()).when(place(1)).then([placed({ sequence: 1 })]);
+      given(scheduled(), windowOpened())
+        .when(place(1))
+        .then([placed({ sequence: 1 })]);
     });
 
     it('the whole order at the tier in force BEFORE it, with basket and pickup discounts', () => {
       // 9 units sold before → tier 0 (untilUnitsSold 10 > 9), 2 500 each, even though the order
       // takes the count to 12. 3 units ≥ basket minQuantity 3 → 10 %; pickup at the harbourside → 10 %.
       // total = 2 500 × 3 × 0.90 × 0.90 = 7 500 × 0.81 = 6 075 exactly.
-      given(scheduled(), windowOpened(), placed({ sequence: 1, quantity: 4 }), placed({ sequence: 2, quantity: 4 }), placed({ sequence: 3, quantity: 1 }))
+      given(
+        scheduled(),
+        windowOpened(),
+        placed({ sequence: 1, quantity: 4 }),
+        placed({ sequence: 2, quantity: 4 }),
+        placed({ sequence: 3, quantity: 1 }),
+      )
         .when(place(4, { quantity: 3, channel: 'popup', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } }))
         .then([
           placed({
@@ -149,7 +163,9 @@ describe('PlacePreOrder', () => {
         place(2, { sku: L, quantity: 1 }),
         closeCmd(),
       );
-      given(...history).when(place(2, { sku: L, quantity: 1, now: T_AFTER })).then([]);
+      given(...history)
+        .when(place(2, { sku: L, quantity: 1, now: T_AFTER }))
+        .then([]);
     });
 
     it('returns [] for a retry of a pre-order that was cancelled since', () => {
@@ -173,7 +189,9 @@ describe('PlacePreOrder', () => {
     });
 
     it('rejects a channel the drop is not sold on', () => {
-      given(scheduled(), windowOpened()).when(place(1, { channel: 'kiosk' })).thenRejects('DROP.CHANNEL_NOT_ALLOWED', { channel: 'kiosk' });
+      given(scheduled(), windowOpened())
+        .when(place(1, { channel: 'kiosk' }))
+        .thenRejects('DROP.CHANNEL_NOT_ALLOWED', { channel: 'kiosk' });
     });
 
     it('rejects an unknown pickup location', () => {
@@ -202,13 +220,17 @@ describe('PlacePreOrder', () => {
         place(2, { sku: L, quantity: 1 }),
         closeCmd(),
       );
-      given(...history).when(place(3, { sku: L, now: T_AFTER })).thenRejects('DROP.SOLD_OUT');
+      given(...history)
+        .when(place(3, { sku: L, now: T_AFTER }))
+        .thenRejects('DROP.SOLD_OUT');
     });
   });
 
   describe('rule 4: window', () => {
     it('rejects a first-time customer during early access', () => {
-      given(scheduled(), earlyAccessOpened()).when(place(1, { now: T_EARLY })).thenRejects('DROP.EARLY_ACCESS_ONLY');
+      given(scheduled(), earlyAccessOpened())
+        .when(place(1, { now: T_EARLY }))
+        .thenRejects('DROP.EARLY_ACCESS_ONLY');
     });
 
     it('rejects before the drop opens', () => {
@@ -217,15 +239,22 @@ describe('PlacePreOrder', () => {
 
     it('rejects after the window closed', () => {
       const history = eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd());
-      given(...history).when(place(2, { now: T_AFTER })).thenRejects('DROP.WINDOW_CLOSED');
+      given(...history)
+        .when(place(2, { now: T_AFTER }))
+        .thenRejects('DROP.WINDOW_CLOSED');
     });
 
     it('rejects at closesAt even if the close command has not run yet', () => {
-      given(scheduled(), windowOpened()).when(place(1, { now: T_CLOSE })).thenRejects('DROP.WINDOW_CLOSED');
+      given(scheduled(), windowOpened())
+        .when(place(1, { now: T_CLOSE }))
+        .thenRejects('DROP.WINDOW_CLOSED');
     });
 
     it('rejects on a cancelled drop', () => {
-      given(scheduled(), windowOpened(), { type: 'DropCancelled', data: { dropId: DROP_ID, reason: 'factory fire', cancelledAt: T_DURING } })
+      given(scheduled(), windowOpened(), {
+        type: 'DropCancelled',
+        data: { dropId: DROP_ID, reason: 'factory fire', cancelledAt: T_DURING },
+      })
         .when(place(1))
         .thenRejects('DROP.CANCELLED');
     });
@@ -275,12 +304,18 @@ describe('CancelPreOrder', () => {
   });
 
   it('frees units of a sold-out SKU for the next buyer', () => {
-    const history = [...eventsOf(scheduleCmd(), openCmd(), place(1, { sku: L, quantity: 4 }), place(2, { sku: L, quantity: 1 }), cancel(2))];
-    given(...history).when(place(3, { sku: L })).then([placed({ sequence: 3, sku: L }), { type: 'VariantSoldOut', data: { dropId: DROP_ID, sku: L, soldOutAt: T_DURING } }]);
+    const history = [
+      ...eventsOf(scheduleCmd(), openCmd(), place(1, { sku: L, quantity: 4 }), place(2, { sku: L, quantity: 1 }), cancel(2)),
+    ];
+    given(...history)
+      .when(place(3, { sku: L }))
+      .then([placed({ sequence: 3, sku: L }), { type: 'VariantSoldOut', data: { dropId: DROP_ID, sku: L, soldOutAt: T_DURING } }]);
   });
 
   it('returns [] when already cancelled', () => {
-    given(scheduled(), windowOpened(), placed({ sequence: 1 }), cancelled(1, 'customer-1', M, 1)).when(cancel(1)).then([]);
+    given(scheduled(), windowOpened(), placed({ sequence: 1 }), cancelled(1, 'customer-1', M, 1))
+      .when(cancel(1))
+      .then([]);
   });
 
   it('rejects an unknown pre-order', () => {
@@ -289,10 +324,16 @@ describe('CancelPreOrder', () => {
 
   it("refuses another customer's pre-order exactly like a missing one", () => {
     const history = [scheduled(), windowOpened(), placed({ sequence: 1 })];
-    given(...history).when(cancel(1, T_DURING, customerActor(2))).thenRejects('PREORDER.NOT_FOUND', { preOrderId: `${DROP_ID}.po.1` });
+    given(...history)
+      .when(cancel(1, T_DURING, customerActor(2)))
+      .thenRejects('PREORDER.NOT_FOUND', { preOrderId: `${DROP_ID}.po.1` });
     const missing = attemptError([scheduled(), windowOpened()], cancel(1, T_DURING, customerActor(2)));
     const foreign = attemptError(history, cancel(1, T_DURING, customerActor(2)));
-    expect({ code: foreign.code, message: foreign.message, details: foreign.details }).toEqual({ code: missing.code, message: missing.message, details: missing.details });
+    expect({ code: foreign.code, message: foreign.message, details: foreign.details }).toEqual({
+      code: missing.code,
+      message: missing.message,
+      details: missing.details,
+    });
   });
 
   it("refuses a customer's cancel of another's already cancelled pre-order (no idempotent [] that would reveal it)", () => {
@@ -304,18 +345,29 @@ describe('CancelPreOrder', () => {
   it('refuses a command without an actor, and lets ops cancel any pre-order', () => {
     const history = [scheduled(), windowOpened(), placed({ sequence: 1 })];
     const { actor: _a, ...anonymous } = cancel(1) as Extract<DropCommand, { type: 'CancelPreOrder' }>;
-    given(...history).when(anonymous as DropCommand).thenRejects('PREORDER.NOT_FOUND');
-    given(...history).when(cancel(1, T_DURING, OPS_ACTOR)).then([cancelled(1, 'customer-1', M, 1)]);
-    given(...history).when(cancel(1, T_DURING, { subject: 'customer-1-analyst', roles: ['analyst', 'customer'] })).thenRejects('PREORDER.NOT_FOUND');
+    given(...history)
+      .when(anonymous as DropCommand)
+      .thenRejects('PREORDER.NOT_FOUND');
+    given(...history)
+      .when(cancel(1, T_DURING, OPS_ACTOR))
+      .then([cancelled(1, 'customer-1', M, 1)]);
+    given(...history)
+      .when(cancel(1, T_DURING, { subject: 'customer-1-analyst', roles: ['analyst', 'customer'] }))
+      .thenRejects('PREORDER.NOT_FOUND');
   });
 
   it('rejects once the window has closed', () => {
     const history = eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd());
-    given(...history).when(cancel(1, T_AFTER)).thenRejects('PREORDER.CANNOT_CANCEL');
+    given(...history)
+      .when(cancel(1, T_AFTER))
+      .thenRejects('PREORDER.CANNOT_CANCEL');
   });
 
   it('rejects on a cancelled drop', () => {
-    given(scheduled(), windowOpened(), placed({ sequence: 1 }), { type: 'DropCancelled', data: { dropId: DROP_ID, reason: 'x', cancelledAt: T_DURING } })
+    given(scheduled(), windowOpened(), placed({ sequence: 1 }), {
+      type: 'DropCancelled',
+      data: { dropId: DROP_ID, reason: 'x', cancelledAt: T_DURING },
+    })
       .when(cancel(1))
       .thenRejects('DROP.CANCELLED');
   });

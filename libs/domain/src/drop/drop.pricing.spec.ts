@@ -20,7 +20,10 @@ describe('tierIndexFor', () => {
 });
 
 describe('basketPercentFor', () => {
-  const baskets = [{ minQuantity: 3, percentOff: 10 }, { minQuantity: 5, percentOff: 15 }];
+  const baskets = [
+    { minQuantity: 3, percentOff: 10 },
+    { minQuantity: 5, percentOff: 15 },
+  ];
   it.each([
     [1, 0],
     [2, 0],
@@ -75,6 +78,12 @@ describe('priceOrder', () => {
   });
 
   it('uses the next tier from exactly untilUnitsSold', () => {
-    expect(priceOrder(ladder, undefined, 10, 1, 0)).toEqual({ tier: 1, unitPrice: 3000, basketPercentOff: 0, pickupPercentOff: 0, total: 3000 });
+    expect(priceOrder(ladder, undefined, 10, 1, 0)).toEqual({
+      tier: 1,
+      unitPrice: 3000,
+      basketPercentOff: 0,
+      pickupPercentOff: 0,
+      total: 3000,
+    });
   });
 });

@@ -66,5 +66,11 @@ export function priceOrder(
   const tier = tierIndexFor(priceTiers, unitsSoldBefore);
   const unitPrice = priceTiers[tier].unitPrice;
   const basketPercentOff = basketPercentFor(basketTiers, quantity);
-  return { tier, unitPrice, basketPercentOff, pickupPercentOff, total: discountedTotal(unitPrice, quantity, basketPercentOff, pickupPercentOff) };
+  return {
+    tier,
+    unitPrice,
+    basketPercentOff,
+    pickupPercentOff,
+    total: discountedTotal(unitPrice, quantity, basketPercentOff, pickupPercentOff),
+  };
 }

@@ -25,7 +25,9 @@ describe('dueCommands', () => {
 
   it('ClosePreOrderWindow at closesAt (directly, when the scheduler slept through the opening)', () => {
     expect(dueCommands(stateOf(scheduleCmd(), openCmd()), '2026-12-08T09:59:59.999Z')).toEqual([]);
-    expect(dueCommands(stateOf(scheduleCmd(), openCmd()), T_CLOSE)).toEqual([{ type: 'ClosePreOrderWindow', dropId: DROP_ID, now: T_CLOSE }]);
+    expect(dueCommands(stateOf(scheduleCmd(), openCmd()), T_CLOSE)).toEqual([
+      { type: 'ClosePreOrderWindow', dropId: DROP_ID, now: T_CLOSE },
+    ]);
     expect(dueCommands(stateOf(scheduleCmd()), T_CLOSE)).toEqual([{ type: 'ClosePreOrderWindow', dropId: DROP_ID, now: T_CLOSE }]);
   });
 
@@ -35,8 +37,15 @@ describe('dueCommands', () => {
 
   it('RequestRefunds while a cancelled drop has refunds pending, nothing once all are requested', () => {
     const cancelled = eventsOf(scheduleCmd(), openCmd(), place(1), place(2), closeCmd());
-    expect(dueCommands(foldDrop(cancelled), T_CLOSE, { refundBatchSize: 50 })).toEqual([{ type: 'RequestRefunds', dropId: DROP_ID, now: T_CLOSE, maxCount: 50 }]);
-    const refunded = eventsOf(scheduleCmd(), openCmd(), place(1), place(2), closeCmd(), { type: 'RequestRefunds', dropId: DROP_ID, maxCount: 10, now: T_CLOSE });
+    expect(dueCommands(foldDrop(cancelled), T_CLOSE, { refundBatchSize: 50 })).toEqual([
+      { type: 'RequestRefunds', dropId: DROP_ID, now: T_CLOSE, maxCount: 50 },
+    ]);
+    const refunded = eventsOf(scheduleCmd(), openCmd(), place(1), place(2), closeCmd(), {
+      type: 'RequestRefunds',
+      dropId: DROP_ID,
+      maxCount: 10,
+      now: T_CLOSE,
+    });
     expect(dueCommands(foldDrop(refunded), T_CLOSE)).toEqual([]);
   });
 
@@ -49,12 +58,28 @@ describe('dueCommands', () => {
       place(1),
       closeCmd(),
       { type: 'StartProductionRun', dropId: DROP_ID, runId: `${DROP_ID}.run.1`, now: '2026-12-10T10:00:00Z' },
-      { type: 'CompleteProductionRun', dropId: DROP_ID, runId: `${DROP_ID}.run.1`, producedBySku: { 'HH-M-NAVY': 1 }, rejectedBySku: {}, now: '2026-12-20T10:00:00Z' },
-      { type: 'DispatchShipment', dropId: DROP_ID, preOrderId: `${DROP_ID}.po.1`, carrier: 'DPD', trackingNumber: 'T1', now: '2026-12-21T10:00:00Z' },
+      {
+        type: 'CompleteProductionRun',
+        dropId: DROP_ID,
+        runId: `${DROP_ID}.run.1`,
+        producedBySku: { 'HH-M-NAVY': 1 },
+        rejectedBySku: {},
+        now: '2026-12-20T10:00:00Z',
+      },
+      {
+        type: 'DispatchShipment',
+        dropId: DROP_ID,
+        preOrderId: `${DROP_ID}.po.1`,
+        carrier: 'DPD',
+        trackingNumber: 'T1',
+        now: '2026-12-21T10:00:00Z',
+      },
       { type: 'ConfirmDelivery', dropId: DROP_ID, preOrderId: `${DROP_ID}.po.1`, now: '2026-12-22T10:00:00Z' },
     );
     expect(dueCommands(delivered, '2027-01-05T09:59:59Z')).toEqual([]);
-    expect(dueCommands(delivered, '2027-01-05T10:00:00Z')).toEqual([{ type: 'CompleteDrop', dropId: DROP_ID, now: '2027-01-05T10:00:00Z' }]);
+    expect(dueCommands(delivered, '2027-01-05T10:00:00Z')).toEqual([
+      { type: 'CompleteDrop', dropId: DROP_ID, now: '2027-01-05T10:00:00Z' },
+    ]);
     expect(nextDueAt(delivered)).toBe('2027-01-05T10:00:00.000Z');
   });
 

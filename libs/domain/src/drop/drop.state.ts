@@ -3,16 +3,7 @@ import type { DropDefinition, SalesChannel } from './drop.definition';
 
 /** Lifecycle of a drop; `tipped` = window closed with the MOQ met, production not started yet. */
 export type DropStatus =
-  | 'initial'
-  | 'scheduled'
-  | 'early-access'
-  | 'open'
-  | 'closed'
-  | 'tipped'
-  | 'in-production'
-  | 'fulfilling'
-  | 'completed'
-  | 'cancelled';
+  'initial' | 'scheduled' | 'early-access' | 'open' | 'closed' | 'tipped' | 'in-production' | 'fulfilling' | 'completed' | 'cancelled';
 
 /** Per-SKU counters kept incrementally so PlacePreOrder never scans pre-orders. */
 export interface SkuTally {

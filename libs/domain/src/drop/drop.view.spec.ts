@@ -3,7 +3,13 @@ import { eventsOf } from '../testing/given-when-then';
 import { foldDrop, initialState } from './drop.decider';
 import { preOrderAnswer, toDropView } from './drop.view';
 
-const cancel = (n: number) => ({ type: 'CancelPreOrder' as const, dropId: DROP_ID, preOrderId: `${DROP_ID}.po.${n}`, now: '2026-12-03T10:00:00Z', actor: customerActor(n) });
+const cancel = (n: number) => ({
+  type: 'CancelPreOrder' as const,
+  dropId: DROP_ID,
+  preOrderId: `${DROP_ID}.po.${n}`,
+  now: '2026-12-03T10:00:00Z',
+  actor: customerActor(n),
+});
 
 describe('toDropView', () => {
   it('is undefined for a drop that does not exist', () => {
@@ -13,14 +19,28 @@ describe('toDropView', () => {
   it('shows counters per SKU, the tier in force, MOQ progress and the window', () => {
     // M: 4 + 4 + 3 accepted (11), the 3 cancelled → net 8; L: 5 accepted → sold out.
     const state = foldDrop(
-      eventsOf(scheduleCmd(), openCmd(), place(1, { quantity: 4 }), place(2, { quantity: 4 }), place(3, { quantity: 3 }), place(4, { sku: L, quantity: 4 }), place(5, { sku: L }), cancel(3)),
+      eventsOf(
+        scheduleCmd(),
+        openCmd(),
+        place(1, { quantity: 4 }),
+        place(2, { quantity: 4 }),
+        place(3, { quantity: 3 }),
+        place(4, { sku: L, quantity: 4 }),
+        place(5, { sku: L }),
+        cancel(3),
+      ),
     );
     expect(toDropView(state)).toEqual({
       dropId: DROP_ID,
       status: 'open',
       definition: aDefinition(),
       scheduledAt: '2026-11-01T09:00:00Z',
-      window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z', earlyAccessOpensAt: '2026-11-30T10:00:00Z', openedAt: '2026-12-01T10:00:00Z' },
+      window: {
+        opensAt: '2026-12-01T10:00:00Z',
+        closesAt: '2026-12-08T10:00:00Z',
+        earlyAccessOpensAt: '2026-11-30T10:00:00Z',
+        openedAt: '2026-12-01T10:00:00Z',
+      },
       skus: [
         { sku: M, size: 'M', colour: 'navy', cap: 50, accepted: 11, net: 8, available: 42, soldOut: false },
         { sku: L, size: 'L', colour: 'navy', cap: 5, accepted: 5, net: 5, available: 0, soldOut: true },
@@ -41,7 +61,11 @@ describe('toDropView', () => {
     const state = foldDrop(eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd()));
     const view = toDropView(state);
     expect(JSON.parse(JSON.stringify(view))).toEqual(view);
-    expect(view).toMatchObject({ status: 'tipped', moq: { reached: true, tippedAt: '2026-12-08T10:00:00Z' }, productionRuns: [{ runId: `${DROP_ID}.run.1`, status: 'requested' }] });
+    expect(view).toMatchObject({
+      status: 'tipped',
+      moq: { reached: true, tippedAt: '2026-12-08T10:00:00Z' },
+      productionRuns: [{ runId: `${DROP_ID}.run.1`, status: 'requested' }],
+    });
   });
 
   it('shows why a drop was cancelled', () => {
@@ -52,8 +76,17 @@ describe('toDropView', () => {
 
 describe('preOrderAnswer', () => {
   it('answers with the price as first accepted, also after the ladder moved on', () => {
-    const state = foldDrop(eventsOf(scheduleCmd(), openCmd(), place(1, { quantity: 3 }), place(2, { quantity: 4 }), place(3, { quantity: 4 })));
-    expect(preOrderAnswer(state, `${DROP_ID}.po.1`)).toEqual({ preOrderId: `${DROP_ID}.po.1`, sku: M, quantity: 3, unitPrice: 2500, total: 6750, currency: 'GBP' });
+    const state = foldDrop(
+      eventsOf(scheduleCmd(), openCmd(), place(1, { quantity: 3 }), place(2, { quantity: 4 }), place(3, { quantity: 4 })),
+    );
+    expect(preOrderAnswer(state, `${DROP_ID}.po.1`)).toEqual({
+      preOrderId: `${DROP_ID}.po.1`,
+      sku: M,
+      quantity: 3,
+      unitPrice: 2500,
+      total: 6750,
+      currency: 'GBP',
+    });
   });
 
   it('is undefined for an unknown pre-order or drop', () => {

@@ -43,7 +43,12 @@ export interface DropView {
   /** Active (not cancelled) pre-orders. */
   preOrderCount: number;
   cancelledPreOrderCount: number;
-  productionRuns: Array<{ runId: string; status: 'requested' | 'started' | 'completed'; unitsBySku: Record<string, number>; coveredPreOrders?: number }>;
+  productionRuns: Array<{
+    runId: string;
+    status: 'requested' | 'started' | 'completed';
+    unitsBySku: Record<string, number>;
+    coveredPreOrders?: number;
+  }>;
   cancellation?: { reason: string; cancelledAt: string };
   completedAt?: string;
 }
@@ -57,7 +62,16 @@ export function toDropView(state: DropState): DropView | undefined {
     const accepted = tally?.accepted ?? 0;
     const net = tally?.net ?? 0;
     const available = variant.editionCap - net;
-    return { sku: variant.sku, size: variant.size, colour: variant.colour, cap: variant.editionCap, accepted, net, available, soldOut: available <= 0 };
+    return {
+      sku: variant.sku,
+      size: variant.size,
+      colour: variant.colour,
+      cap: variant.editionCap,
+      accepted,
+      net,
+      available,
+      soldOut: available <= 0,
+    };
   });
   const available = skus.reduce((sum, s) => sum + s.available, 0);
   const tierIndex = tierIndexFor(definition.priceTiers, state.unitsSold);

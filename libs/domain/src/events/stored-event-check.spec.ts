@@ -9,18 +9,38 @@ describe('classifyStoredEvent', () => {
   });
 
   it('names an unknown type', () => {
-    expect(classifyStoredEvent({ ...placed, type: 'PreOrderTeleported' })).toEqual({ ok: false, problem: 'unknown-type', detail: 'unknown event type "PreOrderTeleported"' });
+    expect(classifyStoredEvent({ ...placed, type: 'PreOrderTeleported' })).toEqual({
+      ok: false,
+      problem: 'unknown-type',
+      detail: 'unknown event type "PreOrderTeleported"',
+    });
   });
 
   it('names a schema version newer than the code knows', () => {
-    expect(classifyStoredEvent({ ...placed, schemaVersion: 99 })).toMatchObject({ ok: false, problem: 'newer-schema', detail: expect.stringContaining('99') });
+    expect(classifyStoredEvent({ ...placed, schemaVersion: 99 })).toMatchObject({
+      ok: false,
+      problem: 'newer-schema',
+      detail: expect.stringContaining('99'),
+    });
   });
 
   it('calls undecodable what the upcaster rejects, a payload that is not an object, and what the adapter could not parse', () => {
-    expect(classifyStoredEvent({ ...placed, schemaVersion: 0 })).toMatchObject({ ok: false, problem: 'undecodable', detail: expect.stringContaining('schema version 0') });
-    expect(classifyStoredEvent({ ...placed, data: 'garbage' })).toMatchObject({ ok: false, problem: 'undecodable', detail: expect.stringContaining('string') });
+    expect(classifyStoredEvent({ ...placed, schemaVersion: 0 })).toMatchObject({
+      ok: false,
+      problem: 'undecodable',
+      detail: expect.stringContaining('schema version 0'),
+    });
+    expect(classifyStoredEvent({ ...placed, data: 'garbage' })).toMatchObject({
+      ok: false,
+      problem: 'undecodable',
+      detail: expect.stringContaining('string'),
+    });
     expect(classifyStoredEvent({ ...placed, data: [1] })).toMatchObject({ ok: false, problem: 'undecodable' });
     expect(classifyStoredEvent({ ...placed, data: null })).toMatchObject({ ok: false, problem: 'undecodable' });
-    expect(classifyStoredEvent({ ...placed, data: {}, decodeError: 'Unexpected token } in JSON' })).toEqual({ ok: false, problem: 'undecodable', detail: 'Unexpected token } in JSON' });
+    expect(classifyStoredEvent({ ...placed, data: {}, decodeError: 'Unexpected token } in JSON' })).toEqual({
+      ok: false,
+      problem: 'undecodable',
+      detail: 'Unexpected token } in JSON',
+    });
   });
 });

@@ -35,11 +35,19 @@ export function classifyStoredEvent(event: StoredEventLike): StoredEventCheck {
   }
   const latest = EVENT_SCHEMA_VERSIONS[event.type as keyof typeof EVENT_SCHEMA_VERSIONS];
   if (Number.isInteger(event.schemaVersion) && event.schemaVersion > latest) {
-    return { ok: false, problem: 'newer-schema', detail: `${event.type} schema version ${event.schemaVersion}; this code knows up to ${latest}` };
+    return {
+      ok: false,
+      problem: 'newer-schema',
+      detail: `${event.type} schema version ${event.schemaVersion}; this code knows up to ${latest}`,
+    };
   }
   const data = event.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problem: 'undecodable', detail: `${event.type} payload is ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}, not an object` };
+    return {
+      ok: false,
+      problem: 'undecodable',
+      detail: `${event.type} payload is ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}, not an object`,
+    };
   }
   // Nothing to upcast at the latest version: skip the call on the hot path.
   if (event.schemaVersion === latest) return OK;

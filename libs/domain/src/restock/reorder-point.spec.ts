@@ -46,7 +46,11 @@ describe('reorderPoint', () => {
 
   it('uses σ = 0 with fewer than two days', () => {
     // One day of 3 units, L = 5: 3 × 5 + 0 = 15.
-    expect(reorderPoint({ dailyUnits: [3], leadTimeDays: 5, serviceLevel: 0.95 })).toMatchObject({ stdDevDailyUnits: 0, safetyStock: 0, reorderPoint: 15 });
+    expect(reorderPoint({ dailyUnits: [3], leadTimeDays: 5, serviceLevel: 0.95 })).toMatchObject({
+      stdDevDailyUnits: 0,
+      safetyStock: 0,
+      reorderPoint: 15,
+    });
     expect(reorderPoint({ dailyUnits: [], leadTimeDays: 5, serviceLevel: 0.95 })).toMatchObject({ meanDailyUnits: 0, reorderPoint: 0 });
   });
 

@@ -40,7 +40,10 @@ export const scheduled = (definition: DropDefinition = aDefinition()): DropEvent
   type: 'DropScheduled',
   data: { dropId: DROP_ID, definition, scheduledAt: T_SCHEDULED },
 });
-export const earlyAccessOpened = (): DropEvent => ({ type: 'EarlyAccessOpened', data: { dropId: DROP_ID, audience: 'repeat-customers', openedAt: T_EARLY } });
+export const earlyAccessOpened = (): DropEvent => ({
+  type: 'EarlyAccessOpened',
+  data: { dropId: DROP_ID, audience: 'repeat-customers', openedAt: T_EARLY },
+});
 export const windowOpened = (): DropEvent => ({ type: 'PreOrderWindowOpened', data: { dropId: DROP_ID, openedAt: T_OPEN } });
 
 /** A PreOrderPlaced as the decider would write it for a 1-unit web shipment at the first tier. */
@@ -87,11 +90,19 @@ export function place(n: number, overrides: Partial<Omit<PlacePreOrder, 'type'>>
 }
 
 /** A command of `type` with only dropId/now (lifecycle commands). */
-export function lifecycle<T extends 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(type: T, now: string): DropCommand {
+export function lifecycle<T extends 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(
+  type: T,
+  now: string,
+): DropCommand {
   return { type, dropId: DROP_ID, now } as DropCommand;
 }
 
-export const scheduleCmd = (definition: DropDefinition = aDefinition()): DropCommand => ({ type: 'ScheduleDrop', dropId: DROP_ID, definition, now: T_SCHEDULED });
+export const scheduleCmd = (definition: DropDefinition = aDefinition()): DropCommand => ({
+  type: 'ScheduleDrop',
+  dropId: DROP_ID,
+  definition,
+  now: T_SCHEDULED,
+});
 export const openCmd = (now = T_OPEN): DropCommand => lifecycle('OpenPreOrderWindow', now);
 export const closeCmd = (now = T_CLOSE): DropCommand => lifecycle('ClosePreOrderWindow', now);
 

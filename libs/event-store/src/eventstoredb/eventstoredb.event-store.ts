@@ -147,7 +147,9 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    const subscription = new EsdbSubscription(this.client, options, this.logger, this.options, () => this.subscriptions.delete(subscription));
+    const subscription = new EsdbSubscription(this.client, options, this.logger, this.options, () =>
+      this.subscriptions.delete(subscription),
+    );
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -222,7 +224,10 @@ class EsdbSubscription implements Subscription {
           this.logger.warn('EventStoreDB subscription ended by the server; resubscribing');
         } catch (error) {
           if (this.closed) return;
-          this.logger.error(`EventStoreDB subscription dropped at ${last ? formatEsdbPosition(last) : 'start'}; resubscribing in ${retryMs} ms`, error);
+          this.logger.error(
+            `EventStoreDB subscription dropped at ${last ? formatEsdbPosition(last) : 'start'}; resubscribing in ${retryMs} ms`,
+            error,
+          );
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, retryMs);

@@ -83,7 +83,7 @@ describe('EventStoreDB mapping', () => {
     });
   });
 
-  it('skips system events (they are not Dropline\'s)', () => {
+  it("skips system events (they are not Dropline's)", () => {
     const base = { id: 'x', revision: 0n, created: new Date(), isJson: true, data: {}, metadata: {} };
     expect(fromEsdbEvent({ ...base, streamId: '$stats-127.0.0.1:2113', type: '$statsCollected' })).toBeUndefined();
     expect(fromEsdbEvent({ ...base, streamId: '$settings', type: 'Settings' })).toBeUndefined();
@@ -91,7 +91,17 @@ describe('EventStoreDB mapping', () => {
   });
 
   it('keeps undecodable events, marked, so readers report them with their position instead of never seeing them', () => {
-    const base = { id: 'x', revision: 5n, created: new Date('2026-01-01T00:00:00Z'), isJson: true, data: {}, metadata: {}, type: 'PreOrderPlaced', streamId: 'drop-1', position: { commit: 20n, prepare: 20n } };
+    const base = {
+      id: 'x',
+      revision: 5n,
+      created: new Date('2026-01-01T00:00:00Z'),
+      isJson: true,
+      data: {},
+      metadata: {},
+      type: 'PreOrderPlaced',
+      streamId: 'drop-1',
+      position: { commit: 20n, prepare: 20n },
+    };
     const binary = fromEsdbEvent({ ...base, streamId: 'drop-1', type: 'Blob', isJson: false, data: new Uint8Array([1, 2, 3]) });
     expect(binary).toMatchObject({ streamName: 'drop-1', type: 'Blob', data: {}, decodeError: expect.stringContaining('binary') });
     // The client hands over the raw string when JSON content does not parse.
@@ -113,8 +123,14 @@ describe('EventStoreDB mapping', () => {
   });
 
   it('builds the server-side subscription filter', () => {
-    expect(toEsdbSubscriptionFilter({ streamPrefixes: ['drop-'], eventTypes: ['A'] })).toMatchObject({ filterOn: 'streamName', prefixes: ['drop-'] });
-    expect(toEsdbSubscriptionFilter({ eventTypes: ['Drop.Opened', 'B'] })).toMatchObject({ filterOn: 'eventType', regex: '^(?:Drop\\.Opened|B)$' });
+    expect(toEsdbSubscriptionFilter({ streamPrefixes: ['drop-'], eventTypes: ['A'] })).toMatchObject({
+      filterOn: 'streamName',
+      prefixes: ['drop-'],
+    });
+    expect(toEsdbSubscriptionFilter({ eventTypes: ['Drop.Opened', 'B'] })).toMatchObject({
+      filterOn: 'eventType',
+      regex: '^(?:Drop\\.Opened|B)$',
+    });
     expect(toEsdbSubscriptionFilter(undefined)).toMatchObject({ filterOn: 'eventType', regex: '^[^$].*' });
   });
 });

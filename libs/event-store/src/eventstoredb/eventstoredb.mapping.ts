@@ -112,7 +112,8 @@ export function fromEsdbEvent(event: EsdbRecordedEventLike): RecordedEvent | und
     occurredAt: raw.occurredAt ?? event.created.toISOString(),
     traceparent: raw.traceparent ?? '',
   };
-  const dataIsObject = typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data) && !(event.data instanceof Uint8Array);
+  const dataIsObject =
+    typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data) && !(event.data instanceof Uint8Array);
   const decodeError = !event.isJson
     ? 'stored as binary data (content type is not application/json)'
     : event.data !== undefined && event.data !== null && !dataIsObject

@@ -57,9 +57,8 @@ function setMode(path: string, current: number, wanted: number): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    throw new Error(
-      `cannot make ${path} private (${code}): everything under DATA_DIR must belong to the user the engine runs as`,
-      { cause: error },
-    );
+    throw new Error(`cannot make ${path} private (${code}): everything under DATA_DIR must belong to the user the engine runs as`, {
+      cause: error,
+    });
   }
 }

@@ -79,10 +79,7 @@ export class PollingSubscription implements Subscription {
         } catch (error) {
           if (this.closed) return;
           if (this.isFatal()) throw error;
-          this.logger.error(
-            `subscription read failed at ${formatLogPosition(this.cursor)}; retrying in ${retryMs} ms`,
-            error,
-          );
+          this.logger.error(`subscription read failed at ${formatLogPosition(this.cursor)}; retrying in ${retryMs} ms`, error);
           failing = true;
           await this.sleep(retryMs);
           retryMs = Math.min(retryMs * 2, this.timing.maxRetryMs);

@@ -3,7 +3,16 @@ import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-stor
 // Socket-level failures (node) and SQLSTATEs that mean "the server is not there or not taking work",
 // as opposed to a bad query. Class 08 = connection exception, 57P0x = shutdown/crash/cannot connect now,
 // 53300 = too many connections.
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '08000', '08001', '08003', '08004', '08006', '08007']);
 // node-postgres reports some connection losses only through the message.
 const MESSAGES = [
@@ -30,7 +39,10 @@ export function isConnectionError(error: unknown): boolean {
 export function toStoreError(error: unknown, operation: string): unknown {
   if (error instanceof StoreUnavailableError) return error;
   if (isConnectionError(error)) {
-    return new StoreUnavailableError(`PostgreSQL event store unavailable during ${operation}: ${String((error as { message?: unknown }).message)}`, error);
+    return new StoreUnavailableError(
+      `PostgreSQL event store unavailable during ${operation}: ${String((error as { message?: unknown }).message)}`,
+      error,
+    );
   }
   return error;
 }

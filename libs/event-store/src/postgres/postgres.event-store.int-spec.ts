@@ -55,7 +55,9 @@ describeWithPostgres('PostgreSQL server', () => {
 
     it('gives the losers of a race on separate connections the actual revision', async () => {
       await store.appendToStream('race-1', [newEvent()], 'no_stream');
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () => store.appendToStream('race-1', [newEvent(), newEvent()], 0)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => store.appendToStream('race-1', [newEvent(), newEvent()], 0)),
+      );
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(rejected).toHaveLength(9);
       for (const r of rejected) expect(r.reason).toEqual(expect.objectContaining({ actual: 2 }));

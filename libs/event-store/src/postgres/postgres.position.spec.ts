@@ -43,10 +43,16 @@ describe('isConnectionError', () => {
 
 describe('satisfiesExpectedRevision', () => {
   it.each([
-    ['any', -1, true], ['any', 4, true],
-    ['no_stream', -1, true], ['no_stream', 0, false],
-    ['stream_exists', -1, false], ['stream_exists', 0, true],
-    [-1, -1, true], [3, 3, true], [3, 2, false], [3, 4, false],
+    ['any', -1, true],
+    ['any', 4, true],
+    ['no_stream', -1, true],
+    ['no_stream', 0, false],
+    ['stream_exists', -1, false],
+    ['stream_exists', 0, true],
+    [-1, -1, true],
+    [3, 3, true],
+    [3, 2, false],
+    [3, 4, false],
   ] as const)('expected %p at actual %p -> %p', (expected, actual, result) => {
     expect(satisfiesExpectedRevision(expected, actual)).toBe(result);
   });

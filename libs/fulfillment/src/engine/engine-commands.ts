@@ -7,7 +7,10 @@ export type HandOverReport =
 
 /** The engine refused the command (a domain rule); carries its problem body. */
 export class EngineRejectedError extends Error {
-  constructor(readonly status: number, readonly problem: Record<string, unknown>) {
+  constructor(
+    readonly status: number,
+    readonly problem: Record<string, unknown>,
+  ) {
     super(`engine answered ${status}: ${String(problem.code ?? '')} ${String(problem.detail ?? '')}`);
     this.name = 'EngineRejectedError';
   }
@@ -20,7 +23,11 @@ export interface EngineCommands {
 
 /** Server mode: the engine's HTTP API, authenticated with the service token when one is configured. */
 export class HttpEngineCommands implements EngineCommands {
-  constructor(private readonly engineUrl: string, private readonly serviceToken: string | undefined, private readonly timeoutMs = 10_000) {}
+  constructor(
+    private readonly engineUrl: string,
+    private readonly serviceToken: string | undefined,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async report(preOrderId: string, report: HandOverReport): Promise<void> {
     const { action, ...body } = report;

@@ -7,17 +7,24 @@ import { FulfillmentTasks } from './fulfillment-tasks.service';
 const CHILD_ID = /^[A-Za-z0-9_-]{1,64}\.[a-z]+\.[A-Za-z0-9_.-]{1,80}$/;
 
 export class TaskParams {
-  @ApiProperty() @Matches(CHILD_ID, { message: 'preOrderId is not a pre-order id' })
+  @ApiProperty()
+  @Matches(CHILD_ID, { message: 'preOrderId is not a pre-order id' })
   preOrderId!: string;
 }
 export class TasksQuery {
-  @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'dropId must be 1-64 letters, digits, - or _' })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'dropId must be 1-64 letters, digits, - or _' })
   dropId?: string;
 }
 export class DispatchTaskDto {
-  @ApiProperty({ example: 'royal-mail' }) @IsString() @Length(1, 64) @Matches(/\S/, { message: '$property must not be blank' })
+  @ApiProperty({ example: 'royal-mail' })
+  @IsString()
+  @Length(1, 64)
+  @Matches(/\S/, { message: '$property must not be blank' })
   carrier!: string;
-  @ApiProperty({ example: 'RM123456789GB' }) @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })
+  @ApiProperty({ example: 'RM123456789GB' })
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })
   trackingNumber!: string;
 }
 
@@ -27,32 +34,42 @@ export class DispatchTaskDto {
 export class FulfillmentTasksController {
   constructor(@Inject(FulfillmentTasks) private readonly tasks: FulfillmentTasks) {}
 
-  @Get() @ApiOperation({ summary: 'Tasks not yet handed over' })
+  @Get()
+  @ApiOperation({ summary: 'Tasks not yet handed over' })
   open(@Query() q: TasksQuery) {
     return this.tasks.open(q.dropId);
   }
 
-  @Get('late') @ApiOperation({ summary: 'Tasks past their carrier SLA dispatch deadline' })
+  @Get('late')
+  @ApiOperation({ summary: 'Tasks past their carrier SLA dispatch deadline' })
   late() {
     return this.tasks.late();
   }
 
-  @Post(':preOrderId/dispatch') @HttpCode(202) @ApiOperation({ summary: 'The shipment left: reported to the engine as DispatchShipment' })
+  @Post(':preOrderId/dispatch')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'The shipment left: reported to the engine as DispatchShipment' })
   dispatch(@Param() p: TaskParams, @Body() body: DispatchTaskDto) {
     return this.mark(p.preOrderId, 'ship', { action: 'dispatch', carrier: body.carrier, trackingNumber: body.trackingNumber });
   }
 
-  @Post(':preOrderId/delivered') @HttpCode(202) @ApiOperation({ summary: 'The carrier delivered: ConfirmDelivery' })
+  @Post(':preOrderId/delivered')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'The carrier delivered: ConfirmDelivery' })
   delivered(@Param() p: TaskParams) {
     return this.mark(p.preOrderId, 'ship', { action: 'delivered' });
   }
 
-  @Post(':preOrderId/ready') @HttpCode(202) @ApiOperation({ summary: 'Waiting at the pickup location: MarkReadyForPickup' })
+  @Post(':preOrderId/ready')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Waiting at the pickup location: MarkReadyForPickup' })
   ready(@Param() p: TaskParams) {
     return this.mark(p.preOrderId, 'pickup', { action: 'ready-for-pickup' });
   }
 
-  @Post(':preOrderId/picked-up') @HttpCode(202) @ApiOperation({ summary: 'The customer collected it: ConfirmPickup' })
+  @Post(':preOrderId/picked-up')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'The customer collected it: ConfirmPickup' })
   pickedUp(@Param() p: TaskParams) {
     return this.mark(p.preOrderId, 'pickup', { action: 'picked-up' });
   }
@@ -60,11 +77,13 @@ export class FulfillmentTasksController {
   private async mark(preOrderId: string, kind: 'ship' | 'pickup', report: HandOverReport) {
     const task = await this.tasks.get(preOrderId);
     if (!task) throw new NotFoundException({ code: 'FULFILLMENT.TASK_NOT_FOUND', detail: `No fulfillment task for ${preOrderId}` });
-    if (task.kind !== kind) throw new HttpException({ code: 'FULFILLMENT.WRONG_KIND', detail: `${preOrderId} is a ${task.kind} task` }, 409);
+    if (task.kind !== kind)
+      throw new HttpException({ code: 'FULFILLMENT.WRONG_KIND', detail: `${preOrderId} is a ${task.kind} task` }, 409);
     try {
       await this.tasks.report(preOrderId, report);
     } catch (e) {
-      if (e instanceof EngineRejectedError) throw new HttpException({ code: e.problem.code ?? 'ENGINE.REJECTED', detail: e.problem.detail ?? e.message }, e.status);
+      if (e instanceof EngineRejectedError)
+        throw new HttpException({ code: e.problem.code ?? 'ENGINE.REJECTED', detail: e.problem.detail ?? e.message }, e.status);
       throw e;
     }
     return { preOrderId, reported: report.action };

@@ -25,7 +25,11 @@ const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v a
 
 /** Reads tasks and reports hand-overs to the engine. */
 export class FulfillmentTasks {
-  constructor(private readonly pool: Pool, private readonly engine: EngineCommands, private readonly now: () => Date) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly engine: EngineCommands,
+    private readonly now: () => Date,
+  ) {}
 
   /** Tasks not yet handed over (optionally of one drop). */
   async open(dropId?: string): Promise<FulfillmentTask[]> {

@@ -30,7 +30,19 @@ describe('docs/asyncapi.yaml', () => {
       expect(doc.components.schemas[`${type}V${version}`].required).toContain('dropId');
     }
     expect(Object.keys(doc.components.schemas.CloudEventHeaders.properties)).toEqual(
-      expect.arrayContaining(['ce_specversion', 'ce_id', 'ce_source', 'ce_type', 'ce_time', 'ce_subject', 'ce_partitionkey', 'ce_correlationid', 'ce_causationid', 'content-type', 'traceparent']),
+      expect.arrayContaining([
+        'ce_specversion',
+        'ce_id',
+        'ce_source',
+        'ce_type',
+        'ce_time',
+        'ce_subject',
+        'ce_partitionkey',
+        'ce_correlationid',
+        'ce_causationid',
+        'content-type',
+        'traceparent',
+      ]),
     );
   });
 });

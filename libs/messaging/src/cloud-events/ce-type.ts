@@ -22,8 +22,14 @@ export function ceTypeStem(storedType: string): string {
     throw new Error(`Cannot derive a CloudEvents type from "${storedType}": expected PascalCase subject + verb`);
   }
   const verbWords = words.length > 2 && PARTICLES.has(words[words.length - 1]) ? 2 : 1;
-  const subject = words.slice(0, words.length - verbWords).join('').toLowerCase();
-  const action = words.slice(words.length - verbWords).join('').toLowerCase();
+  const subject = words
+    .slice(0, words.length - verbWords)
+    .join('')
+    .toLowerCase();
+  const action = words
+    .slice(words.length - verbWords)
+    .join('')
+    .toLowerCase();
   return `${subject}.${action}`;
 }
 
@@ -75,6 +81,10 @@ export class CeTypeRegistry {
 
   /** Every known stored type with its current ce_type. */
   entries(): Array<{ storedType: string; version: number; ceType: string }> {
-    return Object.entries(this.latestVersions).map(([storedType, version]) => ({ storedType, version, ceType: ceTypeOf(storedType, version) }));
+    return Object.entries(this.latestVersions).map(([storedType, version]) => ({
+      storedType,
+      version,
+      ceType: ceTypeOf(storedType, version),
+    }));
   }
 }

@@ -54,7 +54,12 @@ describe('CloudEvents mapping (Kafka binary content mode)', () => {
 
   it('keys side-stream events by the drop id in their payload and omits an absent causation id', () => {
     const message = codec.encode(
-      recorded({ type: 'VisitsRecorded', streamName: 'visits-hoodie-1', data: { dropId: 'hoodie-1', visits: [] }, metadata: { ...recorded().metadata, causationId: null } }),
+      recorded({
+        type: 'VisitsRecorded',
+        streamName: 'visits-hoodie-1',
+        data: { dropId: 'hoodie-1', visits: [] },
+        metadata: { ...recorded().metadata, causationId: null },
+      }),
     );
     expect(message.key).toBe('hoodie-1');
     expect(message.headers.ce_type).toBe('dropline.visits.recorded.v1');

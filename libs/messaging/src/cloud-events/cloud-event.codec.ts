@@ -23,7 +23,10 @@ export interface DeliveredEvent {
 
 /** The message can never be read by this code: it goes to the dead-letter topic. */
 export class UndeliverableMessageError extends Error {
-  constructor(readonly reason: 'unparseable' | 'unknown-schema', message: string) {
+  constructor(
+    readonly reason: 'unparseable' | 'unknown-schema',
+    message: string,
+  ) {
     super(message);
     this.name = 'UndeliverableMessageError';
   }
@@ -108,7 +111,8 @@ export class CloudEventCodec {
     const source = h(CE_HEADERS.source) || unparseable('ce_source is missing');
     const subject = h(CE_HEADERS.subject) || unparseable('ce_subject is missing');
     const contentType = h(CE_HEADERS.contentType);
-    if (contentType !== undefined && !/^application\/(cloudevents\+)?json\b/.test(contentType)) unparseable(`content-type ${contentType} is not JSON`);
+    if (contentType !== undefined && !/^application\/(cloudevents\+)?json\b/.test(contentType))
+      unparseable(`content-type ${contentType} is not JSON`);
     const resolved = this.options.registry.resolve(ceType);
     if (!resolved) throw new UndeliverableMessageError('unknown-schema', `unknown event type or schema version ${ceType}`);
     if (message.value === null) unparseable('the message has no value');

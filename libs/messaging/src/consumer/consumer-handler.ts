@@ -11,7 +11,10 @@ export interface Queryable {
  * Throw anything else for a failure that may pass (it is retried, never dead-lettered).
  */
 export class PermanentRejection extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'PermanentRejection';
   }

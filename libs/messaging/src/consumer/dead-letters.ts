@@ -24,7 +24,11 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
 
-  constructor(kafka: Kafka, private readonly topic: string, connection: Pick<KafkaConnection, 'idempotentProducer'>) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    connection: Pick<KafkaConnection, 'idempotentProducer'>,
+  ) {
     this.producer = kafka.producer(producerOptions(connection));
   }
 
@@ -47,7 +51,11 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
       dl_partition: String(letter.message.partition ?? ''),
       dl_offset: letter.message.offset ?? '',
     });
-    await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: toBuffer(letter.message.key), value: toBuffer(letter.message.value), headers }] });
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: [{ key: toBuffer(letter.message.key), value: toBuffer(letter.message.value), headers }],
+    });
   }
 
   async close(): Promise<void> {
@@ -57,7 +65,10 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
 
 /** Embedded mode: dead letters land in a table of the consumer's own schema. */
 export class TableDeadLetterSink implements DeadLetterSink {
-  constructor(private readonly db: Queryable, private readonly schema: string) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly schema: string,
+  ) {}
 
   async ensureSchema(): Promise<void> {
     await this.db.query(
@@ -71,13 +82,9 @@ export class TableDeadLetterSink implements DeadLetterSink {
     const headers: Record<string, string | undefined> = {};
     for (const name of Object.keys(letter.message.headers)) headers[name] = headerString(letter.message.headers, name);
     const text = (v: Buffer | string | null) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : v);
-    await this.db.query(`insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers) values ($1, $2, $3, $4, $5, $6)`, [
-      headers.ce_id ?? null,
-      letter.reason,
-      letter.detail,
-      text(letter.message.key),
-      text(letter.message.value),
-      JSON.stringify(headers),
-    ]);
+    await this.db.query(
+      `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers) values ($1, $2, $3, $4, $5, $6)`,
+      [headers.ce_id ?? null, letter.reason, letter.detail, text(letter.message.key), text(letter.message.value), JSON.stringify(headers)],
+    );
   }
 }

@@ -9,7 +9,10 @@ export type DeliveryOutcome = 'applied' | 'duplicate' | 'skipped' | 'dead-letter
 
 /** The message could not be handled now but may succeed later (database down, …): retry, never dead-letter. */
 export class TransientDeliveryError extends Error {
-  constructor(message: string, override readonly cause: unknown) {
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
     super(message);
     this.name = 'TransientDeliveryError';
   }
@@ -104,7 +107,9 @@ export class EffectivelyOnceConsumer {
   }
 
   private async deadLetter(message: InboundMessage, reason: string, detail: string, ceId: string | undefined): Promise<void> {
-    this.logger.warn(`${this.handler.name}: dead-lettering ${ceId ?? 'message'} at ${message.topic ?? 'in-process'}/${message.partition ?? '-'}@${message.offset ?? '-'} (${reason}): ${detail}`);
+    this.logger.warn(
+      `${this.handler.name}: dead-lettering ${ceId ?? 'message'} at ${message.topic ?? 'in-process'}/${message.partition ?? '-'}@${message.offset ?? '-'} (${reason}): ${detail}`,
+    );
     try {
       await this.deadLetters.send({ consumer: this.handler.name, reason, detail, message });
     } catch (e) {

@@ -38,7 +38,14 @@ export class StoreFeed {
     private readonly lease: Lease,
     options: StoreFeedOptions,
   ) {
-    this.settings = { batchSize: 200, idleMs: 50, leaseRetryMs: 1_000, backoff: { initialMs: 200, maxMs: 10_000 }, logger: silentLogger, ...options };
+    this.settings = {
+      batchSize: 200,
+      idleMs: 50,
+      leaseRetryMs: 1_000,
+      backoff: { initialMs: 200, maxMs: 10_000 },
+      logger: silentLogger,
+      ...options,
+    };
   }
 
   async migrate(): Promise<void> {
@@ -61,8 +68,14 @@ export class StoreFeed {
 
   /** Handles the next batch after the checkpoint; returns how many events it read (0 = caught up). */
   async pumpOnce(): Promise<number> {
-    const { rows } = await this.pool.query<{ position: string | null }>(`select position from ${this.consumer.schema}.feed_checkpoint where id = 1`);
-    const read = await this.store.readAll({ fromPosition: rows[0]?.position ?? undefined, maxCount: this.settings.batchSize, filter: this.settings.filter });
+    const { rows } = await this.pool.query<{ position: string | null }>(
+      `select position from ${this.consumer.schema}.feed_checkpoint where id = 1`,
+    );
+    const read = await this.store.readAll({
+      fromPosition: rows[0]?.position ?? undefined,
+      maxCount: this.settings.batchSize,
+      filter: this.settings.filter,
+    });
     for (const event of read.events) {
       await this.consumer.handle({ ...this.codec.encode(event), topic: 'in-process', offset: event.position });
       this.handled++;
@@ -90,7 +103,9 @@ export class StoreFeed {
       } catch (e) {
         this.failures++;
         const delay = backoffDelay(this.failures, this.settings.backoff.initialMs, this.settings.backoff.maxMs);
-        logger.warn(`${this.consumer.handler.name}: in-process delivery failed (attempt ${this.failures}), retrying in ${delay} ms: ${(e as Error).message}`);
+        logger.warn(
+          `${this.consumer.handler.name}: in-process delivery failed (attempt ${this.failures}), retrying in ${delay} ms: ${(e as Error).message}`,
+        );
         await this.sleeper.sleep(delay);
       }
     }

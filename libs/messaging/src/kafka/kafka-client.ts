@@ -41,5 +41,10 @@ export function createKafka(connection: KafkaConnection, log: KafkaLogSink = () 
 export function producerOptions(connection: Pick<KafkaConnection, 'idempotentProducer'>) {
   return connection.idempotentProducer
     ? { idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false }
-    : { idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true, retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 } };
+    : {
+        idempotent: false,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+      };
 }

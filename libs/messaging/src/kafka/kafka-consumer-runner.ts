@@ -24,14 +24,24 @@ export class KafkaConsumerRunner {
   private readonly failures = new Map<number, number>();
   private readonly options: Required<Omit<KafkaConsumerRunnerOptions, 'onOutcome'>> & Pick<KafkaConsumerRunnerOptions, 'onOutcome'>;
 
-  constructor(kafka: Kafka, private readonly runtime: EffectivelyOnceConsumer, options: KafkaConsumerRunnerOptions) {
+  constructor(
+    kafka: Kafka,
+    private readonly runtime: EffectivelyOnceConsumer,
+    options: KafkaConsumerRunnerOptions,
+  ) {
     this.options = {
       groupId: runtime.handler.name,
       backoff: { initialMs: 200, maxMs: 10_000 },
       logger: silentLogger,
       ...options,
     };
-    this.consumer = kafka.consumer({ groupId: this.options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 1_000, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+    this.consumer = kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 1_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
   }
 
   async start(): Promise<void> {

@@ -7,7 +7,12 @@ export class KafkaPublisher implements MessagePublisher {
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
 
-  constructor(kafka: Kafka, private readonly topic: string, connection: Pick<KafkaConnection, 'idempotentProducer'>, private readonly timeoutMs = 30_000) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    connection: Pick<KafkaConnection, 'idempotentProducer'>,
+    private readonly timeoutMs = 30_000,
+  ) {
     this.producer = kafka.producer(producerOptions(connection));
     this.producer.on('producer.disconnect', () => (this.connected = undefined));
   }

@@ -18,7 +18,10 @@ export class RelayCheckpoints {
 
   /** The stored position, or undefined to start from the beginning of the log. */
   async load(name: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ position: string | null }>(`select position from messaging.relay_checkpoints where name = $1`, [name]);
+    const { rows } = await this.pool.query<{ position: string | null }>(
+      `select position from messaging.relay_checkpoints where name = $1`,
+      [name],
+    );
     return rows[0]?.position ?? undefined;
   }
 

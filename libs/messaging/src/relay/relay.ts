@@ -67,8 +67,15 @@ export class Relay {
   private checkpointLoaded = false;
   private lagCheckedAt = 0;
   private readonly current: RelayStatus = {
-    state: 'stopped', checkpoint: undefined, published: 0, lag: undefined, consecutiveFailures: 0, lastError: undefined,
-    stalledAt: undefined, badEventsSkipped: 0, badEvents: [],
+    state: 'stopped',
+    checkpoint: undefined,
+    published: 0,
+    lag: undefined,
+    consecutiveFailures: 0,
+    lastError: undefined,
+    stalledAt: undefined,
+    badEventsSkipped: 0,
+    badEvents: [],
   };
 
   constructor(
@@ -138,7 +145,8 @@ export class Relay {
         continue;
       }
       if (onBadEvent === 'stop') {
-        if (this.current.stalledAt?.position !== bad.position) logger.warn(`relay ${name}: stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
+        if (this.current.stalledAt?.position !== bad.position)
+          logger.warn(`relay ${name}: stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
         this.current.stalledAt = bad;
         return { events, stoppedAt: bad };
       }
@@ -164,7 +172,8 @@ export class Relay {
       }
       try {
         const round = await this.publishNextBatch();
-        if (this.current.consecutiveFailures > 0) logger.log(`relay ${this.options.name}: publishing again after ${this.current.consecutiveFailures} failed attempts`);
+        if (this.current.consecutiveFailures > 0)
+          logger.log(`relay ${this.options.name}: publishing again after ${this.current.consecutiveFailures} failed attempts`);
         this.current.consecutiveFailures = 0;
         this.current.lastError = undefined;
         if (this.current.stalledAt) {

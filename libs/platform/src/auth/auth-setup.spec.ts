@@ -35,12 +35,16 @@ describe('setUpAuth', () => {
   it('refuses the development key in production', async () => {
     await setUpAuth(loadConfig({ DATA_DIR: dir }));
     const devSecret = readFileSync(path.join(dir, DEV_KEY_FILE), 'utf8').trim();
-    const error = await setUpAuth(loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: devSecret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' })).catch((e: unknown) => e);
+    const error = await setUpAuth(
+      loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: devSecret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }),
+    ).catch((e: unknown) => e);
     expect((error as ConfigError).variable).toBe('JWT_SECRET');
   });
 
   it('starts in production with its own key, issuer and audience, and no development tokens', async () => {
-    const setup = await setUpAuth(loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }));
+    const setup = await setUpAuth(
+      loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }),
+    );
     expect(setup.dev).toBeUndefined();
   });
 });

@@ -25,7 +25,11 @@ export async function setUpAuth(config: AppConfig): Promise<AuthSetup> {
   const { jwt } = config;
   const configured = Boolean(jwt.secret || jwt.publicKey || jwt.jwksUrl);
   if (isProduction(config)) {
-    if (!configured) throw new ConfigError('JWT_SECRET', 'or JWT_PUBLIC_KEY or JWT_JWKS_URL is required in production (NODE_ENV=production or a server event store); the development key is for the embedded engine only');
+    if (!configured)
+      throw new ConfigError(
+        'JWT_SECRET',
+        'or JWT_PUBLIC_KEY or JWT_JWKS_URL is required in production (NODE_ENV=production or a server event store); the development key is for the embedded engine only',
+      );
     if (!jwt.issuer) throw new ConfigError('JWT_ISSUER', 'is required in production');
     if (!jwt.audience) throw new ConfigError('JWT_AUDIENCE', 'is required in production');
     if (jwt.secret && config.eventStore === 'pglite' && jwt.secret === existingDevSecret(config.dataDir)) {

@@ -34,9 +34,14 @@ export class AuthGuard implements CanActivate {
     const policy = policyFor(request.method, route);
     if (policy && 'public' in policy) return true;
     const principal = await this.authenticate(request);
-    if (!policy) throw new ForbiddenException('AUTH.NO_POLICY', `${request.method} ${route} has no access policy (libs/platform/src/auth/route-policy.ts)`);
+    if (!policy)
+      throw new ForbiddenException(
+        'AUTH.NO_POLICY',
+        `${request.method} ${route} has no access policy (libs/platform/src/auth/route-policy.ts)`,
+      );
     const granted = principal.roles.filter((r) => policy.roles.includes(r));
-    if (granted.length === 0) throw new ForbiddenException('AUTH.FORBIDDEN', `${request.method} ${route} needs one of the roles ${policy.roles.join(', ')}`);
+    if (granted.length === 0)
+      throw new ForbiddenException('AUTH.FORBIDDEN', `${request.method} ${route} needs one of the roles ${policy.roles.join(', ')}`);
     request.user = principal;
     if (!granted.some((r) => STAFF.includes(r))) this.narrow(policy, granted, principal, request);
     return true;
@@ -44,14 +49,20 @@ export class AuthGuard implements CanActivate {
 
   private async authenticate(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
-    if (header === undefined || header === '') throw new UnauthenticatedException('AUTH.UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <token>)');
+    if (header === undefined || header === '')
+      throw new UnauthenticatedException('AUTH.UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <token>)');
     const match = typeof header === 'string' && header.length <= 8192 ? BEARER.exec(header) : null;
     if (!match) throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The Authorization header must be "Bearer <JWT>"');
     return this.auth.verifier.verify(match[1]);
   }
 
   /** Customers act for themselves; tills place on popup/kiosk for a named customer. */
-  private narrow(policy: Extract<RoutePolicy, { roles: readonly Role[] }>, granted: Role[], principal: Principal, request: FastifyRequest): void {
+  private narrow(
+    policy: Extract<RoutePolicy, { roles: readonly Role[] }>,
+    granted: Role[],
+    principal: Principal,
+    request: FastifyRequest,
+  ): void {
     switch (policy.owner) {
       case 'body':
         return this.preOrderBody(granted, principal, request);
@@ -75,17 +86,26 @@ export class AuthGuard implements CanActivate {
     const b = body as Record<string, unknown>;
     const channel = typeof b.channel === 'string' && (SALES_CHANNELS as readonly string[]).includes(b.channel) ? b.channel : undefined;
     // A token with both roles acts as the till on till channels and as the customer elsewhere.
-    const asTill = granted.includes('till') && (!granted.includes('customer') || (channel !== undefined && TILL_CHANNELS.includes(channel)));
+    const asTill =
+      granted.includes('till') && (!granted.includes('customer') || (channel !== undefined && TILL_CHANNELS.includes(channel)));
     if (asTill) {
-      if (channel !== undefined && !TILL_CHANNELS.includes(channel)) throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'A till places pre-orders on the popup or kiosk channel', { field: 'channel' });
+      if (channel !== undefined && !TILL_CHANNELS.includes(channel))
+        throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'A till places pre-orders on the popup or kiosk channel', {
+          field: 'channel',
+        });
       return;
     }
-    if (channel !== undefined && !CUSTOMER_CHANNELS.includes(channel)) throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'Customers place pre-orders on the web or app channel', { field: 'channel' });
+    if (channel !== undefined && !CUSTOMER_CHANNELS.includes(channel))
+      throw new ForbiddenException('AUTH.CHANNEL_NOT_ALLOWED', 'Customers place pre-orders on the web or app channel', {
+        field: 'channel',
+      });
     if (b.customerId === undefined) b.customerId = principal.sub;
     else if (typeof b.customerId === 'string' && CUSTOMER_ID.test(b.customerId) && b.customerId !== principal.sub) throw mismatch();
   }
 }
 
 function mismatch(): ForbiddenException {
-  return new ForbiddenException('AUTH.CUSTOMER_MISMATCH', "A customer token acts only for its own subject's pre-orders", { field: 'customerId' });
+  return new ForbiddenException('AUTH.CUSTOMER_MISMATCH', "A customer token acts only for its own subject's pre-orders", {
+    field: 'customerId',
+  });
 }

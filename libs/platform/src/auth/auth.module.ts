@@ -9,7 +9,10 @@ export class AuthModule {
   static forRoot(setup: AuthSetup): DynamicModule {
     return {
       module: AuthModule,
-      providers: [{ provide: AUTH_SETUP, useValue: setup }, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [
+        { provide: AUTH_SETUP, useValue: setup },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
       exports: [AUTH_SETUP],
     };
   }

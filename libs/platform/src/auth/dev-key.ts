@@ -26,7 +26,12 @@ export function existingDevSecret(dataDir: string): string | undefined {
 }
 
 /** An HS256 token signed with `secret`, for `npm start`'s banner and `dropline token`. */
-export function mintToken(secret: string, role: Role, sub: string, options: { issuer?: string; audience?: string; expiresIn?: string } = {}): Promise<string> {
+export function mintToken(
+  secret: string,
+  role: Role,
+  sub: string,
+  options: { issuer?: string; audience?: string; expiresIn?: string } = {},
+): Promise<string> {
   return new SignJWT({ roles: [role] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)

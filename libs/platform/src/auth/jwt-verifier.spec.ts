@@ -11,7 +11,8 @@ async function refusal(verifier: JwtVerifier, token: string): Promise<{ status: 
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof UnauthenticatedException)) throw new Error(`expected a 401, got ${error === undefined ? 'an accepted token' : String(error)}`);
+  if (!(error instanceof UnauthenticatedException))
+    throw new Error(`expected a 401, got ${error === undefined ? 'an accepted token' : String(error)}`);
   const body = error.getResponse() as { code?: string; field?: string };
   return { status: error.getStatus(), code: body.code, field: body.field };
 }
@@ -19,7 +20,13 @@ async function refusal(verifier: JwtVerifier, token: string): Promise<{ status: 
 describe('JwtVerifier claims', () => {
   let verifier: JwtVerifier;
   beforeEach(async () => {
-    verifier = await JwtVerifier.fromConfig({ secret: TEST_JWT.secret, issuer: TEST_JWT.issuer, audience: TEST_JWT.audience, publicKey: undefined, jwksUrl: undefined });
+    verifier = await JwtVerifier.fromConfig({
+      secret: TEST_JWT.secret,
+      issuer: TEST_JWT.issuer,
+      audience: TEST_JWT.audience,
+      publicKey: undefined,
+      jwksUrl: undefined,
+    });
   });
   afterEach(() => jest.useRealTimers());
 
@@ -28,10 +35,14 @@ describe('JwtVerifier claims', () => {
     await expect(verifier.verify(mintTestToken('customer', 'c-123'))).resolves.toEqual({ sub: 'c-123', roles: ['customer'] });
     await expect(verifier.verify(mintTestToken('customer', `c${'x'.repeat(127)}`))).resolves.toMatchObject({ roles: ['customer'] });
     // Staff subjects are not customerIds: any printable text up to 128 characters (code points).
-    await expect(verifier.verify(mintTestToken('service', 'Fulfillment service (José) ☕'))).resolves.toMatchObject({ sub: 'Fulfillment service (José) ☕' });
+    await expect(verifier.verify(mintTestToken('service', 'Fulfillment service (José) ☕'))).resolves.toMatchObject({
+      sub: 'Fulfillment service (José) ☕',
+    });
     await expect(verifier.verify(mintTestToken('till', '😀'.repeat(128)))).resolves.toMatchObject({ roles: ['till'] });
     // A long-lived service token (ENGINE_SERVICE_TOKEN) is fine as long as it has an exp.
-    await expect(verifier.verify(mintTestToken('service', 'fulfillment', { expiresIn: 2 * YEAR_S }))).resolves.toMatchObject({ roles: ['service'] });
+    await expect(verifier.verify(mintTestToken('service', 'fulfillment', { expiresIn: 2 * YEAR_S }))).resolves.toMatchObject({
+      roles: ['service'],
+    });
   });
 
   it('refuses a token without exp: 401 AUTH.TOKEN_INVALID naming exp, every time (it is never cached)', async () => {
@@ -42,15 +53,25 @@ describe('JwtVerifier claims', () => {
   });
 
   it('refuses an exp that is not a number, naming exp', async () => {
-    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims: { exp: 'never' } }))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'exp' });
+    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims: { exp: 'never' } }))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'exp',
+    });
   });
 
   it('refuses an expired token with AUTH.TOKEN_EXPIRED naming exp', async () => {
-    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { expiresIn: -600 }))).toEqual({ status: 401, code: 'AUTH.TOKEN_EXPIRED', field: 'exp' });
+    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { expiresIn: -600 }))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_EXPIRED',
+      field: 'exp',
+    });
   });
 
   it('refuses a cached token once its exp has passed', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
+    jest.useFakeTimers({
+      doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'],
+    });
     jest.setSystemTime(new Date());
     const token = mintTestToken('ops', 'ops-test', { expiresIn: 60 });
     await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'ops-test' });
@@ -66,9 +87,19 @@ describe('JwtVerifier claims', () => {
   });
 
   it('refuses an iat more than the 5 s clock tolerance ahead, accepts one 3 s ahead', async () => {
-    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims: { iat: now() + 60 } }))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'iat' });
-    await expect(verifier.verify(mintTestToken('ops', 'ops-test', { claims: { iat: now() + 3 } }))).resolves.toEqual({ sub: 'ops-test', roles: ['ops'] });
-    await expect(verifier.verify(mintTestToken('ops', 'ops-test', { claims: { iat: undefined } }))).resolves.toEqual({ sub: 'ops-test', roles: ['ops'] });
+    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims: { iat: now() + 60 } }))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'iat',
+    });
+    await expect(verifier.verify(mintTestToken('ops', 'ops-test', { claims: { iat: now() + 3 } }))).resolves.toEqual({
+      sub: 'ops-test',
+      roles: ['ops'],
+    });
+    await expect(verifier.verify(mintTestToken('ops', 'ops-test', { claims: { iat: undefined } }))).resolves.toEqual({
+      sub: 'ops-test',
+      roles: ['ops'],
+    });
   });
 
   it.each([
@@ -89,7 +120,11 @@ describe('JwtVerifier claims', () => {
     ['no sub', { sub: undefined }],
     ['a numeric sub', { sub: 42 }],
   ])('refuses a token with %s, naming sub', async (_name, claims) => {
-    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims }))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'sub' });
+    expect(await refusal(verifier, mintTestToken('ops', 'ops-test', { claims }))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'sub',
+    });
   });
 
   it.each([
@@ -100,11 +135,19 @@ describe('JwtVerifier claims', () => {
   ])('refuses a customer whose sub is not a customerId (%s), naming sub', async (_name, sub) => {
     expect(await refusal(verifier, mintTestToken('customer', sub))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'sub' });
     // With the customer role among others, the subject still acts as a customer.
-    expect(await refusal(verifier, mintTestToken(['till', 'customer'], sub))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'sub' });
+    expect(await refusal(verifier, mintTestToken(['till', 'customer'], sub))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'sub',
+    });
   });
 
   it('names roles when the roles claim is missing or unknown', async () => {
     expect(await refusal(verifier, mintTestToken([], 'ops-test'))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'roles' });
-    expect(await refusal(verifier, mintTestToken(['admin'], 'ops-test'))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'roles' });
+    expect(await refusal(verifier, mintTestToken(['admin'], 'ops-test'))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'roles',
+    });
   });
 });

@@ -24,7 +24,8 @@ export function subjectProblem(sub: unknown, roles: readonly Role[]): string | u
   if (typeof sub !== 'string' || sub.length === 0) return 'has no sub claim';
   if ([...sub].length > MAX_SUBJECT_LENGTH) return `has a sub claim longer than ${MAX_SUBJECT_LENGTH} characters`;
   if (UNSAFE_CHARACTER.test(sub)) return 'has a sub claim with a control character or a lone surrogate';
-  if (roles.includes('customer') && !CUSTOMER_ID.test(sub)) return 'has the customer role, so its sub claim must be a customerId: 1-128 letters, digits, or . _ : @ -';
+  if (roles.includes('customer') && !CUSTOMER_ID.test(sub))
+    return 'has the customer role, so its sub claim must be a customerId: 1-128 letters, digits, or . _ : @ -';
   return undefined;
 }
 
@@ -78,11 +79,13 @@ export class JwtVerifier {
       });
       payload = verified.payload as Record<string, unknown>;
     } catch (e) {
-      if (e instanceof joseErrors.JWTExpired) throw new UnauthenticatedException('AUTH.TOKEN_EXPIRED', 'The bearer token has expired', { field: e.claim });
+      if (e instanceof joseErrors.JWTExpired)
+        throw new UnauthenticatedException('AUTH.TOKEN_EXPIRED', 'The bearer token has expired', { field: e.claim });
       if (e instanceof joseErrors.JWTClaimValidationFailed) {
-        const detail = e.claim === 'exp' && e.reason === 'missing'
-          ? 'The bearer token has no exp claim; every token must expire (mint a long-lived one with a distant exp)'
-          : `The bearer token's ${e.claim} claim is not accepted`;
+        const detail =
+          e.claim === 'exp' && e.reason === 'missing'
+            ? 'The bearer token has no exp claim; every token must expire (mint a long-lived one with a distant exp)'
+            : `The bearer token's ${e.claim} claim is not accepted`;
         throw new UnauthenticatedException('AUTH.TOKEN_INVALID', detail, { field: e.claim });
       }
       throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The bearer token does not verify');
@@ -90,15 +93,24 @@ export class JwtVerifier {
     const nowMs = Date.now();
     // jose checks that iat is a number but not when it is; a token "issued" in the future is refused.
     if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + CLOCK_TOLERANCE_S * 1000) {
-      throw new UnauthenticatedException('AUTH.TOKEN_INVALID', `The bearer token's iat claim is in the future (more than ${CLOCK_TOLERANCE_S} s ahead)`, { field: 'iat' });
+      throw new UnauthenticatedException(
+        'AUTH.TOKEN_INVALID',
+        `The bearer token's iat claim is in the future (more than ${CLOCK_TOLERANCE_S} s ahead)`,
+        { field: 'iat' },
+      );
     }
     const roles = payload.roles;
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
-      throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The bearer token needs a roles claim of ops, analyst, customer, till or service', { field: 'roles' });
+      throw new UnauthenticatedException(
+        'AUTH.TOKEN_INVALID',
+        'The bearer token needs a roles claim of ops, analyst, customer, till or service',
+        { field: 'roles' },
+      );
     }
     const sub = payload.sub;
     const subProblem = subjectProblem(sub, roles as Role[]);
-    if (subProblem !== undefined) throw new UnauthenticatedException('AUTH.TOKEN_INVALID', `The bearer token ${subProblem}`, { field: 'sub' });
+    if (subProblem !== undefined)
+      throw new UnauthenticatedException('AUTH.TOKEN_INVALID', `The bearer token ${subProblem}`, { field: 'sub' });
     const principal: Principal = { sub: sub as string, roles: roles as Role[] };
     // jose required a numeric exp; the hour's cap bounds how long a cached token outlives a key rotation.
     if (typeof payload.exp !== 'number') return principal;

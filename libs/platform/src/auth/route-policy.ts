@@ -14,9 +14,7 @@ import type { Role } from './roles';
  * to the caller is not the guard's to decide: it depends on the drop's state, so the decider
  * refuses a cancel or return by anyone but its customer or ops, answering like a missing one.
  */
-export type RoutePolicy =
-  | { public: true }
-  | { roles: readonly Role[]; owner?: 'body' | 'param' };
+export type RoutePolicy = { public: true } | { roles: readonly Role[]; owner?: 'body' | 'param' };
 
 const PUBLIC: RoutePolicy = { public: true };
 const OPS: RoutePolicy = { roles: ['ops'] };

@@ -10,8 +10,19 @@ describe('loadConfig', () => {
   });
 
   it('reads server mode settings', () => {
-    const config = loadConfig({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://u@h:5432/db', KAFKA_BROKERS: 'a:9092, b:9093', PORT: '8080', RUN_RELAY: 'false' });
-    expect(config).toMatchObject({ eventStore: 'postgres', databaseUrl: 'postgres://u@h:5432/db', kafkaBrokers: ['a:9092', 'b:9093'], port: 8080 });
+    const config = loadConfig({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      KAFKA_BROKERS: 'a:9092, b:9093',
+      PORT: '8080',
+      RUN_RELAY: 'false',
+    });
+    expect(config).toMatchObject({
+      eventStore: 'postgres',
+      databaseUrl: 'postgres://u@h:5432/db',
+      kafkaBrokers: ['a:9092', 'b:9093'],
+      port: 8080,
+    });
     expect(config.run.relay).toBe(false);
   });
 
@@ -86,13 +97,25 @@ describe('loadConfig: bearer-token verification', () => {
   const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';
 
   it('reads a secret with issuer and audience, and leaves everything unset by default', () => {
-    expect(loadConfig({}).jwt).toEqual({ secret: undefined, publicKey: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined });
-    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example/', JWT_AUDIENCE: 'dropline' }).jwt).toMatchObject({ secret, issuer: 'https://id.example/', audience: 'dropline' });
+    expect(loadConfig({}).jwt).toEqual({
+      secret: undefined,
+      publicKey: undefined,
+      jwksUrl: undefined,
+      issuer: undefined,
+      audience: undefined,
+    });
+    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example/', JWT_AUDIENCE: 'dropline' }).jwt).toMatchObject({
+      secret,
+      issuer: 'https://id.example/',
+      audience: 'dropline',
+    });
   });
 
   it('accepts a PEM public key with escaped newlines, or a JWKS URL', () => {
     expect(loadConfig({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).jwt.publicKey).toBe(pem);
-    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json' }).jwt.jwksUrl).toBe('https://id.example/.well-known/jwks.json');
+    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json' }).jwt.jwksUrl).toBe(
+      'https://id.example/.well-known/jwks.json',
+    );
   });
 
   it.each([

@@ -75,7 +75,8 @@ export function loadConfig(env: Env): AppConfig {
   const eventStore = v.EVENT_STORE;
   const databaseUrl = v.DATABASE_URL;
   if (eventStore === 'postgres' && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when EVENT_STORE=postgres');
-  if (eventStore === 'eventstoredb' && !v.ESDB_CONNECTION_STRING) throw new ConfigError('ESDB_CONNECTION_STRING', 'is required when EVENT_STORE=eventstoredb');
+  if (eventStore === 'eventstoredb' && !v.ESDB_CONNECTION_STRING)
+    throw new ConfigError('ESDB_CONNECTION_STRING', 'is required when EVENT_STORE=eventstoredb');
   return {
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
@@ -129,7 +130,8 @@ export function loadConfig(env: Env): AppConfig {
 function jwtConfig(v: EnvironmentVariables): JwtConfig {
   const { JWT_SECRET: secret, JWT_PUBLIC_KEY: publicKey, JWT_JWKS_URL: jwksUrl } = v;
   const sources = [secret && 'JWT_SECRET', publicKey && 'JWT_PUBLIC_KEY', jwksUrl && 'JWT_JWKS_URL'].filter(Boolean);
-  if (sources.length > 1) throw new ConfigError(String(sources[1]), `cannot be combined with ${sources[0]}: configure one verification key`);
+  if (sources.length > 1)
+    throw new ConfigError(String(sources[1]), `cannot be combined with ${sources[0]}: configure one verification key`);
   return { secret, publicKey, jwksUrl, issuer: v.JWT_ISSUER, audience: v.JWT_AUDIENCE };
 }
 

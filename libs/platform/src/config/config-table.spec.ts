@@ -9,7 +9,11 @@ function readmeRows(): ConfigTableRow[] {
   const lines = section.split('\n').filter((line) => line.startsWith('|'));
   expect(lines[0]?.replace(/\s+/g, '')).toBe('|variable|default|meaning|');
   return lines.slice(2).map((line) => {
-    const [variable, defaultValue, meaning, ...rest] = line.trim().slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim());
+    const [variable, defaultValue, meaning, ...rest] = line
+      .trim()
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((cell) => cell.trim());
     expect(rest).toEqual([]);
     return { variable, default: defaultValue, meaning };
   });

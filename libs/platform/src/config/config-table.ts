@@ -23,6 +23,10 @@ export function configTableRows(): ConfigTableRow[] {
 
 /** The README's "## Configuration" table (config-table.spec.ts checks that the README has it). */
 export function renderConfigTable(): string {
-  const lines = ['| variable | default | meaning |', '| --- | --- | --- |', ...configTableRows().map((r) => `| ${r.variable} | ${r.default} | ${r.meaning} |`)];
+  const lines = [
+    '| variable | default | meaning |',
+    '| --- | --- | --- |',
+    ...configTableRows().map((r) => `| ${r.variable} | ${r.default} | ${r.meaning} |`),
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,16 @@ describe('EnvironmentVariables', () => {
   it('takes the defaults of the schema for unset and empty variables', () => {
     const variables = validateEnvironment({ PORT: '', EVENT_STORE: '' });
     expect(variables).toBeInstanceOf(EnvironmentVariables);
-    expect(variables).toMatchObject({ PORT: 3000, HOST: '0.0.0.0', DATA_DIR: './data', EVENT_STORE: 'pglite', KAFKA_BROKERS: [], RUN_RELAY: true, LOG_LEVEL: 'log', NODE_ENV: 'development' });
+    expect(variables).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATA_DIR: './data',
+      EVENT_STORE: 'pglite',
+      KAFKA_BROKERS: [],
+      RUN_RELAY: true,
+      LOG_LEVEL: 'log',
+      NODE_ENV: 'development',
+    });
     expect(variables.DATABASE_URL).toBeUndefined();
     expect(variables.JWT_SECRET).toBeUndefined();
   });
@@ -35,7 +44,16 @@ describe('EnvironmentVariables', () => {
       JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----',
       SOMETHING_ELSE: 'x',
     });
-    expect(variables).toMatchObject({ PORT: 8080, RELAY_BATCH_SIZE: 1, KAFKA_RETENTION_DAYS: 0, RUN_SCHEDULER: false, RUN_PROJECTIONS: false, RUN_RELAY: false, RUN_CONSUMERS: true, KAFKA_IDEMPOTENT_PRODUCER: true });
+    expect(variables).toMatchObject({
+      PORT: 8080,
+      RELAY_BATCH_SIZE: 1,
+      KAFKA_RETENTION_DAYS: 0,
+      RUN_SCHEDULER: false,
+      RUN_PROJECTIONS: false,
+      RUN_RELAY: false,
+      RUN_CONSUMERS: true,
+      KAFKA_IDEMPOTENT_PRODUCER: true,
+    });
     expect(variables.KAFKA_BROKERS).toEqual(['a:9092', 'b.internal:9093']);
     expect(variables.JWT_PUBLIC_KEY).toBe('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----');
     expect(variables).not.toHaveProperty('SOMETHING_ELSE');
@@ -75,7 +93,11 @@ describe('EnvironmentVariables', () => {
   });
 
   it('documents every validated property, and validates every documented one', () => {
-    const validated = new Set(getMetadataStorage().getTargetValidationMetadatas(EnvironmentVariables, '', true, false).map((m) => m.propertyName));
+    const validated = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+        .map((m) => m.propertyName),
+    );
     const documented = describeEnvironment().map((v) => v.name);
     expect(new Set(documented).size).toBe(documented.length);
     expect([...validated].sort()).toEqual([...documented].sort());

@@ -1,5 +1,18 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationArguments, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidationArguments,
+  validateSync,
+} from 'class-validator';
 import { ConfigError } from './config-error';
 
 /**
@@ -72,7 +85,8 @@ function Url(protocols: string[]): PropertyDecorator {
     constraints: protocols,
     validator: {
       validate: (value) => protocols.includes(parseUrl(value)?.protocol ?? ''),
-      defaultMessage: (args) => (parseUrl(args?.value) ? `must start with ${protocols.map((p) => p + '//').join(' or ')}` : 'is not a valid URL'),
+      defaultMessage: (args) =>
+        parseUrl(args?.value) ? `must start with ${protocols.map((p) => p + '//').join(' or ')}` : 'is not a valid URL',
     },
   });
 }
@@ -87,12 +101,18 @@ const BROKER = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
 /** `a:9092, b:9093` → ['a:9092', 'b:9093']. */
 function BrokerList(): PropertyDecorator {
   return all(
-    Transform(({ value }) => String(value).split(',').map((b) => b.trim()).filter(Boolean)),
+    Transform(({ value }) =>
+      String(value)
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
     ValidateBy({
       name: 'isBrokerList',
       validator: {
         validate: (value) => Array.isArray(value) && value.every((b) => BROKER.test(b)),
-        defaultMessage: (args) => `must be a comma-separated list of host:port (got "${(args?.value as string[]).find((b) => !BROKER.test(b))}")`,
+        defaultMessage: (args) =>
+          `must be a comma-separated list of host:port (got "${(args?.value as string[]).find((b) => !BROKER.test(b))}")`,
       },
     }),
   );
@@ -126,7 +146,9 @@ export class EnvironmentVariables {
   @OneOf(EVENT_STORES)
   EVENT_STORE: (typeof EVENT_STORES)[number] = 'pglite';
 
-  @Describe('PostgreSQL for the event store (with `postgres`) and for the read models in every mode; without it the read models live in PGlite')
+  @Describe(
+    'PostgreSQL for the event store (with `postgres`) and for the read models in every mode; without it the read models live in PGlite',
+  )
   @IsOptional()
   @Url(POSTGRES)
   DATABASE_URL?: string;
@@ -164,7 +186,9 @@ export class EnvironmentVariables {
   @Integer(1, 100_000)
   PROJECTION_PAGE_SIZE: number = 5000;
 
-  @Describe('events per transaction while a rebuild fills the shadow tables (a page and the next one being read are in memory: a few hundred MB at this size)')
+  @Describe(
+    'events per transaction while a rebuild fills the shadow tables (a page and the next one being read are in memory: a few hundred MB at this size)',
+  )
   @Integer(1, 200_000)
   PROJECTION_REBUILD_PAGE_SIZE: number = 50_000;
 
@@ -192,7 +216,10 @@ export class EnvironmentVariables {
   @OneOf(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
-  @Describe('HS256 shared secret, at least 32 characters; configure one of `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_JWKS_URL` ([security](docs/security.md))', 'development key in `DATA_DIR`')
+  @Describe(
+    'HS256 shared secret, at least 32 characters; configure one of `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_JWKS_URL` ([security](docs/security.md))',
+    'development key in `DATA_DIR`',
+  )
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'must be at least 32 characters' })
@@ -201,7 +228,9 @@ export class EnvironmentVariables {
   @Describe('RS256 public key, SPKI PEM (`\\n` escapes allowed)')
   @IsOptional()
   @Transform(({ value }) => String(value).replace(/\\n/g, '\n'))
-  @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, { message: 'must be an SPKI PEM public key (-----BEGIN PUBLIC KEY-----)' })
+  @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
+    message: 'must be an SPKI PEM public key (-----BEGIN PUBLIC KEY-----)',
+  })
   JWT_PUBLIC_KEY?: string;
 
   @Describe('RS256 keys from a JWKS endpoint (cached and refreshed by jose)')
@@ -277,7 +306,7 @@ export class EnvironmentVariables {
   @Integer(0, 65_535)
   FULFILLMENT_PORT: number = 3001;
 
-  @Describe('days from a production run\'s completion within which its fulfillment tasks are due for dispatch')
+  @Describe("days from a production run's completion within which its fulfillment tasks are due for dispatch")
   @Integer(0, 365)
   FULFILLMENT_DISPATCH_SLA_DAYS: number = 3;
 

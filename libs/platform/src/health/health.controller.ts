@@ -51,12 +51,16 @@ export class HealthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @Get('live') @HttpCode(200) @ApiOperation({ summary: 'The process is up and its event loop turns' })
+  @Get('live')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The process is up and its event loop turns' })
   live() {
     return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
   }
 
-  @Get('ready') @HttpCode(200) @ApiOperation({ summary: 'The stores answer, readers keep up, Kafka is reachable where configured' })
+  @Get('ready')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The stores answer, readers keep up, Kafka is reachable where configured' })
   async ready() {
     const timeout = this.config.storeConnectTimeoutMs + 500;
     const checks: Array<() => Promise<HealthIndicatorResult>> = [
@@ -85,7 +89,9 @@ export class HealthController {
       if (!(e instanceof ServiceUnavailableException)) throw e;
       const result = e.getResponse() as { details?: Record<string, { status: string }> };
       const storeDown = ['eventStore', 'readModels'].some((k) => result.details?.[k]?.status === 'down');
-      throw new ProblemException(503, storeDown ? 'STORE.UNAVAILABLE' : 'HEALTH.NOT_READY', 'The engine is not ready', { checks: result.details });
+      throw new ProblemException(503, storeDown ? 'STORE.UNAVAILABLE' : 'HEALTH.NOT_READY', 'The engine is not ready', {
+        checks: result.details,
+      });
     }
   }
 

@@ -18,10 +18,7 @@ export class HealthModule {
       // Readiness failures are answered as problems; terminus's own error log would repeat them on every probe.
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [
-        LagRegistry,
-        { provide: DATABASES, useValue: options.databases },
-      ],
+      providers: [LagRegistry, { provide: DATABASES, useValue: options.databases }],
       exports: [LagRegistry],
     };
   }

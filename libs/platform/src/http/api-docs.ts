@@ -29,7 +29,14 @@ export function setupApiDocs(app: NestFastifyApplication, document: OpenAPIObjec
   fastify.get('/docs', (_request, reply) => void reply.type('text/html; charset=utf-8').send(PAGE));
   fastify.get<{ Params: { file: string } }>('/docs/:file', (request, reply) => {
     const type = ASSETS.get(request.params.file);
-    if (!type) return void reply.status(404).type('application/problem+json').send({ type: 'https://dropline.dev/problems/route-not-found', title: 'Not Found', status: 404, code: 'ROUTE.NOT_FOUND' });
-    void reply.type(type).header('cache-control', 'public, max-age=86400').send(readFileSync(path.join(dist, request.params.file)));
+    if (!type)
+      return void reply
+        .status(404)
+        .type('application/problem+json')
+        .send({ type: 'https://dropline.dev/problems/route-not-found', title: 'Not Found', status: 404, code: 'ROUTE.NOT_FOUND' });
+    void reply
+      .type(type)
+      .header('cache-control', 'public, max-age=86400')
+      .send(readFileSync(path.join(dist, request.params.file)));
   });
 }

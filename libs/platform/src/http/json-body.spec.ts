@@ -22,7 +22,8 @@ describe('scanJson', () => {
   it(`accepts ${MAX_JSON_DEPTH} levels and refuses ${MAX_JSON_DEPTH + 1}, 3,000 and 100,000`, () => {
     const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
     expect(scanJson(nested(MAX_JSON_DEPTH))).toEqual({ ok: true, depth: MAX_JSON_DEPTH });
-    for (const n of [MAX_JSON_DEPTH + 1, 3_000, 100_000]) expect(scanJson(nested(n))).toEqual({ ok: false, problem: 'too-deep', depth: MAX_JSON_DEPTH + 1 });
+    for (const n of [MAX_JSON_DEPTH + 1, 3_000, 100_000])
+      expect(scanJson(nested(n))).toEqual({ ok: false, problem: 'too-deep', depth: MAX_JSON_DEPTH + 1 });
     expect(scanJson('{"a":'.repeat(40) + '1' + '}'.repeat(40))).toMatchObject({ ok: false, problem: 'too-deep' });
     expect(scanJson(nested(5), 4)).toMatchObject({ ok: false, problem: 'too-deep', depth: 5 });
   });
@@ -35,7 +36,9 @@ describe('scanJson', () => {
   });
 
   it('scans a 240 KB body within the limit in a few milliseconds', () => {
-    const wide = `[${Array(240 * 1024 / 8).fill('"[{x}]"').join(',')}]`;
+    const wide = `[${Array((240 * 1024) / 8)
+      .fill('"[{x}]"')
+      .join(',')}]`;
     expect(wide.length).toBeGreaterThan(200 * 1024);
     const started = performance.now();
     expect(scanJson(wide)).toEqual({ ok: true, depth: 1 });
@@ -56,9 +59,12 @@ describe('scanJson', () => {
 
   it('never miscounts strings full of brackets, quotes and backslashes', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', '/', 'u', '0') }), { maxLength: 10 }), (strings) => {
-        expect(scanJson(JSON.stringify({ s: strings }))).toEqual({ ok: true, depth: 2 });
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', '/', 'u', '0') }), { maxLength: 10 }),
+        (strings) => {
+          expect(scanJson(JSON.stringify({ s: strings }))).toEqual({ ok: true, depth: 2 });
+        },
+      ),
     );
   });
 
@@ -76,13 +82,18 @@ describe('scanJson', () => {
   });
 
   it('refuses with a REQUEST.TOO_DEEP problem', () => {
-    expect(refusal({ ok: false, problem: 'too-deep', depth: 33 }).getResponse()).toMatchObject({ status: 400, code: 'REQUEST.TOO_DEEP', maxDepth: 32 });
+    expect(refusal({ ok: false, problem: 'too-deep', depth: 33 }).getResponse()).toMatchObject({
+      status: 400,
+      code: 'REQUEST.TOO_DEEP',
+      maxDepth: 32,
+    });
   });
 });
 
 describe('PLAIN_TEXT', () => {
   it('takes any printable text and refuses control characters and unpaired surrogates', () => {
     for (const ok of ['', 'Bristol', 'Saint-Étienne', '東京', 'São Paulo 😀', '%00', 'a\u00a0b']) expect(PLAIN_TEXT.test(ok)).toBe(true);
-    for (const bad of ['\u0000', 'a\u0000', '\n', '\t', '\u001b[31m', '\u007f', '\u0085', 'x\ud800', '\udfffx', '\ud83d']) expect(PLAIN_TEXT.test(bad)).toBe(false);
+    for (const bad of ['\u0000', 'a\u0000', '\n', '\t', '\u001b[31m', '\u007f', '\u0085', 'x\ud800', '\udfffx', '\ud83d'])
+      expect(PLAIN_TEXT.test(bad)).toBe(false);
   });
 });

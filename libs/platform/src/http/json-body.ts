@@ -45,7 +45,9 @@ export function scanJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonScan {
 
 /** The error a refused body answers with (rendered by the ProblemFilter). */
 export function refusal(_scan: Exclude<JsonScan, { ok: true }>, maxDepth = MAX_JSON_DEPTH): ProblemException {
-  return new ProblemException(400, 'REQUEST.TOO_DEEP', `JSON bodies may nest arrays and objects at most ${maxDepth} levels deep`, { maxDepth });
+  return new ProblemException(400, 'REQUEST.TOO_DEEP', `JSON bodies may nest arrays and objects at most ${maxDepth} levels deep`, {
+    maxDepth,
+  });
 }
 
 type Done = (error: Error | null, body?: unknown) => void;
@@ -76,8 +78,12 @@ export function useStrictBodyParsers(app: NestFastifyApplication, maxDepth = MAX
     parseJson(request, text, (error, parsed) => {
       if (!error) return done(null, parsed);
       const code = (error as { code?: unknown }).code;
-      if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return done(new ProblemException(400, 'REQUEST.INVALID_JSON', 'The body is empty but content-type is application/json'));
-      if (code === 'FST_ERR_CTP_INVALID_JSON_BODY') return done(new ProblemException(400, 'REQUEST.INVALID_JSON', 'The body is not valid JSON, or sets __proto__ or constructor.prototype'));
+      if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+        return done(new ProblemException(400, 'REQUEST.INVALID_JSON', 'The body is empty but content-type is application/json'));
+      if (code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+        return done(
+          new ProblemException(400, 'REQUEST.INVALID_JSON', 'The body is not valid JSON, or sets __proto__ or constructor.prototype'),
+        );
       done(error);
     });
   });

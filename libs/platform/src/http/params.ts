@@ -9,18 +9,22 @@ export const DROP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const CHILD_ID = /^[A-Za-z0-9_-]{1,64}\.[a-z]+\.[A-Za-z0-9_.-]{1,80}$/;
 
 export class DropIdParams {
-  @ApiProperty() @Matches(DROP_ID, { message: 'dropId must be 1-64 letters, digits, - or _' })
+  @ApiProperty()
+  @Matches(DROP_ID, { message: 'dropId must be 1-64 letters, digits, - or _' })
   dropId!: string;
 }
 export class PreOrderIdParams {
-  @ApiProperty() @Matches(CHILD_ID, { message: 'preOrderId is not a pre-order id' })
+  @ApiProperty()
+  @Matches(CHILD_ID, { message: 'preOrderId is not a pre-order id' })
   preOrderId!: string;
 }
 export class RunIdParams {
-  @ApiProperty() @Matches(CHILD_ID, { message: 'runId is not a production run id' })
+  @ApiProperty()
+  @Matches(CHILD_ID, { message: 'runId is not a production run id' })
   runId!: string;
 }
 export class ReturnIdParams {
-  @ApiProperty() @Matches(CHILD_ID, { message: 'returnId is not a return id' })
+  @ApiProperty()
+  @Matches(CHILD_ID, { message: 'returnId is not a return id' })
   returnId!: string;
 }

@@ -16,7 +16,8 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const body = this.toProblem(error);
     if (typeof request?.url === 'string') body.instance = request.url;
-    if (body.status >= 500) this.logger.error(`${request?.method} ${request?.url} → ${body.status} ${body.code}: ${(error as Error)?.stack ?? String(error)}`);
+    if (body.status >= 500)
+      this.logger.error(`${request?.method} ${request?.url} → ${body.status} ${body.code}: ${(error as Error)?.stack ?? String(error)}`);
     if (body.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
   }
@@ -30,7 +31,8 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.warn(`command refused by the store: ${String((error as { cause?: unknown }).cause ?? error.message)}`);
       return problem(422, error.code, error.message);
     }
-    if (error instanceof StoreUnavailableError) return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');
+    if (error instanceof StoreUnavailableError)
+      return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');
     if (error instanceof ConcurrencyExhaustedError || error instanceof WrongExpectedRevisionError) {
       return problem(503, 'STORE.CONTENDED', 'The drop is changing too fast right now; retry with the same Idempotency-Key.');
     }
@@ -68,13 +70,21 @@ function codeForStatus(status: number, error: unknown): string {
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'REQUEST.BODY_TOO_LARGE';
   if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'REQUEST.INVALID_JSON';
   switch (status) {
-    case 400: return (error as Error)?.message?.includes('JSON') ? 'REQUEST.INVALID_JSON' : 'REQUEST.INVALID';
-    case 401: return 'AUTH.UNAUTHENTICATED';
-    case 403: return 'AUTH.FORBIDDEN';
-    case 404: return 'ROUTE.NOT_FOUND';
-    case 405: return 'ROUTE.METHOD_NOT_ALLOWED';
-    case 413: return 'REQUEST.BODY_TOO_LARGE';
-    case 415: return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
-    default: return `HTTP.${status}`;
+    case 400:
+      return (error as Error)?.message?.includes('JSON') ? 'REQUEST.INVALID_JSON' : 'REQUEST.INVALID';
+    case 401:
+      return 'AUTH.UNAUTHENTICATED';
+    case 403:
+      return 'AUTH.FORBIDDEN';
+    case 404:
+      return 'ROUTE.NOT_FOUND';
+    case 405:
+      return 'ROUTE.METHOD_NOT_ALLOWED';
+    case 413:
+      return 'REQUEST.BODY_TOO_LARGE';
+    case 415:
+      return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
+    default:
+      return `HTTP.${status}`;
   }
 }

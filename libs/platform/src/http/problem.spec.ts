@@ -6,9 +6,18 @@ import { ProblemFilter } from './problem.filter';
 function render(error: unknown): { status: number; body: Record<string, unknown>; type: string | undefined } {
   const sent: { status: number; body: Record<string, unknown>; type: string | undefined } = { status: 0, body: {}, type: undefined };
   const reply = {
-    status(code: number) { sent.status = code; return reply; },
-    header(name: string, value: string) { if (name === 'content-type') sent.type = value; return reply; },
-    send(body: Record<string, unknown>) { sent.body = body; return reply; },
+    status(code: number) {
+      sent.status = code;
+      return reply;
+    },
+    header(name: string, value: string) {
+      if (name === 'content-type') sent.type = value;
+      return reply;
+    },
+    send(body: Record<string, unknown>) {
+      sent.body = body;
+      return reply;
+    },
   };
   const host = { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({ method: 'POST', url: '/x' }) }) };
   new ProblemFilter().catch(error, host as never);
@@ -17,8 +26,23 @@ function render(error: unknown): { status: number; body: Record<string, unknown>
 
 describe('problem renderer', () => {
   it('sets type, title, status and code last: details cannot overwrite them', () => {
-    const body = problem(409, 'PREORDER.CANNOT_CANCEL', 'closed', { status: 'open', code: 'X', type: 'evil', title: 'T', detail: 'd2', instance: 'i', dropStatus: 'closed' });
-    expect(body).toEqual({ type: 'https://dropline.dev/problems/preorder-cannot_cancel', title: 'Conflict', status: 409, code: 'PREORDER.CANNOT_CANCEL', detail: 'closed', dropStatus: 'closed' });
+    const body = problem(409, 'PREORDER.CANNOT_CANCEL', 'closed', {
+      status: 'open',
+      code: 'X',
+      type: 'evil',
+      title: 'T',
+      detail: 'd2',
+      instance: 'i',
+      dropStatus: 'closed',
+    });
+    expect(body).toEqual({
+      type: 'https://dropline.dev/problems/preorder-cannot_cancel',
+      title: 'Conflict',
+      status: 409,
+      code: 'PREORDER.CANNOT_CANCEL',
+      detail: 'closed',
+      dropStatus: 'closed',
+    });
   });
 
   it('never sends a status outside its table', () => {

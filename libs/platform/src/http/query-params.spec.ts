@@ -44,7 +44,10 @@ describe('DeclaredQueryInterceptor', () => {
     }
   };
   const refusal = async (method: keyof Routes, query: Record<string, unknown>) => {
-    const error = await run(method, query).then(() => undefined, (e: unknown) => e);
+    const error = await run(method, query).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ProblemException);
     return (error as ProblemException).getResponse();
   };

@@ -41,14 +41,19 @@ export class DeclaredQueryInterceptor implements NestInterceptor {
         for (const [key, value] of entries) {
           const values = Array.isArray(value) ? value : [value];
           if (!PLAIN_TEXT.test(key) || values.some((v) => typeof v === 'string' && !PLAIN_TEXT.test(v))) {
-            throw new ProblemException(400, 'VALIDATION.FAILED', `${key} must not contain control characters or unpaired surrogates`, { field: fieldName(key) });
+            throw new ProblemException(400, 'VALIDATION.FAILED', `${key} must not contain control characters or unpaired surrogates`, {
+              field: fieldName(key),
+            });
           }
         }
         const declared = this.declarationOf(context);
         // Object.prototype's names (`__proto__`, `constructor`, …) are never parameters; class-transformer
         // skips them, so without this a DTO route would silently ignore them.
         const unknown = entries.find(([key]) => (declared.kind === 'keys' ? !declared.keys.has(key) : key in Object.prototype));
-        if (unknown) throw new ProblemException(400, 'VALIDATION.FAILED', `property ${fieldName(unknown[0])} should not exist`, { field: fieldName(unknown[0]) });
+        if (unknown)
+          throw new ProblemException(400, 'VALIDATION.FAILED', `property ${fieldName(unknown[0])} should not exist`, {
+            field: fieldName(unknown[0]),
+          });
       }
     }
     return next.handle();

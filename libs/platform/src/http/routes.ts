@@ -12,9 +12,12 @@ const ROUTES = new WeakMap<object, RegisteredRoute[]>();
 export function recordRoutes(app: NestFastifyApplication): void {
   const list: RegisteredRoute[] = [];
   ROUTES.set(app, list);
-  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) list.push({ method: String(method).toUpperCase(), url: route.url });
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) list.push({ method: String(method).toUpperCase(), url: route.url });
+    });
 }
 
 /** The routes the running router serves (the authorization matrix test enumerates these). */

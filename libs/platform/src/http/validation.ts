@@ -65,9 +65,16 @@ export function findUnstorableText(value: unknown, path = ''): string | undefine
 class DroplineValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
-      const found = metadata.data && typeof value === 'string' ? (hasUnstorableCharacter(value) ? metadata.data : undefined) : findUnstorableText(value);
+      const found =
+        metadata.data && typeof value === 'string'
+          ? hasUnstorableCharacter(value)
+            ? metadata.data
+            : undefined
+          : findUnstorableText(value);
       if (found) {
-        throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, { field: found });
+        throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
+          field: found,
+        });
       }
     }
     return super.transform(value, metadata);

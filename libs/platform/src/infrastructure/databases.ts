@@ -40,7 +40,10 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
   const server = (role: 'store' | 'read-models'): Pool => {
     let serverPool = serverPools.get(role);
     if (!serverPool) {
-      const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs, applicationName: `dropline-${role}` });
+      const pool = createPostgresPool(config.databaseUrl!, {
+        connectionTimeoutMillis: config.storeConnectTimeoutMs,
+        applicationName: `dropline-${role}`,
+      });
       // A checked-out client between two queries (inside a transaction, or a held lease) that
       // loses its connection emits 'error'; pg's pool only listens while the client is idle,
       // so without this listener an outage would crash the process instead of failing the

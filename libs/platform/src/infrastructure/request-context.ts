@@ -37,7 +37,13 @@ export function contextFromRequest(request: FastifyRequest, clock: Clock, actor 
 /** Context for commands the engine issues itself (scheduler, reactors). */
 export function systemContext(component: string, clock: Clock, causationId: string | null = null): CommandContext {
   const id = randomUUID();
-  return { actor: `system:${component}`, correlationId: id, causationId, traceparent: newTraceparent(), occurredAt: clock.now().toISOString() };
+  return {
+    actor: `system:${component}`,
+    correlationId: id,
+    causationId,
+    traceparent: newTraceparent(),
+    occurredAt: clock.now().toISOString(),
+  };
 }
 
 /**

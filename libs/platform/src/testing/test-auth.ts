@@ -47,7 +47,9 @@ export function mintTestToken(roles: TestRole | TestRole[] | string[], sub: stri
   };
   const signingInput = `${b64(header)}.${b64(payload)}`;
   if (header.alg === 'none') return `${signingInput}.`;
-  const signature = createHmac('sha256', options.secret ?? TEST_JWT.secret).update(signingInput).digest('base64url');
+  const signature = createHmac('sha256', options.secret ?? TEST_JWT.secret)
+    .update(signingInput)
+    .digest('base64url');
   return `${signingInput}.${signature}`;
 }
 

@@ -66,7 +66,8 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
   });
 
   const total = () => [...histories.values()].reduce((n, h) => n + h.length, 0);
-  const runner = (pageSize: number) => new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize, rebuildPageSize: 500 });
+  const runner = (pageSize: number) =>
+    new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize, rebuildPageSize: 500 });
 
   it('inventory, summary and pre-orders equal an independent reference fold', async () => {
     // An odd page size so pages split drops and straddle every kind of event.
@@ -77,17 +78,27 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
       expect(rows.map((r) => r.sku)).toEqual([...ref.skus.keys()].sort());
       for (const row of rows) {
         const expected = ref.skus.get(row.sku)!;
-        for (const figure of INVENTORY_FIGURES) expect({ dropId, sku: row.sku, figure, value: row[figure] }).toEqual({ dropId, sku: row.sku, figure, value: expected[figure] });
+        for (const figure of INVENTORY_FIGURES)
+          expect({ dropId, sku: row.sku, figure, value: row[figure] }).toEqual({ dropId, sku: row.sku, figure, value: expected[figure] });
       }
       const summary = (await db.pool.query('select * from rm_drop_summary where drop_id = $1', [dropId])).rows[0];
       expect({ status: summary.status, unitsSold: summary.units_sold, revenue: Number(summary.revenue) }).toEqual({
-        status: ref.status, unitsSold: ref.unitsSold,
-        revenue: ref.revenue - history.filter((h) => h.event.type === 'PreOrderCancelled').reduce((sum, h) => {
-          const placed = history.find((p) => p.event.type === 'PreOrderPlaced' && p.event.data.preOrderId === (h.event.data as { preOrderId: string }).preOrderId)!;
-          return sum + (placed.event.data as { total: number }).total;
-        }, 0),
+        status: ref.status,
+        unitsSold: ref.unitsSold,
+        revenue:
+          ref.revenue -
+          history
+            .filter((h) => h.event.type === 'PreOrderCancelled')
+            .reduce((sum, h) => {
+              const placed = history.find(
+                (p) => p.event.type === 'PreOrderPlaced' && p.event.data.preOrderId === (h.event.data as { preOrderId: string }).preOrderId,
+              )!;
+              return sum + (placed.event.data as { total: number }).total;
+            }, 0),
       });
-      const preOrders = (await db.pool.query('select pre_order_id, customer_id, status from rm_customer_pre_orders where drop_id = $1', [dropId])).rows;
+      const preOrders = (
+        await db.pool.query('select pre_order_id, customer_id, status from rm_customer_pre_orders where drop_id = $1', [dropId])
+      ).rows;
       expect(new Map(preOrders.map((p) => [p.pre_order_id, `${p.customer_id}:${p.status}`]))).toEqual(
         new Map([...ref.poSku].map(([id, p]) => [id, `${p.customer}:${p.status}`])),
       );
@@ -101,13 +112,25 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     const lastAt = history[history.length - 1].at;
     const windowEnd = new Date(Math.min(Date.parse(def.window.closesAt), Date.parse(lastAt) + 1)).toISOString();
     for (const [sku, figures] of ref.skus) {
-      const series = dailySeries(ref.sales.filter((s) => s.sku === sku).map((s) => ({ at: s.at, units: s.units })), def.earlyAccess!.opensAt, windowEnd);
+      const series = dailySeries(
+        ref.sales.filter((s) => s.sku === sku).map((s) => ({ at: s.at, units: s.units })),
+        def.earlyAccess!.opensAt,
+        windowEnd,
+      );
       let handedOver = 0;
       for (const h of history) {
-        if ((h.event.type === 'ShipmentDelivered' || h.event.type === 'PreOrderPickedUp') && ref.poSku.get(h.event.data.preOrderId)!.sku === sku) handedOver += ref.poSku.get(h.event.data.preOrderId)!.q;
+        if (
+          (h.event.type === 'ShipmentDelivered' || h.event.type === 'PreOrderPickedUp') &&
+          ref.poSku.get(h.event.data.preOrderId)!.sku === sku
+        )
+          handedOver += ref.poSku.get(h.event.data.preOrderId)!.q;
       }
       const rate = handedOver > 0 ? figures.units_returned_restockable / handedOver : 0;
-      const expected = reorderPoint({ dailyUnits: series.dailyUnits.map((u) => u * (1 - rate)), leadTimeDays: def.production.leadTimeDays, serviceLevel: 0.95 });
+      const expected = reorderPoint({
+        dailyUnits: series.dailyUnits.map((u) => u * (1 - rate)),
+        leadTimeDays: def.production.leadTimeDays,
+        serviceLevel: 0.95,
+      });
       const row = (await db.pool.query('select * from rm_restock_thresholds where drop_id = $1 and sku = $2', ['d1', sku])).rows[0];
       expect(row.daily_units).toHaveLength(series.days.length);
       expect(row.reorder_point).toBeCloseTo(expected.reorderPoint, 9);
@@ -128,7 +151,10 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     const client = await db.pool.connect();
     try {
       await client.query('begin');
-      await new DropReadModelsProjection().applyPage([...all.slice(0, 200), ...all.slice(0, 200), ...all.slice(100, 300)], { client, table: (t) => t });
+      await new DropReadModelsProjection().applyPage([...all.slice(0, 200), ...all.slice(0, 200), ...all.slice(100, 300)], {
+        client,
+        table: (t) => t,
+      });
       await client.query('commit');
     } finally {
       client.release();
@@ -138,7 +164,12 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
 
   it('a rebuild into shadow tables gives the same rows as incremental processing, and swaps them in', async () => {
     const before = await snapshot(db.pool);
-    const indexes = async () => (await db.pool.query(`select tablename, indexname, regexp_replace(indexdef, ' INDEX \\S+', '') as def from pg_indexes where tablename like 'rm\\_%' order by 1, 2`)).rows;
+    const indexes = async () =>
+      (
+        await db.pool.query(
+          `select tablename, indexname, regexp_replace(indexdef, ' INDEX \\S+', '') as def from pg_indexes where tablename like 'rm\\_%' order by 1, 2`,
+        )
+      ).rows;
     const indexesBefore = await indexes();
     const r = runner(37);
     const liveCheckpoint = await r.checkpoint();
@@ -147,12 +178,16 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     expect(progress.eventsDone).toBeGreaterThan(0);
     expect(await snapshot(db.pool)).toEqual(before);
     expect((await r.checkpoint()).position).toBe(liveCheckpoint.position);
-    const leftovers = await db.pool.query(`select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`);
+    const leftovers = await db.pool.query(
+      `select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`,
+    );
     expect(leftovers.rows).toEqual([]);
     // The swapped-in tables carry the migration's index names (re-running its `create index if
     // not exists` must not add a second copy), the same definitions, and are logged again.
     expect((await indexes()).filter((i) => i.tablename !== 'rm_projection_shadow_checkpoints')).toEqual(indexesBefore);
-    const unlogged = await db.pool.query(`select relname from pg_class where relname like any($1) and relpersistence = 'u'`, [DROP_READ_MODEL_TABLES.map((t) => `${t}%`)]);
+    const unlogged = await db.pool.query(`select relname from pg_class where relname like any($1) and relpersistence = 'u'`, [
+      DROP_READ_MODEL_TABLES.map((t) => `${t}%`),
+    ]);
     expect(unlogged.rows).toEqual([]);
     await db.pool.query(readFileSync(READ_MODELS_SQL_PATH, 'utf8'));
     expect((await indexes()).filter((i) => i.tablename !== 'rm_projection_shadow_checkpoints')).toEqual(indexesBefore);

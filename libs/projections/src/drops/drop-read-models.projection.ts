@@ -1,12 +1,4 @@
-import {
-  DAY_MS,
-  dropIdFromStreamName,
-  DropDefinition,
-  DropEvent,
-  reorderPoint,
-  tierIndexFor,
-  upcast,
-} from '@dropline/domain';
+import { DAY_MS, dropIdFromStreamName, DropDefinition, DropEvent, reorderPoint, tierIndexFor, upcast } from '@dropline/domain';
 import type { RecordedEvent } from '@dropline/event-store';
 import type { PageContext, Projection } from '../projection';
 import { deleteRows, upsertRows } from '../upsert';
@@ -33,14 +25,36 @@ import {
 
 /** The drop events this projection folds (payment facts and sold-out markers change none of its rows). */
 export const DROP_READ_MODEL_EVENT_TYPES = [
-  'DropScheduled', 'DropRevised', 'EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderPlaced', 'PreOrderCancelled',
-  'PreOrderWindowClosed', 'TippingPointReached', 'DropCancelled', 'RefundRequested', 'ProductionRunRequested',
-  'ProductionRunStarted', 'ProductionRunCompleted', 'ShipmentDispatched', 'ShipmentDelivered', 'ReadyForPickup',
-  'PreOrderPickedUp', 'ReturnRequested', 'ReturnReceived', 'ReturnRefunded', 'DropCompleted',
+  'DropScheduled',
+  'DropRevised',
+  'EarlyAccessOpened',
+  'PreOrderWindowOpened',
+  'PreOrderPlaced',
+  'PreOrderCancelled',
+  'PreOrderWindowClosed',
+  'TippingPointReached',
+  'DropCancelled',
+  'RefundRequested',
+  'ProductionRunRequested',
+  'ProductionRunStarted',
+  'ProductionRunCompleted',
+  'ShipmentDispatched',
+  'ShipmentDelivered',
+  'ReadyForPickup',
+  'PreOrderPickedUp',
+  'ReturnRequested',
+  'ReturnReceived',
+  'ReturnRefunded',
+  'DropCompleted',
 ] as const;
 
 export const DROP_READ_MODEL_TABLES = [
-  'rm_drop_summary', 'rm_inventory', 'rm_customer_pre_orders', 'rm_production_runs', 'rm_returns_by_reason', 'rm_restock_thresholds',
+  'rm_drop_summary',
+  'rm_inventory',
+  'rm_customer_pre_orders',
+  'rm_production_runs',
+  'rm_returns_by_reason',
+  'rm_restock_thresholds',
 ] as const;
 
 export interface DropReadModelsOptions {
@@ -156,7 +170,9 @@ class DropPage {
   async loadChildren(context: PageContext, preOrderIds: string[], runIds: string[]): Promise<void> {
     const { client, table } = context;
     if (preOrderIds.length) {
-      const { rows } = await client.query(`select * from ${table('rm_customer_pre_orders')} where pre_order_id = any($1::text[])`, [preOrderIds]);
+      const { rows } = await client.query(`select * from ${table('rm_customer_pre_orders')} where pre_order_id = any($1::text[])`, [
+        preOrderIds,
+      ]);
       for (const r of rows) this.preOrders.set(r.pre_order_id, preOrderFromDb(r));
     }
     if (runIds.length) {
@@ -169,14 +185,42 @@ class DropPage {
     const { client, table } = context;
     const drops = [...this.dirtyDrops];
     const mine = <R extends { dropId: string }>(rows: Map<string, R>) => [...rows.values()].filter((r) => this.dirtyDrops.has(r.dropId));
-    await deleteRows(client, table('rm_inventory'), ['drop_id', 'sku'], [...this.deletedSkus].map((k) => k.split('\u0000')));
-    await deleteRows(client, table('rm_restock_thresholds'), ['drop_id', 'sku'], [...this.deletedSkus].map((k) => k.split('\u0000')));
-    await upsertRows(client, table('rm_drop_summary'), SUMMARY_COLUMNS, ['drop_id'], drops.map((d) => this.summaries.get(d)!));
+    await deleteRows(
+      client,
+      table('rm_inventory'),
+      ['drop_id', 'sku'],
+      [...this.deletedSkus].map((k) => k.split('\u0000')),
+    );
+    await deleteRows(
+      client,
+      table('rm_restock_thresholds'),
+      ['drop_id', 'sku'],
+      [...this.deletedSkus].map((k) => k.split('\u0000')),
+    );
+    await upsertRows(
+      client,
+      table('rm_drop_summary'),
+      SUMMARY_COLUMNS,
+      ['drop_id'],
+      drops.map((d) => this.summaries.get(d)!),
+    );
     await upsertRows(client, table('rm_inventory'), INVENTORY_COLUMNS, ['drop_id', 'sku'], mine(this.inventory));
     await upsertRows(client, table('rm_restock_thresholds'), THRESHOLD_COLUMNS, ['drop_id', 'sku'], mine(this.thresholds));
     await upsertRows(client, table('rm_returns_by_reason'), REASON_COLUMNS, ['drop_id', 'reason'], mine(this.reasons));
-    await upsertRows(client, table('rm_customer_pre_orders'), PRE_ORDER_COLUMNS, ['pre_order_id'], [...this.dirtyPreOrders].map((id) => this.preOrders.get(id)!));
-    await upsertRows(client, table('rm_production_runs'), RUN_COLUMNS, ['run_id'], [...this.dirtyRuns].map((id) => this.runs.get(id)!));
+    await upsertRows(
+      client,
+      table('rm_customer_pre_orders'),
+      PRE_ORDER_COLUMNS,
+      ['pre_order_id'],
+      [...this.dirtyPreOrders].map((id) => this.preOrders.get(id)!),
+    );
+    await upsertRows(
+      client,
+      table('rm_production_runs'),
+      RUN_COLUMNS,
+      ['run_id'],
+      [...this.dirtyRuns].map((id) => this.runs.get(id)!),
+    );
   }
 
   apply(recorded: RecordedEvent): void {
@@ -204,11 +248,26 @@ class DropPage {
 
   private schedule(dropId: string, definition: DropDefinition): void {
     this.summaries.set(dropId, {
-      dropId, name: definition.name, city: definition.city ?? null, currency: definition.currency, status: 'scheduled',
-      earlyAccessOpensAt: definition.earlyAccess?.opensAt ?? null, opensAt: definition.window.opensAt, closesAt: definition.window.closesAt,
-      tierInForce: 0, unitPriceInForce: definition.priceTiers[0].unitPrice, unitsSold: 0, netUnits: 0, activePreOrders: 0,
-      minimumOrderQuantity: definition.minimumOrderQuantity, revenue: 0, revenueByTier: {}, revenueByChannel: {}, definition,
-      lastRevision: -1, lastEventAt: null,
+      dropId,
+      name: definition.name,
+      city: definition.city ?? null,
+      currency: definition.currency,
+      status: 'scheduled',
+      earlyAccessOpensAt: definition.earlyAccess?.opensAt ?? null,
+      opensAt: definition.window.opensAt,
+      closesAt: definition.window.closesAt,
+      tierInForce: 0,
+      unitPriceInForce: definition.priceTiers[0].unitPrice,
+      unitsSold: 0,
+      netUnits: 0,
+      activePreOrders: 0,
+      minimumOrderQuantity: definition.minimumOrderQuantity,
+      revenue: 0,
+      revenueByTier: {},
+      revenueByChannel: {},
+      definition,
+      lastRevision: -1,
+      lastEventAt: null,
     });
     this.define(dropId, definition);
   }
@@ -247,8 +306,14 @@ class DropPage {
       case 'DropRevised': {
         const d = event.data.definition;
         Object.assign(s, {
-          definition: d, name: d.name, city: d.city ?? null, currency: d.currency, earlyAccessOpensAt: d.earlyAccess?.opensAt ?? null,
-          opensAt: d.window.opensAt, closesAt: d.window.closesAt, minimumOrderQuantity: d.minimumOrderQuantity,
+          definition: d,
+          name: d.name,
+          city: d.city ?? null,
+          currency: d.currency,
+          earlyAccessOpensAt: d.earlyAccess?.opensAt ?? null,
+          opensAt: d.window.opensAt,
+          closesAt: d.window.closesAt,
+          minimumOrderQuantity: d.minimumOrderQuantity,
         });
         s.tierInForce = tierIndexFor(d.priceTiers, s.unitsSold);
         s.unitPriceInForce = d.priceTiers[s.tierInForce].unitPrice;
@@ -277,10 +342,26 @@ class DropPage {
         const d = event.data;
         if (this.preOrders.has(d.preOrderId)) return;
         this.preOrders.set(d.preOrderId, {
-          preOrderId: d.preOrderId, customerId: d.customerId, dropId, sku: d.sku, quantity: d.quantity, channel: d.channel,
-          fulfillment: d.fulfillment.method, locationId: d.fulfillment.method === 'pickup' ? d.fulfillment.locationId : null,
-          tier: d.tier, unitPrice: d.unitPrice, total: d.total, currency: d.currency, status: 'active', placedAt: d.placedAt,
-          cancelledAt: null, refundRequested: false, handOver: 'awaiting', returnId: null, returnReason: null, returnCondition: null,
+          preOrderId: d.preOrderId,
+          customerId: d.customerId,
+          dropId,
+          sku: d.sku,
+          quantity: d.quantity,
+          channel: d.channel,
+          fulfillment: d.fulfillment.method,
+          locationId: d.fulfillment.method === 'pickup' ? d.fulfillment.locationId : null,
+          tier: d.tier,
+          unitPrice: d.unitPrice,
+          total: d.total,
+          currency: d.currency,
+          status: 'active',
+          placedAt: d.placedAt,
+          cancelledAt: null,
+          refundRequested: false,
+          handOver: 'awaiting',
+          returnId: null,
+          returnReason: null,
+          returnCondition: null,
           returnStatus: null,
         });
         this.dirtyPreOrders.add(d.preOrderId);
@@ -327,8 +408,16 @@ class DropPage {
         const d = event.data;
         if (this.runs.has(d.runId)) return;
         this.runs.set(d.runId, {
-          runId: d.runId, dropId, microfactoryId: d.microfactoryId, status: 'requested', unitsBySku: d.unitsBySku,
-          producedBySku: null, rejectedBySku: null, requestedAt: d.requestedAt, startedAt: null, completedAt: null,
+          runId: d.runId,
+          dropId,
+          microfactoryId: d.microfactoryId,
+          status: 'requested',
+          unitsBySku: d.unitsBySku,
+          producedBySku: null,
+          rejectedBySku: null,
+          requestedAt: d.requestedAt,
+          startedAt: null,
+          completedAt: null,
         });
         this.dirtyRuns.add(d.runId);
         for (const [sku, units] of Object.entries(d.unitsBySku)) this.inv(dropId, sku).unitsRequested += units;
@@ -426,7 +515,13 @@ class DropPage {
     }
   }
 
-  private handOver(dropId: string, preOrderId: string, to: string, count: (inv: InventoryRow, quantity: number) => void, handedOver = false): void {
+  private handOver(
+    dropId: string,
+    preOrderId: string,
+    to: string,
+    count: (inv: InventoryRow, quantity: number) => void,
+    handedOver = false,
+  ): void {
     const po = this.preOrder(preOrderId);
     if (!po || po.handOver === to) return;
     po.handOver = to;
@@ -456,7 +551,16 @@ class DropPage {
     const k = key(dropId, reason);
     let row = this.reasons.get(k);
     if (!row) {
-      row = { dropId, reason, returnsRequested: 0, unitsRequested: 0, unitsReceivedRestockable: 0, unitsReceivedNotRestockable: 0, returnsRefunded: 0, amountRefunded: 0 };
+      row = {
+        dropId,
+        reason,
+        returnsRequested: 0,
+        unitsRequested: 0,
+        unitsReceivedRestockable: 0,
+        unitsReceivedNotRestockable: 0,
+        returnsRefunded: 0,
+        amountRefunded: 0,
+      };
       this.reasons.set(k, row);
     }
     return row;
@@ -485,10 +589,24 @@ class DropPage {
       // series. Compared field by field: this runs for every SKU after every event.
       let inputs = this.computedFor.get(k);
       if (
-        !inputs || inputs.firstDay !== firstDay || inputs.lastDay !== lastDay || inputs.unitsAccepted !== inv.unitsAccepted || inputs.rate !== rate ||
-        inputs.leadTimeDays !== t.leadTimeDays || inputs.windowStart !== t.windowStart || inputs.unitsHandedOver !== t.unitsHandedOver
+        !inputs ||
+        inputs.firstDay !== firstDay ||
+        inputs.lastDay !== lastDay ||
+        inputs.unitsAccepted !== inv.unitsAccepted ||
+        inputs.rate !== rate ||
+        inputs.leadTimeDays !== t.leadTimeDays ||
+        inputs.windowStart !== t.windowStart ||
+        inputs.unitsHandedOver !== t.unitsHandedOver
       ) {
-        inputs = { firstDay, lastDay, unitsAccepted: inv.unitsAccepted, rate, leadTimeDays: t.leadTimeDays, windowStart: t.windowStart, unitsHandedOver: t.unitsHandedOver };
+        inputs = {
+          firstDay,
+          lastDay,
+          unitsAccepted: inv.unitsAccepted,
+          rate,
+          leadTimeDays: t.leadTimeDays,
+          windowStart: t.windowStart,
+          unitsHandedOver: t.unitsHandedOver,
+        };
         this.computedFor.set(k, inputs);
         // Restockable returns come back to stock, so only (1 − rate) of each day's sales is net demand on it.
         const dailyUnits: number[] = [];
@@ -533,17 +651,48 @@ function addRevenue(s: DropSummaryRow, tier: string, channel: string, amount: nu
 
 function emptyInventory(dropId: string, sku: string): InventoryRow {
   return {
-    dropId, sku, editionCap: 0, unitsAccepted: 0, unitsCancelled: 0, unitsPreOrdered: 0, unitsRefunded: 0, unitsRequested: 0,
-    unitsProduced: 0, unitsRejected: 0, unitsShipped: 0, unitsPickedUp: 0, unitsDelivered: 0, unitsReturnedRestockable: 0,
-    unitsReturnedNotRestockable: 0, available: 0, onHand: 0,
+    dropId,
+    sku,
+    editionCap: 0,
+    unitsAccepted: 0,
+    unitsCancelled: 0,
+    unitsPreOrdered: 0,
+    unitsRefunded: 0,
+    unitsRequested: 0,
+    unitsProduced: 0,
+    unitsRejected: 0,
+    unitsShipped: 0,
+    unitsPickedUp: 0,
+    unitsDelivered: 0,
+    unitsReturnedRestockable: 0,
+    unitsReturnedNotRestockable: 0,
+    available: 0,
+    onHand: 0,
   };
 }
 
 function emptyThreshold(dropId: string, sku: string, serviceLevel: number): RestockThresholdRow {
   return {
-    dropId, sku, leadTimeDays: 0, serviceLevel, windowStart: '', windowEnd: null, dailySales: {}, dailyUnits: [], unitsHandedOver: 0,
-    returnsByReason: {}, restockableReturnRate: 0, meanDailyUnits: 0, stdDevDailyUnits: 0, z: 0, safetyStock: 0, reorderPoint: 0,
-    available: 0, aboveReorderPoint: true, crossings: 0, lastCrossingAt: null,
+    dropId,
+    sku,
+    leadTimeDays: 0,
+    serviceLevel,
+    windowStart: '',
+    windowEnd: null,
+    dailySales: {},
+    dailyUnits: [],
+    unitsHandedOver: 0,
+    returnsByReason: {},
+    restockableReturnRate: 0,
+    meanDailyUnits: 0,
+    stdDevDailyUnits: 0,
+    z: 0,
+    safetyStock: 0,
+    reorderPoint: 0,
+    available: 0,
+    aboveReorderPoint: true,
+    crossings: 0,
+    lastCrossingAt: null,
   };
 }
 

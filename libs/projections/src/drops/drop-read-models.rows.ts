@@ -248,57 +248,126 @@ const num = (v: unknown): number => Number(v);
 /** pg row → DropSummaryRow (bigint columns arrive as strings). */
 export function summaryFromDb(r: Record<string, any>): DropSummaryRow {
   return {
-    dropId: r.drop_id, name: r.name, city: r.city, currency: r.currency, status: r.status,
-    earlyAccessOpensAt: iso(r.early_access_opens_at), opensAt: iso(r.opens_at)!, closesAt: iso(r.closes_at)!,
-    tierInForce: r.tier_in_force, unitPriceInForce: num(r.unit_price_in_force), unitsSold: r.units_sold, netUnits: r.net_units,
-    activePreOrders: r.active_pre_orders, minimumOrderQuantity: r.minimum_order_quantity, revenue: num(r.revenue),
-    revenueByTier: r.revenue_by_tier, revenueByChannel: r.revenue_by_channel, definition: r.definition,
-    lastRevision: r.last_revision, lastEventAt: iso(r.last_event_at),
+    dropId: r.drop_id,
+    name: r.name,
+    city: r.city,
+    currency: r.currency,
+    status: r.status,
+    earlyAccessOpensAt: iso(r.early_access_opens_at),
+    opensAt: iso(r.opens_at)!,
+    closesAt: iso(r.closes_at)!,
+    tierInForce: r.tier_in_force,
+    unitPriceInForce: num(r.unit_price_in_force),
+    unitsSold: r.units_sold,
+    netUnits: r.net_units,
+    activePreOrders: r.active_pre_orders,
+    minimumOrderQuantity: r.minimum_order_quantity,
+    revenue: num(r.revenue),
+    revenueByTier: r.revenue_by_tier,
+    revenueByChannel: r.revenue_by_channel,
+    definition: r.definition,
+    lastRevision: r.last_revision,
+    lastEventAt: iso(r.last_event_at),
   };
 }
 
 export function inventoryFromDb(r: Record<string, any>): InventoryRow {
   return {
-    dropId: r.drop_id, sku: r.sku, editionCap: r.edition_cap, unitsAccepted: r.units_accepted, unitsCancelled: r.units_cancelled,
-    unitsPreOrdered: r.units_pre_ordered, unitsRefunded: r.units_refunded, unitsRequested: r.units_requested,
-    unitsProduced: r.units_produced, unitsRejected: r.units_rejected, unitsShipped: r.units_shipped, unitsPickedUp: r.units_picked_up,
-    unitsDelivered: r.units_delivered, unitsReturnedRestockable: r.units_returned_restockable,
-    unitsReturnedNotRestockable: r.units_returned_not_restockable, available: r.available, onHand: r.on_hand,
+    dropId: r.drop_id,
+    sku: r.sku,
+    editionCap: r.edition_cap,
+    unitsAccepted: r.units_accepted,
+    unitsCancelled: r.units_cancelled,
+    unitsPreOrdered: r.units_pre_ordered,
+    unitsRefunded: r.units_refunded,
+    unitsRequested: r.units_requested,
+    unitsProduced: r.units_produced,
+    unitsRejected: r.units_rejected,
+    unitsShipped: r.units_shipped,
+    unitsPickedUp: r.units_picked_up,
+    unitsDelivered: r.units_delivered,
+    unitsReturnedRestockable: r.units_returned_restockable,
+    unitsReturnedNotRestockable: r.units_returned_not_restockable,
+    available: r.available,
+    onHand: r.on_hand,
   };
 }
 
 export function preOrderFromDb(r: Record<string, any>): PreOrderRow {
   return {
-    preOrderId: r.pre_order_id, customerId: r.customer_id, dropId: r.drop_id, sku: r.sku, quantity: r.quantity, channel: r.channel,
-    fulfillment: r.fulfillment, locationId: r.location_id, tier: r.tier, unitPrice: num(r.unit_price), total: num(r.total),
-    currency: r.currency, status: r.status, placedAt: iso(r.placed_at)!, cancelledAt: iso(r.cancelled_at),
-    refundRequested: r.refund_requested, handOver: r.hand_over, returnId: r.return_id, returnReason: r.return_reason,
-    returnCondition: r.return_condition, returnStatus: r.return_status,
+    preOrderId: r.pre_order_id,
+    customerId: r.customer_id,
+    dropId: r.drop_id,
+    sku: r.sku,
+    quantity: r.quantity,
+    channel: r.channel,
+    fulfillment: r.fulfillment,
+    locationId: r.location_id,
+    tier: r.tier,
+    unitPrice: num(r.unit_price),
+    total: num(r.total),
+    currency: r.currency,
+    status: r.status,
+    placedAt: iso(r.placed_at)!,
+    cancelledAt: iso(r.cancelled_at),
+    refundRequested: r.refund_requested,
+    handOver: r.hand_over,
+    returnId: r.return_id,
+    returnReason: r.return_reason,
+    returnCondition: r.return_condition,
+    returnStatus: r.return_status,
   };
 }
 
 export function runFromDb(r: Record<string, any>): ProductionRunRow {
   return {
-    runId: r.run_id, dropId: r.drop_id, microfactoryId: r.microfactory_id, status: r.status, unitsBySku: r.units_by_sku,
-    producedBySku: r.produced_by_sku, rejectedBySku: r.rejected_by_sku, requestedAt: iso(r.requested_at)!,
-    startedAt: iso(r.started_at), completedAt: iso(r.completed_at),
+    runId: r.run_id,
+    dropId: r.drop_id,
+    microfactoryId: r.microfactory_id,
+    status: r.status,
+    unitsBySku: r.units_by_sku,
+    producedBySku: r.produced_by_sku,
+    rejectedBySku: r.rejected_by_sku,
+    requestedAt: iso(r.requested_at)!,
+    startedAt: iso(r.started_at),
+    completedAt: iso(r.completed_at),
   };
 }
 
 export function reasonFromDb(r: Record<string, any>): ReturnsByReasonRow {
   return {
-    dropId: r.drop_id, reason: r.reason, returnsRequested: r.returns_requested, unitsRequested: r.units_requested,
-    unitsReceivedRestockable: r.units_received_restockable, unitsReceivedNotRestockable: r.units_received_not_restockable,
-    returnsRefunded: r.returns_refunded, amountRefunded: num(r.amount_refunded),
+    dropId: r.drop_id,
+    reason: r.reason,
+    returnsRequested: r.returns_requested,
+    unitsRequested: r.units_requested,
+    unitsReceivedRestockable: r.units_received_restockable,
+    unitsReceivedNotRestockable: r.units_received_not_restockable,
+    returnsRefunded: r.returns_refunded,
+    amountRefunded: num(r.amount_refunded),
   };
 }
 
 export function thresholdFromDb(r: Record<string, any>): RestockThresholdRow {
   return {
-    dropId: r.drop_id, sku: r.sku, leadTimeDays: r.lead_time_days, serviceLevel: r.service_level, windowStart: iso(r.window_start)!,
-    windowEnd: iso(r.window_end), dailySales: r.daily_sales, dailyUnits: r.daily_units, unitsHandedOver: r.units_handed_over,
-    returnsByReason: r.returns_by_reason, restockableReturnRate: r.restockable_return_rate, meanDailyUnits: r.mean_daily_units,
-    stdDevDailyUnits: r.std_dev_daily_units, z: r.z, safetyStock: r.safety_stock, reorderPoint: r.reorder_point,
-    available: r.available, aboveReorderPoint: r.above_reorder_point, crossings: r.crossings, lastCrossingAt: iso(r.last_crossing_at),
+    dropId: r.drop_id,
+    sku: r.sku,
+    leadTimeDays: r.lead_time_days,
+    serviceLevel: r.service_level,
+    windowStart: iso(r.window_start)!,
+    windowEnd: iso(r.window_end),
+    dailySales: r.daily_sales,
+    dailyUnits: r.daily_units,
+    unitsHandedOver: r.units_handed_over,
+    returnsByReason: r.returns_by_reason,
+    restockableReturnRate: r.restockable_return_rate,
+    meanDailyUnits: r.mean_daily_units,
+    stdDevDailyUnits: r.std_dev_daily_units,
+    z: r.z,
+    safetyStock: r.safety_stock,
+    reorderPoint: r.reorder_point,
+    available: r.available,
+    aboveReorderPoint: r.above_reorder_point,
+    crossings: r.crossings,
+    lastCrossingAt: iso(r.last_crossing_at),
   };
 }

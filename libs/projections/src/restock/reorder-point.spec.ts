@@ -37,12 +37,21 @@ describe('reorder point', () => {
   });
 
   it('days are UTC days of the window, partial first and last days included, zero days kept', () => {
-    const s = dailySeries([{ at: '2026-12-01T23:59:59Z', units: 2 }, { at: '2026-12-03T00:00:00Z', units: 1 }], '2026-12-01T10:00:00Z', '2026-12-04T10:00:00Z');
+    const s = dailySeries(
+      [
+        { at: '2026-12-01T23:59:59Z', units: 2 },
+        { at: '2026-12-03T00:00:00Z', units: 1 },
+      ],
+      '2026-12-01T10:00:00Z',
+      '2026-12-04T10:00:00Z',
+    );
     expect(s.days).toEqual(['2026-12-01', '2026-12-02', '2026-12-03', '2026-12-04']);
     expect(s.dailyUnits).toEqual([2, 0, 1, 0]);
   });
 
   it('rejects a service level outside (0, 1)', () => {
-    expect(() => reorderPoint({ dailyUnits: [1], leadTimeDays: 1, serviceLevel: 1 })).toThrow(expect.objectContaining({ code: 'RESTOCK.INVALID_INPUT' }));
+    expect(() => reorderPoint({ dailyUnits: [1], leadTimeDays: 1, serviceLevel: 1 })).toThrow(
+      expect.objectContaining({ code: 'RESTOCK.INVALID_INPUT' }),
+    );
   });
 });

@@ -40,7 +40,10 @@ export class RestockReactor {
 
   /** True while the projection is being rebuilt: thresholds may be swapped under it. */
   async paused(): Promise<boolean> {
-    const { rows } = await this.options.pool.query(`select 1 from rm_projection_rebuilds where projection = $1 and status in ('requested', 'running')`, [this.projection]);
+    const { rows } = await this.options.pool.query(
+      `select 1 from rm_projection_rebuilds where projection = $1 and status in ('requested', 'running')`,
+      [this.projection],
+    );
     return rows.length > 0;
   }
 
@@ -63,7 +66,11 @@ export class RestockReactor {
         const event: RestockRecommended = {
           type: 'RestockRecommended',
           data: {
-            dropId, sku, crossing, reorderPoint: row.reorder_point, available: row.available,
+            dropId,
+            sku,
+            crossing,
+            reorderPoint: row.reorder_point,
+            available: row.available,
             recommendedAt: row.last_crossing_at ? new Date(row.last_crossing_at).toISOString() : this.now().toISOString(),
           },
         };
@@ -73,8 +80,11 @@ export class RestockReactor {
           schemaVersion: schemaVersionOf(event.type),
           data: event.data,
           metadata: {
-            correlationId: `restock:${dropId}:${sku}:${crossing}`, causationId: null, actor: 'system:restock-reactor',
-            occurredAt: event.data.recommendedAt, traceparent: '',
+            correlationId: `restock:${dropId}:${sku}:${crossing}`,
+            causationId: null,
+            actor: 'system:restock-reactor',
+            occurredAt: event.data.recommendedAt,
+            traceparent: '',
           },
         };
         try {

@@ -39,15 +39,20 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
   const closesMs = opensMs + 5 * DAY_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
   const definition: DropDefinition = {
-    name: `Drop ${dropId}`, city: pick(['Bristol', 'Leeds', 'Glasgow']), currency: 'GBP', channels: ['web', 'popup'],
+    name: `Drop ${dropId}`,
+    city: pick(['Bristol', 'Leeds', 'Glasgow']),
+    currency: 'GBP',
+    channels: ['web', 'popup'],
     variants: skus.map((sku, i) => ({ sku, size: i ? 'L' : 'M', colour: 'navy', editionCap: caps[i] })),
     priceTiers: [{ untilUnitsSold: 8, unitPrice: 2500 }, { untilUnitsSold: 20, unitPrice: 3000 }, { unitPrice: 3500 }],
     basketTiers: [{ minQuantity: 3, percentOff: 10 }],
     window: { opensAt: iso(opensMs), closesAt: iso(closesMs) },
     earlyAccess: { opensAt: iso(opensMs - DAY_MS), audience: 'repeat-customers' },
-    perCustomerLimit: 4, minimumOrderQuantity: options.minimumOrderQuantity ?? 10,
+    perCustomerLimit: 4,
+    minimumOrderQuantity: options.minimumOrderQuantity ?? 10,
     production: { microfactoryId: 'mf-1', leadTimeDays: 3 + Math.floor(rnd() * 10) },
-    pickupLocations: [{ locationId: 'popup-1', discountPercent: 10 }], returnWindowDays: 14,
+    pickupLocations: [{ locationId: 'popup-1', discountPercent: 10 }],
+    returnWindowDays: 14,
   };
 
   let state: DropState = dropDecider.initialState();
@@ -85,11 +90,20 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     const customerId = `c-${Math.floor(rnd() * 40)}`;
     const method = rnd() < 0.3 ? 'pickup' : 'ship';
     const preOrderId = preOrderIdFor(dropId, customerId, `k-${i}`);
-    const ok = run({
-      type: 'PlacePreOrder', preOrderId, customerId, sku: pick(skus), quantity: 1 + Math.floor(rnd() * 3), channel: pick(['web', 'popup'] as const),
-      fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
-      isRepeatCustomer: rnd() < 0.5, idempotencyFingerprint: `fp-${i}`,
-    }, t);
+    const ok = run(
+      {
+        type: 'PlacePreOrder',
+        preOrderId,
+        customerId,
+        sku: pick(skus),
+        quantity: 1 + Math.floor(rnd() * 3),
+        channel: pick(['web', 'popup'] as const),
+        fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
+        isRepeatCustomer: rnd() < 0.5,
+        idempotencyFingerprint: `fp-${i}`,
+      },
+      t,
+    );
     if (ok) placed.push({ id: preOrderId, customerId, method });
   }
   if (t < opensMs) run({ type: 'OpenPreOrderWindow' }, opensMs);
@@ -104,7 +118,7 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
   at += DAY_MS;
   run({ type: 'StartProductionRun', runId }, at);
   at += 3 * DAY_MS;
-  const units = state.status === 'in-production' ? state.runs.get(runId)?.unitsBySku ?? {} : {};
+  const units = state.status === 'in-production' ? (state.runs.get(runId)?.unitsBySku ?? {}) : {};
   const rejectedBySku = Object.fromEntries(Object.keys(units).map((s) => [s, Math.floor(rnd() * 2)]));
   // Sometimes one unit short: the last pre-orders of that SKU stay uncovered and get refunded.
   const short = rnd() < 0.3 ? 1 : 0;
@@ -118,15 +132,32 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     }
     const handedOver =
       p.method === 'ship'
-        ? run({ type: 'DispatchShipment', preOrderId: p.id, carrier: 'royal-mail', trackingNumber: `T-${p.id}` }, at) && rnd() < 0.9 && run({ type: 'ConfirmDelivery', preOrderId: p.id }, at + DAY_MS)
-        : run({ type: 'MarkReadyForPickup', preOrderId: p.id }, at) && rnd() < 0.9 && run({ type: 'ConfirmPickup', preOrderId: p.id }, at + DAY_MS);
+        ? run({ type: 'DispatchShipment', preOrderId: p.id, carrier: 'royal-mail', trackingNumber: `T-${p.id}` }, at) &&
+          rnd() < 0.9 &&
+          run({ type: 'ConfirmDelivery', preOrderId: p.id }, at + DAY_MS)
+        : run({ type: 'MarkReadyForPickup', preOrderId: p.id }, at) &&
+          rnd() < 0.9 &&
+          run({ type: 'ConfirmPickup', preOrderId: p.id }, at + DAY_MS);
     if (!handedOver || rnd() >= 0.25) continue;
     const returnId = returnIdFor(dropId, p.id, 1);
     const r = at + 2 * DAY_MS;
-    if (!run({ type: 'RequestReturn', returnId, preOrderId: p.id, reason: pick(RETURN_REASONS), actor: { subject: p.customerId, roles: ['customer'] } }, r)) continue;
+    if (
+      !run(
+        {
+          type: 'RequestReturn',
+          returnId,
+          preOrderId: p.id,
+          reason: pick(RETURN_REASONS),
+          actor: { subject: p.customerId, roles: ['customer'] },
+        },
+        r,
+      )
+    )
+      continue;
     run({ type: 'ReceiveReturn', returnId, condition: rnd() < 0.6 ? 'restockable' : 'not-restockable' }, r + DAY_MS);
     const total = totalOf(state, p.id);
-    if (rnd() < 0.8 && total > 0) run({ type: 'RecordReturnRefunded', returnId, amount: total, providerRef: `ref-${returnId}` }, r + 2 * DAY_MS);
+    if (rnd() < 0.8 && total > 0)
+      run({ type: 'RecordReturnRefunded', returnId, amount: total, providerRef: `ref-${returnId}` }, r + 2 * DAY_MS);
   }
   return out;
 }

@@ -40,14 +40,19 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
   const closesMs = opensMs + 7 * DAY_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
   const definition: DropDefinition = {
-    name: `Drop ${dropId}`, city: pick(['Bristol', 'Leeds', 'Glasgow']), currency: 'GBP', channels: ['web', 'popup'],
+    name: `Drop ${dropId}`,
+    city: pick(['Bristol', 'Leeds', 'Glasgow']),
+    currency: 'GBP',
+    channels: ['web', 'popup'],
     variants: skus.map((sku, i) => ({ sku, size: i ? 'L' : 'M', colour: 'navy', editionCap: caps[i] })),
     priceTiers: [{ untilUnitsSold: 10, unitPrice: 2500 }, { untilUnitsSold: 30, unitPrice: 3000 }, { unitPrice: 3500 }],
     window: { opensAt: iso(opensMs), closesAt: iso(closesMs) },
     earlyAccess: { opensAt: iso(opensMs - DAY_MS), audience: 'repeat-customers' },
-    perCustomerLimit: 4, minimumOrderQuantity: 10,
+    perCustomerLimit: 4,
+    minimumOrderQuantity: 10,
     production: { microfactoryId: 'mf-1', leadTimeDays: options.leadTimeDays ?? 5 },
-    pickupLocations: [{ locationId: 'popup-1', discountPercent: 10 }], returnWindowDays: 14,
+    pickupLocations: [{ locationId: 'popup-1', discountPercent: 10 }],
+    returnWindowDays: 14,
   };
   const out: TimedEvent[] = [];
   const push = (event: DropEvent, ms: number) => out.push({ event, at: iso(ms) });
@@ -55,7 +60,15 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
   push({ type: 'EarlyAccessOpened', data: { dropId, audience: 'repeat-customers', openedAt: iso(opensMs - DAY_MS) } }, opensMs - DAY_MS);
   push({ type: 'PreOrderWindowOpened', data: { dropId, openedAt: iso(opensMs) } }, opensMs);
 
-  interface Po { id: string; customerId: string; sku: string; quantity: number; method: 'ship' | 'pickup'; total: number; active: boolean }
+  interface Po {
+    id: string;
+    customerId: string;
+    sku: string;
+    quantity: number;
+    method: 'ship' | 'pickup';
+    total: number;
+    active: boolean;
+  }
   const net = new Map(skus.map((s) => [s, 0]));
   const pos: Po[] = [];
   let unitsSold = 0;
@@ -70,7 +83,13 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
       const p = pick(active);
       p.active = false;
       net.set(p.sku, net.get(p.sku)! - p.quantity);
-      push({ type: 'PreOrderCancelled', data: { dropId, preOrderId: p.id, customerId: p.customerId, sku: p.sku, quantity: p.quantity, cancelledAt: iso(t) } }, t);
+      push(
+        {
+          type: 'PreOrderCancelled',
+          data: { dropId, preOrderId: p.id, customerId: p.customerId, sku: p.sku, quantity: p.quantity, cancelledAt: iso(t) },
+        },
+        t,
+      );
       continue;
     }
     const sku = pick(skus);
@@ -85,29 +104,64 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
     pos.push(p);
     net.set(sku, net.get(sku)! + quantity);
     unitsSold += quantity;
-    push({
-      type: 'PreOrderPlaced',
-      data: {
-        dropId, preOrderId: p.id, customerId: p.customerId, sku, quantity, channel: pick(['web', 'popup'] as const),
-        fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
-        unitPrice, basketPercentOff: 0, pickupPercentOff: method === 'pickup' ? 10 : 0, total, currency: 'GBP', tier,
-        sequence: pos.length, idempotencyFingerprint: `fp-${i}`, placedAt: iso(t),
+    push(
+      {
+        type: 'PreOrderPlaced',
+        data: {
+          dropId,
+          preOrderId: p.id,
+          customerId: p.customerId,
+          sku,
+          quantity,
+          channel: pick(['web', 'popup'] as const),
+          fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
+          unitPrice,
+          basketPercentOff: 0,
+          pickupPercentOff: method === 'pickup' ? 10 : 0,
+          total,
+          currency: 'GBP',
+          tier,
+          sequence: pos.length,
+          idempotencyFingerprint: `fp-${i}`,
+          placedAt: iso(t),
+        },
       },
-    }, t);
+      t,
+    );
   }
   const netUnits = [...net.values()].reduce((a, b) => a + b, 0);
   const activePos = pos.filter((p) => p.active);
-  push({ type: 'PreOrderWindowClosed', data: { dropId, unitsSold, netUnits, activePreOrders: activePos.length, closedAt: iso(closesMs) } }, closesMs);
+  push(
+    { type: 'PreOrderWindowClosed', data: { dropId, unitsSold, netUnits, activePreOrders: activePos.length, closedAt: iso(closesMs) } },
+    closesMs,
+  );
   let at = closesMs;
   if (netUnits < definition.minimumOrderQuantity) {
     push({ type: 'DropCancelled', data: { dropId, reason: 'MOQ not met', cancelledAt: iso(at) } }, at);
     for (const p of activePos) {
       at += 1000;
-      push({ type: 'RefundRequested', data: { dropId, preOrderId: p.id, customerId: p.customerId, amount: p.total, currency: 'GBP', reason: 'drop-cancelled', requestedAt: iso(at) } }, at);
+      push(
+        {
+          type: 'RefundRequested',
+          data: {
+            dropId,
+            preOrderId: p.id,
+            customerId: p.customerId,
+            amount: p.total,
+            currency: 'GBP',
+            reason: 'drop-cancelled',
+            requestedAt: iso(at),
+          },
+        },
+        at,
+      );
     }
     return out;
   }
-  push({ type: 'TippingPointReached', data: { dropId, netUnits, minimumOrderQuantity: definition.minimumOrderQuantity, reachedAt: iso(at) } }, at);
+  push(
+    { type: 'TippingPointReached', data: { dropId, netUnits, minimumOrderQuantity: definition.minimumOrderQuantity, reachedAt: iso(at) } },
+    at,
+  );
   const runId = `${dropId}.run.1`;
   const unitsBySku = Object.fromEntries(skus.map((s) => [s, net.get(s)!]));
   push({ type: 'ProductionRunRequested', data: { dropId, runId, microfactoryId: 'mf-1', unitsBySku, requestedAt: iso(at) } }, at);
@@ -116,31 +170,77 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
   at += 3 * DAY_MS;
   const rejectedBySku = Object.fromEntries(skus.map((s) => [s, Math.floor(rnd() * 2)]));
   const producedBySku = Object.fromEntries(skus.map((s) => [s, net.get(s)! + rejectedBySku[s]]));
-  push({
-    type: 'ProductionRunCompleted',
-    data: {
-      dropId, runId, producedBySku, rejectedBySku, goodBySku: unitsBySku, surplusBySku: Object.fromEntries(skus.map((s) => [s, 0])),
-      coveredPreOrderIds: activePos.map((p) => p.id), uncoveredPreOrderIds: [], completedAt: iso(at),
+  push(
+    {
+      type: 'ProductionRunCompleted',
+      data: {
+        dropId,
+        runId,
+        producedBySku,
+        rejectedBySku,
+        goodBySku: unitsBySku,
+        surplusBySku: Object.fromEntries(skus.map((s) => [s, 0])),
+        coveredPreOrderIds: activePos.map((p) => p.id),
+        uncoveredPreOrderIds: [],
+        completedAt: iso(at),
+      },
     },
-  }, at);
+    at,
+  );
   for (const p of activePos) {
     at += 60_000;
     if (p.method === 'ship') {
-      push({ type: 'ShipmentDispatched', data: { dropId, preOrderId: p.id, carrier: 'royal-mail', trackingNumber: `T${p.id}`, dispatchedAt: iso(at) } }, at);
+      push(
+        {
+          type: 'ShipmentDispatched',
+          data: { dropId, preOrderId: p.id, carrier: 'royal-mail', trackingNumber: `T${p.id}`, dispatchedAt: iso(at) },
+        },
+        at,
+      );
       if (rnd() < 0.9) push({ type: 'ShipmentDelivered', data: { dropId, preOrderId: p.id, deliveredAt: iso(at + DAY_MS) } }, at + DAY_MS);
       else continue;
     } else {
       push({ type: 'ReadyForPickup', data: { dropId, preOrderId: p.id, locationId: 'popup-1', readyAt: iso(at) } }, at);
-      if (rnd() < 0.9) push({ type: 'PreOrderPickedUp', data: { dropId, preOrderId: p.id, locationId: 'popup-1', pickedUpAt: iso(at + DAY_MS) } }, at + DAY_MS);
+      if (rnd() < 0.9)
+        push(
+          { type: 'PreOrderPickedUp', data: { dropId, preOrderId: p.id, locationId: 'popup-1', pickedUpAt: iso(at + DAY_MS) } },
+          at + DAY_MS,
+        );
       else continue;
     }
     if (rnd() < 0.25) {
       const returnId = `${p.id}.ret.1`;
       const r = at + 2 * DAY_MS;
       push({ type: 'ReturnRequested', data: { dropId, returnId, preOrderId: p.id, reason: pick(RETURN_REASONS), requestedAt: iso(r) } }, r);
-      push({ type: 'ReturnReceived', data: { dropId, returnId, preOrderId: p.id, condition: rnd() < 0.6 ? 'restockable' : 'not-restockable', receivedAt: iso(r + DAY_MS) } }, r + DAY_MS);
+      push(
+        {
+          type: 'ReturnReceived',
+          data: {
+            dropId,
+            returnId,
+            preOrderId: p.id,
+            condition: rnd() < 0.6 ? 'restockable' : 'not-restockable',
+            receivedAt: iso(r + DAY_MS),
+          },
+        },
+        r + DAY_MS,
+      );
       if (rnd() < 0.8) {
-        push({ type: 'ReturnRefunded', data: { dropId, returnId, preOrderId: p.id, amount: p.total, currency: 'GBP', providerRef: `ref-${returnId}`, refundedAt: iso(r + 2 * DAY_MS) } }, r + 2 * DAY_MS);
+        push(
+          {
+            type: 'ReturnRefunded',
+            data: {
+              dropId,
+              returnId,
+              preOrderId: p.id,
+              amount: p.total,
+              currency: 'GBP',
+              providerRef: `ref-${returnId}`,
+              refundedAt: iso(r + 2 * DAY_MS),
+            },
+          },
+          r + 2 * DAY_MS,
+        );
       }
     }
   }

@@ -3,9 +3,19 @@
 import type { DropEvent } from '@dropline/domain';
 
 export interface RefSku {
-  edition_cap: number; units_pre_ordered: number; units_refunded: number; units_requested: number; units_produced: number;
-  units_rejected: number; units_shipped: number; units_picked_up: number; units_delivered: number;
-  units_returned_restockable: number; units_returned_not_restockable: number; available: number; on_hand: number;
+  edition_cap: number;
+  units_pre_ordered: number;
+  units_refunded: number;
+  units_requested: number;
+  units_produced: number;
+  units_rejected: number;
+  units_shipped: number;
+  units_picked_up: number;
+  units_delivered: number;
+  units_returned_restockable: number;
+  units_returned_not_restockable: number;
+  available: number;
+  on_hand: number;
 }
 
 /** Folds one drop's events the simple way (inventory figures, status, units sold, gross revenue, pre-orders). */
@@ -22,23 +32,56 @@ export function referenceFold(dropEvents: DropEvent[]) {
     switch (e.type) {
       case 'DropScheduled':
         for (const v of e.data.definition.variants) {
-          skus.set(v.sku, { edition_cap: v.editionCap, units_pre_ordered: 0, units_refunded: 0, units_requested: 0, units_produced: 0, units_rejected: 0, units_shipped: 0, units_picked_up: 0, units_delivered: 0, units_returned_restockable: 0, units_returned_not_restockable: 0, available: 0, on_hand: 0 });
+          skus.set(v.sku, {
+            edition_cap: v.editionCap,
+            units_pre_ordered: 0,
+            units_refunded: 0,
+            units_requested: 0,
+            units_produced: 0,
+            units_rejected: 0,
+            units_shipped: 0,
+            units_picked_up: 0,
+            units_delivered: 0,
+            units_returned_restockable: 0,
+            units_returned_not_restockable: 0,
+            available: 0,
+            on_hand: 0,
+          });
         }
         status = 'scheduled';
         break;
-      case 'EarlyAccessOpened': status = 'early-access'; break;
-      case 'PreOrderWindowOpened': status = 'open'; break;
-      case 'PreOrderWindowClosed': status = 'closed'; break;
-      case 'TippingPointReached': status = 'tipped'; break;
-      case 'DropCancelled': status = 'cancelled'; break;
-      case 'ProductionRunStarted': status = 'in-production'; break;
+      case 'EarlyAccessOpened':
+        status = 'early-access';
+        break;
+      case 'PreOrderWindowOpened':
+        status = 'open';
+        break;
+      case 'PreOrderWindowClosed':
+        status = 'closed';
+        break;
+      case 'TippingPointReached':
+        status = 'tipped';
+        break;
+      case 'DropCancelled':
+        status = 'cancelled';
+        break;
+      case 'ProductionRunStarted':
+        status = 'in-production';
+        break;
       case 'ProductionRunCompleted':
         status = 'fulfilling';
         for (const [s, u] of Object.entries(e.data.producedBySku)) sku(s).units_produced += u;
         for (const [s, u] of Object.entries(e.data.rejectedBySku)) sku(s).units_rejected += u;
         break;
       case 'PreOrderPlaced':
-        poSku.set(e.data.preOrderId, { sku: e.data.sku, q: e.data.quantity, status: 'active', customer: e.data.customerId, refunded: false, total: e.data.total });
+        poSku.set(e.data.preOrderId, {
+          sku: e.data.sku,
+          q: e.data.quantity,
+          status: 'active',
+          customer: e.data.customerId,
+          refunded: false,
+          total: e.data.total,
+        });
         sku(e.data.sku).units_pre_ordered += e.data.quantity;
         unitsSold += e.data.quantity;
         revenue += e.data.total;
@@ -65,9 +108,15 @@ export function referenceFold(dropEvents: DropEvent[]) {
       case 'ProductionRunRequested':
         for (const [s, u] of Object.entries(e.data.unitsBySku)) sku(s).units_requested += u;
         break;
-      case 'ShipmentDispatched': sku(poSku.get(e.data.preOrderId)!.sku).units_shipped += poSku.get(e.data.preOrderId)!.q; break;
-      case 'ShipmentDelivered': sku(poSku.get(e.data.preOrderId)!.sku).units_delivered += poSku.get(e.data.preOrderId)!.q; break;
-      case 'PreOrderPickedUp': sku(poSku.get(e.data.preOrderId)!.sku).units_picked_up += poSku.get(e.data.preOrderId)!.q; break;
+      case 'ShipmentDispatched':
+        sku(poSku.get(e.data.preOrderId)!.sku).units_shipped += poSku.get(e.data.preOrderId)!.q;
+        break;
+      case 'ShipmentDelivered':
+        sku(poSku.get(e.data.preOrderId)!.sku).units_delivered += poSku.get(e.data.preOrderId)!.q;
+        break;
+      case 'PreOrderPickedUp':
+        sku(poSku.get(e.data.preOrderId)!.sku).units_picked_up += poSku.get(e.data.preOrderId)!.q;
+        break;
       case 'ReturnReceived': {
         const p = poSku.get(e.data.preOrderId)!;
         if (e.data.condition === 'restockable') sku(p.sku).units_returned_restockable += p.q;
@@ -86,4 +135,18 @@ export function referenceFold(dropEvents: DropEvent[]) {
 }
 
 /** The rm_inventory columns the reference fold computes. */
-export const INVENTORY_FIGURES = ['edition_cap', 'units_pre_ordered', 'units_refunded', 'units_requested', 'units_produced', 'units_rejected', 'units_shipped', 'units_picked_up', 'units_delivered', 'units_returned_restockable', 'units_returned_not_restockable', 'available', 'on_hand'] as const;
+export const INVENTORY_FIGURES = [
+  'edition_cap',
+  'units_pre_ordered',
+  'units_refunded',
+  'units_requested',
+  'units_produced',
+  'units_rejected',
+  'units_shipped',
+  'units_picked_up',
+  'units_delivered',
+  'units_returned_restockable',
+  'units_returned_not_restockable',
+  'available',
+  'on_hand',
+] as const;

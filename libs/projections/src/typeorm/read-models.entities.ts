@@ -133,5 +133,11 @@ export class RestockThresholdEntity {
 }
 
 export const READ_MODEL_ENTITIES = [
-  ProjectionCheckpointEntity, DropSummaryEntity, InventoryEntity, CustomerPreOrderEntity, ProductionRunEntity, ReturnsByReasonEntity, RestockThresholdEntity,
+  ProjectionCheckpointEntity,
+  DropSummaryEntity,
+  InventoryEntity,
+  CustomerPreOrderEntity,
+  ProductionRunEntity,
+  ReturnsByReasonEntity,
+  RestockThresholdEntity,
 ];

@@ -14,7 +14,17 @@ export class ReadModels1733000000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const t of ['rm_restock_reactor', 'rm_restock_thresholds', 'rm_returns_by_reason', 'rm_production_runs', 'rm_customer_pre_orders', 'rm_inventory', 'rm_drop_summary', 'rm_projection_rebuilds', 'rm_projection_checkpoints']) {
+    for (const t of [
+      'rm_restock_reactor',
+      'rm_restock_thresholds',
+      'rm_returns_by_reason',
+      'rm_production_runs',
+      'rm_customer_pre_orders',
+      'rm_inventory',
+      'rm_drop_summary',
+      'rm_projection_rebuilds',
+      'rm_projection_checkpoints',
+    ]) {
       await queryRunner.query(`drop table if exists ${t}`);
     }
   }

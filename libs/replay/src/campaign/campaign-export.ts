@@ -38,7 +38,11 @@ export async function selectDrops(store: EventStore, selection: CampaignSelectio
     const definitions = new Map<string, DropDefinition>();
     let position: string | undefined;
     for (;;) {
-      const page = await store.readAll({ fromPosition: position, maxCount: PAGE, filter: { streamPrefixes: ['drop-'], eventTypes: ['DropScheduled', 'DropRevised'] } });
+      const page = await store.readAll({
+        fromPosition: position,
+        maxCount: PAGE,
+        filter: { streamPrefixes: ['drop-'], eventTypes: ['DropScheduled', 'DropRevised'] },
+      });
       for (const e of page.events) {
         const dropId = dropIdFromStreamName(e.streamName);
         const definition = (e.data as { definition?: DropDefinition }).definition;
@@ -64,7 +68,11 @@ export async function selectDrops(store: EventStore, selection: CampaignSelectio
  * The store filters by stream prefix; names are then matched exactly, because the prefix
  * `drop-ab` also matches `drop-abc`.
  */
-export async function readCampaignFromStore(store: EventStore, dropIds: readonly string[], onEvent: (event: RecordedEvent) => void | Promise<void>): Promise<number> {
+export async function readCampaignFromStore(
+  store: EventStore,
+  dropIds: readonly string[],
+  onEvent: (event: RecordedEvent) => void | Promise<void>,
+): Promise<number> {
   if (dropIds.length === 0) return 0;
   const wanted = new Set(dropIds.flatMap(campaignStreamsOf));
   let position: string | undefined;
@@ -83,7 +91,12 @@ export async function readCampaignFromStore(store: EventStore, dropIds: readonly
 }
 
 /** Writes the drops' events to `path` as NDJSON, one event with its envelope per line. */
-export async function exportCampaign(store: EventStore, dropIds: readonly string[], path: string, onProgress?: (events: number) => void): Promise<number> {
+export async function exportCampaign(
+  store: EventStore,
+  dropIds: readonly string[],
+  path: string,
+  onProgress?: (events: number) => void,
+): Promise<number> {
   const out = createWriteStream(path, { encoding: 'utf8' });
   const finished = once(out, 'finish');
   let written = 0;

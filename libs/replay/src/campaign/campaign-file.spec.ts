@@ -17,7 +17,10 @@ describe('campaign file validation', () => {
   };
   const good = (): string[] => handMadeCampaign().map(toCampaignLine);
   const failure = async (path: string): Promise<CampaignFileError> => {
-    const error = await validateCampaignFile(path).then(() => undefined, (e: unknown) => e);
+    const error = await validateCampaignFile(path).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CampaignFileError);
     return error as CampaignFileError;
   };
@@ -32,7 +35,10 @@ describe('campaign file validation', () => {
     const lines = good();
     lines[6] = lines[6].slice(0, -3); // cut the closing braces of line 7
     const seen: number[] = [];
-    const error = await readCampaignFile(write('cut.ndjson', lines), (_, n) => seen.push(n)).then(() => undefined, (e: unknown) => e as CampaignFileError);
+    const error = await readCampaignFile(write('cut.ndjson', lines), (_, n) => seen.push(n)).then(
+      () => undefined,
+      (e: unknown) => e as CampaignFileError,
+    );
     expect(error).toBeInstanceOf(CampaignFileError);
     expect(error!.lineNumber).toBe(7);
     expect(error!.message).toMatch(/cut\.ndjson:7: not valid JSON/);

@@ -22,7 +22,11 @@ export interface CampaignFileSummary {
  * CampaignFileError naming the file and the line; callers that must not act on a partly
  * valid file (import) read it once to validate before doing anything.
  */
-export async function readCampaignFile(path: string, onEvent: (event: CampaignEvent, lineNumber: number) => void, options: ReadCampaignOptions = {}): Promise<CampaignFileSummary> {
+export async function readCampaignFile(
+  path: string,
+  onEvent: (event: CampaignEvent, lineNumber: number) => void,
+  options: ReadCampaignOptions = {},
+): Promise<CampaignFileSummary> {
   const totalBytes = (await stat(path)).size;
   const consistency = new CampaignConsistency(options.uniqueEventIds ?? true);
   let events = 0;

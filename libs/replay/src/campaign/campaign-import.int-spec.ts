@@ -25,7 +25,11 @@ async function seed(store: EventStore, dropId: string, city: string): Promise<vo
     const data = e.type === 'DropScheduled' ? { ...e.data, definition: { ...(e.data.definition as object), city } } : e.data;
     // Fresh ids per drop: the fixture numbers them from 1 for every drop id.
     const eventId = `${dropId === 'hand-1' ? '1' : '2'}${e.eventId.slice(1)}`;
-    await store.appendToStream(e.streamName, [{ eventId, type: e.type, schemaVersion: e.schemaVersion, data, metadata: e.metadata }], e.revision === 0 ? 'no_stream' : e.revision - 1);
+    await store.appendToStream(
+      e.streamName,
+      [{ eventId, type: e.type, schemaVersion: e.schemaVersion, data, metadata: e.metadata }],
+      e.revision === 0 ? 'no_stream' : e.revision - 1,
+    );
   }
 }
 
@@ -62,17 +66,33 @@ function roundTrip(name: string, open: (role: 'source' | 'target') => Promise<Da
       const count = await exportCampaign(store, ['hand-1'], file);
       const fixture = handMadeCampaign('hand-1');
       expect(count).toBe(fixture.length);
-      const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => [l.streamName, l.revision, l.type])).toEqual(fixture.map((e) => [e.streamName, e.revision, e.type]));
       expect(lines[0].metadata).toEqual(fixture[0].metadata);
-      expect(Object.keys(lines[0])).toEqual(['streamName', 'revision', 'position', 'eventId', 'type', 'schemaVersion', 'recordedAt', 'metadata', 'data']);
+      expect(Object.keys(lines[0])).toEqual([
+        'streamName',
+        'revision',
+        'position',
+        'eventId',
+        'type',
+        'schemaVersion',
+        'recordedAt',
+        'metadata',
+        'data',
+      ]);
     });
 
     it('imports into a fresh store in one go, keeping ids, envelopes and recordedAt', async () => {
       target = await open('target');
       const result = await importCampaignFile(file, { kind: 'postgres', pool: target.pool });
       expect(result).toEqual({ streams: 2, imported: handMadeCampaign().length, skippedDuplicates: 0 });
-      const exported = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      const exported = readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const imported = new PostgresEventStore(target.pool, silent);
       const stored = [...(await imported.readStream('drop-hand-1')), ...(await imported.readStream('demand-hand-1'))];
       const strip = <T extends { eventId: string }>(e: T) => ({ ...e, position: undefined });
@@ -102,7 +122,9 @@ function roundTrip(name: string, open: (role: 'source' | 'target') => Promise<Da
       const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
       // A new drop whose events are fine except the last one, which reuses an id already stored:
       // the file is valid, the database rejects the last row, and the earlier rows must go too.
-      const renamed = lines.map((l, i) => (i === lines.length - 1 ? l : l.replace(/"eventId":"1/, '"eventId":"7')).replace(/hand-1\b/g, 'hand-7'));
+      const renamed = lines.map((l, i) =>
+        (i === lines.length - 1 ? l : l.replace(/"eventId":"1/, '"eventId":"7')).replace(/hand-1\b/g, 'hand-7'),
+      );
       const clash = join(dir, 'clash.ndjson');
       writeFileSync(clash, `${renamed.join('\n')}\n`);
       const before = await countEvents(target.pool);
@@ -118,7 +140,10 @@ function roundTrip(name: string, open: (role: 'source' | 'target') => Promise<Da
       const broken = join(dir, 'broken.ndjson');
       writeFileSync(broken, `${renamed.join('\n')}\n`);
       const before = await countEvents(target.pool);
-      const error = await importCampaignFile(broken, { kind: 'postgres', pool: target.pool }).then(() => undefined, (e: unknown) => e);
+      const error = await importCampaignFile(broken, { kind: 'postgres', pool: target.pool }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(CampaignFileError);
       expect((error as CampaignFileError).lineNumber).toBe(9);
       expect(await countEvents(target.pool)).toBe(before);

@@ -26,14 +26,28 @@ export { StreamsAlreadyExistError };
  * (EventStoreDB) has no multi-stream transaction: streams are appended one by one with
  * expected revision `no_stream`, after checking that none of them exists.
  */
-export async function importCampaignFile(path: string, target: ImportTarget, options: ImportCampaignOptions = {}): Promise<ImportCampaignResult> {
+export async function importCampaignFile(
+  path: string,
+  target: ImportTarget,
+  options: ImportCampaignOptions = {},
+): Promise<ImportCampaignResult> {
   const events: ImportedEvent[] = [];
   await readCampaignFile(
     path,
-    (e) => events.push({ streamName: e.streamName, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata, recordedAt: e.recordedAt }),
+    (e) =>
+      events.push({
+        streamName: e.streamName,
+        eventId: e.eventId,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: e.metadata,
+        recordedAt: e.recordedAt,
+      }),
     { onProgress: options.onProgress },
   );
-  if (target.kind === 'postgres') return importEventsInOneTransaction(target.pool, events, { allowExistingStreams: options.allowExistingStreams });
+  if (target.kind === 'postgres')
+    return importEventsInOneTransaction(target.pool, events, { allowExistingStreams: options.allowExistingStreams });
   return importStreamByStream(target.store, events, options.allowExistingStreams ?? false);
 }
 
@@ -53,7 +67,9 @@ async function importStreamByStream(store: EventStore, events: ImportedEvent[], 
     const list = byStream.get(name)!;
     // recordedAt is the target store's own here: the port has no way to set it.
     for (let i = 0; i < list.length; i += 1000) {
-      const chunk = list.slice(i, i + 1000).map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata }));
+      const chunk = list
+        .slice(i, i + 1000)
+        .map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata }));
       await store.appendToStream(name, chunk, i === 0 && !existing.includes(name) ? 'no_stream' : 'any');
       imported += chunk.length;
     }

@@ -41,7 +41,13 @@ export function toCampaignLine(event: RecordedEvent): string {
     type: event.type,
     schemaVersion: event.schemaVersion,
     recordedAt: event.recordedAt,
-    metadata: { correlationId: m.correlationId, causationId: m.causationId, actor: m.actor, occurredAt: m.occurredAt, traceparent: m.traceparent },
+    metadata: {
+      correlationId: m.correlationId,
+      causationId: m.causationId,
+      actor: m.actor,
+      occurredAt: m.occurredAt,
+      traceparent: m.traceparent,
+    },
     data: event.data,
   });
 }
@@ -64,9 +70,11 @@ export function parseCampaignLine(text: string, lineNumber: number): CampaignEve
   if (typeof position !== 'string' || position.length === 0) fail('position must be a non-empty string');
   if (typeof eventId !== 'string' || !UUID.test(eventId)) fail('eventId must be a UUID');
   if (typeof type !== 'string' || type.length === 0 || type.length > 200) fail('type must be a non-empty string');
-  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) fail('schemaVersion must be a positive integer');
+  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1)
+    fail('schemaVersion must be a positive integer');
   const latest = KNOWN_VERSIONS[type as string];
-  if (latest !== undefined && (schemaVersion as number) > latest) fail(`schemaVersion ${String(schemaVersion)} of ${String(type)} is newer than this code knows (${latest})`);
+  if (latest !== undefined && (schemaVersion as number) > latest)
+    fail(`schemaVersion ${String(schemaVersion)} of ${String(type)} is newer than this code knows (${latest})`);
   if (typeof recordedAt !== 'string' || !ISO_INSTANT.test(recordedAt)) fail('recordedAt must be an ISO-8601 instant');
   if (!isObject(data)) fail('data must be a JSON object');
   if (!isObject(metadata)) return fail('metadata must be a JSON object');
@@ -96,7 +104,10 @@ export class CampaignConsistency {
   check(event: CampaignEvent, lineNumber: number): void {
     const expected = this.nextRevision.get(event.streamName) ?? 0;
     if (event.revision !== expected) {
-      throw new CampaignFileError(lineNumber, `${event.streamName} revision ${event.revision} where ${expected} was expected (streams must be whole and in order)`);
+      throw new CampaignFileError(
+        lineNumber,
+        `${event.streamName} revision ${event.revision} where ${expected} was expected (streams must be whole and in order)`,
+      );
     }
     this.nextRevision.set(event.streamName, expected + 1);
     if (!this.uniqueEventIds) return;

@@ -1,10 +1,4 @@
-import {
-  DEMAND_STREAM_CATEGORY,
-  DROP_STREAM_CATEGORY,
-  DropDefinition,
-  isValidDropId,
-  upcast,
-} from '@dropline/domain';
+import { DEMAND_STREAM_CATEGORY, DROP_STREAM_CATEGORY, DropDefinition, isValidDropId, upcast } from '@dropline/domain';
 import { CampaignEvent, CampaignFileError } from './campaign-line';
 
 export const DAY_MS = 86_400_000;
@@ -115,7 +109,15 @@ export class CampaignSeriesBuilder {
   add(event: CampaignEvent, lineNumber: number): void {
     this.events++;
     const type = event.type;
-    if (type !== 'PreOrderPlaced' && type !== 'DemandTurnedAway' && type !== 'PreOrderCancelled' && type !== 'ReturnReceived' && type !== 'DropScheduled' && type !== 'DropRevised') return;
+    if (
+      type !== 'PreOrderPlaced' &&
+      type !== 'DemandTurnedAway' &&
+      type !== 'PreOrderCancelled' &&
+      type !== 'ReturnReceived' &&
+      type !== 'DropScheduled' &&
+      type !== 'DropRevised'
+    )
+      return;
     const drop = this.dropOfStream(event.streamName);
     if (!drop) return;
     const fail = (problem: string): never => {
@@ -177,7 +179,8 @@ export class CampaignSeriesBuilder {
       const drop = this.drops.get(dropId)!;
       for (const pending of drop.pendingReturns) {
         const preOrder = drop.preOrders.get(pending.preOrderId);
-        if (preOrder === undefined) throw new CampaignFileError(pending.lineNumber, `ReturnReceived: pre-order ${pending.preOrderId} is not in the file`);
+        if (preOrder === undefined)
+          throw new CampaignFileError(pending.lineNumber, `ReturnReceived: pre-order ${pending.preOrderId} is not in the file`);
         drop.skuList[Math.floor(preOrder / QUANTITY_LIMIT)].returned.add(pending.day, preOrder % QUANTITY_LIMIT);
       }
       drop.pendingReturns = [];
@@ -192,7 +195,13 @@ export class CampaignSeriesBuilder {
       const closes = definition?.window?.closesAt;
       if (opens && Number.isFinite(Date.parse(opens))) minDay = Math.min(minDay, Math.floor(Date.parse(opens) / DAY_MS));
       if (closes && Number.isFinite(Date.parse(closes))) maxDay = Math.max(maxDay, Math.floor((Date.parse(closes) - 1) / DAY_MS));
-      drops.push({ dropId, name: definition?.name, city: definition?.city, windowOpensAt: definition?.window?.opensAt, windowClosesAt: definition?.window?.closesAt });
+      drops.push({
+        dropId,
+        name: definition?.name,
+        city: definition?.city,
+        windowOpensAt: definition?.window?.opensAt,
+        windowClosesAt: definition?.window?.closesAt,
+      });
       if (!Number.isFinite(minDay) || !Number.isFinite(maxDay)) continue;
       const days = maxDay - minDay + 1;
       for (const sku of [...drop.skus.keys()].sort(compare)) {
@@ -223,7 +232,8 @@ export class CampaignSeriesBuilder {
     const dash = streamName.indexOf('-');
     const category = streamName.slice(0, dash);
     const dropId = streamName.slice(dash + 1);
-    const drop = (category === DROP_STREAM_CATEGORY || category === DEMAND_STREAM_CATEGORY) && isValidDropId(dropId) ? this.drop(dropId) : null;
+    const drop =
+      (category === DROP_STREAM_CATEGORY || category === DEMAND_STREAM_CATEGORY) && isValidDropId(dropId) ? this.drop(dropId) : null;
     this.streams.set(streamName, drop);
     return drop ?? undefined;
   }
@@ -231,7 +241,16 @@ export class CampaignSeriesBuilder {
   private drop(dropId: string): DropAccumulator {
     let drop = this.drops.get(dropId);
     if (!drop) {
-      drop = { dropId, definition: undefined, skus: new Map(), skuList: [], preOrders: new Map(), pendingReturns: [], minDay: Infinity, maxDay: -Infinity };
+      drop = {
+        dropId,
+        definition: undefined,
+        skus: new Map(),
+        skuList: [],
+        preOrders: new Map(),
+        pendingReturns: [],
+        minDay: Infinity,
+        maxDay: -Infinity,
+      };
       this.drops.set(dropId, drop);
     }
     return drop;
@@ -240,7 +259,13 @@ export class CampaignSeriesBuilder {
   private sku(drop: DropAccumulator, sku: string): SkuAccumulator {
     let acc = drop.skus.get(sku);
     if (!acc) {
-      acc = { index: drop.skuList.length, accepted: new DayCounts(), turnedAway: new DayCounts(), cancelled: new DayCounts(), returned: new DayCounts() };
+      acc = {
+        index: drop.skuList.length,
+        accepted: new DayCounts(),
+        turnedAway: new DayCounts(),
+        cancelled: new DayCounts(),
+        returned: new DayCounts(),
+      };
       drop.skus.set(sku, acc);
       drop.skuList.push(acc);
     }

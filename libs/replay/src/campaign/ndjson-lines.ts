@@ -25,7 +25,11 @@ const CARRIAGE_RETURN = 13;
  * `readline` and `setEncoding` do, cost several times the JSON parsing we are measuring.
  * Blank lines (e.g. a trailing newline) are skipped but counted, so numbers match an editor.
  */
-export async function forEachLine(path: string, onLine: (text: string, lineNumber: number) => void, options: ReadLinesOptions = {}): Promise<number> {
+export async function forEachLine(
+  path: string,
+  onLine: (text: string, lineNumber: number) => void,
+  options: ReadLinesOptions = {},
+): Promise<number> {
   const every = options.progressEveryLines ?? 20_000;
   const file = await open(path, 'r');
   let buffer = Buffer.allocUnsafe(CHUNK_BYTES);

@@ -22,7 +22,11 @@ export const reorderPointPolicy: RestockPolicy = {
   ],
   levels(dailyDemand, params) {
     const s = reorderPoint({ dailyUnits: dailyDemand, leadTimeDays: params.leadTimeDays, serviceLevel: params.serviceLevel });
-    const S = reorderPoint({ dailyUnits: dailyDemand, leadTimeDays: params.leadTimeDays + params.reviewDays, serviceLevel: params.serviceLevel });
+    const S = reorderPoint({
+      dailyUnits: dailyDemand,
+      leadTimeDays: params.leadTimeDays + params.reviewDays,
+      serviceLevel: params.serviceLevel,
+    });
     return {
       threshold: s.reorderPoint,
       target: S.reorderPoint,

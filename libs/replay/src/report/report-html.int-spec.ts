@@ -10,10 +10,20 @@ import { renderReport } from './report-html';
 
 // Debian's chromium package (.ci/run installs it), driven by playwright-core: no browser download.
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ci = process.env.CI === 'true';
 const missing = !existsSync(CHROMIUM);
-if (missing && !ci) console.warn(`SKIPPED the HTML report test: no Chromium at ${CHROMIUM} (apt-get install -y chromium). Under CI=true this fails instead.`);
+if (missing && !ci)
+  console.warn(`SKIPPED the HTML report test: no Chromium at ${CHROMIUM} (apt-get install -y chromium). Under CI=true this fails instead.`);
 
 describe('HTML report in headless Chromium', () => {
   let dir: string;
@@ -36,48 +46,52 @@ describe('HTML report in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  (missing && !ci ? it.skip : it)('renders every chart offline with no console errors', async () => {
-    if (missing) throw new Error(`Chromium is required under CI=true but ${CHROMIUM} is missing: .ci/run must apt-get install chromium`);
-    const path = join(dir, 'report.html');
-    writeFileSync(path, renderReport(result, campaign, { source: 'hand-made campaign' }));
+  (missing && !ci ? it.skip : it)(
+    'renders every chart offline with no console errors',
+    async () => {
+      if (missing) throw new Error(`Chromium is required under CI=true but ${CHROMIUM} is missing: .ci/run must apt-get install chromium`);
+      const path = join(dir, 'report.html');
+      writeFileSync(path, renderReport(result, campaign, { source: 'hand-made campaign' }));
 
-    const page = await browser!.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(String(error)));
-    // Self-contained means nothing but the file itself is ever requested.
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto(`file://${path}`, { waitUntil: 'load' });
+      const page = await browser!.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(String(error)));
+      // Self-contained means nothing but the file itself is ever requested.
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:')) return route.continue();
+        requests.push(url);
+        return route.abort();
+      });
+      await page.goto(`file://${path}`, { waitUntil: 'load' });
 
-    // The trade-off plot: one point per run (27 + 2), the recommended run ringed.
-    expect(await page.locator('svg.chart-tradeoff circle.point').count()).toBe(29);
-    expect(await page.locator('svg.chart-tradeoff circle.recommended').count()).toBe(1);
-    // One cumulative chart per SKU with its four lines and a threshold line per policy family.
-    expect(await page.locator('svg.chart-cumulative').count()).toBe(1);
-    expect(await page.locator('svg.chart-cumulative g.series polyline').count()).toBe(4);
-    expect(await page.locator('svg.chart-cumulative g.threshold line').count()).toBe(2);
-    // Drawn, not just present: the charts have a real size on the page.
-    const box = await page.locator('svg.chart-cumulative').boundingBox();
-    expect(box && box.width > 300 && box.height > 200).toBe(true);
-    // The recommendation with its reason, and one row per run.
-    await expect(page.locator('table.recommendations tbody tr').count()).resolves.toBe(1);
-    expect(await page.locator('table.recommendations').innerText()).toContain('least excess');
-    expect(await page.locator('table.runs tbody tr').count()).toBe(29);
-    // The inline script ran: the filter hides and shows SKU sections.
-    expect(await page.locator('#shown').innerText()).toBe('1 of 1 shown');
-    await page.fill('#filter', 'no-such-sku');
-    expect(await page.locator('#shown').innerText()).toBe('0 of 1 shown');
+      // The trade-off plot: one point per run (27 + 2), the recommended run ringed.
+      expect(await page.locator('svg.chart-tradeoff circle.point').count()).toBe(29);
+      expect(await page.locator('svg.chart-tradeoff circle.recommended').count()).toBe(1);
+      // One cumulative chart per SKU with its four lines and a threshold line per policy family.
+      expect(await page.locator('svg.chart-cumulative').count()).toBe(1);
+      expect(await page.locator('svg.chart-cumulative g.series polyline').count()).toBe(4);
+      expect(await page.locator('svg.chart-cumulative g.threshold line').count()).toBe(2);
+      // Drawn, not just present: the charts have a real size on the page.
+      const box = await page.locator('svg.chart-cumulative').boundingBox();
+      expect(box && box.width > 300 && box.height > 200).toBe(true);
+      // The recommendation with its reason, and one row per run.
+      await expect(page.locator('table.recommendations tbody tr').count()).resolves.toBe(1);
+      expect(await page.locator('table.recommendations').innerText()).toContain('least excess');
+      expect(await page.locator('table.runs tbody tr').count()).toBe(29);
+      // The inline script ran: the filter hides and shows SKU sections.
+      expect(await page.locator('#shown').innerText()).toBe('1 of 1 shown');
+      await page.fill('#filter', 'no-such-sku');
+      expect(await page.locator('#shown').innerText()).toBe('0 of 1 shown');
 
-    expect(errors).toEqual([]);
-    expect(requests).toEqual([]);
-    await page.close();
-  }, 120_000);
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+      await page.close();
+    },
+    120_000,
+  );
 });

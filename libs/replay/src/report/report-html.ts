@@ -40,7 +40,13 @@ export function renderReport(result: ReplayResult, campaign: CampaignSeries, opt
   const tradeoff = scatterChart({
     cls: 'chart-tradeoff',
     title: 'Stock-outs vs excess across the grid (all SKUs)',
-    points: result.runs.map((run) => ({ x: run.totals.unmetUnits, y: run.totals.excessUnits, label: run.label, group: run.policy, highlighted: result.recommendations.some((r) => r.run === run.label) })),
+    points: result.runs.map((run) => ({
+      x: run.totals.unmetUnits,
+      y: run.totals.excessUnits,
+      label: run.label,
+      group: run.policy,
+      highlighted: result.recommendations.some((r) => r.run === run.label),
+    })),
     colors: colorOf,
     xLabel: 'units of demand unmet',
     yLabel: 'units left over (excess)',
@@ -57,7 +63,11 @@ export function renderReport(result: ReplayResult, campaign: CampaignSeries, opt
     const available = cumAccepted.map((a, i) => series.initialStock - a + cumBack[i]);
     const lines = policies.map((name) => {
       const { chosen } = bestCandidate(candidatesFor(result.runs, index, name), result.targetFillRate);
-      return { name: `${name} threshold ${fmt(chosen.sku.threshold, 1)} (${chosen.run.label.slice(name.length + 1)})`, color: colorOf[name], value: chosen.sku.threshold };
+      return {
+        name: `${name} threshold ${fmt(chosen.sku.threshold, 1)} (${chosen.run.label.slice(name.length + 1)})`,
+        color: colorOf[name],
+        value: chosen.sku.threshold,
+      };
     });
     const chart = lineChart({
       cls: 'chart-cumulative',
@@ -83,7 +93,10 @@ ${chart}
   const omitted = campaign.series.length - skuSections.length;
 
   const recRows = result.recommendations
-    .map((r) => `<tr><td class="id">${escapeHtml(r.dropId)}</td><td class="id">${escapeHtml(r.sku)}</td><td class="num">${fmt(r.threshold)}</td><td class="num">${fmt(r.target)}</td><td><code>${escapeHtml(r.run)}</code></td><td>${escapeHtml(r.reason)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td class="id">${escapeHtml(r.dropId)}</td><td class="id">${escapeHtml(r.sku)}</td><td class="num">${fmt(r.threshold)}</td><td class="num">${fmt(r.target)}</td><td><code>${escapeHtml(r.run)}</code></td><td>${escapeHtml(r.reason)}</td></tr>`,
+    )
     .join('\n');
   const runRows = result.runs
     .map((run) => {
@@ -92,7 +105,10 @@ ${chart}
       return `<tr${recommended ? ' class="recommended"' : ''}><td><span class="swatch" style="background:${colorOf[run.policy]}"></span><code>${escapeHtml(run.label)}</code></td><td class="num">${t.stockOutDays}</td><td class="num">${t.unmetUnits}</td><td class="num">${fmt(t.fillRate * 100, 1)}</td><td class="num">${t.excessUnits}</td><td class="num">${t.restockRuns}</td><td class="num">${t.restockUnits}</td><td class="num">${fmt(t.avgDaysOfCover, 1)}</td></tr>`;
     })
     .join('\n');
-  const totals = result.campaign.skus.reduce((a, s) => ({ demand: a.demand + s.demandUnits, away: a.away + s.turnedAwayUnits }), { demand: 0, away: 0 });
+  const totals = result.campaign.skus.reduce((a, s) => ({ demand: a.demand + s.demandUnits, away: a.away + s.turnedAwayUnits }), {
+    demand: 0,
+    away: 0,
+  });
 
   return `<!DOCTYPE html>
 <html lang="en">

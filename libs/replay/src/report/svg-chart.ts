@@ -50,14 +50,34 @@ function frame(cls: string, title: string, body: string, legend: Array<{ name: s
   return `<svg class="chart ${cls}" viewBox="0 0 ${W} ${H + legendHeight}" width="${W}" height="${H + legendHeight}" role="img" aria-label="${escapeHtml(title)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title>${body}${items}</svg>`;
 }
 
-function axes(xTicks: Array<{ at: number; label: string }>, yTicks: number[], y: (v: number) => number, xLabel: string, yLabel: string): string {
-  const grid = yTicks.map((t) => `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${n2(y(t))}" y2="${n2(y(t))}"/><text class="tick" x="${M.left - 6}" y="${n2(y(t) + 4)}" text-anchor="end">${n2(t)}</text>`).join('');
-  const xs = xTicks.map((t) => `<text class="tick" x="${n2(t.at)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`).join('');
+function axes(
+  xTicks: Array<{ at: number; label: string }>,
+  yTicks: number[],
+  y: (v: number) => number,
+  xLabel: string,
+  yLabel: string,
+): string {
+  const grid = yTicks
+    .map(
+      (t) =>
+        `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${n2(y(t))}" y2="${n2(y(t))}"/><text class="tick" x="${M.left - 6}" y="${n2(y(t) + 4)}" text-anchor="end">${n2(t)}</text>`,
+    )
+    .join('');
+  const xs = xTicks
+    .map((t) => `<text class="tick" x="${n2(t.at)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`)
+    .join('');
   return `<g class="axes">${grid}<line class="axis" x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}"/><line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}"/>${xs}<text class="axis-label" x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(xLabel)}</text><text class="axis-label" transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text></g>`;
 }
 
 /** A line chart over days: one polyline per series, dashed horizontal lines for thresholds. */
-export function lineChart(options: { cls: string; title: string; dayLabels: readonly string[]; series: LineSeries[]; lines: HorizontalLine[]; yLabel: string }): string {
+export function lineChart(options: {
+  cls: string;
+  title: string;
+  dayLabels: readonly string[];
+  series: LineSeries[];
+  lines: HorizontalLine[];
+  yLabel: string;
+}): string {
   const days = options.dayLabels.length;
   const all = [0, ...options.series.flatMap((s) => s.values), ...options.lines.map((l) => l.value)];
   const yMax = Math.max(1, ...all);
@@ -75,12 +95,20 @@ export function lineChart(options: { cls: string; title: string; dayLabels: read
         if (s.step && i > 0) points.push(`${n2(x(i))},${n2(y(s.values[i - 1]))}`);
         points.push(`${n2(x(i))},${n2(y(v))}`);
       });
-      const dots = s.values.map((v, i) => `<circle class="point" cx="${n2(x(i))}" cy="${n2(y(v))}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${options.dayLabels[i]}: ${n2(v)}`)}</title></circle>`).join('');
+      const dots = s.values
+        .map(
+          (v, i) =>
+            `<circle class="point" cx="${n2(x(i))}" cy="${n2(y(v))}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${options.dayLabels[i]}: ${n2(v)}`)}</title></circle>`,
+        )
+        .join('');
       return `<g class="series" data-name="${escapeHtml(s.name)}"><polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${points.join(' ')}"/>${dots}</g>`;
     })
     .join('');
   const hlines = options.lines
-    .map((l) => `<g class="threshold" data-name="${escapeHtml(l.name)}"><line x1="${M.left}" x2="${W - M.right}" y1="${n2(y(l.value))}" y2="${n2(y(l.value))}" stroke="${l.color}" stroke-width="1.5" stroke-dasharray="6 4"><title>${escapeHtml(`${l.name}: ${n2(l.value)}`)}</title></line></g>`)
+    .map(
+      (l) =>
+        `<g class="threshold" data-name="${escapeHtml(l.name)}"><line x1="${M.left}" x2="${W - M.right}" y1="${n2(y(l.value))}" y2="${n2(y(l.value))}" stroke="${l.color}" stroke-width="1.5" stroke-dasharray="6 4"><title>${escapeHtml(`${l.name}: ${n2(l.value)}`)}</title></line></g>`,
+    )
     .join('');
   const body = axes(xTicks, yTicks, y, 'UTC day', options.yLabel) + hlines + paths;
   return frame(options.cls, options.title, body, [...options.series, ...options.lines.map((l) => ({ ...l, dashed: true }))]);
@@ -95,7 +123,14 @@ export interface ScatterPoint {
 }
 
 /** A scatter plot, one colour per group, highlighted points ringed. */
-export function scatterChart(options: { cls: string; title: string; points: ScatterPoint[]; colors: Record<string, string>; xLabel: string; yLabel: string }): string {
+export function scatterChart(options: {
+  cls: string;
+  title: string;
+  points: ScatterPoint[];
+  colors: Record<string, string>;
+  xLabel: string;
+  yLabel: string;
+}): string {
   const xMax = Math.max(1, ...options.points.map((p) => p.x));
   const yMax = Math.max(1, ...options.points.map((p) => p.y));
   const xTicks = niceTicks(0, xMax);
@@ -110,6 +145,18 @@ export function scatterChart(options: { cls: string; title: string; points: Scat
         `<circle class="point${p.highlighted ? ' recommended' : ''}" data-run="${i}" cx="${n2(x(p.x))}" cy="${n2(y(p.y))}" r="${p.highlighted ? 7 : 5}" fill="${options.colors[p.group] ?? '#888'}" fill-opacity="0.75"${p.highlighted ? ' stroke="#111" stroke-width="2"' : ''}><title>${escapeHtml(`${p.label}: ${n2(p.x)} unmet, ${n2(p.y)} excess`)}</title></circle>`,
     )
     .join('');
-  const body = axes(xTicks.map((t) => ({ at: x(t), label: n2(t) })), yTicks, y, options.xLabel, options.yLabel) + dots;
-  return frame(options.cls, options.title, body, Object.entries(options.colors).map(([name, color]) => ({ name, color })));
+  const body =
+    axes(
+      xTicks.map((t) => ({ at: x(t), label: n2(t) })),
+      yTicks,
+      y,
+      options.xLabel,
+      options.yLabel,
+    ) + dots;
+  return frame(
+    options.cls,
+    options.title,
+    body,
+    Object.entries(options.colors).map(([name, color]) => ({ name, color })),
+  );
 }

@@ -52,7 +52,13 @@ export function handMadeCampaign(dropId = HAND_DROP_ID): CampaignEvent[] {
       type,
       schemaVersion: 1,
       recordedAt: occurredAt,
-      metadata: { correlationId: `corr-${n}`, causationId: null, actor: 'system:test', occurredAt, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      metadata: {
+        correlationId: `corr-${n}`,
+        causationId: null,
+        actor: 'system:test',
+        occurredAt,
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
       data,
     });
   };
@@ -60,12 +66,36 @@ export function handMadeCampaign(dropId = HAND_DROP_ID): CampaignEvent[] {
   const demand = `demand-${dropId}`;
   const po = (i: number): string => `${dropId}.po.${i}`;
   const placed = (i: number, quantity: number, day: number): void =>
-    push(drop, 'PreOrderPlaced', {
-      dropId, preOrderId: po(i), customerId: `c-${i}`, sku: HAND_SKU, quantity, channel: 'web', fulfillment: { method: 'ship' },
-      unitPrice: 2000, basketPercentOff: 0, pickupPercentOff: 0, total: 2000 * quantity, currency: 'GBP', tier: 0, sequence: i, idempotencyFingerprint: `f${i}`, placedAt: at(day),
-    }, at(day));
+    push(
+      drop,
+      'PreOrderPlaced',
+      {
+        dropId,
+        preOrderId: po(i),
+        customerId: `c-${i}`,
+        sku: HAND_SKU,
+        quantity,
+        channel: 'web',
+        fulfillment: { method: 'ship' },
+        unitPrice: 2000,
+        basketPercentOff: 0,
+        pickupPercentOff: 0,
+        total: 2000 * quantity,
+        currency: 'GBP',
+        tier: 0,
+        sequence: i,
+        idempotencyFingerprint: `f${i}`,
+        placedAt: at(day),
+      },
+      at(day),
+    );
   const away = (units: number, day: number, reason: 'sold-out' | 'insufficient-stock' = 'sold-out'): void =>
-    push(demand, 'DemandTurnedAway', { dropId, sku: HAND_SKU, units, requests: units, reason, intervalStart: at(day, 13), intervalEnd: at(day, 14) }, at(day, 14));
+    push(
+      demand,
+      'DemandTurnedAway',
+      { dropId, sku: HAND_SKU, units, requests: units, reason, intervalStart: at(day, 13), intervalEnd: at(day, 14) },
+      at(day, 14),
+    );
 
   push(drop, 'DropScheduled', { dropId, definition, scheduledAt: '2027-02-20T09:00:00.000Z' }, '2027-02-20T09:00:00.000Z');
   push(drop, 'PreOrderWindowOpened', { dropId, openedAt: at(0, 0) }, at(0, 0));
@@ -74,14 +104,29 @@ export function handMadeCampaign(dropId = HAND_DROP_ID): CampaignEvent[] {
   placed(3, 4, 2);
   push(drop, 'VariantSoldOut', { dropId, sku: HAND_SKU, soldOutAt: at(2) }, at(2));
   away(4, 3);
-  push(drop, 'PreOrderCancelled', { dropId, preOrderId: po(1), customerId: 'c-1', sku: HAND_SKU, quantity: 2, cancelledAt: at(4, 9) }, at(4, 9));
+  push(
+    drop,
+    'PreOrderCancelled',
+    { dropId, preOrderId: po(1), customerId: 'c-1', sku: HAND_SKU, quantity: 2, cancelledAt: at(4, 9) },
+    at(4, 9),
+  );
   placed(4, 2, 4);
   away(3, 4, 'insufficient-stock');
   away(5, 5);
-  push(drop, 'ReturnReceived', { dropId, returnId: `${po(2)}.ret.1`, preOrderId: po(2), condition: 'restockable', receivedAt: at(6, 8) }, at(6, 8));
+  push(
+    drop,
+    'ReturnReceived',
+    { dropId, returnId: `${po(2)}.ret.1`, preOrderId: po(2), condition: 'restockable', receivedAt: at(6, 8) },
+    at(6, 8),
+  );
   placed(5, 4, 6);
   away(3, 6);
   away(9, 7);
-  push(drop, 'ReturnReceived', { dropId, returnId: `${po(3)}.ret.1`, preOrderId: po(3), condition: 'not-restockable', receivedAt: at(7, 8) }, at(7, 8));
+  push(
+    drop,
+    'ReturnReceived',
+    { dropId, returnId: `${po(3)}.ret.1`, preOrderId: po(3), condition: 'not-restockable', receivedAt: at(7, 8) },
+    at(7, 8),
+  );
   return events;
 }

@@ -57,8 +57,20 @@ export async function writeSyntheticCampaign(path: string, options: SyntheticCam
     written++;
     buffer.push(
       toCampaignLine({
-        streamName: stream, revision, position: `${1000 + written}:${written}`, eventId: uuid(written), type, schemaVersion: 1, recordedAt: at,
-        metadata: { correlationId: uuid(written + 1e9), causationId: null, actor: 'anonymous', occurredAt: at, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        streamName: stream,
+        revision,
+        position: `${1000 + written}:${written}`,
+        eventId: uuid(written),
+        type,
+        schemaVersion: 1,
+        recordedAt: at,
+        metadata: {
+          correlationId: uuid(written + 1e9),
+          causationId: null,
+          actor: 'anonymous',
+          occurredAt: at,
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
         data,
       }),
     );
@@ -73,14 +85,25 @@ export async function writeSyntheticCampaign(path: string, options: SyntheticCam
     const skus = Array.from({ length: skusPerDrop }, (_, i) => `SKU-${d}-${i}`);
     const caps = skus.map(() => Math.floor(perDrop * (0.08 + rnd() * 0.12)));
     const definition: DropDefinition = {
-      name: `Campaign drop ${d}`, city: ['Bristol', 'Leeds', 'Glasgow'][d % 3], currency: 'GBP', channels: ['web', 'app'],
+      name: `Campaign drop ${d}`,
+      city: ['Bristol', 'Leeds', 'Glasgow'][d % 3],
+      currency: 'GBP',
+      channels: ['web', 'app'],
       variants: skus.map((sku, i) => ({ sku, size: ['S', 'M', 'L', 'XL', 'XXL'][i % 5], colour: 'navy', editionCap: caps[i] })),
       priceTiers: [{ untilUnitsSold: 100, unitPrice: 2500 }, { unitPrice: 3000 }],
       window: { opensAt: new Date(opens).toISOString(), closesAt: new Date(opens + windowDays * 86_400_000).toISOString() },
-      perCustomerLimit: 4, minimumOrderQuantity: 50, production: { microfactoryId: 'mf-1', leadTimeDays: 14 }, returnWindowDays: 14,
+      perCustomerLimit: 4,
+      minimumOrderQuantity: 50,
+      production: { microfactoryId: 'mf-1', leadTimeDays: 14 },
+      returnWindowDays: 14,
     };
     const stream = `drop-${dropId}`;
-    await push(stream, 'DropScheduled', { dropId, definition, scheduledAt: new Date(opens - 86_400_000).toISOString() }, new Date(opens - 86_400_000).toISOString());
+    await push(
+      stream,
+      'DropScheduled',
+      { dropId, definition, scheduledAt: new Date(opens - 86_400_000).toISOString() },
+      new Date(opens - 86_400_000).toISOString(),
+    );
     await push(stream, 'PreOrderWindowOpened', { dropId, openedAt: new Date(opens).toISOString() }, new Date(opens).toISOString());
     const sold = skus.map(() => 0);
     const placed: Array<{ preOrderId: string; sku: string; quantity: number }> = [];
@@ -93,25 +116,78 @@ export async function writeSyntheticCampaign(path: string, options: SyntheticCam
       const roll = rnd();
       if (roll < 0.07 && placed.length > 0) {
         const p = placed[Math.floor(rnd() * placed.length)];
-        await push(stream, 'PreOrderCancelled', { dropId, preOrderId: p.preOrderId, customerId: 'c', sku: p.sku, quantity: p.quantity, cancelledAt: at }, at);
+        await push(
+          stream,
+          'PreOrderCancelled',
+          { dropId, preOrderId: p.preOrderId, customerId: 'c', sku: p.sku, quantity: p.quantity, cancelledAt: at },
+          at,
+        );
       } else if (roll < 0.11 && placed.length > 0) {
         const p = placed[Math.floor(rnd() * placed.length)];
-        await push(stream, 'ReturnReceived', { dropId, returnId: `${p.preOrderId}.ret.1`, preOrderId: p.preOrderId, condition: rnd() < 0.7 ? 'restockable' : 'not-restockable', receivedAt: at }, at);
+        await push(
+          stream,
+          'ReturnReceived',
+          {
+            dropId,
+            returnId: `${p.preOrderId}.ret.1`,
+            preOrderId: p.preOrderId,
+            condition: rnd() < 0.7 ? 'restockable' : 'not-restockable',
+            receivedAt: at,
+          },
+          at,
+        );
       } else if (roll < 0.2 && placed.length > 0) {
         const p = placed[Math.floor(rnd() * placed.length)];
-        await push(stream, 'PaymentCaptured', { dropId, preOrderId: p.preOrderId, amount: 2500 * p.quantity, currency: 'GBP', providerRef: `pay-${written}`, capturedAt: at }, at);
+        await push(
+          stream,
+          'PaymentCaptured',
+          { dropId, preOrderId: p.preOrderId, amount: 2500 * p.quantity, currency: 'GBP', providerRef: `pay-${written}`, capturedAt: at },
+          at,
+        );
       } else {
         const quantity = 1 + Math.floor(rnd() * rnd() * 3);
         if (sold[k] + quantity > caps[k]) {
-          await push(`demand-${dropId}`, 'DemandTurnedAway', { dropId, sku, units: quantity, requests: 1, reason: sold[k] >= caps[k] ? 'sold-out' : 'insufficient-stock', intervalStart: at, intervalEnd: at }, at);
+          await push(
+            `demand-${dropId}`,
+            'DemandTurnedAway',
+            {
+              dropId,
+              sku,
+              units: quantity,
+              requests: 1,
+              reason: sold[k] >= caps[k] ? 'sold-out' : 'insufficient-stock',
+              intervalStart: at,
+              intervalEnd: at,
+            },
+            at,
+          );
         } else {
           sold[k] += quantity;
           const preOrderId = `${dropId}.po.${written.toString(16).padStart(20, '0')}`;
           placed.push({ preOrderId, sku, quantity });
-          await push(stream, 'PreOrderPlaced', {
-            dropId, preOrderId, customerId: `c-${written}`, sku, quantity, channel: 'web', fulfillment: { method: 'ship' }, unitPrice: 2500, basketPercentOff: 0, pickupPercentOff: 0,
-            total: 2500 * quantity, currency: 'GBP', tier: 0, sequence: placed.length, idempotencyFingerprint: `f${written}`, placedAt: at,
-          }, at);
+          await push(
+            stream,
+            'PreOrderPlaced',
+            {
+              dropId,
+              preOrderId,
+              customerId: `c-${written}`,
+              sku,
+              quantity,
+              channel: 'web',
+              fulfillment: { method: 'ship' },
+              unitPrice: 2500,
+              basketPercentOff: 0,
+              pickupPercentOff: 0,
+              total: 2500 * quantity,
+              currency: 'GBP',
+              tier: 0,
+              sequence: placed.length,
+              idempotencyFingerprint: `f${written}`,
+              placedAt: at,
+            },
+            at,
+          );
         }
       }
     }

@@ -10,10 +10,15 @@ export const DROP_STREAM_CATEGORIES = ['drop', 'visits', 'demand', 'restock'] as
 
 export class HistoryQuery {
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'after is not a history cursor' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'after is not a history cursor' })
   after?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional() @QueryInt() @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @QueryInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 }
 
@@ -34,7 +39,9 @@ export function decodeCursor(raw: string | undefined): Cursor {
   }
   if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
     const entries = Object.entries(parsed);
-    if (entries.every(([k, v]) => (DROP_STREAM_CATEGORIES as readonly string[]).includes(k) && Number.isSafeInteger(v) && (v as number) >= 0)) {
+    if (
+      entries.every(([k, v]) => (DROP_STREAM_CATEGORIES as readonly string[]).includes(k) && Number.isSafeInteger(v) && (v as number) >= 0)
+    ) {
       return Object.fromEntries(entries) as Cursor;
     }
   }
@@ -47,7 +54,9 @@ export class DropHistoryController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
-  @ApiOperation({ summary: "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope" })
+  @ApiOperation({
+    summary: "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope",
+  })
   async history(@Param() params: DropIdParams, @Query() query: HistoryQuery) {
     const limit = query.limit ?? 100;
     const cursor = decodeCursor(query.after);
@@ -61,7 +70,8 @@ export class DropHistoryController {
       }),
     );
     // A cursor past the drop stream's start proves the drop exists; otherwise an empty drop stream means none.
-    if (cursor.drop === undefined && pages[0].events.length === 0) throw new DomainError('DROP.NOT_FOUND', `Drop ${params.dropId} does not exist`, { dropId: params.dropId });
+    if (cursor.drop === undefined && pages[0].events.length === 0)
+      throw new DomainError('DROP.NOT_FOUND', `Drop ${params.dropId} does not exist`, { dropId: params.dropId });
     const merged: Array<{ category: string; event: RecordedEvent }> = pages
       .flatMap(({ category, events }) => events.map((event) => ({ category, event })))
       .sort((a, b) => this.store.comparePositions(a.event.position, b.event.position));

@@ -9,17 +9,25 @@ import { dropEventSchema, DropWriter } from '../drop-writer';
 
 export class GetDropQuery {
   @ApiPropertyOptional({ description: 'State as recorded at this instant (ISO-8601)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   asOf?: string;
   @ApiPropertyOptional({ description: 'State after this stream revision, inclusive (0-based)' })
-  @IsOptional() @QueryInt() @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
+  @IsOptional()
+  @QueryInt()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   revision?: number;
 }
 
 @ApiTags('drops')
 @Controller('drops/:dropId')
 export class GetDropController {
-  constructor(private readonly drops: DropWriter, @Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    private readonly drops: DropWriter,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: "A drop's current state, or as it was at a time or revision" })
@@ -37,7 +45,10 @@ export class GetDropController {
     let revision = -1;
     const page = 5000;
     outer: for (;;) {
-      const events: RecordedEvent[] = await this.store.readStream(dropStreamName(params.dropId), { fromRevision: revision + 1, maxCount: page });
+      const events: RecordedEvent[] = await this.store.readStream(dropStreamName(params.dropId), {
+        fromRevision: revision + 1,
+        maxCount: page,
+      });
       for (const e of events) {
         if (query.revision !== undefined && e.revision > query.revision) break outer;
         if (asOf !== undefined && Date.parse(e.recordedAt) > asOf) break outer;
@@ -50,7 +61,8 @@ export class GetDropController {
   }
 
   private view(dropId: string, state: Parameters<typeof toDropView>[0], revision: number) {
-    if (revision < 0) throw new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist${revision < 0 ? ' (at that point)' : ''}`, { dropId });
+    if (revision < 0)
+      throw new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist${revision < 0 ? ' (at that point)' : ''}`, { dropId });
     return { ...toDropView(state), revision };
   }
 }

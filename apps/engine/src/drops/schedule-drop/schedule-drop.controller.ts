@@ -21,22 +21,36 @@ function toDefinition(dto: DropDefinitionDto): DropDefinition {
  */
 function refusePastWindow(dto: DropDefinitionDto, now: Date): void {
   if (Date.parse(dto.window.closesAt) <= now.getTime()) {
-    throw new ProblemException(400, 'VALIDATION.FAILED', `window.closesAt has already passed (now ${now.toISOString()})`, { field: 'window.closesAt' });
+    throw new ProblemException(400, 'VALIDATION.FAILED', `window.closesAt has already passed (now ${now.toISOString()})`, {
+      field: 'window.closesAt',
+    });
   }
 }
 
 @ApiTags('drops')
 @Controller('drops')
 export class ScheduleDropController {
-  constructor(private readonly commands: CommandBus, private readonly clock: Clock) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+  ) {}
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Schedule a drop', description: 'With an Idempotency-Key the drop id is derived from it, so a retried request answers with the same drop.' })
+  @ApiOperation({
+    summary: 'Schedule a drop',
+    description: 'With an Idempotency-Key the drop id is derived from it, so a retried request answers with the same drop.',
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  schedule(@Body() body: DropDefinitionDto, @Headers('idempotency-key') key: string | undefined, @Req() request: FastifyRequest): Promise<{ dropId: string }> {
+  schedule(
+    @Body() body: DropDefinitionDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<{ dropId: string }> {
     if (key !== undefined && !KEY.test(key)) {
-      throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', { field: 'Idempotency-Key' });
+      throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', {
+        field: 'Idempotency-Key',
+      });
     }
     refusePastWindow(body, this.clock.now());
     const dropId = key ? createHash('sha256').update(`drop\n${key}`).digest('hex').slice(0, 32) : randomUUID();

@@ -22,87 +22,171 @@ import { IsText } from '@dropline/platform';
 const ISO = { strict: true, strictSeparator: true } as const;
 
 export class VariantDto {
-  @ApiProperty({ example: 'HH-M-NAVY' }) @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
+  @ApiProperty({ example: 'HH-M-NAVY' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
   sku!: string;
-  @ApiProperty({ example: 'M' }) @IsText(32)
+  @ApiProperty({ example: 'M' })
+  @IsText(32)
   size!: string;
-  @ApiProperty({ example: 'navy' }) @IsText(64)
+  @ApiProperty({ example: 'navy' })
+  @IsText(64)
   colour!: string;
-  @ApiProperty({ example: 50, description: 'Edition cap in units' }) @IsInt() @Min(1) @Max(10_000_000)
+  @ApiProperty({ example: 50, description: 'Edition cap in units' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
   editionCap!: number;
 }
 
 export class PriceTierDto {
   @ApiPropertyOptional({ example: 10, description: 'This tier applies while fewer than this many units are sold; omit on the last tier' })
-  @IsOptional() @IsInt() @Min(1) @Max(100_000_000)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   untilUnitsSold?: number;
-  @ApiProperty({ example: 2500, description: 'Integer minor units, at least 1' }) @IsInt() @Min(1) @Max(100_000_000)
+  @ApiProperty({ example: 2500, description: 'Integer minor units, at least 1' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   unitPrice!: number;
 }
 
 export class BasketTierDto {
-  @ApiProperty({ example: 3 }) @IsInt() @Min(2) @Max(10_000)
+  @ApiProperty({ example: 3 })
+  @IsInt()
+  @Min(2)
+  @Max(10_000)
   minQuantity!: number;
-  @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100)
+  @ApiProperty({ example: 10 })
+  @IsInt()
+  @Min(0)
+  @Max(100)
   percentOff!: number;
 }
 
 export class WindowDto {
-  @ApiProperty({ example: '2026-12-01T10:00:00Z' }) @IsISO8601(ISO)
+  @ApiProperty({ example: '2026-12-01T10:00:00Z' })
+  @IsISO8601(ISO)
   opensAt!: string;
-  @ApiProperty({ example: '2026-12-08T10:00:00Z' }) @IsISO8601(ISO)
+  @ApiProperty({ example: '2026-12-08T10:00:00Z' })
+  @IsISO8601(ISO)
   closesAt!: string;
 }
 
 export class EarlyAccessDto {
-  @ApiProperty({ example: '2026-11-30T10:00:00Z' }) @IsISO8601(ISO)
+  @ApiProperty({ example: '2026-11-30T10:00:00Z' })
+  @IsISO8601(ISO)
   opensAt!: string;
-  @ApiProperty({ enum: ['repeat-customers'] }) @IsIn(['repeat-customers'])
+  @ApiProperty({ enum: ['repeat-customers'] })
+  @IsIn(['repeat-customers'])
   audience!: 'repeat-customers';
 }
 
 export class ProductionDto {
-  @ApiProperty({ example: 'mf-bristol-1' }) @IsText(64)
+  @ApiProperty({ example: 'mf-bristol-1' })
+  @IsText(64)
   microfactoryId!: string;
-  @ApiProperty({ example: 14 }) @IsInt() @Min(0) @Max(365)
+  @ApiProperty({ example: 14 })
+  @IsInt()
+  @Min(0)
+  @Max(365)
   leadTimeDays!: number;
 }
 
 export class PickupLocationDto {
-  @ApiProperty({ example: 'popup-harbourside' }) @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+  @ApiProperty({ example: 'popup-harbourside' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
   locationId!: string;
-  @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100)
+  @ApiProperty({ example: 10 })
+  @IsInt()
+  @Min(0)
+  @Max(100)
   discountPercent!: number;
 }
 
 /** POST /drops and PUT /drops/:dropId body: the drop definition. */
 export class DropDefinitionDto {
-  @ApiProperty({ example: 'Harbour Hoodie, run 1' }) @IsText(200)
+  @ApiProperty({ example: 'Harbour Hoodie, run 1' })
+  @IsText(200)
   name!: string;
-  @ApiPropertyOptional({ example: 'Bristol' }) @IsOptional() @IsText(100)
+  @ApiPropertyOptional({ example: 'Bristol' })
+  @IsOptional()
+  @IsText(100)
   city?: string;
-  @ApiProperty({ example: 'GBP', description: 'ISO 4217 code, uppercase' }) @IsString() @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
+  @ApiProperty({ example: 'GBP', description: 'ISO 4217 code, uppercase' })
+  @IsString()
+  @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
   currency!: string;
-  @ApiProperty({ enum: SALES_CHANNELS, isArray: true }) @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(SALES_CHANNELS, { each: true })
+  @ApiProperty({ enum: SALES_CHANNELS, isArray: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(SALES_CHANNELS, { each: true })
   channels!: SalesChannel[];
-  @ApiProperty({ type: [VariantDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => VariantDto)
+  @ApiProperty({ type: [VariantDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => VariantDto)
   variants!: VariantDto[];
-  @ApiProperty({ type: [PriceTierDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PriceTierDto)
+  @ApiProperty({ type: [PriceTierDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => PriceTierDto)
   priceTiers!: PriceTierDto[];
-  @ApiPropertyOptional({ type: [BasketTierDto] }) @IsOptional() @IsArray() @ArrayMaxSize(20) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => BasketTierDto)
+  @ApiPropertyOptional({ type: [BasketTierDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => BasketTierDto)
   basketTiers?: BasketTierDto[];
-  @ApiProperty({ type: WindowDto }) @IsObject() @ValidateNested() @Type(() => WindowDto)
+  @ApiProperty({ type: WindowDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => WindowDto)
   window!: WindowDto;
-  @ApiPropertyOptional({ type: EarlyAccessDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => EarlyAccessDto)
+  @ApiPropertyOptional({ type: EarlyAccessDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EarlyAccessDto)
   earlyAccess?: EarlyAccessDto;
-  @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(1_000_000)
+  @ApiProperty({ example: 4 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   perCustomerLimit!: number;
-  @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen (at least 1)' }) @IsInt() @Min(1) @Max(100_000_000)
+  @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen (at least 1)' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   minimumOrderQuantity!: number;
-  @ApiProperty({ type: ProductionDto }) @IsObject() @ValidateNested() @Type(() => ProductionDto)
+  @ApiProperty({ type: ProductionDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ProductionDto)
   production!: ProductionDto;
-  @ApiPropertyOptional({ type: [PickupLocationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PickupLocationDto)
+  @ApiPropertyOptional({ type: [PickupLocationDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => PickupLocationDto)
   pickupLocations?: PickupLocationDto[];
-  @ApiProperty({ example: 14 }) @IsInt() @Min(0) @Max(365)
+  @ApiProperty({ example: 14 })
+  @IsInt()
+  @Min(0)
+  @Max(365)
   returnWindowDays!: number;
 }

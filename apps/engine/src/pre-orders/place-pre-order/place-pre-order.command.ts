@@ -7,7 +7,10 @@ import { DropWriter } from '../../drops/drop-writer';
 export type PreOrderAnswer = NonNullable<ReturnType<typeof preOrderAnswer>>;
 
 export class PlacePreOrderCommand extends DropCommandMessage<PreOrderAnswer> {
-  constructor(readonly placement: Omit<PlacePreOrder, 'type' | 'now'>, context: CommandContext) {
+  constructor(
+    readonly placement: Omit<PlacePreOrder, 'type' | 'now'>,
+    context: CommandContext,
+  ) {
     super({ type: 'PlacePreOrder', ...placement, now: context.occurredAt }, context);
   }
   /** The same answer for the first request and for every retry with the same key. */

@@ -15,7 +15,15 @@ const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Canonical hash of what the caller asked for: a retry must ask for exactly the same. */
 export function fingerprint(body: PlacePreOrderDto): string {
-  const canonical = [body.customerId, body.sku, body.quantity, body.channel, body.fulfillment.method, body.fulfillment.locationId ?? '', body.referralCode ?? ''].join('\n');
+  const canonical = [
+    body.customerId,
+    body.sku,
+    body.quantity,
+    body.channel,
+    body.fulfillment.method,
+    body.fulfillment.locationId ?? '',
+    body.referralCode ?? '',
+  ].join('\n');
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -43,32 +51,51 @@ export class PlacePreOrderController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Place a pre-order', description: 'Idempotent per (customer, drop, Idempotency-Key): a retry returns the original 201.' })
+  @ApiOperation({
+    summary: 'Place a pre-order',
+    description: 'Idempotent per (customer, drop, Idempotency-Key): a retry returns the original 201.',
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: true })
-  async place(@Param() params: DropIdParams, @Body() body: PlacePreOrderDto, @Headers('idempotency-key') key: string | undefined, @Req() request: FastifyRequest): Promise<PreOrderAnswer> {
-    if (key === undefined || key === '') throw new ProblemException(400, 'IDEMPOTENCY.KEY_REQUIRED', 'The Idempotency-Key header is required on pre-orders', { field: 'Idempotency-Key' });
-    if (!KEY.test(key)) throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', { field: 'Idempotency-Key' });
-    const fulfillment = body.fulfillment.method === 'pickup' ? { method: 'pickup' as const, locationId: body.fulfillment.locationId! } : { method: 'ship' as const };
-    return this.commands.execute(
-      new PlacePreOrderCommand(
-        {
-          dropId: params.dropId,
-          preOrderId: preOrderIdFor(params.dropId, body.customerId, key),
-          customerId: body.customerId,
-          sku: body.sku,
-          quantity: body.quantity,
-          channel: body.channel,
-          fulfillment,
-          ...(body.referralCode ? { referralCode: body.referralCode } : {}),
-          isRepeatCustomer: await this.isRepeatCustomer(body.customerId, params.dropId),
-          idempotencyFingerprint: fingerprint(body),
-        },
-        contextFromRequest(request, this.clock),
-      ),
-    ).catch((error: unknown) => {
-      // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
-      this.demand.recordRejection(params.dropId, body.sku, body.quantity, error);
-      throw error;
-    });
+  async place(
+    @Param() params: DropIdParams,
+    @Body() body: PlacePreOrderDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<PreOrderAnswer> {
+    if (key === undefined || key === '')
+      throw new ProblemException(400, 'IDEMPOTENCY.KEY_REQUIRED', 'The Idempotency-Key header is required on pre-orders', {
+        field: 'Idempotency-Key',
+      });
+    if (!KEY.test(key))
+      throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', {
+        field: 'Idempotency-Key',
+      });
+    const fulfillment =
+      body.fulfillment.method === 'pickup'
+        ? { method: 'pickup' as const, locationId: body.fulfillment.locationId! }
+        : { method: 'ship' as const };
+    return this.commands
+      .execute(
+        new PlacePreOrderCommand(
+          {
+            dropId: params.dropId,
+            preOrderId: preOrderIdFor(params.dropId, body.customerId, key),
+            customerId: body.customerId,
+            sku: body.sku,
+            quantity: body.quantity,
+            channel: body.channel,
+            fulfillment,
+            ...(body.referralCode ? { referralCode: body.referralCode } : {}),
+            isRepeatCustomer: await this.isRepeatCustomer(body.customerId, params.dropId),
+            idempotencyFingerprint: fingerprint(body),
+          },
+          contextFromRequest(request, this.clock),
+        ),
+      )
+      .catch((error: unknown) => {
+        // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
+        this.demand.recordRejection(params.dropId, body.sku, body.quantity, error);
+        throw error;
+      });
   }
 }
