@@ -8,6 +8,7 @@ export * from './auth/deny-all';
 export * from './auth/dev-key';
 export * from './auth/jwt-verifier';
 export * from './auth/roles';
+export * from './bootstrap/consumer-service';
 export * from './auth/route-policy';
 export * from './config/app-config';
 export * from './config/config-table';

@@ -1,0 +1,84 @@
+import { DynamicModule, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Pool } from 'pg';
+import {
+  ConsumerHandler,
+  createKafka,
+  dropEventsCodec,
+  EffectivelyOnceConsumer,
+  KafkaConsumerRunner,
+  KafkaDeadLetterSink,
+} from '@dropline/messaging';
+import type { AppConfig } from '../config/app-config';
+import { ConfigError } from '../config/config-error';
+import { applyInputLimits, frameworkErrorProblems } from '../http/input-limits';
+import { ProblemFilter } from '../http/problem.filter';
+import { validationPipe } from '../http/validation';
+
+export interface ConsumerServiceOptions {
+  /** Consumer group suffix, logger context and Kafka client id suffix. */
+  name: string;
+  /** The service's own database, and the variable that sets it (named when it is missing). */
+  database: { url: string | undefined; variable: string };
+  port: number;
+  handler: ConsumerHandler;
+  /** The service's Nest module over its pool (its HTTP routes). */
+  module: (pool: Pool) => DynamicModule;
+  /** Appended to the "consuming" log line. */
+  describe?: string;
+}
+
+/**
+ * A downstream consumer as its own service (fulfillment, analytics): its database, an
+ * effectively-once Kafka consumer with dead letters, and its routes behind the platform's input
+ * limits, validation and problem rendering. Closing the app stops the consumer first.
+ */
+export async function startConsumerService(config: AppConfig, options: ConsumerServiceOptions): Promise<NestFastifyApplication> {
+  if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', `is required to run ${options.name} as its own service`);
+  if (!options.database.url) throw new ConfigError(options.database.variable, 'is required (or DATABASE_URL)');
+  const logger = new Logger(options.name.charAt(0).toUpperCase() + options.name.slice(1));
+  const pool = new Pool({ connectionString: options.database.url, max: 5 });
+  const kafka = createKafka(
+    {
+      brokers: config.kafkaBrokers,
+      clientId: `${config.kafka.clientId}-${options.name}`,
+      idempotentProducer: config.kafka.idempotentProducer,
+    },
+    (l, m) => logger[l](m),
+  );
+  const deadLetters = new KafkaDeadLetterSink(kafka, config.kafka.deadLetterTopic, config.kafka);
+  const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
+  const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), options.handler, deadLetters, worker);
+  await consumer.migrate();
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module(pool),
+    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
+  );
+  applyInputLimits(app);
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, logger: worker });
+  await runner.start();
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await runner.stop();
+    await deadLetters.close();
+    await close();
+    await pool.end();
+  };
+  await app.listen(options.port, config.host);
+  logger.log(
+    `${options.name} consuming ${config.kafka.topic}, routes on port ${options.port}${options.describe ? `, ${options.describe}` : ''}`,
+  );
+  return app;
+}
+
+/** Runs a service's main: a configuration error exits 2 with its one line, anything else 1. */
+export function runMain(name: string, main: () => Promise<unknown>): void {
+  main().catch((e: unknown) => {
+    process.stderr.write(`Dropline ${name} failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(e instanceof ConfigError ? 2 : 1);
+  });
+}
