@@ -76,7 +76,13 @@ export interface ReadAllOptions {
 
 export interface ReadAllResult {
   events: RecordedEvent[];
-  /** Where to continue from (the last event's position, or the given one if nothing was read). */
+  /**
+   * Where to continue from: past everything this read scanned, including events the filter left
+   * out, so the next read never scans them again (on PostgreSQL never past the gap-safe horizon).
+   * That is the last returned event when `maxCount` cut the read short, else the last event
+   * scanned, else the given position. A read may return no events with a position that moved
+   * and `isEnd` false: it passed non-matching events and more of the log follows.
+   */
   position: string | undefined;
   /** True when the read reached the current safe end of the log. */
   isEnd: boolean;
@@ -109,7 +115,11 @@ export interface EventStore {
    * can merge streams in log order without interpreting positions themselves.
    */
   comparePositions(a: string, b: string): number;
-  /** Number of events after `position` in the global log, where the store can count them cheaply. */
+  /**
+   * Number of events after `position` in the global log (a lag gauge; every adapter has it, the
+   * contract suite checks). A store that must read events to count them stops at a bound of its
+   * own and returns that bound, which is then a lower bound (EventStoreDB: docs/event-store.md).
+   */
   countAfter?(position: string | undefined): Promise<number>;
   close(): Promise<void>;
 }

@@ -153,15 +153,19 @@ export class ProjectionRunner {
     const page = await this.takePage(target, from.position, pageSize);
     if (page.events.length === 0) {
       this.stalled.delete(target);
+      // Nothing matched, but the store may have scanned past other streams' events: the checkpoint
+      // moves past them, so they are not read again (and the lag counts from there). The position
+      // moves only when the log grew, so an idle projection writes nothing.
+      if (page.position !== undefined && page.position !== from.position) await this.applyEvents([], target, page.position);
       return { applied: 0, isEnd: page.isEnd };
     }
     const { events, stoppedAt } = this.screen(page.events, target);
     // A full page means more follows: with a store of its own, fetch it while this one is written.
     if (this.concurrentReads && !page.isEnd && !stoppedAt) this.prefetch(target, page.position, pageSize);
     try {
-      // Skipped bad events still move the checkpoint (through the page's last event); a stop
-      // commits only what lies before the bad event.
-      const applied = await this.applyEvents(events, target, stoppedAt ? undefined : page.events.at(-1)!.position);
+      // Skipped bad events and filtered-out events still move the checkpoint (to where the page's
+      // scan ended); a stop commits only what lies before the bad event.
+      const applied = await this.applyEvents(events, target, stoppedAt ? undefined : (page.position ?? page.events.at(-1)!.position));
       return { applied, isEnd: page.isEnd || stoppedAt !== undefined };
     } catch (e) {
       this.prefetched.delete(target);
@@ -276,13 +280,16 @@ export class ProjectionRunner {
     });
   }
 
-  /** Processes pages until the end of the log; returns the number of events applied. */
+  /**
+   * Processes pages until the end of the log; returns the number of events applied. A page that
+   * applied nothing but is not the end passed events of other streams: reading goes on.
+   */
   async catchUp(target: Target = 'live'): Promise<number> {
     let total = 0;
     for (;;) {
       const { applied, isEnd } = await this.processPage(target);
       total += applied;
-      if (isEnd || applied === 0) return total;
+      if (isEnd) return total;
     }
   }
 
@@ -333,7 +340,8 @@ export class ProjectionRunner {
    */
   async step(): Promise<boolean> {
     const live = await this.processPage('live');
-    let worked = live.applied > 0;
+    // Not at the end: more of the log follows (even when this page applied nothing), so no sleep.
+    let worked = live.applied > 0 || !live.isEnd;
     const progress = await this.rebuildProgress();
     if (progress?.status === 'requested') {
       await this.startRebuild();
@@ -346,7 +354,7 @@ export class ProjectionRunner {
       }
       try {
         const shadow = await this.processPage('shadow');
-        worked = worked || shadow.applied > 0;
+        worked = worked || shadow.applied > 0 || !shadow.isEnd;
         await this.reportProgress();
         const [s, l] = [await this.checkpoint('shadow'), await this.checkpoint('live')];
         const caughtUp =

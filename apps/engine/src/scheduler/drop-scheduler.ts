@@ -9,7 +9,7 @@ import { DropLifecycleCommand, LifecycleAction } from '../drops/drop-lifecycle/d
 import { DropWriter } from '../drops/drop-writer';
 
 /** Events after which a drop's due transitions may have changed. */
-const SCHEDULE_EVENTS = [
+export const SCHEDULE_EVENTS = [
   'DropScheduled',
   'DropRevised',
   'EarlyAccessOpened',
@@ -89,9 +89,15 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
     this.timer.unref?.();
   }
 
-  /** Follows drop lifecycle events from the start of the log: catch-up rebuilds the index. */
+  /**
+   * Follows drop lifecycle events from the start of the log: catch-up rebuilds the index. The
+   * filter names event types only: they are rare, and every store filters them on the server
+   * (EventStoreDB filters a subscription on types or on stream prefixes, never both, and a
+   * `drop-` prefix would pull every pre-order of every drop on each lease takeover). Events of
+   * these types in other streams are ignored below.
+   */
   private follow(): void {
-    const subscription = this.store.subscribeToAll({ filter: { streamPrefixes: ['drop-'], eventTypes: SCHEDULE_EVENTS } });
+    const subscription = this.store.subscribeToAll({ filter: { eventTypes: SCHEDULE_EVENTS } });
     this.subscription = subscription;
     void (async () => {
       try {

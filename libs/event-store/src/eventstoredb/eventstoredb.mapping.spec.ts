@@ -122,11 +122,12 @@ describe('EventStoreDB mapping', () => {
     expect(matchesFilter({ streamName: 'cart-1', type: 'X' }, undefined)).toBe(true);
   });
 
-  it('builds the server-side subscription filter', () => {
+  it('builds the server-side subscription filter: event types when given (prefixes then checked here), else prefixes', () => {
     expect(toEsdbSubscriptionFilter({ streamPrefixes: ['drop-'], eventTypes: ['A'] })).toMatchObject({
-      filterOn: 'streamName',
-      prefixes: ['drop-'],
+      filterOn: 'eventType',
+      regex: '^(?:A)$',
     });
+    expect(toEsdbSubscriptionFilter({ streamPrefixes: ['drop-'] })).toMatchObject({ filterOn: 'streamName', prefixes: ['drop-'] });
     expect(toEsdbSubscriptionFilter({ eventTypes: ['Drop.Opened', 'B'] })).toMatchObject({
       filterOn: 'eventType',
       regex: '^(?:Drop\\.Opened|B)$',

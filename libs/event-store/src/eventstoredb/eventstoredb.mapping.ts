@@ -145,13 +145,14 @@ export function matchesFilter(event: { streamName: string; type: string }, filte
 
 /**
  * The server-side filter for subscribeToAll. ESDB filters on stream name OR event type, never both,
- * so with both lists the stream prefixes go to the server and the types are checked client-side
+ * so with both lists the event types go to the server (Dropline's types name rare facts, while a
+ * prefix such as `drop-` matches the busiest streams) and the prefixes are checked client-side
  * (matchesFilter). Types use an anchored regex: ESDB type prefixes would let `Drop` match `DropOpened`.
  * Without a filter, system events are excluded on the server.
  */
 export function toEsdbSubscriptionFilter(filter: EventFilter | undefined): Filter {
-  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: filter.streamPrefixes });
   if (filter?.eventTypes) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: filter.streamPrefixes });
   return excludeSystemEvents();
 }
 

@@ -63,7 +63,10 @@ type EventRow = [string, string, string, string, string, string, string, string,
 /** Page of the global log plus how far the scan is known to be complete (for filtered readers). */
 export interface LogPage {
   events: RecordedEvent[];
-  /** Resume point: after the last event, or the safe horizon when the page was not full. */
+  /**
+   * Resume point: the last event when the page was full; otherwise the last event of the whole log
+   * below the safe horizon (every event up to it was scanned), or `after` when that is further.
+   */
   next: LogPosition;
   full: boolean;
 }
@@ -218,14 +221,18 @@ export class PostgresEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllResult> {
     const from = parseLogPosition(options.fromPosition);
     const page = await this.readLogPage(from, options.maxCount ?? DEFAULT_READ_ALL_COUNT, options.filter);
-    const last = page.events.at(-1);
-    return { events: page.events, position: last ? last.position : options.fromPosition, isEnd: !page.full };
+    const moved = compareLogPositions(page.next, from) > 0;
+    return { events: page.events, position: moved ? formatLogPosition(page.next) : options.fromPosition, isEnd: !page.full };
   }
 
   /**
-   * One keyset page of the gap-safe global log. The horizon is computed in the same statement
-   * (so with the same snapshot) as the page, and returned even when the page is empty: a
-   * filtered reader that got a partial page has scanned everything below it and may resume there.
+   * One keyset page of the gap-safe global log. The horizon, and the last event below it, are
+   * computed in the same statement (so with the same snapshot) as the page. A partial page has
+   * scanned everything below the horizon, so its reader resumes after the last event there, even
+   * when the filter matched none of them: a filtered reader never scans the same events twice.
+   * That position moves only when events are appended (the horizon itself moves with every
+   * transaction on the cluster, checkpoint writes included), so a caught-up reader that stores
+   * its position writes nothing while the log is idle.
    */
   async readLogPage(after: LogPosition, limit: number, filter?: EventFilter): Promise<LogPage> {
     // The one-row horizon subquery drives a nested loop over the LATERAL page, so rows come out in
@@ -241,8 +248,15 @@ export class PostgresEventStore implements EventStore {
       conditions.push(`AND type = ANY ($${values.length}::text[])`);
     }
     try {
-      const result = await this.pool.query<[string, ...EventRow]>({
-        text: `SELECT h.safe::text, e.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS safe) h
+      const result = await this.pool.query<[string | null, string | null, ...EventRow]>({
+        text: `SELECT h.last_tx, h.last_gp, e.* FROM (
+                 SELECT s.safe, l.transaction_id::text AS last_tx, l.global_position::text AS last_gp
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS safe) s
+                 LEFT JOIN LATERAL (
+                   SELECT transaction_id, global_position FROM events WHERE transaction_id < s.safe
+                   ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1
+                 ) l ON true
+               ) h
                LEFT JOIN LATERAL (
                  SELECT ${EVENT_COLUMNS} FROM events
                  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < h.safe
@@ -253,19 +267,19 @@ export class PostgresEventStore implements EventStore {
         rowMode: 'array',
       });
       const rows = result.rows;
-      const safe = rows[0][0];
+      const [lastTx, lastGp] = rows[0];
       const events: RecordedEvent[] = [];
       // A LEFT JOIN with no match yields one row of NULLs.
-      if (rows[0][1] !== null) {
-        for (const row of rows) events.push(toRecordedEvent(row.slice(1) as EventRow));
+      if (rows[0][2] !== null) {
+        for (const row of rows) events.push(toRecordedEvent(row.slice(2) as EventRow));
       }
       const full = events.length >= limit;
       const lastEvent = events.at(-1);
       let next = lastEvent ? parseLogPosition(lastEvent.position) : after;
-      if (!full) {
-        // (safe, 0) sorts before every event of transaction `safe` and after everything below it.
-        const horizon: LogPosition = { transactionId: safe, globalPosition: '0' };
-        if (compareLogPositions(horizon, next) > 0) next = horizon;
+      if (!full && lastTx !== null && lastGp !== null) {
+        // Everything up to the last event below the horizon was scanned; nothing can appear behind it.
+        const scanned: LogPosition = { transactionId: lastTx, globalPosition: lastGp };
+        if (compareLogPositions(scanned, next) > 0) next = scanned;
       }
       return { events, next, full };
     } catch (error) {

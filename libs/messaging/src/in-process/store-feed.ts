@@ -66,8 +66,12 @@ export class StoreFeed {
     await this.lease.release();
   }
 
-  /** Handles the next batch after the checkpoint; returns how many events it read (0 = caught up). */
-  async pumpOnce(): Promise<number> {
+  /**
+   * Handles the next batch after the checkpoint; returns how many events it handled and whether
+   * the log is read to its end. The checkpoint moves past everything the read scanned, events the
+   * filter left out included, so a batch may handle none and still not be the end.
+   */
+  async pumpOnce(): Promise<{ handled: number; isEnd: boolean }> {
     const { rows } = await this.pool.query<{ position: string | null }>(
       `select position from ${this.consumer.schema}.feed_checkpoint where id = 1`,
     );
@@ -86,7 +90,7 @@ export class StoreFeed {
         [read.position],
       );
     }
-    return read.events.length;
+    return { handled: read.events.length, isEnd: read.isEnd };
   }
 
   private async loop(): Promise<void> {
@@ -97,9 +101,9 @@ export class StoreFeed {
         continue;
       }
       try {
-        const read = await this.pumpOnce();
+        const { isEnd } = await this.pumpOnce();
         this.failures = 0;
-        if (read === 0) await this.sleeper.sleep(this.settings.idleMs);
+        if (isEnd) await this.sleeper.sleep(this.settings.idleMs);
       } catch (e) {
         this.failures++;
         const delay = backoffDelay(this.failures, this.settings.backoff.initialMs, this.settings.backoff.maxMs);

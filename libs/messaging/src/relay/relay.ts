@@ -123,7 +123,8 @@ export class Relay {
     if (events.length > 0) {
       await this.publisher.publish(events.map((e) => this.codec.encode(e)));
     }
-    // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed.
+    // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed, and
+    // so are events the filter left out (read.position is past everything the read scanned).
     const next = stoppedAt ? events.at(-1)?.position : read.position;
     // Only now, with every message acknowledged (acks = all), may the checkpoint move.
     if (next !== undefined && next !== this.checkpoint) {
@@ -186,7 +187,8 @@ export class Relay {
         this.current.state = round.isEnd ? 'caught-up' : 'publishing';
         if (round.isEnd) this.current.lag = 0;
         else await this.measureLag(false);
-        if (round.isEnd || round.published === 0) await this.sleeper.sleep(this.options.idleMs);
+        // Not at the end means more follows, even after a round that passed only other events.
+        if (round.isEnd) await this.sleeper.sleep(this.options.idleMs);
       } catch (e) {
         this.current.consecutiveFailures++;
         this.current.lastError = e instanceof Error ? e.message : String(e);

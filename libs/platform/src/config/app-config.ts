@@ -16,6 +16,8 @@ export interface AppConfig {
   /** PostgreSQL for the store (with eventStore=postgres) and for the read models in every mode. */
   databaseUrl: string | undefined;
   esdbConnectionString: string | undefined;
+  /** How long an EventStoreDB call waits for the server before StoreUnavailableError (ESDB_DEADLINE_MS). */
+  esdbDeadlineMs: number;
   kafkaBrokers: string[];
   /** Kafka fan-out: topics, producer strictness, provisioning layout (docs/messaging.md). */
   kafka: KafkaConfig;
@@ -85,6 +87,7 @@ export function loadConfig(env: Env): AppConfig {
     eventStore,
     databaseUrl,
     esdbConnectionString: v.ESDB_CONNECTION_STRING,
+    esdbDeadlineMs: v.ESDB_DEADLINE_MS,
     kafkaBrokers: v.KAFKA_BROKERS,
     kafka: {
       clientId: v.KAFKA_CLIENT_ID,

@@ -120,3 +120,52 @@ describe('readEnvironment', () => {
     expect(Object.keys(env)).toEqual(describeEnvironment().map((v) => v.name));
   });
 });
+
+describe('ESDB_CONNECTION_STRING (checked by the client 6.2.1 parser)', () => {
+  // The forms the client's documentation and parser tests show, and the ones docs/deployment.md uses.
+  it.each([
+    'esdb://localhost:2113?tls=false',
+    'esdb://localhost',
+    'esdb://admin:changeit@localhost:2113?tls=false',
+    'esdb://user:pass@localhost:2114/',
+    'esdb://host1,host2,host3?tls=false',
+    'esdb://es1.internal:2113,es2.internal:2113,es3.internal:2113?nodePreference=leader',
+    'esdb://user:pass@host1:1234,host2:4321,host3:3231?nodePreference=follower',
+    'esdb+discover://a:2113,b:2113,c:2113',
+    'esdb+discover://es.internal:2113?tls=true&nodePreference=leader',
+    'esdb+discover://user:pass@host?nodePreference=follower&throwOnAppendFailure=false',
+    'esdb://host?tlsCAFile=/etc/eventstore/ca.crt&keepAliveInterval=10000&keepAliveTimeout=10000',
+    'esdb://host?maxDiscoverAttempts=200&discoveryInterval=1000&gossipTimeout=1&defaultDeadline=10000&connectionName=engine',
+    'esdb://host?node_preference=ReadOnlyReplica&GOSSIP_TIMEOUT=5',
+  ])('accepts %s', (value) => {
+    expect(validateEnvironment({ ESDB_CONNECTION_STRING: value }).ESDB_CONNECTION_STRING).toBe(value);
+  });
+
+  it.each([
+    ['garbage', 'not a connection string'],
+    ['an HTTP URL', 'https://console.eventstore.cloud/'],
+    ['a KurrentDB string the client refuses at start', 'kurrentdb://localhost:2113?tls=false'],
+    ['a KurrentDB discovery string', 'kurrentdb+discover://a:2113,b:2113'],
+    ['a misspelt scheme', 'esbd+discovery://localhost'],
+    ['two ports', 'esdb://host1,host2:200:300'],
+    ['a bad node preference', 'esdb://localhost?nodePreference=any'],
+    ['a bad flag', 'esdb://localhost?tls=sometimes'],
+    ['an option the client would ignore', 'esdb://localhost?nodePrefrence=leader'],
+  ])('refuses %s in one line naming the variable, without echoing it', (_what, value) => {
+    const error = rejection({ ESDB_CONNECTION_STRING: value });
+    expect(error.variable).toBe('ESDB_CONNECTION_STRING');
+    expect(error.message).toMatch(/^Invalid configuration: ESDB_CONNECTION_STRING /);
+    expect(error.message.split('\n')).toHaveLength(1);
+  });
+
+  it('does not echo credentials of a refused string', () => {
+    expect(rejection({ ESDB_CONNECTION_STRING: 'esdb://admin:s3cr3t@host:2113:99' }).message).not.toContain('s3cr3t');
+  });
+
+  it('takes ESDB_DEADLINE_MS as a whole number of milliseconds, 5000 by default', () => {
+    expect(validateEnvironment({}).ESDB_DEADLINE_MS).toBe(5000);
+    expect(validateEnvironment({ ESDB_DEADLINE_MS: '200' }).ESDB_DEADLINE_MS).toBe(200);
+    expect(rejection({ ESDB_DEADLINE_MS: '0' }).variable).toBe('ESDB_DEADLINE_MS');
+    expect(rejection({ ESDB_DEADLINE_MS: '5s' }).variable).toBe('ESDB_DEADLINE_MS');
+  });
+});

@@ -13,6 +13,7 @@ import {
   ValidationArguments,
   validateSync,
 } from 'class-validator';
+import { parseConnectionString, type QueryOptions } from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { ConfigError } from './config-error';
 
 /**
@@ -91,6 +92,70 @@ function Url(protocols: string[]): PropertyDecorator {
   });
 }
 
+/** The options @eventstore/db-client 6.2.1 reads from a connection string (typed against its parser's), flat-cased as it compares them. */
+const ESDB_OPTIONS: Record<keyof QueryOptions | 'dnsDiscover', true> = {
+  userCertFile: true,
+  userKeyFile: true,
+  maxDiscoverAttempts: true,
+  connectionName: true,
+  defaultDeadline: true,
+  discoveryInterval: true,
+  gossipTimeout: true,
+  nodePreference: true,
+  tls: true,
+  tlsVerifyCert: true,
+  tlsCAFile: true,
+  throwOnAppendFailure: true,
+  keepAliveInterval: true,
+  keepAliveTimeout: true,
+  dnsDiscover: true,
+};
+const flatCase = (key: string) => key.trim().toLowerCase().replace(/[_-]/g, '');
+const ESDB_OPTION_KEYS = new Set(Object.keys(ESDB_OPTIONS).map(flatCase));
+const ESDB_EXAMPLES = 'esdb://host:2113?tls=false, esdb://a:2113,b:2113,c:2113?nodePreference=leader or esdb+discover://cluster.dns:2113';
+
+/**
+ * What is wrong with an EventStoreDB connection string, by the client's own parser (which also
+ * reads gossip seed lists, where `new URL()` fails), or undefined. Stricter than the client in
+ * one way: an option it does not know is refused, where the client would warn and ignore it.
+ * The value is not echoed: it may carry credentials.
+ */
+function esdbConnectionStringProblem(value: string): string | undefined {
+  if (/^kurrentdb(\+discover)?:\/\//i.test(value.trim())) {
+    return `uses kurrentdb://, which @eventstore/db-client 6.2.1 refuses: use ${ESDB_EXAMPLES}`;
+  }
+  // Before parsing: the parser would print a warning for an unknown option and carry on.
+  const afterCredentials = value
+    .trim()
+    .replace(/^[^:]+:\/\//, '')
+    .replace(/^[^:]+:[^@]+@/, '');
+  const query = afterCredentials.includes('?') ? afterCredentials.slice(afterCredentials.indexOf('?') + 1) : '';
+  const unknown = query
+    .split('&')
+    .map((pair) => pair.split('=')[0])
+    .find((key) => key.trim() !== '' && !ESDB_OPTION_KEYS.has(flatCase(key)));
+  if (unknown !== undefined) return `has an option the EventStoreDB client does not know: "${unknown.trim()}"`;
+  try {
+    parseConnectionString(value);
+    return undefined;
+  } catch (e) {
+    const { location, expected } = e as { location?: [number, number]; expected?: string };
+    const where = location && expected ? ` (at position ${location[0]}: expected ${expected})` : '';
+    return `is not an EventStoreDB connection string${where}; e.g. ${ESDB_EXAMPLES}`;
+  }
+}
+
+/** An `esdb://` or `esdb+discover://` connection string the client accepts. */
+function EsdbConnectionString(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isEsdbConnectionString',
+    validator: {
+      validate: (value) => typeof value === 'string' && esdbConnectionStringProblem(value) === undefined,
+      defaultMessage: (args) => esdbConnectionStringProblem(String(args?.value)) ?? 'is invalid',
+    },
+  });
+}
+
 /** A Kafka topic or client id: letters, digits, '.', '_' and '-' (what Kafka accepts). */
 function KafkaName(): PropertyDecorator {
   return Matches(/^[A-Za-z0-9._-]{1,249}$/, { message: ({ value }) => `must be 1-249 letters, digits, '.', '_' or '-' (got "${value}")` });
@@ -153,10 +218,18 @@ export class EnvironmentVariables {
   @Url(POSTGRES)
   DATABASE_URL?: string;
 
-  @Describe('e.g. `esdb://localhost:2113?tls=false`')
+  @Describe(
+    "e.g. `esdb://localhost:2113?tls=false`; a cluster by gossip seeds `esdb://es1:2113,es2:2113,es3:2113?nodePreference=leader` or by DNS `esdb+discover://cluster.internal:2113?nodePreference=leader` (checked by the client's own parser)",
+  )
   @IsOptional()
-  @Url(['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:'])
+  @EsdbConnectionString()
   ESDB_CONNECTION_STRING?: string;
+
+  @Describe(
+    'how long an EventStoreDB call waits for the server (an append for its answer, a read for its next event, a subscription for its confirmation) before it fails as 503 `STORE.UNAVAILABLE`',
+  )
+  @Integer(100, 600_000)
+  ESDB_DEADLINE_MS: number = 5000;
 
   @Describe('comma-separated `host:port`; enables Kafka fan-out')
   @BrokerList()

@@ -1,6 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError } from '@dropline/domain';
-import { isConnectionError, StoreUnavailableError, WrongExpectedRevisionError } from '@dropline/event-store';
+import {
+  isConnectionError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  StreamTruncatedError,
+  WrongExpectedRevisionError,
+} from '@dropline/event-store';
 import { ConcurrencyExhaustedError, UnstorableCommandError } from '@dropline/event-sourcing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problem, ProblemBody, statusForDomainCode } from './problem';
@@ -33,6 +39,10 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (error instanceof StoreUnavailableError)
       return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');
+    // A stream the store can no longer give in full: tombstoned (gone for good), or truncated by
+    // $maxCount/$maxAge or a soft delete (a data loss the operator must see: logged as a 500).
+    if (error instanceof StreamDeletedError) return problem(410, error.code, error.message);
+    if (error instanceof StreamTruncatedError) return problem(500, error.code, error.message);
     if (error instanceof ConcurrencyExhaustedError || error instanceof WrongExpectedRevisionError) {
       return problem(503, 'STORE.CONTENDED', 'The drop is changing too fast right now; retry with the same Idempotency-Key.');
     }

@@ -1,4 +1,5 @@
 import { DomainError } from '@dropline/domain';
+import { EventStoreDbEventStore, StoreUnavailableError, StreamDeletedError, StreamTruncatedError } from '@dropline/event-store';
 import { problem, ProblemException, statusForDomainCode } from './problem';
 import { ProblemFilter } from './problem.filter';
 
@@ -55,6 +56,16 @@ describe('problem renderer', () => {
     expect(sent.status).toBe(409);
     expect(sent.type).toBe('application/problem+json');
     expect(sent.body).toMatchObject({ status: 409, code: 'DROP.DEFINITION_LOCKED', instance: '/x' });
+  });
+
+  it('answers an EventStoreDB discovery failure with 503 STORE.UNAVAILABLE, lost streams with codes of their own', async () => {
+    const discovery = new Error('Failed to discover after 10 attempts.');
+    const store = new EventStoreDbEventStore({ appendToStream: () => Promise.reject(discovery) } as never, { deadlineMs: 200 });
+    const error = await store.appendToStream('drop-a', [], 'any').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(render(error)).toMatchObject({ status: 503, body: { status: 503, code: 'STORE.UNAVAILABLE' } });
+    expect(render(new StreamDeletedError('drop-a'))).toMatchObject({ status: 410, body: { title: 'Gone', code: 'STREAM.DELETED' } });
+    expect(render(new StreamTruncatedError('drop-a', 0, 3))).toMatchObject({ status: 500, body: { code: 'STREAM.TRUNCATED' } });
   });
 
   it('keeps the status of a ProblemException whose extras name another', () => {

@@ -25,6 +25,7 @@ const TITLES: ReadonlyMap<number, string> = new Map([
   [405, 'Method Not Allowed'],
   [406, 'Not Acceptable'],
   [409, 'Conflict'],
+  [410, 'Gone'],
   [413, 'Payload Too Large'],
   [414, 'URI Too Long'],
   [415, 'Unsupported Media Type'],

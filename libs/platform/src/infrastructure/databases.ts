@@ -71,7 +71,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
       break;
     }
     case 'eventstoredb':
-      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!);
+      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!, { deadlineMs: config.esdbDeadlineMs });
       break;
     default: {
       const never: never = config.eventStore;
