@@ -10,6 +10,7 @@ import {
   type Position,
 } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
   type AppendResult,
@@ -24,9 +25,12 @@ import {
   type Subscription,
 } from '../event-store.port';
 import { assertValidExpectedRevision } from '../expected-revision';
+import { assertValidMaxAppendBytes } from '../append-size';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
 import {
   compareEsdbPositions,
+  ESDB_DEFAULT_MAX_APPEND_SIZE,
+  esdbEventSize,
   formatEsdbPosition,
   fromEsdbCurrentRevision,
   fromEsdbEvent,
@@ -44,6 +48,11 @@ export interface EventStoreDbEventStoreOptions {
   /** First resubscribe delay after a dropped subscription; doubles up to maxRetryMs. */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * The server's MaxAppendSize (default ESDB_DEFAULT_MAX_APPEND_SIZE, 1 MiB). Set it when the
+   * server's is raised or lowered: writers cut their batches by it.
+   */
+  maxAppendBytes?: number;
 }
 
 const DEFAULT_READ_ALL_COUNT = 1000;
@@ -59,12 +68,21 @@ const UNAVAILABLE_TYPES = new Set(['unavailable', 'deadline-exceeded', 'timeout'
 export class EventStoreDbEventStore implements EventStore {
   private readonly logger: EventStoreLogger;
   private readonly subscriptions = new Set<EsdbSubscription>();
+  readonly maxAppendBytes: number;
 
   constructor(
     private readonly client: EventStoreDBClient,
     private readonly options: EventStoreDbEventStoreOptions = {},
   ) {
     this.logger = options.logger ?? consoleEventStoreLogger;
+    this.maxAppendBytes = assertValidMaxAppendBytes(options.maxAppendBytes ?? ESDB_DEFAULT_MAX_APPEND_SIZE);
+  }
+
+  /** As the server counts it against MaxAppendSize (esdbEventSize). */
+  appendSize(events: readonly NewEvent[]): number {
+    let size = 0;
+    for (const event of events) size += esdbEventSize(event);
+    return size;
   }
 
   /** Connects with an `esdb://` / `esdb+discover://` connection string. */
@@ -74,6 +92,10 @@ export class EventStoreDbEventStore implements EventStore {
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     assertValidExpectedRevision(expectedRevision);
+    // Refused here rather than after sending a payload the server would refuse (or, before 25.0,
+    // count differently): the same rule on every server version.
+    const size = this.appendSize(events);
+    if (size > this.maxAppendBytes) throw new AppendTooLargeError(streamName, size, this.maxAppendBytes);
     try {
       const result = await this.client.appendToStream(
         streamName,
@@ -88,6 +110,16 @@ export class EventStoreDbEventStore implements EventStore {
       if (errorType(error) === 'wrong-expected-version') {
         const actual = (error as WrongExpectedVersionError).actualVersion;
         throw new WrongExpectedRevisionError(streamName, expectedRevision, fromEsdbCurrentRevision(actual));
+      }
+      if (errorType(error) === 'maximum-append-size-exceeded') {
+        // The server's MaxAppendSize is below maxAppendBytes: writers bisect the batch until parts fit.
+        const serverMax = (error as { maxAppendSize?: unknown }).maxAppendSize;
+        throw new AppendTooLargeError(
+          streamName,
+          size,
+          Number.isSafeInteger(serverMax) ? (serverMax as number) : this.maxAppendBytes,
+          error,
+        );
       }
       throw toStoreError(error, 'appendToStream');
     }
