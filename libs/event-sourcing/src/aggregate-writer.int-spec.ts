@@ -19,10 +19,18 @@ import {
   StoreUnavailableError,
   WrongExpectedRevisionError,
 } from '@dropline/event-store';
+import type { Pool } from 'pg';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { createTestPostgresDatabase, requirePostgres } from '../../../test/support/postgres';
-import { AggregateWriter, ConcurrencyExhaustedError, UnstorableCommandError } from './aggregate-writer';
+import {
+  AggregateWriter,
+  CommandTooLargeError,
+  ConcurrencyExhaustedError,
+  StreamNotContiguousError,
+  UnstorableCommandError,
+} from './aggregate-writer';
 import { CommandContext, EventSchema } from './envelope';
+import { maxCustomerId, maxDropId, MIB, openMaximalDrop, placeMaximal } from './testing/maximal-pre-order';
 
 const schema: EventSchema = {
   versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
@@ -91,12 +99,26 @@ function place(
   return writer.execute(dropStreamName(dropId), command, ctx, (state) => preOrderAnswer(state, preOrderId)!);
 }
 
-/** Delegates to `inner`, records the size of every append, and throws `failure()` instead when it returns an error. */
-function instrumented(inner: EventStore, failure: () => unknown = () => undefined) {
+/**
+ * Delegates to `inner`, records the size of every append (events, and bytes as `inner` measures
+ * them), and throws `failure()` instead when it returns an error. `before` runs first, with the
+ * number of the append (0-based).
+ */
+function instrumented(
+  inner: EventStore,
+  failure: () => unknown = () => undefined,
+  before: (call: number, events: NewEvent[]) => Promise<void> | void = () => undefined,
+) {
   const appends: number[] = [];
+  const bytes: number[] = [];
   const store: EventStore = {
+    maxAppendBytes: inner.maxAppendBytes,
+    appendSize: (events) => inner.appendSize(events),
     appendToStream: async (streamName: string, events: NewEvent[], expected) => {
+      const call = appends.length;
       appends.push(events.length);
+      bytes.push(inner.appendSize(events));
+      await before(call, events);
       const error = failure();
       if (error !== undefined) throw error;
       return inner.appendToStream(streamName, events, expected);
@@ -107,7 +129,7 @@ function instrumented(inner: EventStore, failure: () => unknown = () => undefine
     comparePositions: (a, b) => inner.comparePositions(a, b),
     close: async () => undefined,
   };
-  return { store, appends };
+  return { store, appends, bytes };
 }
 
 async function settle<T>(promises: Promise<T>[]): Promise<{ accepted: T[]; rejected: unknown[] }> {
@@ -121,12 +143,22 @@ async function settle<T>(promises: Promise<T>[]): Promise<{ accepted: T[]; rejec
   return { accepted, rejected };
 }
 
-function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ store: EventStore; close(): Promise<void> }>) {
+interface OpenedStore {
+  store: EventStore;
+  /** The same database through a store with another maxAppendBytes. */
+  storeWith(maxAppendBytes: number): EventStore;
+  pool: Pool;
+  close(): Promise<void>;
+}
+
+function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<OpenedStore>) {
   describe(`batched command path on ${name}`, () => {
     let store: EventStore;
+    let storeWith: (maxAppendBytes: number) => EventStore;
+    let pool: Pool;
     let close: () => Promise<void>;
     beforeAll(async () => {
-      ({ store, close } = await open());
+      ({ store, storeWith, pool, close } = await open());
     });
     afterAll(async () => close?.());
 
@@ -289,6 +321,187 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
       for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyExhaustedError);
     });
 
+    it('appends a 1,000-command batch of maximal pre-orders in parts within 1 MiB that share the cap and the ladder, answering each part once it is stored', async () => {
+      const limited = storeWith(MIB);
+      const dropId = maxDropId('parts');
+      let answered = 0;
+      let answeredBeforeSecondPart: number | undefined;
+      const {
+        store: counted,
+        appends,
+        bytes,
+      } = instrumented(limited, undefined, async (call) => {
+        // The second part's append waits until the first part's callers have had their answers.
+        if (call === 1) {
+          const deadline = Date.now() + 5000;
+          while (answered === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          answeredBeforeSecondPart = answered;
+        }
+      });
+      const setup: Writer = new AggregateWriter(limited, dropDecider, schema);
+      await openMaximalDrop(setup, dropId, 900);
+      const writer: Writer = new AggregateWriter(counted, dropDecider, schema);
+      const promises = Array.from({ length: 1000 }, (_, i) => placeMaximal(writer, dropId, i));
+      for (const promise of promises)
+        void promise.then(
+          () => answered++,
+          () => undefined,
+        );
+      const { accepted, rejected } = await settle(promises);
+
+      expect(accepted).toHaveLength(900);
+      expect(rejected).toHaveLength(100);
+      for (const r of rejected) expect((r as DomainError).code).toBe('DROP.SOLD_OUT');
+      // The batch was more than one append may carry, and went in parts that each fit.
+      expect(bytes.reduce((a, b) => a + b, 0)).toBeGreaterThan(MIB);
+      expect(appends.length).toBeGreaterThan(1);
+      for (const size of bytes) expect(size).toBeLessThanOrEqual(MIB);
+      expect(answeredBeforeSecondPart).toBeGreaterThan(0);
+      console.log(`[writer] 1,000 maximal pre-orders under 1 MiB: appends of ${appends.join(', ')} events, ${bytes.join(', ')} bytes`);
+
+      // Consecutive revisions, each pre-order stored once, priced by the ladder in acceptance order across the parts.
+      const events = await store.readStream(dropStreamName(dropId));
+      expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
+      const placed = events.filter((e) => e.type === 'PreOrderPlaced');
+      expect(placed.map((e) => e.data.sequence)).toEqual(placed.map((_, n) => n + 1));
+      expect(placed.map((e) => e.data.unitPrice)).toEqual(placed.map((_, n) => (n < 100 ? 1000 : n < 200 ? 2000 : 3000)));
+      const stored = new Map(placed.map((e) => [e.data.preOrderId as string, e]));
+      expect(stored.size).toBe(900);
+      for (const a of accepted) {
+        const event = stored.get(a.answer.preOrderId)!;
+        expect(a.answer.unitPrice).toBe(event.data.unitPrice);
+        // Answered with the revision of its own part, not the batch's last.
+        expect(a.revision).toBeGreaterThanOrEqual(event.revision);
+      }
+      expect(new Set(accepted.map((a) => a.revision)).size).toBe(appends.length);
+    });
+
+    it('re-decides only the parts not yet stored when a part loses a race to another writer', async () => {
+      const limited = storeWith(65_536);
+      const dropId = maxDropId('part-race');
+      const other: Writer = new AggregateWriter(limited, dropDecider, schema);
+      await openMaximalDrop(other, dropId, 150);
+      const { store: counted, appends } = instrumented(limited, undefined, async (call) => {
+        // Just before the second part: another process sells 10 units.
+        if (call === 1) await Promise.all(Array.from({ length: 10 }, (_, i) => placeMaximal(other, dropId, i, 'o')));
+      });
+      const writer: Writer = new AggregateWriter(counted, dropDecider, schema);
+      const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => placeMaximal(writer, dropId, i)));
+      const accepted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+
+      expect(accepted).toHaveLength(140);
+      expect(rejected).toHaveLength(60);
+      for (const r of rejected) expect((r as DomainError).code).toBe('DROP.SOLD_OUT');
+      const events = await store.readStream(dropStreamName(dropId));
+      const placed = events.filter((e) => e.type === 'PreOrderPlaced');
+      expect(placed).toHaveLength(150);
+      expect(new Set(placed.map((e) => e.data.preOrderId)).size).toBe(150);
+      expect(placed.map((e) => e.data.sequence)).toEqual(placed.map((_, n) => n + 1));
+
+      // The first part was stored and answered before the race, once: its callers' revision is
+      // below the other writer's events, which come right after it.
+      const firstPart = appends[0];
+      expect(firstPart).toBeLessThan(200);
+      const firstRevision = (results[0] as PromiseFulfilledResult<{ revision: number }>).value.revision;
+      for (const r of results.slice(0, firstPart))
+        expect((r as PromiseFulfilledResult<{ revision: number }>).value.revision).toBe(firstRevision);
+      expect(placed.slice(0, firstPart).map((e) => e.data.customerId)).toEqual(
+        Array.from({ length: firstPart }, (_, i) => maxCustomerId(i)),
+      );
+      const theirs = placed.slice(firstPart, firstPart + 10);
+      expect(theirs.map((e) => e.data.customerId)).toEqual(Array.from({ length: 10 }, (_, i) => maxCustomerId(i, 'o')));
+      expect(theirs[0].revision).toBe(firstRevision + 1);
+      // The rest were decided again on the state after the race: they continue the sequence.
+      expect(placed.slice(firstPart + 10).map((e) => e.data.customerId)).toEqual(
+        Array.from({ length: 140 - firstPart }, (_, i) => maxCustomerId(firstPart + i)),
+      );
+      console.log(`[writer] part race: appends of ${appends.join(', ')} events`);
+    });
+
+    it('refuses a command whose events alone exceed the limit with COMMAND.TOO_LARGE, as if it had not been sent', async () => {
+      const limited = storeWith(4096);
+      const writer: Writer = new AggregateWriter(limited, dropDecider, schema);
+      await openDrop(writer, 'too-large', 2);
+      const results = await Promise.allSettled([
+        place(writer, 'too-large', 'c-1', 'k-1'),
+        place(writer, 'too-large', 'c-2', 'k-2', 1, { referralCode: 'x'.repeat(5000) }),
+        place(writer, 'too-large', 'c-3', 'k-3'),
+        place(writer, 'too-large', 'c-4', 'k-4'),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+      const tooLarge = (results[1] as PromiseRejectedResult).reason;
+      expect(tooLarge).toBeInstanceOf(CommandTooLargeError);
+      expect(tooLarge).toMatchObject({ code: 'COMMAND.TOO_LARGE', maxAppendBytes: 4096 });
+      expect(tooLarge.size).toBeGreaterThan(4096);
+      // It took no unit: the cap of 2 went to c-1 and c-3.
+      expect((results[3] as PromiseRejectedResult).reason.code).toBe('DROP.SOLD_OUT');
+      const placed = (await store.readStream(dropStreamName('too-large'))).filter((e) => e.type === 'PreOrderPlaced');
+      expect(placed.map((e) => e.data.customerId)).toEqual(['c-1', 'c-3']);
+    });
+
+    it('answers COMMAND.TOO_LARGE when the store refuses a lone command for its size (a server limit below maxAppendBytes)', async () => {
+      // The store claims 1 MiB but refuses anything over 4 KiB, as an EventStoreDB configured below
+      // EVENT_STORE_MAX_APPEND_BYTES would: the refused part is halved until the big command is alone.
+      const strict = storeWith(4096);
+      const lying: EventStore = {
+        maxAppendBytes: MIB,
+        appendSize: (events) => strict.appendSize(events),
+        appendToStream: (streamName, events, expected) => strict.appendToStream(streamName, events, expected),
+        readStream: (streamName, options) => strict.readStream(streamName, options),
+        readAll: (options) => strict.readAll(options),
+        subscribeToAll: (options) => strict.subscribeToAll(options),
+        comparePositions: (a, b) => strict.comparePositions(a, b),
+        close: async () => undefined,
+      };
+      const writer: Writer = new AggregateWriter(lying, dropDecider, schema);
+      await openDrop(writer, 'server-limit', 10);
+      const results = await Promise.allSettled([
+        place(writer, 'server-limit', 'c-1', 'k-1'),
+        place(writer, 'server-limit', 'c-2', 'k-2', 1, { referralCode: 'x'.repeat(5000) }),
+        place(writer, 'server-limit', 'c-3', 'k-3'),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'COMMAND.TOO_LARGE', maxAppendBytes: 4096 });
+    });
+
+    it('refuses to fold a stream that does not start at revision 0 or has a gap, with STREAM.NOT_CONTIGUOUS, and caches nothing', async () => {
+      const writer: Writer = new AggregateWriter(store, dropDecider, schema);
+      for (const [dropId, damage] of [
+        // What $maxCount/$maxAge truncation or a soft delete leaves: the stream starts at revision 3.
+        ['truncated', 'revision < 3'],
+        ['gap', 'revision = 2'],
+      ] as const) {
+        await openDrop(writer, dropId, 10);
+        await place(writer, dropId, 'c-1', 'k-1');
+        await place(writer, dropId, 'c-2', 'k-2');
+        await pool.query(`DELETE FROM events WHERE stream_name = $1 AND ${damage}`, [dropStreamName(dropId)]);
+
+        // A fresh writer folds from the start.
+        const fresh: Writer = new AggregateWriter(store, dropDecider, schema);
+        await expect(place(fresh, dropId, 'c-3', 'k-3')).rejects.toMatchObject({
+          code: 'STREAM.NOT_CONTIGUOUS',
+          expectedRevision: dropId === 'gap' ? 2 : 0,
+          actualRevision: 3,
+        });
+        expect(fresh.cachedState(dropStreamName(dropId))).toBeUndefined();
+        await expect(fresh.load(dropStreamName(dropId))).rejects.toBeInstanceOf(StreamNotContiguousError);
+        // Still refused on the next command: nothing was cached.
+        await expect(place(fresh, dropId, 'c-4', 'k-4')).rejects.toBeInstanceOf(StreamNotContiguousError);
+      }
+
+      // A warm writer catching up across a gap refuses too, and drops its cache.
+      await openDrop(writer, 'warm-gap', 10);
+      await place(writer, 'warm-gap', 'c-1', 'k-1');
+      const other: Writer = new AggregateWriter(store, dropDecider, schema);
+      await place(other, 'warm-gap', 'c-2', 'k-2');
+      await place(other, 'warm-gap', 'c-3', 'k-3');
+      await pool.query(`DELETE FROM events WHERE stream_name = $1 AND revision = 3`, [dropStreamName('warm-gap')]);
+      await expect(writer.load(dropStreamName('warm-gap'))).rejects.toMatchObject({ code: 'STREAM.NOT_CONTIGUOUS' });
+      expect(writer.cachedState(dropStreamName('warm-gap'))).toBeUndefined();
+      await expect(place(writer, 'warm-gap', 'c-4', 'k-4')).rejects.toMatchObject({ code: 'STREAM.NOT_CONTIGUOUS' });
+    });
+
     it('keeps the cap when two writers (as two processes would) race on one stream: losers reload and re-decide', async () => {
       const one: Writer = new AggregateWriter(store, dropDecider, schema);
       const two: Writer = new AggregateWriter(store, dropDecider, schema);
@@ -310,7 +523,12 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<{ st
 behavesLikeTheBatchedCommandPath('PGlite', async () => {
   const db = await createTestEmbeddedDatabase();
   await ensureEventStoreSchema(db.pool);
-  return { store: new PostgresEventStore(db.pool), close: () => db.close() };
+  return {
+    store: new PostgresEventStore(db.pool),
+    storeWith: (maxAppendBytes) => new PostgresEventStore(db.pool, { maxAppendBytes }),
+    pool: db.pool,
+    close: () => db.close(),
+  };
 });
 
 describe('PostgreSQL', () => {
@@ -321,6 +539,8 @@ describe('PostgreSQL', () => {
     const store = new PostgresEventStore(db.pool);
     return {
       store,
+      storeWith: (maxAppendBytes) => new PostgresEventStore(db.pool, { maxAppendBytes }),
+      pool: db.pool,
       close: async () => {
         await store.close();
         await db.drop();

@@ -1,17 +1,17 @@
 import type { Decider, DomainEvent } from '@dropline/domain';
-import { EventStore, isDataRefusal, WrongExpectedRevisionError } from '@dropline/event-store';
+import { AppendTooLargeError, EventStore, isDataRefusal, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
 import { CommandContext, EventSchema, toDomainEvent, toNewEvent } from './envelope';
 
 /** The result one caller gets: the events its command produced and the answer computed right after them. */
 export interface CommandOutcome<E, R> {
   events: E[];
   answer: R;
-  /** Stream revision after the batch that carried this command was appended. */
+  /** Stream revision after the part of the batch that carried this command was appended. */
   revision: number;
 }
 
 export interface AggregateWriterOptions {
-  /** Most commands decided together and appended in one write. */
+  /** Most commands decided together (appended in one write, or in parts when over the store's maxAppendBytes). */
   maxBatchSize?: number;
   /** Streams whose state stays cached between batches (least recently used are dropped). */
   maxCachedStreams?: number;
@@ -46,6 +46,47 @@ export class UnstorableCommandError extends Error {
   }
 }
 
+/**
+ * Thrown to a caller whose command's events alone are larger than one append may be (the store's
+ * maxAppendBytes, or a smaller limit its server enforces). Nothing of it was stored, and the
+ * commands decided after it were decided as if it had never been sent.
+ */
+export class CommandTooLargeError extends Error {
+  readonly code = 'COMMAND.TOO_LARGE';
+  constructor(
+    readonly streamName: string,
+    /** The events' size as the store counts it, when known. */
+    readonly size: number | undefined,
+    readonly maxAppendBytes: number,
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `The command's events (${size === undefined ? 'over the limit' : `${size} bytes`}) exceed what the event store takes in one append (${maxAppendBytes} bytes)`,
+    );
+    this.name = 'CommandTooLargeError';
+  }
+}
+
+/**
+ * Thrown when a stream's recorded revisions do not run 0, 1, 2, … without a gap: the stream was
+ * truncated ($maxCount/$maxAge or a soft delete on EventStoreDB), or events were removed or
+ * written around the store. Folding it would yield a wrong state (a cap, a price tier, a
+ * customer's limit), so the writer refuses the stream and caches nothing until it is repaired.
+ */
+export class StreamNotContiguousError extends Error {
+  readonly code = 'STREAM.NOT_CONTIGUOUS';
+  constructor(
+    readonly streamName: string,
+    /** The revision that had to come next. */
+    readonly expectedRevision: number,
+    /** The revision the store returned instead. */
+    readonly actualRevision: number,
+  ) {
+    super(`Stream ${streamName} is not contiguous: revision ${expectedRevision} expected, ${actualRevision} found`);
+    this.name = 'StreamNotContiguousError';
+  }
+}
+
 interface Pending<S, C, E, R> {
   command: C;
   context: CommandContext;
@@ -64,29 +105,51 @@ interface StreamEntry<S> {
 
 type Decided<E, R> = { ok: true; events: E[]; answer: R } | { ok: false; error: unknown };
 
+/** Consecutive commands of a batch appended together: one append, one expected revision. */
+interface Part<E> {
+  decided: Decided<E, unknown>[];
+  events: NewEvent[];
+  bytes: number;
+}
+
 /**
  * The one load → decide → append path for every command.
  *
  * Commands for the same stream queue behind a single writer per stream (per process).
  * The writer takes everything waiting, decides the commands one after another against
- * the cached state, and appends all their events as ONE batch with ONE expected
- * revision. Each caller then gets its own answer or its own rejection. With one waiting
- * command this is the ordinary path; under a hot drop it turns thousands of would-be
- * optimistic conflicts into a handful of large appends.
+ * the cached state, and appends their events with the stream's expected revision. Each
+ * caller then gets its own answer or its own rejection. With one waiting command this is
+ * the ordinary path; under a hot drop it turns thousands of would-be optimistic conflicts
+ * into a handful of large appends.
  *
- * Across processes the expected revision still guards the stream: a batch that loses the
- * race is never partially applied — the writer reloads the stream and re-decides the
- * whole batch against the fresh state.
+ * A batch is appended in parts, each at most the store's maxAppendBytes (as the store's
+ * appendSize counts it): consecutive commands go into one part until the next one's events
+ * would not fit. The parts are decided in turn — each command on the state the previous one
+ * left, so they share the cap and the price ladder — and appended one after another with
+ * consecutive expected revisions. A caller is answered (accepted or rejected) once the part
+ * it sits in is stored, never earlier: a rejection decided after a part is only true if
+ * that part is. A command whose events alone are over the limit gets CommandTooLargeError
+ * and is decided as if it had not been sent (its events never touch the state).
  *
- * Deciders may evolve their state in place (linear states), so a batch that fails to
+ * Across processes the expected revision still guards the stream: a part that loses the
+ * race is never partially applied — the writer reloads the stream and re-decides only the
+ * commands not yet answered, against the fresh state.
+ *
+ * Deciders may evolve their state in place (linear states), so a part that fails to
  * append leaves the cached state ahead of the store; the cache is dropped then and the
  * stream is reloaded before the next decision.
  *
- * One command's data must not sink its batch: when the store refuses an append for what it
- * carries (isDataRefusal — not a revision conflict, not an outage), the writer reloads and
- * appends the batch again in two halves, first half first, recursively, until only the
- * commands that cannot be stored are left; each of those gets UnstorableCommandError and every
- * other caller its normal answer. At most ceil(log2(batch)) levels deep.
+ * One command's data must not sink its batch: when the store refuses a part for what it
+ * carries (isDataRefusal — not a revision conflict, not an outage; a part over a smaller limit
+ * the server enforces is one too), the writer reloads and appends that part again in two
+ * halves, first half first, recursively, until only the commands that cannot be stored are
+ * left; each of those gets UnstorableCommandError (CommandTooLargeError when it was refused for
+ * its size) and every other caller its normal answer. At most ceil(log2(part)) levels deep.
+ * Cutting by size and halving on a refusal are the same mechanism: a batch is always stored as
+ * a sequence of parts, answered part by part.
+ *
+ * A stream whose recorded revisions do not run 0, 1, 2, … is refused with
+ * StreamNotContiguousError and never cached.
  */
 export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly streams = new Map<string, StreamEntry<S>>();
@@ -134,6 +197,12 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: from + 1, maxCount: this.loadPageSize });
       // Re-check after the await: only apply onto the exact state the read started from.
       if (entry.state !== undefined && !entry.draining && entry.revision === from && newer.length < this.loadPageSize) {
+        const gap = newer.findIndex((recorded, i) => recorded.revision !== from + 1 + i);
+        if (gap >= 0) {
+          // Checked before anything is evolved; the stream cannot be trusted, so nothing of it stays cached.
+          entry.state = undefined;
+          throw new StreamNotContiguousError(streamName, from + 1 + gap, newer[gap].revision);
+        }
         let state: S = entry.state;
         for (const recorded of newer) state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         entry.state = state;
@@ -191,8 +260,12 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   private async processBatch(streamName: string, entry: StreamEntry<S>, batch: Pending<S, C, E, any>[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      let decided: Decided<E, unknown>[];
+    // The commands not answered yet, in order; the parts of each round are cut from its front.
+    let remaining = batch;
+    // Conflicts since the last part that was stored.
+    let conflicts = 0;
+    while (remaining.length > 0) {
+      let parts: Part<E>[];
       try {
         if (entry.state === undefined) {
           const loaded = await this.fold(streamName);
@@ -201,44 +274,62 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         } else {
           await this.catchUp(streamName, entry);
         }
-        decided = this.decideBatch(entry, batch);
+        parts = this.decideParts(streamName, entry, remaining);
       } catch (error) {
         entry.state = undefined;
-        for (const p of batch) p.reject(error);
+        for (const p of remaining) p.reject(error);
         return;
       }
-      const events = decided.flatMap((d, i) => (d.ok ? d.events.map((e) => toNewEvent(e, batch[i].context, this.schema)) : []));
-      const expected = entry.revision;
-      let revision: number;
-      try {
-        revision =
-          events.length === 0
-            ? expected
-            : (await this.store.appendToStream(streamName, events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
-      } catch (error) {
-        // The state was evolved past the store: it cannot be trusted any more.
-        entry.state = undefined;
-        if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) continue;
-        if (isDataRefusal(error)) {
-          // Nothing was appended. Isolate the command(s) the store refuses: each half is reloaded,
-          // re-decided and appended on its own (a batch that fails with events has >= 1 command).
-          if (batch.length === 1) {
-            batch[0].reject(new UnstorableCommandError(streamName, error));
-            return;
+      let redecide = false;
+      for (const part of parts) {
+        const commands = remaining.slice(0, part.decided.length);
+        const expected = entry.revision;
+        let revision: number;
+        try {
+          revision =
+            part.events.length === 0
+              ? expected
+              : (await this.store.appendToStream(streamName, part.events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
+        } catch (error) {
+          // The state was evolved past the store: it cannot be trusted any more.
+          entry.state = undefined;
+          if (error instanceof WrongExpectedRevisionError && ++conflicts < this.maxConflictRetries) {
+            redecide = true;
+            break;
           }
-          const half = Math.ceil(batch.length / 2);
-          await this.processBatch(streamName, entry, batch.slice(0, half));
-          await this.processBatch(streamName, entry, batch.slice(half));
+          if (isDataRefusal(error)) {
+            // Nothing of this part was appended. Isolate the command(s) the store refuses: each half
+            // is reloaded, re-decided and appended on its own (a part that fails has >= 1 command).
+            if (commands.length === 1) {
+              commands[0].reject(this.refusal(streamName, error));
+            } else {
+              const half = Math.ceil(commands.length / 2);
+              await this.processBatch(streamName, entry, commands.slice(0, half));
+              await this.processBatch(streamName, entry, commands.slice(half));
+            }
+            remaining = remaining.slice(commands.length);
+            redecide = true;
+            break;
+          }
+          const failure = error instanceof WrongExpectedRevisionError ? new ConcurrencyExhaustedError(streamName, conflicts) : error;
+          for (const p of remaining) p.reject(failure);
           return;
         }
-        const failure = error instanceof WrongExpectedRevisionError ? new ConcurrencyExhaustedError(streamName, attempt) : error;
-        for (const p of batch) p.reject(failure);
-        return;
+        entry.revision = revision;
+        conflicts = 0;
+        part.decided.forEach((d, i) =>
+          d.ok ? commands[i].resolve({ events: d.events, answer: d.answer, revision }) : commands[i].reject(d.error),
+        );
+        remaining = remaining.slice(commands.length);
       }
-      entry.revision = revision;
-      decided.forEach((d, i) => (d.ok ? batch[i].resolve({ events: d.events, answer: d.answer, revision }) : batch[i].reject(d.error)));
-      return;
+      if (!redecide) return;
     }
+  }
+
+  /** What a lone command the store refused for its data gets. */
+  private refusal(streamName: string, error: unknown): Error {
+    if (error instanceof AppendTooLargeError) return new CommandTooLargeError(streamName, error.size, error.maxAppendBytes, error);
+    return new UnstorableCommandError(streamName, error);
   }
 
   /**
@@ -256,6 +347,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         maxCount: this.loadPageSize,
       });
       for (const recorded of page) {
+        assertNextRevision(streamName, entry.revision, recorded);
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         entry.revision = recorded.revision;
       }
@@ -264,27 +356,61 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     }
   }
 
-  private decideBatch(entry: StreamEntry<S>, batch: Pending<S, C, E, any>[]): Decided<E, unknown>[] {
-    const out: Decided<E, unknown>[] = new Array(batch.length);
+  /**
+   * Decides `batch` in order against the cached state and cuts it into parts of at most
+   * maxAppendBytes: a command joins the current part unless its events would take the part over
+   * the limit (a part always takes at least one command). Every command sits in a part, the
+   * rejected ones too, so each is answered only once the state it was decided on is stored.
+   */
+  private decideParts(streamName: string, entry: StreamEntry<S>, batch: Pending<S, C, E, any>[]): Part<E>[] {
+    const max = this.store.maxAppendBytes;
+    const parts: Part<E>[] = [];
+    let part: Part<E> = { decided: [], events: [], bytes: 0 };
     let state = entry.state as S;
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i];
+    for (const p of batch) {
       let events: E[];
       try {
         // decide is pure and leaves the state untouched, so a rejection only concerns its caller.
         events = this.decider.decide(p.command, state);
       } catch (error) {
-        out[i] = { ok: false, error };
+        part.decided.push({ ok: false, error });
         continue;
+      }
+      const stored = events.map((e) => toNewEvent(e, p.context, this.schema));
+      const bytes = this.measure(stored);
+      if (bytes > max) {
+        part.decided.push({ ok: false, error: new CommandTooLargeError(streamName, bytes, max) });
+        continue;
+      }
+      if (stored.length > 0 && part.events.length > 0 && part.bytes + bytes > max) {
+        parts.push(part);
+        part = { decided: [], events: [], bytes: 0 };
       }
       // evolve may change the state in place: if it throws, processBatch fails the whole
       // batch and drops the cache rather than append events decided on a broken state.
       for (const e of events) state = this.decider.evolve(state, e);
       entry.state = state;
-      out[i] = { ok: true, events, answer: p.answer(state, events) };
+      part.decided.push({ ok: true, events, answer: p.answer(state, events) });
+      part.events.push(...stored);
+      part.bytes += bytes;
     }
     entry.state = state;
-    return out;
+    if (part.decided.length > 0) parts.push(part);
+    return parts;
+  }
+
+  /**
+   * The events' size as the store counts it. An event the store cannot even measure (a value
+   * JSON cannot hold) counts as 0: its append then fails on the same value, a data refusal,
+   * and the command is isolated like any other unstorable one.
+   */
+  private measure(events: NewEvent[]): number {
+    if (events.length === 0) return 0;
+    try {
+      return this.store.appendSize(events);
+    } catch {
+      return 0;
+    }
   }
 
   private async fold(streamName: string): Promise<{ state: S; revision: number }> {
@@ -297,6 +423,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         maxCount: this.loadPageSize,
       });
       for (const recorded of page) {
+        assertNextRevision(streamName, revision, recorded);
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
         revision = recorded.revision;
       }
@@ -304,4 +431,9 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     }
     return { state, revision };
   }
+}
+
+/** Refuses a stream whose revisions do not run on from `previous` (-1 before the first event) by exactly one. */
+function assertNextRevision(streamName: string, previous: number, recorded: RecordedEvent): void {
+  if (recorded.revision !== previous + 1) throw new StreamNotContiguousError(streamName, previous + 1, recorded.revision);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AppendTooLargeError,
   WrongExpectedRevisionError,
   type EventFilter,
   type EventStore,
@@ -215,6 +216,32 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         }
         const read = await store.readStream(stream);
         expect(read.map((e) => e.revision)).toEqual([0, 1, 2, 3]);
+      });
+    });
+
+    describe('append size', () => {
+      it('measures an append as the sum of its events, counting bytes rather than characters', async () => {
+        const plain = newEvent('ItemAdded', { text: 'abc' });
+        const wide = newEvent('ItemAdded', { text: 'é€😀' }); // 2 + 3 + 4 bytes in UTF-8, 4 UTF-16 code units
+        expect(store.appendSize([])).toBe(0);
+        expect(store.appendSize([plain, wide])).toBe(store.appendSize([plain]) + store.appendSize([wide]));
+        expect(store.appendSize([wide]) - store.appendSize([plain])).toBe(9 - 3);
+        expect(store.appendSize([plain])).toBeGreaterThan(JSON.stringify(plain.data).length + JSON.stringify(plain.metadata).length);
+        expect(Number.isSafeInteger(store.maxAppendBytes) && store.maxAppendBytes > 0).toBe(true);
+      });
+
+      it('refuses an append over maxAppendBytes with STORE.APPEND_TOO_LARGE and writes nothing of it', async () => {
+        const stream = streamName();
+        await store.appendToStream(stream, [newEvent('ItemAdded', { n: 1 })], 'no_stream');
+        // The data alone is over the limit, so every way of counting refuses it.
+        const half = Math.ceil(store.maxAppendBytes / 2);
+        const big = range(3).map((n) => newEvent('Big', { n, blob: 'x'.repeat(half) }));
+        const refused = store.appendToStream(stream, big, 0);
+        await expect(refused).rejects.toBeInstanceOf(AppendTooLargeError);
+        await expect(refused).rejects.toMatchObject({ code: 'STORE.APPEND_TOO_LARGE', streamName: stream });
+        expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['ItemAdded']);
+        // The stream stays usable at the same revision.
+        expect((await store.appendToStream(stream, [newEvent('ItemAdded', { n: 2 })], 0)).nextExpectedRevision).toBe(1);
       });
     });
 

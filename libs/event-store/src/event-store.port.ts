@@ -104,6 +104,20 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
+  /**
+   * Most bytes one atomic append may carry, as appendSize counts them. An append whose appendSize
+   * is within it is never refused for its size; one the store cannot take for its size fails with
+   * AppendTooLargeError and writes nothing. Writers cut larger batches into parts that fit
+   * (AggregateWriter). docs/event-store.md, "Append size".
+   */
+  readonly maxAppendBytes: number;
+  /**
+   * Size of an append of `events` as this store counts it against maxAppendBytes (EventStoreDB:
+   * as the server counts it). Additive: the size of an append is the sum of the sizes of its events,
+   * so a writer may measure command by command. Throws what appendToStream would throw for an
+   * event it cannot serialise.
+   */
+  appendSize(events: readonly NewEvent[]): number;
   /** Appends atomically, or throws WrongExpectedRevisionError and appends nothing. */
   appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** Returns [] for a stream that does not exist. */
@@ -135,6 +149,26 @@ export class WrongExpectedRevisionError extends Error {
   ) {
     super(`Stream ${streamName}: expected revision ${String(expected)}, actual ${actual === undefined ? 'unknown' : actual}`);
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * Thrown by appendToStream when the append is too large for the store (over maxAppendBytes, or
+ * over a smaller limit the server itself enforces). Nothing was appended.
+ */
+export class AppendTooLargeError extends Error {
+  readonly code = 'STORE.APPEND_TOO_LARGE';
+  constructor(
+    readonly streamName: string,
+    /** The append's size as the store counts it, when known. */
+    readonly size: number | undefined,
+    readonly maxAppendBytes: number,
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `Stream ${streamName}: an append of ${size === undefined ? 'unknown size' : `${size} bytes`} exceeds the limit of ${maxAppendBytes} bytes`,
+    );
+    this.name = 'AppendTooLargeError';
   }
 }
 

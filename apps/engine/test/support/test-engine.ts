@@ -82,20 +82,6 @@ export interface TestEngineOptions {
  * nothing leaks in from the test process's environment.
  */
 export async function startTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
-  const store = options.store ?? 'pglite';
-  let databases: Databases;
-  let dispose: () => Promise<void>;
-  if (store === 'pglite') {
-    const db = await createTestEmbeddedDatabase();
-    await ensureEventStoreSchema(db.pool);
-    databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: true, close: async () => undefined };
-    dispose = () => db.close();
-  } else {
-    const db = await createTestPostgresDatabase('engine');
-    await ensureEventStoreSchema(db.pool);
-    databases = { store: new PostgresEventStore(db.pool), readModels: db.pool, embedded: false, close: async () => undefined };
-    dispose = () => db.drop();
-  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -104,6 +90,27 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     ...testAuthEnv(),
     ...(options.env ?? {}),
   });
+  const store = options.store ?? 'pglite';
+  // The store is built here rather than by openDatabases, so the settings it reads are passed on by hand.
+  const storeOptions = { maxAppendBytes: config.eventStoreMaxAppendBytes };
+  let databases: Databases;
+  let dispose: () => Promise<void>;
+  if (store === 'pglite') {
+    const db = await createTestEmbeddedDatabase();
+    await ensureEventStoreSchema(db.pool);
+    databases = { store: new PostgresEventStore(db.pool, storeOptions), readModels: db.pool, embedded: true, close: async () => undefined };
+    dispose = () => db.close();
+  } else {
+    const db = await createTestPostgresDatabase('engine');
+    await ensureEventStoreSchema(db.pool);
+    databases = {
+      store: new PostgresEventStore(db.pool, storeOptions),
+      readModels: db.pool,
+      embedded: false,
+      close: async () => undefined,
+    };
+    dispose = () => db.drop();
+  }
   const clock = new ManualClock(new Date(options.now ?? '2026-11-20T10:00:00Z'));
   const app = await createEngine(config, { databases, clock });
   await app.listen(0, '127.0.0.1');

@@ -11,6 +11,7 @@ import {
   type Position,
 } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
   type AppendResult,
@@ -25,10 +26,13 @@ import {
   type Subscription,
 } from '../event-store.port';
 import { assertValidExpectedRevision } from '../expected-revision';
+import { assertValidMaxAppendBytes } from '../append-size';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
 import { StreamDeletedError, StreamTruncatedError } from '../stream-gone.errors';
 import {
   compareEsdbPositions,
+  ESDB_DEFAULT_MAX_APPEND_SIZE,
+  esdbEventSize,
   formatEsdbPosition,
   fromEsdbCurrentRevision,
   fromEsdbEvent,
@@ -57,6 +61,11 @@ export interface EventStoreDbEventStoreOptions {
   readPageSize?: number;
   /** countAfter stops at this many events (and reads at most five times as many raw entries of `$all`). */
   countLimit?: number;
+  /**
+   * The server's MaxAppendSize (default ESDB_DEFAULT_MAX_APPEND_SIZE, 1 MiB). Set it when the
+   * server's is raised or lowered: writers cut their batches by it.
+   */
+  maxAppendBytes?: number;
 }
 
 /** What the adapter uses of the client (unit tests pass counting and stalling fakes of it). */
@@ -89,6 +98,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly deadlineMs: number;
   private readonly readPageSize: number;
   private readonly countLimit: number;
+  readonly maxAppendBytes: number;
 
   constructor(
     private readonly client: EsdbClient,
@@ -98,6 +108,14 @@ export class EventStoreDbEventStore implements EventStore {
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
     this.countLimit = options.countLimit ?? DEFAULT_COUNT_LIMIT;
+    this.maxAppendBytes = assertValidMaxAppendBytes(options.maxAppendBytes ?? ESDB_DEFAULT_MAX_APPEND_SIZE);
+  }
+
+  /** As the server counts it against MaxAppendSize (esdbEventSize). */
+  appendSize(events: readonly NewEvent[]): number {
+    let size = 0;
+    for (const event of events) size += esdbEventSize(event);
+    return size;
   }
 
   /** Connects with an `esdb://` / `esdb+discover://` connection string. */
@@ -107,6 +125,10 @@ export class EventStoreDbEventStore implements EventStore {
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     assertValidExpectedRevision(expectedRevision);
+    // Refused here rather than after sending a payload the server would refuse (or, before 25.0,
+    // count differently): the same rule on every server version.
+    const size = this.appendSize(events);
+    if (size > this.maxAppendBytes) throw new AppendTooLargeError(streamName, size, this.maxAppendBytes);
     try {
       const result = await this.within(
         'appendToStream',
@@ -125,6 +147,16 @@ export class EventStoreDbEventStore implements EventStore {
       if (errorType(error) === 'wrong-expected-version') {
         const actual = (error as WrongExpectedVersionError).actualVersion;
         throw new WrongExpectedRevisionError(streamName, expectedRevision, fromEsdbCurrentRevision(actual));
+      }
+      if (errorType(error) === 'maximum-append-size-exceeded') {
+        // The server's MaxAppendSize is below maxAppendBytes: writers bisect the batch until parts fit.
+        const serverMax = (error as { maxAppendSize?: unknown }).maxAppendSize;
+        throw new AppendTooLargeError(
+          streamName,
+          size,
+          Number.isSafeInteger(serverMax) ? (serverMax as number) : this.maxAppendBytes,
+          error,
+        );
       }
       throw toStoreError(error, 'appendToStream', streamName);
     }

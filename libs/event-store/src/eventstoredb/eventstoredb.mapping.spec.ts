@@ -2,6 +2,7 @@ import { ANY, NO_STREAM, STREAM_EXISTS } from '@eventstore/db-client';
 import type { NewEvent } from '../event-store.port';
 import {
   compareEsdbPositions,
+  esdbEventSize,
   formatEsdbPosition,
   fromEsdbCurrentRevision,
   fromEsdbEvent,
@@ -27,6 +28,31 @@ const event: NewEvent = {
 };
 
 describe('EventStoreDB mapping', () => {
+  it('sizes an event as the server counts it against MaxAppendSize: data + metadata bytes as sent + 2 × type length', () => {
+    // What the client sends (JSON.stringify, UTF-8), written out and counted by hand:
+    // data      {"dropId":"d-1","placedAt":"2026-01-01T00:00:00.000Z"}                                   54 bytes
+    // metadata  {"correlationId":"corr-1","causationId":"cause-1","actor":"user:42",
+    //            "occurredAt":"2026-01-01T00:00:00.000Z",
+    //            "traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    //            "schemaVersion":2,"$correlationId":"corr-1","$causationId":"cause-1"}                   249 bytes
+    // type      PreOrderPlaced: 14 UTF-16 code units, counted twice                                      28
+    expect(esdbEventSize(event)).toBe(54 + 249 + 28);
+
+    // Multi-byte text: UTF-8 bytes for data and metadata, UTF-16 code units for the type.
+    // data      {"name":"é😀"}: 9 + 2 (é) + 4 (😀) + 2                                                  17 bytes
+    // metadata  {"correlationId":"c","causationId":null,"actor":"a","occurredAt":"2026-01-01T00:00:00.000Z",
+    //            "traceparent":"t","schemaVersion":1,"$correlationId":"c"}  (no $causationId when null) 149 bytes
+    // type      Ünïcode😀: 7 + 2 (a surrogate pair) = 9 code units, counted twice                         18
+    const unicode: NewEvent = {
+      eventId: '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6e',
+      type: 'Ünïcode😀',
+      schemaVersion: 1,
+      data: { name: 'é😀' },
+      metadata: { correlationId: 'c', causationId: null, actor: 'a', occurredAt: '2026-01-01T00:00:00.000Z', traceparent: 't' },
+    };
+    expect(esdbEventSize(unicode)).toBe(17 + 149 + 18);
+  });
+
   it('maps every expected revision mode, -1 included', () => {
     expect(toEsdbExpectedRevision('any')).toBe(ANY);
     expect(toEsdbExpectedRevision('no_stream')).toBe(NO_STREAM);

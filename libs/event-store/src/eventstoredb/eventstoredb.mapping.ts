@@ -11,6 +11,7 @@ import {
   type Position,
 } from '@eventstore/db-client';
 import type { EventFilter, EventMetadata, ExpectedRevision, NewEvent, RecordedEvent } from '../event-store.port';
+import { jsonByteLength, MIB } from '../append-size';
 
 /*
  * Pure translations between the port and the EventStoreDB client (v6). No IO here, so every rule
@@ -73,6 +74,21 @@ export function toEsdbEvent(event: NewEvent): { id: string; type: string; data: 
   // ESDB projections expect $causationId to be absent rather than null when nothing caused it.
   if (event.metadata.causationId !== null) metadata.$causationId = event.metadata.causationId;
   return { id: event.eventId, type: event.type, data: event.data, metadata };
+}
+
+/** EventStoreDB's default MaxAppendSize (a server setting; servers may raise it). */
+export const ESDB_DEFAULT_MAX_APPEND_SIZE = MIB;
+
+/**
+ * Size of one event as EventStoreDB counts it against MaxAppendSize (Event.SizeOnDisk): the bytes of
+ * its data and of its metadata as the client sends them — UTF-8 JSON of toEsdbEvent, so including
+ * `schemaVersion` and the `$correlationId`/`$causationId` copies — plus 2 × the length of its type
+ * in UTF-16 code units. Exact for servers from 25.0; servers before 25.0 count only the data (an
+ * operator-precedence slip in SizeOnDisk), so there it is an upper bound and never refused.
+ */
+export function esdbEventSize(event: NewEvent): number {
+  const { type, data, metadata } = toEsdbEvent(event);
+  return jsonByteLength(data) + jsonByteLength(metadata) + 2 * type.length;
 }
 
 /** True for ESDB's own events ($-prefixed types or streams: stats, settings, projections, links). */

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import {
+  AppendTooLargeError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventFilter,
@@ -14,6 +15,7 @@ import {
   type Subscription,
 } from '../event-store.port';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
+import { assertValidMaxAppendBytes, jsonByteLength, MIB } from '../append-size';
 import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
 import { pgErrorInfo, toStoreError } from './postgres.errors';
@@ -41,7 +43,24 @@ export interface PostgresEventStoreOptions {
   logger?: EventStoreLogger;
   /** Live-polling and retry timings of subscriptions (defaults: 10 ms busy, 100 ms idle, backoff 100 ms..10 s). */
   polling?: Partial<PollingOptions>;
+  /** Most bytes of event JSON one append sends in its one parameter (default DEFAULT_POSTGRES_MAX_APPEND_BYTES). */
+  maxAppendBytes?: number;
 }
+
+/**
+ * 16 MiB: PostgreSQL itself takes far more in one parameter (up to 1 GB of text), so the limit
+ * is ours. It bounds the JSON one append sends and the server parses while the stream is locked,
+ * and still holds a full batch of the largest COMMAND_BATCH_SIZE (10,000 pre-orders of ~1.1 KB).
+ */
+export const DEFAULT_POSTGRES_MAX_APPEND_BYTES = 16 * MIB;
+
+/**
+ * What one event adds to the append's parameter besides its JSON type, data and metadata: the
+ * row's keys and punctuation with the separating comma (33 bytes), its UUID in quotes (38), a row
+ * index (at most 16 digits) and a schema version (at most 11 characters) make 98; the array's
+ * brackets the other 2.
+ */
+const POSTGRES_ROW_OVERHEAD = 100;
 
 const DEFAULT_READ_ALL_COUNT = 1000;
 const DEFAULT_SUBSCRIPTION_BATCH = 5000;
@@ -80,12 +99,26 @@ export class PostgresEventStore implements EventStore {
   private readonly logger: EventStoreLogger;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
+  readonly maxAppendBytes: number;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: PostgresEventStoreOptions = {},
   ) {
     this.logger = options.logger ?? consoleEventStoreLogger;
+    this.maxAppendBytes = assertValidMaxAppendBytes(options.maxAppendBytes ?? DEFAULT_POSTGRES_MAX_APPEND_BYTES);
+  }
+
+  /**
+   * An upper bound of the bytes the events take in the append's one jsonb parameter (UTF-8 JSON):
+   * data, metadata and type as JSON.stringify writes them, plus POSTGRES_ROW_OVERHEAD per event.
+   */
+  appendSize(events: readonly NewEvent[]): number {
+    let size = 0;
+    for (const event of events) {
+      size += jsonByteLength(event.data) + jsonByteLength(event.metadata) + jsonByteLength(event.type) + POSTGRES_ROW_OVERHEAD;
+    }
+    return size;
   }
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -93,10 +126,18 @@ export class PostgresEventStore implements EventStore {
     let client: PoolClient | undefined;
     let broken: Error | undefined;
     try {
+      // The whole batch travels as ONE jsonb parameter: a single JSON.stringify on our side, and one
+      // multi-row INSERT on the server (a hot drop appends ~1,000 events per call). Built before
+      // the stream is locked, and refused before connecting when it is over the limit.
+      const rows = JSON.stringify(
+        events.map((event, i) => ({ i, id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata })),
+      );
+      const bytes = Buffer.byteLength(rows, 'utf8');
+      if (bytes > this.maxAppendBytes) throw new AppendTooLargeError(streamName, bytes, this.maxAppendBytes);
       client = await this.pool.connect();
       await client.query('BEGIN');
       try {
-        const result = await this.appendInTransaction(client, streamName, events, expectedRevision);
+        const result = await this.appendInTransaction(client, streamName, events.length, rows, expectedRevision);
         await client.query('COMMIT');
         for (const subscription of this.subscriptions) subscription.nudge();
         return result;
@@ -115,7 +156,8 @@ export class PostgresEventStore implements EventStore {
   private async appendInTransaction(
     client: PoolClient,
     streamName: string,
-    events: NewEvent[],
+    count: number,
+    rows: string,
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult> {
     // Lock the stream BEFORE writing anything. An advisory lock does not assign a transaction id;
@@ -134,32 +176,23 @@ export class PostgresEventStore implements EventStore {
     if (!satisfiesExpectedRevision(expectedRevision, actual)) {
       throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
     }
-    if (events.length === 0) return this.emptyAppendResult(client, streamName, actual);
+    if (count === 0) return this.emptyAppendResult(client, streamName, actual);
 
-    // The whole batch travels as ONE jsonb parameter: a single JSON.stringify on our side, and one
-    // multi-row INSERT on the server (a hot drop appends ~1,000 events per call).
-    const rows = events.map((event, i) => ({
-      r: actual + 1 + i,
-      id: event.eventId,
-      t: event.type,
-      v: event.schemaVersion,
-      d: event.data,
-      m: event.metadata,
-    }));
-    const lastRevision = actual + events.length;
+    // Row i of the parameter becomes revision actual + 1 + i.
+    const lastRevision = actual + count;
     const written = await client.query<[string, string]>({
       text: `WITH appended AS (
                INSERT INTO events (stream_name, revision, event_id, type, schema_version, data, metadata)
-               SELECT $1, e.r, e.id, e.t, e.v, e.d, e.m
-               FROM jsonb_to_recordset($2::jsonb) AS e(r bigint, id uuid, t text, v integer, d jsonb, m jsonb)
-               ORDER BY e.r
+               SELECT $1, $4::bigint + e.i, e.id, e.t, e.v, e.d, e.m
+               FROM jsonb_to_recordset($2::jsonb) AS e(i bigint, id uuid, t text, v integer, d jsonb, m jsonb)
+               ORDER BY e.i
                RETURNING transaction_id, global_position
              ), stream AS (
                INSERT INTO streams (stream_name, revision) VALUES ($1, $3)
                ON CONFLICT (stream_name) DO UPDATE SET revision = EXCLUDED.revision
              )
              SELECT transaction_id::text AS tx_text, max(global_position)::text AS gp_text FROM appended GROUP BY appended.transaction_id`,
-      values: [streamName, JSON.stringify(rows), lastRevision],
+      values: [streamName, rows, lastRevision, actual + 1],
       rowMode: 'array',
     });
     const [transactionId, globalPosition] = written.rows[0];

@@ -55,6 +55,14 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
   });
 
+  it('leaves the append limit to the store unless EVENT_STORE_MAX_APPEND_BYTES sets one, from 64 KiB to 256 MiB', () => {
+    expect(loadConfig({}).eventStoreMaxAppendBytes).toBeUndefined();
+    expect(loadConfig({ EVENT_STORE_MAX_APPEND_BYTES: '1048576' }).eventStoreMaxAppendBytes).toBe(1_048_576);
+    for (const bad of ['65535', '268435457', '1MiB', '1e6']) {
+      expect(() => loadConfig({ EVENT_STORE_MAX_APPEND_BYTES: bad })).toThrow(/^Invalid configuration: EVENT_STORE_MAX_APPEND_BYTES /);
+    }
+  });
+
   it('defaults the Kafka fan-out to strict producers and the documented topics', () => {
     const config = loadConfig({});
     expect(config.kafka).toEqual({

@@ -29,6 +29,8 @@ export interface AppConfig {
   analytics: { databaseUrl: string | undefined; port: number };
   run: { scheduler: boolean; projections: boolean; relay: boolean; consumers: boolean };
   commandBatchSize: number;
+  /** Most bytes one append may carry (EVENT_STORE_MAX_APPEND_BYTES); undefined = the store's own default (1 MiB on EventStoreDB, 16 MiB on PostgreSQL/PGlite). */
+  eventStoreMaxAppendBytes: number | undefined;
   /** Events per projection transaction while keeping up with the log (PROJECTION_PAGE_SIZE). */
   projectionPageSize: number;
   /** Events per transaction while a rebuild fills the shadow tables (PROJECTION_REBUILD_PAGE_SIZE). */
@@ -119,6 +121,7 @@ export function loadConfig(env: Env): AppConfig {
       consumers: v.RUN_CONSUMERS,
     },
     commandBatchSize: v.COMMAND_BATCH_SIZE,
+    eventStoreMaxAppendBytes: v.EVENT_STORE_MAX_APPEND_BYTES,
     projectionPageSize: v.PROJECTION_PAGE_SIZE,
     projectionRebuildPageSize: v.PROJECTION_REBUILD_PAGE_SIZE,
     onBadEvent: v.ON_BAD_EVENT,

@@ -255,6 +255,15 @@ export class EnvironmentVariables {
   @Integer(1, 10_000)
   COMMAND_BATCH_SIZE: number = 1000;
 
+  @Describe(
+    'most bytes one atomic append may carry (as the store counts them); a larger batch is appended in parts, and a command whose events alone are larger is refused with 422 `COMMAND.TOO_LARGE`. ' +
+      "With `eventstoredb` set it to the server's `MaxAppendSize`. At least 65536; keep it at 1048576 or more, since single events reach ~400 KB ([event store](docs/event-store.md#append-size))",
+    '`1048576` with `eventstoredb` (its `MaxAppendSize` default), `16777216` otherwise',
+  )
+  @IsOptional()
+  @Integer(65_536, 268_435_456)
+  EVENT_STORE_MAX_APPEND_BYTES?: number;
+
   @Describe('events per projection transaction while keeping up with the log')
   @Integer(1, 100_000)
   PROJECTION_PAGE_SIZE: number = 5000;

@@ -1,13 +1,19 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError } from '@dropline/domain';
 import {
+  AppendTooLargeError,
   isConnectionError,
   StoreUnavailableError,
   StreamDeletedError,
   StreamTruncatedError,
   WrongExpectedRevisionError,
 } from '@dropline/event-store';
-import { ConcurrencyExhaustedError, UnstorableCommandError } from '@dropline/event-sourcing';
+import {
+  CommandTooLargeError,
+  ConcurrencyExhaustedError,
+  StreamNotContiguousError,
+  UnstorableCommandError,
+} from '@dropline/event-sourcing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problem, ProblemBody, statusForDomainCode } from './problem';
 
@@ -36,6 +42,28 @@ export class ProblemFilter implements ExceptionFilter {
       // Validation should have refused it: worth a warning, with the store's reason, for whoever tightens the rule.
       this.logger.warn(`command refused by the store: ${String((error as { cause?: unknown }).cause ?? error.message)}`);
       return problem(422, error.code, error.message);
+    }
+    // An append outside the batching writer (e.g. the visits recorder) over the store's limit answers like a command too large.
+    if (error instanceof CommandTooLargeError || error instanceof AppendTooLargeError) {
+      this.logger.warn(`refused for its size: ${error.message}`);
+      return problem(
+        statusForDomainCode('COMMAND.TOO_LARGE'),
+        'COMMAND.TOO_LARGE',
+        'What this request would store exceeds what the event store takes in one append',
+        {
+          size: error.size,
+          maxAppendBytes: error.maxAppendBytes,
+        },
+      );
+    }
+    if (error instanceof StreamNotContiguousError) {
+      // A 4xx is not logged by default, but this one needs an operator: the stream was truncated or damaged.
+      this.logger.error(`refusing a damaged stream: ${error.message}`);
+      return problem(
+        statusForDomainCode(error.code),
+        error.code,
+        'The stored history of this resource is incomplete (truncated or damaged); it cannot be changed until an operator repairs it.',
+      );
     }
     if (error instanceof StoreUnavailableError)
       return problem(503, 'STORE.UNAVAILABLE', 'The event store cannot be reached; retry with the same Idempotency-Key.');

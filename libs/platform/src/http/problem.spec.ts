@@ -1,5 +1,12 @@
 import { DomainError } from '@dropline/domain';
-import { EventStoreDbEventStore, StoreUnavailableError, StreamDeletedError, StreamTruncatedError } from '@dropline/event-store';
+import {
+  AppendTooLargeError,
+  EventStoreDbEventStore,
+  StoreUnavailableError,
+  StreamDeletedError,
+  StreamTruncatedError,
+} from '@dropline/event-store';
+import { CommandTooLargeError, StreamNotContiguousError } from '@dropline/event-sourcing';
 import { problem, ProblemException, statusForDomainCode } from './problem';
 import { ProblemFilter } from './problem.filter';
 
@@ -77,7 +84,26 @@ describe('problem renderer', () => {
     expect(statusForDomainCode('PREORDER.NOT_FOUND')).toBe(404);
     expect(statusForDomainCode('IDEMPOTENCY.KEY_REUSED')).toBe(422);
     expect(statusForDomainCode('COMMAND.UNSTORABLE')).toBe(422);
+    expect(statusForDomainCode('COMMAND.TOO_LARGE')).toBe(422);
+    expect(statusForDomainCode('STREAM.NOT_CONTIGUOUS')).toBe(409);
     expect(statusForDomainCode('PAYMENT.INVALID_AMOUNT')).toBe(422);
     expect(statusForDomainCode('DROP.SOLD_OUT')).toBe(409);
+  });
+
+  it('answers a command too large for one append with 422 COMMAND.TOO_LARGE and the sizes', () => {
+    const sent = render(new CommandTooLargeError('drop-d1', 70_000, 65_536));
+    expect(sent.status).toBe(422);
+    expect(sent.body).toMatchObject({ status: 422, code: 'COMMAND.TOO_LARGE', size: 70_000, maxAppendBytes: 65_536 });
+    // The same for an append outside the writer that the store refuses for its size.
+    const append = render(new AppendTooLargeError('visits-d1', 500_000, 65_536));
+    expect(append.body).toMatchObject({ status: 422, code: 'COMMAND.TOO_LARGE', size: 500_000, maxAppendBytes: 65_536 });
+    expect(String(append.body.detail)).not.toContain('visits-d1');
+  });
+
+  it('answers a stream that is not contiguous with 409 STREAM.NOT_CONTIGUOUS, naming no internals', () => {
+    const sent = render(new StreamNotContiguousError('drop-d1', 0, 3));
+    expect(sent.status).toBe(409);
+    expect(sent.body).toMatchObject({ status: 409, code: 'STREAM.NOT_CONTIGUOUS', title: 'Conflict' });
+    expect(String(sent.body.detail)).not.toContain('drop-d1');
   });
 });

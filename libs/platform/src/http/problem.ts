@@ -80,6 +80,13 @@ export function problem(status: number, code: string, detail?: string, extension
 const DOMAIN_STATUS: Readonly<Record<string, number>> = {
   'IDEMPOTENCY.KEY_REUSED': 422,
   'COMMAND.UNSTORABLE': 422,
+  // The request passed the body limit (413 REQUEST.BODY_TOO_LARGE is for that); what it would
+  // store does not fit one append. Not retryable as sent, like COMMAND.UNSTORABLE.
+  'COMMAND.TOO_LARGE': 422,
+  // The stream's stored history has a gap or does not start at 0: the request conflicts with the
+  // state of the resource, which the engine refuses to rebuild. Retrying does not help until an
+  // operator repairs the stream; it is logged as an error (ProblemFilter), and never a bare 500.
+  'STREAM.NOT_CONTIGUOUS': 409,
   'PAYMENT.AMOUNT_EXCEEDS_ORDER': 422,
   'PAYMENT.CURRENCY_MISMATCH': 422,
 };

@@ -56,22 +56,27 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     return serverPool;
   };
 
+  // undefined keeps each store's own default (docs/event-store.md, "Append size").
+  const maxAppendBytes = config.eventStoreMaxAppendBytes;
   let store: EventStore;
   switch (config.eventStore) {
     case 'pglite': {
       const pool = await embedded();
       await ensureEventStoreSchema(pool);
-      store = new PostgresEventStore(pool);
+      store = new PostgresEventStore(pool, { maxAppendBytes });
       break;
     }
     case 'postgres': {
       const pool = server('store');
       await ensureEventStoreSchema(pool);
-      store = new PostgresEventStore(pool);
+      store = new PostgresEventStore(pool, { maxAppendBytes });
       break;
     }
     case 'eventstoredb':
-      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!, { deadlineMs: config.esdbDeadlineMs });
+      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!, {
+        deadlineMs: config.esdbDeadlineMs,
+        maxAppendBytes,
+      });
       break;
     default: {
       const never: never = config.eventStore;
