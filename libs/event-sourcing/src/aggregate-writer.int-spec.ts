@@ -105,6 +105,7 @@ function instrumented(inner: EventStore, failure: () => unknown = () => undefine
     readAll: (options) => inner.readAll(options),
     subscribeToAll: (options) => inner.subscribeToAll(options),
     comparePositions: (a, b) => inner.comparePositions(a, b),
+    headRecordedAt: () => inner.headRecordedAt(),
     close: async () => undefined,
   };
   return { store, appends };

@@ -21,7 +21,13 @@ export interface EventMetadata {
   traceparent: string;
 }
 
-/** An event to append. `eventId` is a UUID chosen by the writer (deterministic ids make retries idempotent). */
+/**
+ * An event to append. `eventId` is a UUID chosen by the writer. The port promises nothing about
+ * an id that is already stored: PostgreSQL and PGlite refuse it (DuplicateEventIdError), while
+ * EventStoreDB answers success without writing only while the id is in its bounded in-memory
+ * cache and writes a second copy after eviction or a restart. A writer that must not duplicate
+ * appends with an exact expected revision, or checks the stream (its state) before appending.
+ */
 export interface NewEvent<D = Record<string, unknown>> {
   eventId: string;
   type: string;
@@ -98,7 +104,10 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
-  /** Appends atomically, or throws WrongExpectedRevisionError and appends nothing. */
+  /**
+   * Appends atomically, or throws WrongExpectedRevisionError and appends nothing. Idempotency is
+   * the caller's, by expected revision or by state: re-sending an event id is not (see NewEvent).
+   */
   appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** Returns [] for a stream that does not exist. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
@@ -111,6 +120,12 @@ export interface EventStore {
   comparePositions(a: string, b: string): number;
   /** Number of events after `position` in the global log, where the store can count them cheaply. */
   countAfter?(position: string | undefined): Promise<number>;
+  /**
+   * ISO-8601 time the store recorded the last event of its global log (the head: any stream,
+   * the store's own events included), undefined for an empty log. One cheap read on every store;
+   * readers' lag in seconds is measured against it (measureLag).
+   */
+  headRecordedAt(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
