@@ -127,6 +127,7 @@ function instrumented(
     readAll: (options) => inner.readAll(options),
     subscribeToAll: (options) => inner.subscribeToAll(options),
     comparePositions: (a, b) => inner.comparePositions(a, b),
+    headRecordedAt: () => inner.headRecordedAt(),
     close: async () => undefined,
   };
   return { store, appends, bytes };
@@ -452,6 +453,7 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<Open
         readAll: (options) => strict.readAll(options),
         subscribeToAll: (options) => strict.subscribeToAll(options),
         comparePositions: (a, b) => strict.comparePositions(a, b),
+        headRecordedAt: () => strict.headRecordedAt(),
         close: async () => undefined,
       };
       const writer: Writer = new AggregateWriter(lying, dropDecider, schema);

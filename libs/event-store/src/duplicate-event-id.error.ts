@@ -1,6 +1,8 @@
 /**
- * Thrown by appendToStream when an event id is already in the store (the same event appended
- * twice, e.g. a retry with `any` after the first attempt committed). Nothing was appended.
+ * Thrown by the PostgreSQL and PGlite adapters when an event id is already in the store (the
+ * same event appended twice). Nothing was appended. Not part of the port's promise: EventStoreDB
+ * may answer success or write a second copy instead, so no caller relies on this error to stay
+ * idempotent (see NewEvent in event-store.port.ts).
  */
 export class DuplicateEventIdError extends Error {
   readonly code = 'STORE.DUPLICATE_EVENT_ID';

@@ -344,6 +344,19 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
       });
     });
 
+    describe('headRecordedAt', () => {
+      it('is the recorded time of the last event in the global log, for lag in seconds', async () => {
+        const stream = streamName();
+        await store.appendToStream(stream, [newEvent()], 'no_stream');
+        const [appended] = await store.readStream(stream);
+        const head = await store.headRecordedAt();
+        expect(head).toEqual(expect.any(String));
+        // Later writes (other suites on a shared server, EventStoreDB's own events) may follow it: at least, not exactly.
+        expect(Date.parse(head!)).toBeGreaterThanOrEqual(Date.parse(appended.recordedAt));
+        expect(Math.abs(Date.parse(head!) - Date.now())).toBeLessThan(60_000);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it('catches up on past events, then delivers live ones, in order and once', async () => {
         const from = await endOfLog();

@@ -21,7 +21,13 @@ export interface EventMetadata {
   traceparent: string;
 }
 
-/** An event to append. `eventId` is a UUID chosen by the writer (deterministic ids make retries idempotent). */
+/**
+ * An event to append. `eventId` is a UUID chosen by the writer. The port promises nothing about
+ * an id that is already stored: PostgreSQL and PGlite refuse it (DuplicateEventIdError), while
+ * EventStoreDB answers success without writing only while the id is in its bounded in-memory
+ * cache and writes a second copy after eviction or a restart. A writer that must not duplicate
+ * appends with an exact expected revision, or checks the stream (its state) before appending.
+ */
 export interface NewEvent<D = Record<string, unknown>> {
   eventId: string;
   type: string;
@@ -118,7 +124,10 @@ export interface EventStore {
    * event it cannot serialise.
    */
   appendSize(events: readonly NewEvent[]): number;
-  /** Appends atomically, or throws WrongExpectedRevisionError and appends nothing. */
+  /**
+   * Appends atomically, or throws WrongExpectedRevisionError and appends nothing. Idempotency is
+   * the caller's, by expected revision or by state: re-sending an event id is not (see NewEvent).
+   */
   appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** Returns [] for a stream that does not exist. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
@@ -135,6 +144,12 @@ export interface EventStore {
    * own and returns that bound, which is then a lower bound (EventStoreDB: docs/event-store.md).
    */
   countAfter?(position: string | undefined): Promise<number>;
+  /**
+   * ISO-8601 time the store recorded the last event of its global log (the head: any stream,
+   * the store's own events included), undefined for an empty log. One cheap read on every store;
+   * readers' lag in seconds is measured against it (measureLag).
+   */
+  headRecordedAt(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

@@ -56,6 +56,8 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     expect(seqs()).toEqual([0, 1, 2]);
     expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[2].position);
     expect(await r.publishNextBatch()).toEqual({ published: 0, isEnd: true });
+    // The log's head (the last event) recorded 75 s after the bad event the relay is stuck at.
+    await db.pool.query(`update events set recorded_at = recorded_at + interval '75 seconds' where event_id = $1`, [events[9].eventId]);
     r.start();
     try {
       await waitFor(
@@ -63,9 +65,11 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
         5_000,
         () => `state ${r.status().state}`,
       );
+      expect(await r.statusNow()).toMatchObject({ state: 'stalled', lag: 7, lagSeconds: 75 });
       expect(r.status()).toMatchObject({
         checkpoint: events[2].position,
         lag: 7,
+        lagSeconds: 75,
         stalledAt: {
           position: events[3].position,
           streamName: 'drop-relaybad',

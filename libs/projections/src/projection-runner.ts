@@ -1,5 +1,5 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
-import type { EventStore, ReadAllResult, RecordedEvent } from '@dropline/event-store';
+import { measureLag, type EventStore, type ReadAllResult, type ReaderLag, type RecordedEvent } from '@dropline/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
 
@@ -16,9 +16,9 @@ export interface ProjectionLag {
   projection: string;
   checkpoint: string | null;
   eventsProcessed: number;
-  /** Age of the oldest event not applied yet (0 when caught up). */
+  /** Seconds behind on the store's clock: the log head's recorded time minus that of the first event not applied yet (0 when caught up; see measureLag). */
   lagSeconds: number;
-  /** Events after the checkpoint, where the store can count them (all types, not only the projection's). */
+  /** Events after the checkpoint while any is left to apply (all types, not only the projection's), 0 when caught up; null where the store cannot count. */
   lagEvents: number | null;
   rebuild: RebuildProgress | null;
   /** The bad event the live copy is stalled at (ON_BAD_EVENT=stop), null when it is not stalled. */
@@ -56,7 +56,6 @@ export interface ProjectionRunnerOptions {
    * serialise (or, inside the page's transaction, deadlock) the two.
    */
   concurrentReads?: boolean;
-  now?: () => Date;
   /** ON_BAD_EVENT: stall at an unknown or corrupted event (default) or report and skip it. */
   onBadEvent?: BadEventPolicy;
   /** While stalled, how often the log is read again to see whether the event was dealt with (default 5 s). */
@@ -90,7 +89,6 @@ export class ProjectionRunner {
   private readonly pageSize: number;
   private readonly rebuildPageSize: number;
   private readonly concurrentReads: boolean;
-  private readonly now: () => Date;
   /** The read of the next page, started while the current one was being written. */
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
@@ -110,7 +108,6 @@ export class ProjectionRunner {
     this.pageSize = options.pageSize ?? 5000;
     this.rebuildPageSize = options.rebuildPageSize ?? Math.max(this.pageSize, 50_000);
     this.concurrentReads = options.concurrentReads ?? false;
-    this.now = options.now ?? (() => new Date());
     this.onBadEvent = options.onBadEvent ?? 'stop';
     this.stallRetryMs = options.stallRetryMs ?? 5_000;
     // eslint-disable-next-line no-console -- the default sink outside Nest; Nest apps pass their Logger
@@ -295,14 +292,7 @@ export class ProjectionRunner {
 
   async lag(): Promise<ProjectionLag> {
     const cp = await this.checkpoint('live');
-    const next = await this.store.readAll({
-      fromPosition: cp.position,
-      maxCount: 1,
-      filter: { streamPrefixes: [...this.projection.streamPrefixes], eventTypes: [...this.projection.eventTypes] },
-    });
-    const oldest = next.events[0];
-    const lagSeconds = oldest ? Math.max(0, (this.now().getTime() - Date.parse(oldest.recordedAt)) / 1000) : 0;
-    const lagEvents = this.store.countAfter ? await this.store.countAfter(cp.position) : null;
+    const { lagSeconds, lagEvents } = await this.lagAt(cp.position);
     return {
       projection: this.projection.name,
       checkpoint: cp.position ?? null,
@@ -314,6 +304,18 @@ export class ProjectionRunner {
       badEventsSkipped: this.skippedCount,
       badEvents: [...this.skipped],
     };
+  }
+
+  /** Seconds and events behind of the live copy, and nothing else (what readiness asks for). */
+  async readerLag(): Promise<ReaderLag> {
+    return this.lagAt((await this.checkpoint('live')).position);
+  }
+
+  private lagAt(position: string | undefined): Promise<ReaderLag> {
+    return measureLag(this.store, position, {
+      streamPrefixes: [...this.projection.streamPrefixes],
+      eventTypes: [...this.projection.eventTypes],
+    });
   }
 
   // ---- Rebuild without downtime ----

@@ -47,7 +47,6 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         store: databases.store,
         pool: databases.readModels,
         projection: new DropReadModelsProjection(),
-        now,
         pageSize: config.projectionPageSize,
         rebuildPageSize: config.projectionRebuildPageSize,
         // Embedded PGlite has one connection for the store and the read models: read, then write.
@@ -91,7 +90,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
       this.unregister.push(
         this.lags?.register({
           name: `projection:${worker.name}`,
-          lag: async () => (worker.lease.held ? ((await runner.lag()).lagEvents ?? undefined) : undefined),
+          lag: async () => (worker.lease.held ? runner.readerLag() : undefined),
         }) ?? (() => undefined),
       );
     }

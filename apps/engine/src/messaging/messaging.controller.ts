@@ -8,7 +8,10 @@ export class MessagingController {
   constructor(@Inject(MessagingRuntime) private readonly runtime: MessagingRuntime) {}
 
   @Get('status')
-  @ApiOperation({ summary: 'Fan-out mode, relay state and lag (events after its checkpoint), consumer groups running here' })
+  @ApiOperation({
+    summary:
+      'Fan-out mode, relay state and lag (events after its checkpoint where countable, seconds behind), consumer groups running here',
+  })
   status() {
     return this.runtime.status();
   }

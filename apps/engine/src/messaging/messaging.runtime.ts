@@ -53,20 +53,9 @@ export class MessagingRuntime {
     return this.config.run.consumers ? 'in-process' : 'off';
   }
 
-  /**
-   * The relay's lag is counted now, not taken from its last round: while the broker hangs a
-   * publish (SIGSTOPped, partitioned) the loop is stuck inside that round and its figure is stale.
-   */
+  /** The relay's lag is measured now (Relay.statusNow), not taken from its last round. */
   async status(): Promise<MessagingStatus> {
-    const relay = this.relay?.status();
-    const { store } = this.databases;
-    if (
-      relay &&
-      (relay.state === 'publishing' || relay.state === 'retrying' || relay.state === 'caught-up' || relay.state === 'stalled') &&
-      store.countAfter
-    ) {
-      relay.lag = await store.countAfter(relay.checkpoint).catch(() => relay.lag);
-    }
+    const relay = await this.relay?.statusNow();
     return { mode: this.mode, relay, consumers: [...this.consumerNames] };
   }
 

@@ -265,6 +265,22 @@ export class EventStoreDbEventStore implements EventStore {
     return { events, end: received < requested };
   }
 
+  /**
+   * The last record of `$all`, read backwards from the end: one round trip. It may be one of the
+   * server's own events (a link written by a system projection, a stats event): its time is still
+   * the log's head time.
+   */
+  async headRecordedAt(): Promise<string | undefined> {
+    try {
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) {
+        if (resolved.event) return resolved.event.created.toISOString();
+      }
+      return undefined;
+    } catch (error) {
+      throw toStoreError(error, 'headRecordedAt');
+    }
+  }
+
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     const subscription = new EsdbSubscription(this.client, options, this.logger, this.options, this.deadlineMs, () =>
       this.subscriptions.delete(subscription),

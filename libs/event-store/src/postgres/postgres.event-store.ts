@@ -355,6 +355,19 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async headRecordedAt(): Promise<string | undefined> {
+    try {
+      // The newest row of the log index, committed or not yet below the horizon: a lag gauge, like countAfter.
+      const result = await this.pool.query<[string]>({
+        text: `SELECT (recorded_at AT TIME ZONE 'UTC')::text AS recorded_text FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+        rowMode: 'array',
+      });
+      return result.rows.length === 0 ? undefined : utcTimestampToIso(result.rows[0][0]);
+    } catch (error) {
+      throw toStoreError(error, 'headRecordedAt');
+    }
+  }
+
   /** Ends every subscription; the pool stays open (it belongs to the caller). */
   async close(): Promise<void> {
     this.closed = true;

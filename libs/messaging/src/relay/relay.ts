@@ -1,5 +1,5 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
-import type { EventFilter, EventStore, RecordedEvent } from '@dropline/event-store';
+import { measureLag, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
 import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
@@ -30,8 +30,13 @@ export interface RelayStatus {
   checkpoint: string | undefined;
   /** Messages acknowledged by the broker since this relay started. */
   published: number;
-  /** Events in the log after the checkpoint, when the store can count them cheaply. */
+  /** Events in the log after the checkpoint, when the store can count them cheaply (undefined on EventStoreDB). */
   lag: number | undefined;
+  /**
+   * Seconds behind, every store: the log head's recorded time minus that of the first event not
+   * published yet (0 when caught up; see measureLag). Undefined until first measured.
+   */
+  lagSeconds: number | undefined;
   consecutiveFailures: number;
   lastError: string | undefined;
   /** The bad event the relay stands at (ON_BAD_EVENT=stop); the checkpoint is just before it. */
@@ -71,6 +76,7 @@ export class Relay {
     checkpoint: undefined,
     published: 0,
     lag: undefined,
+    lagSeconds: undefined,
     consecutiveFailures: 0,
     lastError: undefined,
     stalledAt: undefined,
@@ -91,6 +97,18 @@ export class Relay {
 
   status(): RelayStatus {
     return { ...this.current, checkpoint: this.checkpoint, badEvents: [...this.current.badEvents] };
+  }
+
+  /**
+   * The status with the lag measured now rather than taken from the last round: while the broker
+   * hangs a publish (SIGSTOPped, partitioned) the loop is stuck inside that round and its figures
+   * are stale. A standby or stopped relay reports what it last knew.
+   */
+  async statusNow(): Promise<RelayStatus> {
+    const status = this.status();
+    if (status.state === 'stopped' || status.state === 'standby') return status;
+    const lag = await measureLag(this.store, status.checkpoint, this.options.filter).catch(() => undefined);
+    return lag ? { ...status, lag: lag.lagEvents ?? undefined, lagSeconds: lag.lagSeconds } : status;
   }
 
   /** Starts the loop in the background; it runs until stop(). */
@@ -180,13 +198,15 @@ export class Relay {
         if (this.current.stalledAt) {
           // Visible in the status and the lag (which grows behind the bad event); look again now and then.
           this.current.state = 'stalled';
-          await this.measureLag(true);
+          await this.refreshLag(true);
           await this.sleeper.sleep(this.options.stallRetryMs);
           continue;
         }
         this.current.state = round.isEnd ? 'caught-up' : 'publishing';
-        if (round.isEnd) this.current.lag = 0;
-        else await this.measureLag(false);
+        if (round.isEnd) {
+          this.current.lag = this.store.countAfter ? 0 : undefined;
+          this.current.lagSeconds = 0;
+        } else await this.refreshLag(false);
         // Not at the end means more follows, even after a round that passed only other events.
         if (round.isEnd) await this.sleeper.sleep(this.options.idleMs);
       } catch (e) {
@@ -195,7 +215,7 @@ export class Relay {
         this.current.state = 'retrying';
         // The checkpoint may or may not have been stored: re-read it rather than guess.
         this.checkpointLoaded = false;
-        await this.measureLag(true);
+        await this.refreshLag(true);
         const delay = backoffDelay(this.current.consecutiveFailures, this.options.backoff.initialMs, this.options.backoff.maxMs);
         logger.warn(
           `relay ${this.options.name}: publish failed (attempt ${this.current.consecutiveFailures}, lag ${this.current.lag ?? 'unknown'} events), retrying in ${delay} ms: ${this.current.lastError}`,
@@ -205,12 +225,14 @@ export class Relay {
     }
   }
 
-  /** Lag is counted at most once a second: counting is a query, not free. */
-  private async measureLag(force: boolean): Promise<void> {
-    if (!this.store.countAfter) return;
+  /** Lag is measured at most once a second unless forced: it takes a read or two, not free. */
+  private async refreshLag(force: boolean): Promise<void> {
     const now = Date.now();
     if (!force && now - this.lagCheckedAt < 1_000) return;
     this.lagCheckedAt = now;
-    this.current.lag = await this.store.countAfter(this.checkpoint).catch(() => this.current.lag);
+    const lag = await measureLag(this.store, this.checkpoint, this.options.filter).catch(() => undefined);
+    if (!lag) return;
+    this.current.lag = lag.lagEvents ?? undefined;
+    this.current.lagSeconds = lag.lagSeconds;
   }
 }

@@ -38,6 +38,8 @@ export interface AppConfig {
   /** What projections and the relay do at an unknown or corrupted stored event (ON_BAD_EVENT): stall there, or report and skip it. */
   onBadEvent: EnvironmentVariables['ON_BAD_EVENT'];
   storeConnectTimeoutMs: number;
+  /** When /health/ready fails on a reader's lag (READY_MAX_LAG_SECONDS, READY_MAX_LAG_EVENTS). */
+  readiness: { maxLagSeconds: number; maxLagEvents: number };
   schedulerIntervalMs: number;
   logLevel: EnvironmentVariables['LOG_LEVEL'];
   /** Bearer-token verification (docs/security.md). With no key configured the embedded engine uses its development key. */
@@ -126,6 +128,7 @@ export function loadConfig(env: Env): AppConfig {
     projectionRebuildPageSize: v.PROJECTION_REBUILD_PAGE_SIZE,
     onBadEvent: v.ON_BAD_EVENT,
     storeConnectTimeoutMs: v.STORE_CONNECT_TIMEOUT_MS,
+    readiness: { maxLagSeconds: v.READY_MAX_LAG_SECONDS, maxLagEvents: v.READY_MAX_LAG_EVENTS },
     schedulerIntervalMs: v.SCHEDULER_INTERVAL_MS,
     logLevel: v.LOG_LEVEL,
     jwt: jwtConfig(v),

@@ -286,6 +286,18 @@ export class EnvironmentVariables {
   @Integer(100, 60_000)
   STORE_CONNECT_TIMEOUT_MS: number = 2000;
 
+  @Describe(
+    '`/health/ready` answers 503 while a reader running here (a projection) is further behind than this: the recorded time of the log head minus that of the first event it has not applied, on every store',
+  )
+  @Integer(1, 86_400)
+  READY_MAX_LAG_SECONDS: number = 30;
+
+  @Describe(
+    '`/health/ready` answers 503 while a reader running here has more events than this after its checkpoint, where the store can count them (PostgreSQL, PGlite)',
+  )
+  @Integer(1, 1_000_000_000)
+  READY_MAX_LAG_EVENTS: number = 10_000;
+
   @Describe('how often the scheduler looks for due transitions')
   @Integer(10, 3_600_000)
   SCHEDULER_INTERVAL_MS: number = 1000;

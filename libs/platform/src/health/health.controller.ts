@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
 import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
 import { ProblemException } from '../http/problem';
-import { LagRegistry } from './lag-registry';
+import { LagRegistry, lagVerdict } from './lag-registry';
 
 /** Rejects after `ms`: a probe that hangs (a black-holed connection) counts as down, not as slow. */
 function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
@@ -36,7 +36,8 @@ function tcpReachable(hostPort: string, ms: number): Promise<void> {
 
 /**
  * Liveness and readiness (terminus). Live: the process answers. Ready: both stores answer
- * within the connect timeout, no registered reader lags beyond what it tolerates, and
+ * within the connect timeout, no registered reader is further behind than READY_MAX_LAG_SECONDS
+ * (or READY_MAX_LAG_EVENTS where the store counts events; lagVerdict), and
  * Kafka (where configured) accepts connections. A not-ready answer is a 503 problem whose
  * `checks` say which part is down.
  */
@@ -68,11 +69,9 @@ export class HealthController {
       () => this.probe('readModels', () => within(timeout, this.databases.readModels.query('select 1'), 'read-model database')),
       ...this.lags.lagReporters().map((reporter) => async () => {
         const key = `lag:${reporter.name}`;
-        const max = reporter.maxLag ?? LagRegistry.DEFAULT_MAX_LAG;
         try {
-          const lag = await within(timeout, reporter.lag(), reporter.name);
-          if (lag === undefined) return this.indicators.check(key).up({ lag: null, note: 'not running in this instance' });
-          return lag <= max ? this.indicators.check(key).up({ lag, maxLag: max }) : this.indicators.check(key).down({ lag, maxLag: max });
+          const { ready, details } = lagVerdict(await within(timeout, reporter.lag(), reporter.name), this.config.readiness);
+          return ready ? this.indicators.check(key).up(details) : this.indicators.check(key).down(details);
         } catch (e) {
           return this.indicators.check(key).down({ message: (e as Error).message });
         }

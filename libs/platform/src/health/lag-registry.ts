@@ -1,24 +1,43 @@
 import { Injectable } from '@nestjs/common';
+import type { ReaderLag } from '@dropline/event-store';
 
 /**
- * How far a background reader (a projection, the Kafka relay, a consumer) is behind the
- * event log. /health/ready asks every registered reporter and answers 503 while one is
- * further behind than it tolerates, so a load balancer stops routing reads to an
- * instance whose read models are stale.
+ * How far a background reader (a projection) is behind the event log. /health/ready asks every
+ * registered reporter and answers 503 while one is further behind than the configured limits
+ * (lagVerdict), so a load balancer stops routing reads to an instance whose read models are stale.
  *
- * Register from the component that knows its lag, e.g. in `onModuleInit`:
+ * Register from the component that knows its lag, e.g. in `onApplicationBootstrap`:
  *
  *   constructor(private readonly lags: LagRegistry) {}
- *   onModuleInit() { this.unregister = this.lags.register({ name: 'projection:drops', lag: () => this.countBehind() }); }
- *   onModuleDestroy() { this.unregister(); }
+ *   onApplicationBootstrap() { this.unregister = this.lags.register({ name: 'projection:drops', lag: () => this.measure() }); }
+ *   onApplicationShutdown() { this.unregister(); }
  */
 export interface LagReporter {
-  /** Shown in the readiness body, e.g. `projection:drops`, `relay`. Unique per process. */
+  /** Shown in the readiness body, e.g. `projection:drops`. Unique per process. */
   readonly name: string;
-  /** Events (or messages) not yet processed. `undefined` = not running here (e.g. another instance holds the lease). */
-  lag(): Promise<number | undefined>;
-  /** Most lag that still counts as ready; defaults to LagRegistry.DEFAULT_MAX_LAG. */
-  readonly maxLag?: number;
+  /** Seconds and events behind (measureLag in @dropline/event-store); `undefined` = not running here (e.g. another instance holds the lease). */
+  lag(): Promise<ReaderLag | undefined>;
+}
+
+/** When a reader counts as too far behind (READY_MAX_LAG_SECONDS, READY_MAX_LAG_EVENTS). */
+export interface LagLimits {
+  maxLagSeconds: number;
+  maxLagEvents: number;
+}
+
+/**
+ * The readiness rule for one reader: ready while its seconds behind are within maxLagSeconds
+ * and, where the store can count them, its events behind within maxLagEvents. A reader not
+ * running here is ready. `details` is what the readiness body shows for it: `lag` (events, null
+ * where not countable) and `maxLag` as before, plus `lagSeconds` and `maxLagSeconds`.
+ */
+export function lagVerdict(lag: ReaderLag | undefined, limits: LagLimits): { ready: boolean; details: Record<string, unknown> } {
+  if (lag === undefined) return { ready: true, details: { lag: null, note: 'not running in this instance' } };
+  const ready = lag.lagSeconds <= limits.maxLagSeconds && (lag.lagEvents === null || lag.lagEvents <= limits.maxLagEvents);
+  return {
+    ready,
+    details: { lag: lag.lagEvents, maxLag: limits.maxLagEvents, lagSeconds: lag.lagSeconds, maxLagSeconds: limits.maxLagSeconds },
+  };
 }
 
 /** A dependency whose reachability decides readiness (e.g. Kafka where configured). */
@@ -31,7 +50,6 @@ export interface DependencyProbe {
 /** Process-wide registry of lag reporters and dependency probes; provided globally by HealthModule. */
 @Injectable()
 export class LagRegistry {
-  static readonly DEFAULT_MAX_LAG = 10_000;
   private readonly reporters = new Map<string, LagReporter>();
   private readonly probes = new Map<string, DependencyProbe>();
 

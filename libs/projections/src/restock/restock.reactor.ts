@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { restockStreamName, schemaVersionOf } from '@dropline/domain';
+import { restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
-import { DuplicateEventIdError, EventStore, NewEvent } from '@dropline/event-store';
+import { EventStore, NewEvent, WrongExpectedRevisionError } from '@dropline/event-store';
 import type { Pool } from 'pg';
 
 /** UUID (version-5 layout) of the recommendation for one crossing: the same crossing always gets the same id. */
@@ -21,12 +21,30 @@ export interface RestockReactorOptions {
   now?: () => Date;
 }
 
+/** Appends lost to another reactor (a lease takeover) before this one gives up until its next run. */
+const MAX_CONFLICTS = 5;
+
+interface PendingRow {
+  drop_id: string;
+  sku: string;
+  crossings: number;
+  reorder_point: number;
+  available: number;
+  last_crossing_at: Date | string | null;
+}
+
 /**
  * Turns crossings counted by the drop read-models projection into `RestockRecommended` events
  * on `restock-<dropId>`. It is not the projection: it runs on its own lease, reads the live
  * threshold rows, and keeps its own progress (rm_restock_reactor) outside the rebuilt tables.
- * The event id is derived from (drop, SKU, crossing number) and the store rejects a second
- * append of an id, so a crash between append and progress write, or a retry, never duplicates.
+ *
+ * Idempotent by state and expected revision, on every store: before appending it reads the
+ * drop's restock stream (short: one event per crossing), appends only the crossings that stream
+ * does not hold yet, and appends them with the stream's revision as the expected revision. A
+ * crash between append and progress write, a retry, or a second reactor that raced it therefore
+ * finds the events in the stream or gets a conflict and re-reads; it never relies on the store
+ * refusing a duplicate event id (EventStoreDB does not, reliably). The id stays derived from
+ * (drop, SKU, crossing) so a recommendation keeps one id wherever it travels (ce_id in Kafka).
  * The pre-order path never waits for it: it appends to a different stream, after the fact.
  */
 export class RestockReactor {
@@ -50,56 +68,84 @@ export class RestockReactor {
   /** Emits every pending recommendation; returns how many events were appended. */
   async runOnce(limit = 500): Promise<number> {
     if (await this.paused()) return 0;
-    const { pool, store } = this.options;
-    const { rows } = await pool.query(
-      `select t.drop_id, t.sku, t.crossings, coalesce(r.crossings_emitted, 0) as emitted, t.reorder_point, t.available, t.last_crossing_at
+    const { pool } = this.options;
+    const { rows } = await pool.query<PendingRow>(
+      `select t.drop_id, t.sku, t.crossings, t.reorder_point, t.available, t.last_crossing_at
          from rm_restock_thresholds t left join rm_restock_reactor r on r.drop_id = t.drop_id and r.sku = t.sku
         where t.crossings > coalesce(r.crossings_emitted, 0)
         order by t.drop_id, t.sku limit $1`,
       [limit],
     );
+    const byDrop = new Map<string, PendingRow[]>();
+    for (const row of rows) byDrop.set(row.drop_id, [...(byDrop.get(row.drop_id) ?? []), row]);
     let appended = 0;
-    for (const row of rows) {
-      const dropId: string = row.drop_id;
-      const sku: string = row.sku;
-      for (let crossing = Number(row.emitted) + 1; crossing <= row.crossings; crossing++) {
-        const event: RestockRecommended = {
-          type: 'RestockRecommended',
-          data: {
-            dropId,
-            sku,
-            crossing,
-            reorderPoint: row.reorder_point,
-            available: row.available,
-            recommendedAt: row.last_crossing_at ? new Date(row.last_crossing_at).toISOString() : this.now().toISOString(),
-          },
-        };
-        const newEvent: NewEvent = {
-          eventId: restockEventId(dropId, sku, crossing),
-          type: event.type,
-          schemaVersion: schemaVersionOf(event.type),
-          data: event.data,
-          metadata: {
-            correlationId: `restock:${dropId}:${sku}:${crossing}`,
-            causationId: null,
-            actor: 'system:restock-reactor',
-            occurredAt: event.data.recommendedAt,
-            traceparent: '',
-          },
-        };
-        try {
-          await store.appendToStream(restockStreamName(dropId), [newEvent], 'any');
-          appended++;
-        } catch (e) {
-          if (!(e instanceof DuplicateEventIdError)) throw e;
-        }
+    for (const [dropId, pending] of byDrop) {
+      appended += await this.emit(dropId, pending);
+      for (const row of pending) {
+        await pool.query(
+          `insert into rm_restock_reactor (drop_id, sku, crossings_emitted) values ($1, $2, $3)
+           on conflict (drop_id, sku) do update set crossings_emitted = greatest(rm_restock_reactor.crossings_emitted, excluded.crossings_emitted)`,
+          [dropId, row.sku, row.crossings],
+        );
       }
-      await pool.query(
-        `insert into rm_restock_reactor (drop_id, sku, crossings_emitted) values ($1, $2, $3)
-         on conflict (drop_id, sku) do update set crossings_emitted = greatest(rm_restock_reactor.crossings_emitted, excluded.crossings_emitted)`,
-        [dropId, sku, row.crossings],
-      );
     }
     return appended;
+  }
+
+  /** Appends the crossings of one drop that its restock stream does not hold yet; returns how many. */
+  private async emit(dropId: string, pending: PendingRow[]): Promise<number> {
+    const { store } = this.options;
+    const stream = restockStreamName(dropId);
+    for (let conflicts = 0; ; conflicts++) {
+      const recorded = await store.readStream(stream);
+      const revision = recorded.at(-1)?.revision ?? -1;
+      const stored = new Map<string, number>();
+      for (const event of recorded) {
+        if (event.type !== 'RestockRecommended') continue;
+        const { sku, crossing } = upcast(event.type, event.schemaVersion, event.data) as RestockRecommended['data'];
+        stored.set(sku, Math.max(stored.get(sku) ?? 0, crossing));
+      }
+      const events = pending.flatMap((row) => this.recommendations(row, stored.get(row.sku) ?? 0));
+      if (events.length === 0) return 0;
+      try {
+        await store.appendToStream(stream, events, revision);
+        return events.length;
+      } catch (e) {
+        // Someone appended since the read (another reactor after a lease takeover): read again.
+        if (!(e instanceof WrongExpectedRevisionError) || conflicts + 1 >= MAX_CONFLICTS) throw e;
+      }
+    }
+  }
+
+  /** The events for the crossings of one SKU after `stored` (the highest one its stream holds). */
+  private recommendations(row: PendingRow, stored: number): NewEvent[] {
+    const events: NewEvent[] = [];
+    for (let crossing = stored + 1; crossing <= row.crossings; crossing++) {
+      const event: RestockRecommended = {
+        type: 'RestockRecommended',
+        data: {
+          dropId: row.drop_id,
+          sku: row.sku,
+          crossing,
+          reorderPoint: row.reorder_point,
+          available: row.available,
+          recommendedAt: row.last_crossing_at ? new Date(row.last_crossing_at).toISOString() : this.now().toISOString(),
+        },
+      };
+      events.push({
+        eventId: restockEventId(row.drop_id, row.sku, crossing),
+        type: event.type,
+        schemaVersion: schemaVersionOf(event.type),
+        data: event.data,
+        metadata: {
+          correlationId: `restock:${row.drop_id}:${row.sku}:${crossing}`,
+          causationId: null,
+          actor: 'system:restock-reactor',
+          occurredAt: event.data.recommendedAt,
+          traceparent: '',
+        },
+      });
+    }
+    return events;
   }
 }

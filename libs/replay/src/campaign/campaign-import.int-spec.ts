@@ -37,7 +37,7 @@ async function countEvents(pool: Pool): Promise<number> {
   return Number((await pool.query('SELECT count(*)::int AS n FROM events')).rows[0].n);
 }
 
-function roundTrip(name: string, open: (role: 'source' | 'target') => Promise<Database>): void {
+function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => Promise<Database>): void {
   describe(`campaign export → import round trip on ${name}`, () => {
     let dir: string;
     let source: Database;
@@ -130,6 +130,37 @@ function roundTrip(name: string, open: (role: 'source' | 'target') => Promise<Da
       const before = await countEvents(target.pool);
       await expect(importCampaignFile(clash, { kind: 'postgres', pool: target.pool })).rejects.toThrow(/event_id|duplicate/i);
       expect(await countEvents(target.pool)).toBe(before);
+    });
+
+    it('stream by stream (the EventStoreDB path): an interrupted import run again completes it, nothing twice', async () => {
+      const db = await open('store');
+      try {
+        const store = new PostgresEventStore(db.pool, silent);
+        const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+        const cut = Math.floor(lines.length / 2);
+        const partial = join(dir, 'partial.ndjson');
+        writeFileSync(partial, `${lines.slice(0, cut).join('\n')}\n`);
+        expect(await importCampaignFile(partial, { kind: 'store', store })).toMatchObject({ imported: cut, skippedDuplicates: 0 });
+        await expect(importCampaignFile(file, { kind: 'store', store })).rejects.toBeInstanceOf(StreamsAlreadyExistError);
+        const options = { allowExistingStreams: true };
+        expect(await importCampaignFile(file, { kind: 'store', store }, options)).toEqual({
+          streams: 2,
+          imported: lines.length - cut,
+          skippedDuplicates: cut,
+        });
+        expect(await importCampaignFile(file, { kind: 'store', store }, options)).toMatchObject({
+          imported: 0,
+          skippedDuplicates: lines.length,
+        });
+        const exported = lines.map((l) => JSON.parse(l) as { streamName: string; eventId: string; revision: number });
+        for (const stream of ['drop-hand-1', 'demand-hand-1']) {
+          expect((await store.readStream(stream)).map((e) => [e.eventId, e.revision])).toEqual(
+            exported.filter((e) => e.streamName === stream).map((e) => [e.eventId, e.revision]),
+          );
+        }
+      } finally {
+        await db.close();
+      }
     });
 
     it('imports nothing from a file with a malformed line, and names the line', async () => {

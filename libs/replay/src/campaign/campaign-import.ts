@@ -23,8 +23,9 @@ export { StreamsAlreadyExistError };
 /**
  * Validates the whole campaign file first (a bad line throws CampaignFileError and nothing is
  * written), then loads it. On PostgreSQL and PGlite the load is one transaction. Any other store
- * (EventStoreDB) has no multi-stream transaction: streams are appended one by one with
- * expected revision `no_stream`, after checking that none of them exists.
+ * (EventStoreDB) has no multi-stream transaction: streams are appended one by one at exact
+ * expected revisions, after checking that none of them exists (or, allowed to load into existing
+ * streams, skipping the events they already hold).
  */
 export async function importCampaignFile(
   path: string,
@@ -51,6 +52,11 @@ export async function importCampaignFile(
   return importStreamByStream(target.store, events, options.allowExistingStreams ?? false);
 }
 
+/**
+ * Idempotent by state, not by event ids (EventStoreDB does not reliably refuse a repeated id):
+ * with `allowExisting`, events whose id the stream already holds are skipped (an interrupted
+ * import run again completes it), and every chunk is appended at the stream's exact revision.
+ */
 async function importStreamByStream(store: EventStore, events: ImportedEvent[], allowExisting: boolean): Promise<ImportCampaignResult> {
   const byStream = new Map<string, ImportedEvent[]>();
   for (const e of events) {
@@ -63,16 +69,21 @@ async function importStreamByStream(store: EventStore, events: ImportedEvent[], 
   for (const name of names) if ((await store.readStream(name, { direction: 'backwards', maxCount: 1 })).length > 0) existing.push(name);
   if (existing.length > 0 && !allowExisting) throw new StreamsAlreadyExistError(existing);
   let imported = 0;
+  let skippedDuplicates = 0;
   for (const name of names) {
-    const list = byStream.get(name)!;
+    const stored = existing.includes(name) ? await store.readStream(name) : [];
+    const storedIds = new Set(stored.map((e) => e.eventId.toLowerCase()));
+    const list = byStream.get(name)!.filter((e) => !storedIds.has(e.eventId.toLowerCase()));
+    skippedDuplicates += byStream.get(name)!.length - list.length;
+    let revision = stored.at(-1)?.revision ?? -1;
     // recordedAt is the target store's own here: the port has no way to set it.
     for (let i = 0; i < list.length; i += 1000) {
       const chunk = list
         .slice(i, i + 1000)
         .map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata }));
-      await store.appendToStream(name, chunk, i === 0 && !existing.includes(name) ? 'no_stream' : 'any');
+      revision = (await store.appendToStream(name, chunk, revision)).nextExpectedRevision;
       imported += chunk.length;
     }
   }
-  return { streams: names.length, imported, skippedDuplicates: 0 };
+  return { streams: names.length, imported, skippedDuplicates };
 }
