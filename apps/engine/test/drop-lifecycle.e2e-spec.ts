@@ -1,3 +1,4 @@
+import { EVENT_SCHEMA_VERSIONS } from '@dropline/domain';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
 /** A drop's life over real HTTP, from schedule to returns, on the embedded store. */
@@ -220,12 +221,15 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
       ]),
     );
     expect(all.map((e) => e.revision)).toEqual(all.map((_, i) => i));
+    // The run covered one of the two pre-orders; the event counts them and names neither.
+    expect(all.find((e) => e.type === 'ProductionRunCompleted').data).toMatchObject({ coveredPreOrderCount: 1, uncoveredPreOrderCount: 1 });
     expect(all[0].actor).toBe('ops-test');
     for (const e of all) {
       expect(e).toEqual(
         expect.objectContaining({
           eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-          schemaVersion: 1,
+          // As stored: the version the code writes today (ProductionRunCompleted is at 2).
+          schemaVersion: EVENT_SCHEMA_VERSIONS[e.type as keyof typeof EVENT_SCHEMA_VERSIONS],
           correlationId: expect.any(String),
           causationId: expect.any(String),
           // Since access control: the token's subject (test tokens: support/test-auth.ts), or the scheduler.

@@ -8,6 +8,7 @@ export * from './drop/drop.state';
 export * from './drop/drop.pricing';
 export * from './drop/drop.ids';
 export * from './drop/drop.decider';
+export * from './drop/drop.allocation';
 export * from './drop/drop.view';
 export * from './drop/drop.schedule';
 export * from './events/upcasting';

@@ -1,13 +1,17 @@
+import { allocateRun } from '@dropline/domain';
 import { ConsumerHandler, DeliveredEvent, PermanentRejection, Queryable } from '@dropline/messaging';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Fulfillment's reaction to drop events. It remembers each pre-order's hand-over choice;
- * when a production run completes it opens one task per covered pre-order (shipment, or
- * pickup at the chosen location) due for dispatch within the carrier SLA; the engine's
- * hand-over facts close the tasks. Ordering per drop guarantees PreOrderPlaced arrives
- * before the run that covers it, so a covered pre-order it never saw is a permanent
+ * Fulfillment's reaction to drop events. It remembers each pre-order's hand-over choice, its
+ * place in the acceptance order and whether it was cancelled or asked for a refund; when a
+ * production run completes it works out which pre-orders the run covered with the domain's
+ * allocation rule (ProductionRunCompleted names none: the ids would grow with the drop past
+ * Kafka's 1 MB) and opens one task per covered pre-order (shipment, or pickup at the chosen
+ * location) due for dispatch within the carrier SLA; the engine's hand-over facts close the
+ * tasks. Ordering per drop guarantees every fact about a pre-order arrives before the run
+ * that covers it, so an allocation whose counts differ from the event's is a permanent
  * rejection (dead-lettered), not something to wait for.
  */
 export class FulfillmentHandler implements ConsumerHandler {
@@ -15,6 +19,7 @@ export class FulfillmentHandler implements ConsumerHandler {
   readonly eventTypes: ReadonlySet<string> = new Set([
     'PreOrderPlaced',
     'PreOrderCancelled',
+    'RefundRequested',
     'ProductionRunCompleted',
     'ShipmentDispatched',
     'ShipmentDelivered',
@@ -28,6 +33,10 @@ export class FulfillmentHandler implements ConsumerHandler {
     await db.query(`create table if not exists fulfillment.pre_orders (
       pre_order_id text primary key, drop_id text not null, customer_id text not null, sku text not null,
       quantity int not null, method text not null, location_id text, cancelled boolean not null default false)`);
+    // Added with ProductionRunCompleted v2, which the consumer allocates itself: acceptance order and refunds.
+    await db.query(`alter table fulfillment.pre_orders add column if not exists sequence int`);
+    await db.query(`alter table fulfillment.pre_orders add column if not exists refund_requested boolean not null default false`);
+    await db.query(`create index if not exists pre_orders_drop_sequence on fulfillment.pre_orders (drop_id, sequence)`);
     await db.query(`create table if not exists fulfillment.tasks (
       pre_order_id text primary key, drop_id text not null, run_id text not null, kind text not null,
       location_id text, customer_id text not null, sku text not null, quantity int not null,
@@ -41,58 +50,19 @@ export class FulfillmentHandler implements ConsumerHandler {
     switch (event.type) {
       case 'PreOrderPlaced':
         await tx.query(
-          `insert into fulfillment.pre_orders (pre_order_id, drop_id, customer_id, sku, quantity, method, location_id)
-           values ($1, $2, $3, $4, $5, $6, $7) on conflict (pre_order_id) do nothing`,
-          [d.preOrderId, d.dropId, d.customerId, d.sku, d.quantity, d.fulfillment?.method, d.fulfillment?.locationId ?? null],
+          `insert into fulfillment.pre_orders (pre_order_id, drop_id, customer_id, sku, quantity, method, location_id, sequence)
+           values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (pre_order_id) do nothing`,
+          [d.preOrderId, d.dropId, d.customerId, d.sku, d.quantity, d.fulfillment?.method, d.fulfillment?.locationId ?? null, d.sequence],
         );
         return;
       case 'PreOrderCancelled':
         await tx.query(`update fulfillment.pre_orders set cancelled = true where pre_order_id = $1`, [d.preOrderId]);
         return;
-      case 'ProductionRunCompleted': {
-        const covered: string[] = d.coveredPreOrderIds ?? [];
-        if (covered.length === 0) return;
-        const { rows } = await tx.query<{
-          pre_order_id: string;
-          customer_id: string;
-          sku: string;
-          quantity: number;
-          method: string;
-          location_id: string | null;
-        }>(
-          `select pre_order_id, customer_id, sku, quantity, method, location_id from fulfillment.pre_orders where pre_order_id = any($1::text[])`,
-          [covered],
-        );
-        const known = new Map(rows.map((r) => [r.pre_order_id, r]));
-        const missing = covered.filter((id) => !known.has(id));
-        if (missing.length > 0) {
-          throw new PermanentRejection(
-            'FULFILLMENT.UNKNOWN_PRE_ORDER',
-            `run ${d.runId} covers pre-orders never placed: ${missing.slice(0, 5).join(', ')}`,
-          );
-        }
-        const due = new Date(Date.parse(d.completedAt) + this.dispatchSlaDays * DAY_MS).toISOString();
-        for (const id of covered) {
-          const p = known.get(id)!;
-          await tx.query(
-            `insert into fulfillment.tasks (pre_order_id, drop_id, run_id, kind, location_id, customer_id, sku, quantity, status, created_at, dispatch_due_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) on conflict (pre_order_id) do nothing`,
-            [
-              id,
-              d.dropId,
-              d.runId,
-              p.method === 'pickup' ? 'pickup' : 'ship',
-              p.location_id,
-              p.customer_id,
-              p.sku,
-              p.quantity,
-              d.completedAt,
-              due,
-            ],
-          );
-        }
+      case 'RefundRequested':
+        await tx.query(`update fulfillment.pre_orders set refund_requested = true where pre_order_id = $1`, [d.preOrderId]);
         return;
-      }
+      case 'ProductionRunCompleted':
+        return this.runCompleted(d, tx);
       case 'ShipmentDispatched':
         await tx.query(
           `update fulfillment.tasks set status = 'dispatched', dispatched_at = $2, carrier = $3, tracking_number = $4 where pre_order_id = $1 and status = 'open'`,
@@ -120,5 +90,48 @@ export class FulfillmentHandler implements ConsumerHandler {
       default:
         return;
     }
+  }
+
+  /**
+   * Opens the tasks of the pre-orders a run covered: the drop's pre-orders still waiting for
+   * goods (not cancelled, no refund requested, no task from an earlier run) in acceptance
+   * order, allocated by the domain's rule (allocateRun) from the run's good units. The event's
+   * counts check the result: a consumer that missed a fact would cover other pre-orders.
+   */
+  private async runCompleted(d: Record<string, any>, tx: Queryable): Promise<void> {
+    const { rows: waiting } = await tx.query<{ pre_order_id: string; sku: string; quantity: number; sequence: number | null }>(
+      `select p.pre_order_id, p.sku, p.quantity, p.sequence from fulfillment.pre_orders p
+        where p.drop_id = $1 and not p.cancelled and not p.refund_requested
+          and not exists (select 1 from fulfillment.tasks t where t.pre_order_id = p.pre_order_id)
+        order by p.sequence`,
+      [d.dropId],
+    );
+    const unsequenced = waiting.filter((p) => p.sequence === null).length;
+    if (unsequenced > 0) {
+      // Stored before this consumer kept the acceptance order: their run cannot be allocated here.
+      throw new PermanentRejection(
+        'FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER',
+        `run ${d.runId}: ${unsequenced} waiting pre-order(s) of drop ${d.dropId} have no acceptance sequence; rebuild the fulfillment schema from the topic`,
+      );
+    }
+    const allocation = allocateRun(d.goodBySku ?? {}, waiting);
+    if (allocation.covered.length !== d.coveredPreOrderCount || allocation.uncovered.length !== d.uncoveredPreOrderCount) {
+      throw new PermanentRejection(
+        'FULFILLMENT.ALLOCATION_MISMATCH',
+        `run ${d.runId} covered ${d.coveredPreOrderCount} and left ${d.uncoveredPreOrderCount} waiting; ` +
+          `from the pre-orders this consumer saw the allocation rule gives ${allocation.covered.length} and ${allocation.uncovered.length}`,
+      );
+    }
+    if (allocation.covered.length === 0) return;
+    const due = new Date(Date.parse(d.completedAt) + this.dispatchSlaDays * DAY_MS).toISOString();
+    // One statement for the whole run, however many pre-orders it covers.
+    await tx.query(
+      `insert into fulfillment.tasks (pre_order_id, drop_id, run_id, kind, location_id, customer_id, sku, quantity, status, created_at, dispatch_due_at)
+       select p.pre_order_id, p.drop_id, $2, case when p.method = 'pickup' then 'pickup' else 'ship' end, p.location_id,
+              p.customer_id, p.sku, p.quantity, 'open', $3, $4
+         from fulfillment.pre_orders p where p.pre_order_id = any($1::text[])
+       on conflict (pre_order_id) do nothing`,
+      [allocation.covered.map((p) => p.pre_order_id), d.runId, d.completedAt, due],
+    );
   }
 }

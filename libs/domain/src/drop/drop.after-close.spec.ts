@@ -19,6 +19,7 @@ import { eventsOf, given } from '../testing/given-when-then';
 import type { DropCommand } from './drop.commands';
 import { foldDrop } from './drop.decider';
 import type { DropEvent, ProductionRunCompleted } from './drop.events';
+import type { DropState } from './drop.state';
 
 const po = (n: number) => `${DROP_ID}.po.${n}`;
 const RUN1 = `${DROP_ID}.run.1`;
@@ -123,6 +124,14 @@ const tipped = () => eventsOf(...sold(), closeCmd());
 // Good M = 6 − 1 = 5: #1 (2) and #2 (1) fit, #3 (3) does not; #5 stays behind #3 although 2 are left.
 const fulfilling = () => eventsOf(...sold(), closeCmd(), cmd.start(), cmd.complete({ [M]: 6, [L]: 1 }, { [M]: 1 }));
 const handedOver = () => [...fulfilling(), ...eventsOfAfter(fulfilling(), cmd.dispatch(1), cmd.deliver(1), cmd.ready(2), cmd.pickUp(2))];
+
+/** Pre-order ids per covering run, in acceptance order. */
+function coveredBy(state: DropState): Record<string, string[]> {
+  if (state.status === 'initial') return {};
+  const out: Record<string, string[]> = {};
+  for (const p of state.acceptance) if (p.coveredByRunId !== undefined) (out[p.coveredByRunId] ??= []).push(p.preOrderId);
+  return out;
+}
 
 /** Events `commands` cause after `history` (decided one after another). */
 function eventsOfAfter(history: DropEvent[], ...commands: DropCommand[]): DropEvent[] {
@@ -304,7 +313,8 @@ describe('production runs', () => {
   });
 
   it('CompleteProductionRun covers pre-orders in acceptance order and leaves the latest uncovered on a shortfall', () => {
-    const [completed] = given(...eventsOf(...sold(), closeCmd(), cmd.start()))
+    const history = eventsOf(...sold(), closeCmd(), cmd.start());
+    const [completed] = given(...history)
       .when(cmd.complete({ [M]: 6, [L]: 1 }, { [M]: 1 }))
       .events() as ProductionRunCompleted[];
     expect(completed).toEqual({
@@ -316,11 +326,13 @@ describe('production runs', () => {
         rejectedBySku: { [M]: 1 },
         goodBySku: { [M]: 5, [L]: 1 },
         surplusBySku: { [M]: 2, [L]: 0 },
-        coveredPreOrderIds: [po(1), po(2), po(4)],
-        uncoveredPreOrderIds: [po(3), po(5)],
+        coveredPreOrderCount: 3,
+        uncoveredPreOrderCount: 2,
         completedAt: T_DONE,
       },
     });
+    // The event names no pre-order; folding it applies the allocation rule to the state.
+    expect(coveredBy(foldDrop([...history, completed]))).toEqual({ [RUN1]: [po(1), po(2), po(4)] });
   });
 
   it('the first completion moves the drop to fulfilling; a later run covers what is left', () => {
@@ -329,8 +341,8 @@ describe('production runs', () => {
     const [completed] = given(...history)
       .when(cmd.complete({ [M]: 4 }, {}, RUN2))
       .events() as ProductionRunCompleted[];
-    expect(completed.data.coveredPreOrderIds).toEqual([po(3), po(5)]);
-    expect(completed.data.uncoveredPreOrderIds).toEqual([]);
+    expect(completed.data).toMatchObject({ coveredPreOrderCount: 2, uncoveredPreOrderCount: 0, surplusBySku: { [M]: 0 } });
+    expect(coveredBy(foldDrop([...history, completed]))).toEqual({ [RUN1]: [po(1), po(2), po(4)], [RUN2]: [po(3), po(5)] });
   });
 
   it('does not allocate goods to pre-orders with a refund requested', () => {
@@ -338,7 +350,17 @@ describe('production runs', () => {
     const [completed] = given(...history)
       .when(cmd.complete({ [M]: 10, [L]: 1 }))
       .events() as ProductionRunCompleted[];
-    expect(completed.data.coveredPreOrderIds).toEqual([po(2), po(3), po(4), po(5)]);
+    expect(completed.data).toMatchObject({ coveredPreOrderCount: 4, uncoveredPreOrderCount: 0 });
+    expect(coveredBy(foldDrop([...history, completed]))).toEqual({ [RUN1]: [po(2), po(3), po(4), po(5)] });
+  });
+
+  it('refuses to fold a completion whose counts the allocation rule does not give (a corrupt stream)', () => {
+    const history = eventsOf(...sold(), closeCmd(), cmd.start());
+    const [completed] = given(...history)
+      .when(cmd.complete({ [M]: 6, [L]: 1 }, { [M]: 1 }))
+      .events() as ProductionRunCompleted[];
+    const forged = { ...completed, data: { ...completed.data, coveredPreOrderCount: 4, uncoveredPreOrderCount: 1 } };
+    expect(() => foldDrop([...history, forged])).toThrow(/Corrupt drop stream .*covered 4 .*gives 3 and 2/);
   });
 
   it('CompleteProductionRun returns [] when already completed, rejects a run not started and bad units', () => {

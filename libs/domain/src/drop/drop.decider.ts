@@ -1,4 +1,5 @@
 import { Decider, DomainError } from '../decider';
+import { allocateRun, waitingForGoods } from './drop.allocation';
 import type {
   CancelDrop,
   CancelPreOrder,
@@ -741,23 +742,9 @@ function completeProductionRun(command: CompleteProductionRun, state: ExistingDr
     goodBySku[sku] = good;
   }
 
-  // Strict acceptance order per SKU: once an order does not fit, every later order of that SKU
-  // stays uncovered even if a smaller one would fit, so nobody jumps the queue.
-  const remaining = new Map(Object.entries(goodBySku));
-  const blocked = new Set<string>();
-  const coveredPreOrderIds: string[] = [];
-  const uncoveredPreOrderIds: string[] = [];
-  for (const preOrder of state.acceptance) {
-    if (preOrder.status !== 'active' || preOrder.coveredByRunId !== undefined || preOrder.refundRequested) continue;
-    const left = remaining.get(preOrder.sku) ?? 0;
-    if (!blocked.has(preOrder.sku) && left >= preOrder.quantity) {
-      remaining.set(preOrder.sku, left - preOrder.quantity);
-      coveredPreOrderIds.push(preOrder.preOrderId);
-    } else {
-      blocked.add(preOrder.sku);
-      uncoveredPreOrderIds.push(preOrder.preOrderId);
-    }
-  }
+  // The allocation rule (strict acceptance order per SKU) lives in allocateRun: evolve and every
+  // consumer apply it again to what they know, so the event names no pre-order.
+  const allocation = allocateRun(goodBySku, waitingForGoods(state));
   return [
     {
       type: 'ProductionRunCompleted',
@@ -767,9 +754,9 @@ function completeProductionRun(command: CompleteProductionRun, state: ExistingDr
         producedBySku,
         rejectedBySku,
         goodBySku,
-        surplusBySku: Object.fromEntries(remaining),
-        coveredPreOrderIds,
-        uncoveredPreOrderIds,
+        surplusBySku: allocation.surplusBySku,
+        coveredPreOrderCount: allocation.covered.length,
+        uncoveredPreOrderCount: allocation.uncovered.length,
         completedAt: command.now,
       },
     },
@@ -1258,15 +1245,22 @@ export function evolve(state: DropState, event: DropEvent): DropState {
     }
     case 'ProductionRunCompleted': {
       const s = afterScheduled(state, event);
-      const run = s.runs.get(event.data.runId);
+      const d = event.data;
+      // The same rule on the same state as when it was decided, so the same pre-orders. The counts
+      // in the event (from the id lists, for a v1 event) prove it: a mismatch is a corrupt stream.
+      const allocation = allocateRun(d.goodBySku, waitingForGoods(s));
+      if (allocation.covered.length !== d.coveredPreOrderCount || allocation.uncovered.length !== d.uncoveredPreOrderCount) {
+        throw new Error(
+          `Corrupt drop stream ${s.dropId}: ${d.runId} covered ${d.coveredPreOrderCount} and left ${d.uncoveredPreOrderCount} waiting, ` +
+            `the allocation rule gives ${allocation.covered.length} and ${allocation.uncovered.length}`,
+        );
+      }
+      for (const record of allocation.covered) record.coveredByRunId = d.runId;
+      const run = s.runs.get(d.runId);
       if (run) {
         run.status = 'completed';
-        run.completedAt = event.data.completedAt;
-        run.coveredPreOrders = event.data.coveredPreOrderIds.length;
-      }
-      for (const preOrderId of event.data.coveredPreOrderIds) {
-        const record = s.preOrders.get(preOrderId);
-        if (record) record.coveredByRunId = event.data.runId;
+        run.completedAt = d.completedAt;
+        run.coveredPreOrders = d.coveredPreOrderCount;
       }
       if (s.status === 'in-production' || s.status === 'tipped') return { ...s, status: 'fulfilling', ...tipped(s) };
       return s;

@@ -19,7 +19,6 @@ const currency = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
 const percent = { type: 'integer', minimum: 0, maximum: 100 } as const;
 const channel = { type: 'string', enum: [...SALES_CHANNELS] } as const;
 const unitsBySku = { type: 'object', additionalProperties: count } as const;
-const ids = { type: 'array', items: str } as const;
 
 /** An object schema whose listed properties are all required except those in `optional`. */
 function object(properties: Record<string, unknown>, optional: string[] = []): JsonSchema {
@@ -103,8 +102,11 @@ export const EVENT_PAYLOAD_SCHEMAS: Readonly<Record<keyof typeof EVENT_SCHEMA_VE
     rejectedBySku: unitsBySku,
     goodBySku: unitsBySku,
     surplusBySku: unitsBySku,
-    coveredPreOrderIds: ids,
-    uncoveredPreOrderIds: ids,
+    coveredPreOrderCount: {
+      ...count,
+      description: 'pre-orders this run covered; which ones follows from goodBySku and the earlier events',
+    },
+    uncoveredPreOrderCount: { ...count, description: 'pre-orders still waiting for goods after this run' },
     completedAt: instant,
   }),
   ShipmentDispatched: object({ dropId: str, preOrderId: str, carrier: str, trackingNumber: str, dispatchedAt: instant }),
@@ -164,7 +166,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSI
   PaymentRefunded: 'The payment provider refunded a pre-order.',
   ProductionRunRequested: 'A run was asked of the microfactory.',
   ProductionRunStarted: 'The microfactory started the run.',
-  ProductionRunCompleted: 'The run finished; good units were allocated to waiting pre-orders in acceptance order.',
+  ProductionRunCompleted:
+    'The run finished; good units went to the waiting pre-orders per SKU in acceptance order, up to the first that does not fit. It names no pre-order: consumers derive which ones (docs/messaging.md).',
   ShipmentDispatched: 'A covered ship pre-order is on its way.',
   ShipmentDelivered: 'The shipment arrived; the return window starts.',
   ReadyForPickup: 'A covered pickup pre-order waits at its location.',

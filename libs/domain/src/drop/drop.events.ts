@@ -90,8 +90,11 @@ export type ProductionRunRequested = DomainEvent<
 /** The microfactory started the run. */
 export type ProductionRunStarted = DomainEvent<'ProductionRunStarted', { dropId: string; runId: string; startedAt: string }>;
 /**
- * The run finished. Good units were allocated to waiting pre-orders in acceptance order;
- * `uncoveredPreOrderIds` lists every active pre-order still waiting for goods after this run.
+ * The run finished. Good units were allocated to the pre-orders waiting for goods by the rule of
+ * `allocateRun` (drop.allocation.ts): per SKU, in acceptance order, until the first one that does
+ * not fit. Schema v2 names no pre-order: which ones the run covered follows from `goodBySku` and
+ * the events before it, so the event stays the same size however large the drop (v1 listed every
+ * covered and uncovered id and passed 1 MiB at about 16 000 pre-orders; it is upcast on read).
  */
 export type ProductionRunCompleted = DomainEvent<
   'ProductionRunCompleted',
@@ -103,11 +106,19 @@ export type ProductionRunCompleted = DomainEvent<
     goodBySku: Record<string, number>;
     /** Good units not allocated to any pre-order. */
     surplusBySku: Record<string, number>;
-    coveredPreOrderIds: string[];
-    uncoveredPreOrderIds: string[];
+    /** How many pre-orders this run covered (a reader that derives them checks its count against it). */
+    coveredPreOrderCount: number;
+    /** How many pre-orders still wait for goods after this run. */
+    uncoveredPreOrderCount: number;
     completedAt: string;
   }
 >;
+/** ProductionRunCompleted as schema v1 stored it: the same facts plus every covered and uncovered id. */
+export type ProductionRunCompletedV1Data = Omit<ProductionRunCompleted['data'], 'coveredPreOrderCount' | 'uncoveredPreOrderCount'> & {
+  coveredPreOrderIds: string[];
+  /** Every active pre-order still waiting for goods after this run. */
+  uncoveredPreOrderIds: string[];
+};
 /** A covered ship pre-order is on its way. */
 export type ShipmentDispatched = DomainEvent<
   'ShipmentDispatched',
@@ -265,7 +276,7 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<DropEventType | DropSideStre
   PaymentRefunded: 1,
   ProductionRunRequested: 1,
   ProductionRunStarted: 1,
-  ProductionRunCompleted: 1,
+  ProductionRunCompleted: 2,
   ShipmentDispatched: 1,
   ShipmentDelivered: 1,
   ReadyForPickup: 1,

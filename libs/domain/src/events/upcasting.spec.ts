@@ -32,9 +32,18 @@ describe('UpcasterRegistry', () => {
 });
 
 describe('the stored contract', () => {
-  it('has a schema version for every drop and side-stream event type, all 1 for now', () => {
-    for (const type of [...DROP_EVENT_TYPES, ...SIDE_STREAM_EVENT_TYPES]) expect(EVENT_SCHEMA_VERSIONS[type]).toBe(1);
+  it('has a schema version for every drop and side-stream event type, and an upcaster for every older version', () => {
+    const bumped: Record<string, number> = { ProductionRunCompleted: 2 };
+    for (const type of [...DROP_EVENT_TYPES, ...SIDE_STREAM_EVENT_TYPES]) expect(EVENT_SCHEMA_VERSIONS[type]).toBe(bumped[type] ?? 1);
     expect(Object.keys(EVENT_SCHEMA_VERSIONS).sort()).toEqual([...DROP_EVENT_TYPES, ...SIDE_STREAM_EVENT_TYPES].sort());
+    // A missing step would throw "No upcaster"; the payload itself is checked by the type's own tests.
+    const v1 = { dropId: 'd', runId: 'd.run.1', coveredPreOrderIds: [], uncoveredPreOrderIds: [] };
+    expect(upcast('ProductionRunCompleted', 1, v1)).toEqual({
+      dropId: 'd',
+      runId: 'd.run.1',
+      coveredPreOrderCount: 0,
+      uncoveredPreOrderCount: 0,
+    });
   });
 
   it('upcast passes v1 payloads through and refuses v2 of a v1 type', () => {

@@ -44,8 +44,25 @@ export class UpcasterRegistry {
   }
 }
 
-/** The registry of the stored contract (EVENT_SCHEMA_VERSIONS); no upcasters yet, every type is at v1. */
-export const eventUpcasters = new UpcasterRegistry(EVENT_SCHEMA_VERSIONS);
+/**
+ * ProductionRunCompleted v1 → v2: the id lists become counts. Nothing is lost: v1 lists were
+ * computed by the allocation rule (allocateRun) from the events before them, and every reader of
+ * v2 applies that rule to the same events; evolve checks its result against these counts.
+ */
+export function productionRunCompletedV1ToV2(data: Record<string, unknown>): Record<string, unknown> {
+  const { coveredPreOrderIds, uncoveredPreOrderIds, ...rest } = data;
+  if (!Array.isArray(coveredPreOrderIds) || !Array.isArray(uncoveredPreOrderIds)) {
+    throw new Error('ProductionRunCompleted v1 must list coveredPreOrderIds and uncoveredPreOrderIds');
+  }
+  return { ...rest, coveredPreOrderCount: coveredPreOrderIds.length, uncoveredPreOrderCount: uncoveredPreOrderIds.length };
+}
+
+/** The registry of the stored contract (EVENT_SCHEMA_VERSIONS) with every upcaster ever written. */
+export const eventUpcasters = new UpcasterRegistry(EVENT_SCHEMA_VERSIONS).register(
+  'ProductionRunCompleted',
+  1,
+  productionRunCompletedV1ToV2,
+);
 
 /** The schema version written today for `type` (1 for types this library does not know). */
 export function schemaVersionOf(type: string): number {

@@ -180,8 +180,9 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
         rejectedBySku,
         goodBySku: unitsBySku,
         surplusBySku: Object.fromEntries(skus.map((s) => [s, 0])),
-        coveredPreOrderIds: activePos.map((p) => p.id),
-        uncoveredPreOrderIds: [],
+        // Good units = net units: the allocation rule covers every active pre-order.
+        coveredPreOrderCount: activePos.length,
+        uncoveredPreOrderCount: 0,
         completedAt: iso(at),
       },
     },

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  decide,
+  DropCommand,
+  DropDefinition,
+  DropEvent,
+  DropState,
+  EVENT_SCHEMA_VERSIONS,
+  evolve,
+  initialState,
+  ProductionRunCompleted,
+} from '@dropline/domain';
+import type { EmbeddedDatabase, RecordedEvent } from '@dropline/event-store';
+import { dropEventsCodec, EffectivelyOnceConsumer, InboundMessage, TableDeadLetterSink } from '@dropline/messaging';
+import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { FulfillmentHandler } from './fulfillment.handler';
+
+const codec = dropEventsCodec('/dropline/test');
+const T_DURING = '2026-12-02T12:00:00Z';
+const T_DONE = '2026-12-24T16:00:00Z';
+
+const definition: DropDefinition = {
+  name: 'Fulfillment drop',
+  currency: 'GBP',
+  channels: ['web'],
+  variants: [
+    { sku: 'M', size: 'M', colour: 'navy', editionCap: 50 },
+    { sku: 'L', size: 'L', colour: 'navy', editionCap: 50 },
+  ],
+  priceTiers: [{ unitPrice: 2500 }],
+  window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' },
+  perCustomerLimit: 4,
+  minimumOrderQuantity: 1,
+  production: { microfactoryId: 'mf', leadTimeDays: 14 },
+  pickupLocations: [{ locationId: 'popup-1', discountPercent: 10 }],
+  returnWindowDays: 14,
+};
+
+/**
+ * A drop decided by the real decider. M: #1 ×2, #2 ×1 (pickup), #3 ×3, #5 ×1, #6 ×2, #7 ×1 (cancelled); L: #4 ×1.
+ * Run 1 makes 4 M and 1 L: #1, #2 and #4 fit, #3 blocks M. #5 asks for a refund; run 2 makes 5 M: #3 and #6.
+ */
+function decidedDrop(dropId: string): { events: DropEvent[]; state: DropState } {
+  const po = (n: number) => `${dropId}.po.${n}`;
+  const place = (n: number, sku: string, quantity: number, pickup = false): DropCommand => ({
+    type: 'PlacePreOrder',
+    dropId,
+    preOrderId: po(n),
+    customerId: `c-${n}`,
+    sku,
+    quantity,
+    channel: 'web',
+    fulfillment: pickup ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
+    isRepeatCustomer: false,
+    idempotencyFingerprint: `fp-${n}`,
+    now: T_DURING,
+  });
+  const run = (n: number) => `${dropId}.run.${n}`;
+  const commands: DropCommand[] = [
+    { type: 'ScheduleDrop', dropId, definition, now: '2026-11-01T09:00:00Z' },
+    { type: 'OpenPreOrderWindow', dropId, now: '2026-12-01T10:00:00Z' },
+    place(1, 'M', 2),
+    place(2, 'M', 1, true),
+    place(3, 'M', 3),
+    place(4, 'L', 1),
+    place(5, 'M', 1),
+    place(6, 'M', 2),
+    place(7, 'M', 1),
+    { type: 'CancelPreOrder', dropId, preOrderId: po(7), now: T_DURING, actor: { subject: 'c-7', roles: ['customer'] } },
+    { type: 'ClosePreOrderWindow', dropId, now: '2026-12-08T10:00:00Z' },
+    { type: 'StartProductionRun', dropId, runId: run(1), now: T_DONE },
+    { type: 'CompleteProductionRun', dropId, runId: run(1), producedBySku: { M: 4, L: 1 }, rejectedBySku: {}, now: T_DONE },
+    { type: 'RequestRefund', dropId, preOrderId: po(5), reason: 'changed mind', now: T_DONE },
+    { type: 'RequestProductionRun', dropId, runId: run(2), unitsBySku: { M: 5 }, now: T_DONE },
+    { type: 'StartProductionRun', dropId, runId: run(2), now: T_DONE },
+    { type: 'CompleteProductionRun', dropId, runId: run(2), producedBySku: { M: 5 }, rejectedBySku: {}, now: T_DONE },
+  ];
+  let state = initialState();
+  const events: DropEvent[] = [];
+  for (const command of commands) {
+    for (const event of decide(command, state)) {
+      state = evolve(state, event);
+      events.push(event);
+    }
+  }
+  return { events, state };
+}
+
+/** The events as the store would record them (latest schema versions). */
+function recorded(dropId: string, events: DropEvent[]): RecordedEvent[] {
+  return events.map((e, revision) => ({
+    eventId: randomUUID(),
+    type: e.type,
+    schemaVersion: EVENT_SCHEMA_VERSIONS[e.type],
+    data: e.data as Record<string, unknown>,
+    metadata: { correlationId: 'c', causationId: null, actor: 'test', occurredAt: T_DONE, traceparent: '' },
+    streamName: `drop-${dropId}`,
+    revision,
+    position: String(revision),
+    recordedAt: T_DONE,
+  }));
+}
+
+describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
+  let db: EmbeddedDatabase;
+  let consumer: EffectivelyOnceConsumer;
+
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+    consumer = new EffectivelyOnceConsumer(db.pool, codec, new FulfillmentHandler(3), new TableDeadLetterSink(db.pool, 'fulfillment'));
+    await consumer.migrate();
+    await new TableDeadLetterSink(db.pool, 'fulfillment').ensureSchema();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const tasksOf = async (dropId: string) =>
+    Object.fromEntries(
+      (
+        await db.pool.query<{ pre_order_id: string; run_id: string; kind: string }>(
+          `select pre_order_id, run_id, kind from fulfillment.tasks where drop_id = $1 order by pre_order_id`,
+          [dropId],
+        )
+      ).rows.map((r) => [r.pre_order_id, `${r.run_id} ${r.kind}`]),
+    );
+  /** The covering run of every covered pre-order as the engine's own fold has it, with the hand-over kind. */
+  const coveredInDomain = (state: DropState) => {
+    if (state.status === 'initial') throw new Error('unreachable');
+    return Object.fromEntries(
+      state.acceptance.filter((p) => p.coveredByRunId).map((p) => [p.preOrderId, `${p.coveredByRunId} ${p.fulfillment.method}`]),
+    );
+  };
+
+  it('opens a task for exactly the pre-orders the engine covered, run by run, from events that name none', async () => {
+    const dropId = 'fulfil-v2';
+    const { events, state } = decidedDrop(dropId);
+    const completions = events.filter((e): e is ProductionRunCompleted => e.type === 'ProductionRunCompleted');
+    expect(completions.map((e) => Object.keys(e.data))).not.toContainEqual(expect.arrayContaining(['coveredPreOrderIds']));
+    for (const [i, event] of recorded(dropId, events).entries()) {
+      expect(await consumer.handle({ ...codec.encode(event), offset: String(i) })).not.toBe('dead-lettered');
+    }
+    const po = (n: number) => `${dropId}.po.${n}`;
+    expect(await tasksOf(dropId)).toEqual({
+      [po(1)]: `${dropId}.run.1 ship`,
+      [po(2)]: `${dropId}.run.1 pickup`,
+      [po(3)]: `${dropId}.run.2 ship`,
+      [po(4)]: `${dropId}.run.1 ship`,
+      [po(6)]: `${dropId}.run.2 ship`,
+    });
+    expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
+  });
+
+  it('reads v1 messages (id lists, published before schema v2) to the same tasks', async () => {
+    const dropId = 'fulfil-v1';
+    const { events, state } = decidedDrop(dropId);
+    const po = (n: number) => `${dropId}.po.${n}`;
+    const v1Lists: Record<string, { coveredPreOrderIds: string[]; uncoveredPreOrderIds: string[] }> = {
+      [`${dropId}.run.1`]: { coveredPreOrderIds: [po(1), po(2), po(4)], uncoveredPreOrderIds: [po(3), po(5), po(6)] },
+      [`${dropId}.run.2`]: { coveredPreOrderIds: [po(3), po(6)], uncoveredPreOrderIds: [] },
+    };
+    for (const [i, event] of recorded(dropId, events).entries()) {
+      let message: InboundMessage = { ...codec.encode(event), offset: String(i) };
+      if (event.type === 'ProductionRunCompleted') {
+        const { coveredPreOrderCount: _c, uncoveredPreOrderCount: _u, ...facts } = event.data;
+        const v1 = { ...facts, ...v1Lists[event.data.runId as string] };
+        message = {
+          ...message,
+          headers: { ...message.headers, ce_type: 'dropline.productionrun.completed.v1' },
+          value: Buffer.from(JSON.stringify(v1)),
+        };
+      }
+      expect(await consumer.handle(message)).not.toBe('dead-lettered');
+    }
+    expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
+  });
+
+  it('dead-letters a run whose allocation it cannot reproduce (it missed a cancellation) instead of opening wrong tasks', async () => {
+    const dropId = 'fulfil-gap';
+    const { events } = decidedDrop(dropId);
+    const stored = recorded(dropId, events);
+    const firstCompletion = stored.findIndex((e) => e.type === 'ProductionRunCompleted');
+    for (const [i, event] of stored.slice(0, firstCompletion + 1).entries()) {
+      if (event.type === 'PreOrderCancelled') continue; // lost: #7 looks active and waiting to this consumer
+      await consumer.handle({ ...codec.encode(event), offset: String(i) });
+    }
+    expect(await tasksOf(dropId)).toEqual({});
+    const { rows } = await db.pool.query<{ reason: string; detail: string }>(
+      `select reason, detail from fulfillment.dead_letters where ce_id = $1`,
+      [stored[firstCompletion].eventId],
+    );
+    expect(rows).toEqual([
+      {
+        reason: 'rejected:FULFILLMENT.ALLOCATION_MISMATCH',
+        detail: expect.stringMatching(/covered 3 and left 3 waiting; .* gives 3 and 4/),
+      },
+    ]);
+  });
+
+  it('dead-letters a run over pre-orders stored before it kept the acceptance order (no sequence)', async () => {
+    const dropId = 'fulfil-legacy';
+    const { events } = decidedDrop(dropId);
+    const stored = recorded(dropId, events);
+    const firstCompletion = stored.findIndex((e) => e.type === 'ProductionRunCompleted');
+    for (const [i, event] of stored.slice(0, firstCompletion).entries())
+      await consumer.handle({ ...codec.encode(event), offset: String(i) });
+    // What the previous version of this consumer stored: no sequence column value.
+    await db.pool.query(`update fulfillment.pre_orders set sequence = null where pre_order_id = $1`, [`${dropId}.po.3`]);
+    expect(await consumer.handle(codec.encode(stored[firstCompletion]))).toBe('dead-lettered');
+    const { rows } = await db.pool.query(`select reason from fulfillment.dead_letters where ce_id = $1`, [stored[firstCompletion].eventId]);
+    expect(rows).toEqual([{ reason: 'rejected:FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER' }]);
+    expect(await tasksOf(dropId)).toEqual({});
+  });
+});
