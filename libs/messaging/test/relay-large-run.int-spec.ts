@@ -121,11 +121,13 @@ describeKafka('relay: a production run over 20 000 pre-orders', () => {
     const db = (opened.db = await createTestEmbeddedDatabase());
     await ensureEventStoreSchema(db.pool);
     await new RelayCheckpoints(db.pool).ensureSchema();
-    const store = (opened.store = new PostgresEventStore(db.pool));
+    // The store takes appends of at most 1 MiB, as EventStoreDB does by default: the run's completion and every
+    // batch of placements must fit it (the writer cuts batches by this limit).
+    const store = (opened.store = new PostgresEventStore(db.pool, { maxAppendBytes: 1024 * 1024 }));
     const stream = dropStreamName(DROP_ID);
     const preOrders = openDropWithPreOrders();
-    for (let i = 0; i < preOrders.length; i += 1_000) {
-      const chunk = preOrders.slice(i, i + 1_000).map((e) => toNewEvent(e, context('2026-12-02T12:00:00Z'), schema));
+    for (let i = 0; i < preOrders.length; i += 500) {
+      const chunk = preOrders.slice(i, i + 500).map((e) => toNewEvent(e, context('2026-12-02T12:00:00Z'), schema));
       await store.appendToStream(stream, chunk, i === 0 ? 'no_stream' : i - 1);
     }
     const writer = new AggregateWriter(store, dropDecider, schema);
