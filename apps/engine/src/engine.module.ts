@@ -13,22 +13,10 @@ import {
   SystemClock,
 } from '@dropline/platform';
 import { DropWriter } from './drops/drop-writer';
-import { ScheduleDropController } from './drops/schedule-drop/schedule-drop.controller';
-import { ScheduleDropHandler } from './drops/schedule-drop/schedule-drop.command';
-import { DropLifecycleController } from './drops/drop-lifecycle/drop-lifecycle.controller';
-import { DropLifecycleHandler } from './drops/drop-lifecycle/drop-lifecycle.command';
 import { GetDropController } from './drops/get-drop/get-drop.controller';
 import { DropHistoryController } from './drops/drop-history/drop-history.controller';
-import { PlacePreOrderController } from './pre-orders/place-pre-order/place-pre-order.controller';
-import { PlacePreOrderHandler } from './pre-orders/place-pre-order/place-pre-order.command';
-import { PreOrderActionsController } from './pre-orders/pre-order-actions.controller';
-import { PreOrderActionHandler } from './pre-orders/pre-order-action.command';
 import { CustomerHistory } from './pre-orders/customer-history';
-import { FulfillmentController } from './fulfillment/fulfillment.controller';
-import { ReturnsController } from './returns/returns.controller';
-import { ReturnHandler } from './returns/return.command';
-import { ProductionRunsController } from './production-runs/production-runs.controller';
-import { ProductionRunHandler } from './production-runs/production-run.command';
+import { COMMAND_CONTROLLERS, COMMAND_HANDLERS } from './command-slices';
 import { DropScheduler } from './scheduler/drop-scheduler';
 import { DemandRecorder } from './demand/demand-recorder';
 import { ReadModelsModule } from '@dropline/read-models';
@@ -58,12 +46,7 @@ export class EngineModule {
       CustomerHistory,
       DropScheduler,
       DemandRecorder,
-      ScheduleDropHandler,
-      DropLifecycleHandler,
-      PlacePreOrderHandler,
-      PreOrderActionHandler,
-      ReturnHandler,
-      ProductionRunHandler,
+      ...COMMAND_HANDLERS,
       VisitsRecorder,
       VisitDrops,
     ];
@@ -78,15 +61,9 @@ export class EngineModule {
         MessagingModule.forRoot(options),
       ],
       controllers: [
-        ScheduleDropController,
-        DropLifecycleController,
+        ...COMMAND_CONTROLLERS,
         GetDropController,
         DropHistoryController,
-        PlacePreOrderController,
-        PreOrderActionsController,
-        FulfillmentController,
-        ReturnsController,
-        ProductionRunsController,
         // Visits intake checks the drop (VisitDrops reads the DropWriter's cache).
         VisitsController,
       ],

@@ -9,7 +9,7 @@ import { createEngine } from '../../../apps/engine/src/app';
 import { denyAllAuth, loadConfig, ManualClock } from '@dropline/platform';
 import type { Databases } from '@dropline/platform';
 import { ScheduleDropCommand } from '../../../apps/engine/src/drops/schedule-drop/schedule-drop.command';
-import { DropLifecycleCommand } from '../../../apps/engine/src/drops/drop-lifecycle/drop-lifecycle.command';
+import { OpenPreOrderWindowCommand } from '../../../apps/engine/src/drops/open-pre-order-window/open-pre-order-window.command';
 import { benchContext, hotDropDefinition } from './drops';
 
 /** When the in-process benchmarks happen, in domain time: inside every bench drop's window. */
@@ -101,8 +101,8 @@ export async function startInProcessEngine(
 
 /** Schedules and opens a one-variant drop through the CommandBus. */
 export async function openHotDrop(bus: CommandBus, dropId: string, cap: number): Promise<void> {
-  await bus.execute(new ScheduleDropCommand(dropId, hotDropDefinition(cap, BENCH_OPENS_AT), benchContext(BENCH_NOW)));
-  await bus.execute(new DropLifecycleCommand(dropId, { type: 'OpenPreOrderWindow' }, benchContext(BENCH_NOW)));
+  await bus.execute(new ScheduleDropCommand({ dropId, definition: hotDropDefinition(cap, BENCH_OPENS_AT) }, benchContext(BENCH_NOW)));
+  await bus.execute(new OpenPreOrderWindowCommand({ dropId }, benchContext(BENCH_NOW)));
 }
 
 /**

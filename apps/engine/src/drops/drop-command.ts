@@ -1,25 +1,40 @@
-import type { ICommand } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
+import { Command, CommandResult } from '@nestjs/cqrs';
 import type { DropCommand, DropEvent, DropState } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import type { DropWriter } from './drop-writer';
+import { DropWriter } from './drop-writer';
+
+/** What a caller gives for a domain command: everything but its `type` and the `now` the engine fills in. */
+export type CommandFields<C extends DropCommand> = Omit<C, 'type' | 'now'>;
 
 /**
- * A drop command as it travels on the CommandBus: the domain command, its envelope
- * context, and how to read the caller's answer off the state right after its events.
+ * One domain command as it travels on the CommandBus: a `Command<R>`, so `commandBus.execute`
+ * is typed by `R`, the answer its handler gives. Every slice declares its own subclass.
  */
-export abstract class DropCommandMessage<R> implements ICommand {
-  constructor(
-    readonly command: DropCommand,
+export abstract class DropCommandMessage<C extends DropCommand, R> extends Command<R> {
+  readonly command: C;
+  protected constructor(
+    type: C['type'],
+    fields: CommandFields<C>,
     readonly context: CommandContext,
-  ) {}
-  abstract answer(state: DropState, events: DropEvent[]): R;
+  ) {
+    super();
+    this.command = { ...fields, type, now: context.occurredAt } as C;
+  }
 }
 
-/** Every drop command handler is this: hand the command to the one batching writer. */
-export abstract class DropCommandHandler<M extends DropCommandMessage<unknown>> {
+/**
+ * The one path of every drop command: load → decide → append on the batching DropWriter; the
+ * slice's handler says only how to read its answer off the state right after its events.
+ */
+@Injectable()
+export abstract class DropCommandHandler<M extends DropCommandMessage<DropCommand, unknown>> {
   constructor(private readonly drops: DropWriter) {}
-  async execute(message: M): Promise<ReturnType<M['answer']>> {
-    const outcome = await this.drops.execute(message.command, message.context, (state, events) => message.answer(state, events));
-    return outcome.answer as ReturnType<M['answer']>;
+
+  protected abstract answer(state: DropState, message: M, events: DropEvent[]): CommandResult<M>;
+
+  async execute(message: M): Promise<CommandResult<M>> {
+    const outcome = await this.drops.execute(message.command, message.context, (state, events) => this.answer(state, message, events));
+    return outcome.answer;
   }
 }

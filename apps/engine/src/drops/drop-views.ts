@@ -1,4 +1,4 @@
-import { DomainError, DropState } from '@dropline/domain';
+import { DomainError, DropState, toDropView } from '@dropline/domain';
 
 /** JSON view of one pre-order (payment fact ids are internal). */
 export function preOrderView(state: DropState, preOrderId: string) {
@@ -31,3 +31,8 @@ export function returnView(state: DropState, returnId: string) {
   if (!ret || state.status === 'initial') throw new DomainError('RETURN.NOT_FOUND', `Return ${returnId} does not exist`, { returnId });
   return { dropId: state.dropId, ...ret };
 }
+
+export type DropView = ReturnType<typeof toDropView>;
+export type PreOrderView = ReturnType<typeof preOrderView>;
+export type ProductionRunView = ReturnType<typeof productionRunView>;
+export type ReturnView = ReturnType<typeof returnView>;

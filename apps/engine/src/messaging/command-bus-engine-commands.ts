@@ -3,7 +3,10 @@ import { DomainError, dropIdOf } from '@dropline/domain';
 import { EngineCommands, EngineRejectedError, HandOverReport } from '@dropline/fulfillment';
 import type { Clock } from '@dropline/platform';
 import { problem, statusForDomainCode, systemContext } from '@dropline/platform';
-import { PreOrderAction, PreOrderActionCommand } from '../pre-orders/pre-order-action.command';
+import { ConfirmDeliveryCommand } from '../fulfillment/confirm-delivery/confirm-delivery.command';
+import { ConfirmPickupCommand } from '../fulfillment/confirm-pickup/confirm-pickup.command';
+import { DispatchShipmentCommand } from '../fulfillment/dispatch-shipment/dispatch-shipment.command';
+import { MarkReadyForPickupCommand } from '../fulfillment/mark-ready-for-pickup/mark-ready-for-pickup.command';
 
 /**
  * Embedded mode: fulfillment reports hand-overs through the same CommandBus handlers the
@@ -16,16 +19,18 @@ export class CommandBusEngineCommands implements EngineCommands {
   ) {}
 
   async report(preOrderId: string, report: HandOverReport): Promise<void> {
-    const action: PreOrderAction = (() => {
+    const context = systemContext('fulfillment', this.clock);
+    const fields = { dropId: dropIdOf(preOrderId), preOrderId };
+    const message = (() => {
       switch (report.action) {
         case 'dispatch':
-          return { type: 'DispatchShipment', preOrderId, carrier: report.carrier, trackingNumber: report.trackingNumber } as PreOrderAction;
+          return new DispatchShipmentCommand({ ...fields, carrier: report.carrier, trackingNumber: report.trackingNumber }, context);
         case 'delivered':
-          return { type: 'ConfirmDelivery', preOrderId } as PreOrderAction;
+          return new ConfirmDeliveryCommand(fields, context);
         case 'ready-for-pickup':
-          return { type: 'MarkReadyForPickup', preOrderId } as PreOrderAction;
+          return new MarkReadyForPickupCommand(fields, context);
         case 'picked-up':
-          return { type: 'ConfirmPickup', preOrderId } as PreOrderAction;
+          return new ConfirmPickupCommand(fields, context);
         default: {
           const never: never = report;
           throw new Error(`unknown hand-over ${JSON.stringify(never)}`);
@@ -33,7 +38,7 @@ export class CommandBusEngineCommands implements EngineCommands {
       }
     })();
     try {
-      await this.commands.execute(new PreOrderActionCommand(dropIdOf(preOrderId), action, systemContext('fulfillment', this.clock)));
+      await this.commands.execute(message);
     } catch (e) {
       if (e instanceof DomainError) {
         const status = statusForDomainCode(e.code);

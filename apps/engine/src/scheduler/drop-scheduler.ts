@@ -1,11 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
+import { DropCommand, dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
+import type { CommandContext } from '@dropline/event-sourcing';
 import type { EventStore, Subscription } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
 import type { AppConfig } from '@dropline/platform';
 import { APP_CONFIG, Clock, EVENT_STORE, LeaseFactory, systemContext } from '@dropline/platform';
-import { DropLifecycleCommand, LifecycleAction } from '../drops/drop-lifecycle/drop-lifecycle.command';
+import { CancelDropCommand } from '../drops/cancel-drop/cancel-drop.command';
+import { ClosePreOrderWindowCommand } from '../drops/close-pre-order-window/close-pre-order-window.command';
+import { CompleteDropCommand } from '../drops/complete-drop/complete-drop.command';
+import { OpenEarlyAccessCommand } from '../drops/open-early-access/open-early-access.command';
+import { OpenPreOrderWindowCommand } from '../drops/open-pre-order-window/open-pre-order-window.command';
+import { RequestRefundsCommand } from '../drops/request-refunds/request-refunds.command';
 import { DropWriter } from '../drops/drop-writer';
 
 /** Events after which a drop's due transitions may have changed. */
@@ -23,6 +29,26 @@ export const SCHEDULE_EVENTS = [
   'ReturnRefunded',
   'PaymentRefunded',
 ];
+
+/** The slice's command message for a due lifecycle command (`dueCommands` derives only these). */
+export function lifecycleMessage(command: DropCommand, context: CommandContext) {
+  switch (command.type) {
+    case 'OpenEarlyAccess':
+      return new OpenEarlyAccessCommand(command, context);
+    case 'OpenPreOrderWindow':
+      return new OpenPreOrderWindowCommand(command, context);
+    case 'ClosePreOrderWindow':
+      return new ClosePreOrderWindowCommand(command, context);
+    case 'CancelDrop':
+      return new CancelDropCommand(command, context);
+    case 'RequestRefunds':
+      return new RequestRefundsCommand(command, context);
+    case 'CompleteDrop':
+      return new CompleteDropCommand(command, context);
+    default:
+      throw new Error(`the scheduler has no slice for ${command.type}`);
+  }
+}
 
 /**
  * The durable scheduler: opens and closes windows, asks for refunds of cancelled drops
@@ -133,8 +159,7 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
           return;
         }
         for (const command of due) {
-          const { dropId: _d, now: _n, ...action } = command;
-          await this.commands.execute(new DropLifecycleCommand(dropId, action as LifecycleAction, systemContext('scheduler', this.clock)));
+          await this.commands.execute(lifecycleMessage(command, systemContext('scheduler', this.clock)));
           this.logger.log(`${command.type} for drop ${dropId}`);
         }
       }

@@ -1,21 +1,18 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { DropDefinition } from '@dropline/domain';
+import type { ScheduleDrop } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { DropCommandHandler, DropCommandMessage } from '../drop-command';
-import { DropWriter } from '../drop-writer';
+import { CommandFields, DropCommandHandler, DropCommandMessage } from '../drop-command';
 
-export class ScheduleDropCommand extends DropCommandMessage<{ dropId: string }> {
-  constructor(dropId: string, definition: DropDefinition, context: CommandContext, revise = false) {
-    super({ type: revise ? 'ReviseDrop' : 'ScheduleDrop', dropId, definition, now: context.occurredAt }, context);
-  }
-  answer(): { dropId: string } {
-    return { dropId: this.command.dropId };
+/** Schedules a new drop; answers with its id. */
+export class ScheduleDropCommand extends DropCommandMessage<ScheduleDrop, { dropId: string }> {
+  constructor(fields: CommandFields<ScheduleDrop>, context: CommandContext) {
+    super('ScheduleDrop', fields, context);
   }
 }
 
 @CommandHandler(ScheduleDropCommand)
 export class ScheduleDropHandler extends DropCommandHandler<ScheduleDropCommand> {
-  constructor(drops: DropWriter) {
-    super(drops);
+  protected answer(_state: unknown, message: ScheduleDropCommand): { dropId: string } {
+    return { dropId: message.command.dropId };
   }
 }

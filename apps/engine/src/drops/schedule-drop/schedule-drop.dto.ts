@@ -16,8 +16,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ISO_4217_CURRENCIES, SALES_CHANNELS, SalesChannel } from '@dropline/domain';
-import { IsText } from '@dropline/platform';
+import { DropDefinition, ISO_4217_CURRENCIES, SALES_CHANNELS, SalesChannel } from '@dropline/domain';
+import { IsText, ProblemException } from '@dropline/platform';
 
 const ISO = { strict: true, strictSeparator: true } as const;
 
@@ -189,4 +189,21 @@ export class DropDefinitionDto {
   @Min(0)
   @Max(365)
   returnWindowDays!: number;
+}
+
+/** Plain JSON of the validated body: drops class instances and absent optionals so equal definitions compare equal. */
+export function toDefinition(dto: DropDefinitionDto): DropDefinition {
+  return JSON.parse(JSON.stringify(dto)) as DropDefinition;
+}
+
+/**
+ * The one rule of the definition that needs the clock: the decider refuses a window that has
+ * already closed (it would open and close at once), so validation refuses it first, naming the field.
+ */
+export function refusePastWindow(dto: DropDefinitionDto, now: Date): void {
+  if (Date.parse(dto.window.closesAt) <= now.getTime()) {
+    throw new ProblemException(400, 'VALIDATION.FAILED', `window.closesAt has already passed (now ${now.toISOString()})`, {
+      field: 'window.closesAt',
+    });
+  }
 }

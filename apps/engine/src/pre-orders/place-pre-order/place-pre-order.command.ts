@@ -1,29 +1,23 @@
 import { CommandHandler } from '@nestjs/cqrs';
 import { DomainError, DropState, PlacePreOrder, preOrderAnswer } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { DropWriter } from '../../drops/drop-writer';
+import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
 
 export type PreOrderAnswer = NonNullable<ReturnType<typeof preOrderAnswer>>;
 
-export class PlacePreOrderCommand extends DropCommandMessage<PreOrderAnswer> {
-  constructor(
-    readonly placement: Omit<PlacePreOrder, 'type' | 'now'>,
-    context: CommandContext,
-  ) {
-    super({ type: 'PlacePreOrder', ...placement, now: context.occurredAt }, context);
-  }
-  /** The same answer for the first request and for every retry with the same key. */
-  answer(state: DropState): PreOrderAnswer {
-    const answer = preOrderAnswer(state, this.placement.preOrderId);
-    if (!answer) throw new DomainError('PREORDER.NOT_FOUND', 'The pre-order was not recorded');
-    return answer;
+/** Places one pre-order (the hot path); answers with the placement. */
+export class PlacePreOrderCommand extends DropCommandMessage<PlacePreOrder, PreOrderAnswer> {
+  constructor(fields: CommandFields<PlacePreOrder>, context: CommandContext) {
+    super('PlacePreOrder', fields, context);
   }
 }
 
 @CommandHandler(PlacePreOrderCommand)
 export class PlacePreOrderHandler extends DropCommandHandler<PlacePreOrderCommand> {
-  constructor(drops: DropWriter) {
-    super(drops);
+  /** The same answer for the first request and for every retry with the same key. */
+  protected answer(state: DropState, message: PlacePreOrderCommand): PreOrderAnswer {
+    const answer = preOrderAnswer(state, message.command.preOrderId);
+    if (!answer) throw new DomainError('PREORDER.NOT_FOUND', 'The pre-order was not recorded');
+    return answer;
   }
 }

@@ -1,0 +1,71 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus, CqrsModule } from '@nestjs/cqrs';
+import type { DropCommand, DropState } from '@dropline/domain';
+import type { CommandContext } from '@dropline/event-sourcing';
+import { DropWriter } from './drop-writer';
+import { CancelDropCommand, CancelDropHandler } from './cancel-drop/cancel-drop.command';
+import { ScheduleDropCommand, ScheduleDropHandler } from './schedule-drop/schedule-drop.command';
+import { lifecycleMessage } from '../scheduler/drop-scheduler';
+
+const context: CommandContext = {
+  actor: 'ops',
+  correlationId: 'c-1',
+  causationId: null,
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  occurredAt: '2026-12-01T10:00:00.000Z',
+};
+
+describe('drop command slices on the CommandBus', () => {
+  async function busWith(answerState: DropState) {
+    const seen: DropCommand[] = [];
+    const writer = {
+      execute: (command: DropCommand, _c: CommandContext, answer: (s: DropState, e: []) => unknown) => {
+        seen.push(command);
+        return Promise.resolve({ events: [], answer: answer(answerState, []) });
+      },
+    };
+    @Module({
+      imports: [CqrsModule.forRoot()],
+      providers: [ScheduleDropHandler, CancelDropHandler, { provide: DropWriter, useValue: writer }],
+    })
+    class SlicesModule {}
+    const app = await NestFactory.createApplicationContext(SlicesModule, { logger: false });
+    return { bus: app.get(CommandBus), seen, close: () => app.close() };
+  }
+
+  it('routes each message to its own handler, which hands exactly its domain command to the writer', async () => {
+    const { bus, seen, close } = await busWith({ status: 'initial' } as DropState);
+    const answer = await bus.execute(new ScheduleDropCommand({ dropId: 'd1', definition: {} as never }, context));
+    expect(answer).toEqual({ dropId: 'd1' });
+    expect(seen).toEqual([{ type: 'ScheduleDrop', dropId: 'd1', definition: {}, now: context.occurredAt }]);
+    await close();
+  });
+
+  it('types the answer: execute is not any', async () => {
+    const { bus, close } = await busWith({ status: 'initial' } as DropState);
+    const answer = await bus.execute(new ScheduleDropCommand({ dropId: 'd1', definition: {} as never }, context));
+    // @ts-expect-error the answer is { dropId: string }, not a number (an untyped `any` would accept this)
+    const wrong: number = answer;
+    expect(typeof wrong).toBe('object');
+    await close();
+  });
+
+  it("maps every due lifecycle command to its slice's message, carrying that command", () => {
+    const due: DropCommand[] = [
+      { type: 'OpenEarlyAccess', dropId: 'd1', now: 'x' },
+      { type: 'OpenPreOrderWindow', dropId: 'd1', now: 'x' },
+      { type: 'ClosePreOrderWindow', dropId: 'd1', now: 'x' },
+      { type: 'CancelDrop', dropId: 'd1', reason: 'r', now: 'x' },
+      { type: 'RequestRefunds', dropId: 'd1', maxCount: 10, now: 'x' },
+      { type: 'CompleteDrop', dropId: 'd1', now: 'x' },
+    ];
+    for (const command of due) {
+      const message = lifecycleMessage(command, context);
+      expect(message.constructor.name).toBe(`${command.type}Command`);
+      expect(message.command).toEqual({ ...command, now: context.occurredAt });
+    }
+    expect(lifecycleMessage(due[3]!, context)).toBeInstanceOf(CancelDropCommand);
+    expect(() => lifecycleMessage({ type: 'ConfirmPickup', dropId: 'd1', preOrderId: 'p', now: 'x' }, context)).toThrow(/no slice/);
+  });
+});

@@ -1,0 +1,19 @@
+import { CommandHandler } from '@nestjs/cqrs';
+import type { DispatchShipment, DropState } from '@dropline/domain';
+import type { CommandContext } from '@dropline/event-sourcing';
+import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
+import { preOrderView, PreOrderView } from '../../drops/drop-views';
+
+/** A covered ship pre-order left the microfactory; answers with its view. */
+export class DispatchShipmentCommand extends DropCommandMessage<DispatchShipment, PreOrderView> {
+  constructor(fields: CommandFields<DispatchShipment>, context: CommandContext) {
+    super('DispatchShipment', fields, context);
+  }
+}
+
+@CommandHandler(DispatchShipmentCommand)
+export class DispatchShipmentHandler extends DropCommandHandler<DispatchShipmentCommand> {
+  protected answer(state: DropState, message: DispatchShipmentCommand): PreOrderView {
+    return preOrderView(state, message.command.preOrderId);
+  }
+}

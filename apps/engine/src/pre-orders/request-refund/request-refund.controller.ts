@@ -1,0 +1,29 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { dropIdOf } from '@dropline/domain';
+import { Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
+import { RefundRequestDto } from './request-refund.dto';
+import { RequestRefundCommand } from './request-refund.command';
+
+@ApiTags('pre-orders')
+@Controller('pre-orders/:preOrderId')
+export class RequestRefundController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly clock: Clock,
+  ) {}
+
+  @Post('refund-requests')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Ask for a pre-order to be refunded' })
+  refund(@Param() p: PreOrderIdParams, @Body() body: RefundRequestDto, @Req() r: FastifyRequest) {
+    return this.commands.execute(
+      new RequestRefundCommand(
+        { dropId: dropIdOf(p.preOrderId), preOrderId: p.preOrderId, reason: body.reason },
+        contextFromRequest(r, this.clock),
+      ),
+    );
+  }
+}
