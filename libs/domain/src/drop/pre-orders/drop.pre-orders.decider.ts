@@ -197,26 +197,9 @@ export function evolvePreOrders(state: DropState, event: Extract<DropEvent, { ty
     case 'PreOrderPlaced': {
       const s = afterScheduled(state, event);
       const d = event.data;
-      const record: PreOrderRecord = {
-        preOrderId: d.preOrderId,
-        customerId: d.customerId,
-        sku: d.sku,
-        quantity: d.quantity,
-        channel: d.channel,
-        fulfillment: d.fulfillment,
-        referralCode: d.referralCode,
-        unitPrice: d.unitPrice,
-        basketPercentOff: d.basketPercentOff,
-        pickupPercentOff: d.pickupPercentOff,
-        total: d.total,
-        tier: d.tier,
-        sequence: d.sequence,
-        placedAt: d.placedAt,
-        idempotencyFingerprint: d.idempotencyFingerprint,
-        status: 'active',
-        refundRequested: false,
-        handOver: 'awaiting',
-      };
+      // Every PreOrderPlaced field but the drop's own (see PlacedPreOrderFields), so the list is written once.
+      const { dropId: _dropId, currency: _currency, ...placed } = d;
+      const record: PreOrderRecord = { ...placed, status: 'active', refundRequested: false, handOver: 'awaiting' };
       s.preOrders.set(d.preOrderId, record);
       s.acceptance.push(record);
       s.customers.set(d.customerId, (s.customers.get(d.customerId) ?? 0) + d.quantity);
