@@ -11,7 +11,7 @@ import {
 } from '../drop.decide-support';
 import type { DropEvent, PreOrderPlaced } from '../drop.events';
 import { priceOrder } from '../drop.pricing';
-import { assertNever, DropState, ExistingDrop, PreOrderRecord } from '../drop.state';
+import { assertNever, DropState, ExistingDrop, PlacedPreOrderFields, PreOrderRecord } from '../drop.state';
 
 // The hot path: everything here is O(1) in the number of pre-orders.
 
@@ -197,9 +197,29 @@ export function evolvePreOrders(state: DropState, event: Extract<DropEvent, { ty
     case 'PreOrderPlaced': {
       const s = afterScheduled(state, event);
       const d = event.data;
-      // Every PreOrderPlaced field but the drop's own (see PlacedPreOrderFields), so the list is written once.
-      const { dropId: _dropId, currency: _currency, ...placed } = d;
-      const record: PreOrderRecord = { ...placed, status: 'active', refundRequested: false, handOver: 'awaiting' };
+      // The fields are PlacedPreOrderFields (taken from the event type); `satisfies` fails the build if one
+      // is not copied. Copied one by one on purpose: an object rest/spread here made decide + evolve of
+      // 200,000 pre-orders 2.6x slower (median of 5: 2,844 ms against 1,100 ms).
+      const record = {
+        preOrderId: d.preOrderId,
+        customerId: d.customerId,
+        sku: d.sku,
+        quantity: d.quantity,
+        channel: d.channel,
+        fulfillment: d.fulfillment,
+        referralCode: d.referralCode,
+        unitPrice: d.unitPrice,
+        basketPercentOff: d.basketPercentOff,
+        pickupPercentOff: d.pickupPercentOff,
+        total: d.total,
+        tier: d.tier,
+        sequence: d.sequence,
+        placedAt: d.placedAt,
+        idempotencyFingerprint: d.idempotencyFingerprint,
+        status: 'active',
+        refundRequested: false,
+        handOver: 'awaiting',
+      } satisfies PreOrderRecord & Record<keyof PlacedPreOrderFields, unknown>;
       s.preOrders.set(d.preOrderId, record);
       s.acceptance.push(record);
       s.customers.set(d.customerId, (s.customers.get(d.customerId) ?? 0) + d.quantity);
