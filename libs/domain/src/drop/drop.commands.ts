@@ -1,4 +1,5 @@
-import type { DropDefinition, SalesChannel } from './drop.definition';
+import type { DropDefinition } from './drop.definition';
+import type { PreOrderPlaced } from './drop.events';
 
 /**
  * Every command names its drop (the stream to load) and carries `now`, the ISO-8601 instant
@@ -70,18 +71,15 @@ export interface RequestRefunds extends DropCommandBase {
   maxCount: number;
 }
 /** A customer's pre-order. `preOrderId` comes from preOrderIdFor(dropId, customerId, idempotencyKey). */
-export interface PlacePreOrder extends DropCommandBase {
+export interface PlacePreOrder
+  extends
+    DropCommandBase,
+    Pick<
+      PreOrderPlaced['data'],
+      'preOrderId' | 'customerId' | 'sku' | 'quantity' | 'channel' | 'fulfillment' | 'referralCode' | 'idempotencyFingerprint'
+    > {
   type: 'PlacePreOrder';
-  preOrderId: string;
-  customerId: string;
-  sku: string;
-  quantity: number;
-  channel: SalesChannel;
-  fulfillment: FulfillmentChoice;
-  referralCode?: string;
   isRepeatCustomer: boolean;
-  /** Hash of the request body: same id + same fingerprint is a retry, same id + other fingerprint is key reuse. */
-  idempotencyFingerprint: string;
 }
 /** Customer cancels before the window closes. */
 export interface CancelPreOrder extends DropCommandBase {

@@ -1,14 +1,8 @@
+import type { PreOrderPlaced } from './drop.events';
 import type { BasketTier, PriceTier } from './drop.definition';
 
-/** The price of one pre-order as it is written into PreOrderPlaced. */
-export interface OrderPrice {
-  /** Index into definition.priceTiers. */
-  tier: number;
-  unitPrice: number;
-  basketPercentOff: number;
-  pickupPercentOff: number;
-  total: number;
-}
+/** The price of one pre-order as it is written into PreOrderPlaced (`tier` indexes definition.priceTiers). */
+export type OrderPrice = Pick<PreOrderPlaced['data'], 'tier' | 'unitPrice' | 'basketPercentOff' | 'pickupPercentOff' | 'total'>;
 
 /**
  * Index of the tier in force when `unitsSoldBefore` units have been accepted:

@@ -1,5 +1,6 @@
-import type { FulfillmentChoice, ReturnCondition, ReturnReason } from './drop.commands';
-import type { DropDefinition, SalesChannel } from './drop.definition';
+import type { ReturnCondition, ReturnReason } from './drop.commands';
+import type { DropDefinition } from './drop.definition';
+import type { PreOrderPlaced } from './drop.events';
 
 /** Lifecycle of a drop; `tipped` = window closed with the MOQ met, production not started yet. */
 export type DropStatus =
@@ -28,23 +29,11 @@ export interface PaymentTally {
 /** Where a pre-order's goods are. */
 export type HandOverStatus = 'awaiting' | 'dispatched' | 'delivered' | 'ready-for-pickup' | 'picked-up';
 
+/** The PreOrderPlaced fields a pre-order keeps (the drop id and currency are the drop's). */
+export type PlacedPreOrderFields = Omit<PreOrderPlaced['data'], 'dropId' | 'currency'>;
+
 /** One pre-order as the decider needs it (active or cancelled: ids stay for idempotency). */
-export interface PreOrderRecord {
-  preOrderId: string;
-  customerId: string;
-  sku: string;
-  quantity: number;
-  channel: SalesChannel;
-  fulfillment: FulfillmentChoice;
-  referralCode?: string;
-  unitPrice: number;
-  basketPercentOff: number;
-  pickupPercentOff: number;
-  total: number;
-  tier: number;
-  sequence: number;
-  placedAt: string;
-  idempotencyFingerprint: string;
+export interface PreOrderRecord extends PlacedPreOrderFields {
   status: 'active' | 'cancelled';
   cancelledAt?: string;
   refundRequested: boolean;

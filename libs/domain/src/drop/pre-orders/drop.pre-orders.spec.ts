@@ -17,12 +17,12 @@ import {
   T_DURING,
   T_EARLY,
   windowOpened,
-} from '../testing/drop.fixtures';
-import { eventsOf, given } from '../testing/given-when-then';
-import type { Actor, DropCommand } from './drop.commands';
-import type { DropEvent } from './drop.events';
-import { DomainError } from '../decider';
-import { decide, foldDrop } from './drop.decider';
+} from '../../testing/drop.fixtures';
+import { eventsOf, given } from '../../testing/given-when-then';
+import type { Actor, DropCommand } from '../drop.commands';
+import type { DropEvent } from '../drop.events';
+import { DomainError } from '../../decider';
+import { decide, foldDrop } from '../drop.decider';
 
 const cancel = (n: number, now = T_DURING, actor: Actor = customerActor(n)): DropCommand => ({
   type: 'CancelPreOrder',

@@ -18,10 +18,13 @@ import {
   T_OPEN,
   T_SCHEDULED,
   windowOpened,
-} from '../testing/drop.fixtures';
-import { eventsOf, given } from '../testing/given-when-then';
-import type { DropCommand } from './drop.commands';
-import type { DropEvent } from './drop.events';
+} from '../../testing/drop.fixtures';
+import { eventsOf, given } from '../../testing/given-when-then';
+import { DomainError } from '../../decider';
+import type { DropCommand } from '../drop.commands';
+import { decide, foldDrop } from '../drop.decider';
+import type { DropEvent } from '../drop.events';
+import { EXISTING_DROP_STATUSES, ExistingDropStatus, STATUS_TABLE, StatusRule, StatusRuledCommand } from '../drop.status-table';
 
 const revise = (definition = aDefinition({ name: 'Harbour Hoodie, run 1b' })): DropCommand => ({
   type: 'ReviseDrop',
@@ -345,4 +348,95 @@ describe('commands carry a valid now', () => {
   it('rejects a command whose now is not an ISO instant', () => {
     given(scheduled()).when(openCmd('yesterday')).thenRejects('COMMAND.INVALID_NOW');
   });
+});
+
+describe('the status table', () => {
+  const runId = `${DROP_ID}.run-1`;
+  const HISTORY: Record<ExistingDropStatus, DropEvent[]> = {
+    scheduled: [scheduled()],
+    'early-access': [scheduled(), earlyAccessOpened()],
+    open: [scheduled(), windowOpened()],
+    closed: [scheduled(), windowOpened(), windowClosedEvent()],
+    tipped: [scheduled(), windowOpened(), windowClosedEvent(), tippedEvent()],
+    'in-production': [scheduled(), windowOpened(), windowClosedEvent(), tippedEvent(), runRequested(), runStarted()],
+    fulfilling: [scheduled(), windowOpened(), windowClosedEvent(), tippedEvent(), runRequested(), runStarted(), runCompleted()],
+    completed: [
+      ...[scheduled(), windowOpened(), windowClosedEvent(), tippedEvent(), runRequested(), runStarted(), runCompleted()],
+      { type: 'DropCompleted', data: { dropId: DROP_ID, completedAt: T_AFTER } },
+    ],
+    cancelled: [scheduled(), dropCancelled('factory fire')],
+  };
+  const COMMAND: Record<StatusRuledCommand, DropCommand> = {
+    ReviseDrop: { ...(revise() as Extract<DropCommand, { type: 'ReviseDrop' }>), now: T_SCHEDULED },
+    OpenEarlyAccess: lifecycle('OpenEarlyAccess', T_EARLY),
+    OpenPreOrderWindow: openCmd(),
+    ClosePreOrderWindow: closeCmd(),
+    CancelDrop: cancelDrop(),
+    RequestRefunds: requestRefunds(10),
+    CompleteDrop: lifecycle('CompleteDrop', T_AFTER),
+  };
+  function windowClosedEvent(): DropEvent {
+    return { type: 'PreOrderWindowClosed', data: { dropId: DROP_ID, unitsSold: 0, netUnits: 0, activePreOrders: 0, closedAt: T_CLOSE } };
+  }
+  function tippedEvent(): DropEvent {
+    return { type: 'TippingPointReached', data: { dropId: DROP_ID, netUnits: 0, minimumOrderQuantity: 0, reachedAt: T_CLOSE } };
+  }
+  function runRequested(): DropEvent {
+    const data = { dropId: DROP_ID, runId, microfactoryId: 'mf-bristol-1', unitsBySku: { [M]: 1 }, requestedAt: T_CLOSE };
+    return { type: 'ProductionRunRequested', data };
+  }
+  function runStarted(): DropEvent {
+    return { type: 'ProductionRunStarted', data: { dropId: DROP_ID, runId, startedAt: T_CLOSE } };
+  }
+  function runCompleted(): DropEvent {
+    const none = {
+      producedBySku: {},
+      rejectedBySku: {},
+      goodBySku: {},
+      surplusBySku: {},
+      coveredPreOrderCount: 0,
+      uncoveredPreOrderCount: 0,
+    };
+    return { type: 'ProductionRunCompleted', data: { dropId: DROP_ID, runId, ...none, completedAt: T_CLOSE } };
+  }
+  function outcome(command: DropCommand, status: ExistingDropStatus): DropEvent[] | DomainError {
+    const state = foldDrop(HISTORY[status]);
+    expect(state.status).toBe(status);
+    try {
+      return decide(command, state);
+    } catch (error) {
+      if (error instanceof DomainError) return error;
+      throw error;
+    }
+  }
+
+  for (const [commandType, rule] of Object.entries(STATUS_TABLE) as [StatusRuledCommand, StatusRule][]) {
+    it(`${commandType}: each status is allowed, a no-op or refused, never two of them`, () => {
+      for (const status of EXISTING_DROP_STATUSES) {
+        expect(Number(rule.allowed.includes(status)) + Number(rule.noOp.includes(status))).toBeLessThanOrEqual(1);
+      }
+    });
+
+    for (const status of EXISTING_DROP_STATUSES) {
+      const refusal = status === 'cancelled' || !rule.refused ? 'DROP.CANCELLED' : rule.refused.code;
+      if (rule.noOp.includes(status)) {
+        it(`${commandType} in ${status} is a no-op`, () => {
+          expect(outcome(COMMAND[commandType], status)).toEqual([]);
+        });
+      } else if (rule.allowed.includes(status)) {
+        it(`${commandType} in ${status} is decided (not refused for its status)`, () => {
+          const result = outcome(COMMAND[commandType], status);
+          if (result instanceof DomainError) expect(['DROP.CANCELLED', rule.refused?.code]).not.toContain(result.code);
+        });
+      } else {
+        it(`${commandType} in ${status} is refused with ${refusal}`, () => {
+          const result = outcome(COMMAND[commandType], status);
+          expect(result).toBeInstanceOf(DomainError);
+          expect(result).toMatchObject(
+            status === 'cancelled' || !rule.refused ? { code: refusal } : { code: refusal, details: { dropStatus: status } },
+          );
+        });
+      }
+    }
+  }
 });
