@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Command, CommandResult } from '@nestjs/cqrs';
 import type { DropCommand, DropEvent, DropState } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
+import { preOrderView, PreOrderView } from './drop-views';
 import { DropWriter } from './drop-writer';
 
 /** What a caller gives for a domain command: everything but its `type` and the `now` the engine fills in. */
@@ -36,5 +37,15 @@ export abstract class DropCommandHandler<M extends DropCommandMessage<DropComman
   async execute(message: M): Promise<CommandResult<M>> {
     const outcome = await this.drops.execute(message.command, message.context, (state, events) => this.answer(state, message, events));
     return outcome.answer;
+  }
+}
+
+/** A drop command on one existing pre-order. */
+type PreOrderCommand = Extract<DropCommand, { preOrderId: string }>;
+
+/** The handler of every command on one pre-order: it answers with that pre-order's view. */
+export abstract class PreOrderCommandHandler<M extends DropCommandMessage<PreOrderCommand, PreOrderView>> extends DropCommandHandler<M> {
+  protected answer(state: DropState, message: M): CommandResult<M> {
+    return preOrderView(state, message.command.preOrderId) as CommandResult<M>;
   }
 }

@@ -1,8 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { ConfirmDelivery, DropState } from '@dropline/domain';
+import type { ConfirmDelivery } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** The carrier delivered a pre-order; answers with its view. */
 export class ConfirmDeliveryCommand extends DropCommandMessage<ConfirmDelivery, PreOrderView> {
@@ -12,8 +12,4 @@ export class ConfirmDeliveryCommand extends DropCommandMessage<ConfirmDelivery, 
 }
 
 @CommandHandler(ConfirmDeliveryCommand)
-export class ConfirmDeliveryHandler extends DropCommandHandler<ConfirmDeliveryCommand> {
-  protected answer(state: DropState, message: ConfirmDeliveryCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class ConfirmDeliveryHandler extends PreOrderCommandHandler<ConfirmDeliveryCommand> {}

@@ -1,8 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { ConfirmPickup, DropState } from '@dropline/domain';
+import type { ConfirmPickup } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** The customer collected a pre-order; answers with its view. */
 export class ConfirmPickupCommand extends DropCommandMessage<ConfirmPickup, PreOrderView> {
@@ -12,8 +12,4 @@ export class ConfirmPickupCommand extends DropCommandMessage<ConfirmPickup, PreO
 }
 
 @CommandHandler(ConfirmPickupCommand)
-export class ConfirmPickupHandler extends DropCommandHandler<ConfirmPickupCommand> {
-  protected answer(state: DropState, message: ConfirmPickupCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class ConfirmPickupHandler extends PreOrderCommandHandler<ConfirmPickupCommand> {}

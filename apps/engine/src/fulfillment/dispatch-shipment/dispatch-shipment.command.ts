@@ -1,8 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { DispatchShipment, DropState } from '@dropline/domain';
+import type { DispatchShipment } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** A covered ship pre-order left the microfactory; answers with its view. */
 export class DispatchShipmentCommand extends DropCommandMessage<DispatchShipment, PreOrderView> {
@@ -12,8 +12,4 @@ export class DispatchShipmentCommand extends DropCommandMessage<DispatchShipment
 }
 
 @CommandHandler(DispatchShipmentCommand)
-export class DispatchShipmentHandler extends DropCommandHandler<DispatchShipmentCommand> {
-  protected answer(state: DropState, message: DispatchShipmentCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class DispatchShipmentHandler extends PreOrderCommandHandler<DispatchShipmentCommand> {}

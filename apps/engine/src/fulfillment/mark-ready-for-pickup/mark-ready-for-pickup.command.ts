@@ -1,8 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { MarkReadyForPickup, DropState } from '@dropline/domain';
+import type { MarkReadyForPickup } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** A covered pickup pre-order waits at its location; answers with its view. */
 export class MarkReadyForPickupCommand extends DropCommandMessage<MarkReadyForPickup, PreOrderView> {
@@ -12,8 +12,4 @@ export class MarkReadyForPickupCommand extends DropCommandMessage<MarkReadyForPi
 }
 
 @CommandHandler(MarkReadyForPickupCommand)
-export class MarkReadyForPickupHandler extends DropCommandHandler<MarkReadyForPickupCommand> {
-  protected answer(state: DropState, message: MarkReadyForPickupCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class MarkReadyForPickupHandler extends PreOrderCommandHandler<MarkReadyForPickupCommand> {}

@@ -1,14 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type {
-  RecordPaymentAuthorized,
-  RecordPaymentCaptured,
-  RecordPaymentFailed,
-  RecordPaymentRefunded,
-  DropState,
-} from '@dropline/domain';
+import type { RecordPaymentAuthorized, RecordPaymentCaptured, RecordPaymentFailed, RecordPaymentRefunded } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** Records a payment provider's fact on a pre-order; answers with its view. */
 export class RecordPaymentAuthorizedCommand extends DropCommandMessage<RecordPaymentAuthorized, PreOrderView> {
@@ -18,11 +12,7 @@ export class RecordPaymentAuthorizedCommand extends DropCommandMessage<RecordPay
 }
 
 @CommandHandler(RecordPaymentAuthorizedCommand)
-export class RecordPaymentAuthorizedHandler extends DropCommandHandler<RecordPaymentAuthorizedCommand> {
-  protected answer(state: DropState, message: RecordPaymentAuthorizedCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class RecordPaymentAuthorizedHandler extends PreOrderCommandHandler<RecordPaymentAuthorizedCommand> {}
 
 /** Records a payment provider's fact on a pre-order; answers with its view. */
 export class RecordPaymentCapturedCommand extends DropCommandMessage<RecordPaymentCaptured, PreOrderView> {
@@ -32,11 +22,7 @@ export class RecordPaymentCapturedCommand extends DropCommandMessage<RecordPayme
 }
 
 @CommandHandler(RecordPaymentCapturedCommand)
-export class RecordPaymentCapturedHandler extends DropCommandHandler<RecordPaymentCapturedCommand> {
-  protected answer(state: DropState, message: RecordPaymentCapturedCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class RecordPaymentCapturedHandler extends PreOrderCommandHandler<RecordPaymentCapturedCommand> {}
 
 /** Records a payment provider's fact on a pre-order; answers with its view. */
 export class RecordPaymentFailedCommand extends DropCommandMessage<RecordPaymentFailed, PreOrderView> {
@@ -46,11 +32,7 @@ export class RecordPaymentFailedCommand extends DropCommandMessage<RecordPayment
 }
 
 @CommandHandler(RecordPaymentFailedCommand)
-export class RecordPaymentFailedHandler extends DropCommandHandler<RecordPaymentFailedCommand> {
-  protected answer(state: DropState, message: RecordPaymentFailedCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class RecordPaymentFailedHandler extends PreOrderCommandHandler<RecordPaymentFailedCommand> {}
 
 /** Records a payment provider's fact on a pre-order; answers with its view. */
 export class RecordPaymentRefundedCommand extends DropCommandMessage<RecordPaymentRefunded, PreOrderView> {
@@ -60,8 +42,4 @@ export class RecordPaymentRefundedCommand extends DropCommandMessage<RecordPayme
 }
 
 @CommandHandler(RecordPaymentRefundedCommand)
-export class RecordPaymentRefundedHandler extends DropCommandHandler<RecordPaymentRefundedCommand> {
-  protected answer(state: DropState, message: RecordPaymentRefundedCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class RecordPaymentRefundedHandler extends PreOrderCommandHandler<RecordPaymentRefundedCommand> {}

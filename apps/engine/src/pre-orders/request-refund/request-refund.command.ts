@@ -1,8 +1,8 @@
 import { CommandHandler } from '@nestjs/cqrs';
-import type { RequestRefund, DropState } from '@dropline/domain';
+import type { RequestRefund } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import { CommandFields, DropCommandHandler, DropCommandMessage } from '../../drops/drop-command';
-import { preOrderView, PreOrderView } from '../../drops/drop-views';
+import { CommandFields, DropCommandMessage, PreOrderCommandHandler } from '../../drops/drop-command';
+import type { PreOrderView } from '../../drops/drop-views';
 
 /** Asks for one pre-order to be refunded; answers with its view. */
 export class RequestRefundCommand extends DropCommandMessage<RequestRefund, PreOrderView> {
@@ -12,8 +12,4 @@ export class RequestRefundCommand extends DropCommandMessage<RequestRefund, PreO
 }
 
 @CommandHandler(RequestRefundCommand)
-export class RequestRefundHandler extends DropCommandHandler<RequestRefundCommand> {
-  protected answer(state: DropState, message: RequestRefundCommand): PreOrderView {
-    return preOrderView(state, message.command.preOrderId);
-  }
-}
+export class RequestRefundHandler extends PreOrderCommandHandler<RequestRefundCommand> {}
