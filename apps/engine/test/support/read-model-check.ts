@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { PostgresEventStore } from '@dropline/event-store';
 import { DROP_READ_MODEL_EVENT_TYPES, DROP_READ_MODEL_TABLES, DropReadModelsProjection, ProjectionRunner } from '@dropline/projections';
+import { AnalyticsHandler } from '@dropline/analytics';
+import { FulfillmentHandler } from '@dropline/fulfillment';
 import { sleep } from './chaos';
 
 /** Polls `probe` until it holds; fails with `what` after `timeoutMs`. */
@@ -46,31 +48,10 @@ export async function incrementalAndRebuilt(
   return { incremental, rebuilt: await readModelSnapshot(pool), eventsDone: progress.eventsDone, status: progress.status };
 }
 
-/** The embedded consumers and the event types each handles (apps/fulfillment, apps/analytics handlers). */
+/** The embedded consumers and the event types each handles, read off their handlers. */
 export const EMBEDDED_CONSUMERS: Record<string, string[]> = {
-  fulfillment: [
-    'PreOrderPlaced',
-    'PreOrderCancelled',
-    'ProductionRunCompleted',
-    'ShipmentDispatched',
-    'ShipmentDelivered',
-    'ReadyForPickup',
-    'PreOrderPickedUp',
-  ],
-  analytics: [
-    'DropScheduled',
-    'DropRevised',
-    'PreOrderWindowOpened',
-    'EarlyAccessOpened',
-    'VisitsRecorded',
-    'PreOrderPlaced',
-    'PreOrderCancelled',
-    'ReturnRequested',
-    'ReturnReceived',
-    'ReturnRefunded',
-    'RefundRequested',
-    'PaymentRefunded',
-  ],
+  fulfillment: [...new FulfillmentHandler(1).eventTypes],
+  analytics: [...new AnalyticsHandler().eventTypes],
 };
 
 /** Ids of the relayed streams' events (DROP_EVENTS_FILTER) of the given types, sorted. */
