@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import type { Pool } from 'pg';
 import { createPostgresPool } from '@dropline/event-store';
+import { openReadModels } from '@dropline/projections';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const templateSqlFiles: string[] = require('../template-sql-files');
 
@@ -19,9 +20,13 @@ const isCi = () => process.env.CI === 'true';
 
 /**
  * Creates a uniquely named database (dl_<run>_<prefix>_<random>) so test files running in
- * parallel never see each other's events. The schema of test/template-sql-files.js is applied.
+ * parallel never see each other's events. The schema of test/template-sql-files.js and the
+ * read-model migrations are applied.
  */
-export async function createTestPostgresDatabase(prefix: string, options: { poolSize?: number } = {}): Promise<TestPostgresDatabase> {
+export async function createTestPostgresDatabase(
+  prefix: string,
+  options: { poolSize?: number; /** An empty database: no template schema, no migrations. */ empty?: boolean } = {},
+): Promise<TestPostgresDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL is not set: cannot create a PostgreSQL test database');
   const runId = process.env.DROPLINE_TEST_RUN_ID ?? 'local';
@@ -41,7 +46,10 @@ export async function createTestPostgresDatabase(prefix: string, options: { pool
   url.pathname = `/${name}`;
   const pool = createPostgresPool(url.toString(), { max: options.poolSize ?? 10, applicationName: `test-${safePrefix}` });
   try {
-    for (const file of templateSqlFiles) await pool.query(readFileSync(file, 'utf8'));
+    if (!options.empty) {
+      for (const file of templateSqlFiles) await pool.query(readFileSync(file, 'utf8'));
+      await (await openReadModels(pool)).destroy();
+    }
   } catch (error) {
     await pool.end();
     throw error;

@@ -6,5 +6,5 @@ export * from './drops/drop-read-models.rows';
 export * from './drops/drop-read-models.projection';
 export * from './restock/restock.reactor';
 export * from './typeorm/read-models.entities';
-export * from './typeorm/read-models.migration';
+export * from './typeorm/read-models.migrations';
 export * from './typeorm/read-models.data-source';

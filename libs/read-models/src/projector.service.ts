@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
-import { DropReadModelsProjection, openReadModels, ProjectionLag, ProjectionRunner, RestockReactor } from '@dropline/projections';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { DropReadModelsProjection, ProjectionLag, ProjectionRunner, RestockReactor } from '@dropline/projections';
 import type { Lease } from '@dropline/runtime';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { AppConfig, Databases } from '@dropline/platform';
 import { APP_CONFIG, Clock, DATABASES, LagRegistry, LeaseFactory } from '@dropline/platform';
 
@@ -21,13 +21,14 @@ interface Worker {
  * Runs the projections (and the restock reactor) of this process: each under its own lease, so
  * with several engines or projector apps on one database exactly one instance writes a
  * projection's tables. Every instance serves reads and lag; only the holder writes and rebuilds.
+ * The read-model tables exist before it is constructed: it takes ReadModelsModule's DataSource,
+ * whose factory runs the migrations.
  */
 @Injectable()
-export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Projector');
   readonly runners: ProjectionRunner[];
   readonly reactor: RestockReactor;
-  private dataSource: DataSource | undefined;
   private readonly loops: Promise<void>[] = [];
   private readonly workers: Worker[] = [];
   private stopped = false;
@@ -39,6 +40,8 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
     @Inject(DATABASES) private readonly databases: Databases,
     private readonly leases: LeaseFactory,
     private readonly clock: Clock,
+    /** TypeOrmModule's DataSource: injecting it makes the migrations run before this service exists. */
+    readonly readModels: DataSource,
     @Optional() private readonly lags?: LagRegistry,
   ) {
     const now = () => this.clock.now();
@@ -56,16 +59,6 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
       }),
     ];
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
-  }
-
-  /** The read-model tables exist before any route or worker touches them (TypeORM migrations). */
-  async onModuleInit(): Promise<void> {
-    this.dataSource = await openReadModels(this.databases.readModels);
-  }
-
-  get readModels(): DataSource {
-    if (!this.dataSource) throw new Error('read models are not open yet');
-    return this.dataSource;
   }
 
   onApplicationBootstrap(): void {
@@ -102,7 +95,6 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
     for (const wake of this.wake.splice(0)) wake();
     await Promise.all(this.loops);
     for (const worker of this.workers) await worker.lease.release();
-    await this.dataSource?.destroy();
   }
 
   runner(name: string): ProjectionRunner | undefined {

@@ -1,5 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import {
   CustomerPreOrderEntity,
   DropSummaryEntity,
@@ -30,16 +32,24 @@ const num = (v: string | number | null): number | null => (v === null ? null : N
 @ApiTags('read models')
 @Controller()
 export class ReadModelsController {
-  constructor(private readonly projector: ProjectorService) {}
+  // Reads go through TypeORM repositories (ReadModelsModule's TypeOrmModule.forFeature); the
+  // projections write the same tables with set-based SQL (docs/architecture.md, "Read models").
+  constructor(
+    private readonly projector: ProjectorService,
+    @InjectRepository(DropSummaryEntity) private readonly summaries: Repository<DropSummaryEntity>,
+    @InjectRepository(InventoryEntity) private readonly inventories: Repository<InventoryEntity>,
+    @InjectRepository(RestockThresholdEntity) private readonly thresholdRows: Repository<RestockThresholdEntity>,
+    @InjectRepository(ProductionRunEntity) private readonly runs: Repository<ProductionRunEntity>,
+    @InjectRepository(ReturnsByReasonEntity) private readonly returns: Repository<ReturnsByReasonEntity>,
+    @InjectRepository(CustomerPreOrderEntity) private readonly preOrders: Repository<CustomerPreOrderEntity>,
+  ) {}
 
   @Get('drops/:dropId/inventory')
   @ApiOperation({ summary: 'Inventory per SKU of a drop, with the read model checkpoint and lag' })
   async inventory(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
-    const rows = await this.projector.readModels
-      .getRepository(InventoryEntity)
-      .find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    const rows = await this.inventories.find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
     return { dropId: params.dropId, skus: rows.map(({ dropId: _d, ...row }) => row), readModel };
   }
 
@@ -48,9 +58,7 @@ export class ReadModelsController {
   async thresholds(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
-    const rows = await this.projector.readModels
-      .getRepository(RestockThresholdEntity)
-      .find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
+    const rows = await this.thresholdRows.find({ where: { dropId: params.dropId }, order: { sku: 'ASC' } });
     return {
       dropId: params.dropId,
       skus: rows.map((t) => ({
@@ -85,11 +93,8 @@ export class ReadModelsController {
   async summary(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     const s = await this.summaryOr404(params.dropId, readModel);
-    const ds = this.projector.readModels;
-    const runs = await ds
-      .getRepository(ProductionRunEntity)
-      .find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
-    const reasons = await ds.getRepository(ReturnsByReasonEntity).find({ where: { dropId: params.dropId }, order: { reason: 'ASC' } });
+    const runs = await this.runs.find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
+    const reasons = await this.returns.find({ where: { dropId: params.dropId }, order: { reason: 'ASC' } });
     return {
       ...this.summaryView(s),
       productionRuns: runs.map(({ dropId: _d, ...run }) => run),
@@ -106,9 +111,7 @@ export class ReadModelsController {
     if (query.status) where.status = query.status;
     if (query.city) where.city = query.city;
     const { limit, offset } = page(query);
-    const rows = await this.projector.readModels
-      .getRepository(DropSummaryEntity)
-      .find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, skip: offset, take: limit + 1 });
+    const rows = await this.summaries.find({ where, order: { opensAt: 'ASC', dropId: 'ASC' }, skip: offset, take: limit + 1 });
     return {
       drops: rows.slice(0, limit).map((s) => this.summaryView(s)),
       next: rows.length > limit ? { offset: offset + limit, limit } : null,
@@ -121,9 +124,12 @@ export class ReadModelsController {
   async customerPreOrders(@Param() params: CustomerIdParams, @Query() query: PageQuery) {
     const readModel = freshness(await this.projector.lag('drops'));
     const { limit, offset } = page(query);
-    const rows = await this.projector.readModels
-      .getRepository(CustomerPreOrderEntity)
-      .find({ where: { customerId: params.customerId }, order: { placedAt: 'ASC', preOrderId: 'ASC' }, skip: offset, take: limit + 1 });
+    const rows = await this.preOrders.find({
+      where: { customerId: params.customerId },
+      order: { placedAt: 'ASC', preOrderId: 'ASC' },
+      skip: offset,
+      take: limit + 1,
+    });
     return {
       customerId: params.customerId,
       next: rows.length > limit ? { offset: offset + limit, limit } : null,
@@ -135,7 +141,7 @@ export class ReadModelsController {
   }
 
   private async summaryOr404(dropId: string, readModel: ReadModelFreshness): Promise<DropSummaryEntity> {
-    const row = await this.projector.readModels.getRepository(DropSummaryEntity).findOne({ where: { dropId } });
+    const row = await this.summaries.findOne({ where: { dropId } });
     if (!row)
       throw new ProblemException(
         404,

@@ -1,20 +1,45 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-// TypeORM entities of the read-model tables the HTTP routes read. The projection writes them
-// with multi-row SQL upserts (one round trip per table per page), not through repositories.
+// The read-model tables, described once. Migrations are generated from these classes
+// (`npm run migrations:generate -- <Name>`, docs/read-models.md "Changing a read model's schema")
+// and a test fails when the two drift (read-models.schema.int-spec.ts). Every constraint and
+// index is named explicitly, with the names PostgreSQL's own defaults gave the tables before the
+// migrations existed (`<table>_pkey`): a projection rebuild copies a table's indexes under
+// `<name>_rebuild` and renames them back at the swap, and databases created by the old
+// hand-written DDL are adopted as they are (read-models.data-source.ts).
+//
+// The projections write these tables with set-based SQL (one multi-row upsert per table per page,
+// libs/projections/src/upsert.ts) on the same connection; nothing writes them through repositories.
 
+/** Live checkpoint of each projection (the rows a projection page commits with). */
 @Entity({ name: 'rm_projection_checkpoints' })
 export class ProjectionCheckpointEntity {
-  @PrimaryColumn('text') projection!: string;
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_projection_checkpoints_pkey' }) projection!: string;
   @Column('text', { nullable: true }) position!: string | null;
-  @Column('bigint', { name: 'events_processed' }) eventsProcessed!: string;
+  @Column('bigint', { name: 'events_processed', default: 0 }) eventsProcessed!: string;
   @Column('timestamptz', { name: 'last_event_at', nullable: true }) lastEventAt!: Date | null;
-  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
+}
+
+/** A rebuild request and its progress: written by the CLI/admin route (request) and the lease holder (progress). */
+@Entity({ name: 'rm_projection_rebuilds' })
+export class ProjectionRebuildEntity {
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_projection_rebuilds_pkey' }) projection!: string;
+  @Column('text') status!: string;
+  @Column('timestamptz', { name: 'requested_at', default: () => 'now()' }) requestedAt!: Date;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
+  @Column('bigint', { name: 'events_done', default: 0 }) eventsDone!: string;
+  @Column('bigint', { name: 'events_total', nullable: true }) eventsTotal!: string | null;
+  @Column('double precision', { name: 'events_per_second', nullable: true }) eventsPerSecond!: number | null;
+  @Column('double precision', { name: 'eta_seconds', nullable: true }) etaSeconds!: number | null;
+  @Column('text', { nullable: true }) error!: string | null;
 }
 
 @Entity({ name: 'rm_drop_summary' })
+@Index('rm_drop_summary_status_city', ['status', 'city'])
 export class DropSummaryEntity {
-  @PrimaryColumn('text', { name: 'drop_id' }) dropId!: string;
+  @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_drop_summary_pkey' }) dropId!: string;
   @Column('text') name!: string;
   @Column('text', { nullable: true }) city!: string | null;
   @Column('text') currency!: string;
@@ -38,8 +63,8 @@ export class DropSummaryEntity {
 
 @Entity({ name: 'rm_inventory' })
 export class InventoryEntity {
-  @PrimaryColumn('text', { name: 'drop_id' }) dropId!: string;
-  @PrimaryColumn('text') sku!: string;
+  @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_inventory_pkey' }) dropId!: string;
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_inventory_pkey' }) sku!: string;
   @Column('int', { name: 'edition_cap' }) editionCap!: number;
   @Column('int', { name: 'units_accepted' }) unitsAccepted!: number;
   @Column('int', { name: 'units_cancelled' }) unitsCancelled!: number;
@@ -58,8 +83,10 @@ export class InventoryEntity {
 }
 
 @Entity({ name: 'rm_customer_pre_orders' })
+@Index('rm_customer_pre_orders_customer', ['customerId', 'placedAt'])
+@Index('rm_customer_pre_orders_drop', ['dropId'])
 export class CustomerPreOrderEntity {
-  @PrimaryColumn('text', { name: 'pre_order_id' }) preOrderId!: string;
+  @PrimaryColumn('text', { name: 'pre_order_id', primaryKeyConstraintName: 'rm_customer_pre_orders_pkey' }) preOrderId!: string;
   @Column('text', { name: 'customer_id' }) customerId!: string;
   @Column('text', { name: 'drop_id' }) dropId!: string;
   @Column('text') sku!: string;
@@ -83,8 +110,9 @@ export class CustomerPreOrderEntity {
 }
 
 @Entity({ name: 'rm_production_runs' })
+@Index('rm_production_runs_drop', ['dropId'])
 export class ProductionRunEntity {
-  @PrimaryColumn('text', { name: 'run_id' }) runId!: string;
+  @PrimaryColumn('text', { name: 'run_id', primaryKeyConstraintName: 'rm_production_runs_pkey' }) runId!: string;
   @Column('text', { name: 'drop_id' }) dropId!: string;
   @Column('text', { name: 'microfactory_id' }) microfactoryId!: string;
   @Column('text') status!: string;
@@ -98,8 +126,8 @@ export class ProductionRunEntity {
 
 @Entity({ name: 'rm_returns_by_reason' })
 export class ReturnsByReasonEntity {
-  @PrimaryColumn('text', { name: 'drop_id' }) dropId!: string;
-  @PrimaryColumn('text') reason!: string;
+  @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_returns_by_reason_pkey' }) dropId!: string;
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_returns_by_reason_pkey' }) reason!: string;
   @Column('int', { name: 'returns_requested' }) returnsRequested!: number;
   @Column('int', { name: 'units_requested' }) unitsRequested!: number;
   @Column('int', { name: 'units_received_restockable' }) unitsReceivedRestockable!: number;
@@ -110,8 +138,8 @@ export class ReturnsByReasonEntity {
 
 @Entity({ name: 'rm_restock_thresholds' })
 export class RestockThresholdEntity {
-  @PrimaryColumn('text', { name: 'drop_id' }) dropId!: string;
-  @PrimaryColumn('text') sku!: string;
+  @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_restock_thresholds_pkey' }) dropId!: string;
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_restock_thresholds_pkey' }) sku!: string;
   @Column('int', { name: 'lead_time_days' }) leadTimeDays!: number;
   @Column('double precision', { name: 'service_level' }) serviceLevel!: number;
   @Column('timestamptz', { name: 'window_start' }) windowStart!: Date;
@@ -132,12 +160,26 @@ export class RestockThresholdEntity {
   @Column('timestamptz', { name: 'last_crossing_at', nullable: true }) lastCrossingAt!: Date | null;
 }
 
+/**
+ * Owned by the restock reactor, not by a projection: never rebuilt, so a rebuild cannot make it
+ * emit a recommendation twice.
+ */
+@Entity({ name: 'rm_restock_reactor' })
+export class RestockReactorEntity {
+  @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_restock_reactor_pkey' }) dropId!: string;
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_restock_reactor_pkey' }) sku!: string;
+  @Column('int', { name: 'crossings_emitted' }) crossingsEmitted!: number;
+}
+
+/** Every read-model table (rm_*): what the migrations are generated from and checked against. */
 export const READ_MODEL_ENTITIES = [
   ProjectionCheckpointEntity,
+  ProjectionRebuildEntity,
   DropSummaryEntity,
   InventoryEntity,
   CustomerPreOrderEntity,
   ProductionRunEntity,
   ReturnsByReasonEntity,
   RestockThresholdEntity,
+  RestockReactorEntity,
 ];

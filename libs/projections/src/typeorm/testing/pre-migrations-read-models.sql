@@ -1,6 +1,8 @@
--- Read-model schema of @dropline/projections (migration ReadModels1733000000000 runs this file).
--- Idempotent on purpose: the PGlite test template applies it directly, and the migration may
--- then run again over the same tables.
+-- FROZEN TEST FIXTURE, applied by nothing but read-models.schema.int-spec.ts.
+-- The read-model DDL as it was before the TypeORM entities became its one description: the
+-- hand-written migration ReadModels1733000000000 ran this file. Kept verbatim so the test can
+-- build a database as such a deployment has it and check that it is adopted (openReadModels)
+-- and matches the entities exactly. Never change it; change the entities and generate a migration.
 
 create table if not exists rm_projection_checkpoints (
   projection text primary key,

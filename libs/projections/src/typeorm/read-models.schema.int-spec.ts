@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { Column, Entity, getMetadataArgsStorage, Index, PrimaryColumn } from 'typeorm';
+import type { EmbeddedDatabase } from '@dropline/event-store';
+import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
+import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
+import { DropSummaryEntity, READ_MODEL_ENTITIES } from './read-models.entities';
+import { READ_MODEL_MIGRATIONS } from './read-models.migrations';
+import {
+  migrateReadModels,
+  openReadModels,
+  pendingReadModelSchemaChanges,
+  READ_MODEL_MIGRATIONS_TABLE,
+  readModelsDataSource,
+} from './read-models.data-source';
+
+// Entities and generated migrations are two descriptions of one schema only until someone edits
+// one without the other: these tests fail CI when they drift (docs/read-models.md).
+
+const PRE_MIGRATIONS_SQL = readFileSync(path.join(__dirname, 'testing', 'pre-migrations-read-models.sql'), 'utf8');
+const firstMigration = () => new READ_MODEL_MIGRATIONS[0]!().name!;
+
+/** rm_drop_summary as the entities describe it, plus one column the migrations do not create. */
+@Entity({ name: 'rm_drop_summary' })
+@Index('rm_drop_summary_status_city', ['status', 'city'])
+class DropSummaryWithExtraColumn extends DropSummaryEntity {
+  @Column('text', { name: 'campaign', nullable: true }) campaign!: string | null;
+}
+
+/** rm_production_runs as the entities describe it, with an index the migrations do not create. */
+@Entity({ name: 'rm_production_runs' })
+@Index('rm_production_runs_drop', ['dropId'])
+@Index('rm_production_runs_status', ['status'])
+class ProductionRunsWithExtraIndex {
+  @PrimaryColumn('text', { name: 'run_id', primaryKeyConstraintName: 'rm_production_runs_pkey' }) runId!: string;
+  @Column('text', { name: 'drop_id' }) dropId!: string;
+  @Column('text', { name: 'microfactory_id' }) microfactoryId!: string;
+  @Column('text') status!: string;
+  @Column('jsonb', { name: 'units_by_sku' }) unitsBySku!: Record<string, number>;
+  @Column('jsonb', { name: 'produced_by_sku', nullable: true }) producedBySku!: Record<string, number> | null;
+  @Column('jsonb', { name: 'rejected_by_sku', nullable: true }) rejectedBySku!: Record<string, number> | null;
+  @Column('timestamptz', { name: 'requested_at' }) requestedAt!: Date;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt!: Date | null;
+}
+
+/** What TypeORM would change to fit `entities` (migrations not run: the database is used as it is). */
+async function pendingFor(pool: Pool, entities: Array<new () => object>): Promise<string[]> {
+  const queries = await pendingReadModelSchemaChanges(readModelsDataSource(pool, { entities }));
+  return queries.map((q) => q.replace(/\s+/g, ' '));
+}
+
+async function tables(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `select tablename as name from pg_tables where schemaname = current_schema() and tablename like 'rm\\_%' order by 1`,
+  );
+  return rows.map((r) => r.name);
+}
+
+async function executedMigrations(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(`select name from ${READ_MODEL_MIGRATIONS_TABLE} order by id`);
+  return rows.map((r) => r.name);
+}
+
+const entityTables = () => READ_MODEL_ENTITIES.map((e) => getMetadataArgsStorage().tables.find((t) => t.target === e)!.name!);
+
+describeWithPostgres('read-model schema on PostgreSQL: entities and generated migrations agree', () => {
+  const dbs: TestPostgresDatabase[] = [];
+  const empty = async (name: string) => {
+    const db = await createTestPostgresDatabase(name, { empty: true });
+    dbs.push(db);
+    return db;
+  };
+  afterAll(async () => {
+    for (const db of dbs) await db.drop();
+  });
+
+  it('a database built from nothing by the migrations has exactly the entities: no pending schema change', async () => {
+    const db = await empty('rm_schema_fresh');
+    const dataSource = await openReadModels(db.pool);
+    try {
+      expect(await pendingReadModelSchemaChanges(dataSource)).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await tables(db.pool)).toEqual([...entityTables(), READ_MODEL_MIGRATIONS_TABLE].sort());
+    expect(await executedMigrations(db.pool)).toEqual(READ_MODEL_MIGRATIONS.map((m) => new m().name));
+    // Nothing is pending a second time, and destroying the DataSource left the pool open.
+    const again = await openReadModels(db.pool);
+    await again.destroy();
+    expect(await executedMigrations(db.pool)).toHaveLength(READ_MODEL_MIGRATIONS.length);
+  });
+
+  it('an entity change without a migration is drift: an extra column, an extra index', async () => {
+    const db = await empty('rm_schema_drift');
+    await (await openReadModels(db.pool)).destroy();
+    const withColumn = READ_MODEL_ENTITIES.map((e) => (e === DropSummaryEntity ? DropSummaryWithExtraColumn : e));
+    expect(await pendingFor(db.pool, withColumn)).toEqual([`ALTER TABLE "rm_drop_summary" ADD "campaign" text`]);
+    const withIndex = [...READ_MODEL_ENTITIES.filter((e) => e.name !== 'ProductionRunEntity'), ProductionRunsWithExtraIndex];
+    expect(await pendingFor(db.pool, withIndex)).toEqual([`CREATE INDEX "rm_production_runs_status" ON "rm_production_runs" ("status")`]);
+    // ... and a table the migrations dropped (or never created) is drift too.
+    await db.pool.query('drop table rm_restock_reactor');
+    expect((await pendingFor(db.pool, READ_MODEL_ENTITIES)).join('\n')).toMatch(/^CREATE TABLE "rm_restock_reactor"/);
+  });
+
+  it('a database the old hand-written DDL created is adopted: rows kept, first migration recorded not run, no drift', async () => {
+    const db = await empty('rm_schema_adopt');
+    await db.pool.query(PRE_MIGRATIONS_SQL);
+    // As such a deployment has it: the hand-written migration recorded, a row in a table, and the
+    // leftover of an early rebuild swap (an auto-named copy of a secondary index).
+    await db.pool.query(`create table rm_migrations (id serial primary key, "timestamp" bigint not null, name varchar not null)`);
+    await db.pool.query(`insert into rm_migrations ("timestamp", name) values (1733000000000, 'ReadModels1733000000000')`);
+    await db.pool.query(`insert into rm_projection_checkpoints (projection, position, events_processed) values ('drops', '42', 42)`);
+    await db.pool.query(`create index rm_production_runs_rebuild_drop_id_idx on rm_production_runs (drop_id)`);
+    const dataSource = await openReadModels(db.pool);
+    try {
+      expect(await pendingReadModelSchemaChanges(dataSource)).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await executedMigrations(db.pool)).toEqual(['ReadModels1733000000000', ...READ_MODEL_MIGRATIONS.map((m) => new m().name)]);
+    expect((await db.pool.query(`select position, events_processed from rm_projection_checkpoints`)).rows).toEqual([
+      { position: '42', events_processed: '42' },
+    ]);
+    const { rows } = await db.pool.query(`select indexname from pg_indexes where tablename = 'rm_production_runs' order by 1`);
+    expect(rows.map((r) => r.indexname)).toEqual(['rm_production_runs_drop', 'rm_production_runs_pkey']);
+  });
+
+  it('also when the old DDL ran without any migration record (a database built straight from the SQL file)', async () => {
+    const db = await empty('rm_schema_adopt_bare');
+    await db.pool.query(PRE_MIGRATIONS_SQL);
+    await (await openReadModels(db.pool)).destroy();
+    expect(await executedMigrations(db.pool)).toEqual([firstMigration(), ...READ_MODEL_MIGRATIONS.slice(1).map((m) => new m().name)]);
+    expect(await pendingFor(db.pool, READ_MODEL_ENTITIES)).toEqual([]);
+  });
+
+  it('instances starting at once on one empty database migrate it once (advisory lock), and none fails', async () => {
+    const db = await empty('rm_schema_race');
+    const second = readModelsDataSource(db.pool);
+    const first = readModelsDataSource(db.pool);
+    await Promise.all([first.initialize(), second.initialize()]);
+    try {
+      const ran = await Promise.all([migrateReadModels(first), migrateReadModels(second)]);
+      expect(ran.flat()).toEqual(READ_MODEL_MIGRATIONS.map((m) => new m().name));
+    } finally {
+      await first.destroy();
+      await second.destroy();
+    }
+    expect(await executedMigrations(db.pool)).toHaveLength(READ_MODEL_MIGRATIONS.length);
+  });
+});
+
+describe('read-model schema on PGlite: the test template comes from the migrations', () => {
+  let db: EmbeddedDatabase;
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('the template has every migration applied and nothing pending against the entities', async () => {
+    expect(await executedMigrations(db.pool)).toEqual(READ_MODEL_MIGRATIONS.map((m) => new m().name));
+    expect(await pendingFor(db.pool, READ_MODEL_ENTITIES)).toEqual([]);
+    const withColumn = READ_MODEL_ENTITIES.map((e) => (e === DropSummaryEntity ? DropSummaryWithExtraColumn : e));
+    expect(await pendingFor(db.pool, withColumn)).toEqual([`ALTER TABLE "rm_drop_summary" ADD "campaign" text`]);
+  });
+
+  it('the DataSource borrows the one PGlite connection: opening and destroying it leaves the pool open and at one client', async () => {
+    const dataSource = await openReadModels(db.pool);
+    // A repository read and a pool query interleave on the same single connection.
+    const [summaries, { rows }] = await Promise.all([
+      dataSource.getRepository(DropSummaryEntity).count(),
+      db.pool.query('select 1 as one'),
+    ]);
+    expect(summaries).toBe(0);
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(db.pool.totalCount).toBe(1);
+    await dataSource.destroy();
+    expect((await db.pool.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
+  });
+});
