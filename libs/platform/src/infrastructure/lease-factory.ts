@@ -19,7 +19,8 @@ export interface LeaseStatus {
  */
 @Injectable()
 export class LeaseFactory {
-  private readonly created: Array<Lease & { kind: LeaseStoreKind }> = [];
+  /** Per set of databases, not per factory: several modules provide their own factory over the same ones. */
+  private static readonly registry = new WeakMap<Databases, Array<Lease & { kind: LeaseStoreKind }>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,7 +37,13 @@ export class LeaseFactory {
     return lease;
   }
 
-  /** Every lease this process created, with whether it holds it now and its fence. */
+  private get created(): Array<Lease & { kind: LeaseStoreKind }> {
+    let list = LeaseFactory.registry.get(this.databases);
+    if (!list) LeaseFactory.registry.set(this.databases, (list = []));
+    return list;
+  }
+
+  /** Every lease created over these databases (this process), with whether it holds it now and its fence. */
   status(): LeaseStatus[] {
     return this.created.map((lease) => ({ name: lease.name, store: lease.kind, held: lease.held, fence: lease.fence }));
   }
