@@ -63,7 +63,9 @@ describe('filtered log readers pass the events they leave out (PGlite)', () => {
     const sent: OutboundMessage[] = [];
     const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
     const checkpoints = new RelayCheckpoints(db.pool);
-    const relay = new Relay(store, codec, publisher, checkpoints, new ProcessLease('relay:filtered', db.pool), {
+    const lease = new ProcessLease('relay:filtered', db.pool);
+    await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
+    const relay = new Relay(store, codec, publisher, checkpoints, lease, {
       name: 'relay:filtered',
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 100,

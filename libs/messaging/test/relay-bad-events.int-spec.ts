@@ -18,8 +18,10 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   const sent: OutboundMessage[] = [];
   const warnings: string[] = [];
   const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
-  const relay = (onBadEvent: 'stop' | 'skip') =>
-    new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), new ProcessLease(name, db.pool), {
+  const relay = async (onBadEvent: 'stop' | 'skip') => {
+    const lease = new ProcessLease(name, db.pool);
+    await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
+    return new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), lease, {
       name,
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 100,
@@ -28,6 +30,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
       idleMs: 10,
       logger: { log: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
     });
+  };
   const seqs = () => sent.map((m) => JSON.parse(m.value.toString()).seq as number);
 
   beforeAll(async () => {
@@ -51,7 +54,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   });
 
   it('stop: publishes up to the bad event, checkpoints just before it and stays stalled there, visibly', async () => {
-    const r = relay('stop');
+    const r = await relay('stop');
     expect(await r.publishNextBatch()).toEqual({ published: 3, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2]);
     expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[2].position);
@@ -89,7 +92,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   });
 
   it('skip: leaves every bad event unpublished, reports each with its position, and publishes the rest', async () => {
-    const r = relay('skip');
+    const r = await relay('skip');
     expect(await r.publishNextBatch()).toEqual({ published: 4, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2, 4, 6, 8, 9]);
     expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[9].position);

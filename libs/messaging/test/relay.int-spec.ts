@@ -119,7 +119,9 @@ describeKafka('relay over the Kafka wire protocol', () => {
     };
     const checkpoints = new RelayCheckpoints(db.pool);
     const name = `relay:${topic}`;
-    const relay = new Relay(store, dropEventsCodec(), flaky, checkpoints, new ProcessLease(name, db.pool), {
+    const lease = new ProcessLease(name, db.pool);
+    await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
+    const relay = new Relay(store, dropEventsCodec(), flaky, checkpoints, lease, {
       name,
       filter: { streamPrefixes: ['drop-golf'] },
       batchSize: 1000,

@@ -71,9 +71,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       });
     }
     // The reactor has its own lease: appending recommendations never holds up a projection.
+    const reactorLease = this.leases.create('reactor:restock');
+    this.reactor.fenceWith(reactorLease);
     this.workers.push({
       name: 'restock-reactor',
-      lease: this.leases.create('reactor:restock'),
+      lease: reactorLease,
       step: async () => (await this.reactor.runOnce()) > 0,
     });
     for (const worker of this.workers) this.loops.push(this.loop(worker));

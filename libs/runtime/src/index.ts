@@ -1,1 +1,2 @@
 export * from './lease';
+export * from './event-store-lease';

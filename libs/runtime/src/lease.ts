@@ -1,13 +1,46 @@
 import type { Pool, PoolClient } from 'pg';
 
-/** Something that must run once across every engine instance sharing a database. */
+/** Which store keeps a lease (LEASE_STORE, docs/architecture.md "Work that runs once"). */
+export type LeaseStoreKind = 'database' | 'event-store' | 'process';
+
+/** Something that must run once across every engine instance sharing a database or an event store. */
 export interface Lease {
   readonly name: string;
-  /** True while this process holds the lease. */
+  /**
+   * True only while held AND (for expiring leases) not past the local expiry deadline, measured on
+   * this process's monotonic clock (performance.now()): a process paused past its expiry sees
+   * false the moment it runs again, before it can make another leased write.
+   */
   readonly held: boolean;
-  /** Tries to take the lease; returns whether it is held now. */
+  /**
+   * Fencing token of the current holding: a number strictly greater than every earlier holding's
+   * token of this lease name, across all instances; undefined when not held. Writes that leased
+   * work makes carry it, and a store that has seen a greater one refuses them.
+   */
+  readonly fence: number | undefined;
+  /** Takes or renews the lease; returns whether it is held now. */
   tryAcquire(): Promise<boolean>;
   release(): Promise<void>;
+}
+
+/** Thrown by leased work that finds its lease gone before a write (it stops; the new holder goes on). */
+export class LeaseLostError extends Error {
+  readonly code = 'LEASE.LOST';
+  constructor(
+    readonly lease: string,
+    /** The write that was not made. */
+    readonly refused: string,
+  ) {
+    super(`lease ${lease} is no longer held: ${refused} refused`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** Throws LeaseLostError unless the lease is held right now; returns its fence. Call immediately before a leased write. */
+export function assertHeld(lease: Lease, write: string): number {
+  const fence = lease.fence;
+  if (!lease.held || fence === undefined) throw new LeaseLostError(lease.name, write);
+  return fence;
 }
 
 /** 64-bit advisory-lock key of a lease name (stable across processes and versions). */
@@ -21,13 +54,21 @@ export function leaseKey(name: string): bigint {
   return BigInt.asIntN(64, hash);
 }
 
+/** The advisory lease's fencing counters: one row per lease name, bumped by every acquisition. */
+export const LEASE_FENCES_TABLE = 'dropline_lease_fences';
+
 /**
  * A PostgreSQL session advisory lock held on a dedicated connection. The lock lives as
  * long as that connection: if the process dies or the connection drops, PostgreSQL
- * releases it and another instance takes over on its next try.
+ * releases it and another instance takes over on its next try. Each acquisition bumps the
+ * lease's row of `dropline_lease_fences` on the same connection, under the lock: that
+ * number is the fence.
  */
 export class AdvisoryLease implements Lease {
+  readonly kind: LeaseStoreKind = 'database';
   private client: PoolClient | undefined;
+  private currentFence: number | undefined;
+  private static readonly schemaReady = new WeakMap<Pool, Promise<void>>();
 
   constructor(
     private readonly pool: Pool,
@@ -36,6 +77,10 @@ export class AdvisoryLease implements Lease {
 
   get held(): boolean {
     return this.client !== undefined;
+  }
+
+  get fence(): number | undefined {
+    return this.client ? this.currentFence : undefined;
   }
 
   async tryAcquire(): Promise<boolean> {
@@ -50,6 +95,7 @@ export class AdvisoryLease implements Lease {
     }
     let client: PoolClient;
     try {
+      await this.ensureSchema();
       client = await this.pool.connect();
     } catch {
       return false;
@@ -58,14 +104,21 @@ export class AdvisoryLease implements Lease {
       const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
         leaseKey(this.name).toString(),
       ]);
-      if (rows[0]?.ok) {
-        client.on('error', () => this.drop());
-        this.client = client;
-        return true;
+      if (!rows[0]?.ok) {
+        client.release();
+        return false;
       }
-      client.release();
-      return false;
+      const bumped = await client.query<{ fence: string }>(
+        `insert into ${LEASE_FENCES_TABLE} (name, fence) values ($1, 1)
+         on conflict (name) do update set fence = ${LEASE_FENCES_TABLE}.fence + 1 returning fence`,
+        [this.name],
+      );
+      client.on('error', () => this.drop());
+      this.currentFence = Number(bumped.rows[0].fence);
+      this.client = client;
+      return true;
     } catch {
+      // Dropping the connection also drops a lock taken on it.
       client.release(true);
       return false;
     }
@@ -75,6 +128,7 @@ export class AdvisoryLease implements Lease {
     const client = this.client;
     if (!client) return;
     this.client = undefined;
+    this.currentFence = undefined;
     try {
       await client.query('select pg_advisory_unlock($1::bigint)', [leaseKey(this.name).toString()]);
       client.release();
@@ -83,20 +137,42 @@ export class AdvisoryLease implements Lease {
     }
   }
 
+  /** Creates the fence table once per pool (concurrent creators race on the catalog: one retry settles it). */
+  private ensureSchema(): Promise<void> {
+    let ready = AdvisoryLease.schemaReady.get(this.pool);
+    if (!ready) {
+      const create = () =>
+        this.pool.query(`create table if not exists ${LEASE_FENCES_TABLE} (name text primary key, fence bigint not null)`);
+      ready = create()
+        .catch(() => create())
+        .then(() => undefined);
+      ready.catch(() => AdvisoryLease.schemaReady.delete(this.pool));
+      AdvisoryLease.schemaReady.set(this.pool, ready);
+    }
+    return ready;
+  }
+
   private drop(): void {
     const client = this.client;
     this.client = undefined;
+    this.currentFence = undefined;
     client?.release(true);
   }
 }
 
 /**
- * The embedded engine's lease: the data directory is already locked to one process, and
- * its single PGlite connection cannot be parked on a lock, so holding is local.
+ * The process-local lease: for the embedded engine (the data directory is already locked to one
+ * process, and its single PGlite connection cannot be parked on a lock) and for an explicit
+ * SINGLE_INSTANCE=true. Its fence is a process-wide counter that starts at the wall-clock time in
+ * milliseconds, so it also grows across restarts of the one instance (unless the clock is set
+ * back by more than the downtime).
  */
 export class ProcessLease implements Lease {
+  readonly kind: LeaseStoreKind = 'process';
   private static readonly holders = new WeakMap<object, Set<string>>();
+  private static lastFence = 0;
   private mine = false;
+  private currentFence: number | undefined;
   /** `scope` is the embedded database: two engines in one process on different databases do not contend. */
   constructor(
     readonly name: string,
@@ -110,15 +186,21 @@ export class ProcessLease implements Lease {
   get held(): boolean {
     return this.mine;
   }
+  get fence(): number | undefined {
+    return this.mine ? this.currentFence : undefined;
+  }
   async tryAcquire(): Promise<boolean> {
     if (this.mine) return true;
     if (this.taken.has(this.name)) return false;
     this.taken.add(this.name);
     this.mine = true;
+    ProcessLease.lastFence = Math.max(ProcessLease.lastFence + 1, Date.now());
+    this.currentFence = ProcessLease.lastFence;
     return true;
   }
   async release(): Promise<void> {
     if (this.mine) this.taken.delete(this.name);
     this.mine = false;
+    this.currentFence = undefined;
   }
 }

@@ -10,7 +10,7 @@ export class MessagingController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Fan-out mode, relay state and lag (events after its checkpoint where countable, seconds behind), consumer groups running here',
+      'Fan-out mode, relay state and lag (events after its checkpoint where countable, seconds behind), consumer groups running here, and the leases of this process (store, held, fence)',
   })
   status() {
     return this.runtime.status();

@@ -16,7 +16,7 @@ import {
   ConsumerHandler,
 } from '@dropline/messaging';
 import type { Kafka } from 'kafkajs';
-import type { AppConfig, Databases, LeaseFactory } from '@dropline/platform';
+import type { AppConfig, Databases, LeaseFactory, LeaseStatus } from '@dropline/platform';
 
 const loggerFor = (context: string): WorkerLogger => {
   const logger = new Logger(context);
@@ -27,6 +27,9 @@ export interface MessagingStatus {
   mode: 'kafka' | 'in-process' | 'off';
   relay: RelayStatus | undefined;
   consumers: string[];
+  /** Where this process's leases live, and which of them it holds now with their fences (every leased worker, not only messaging). */
+  leaseStore: LeaseStatus['store'];
+  leases: LeaseStatus[];
 }
 
 /**
@@ -56,7 +59,7 @@ export class MessagingRuntime {
   /** The relay's lag is measured now (Relay.statusNow), not taken from its last round. */
   async status(): Promise<MessagingStatus> {
     const relay = await this.relay?.statusNow();
-    return { mode: this.mode, relay, consumers: [...this.consumerNames] };
+    return { mode: this.mode, relay, consumers: [...this.consumerNames], leaseStore: this.leases.store, leases: this.leases.status() };
   }
 
   async start(): Promise<void> {

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { DropCommand, dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
 import type { EventStore, Subscription } from '@dropline/event-store';
-import type { Lease } from '@dropline/runtime';
+import { LeaseLostError, type Lease } from '@dropline/runtime';
 import type { AppConfig } from '@dropline/platform';
 import { APP_CONFIG, Clock, EVENT_STORE, LeaseFactory, systemContext } from '@dropline/platform';
 import { CancelDropCommand } from '../drops/cancel-drop/cancel-drop.command';
@@ -100,7 +100,7 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.subscription) this.follow();
     const now = this.clock.now().getTime();
     for (const [dropId, at] of [...this.checkAt]) {
-      if (this.stopped) return;
+      if (this.stopped || !this.lease.held) return;
       if (at <= now) await this.check(dropId);
     }
   }
@@ -159,6 +159,12 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
           return;
         }
         for (const command of due) {
+          // Fencing (issue 14): a scheduler paused past its lease expiry sees it here and sends
+          // nothing more. What it sends is safe anyway: each command is decided on the drop's state
+          // loaded just above (caught up with its stream) and appended with that stream's expected
+          // revision; a conflict makes the writer reload and decide again, and the decider refuses a
+          // transition the state already holds. So a command raced by the new holder records nothing twice.
+          if (!this.lease?.held) throw new LeaseLostError(this.lease?.name ?? 'scheduler', `${command.type} for drop ${dropId}`);
           await this.commands.execute(lifecycleMessage(command, systemContext('scheduler', this.clock)));
           this.logger.log(`${command.type} for drop ${dropId}`);
         }

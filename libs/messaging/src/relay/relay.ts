@@ -1,10 +1,10 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import { measureLag, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
-import type { Lease } from '@dropline/runtime';
+import { assertHeld, LeaseLostError, type Lease } from '@dropline/runtime';
 import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
 import type { MessagePublisher } from '../transport';
-import type { RelayCheckpoints } from './relay-checkpoints';
+import { FencedCheckpointError, type RelayCheckpoints } from './relay-checkpoints';
 
 export interface RelayOptions {
   /** Checkpoint and lease name; one per target topic. */
@@ -44,6 +44,11 @@ export interface RelayStatus {
   /** Bad events left unpublished since start (ON_BAD_EVENT=skip), the most recent last. */
   badEventsSkipped: number;
   badEvents: BadEvent[];
+  /** Whether this relay holds its lease right now, and the lease's fencing token. */
+  leaseHeld: boolean;
+  fence: number | undefined;
+  /** Rounds abandoned because the lease was gone before a publish or a checkpoint save (issue 14 fencing). */
+  leaseLost: number;
 }
 
 export const RELAY_DEFAULTS: Omit<RelayOptions, 'name' | 'filter'> = {
@@ -82,6 +87,9 @@ export class Relay {
     stalledAt: undefined,
     badEventsSkipped: 0,
     badEvents: [],
+    leaseHeld: false,
+    fence: undefined,
+    leaseLost: 0,
   };
 
   constructor(
@@ -96,7 +104,13 @@ export class Relay {
   }
 
   status(): RelayStatus {
-    return { ...this.current, checkpoint: this.checkpoint, badEvents: [...this.current.badEvents] };
+    return {
+      ...this.current,
+      checkpoint: this.checkpoint,
+      badEvents: [...this.current.badEvents],
+      leaseHeld: this.lease.held,
+      fence: this.lease.fence,
+    };
   }
 
   /**
@@ -139,6 +153,8 @@ export class Relay {
     const read = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
     const { events, stoppedAt } = this.screen(read.events);
     if (events.length > 0) {
+      // Fencing (issue 14): a holder paused past its lease expiry sees it here, before publishing.
+      assertHeld(this.lease, `publishing ${events.length} events`);
       await this.publisher.publish(events.map((e) => this.codec.encode(e)));
     }
     // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed, and
@@ -146,7 +162,9 @@ export class Relay {
     const next = stoppedAt ? events.at(-1)?.position : read.position;
     // Only now, with every message acknowledged (acks = all), may the checkpoint move.
     if (next !== undefined && next !== this.checkpoint) {
-      await this.checkpoints.save(this.options.name, next, events.length);
+      // Checked again (the publish may have taken long), and the save itself is conditional on the fence.
+      const fence = assertHeld(this.lease, 'checkpoint save');
+      await this.checkpoints.save(this.options.name, next, events.length, fence);
       this.checkpoint = next;
     }
     this.current.published += events.length;
@@ -210,6 +228,16 @@ export class Relay {
         // Not at the end means more follows, even after a round that passed only other events.
         if (round.isEnd) await this.sleeper.sleep(this.options.idleMs);
       } catch (e) {
+        if (e instanceof LeaseLostError || e instanceof FencedCheckpointError) {
+          // Another instance holds the lease now: write nothing more, stand by, reload the checkpoint on a takeover.
+          this.current.leaseLost++;
+          this.current.state = 'standby';
+          this.checkpointLoaded = false;
+          logger.warn(`relay ${this.options.name}: lease lost, round abandoned and standing by: ${e.message}`);
+          await this.lease.release().catch(() => undefined);
+          await this.sleeper.sleep(this.options.leaseRetryMs);
+          continue;
+        }
         this.current.consecutiveFailures++;
         this.current.lastError = e instanceof Error ? e.message : String(e);
         this.current.state = 'retrying';

@@ -42,6 +42,12 @@ describe('loadConfig', () => {
     [{ ENGINE_URL: 'ftp://engine' }, 'ENGINE_URL'],
     [{ FULFILLMENT_DISPATCH_SLA_DAYS: '-1' }, 'FULFILLMENT_DISPATCH_SLA_DAYS'],
     [{ ON_BAD_EVENT: 'ignore' }, 'ON_BAD_EVENT'],
+    [{ LEASE_STORE: 'zookeeper' }, 'LEASE_STORE'],
+    [{ LEASE_STORE: 'database' }, 'LEASE_STORE'],
+    [{ EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'esdb://h:2113?tls=false', LEASE_STORE: 'process' }, 'LEASE_STORE'],
+    [{ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://u@h/db', LEASE_STORE: 'process' }, 'LEASE_STORE'],
+    [{ SINGLE_INSTANCE: 'perhaps' }, 'SINGLE_INSTANCE'],
+    [{ LEASE_TTL_MS: '100' }, 'LEASE_TTL_MS'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -53,6 +59,28 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(variable);
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+
+  it('chooses the lease store: advisory locks with DATABASE_URL, the process when embedded, else the event store unless SINGLE_INSTANCE', () => {
+    const esdb = { EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'esdb://h:2113?tls=false' };
+    const pg = { DATABASE_URL: 'postgres://u@h/db' };
+    expect(loadConfig({}).lease).toEqual({ store: 'process', requested: 'auto', singleInstance: false, ttlMs: 15_000 });
+    expect(loadConfig({ EVENT_STORE: 'postgres', ...pg }).lease.store).toBe('database');
+    expect(loadConfig({ ...pg }).lease.store).toBe('database');
+    expect(loadConfig({ ...esdb, ...pg }).lease.store).toBe('database');
+    expect(loadConfig({ ...esdb }).lease.store).toBe('event-store');
+    expect(loadConfig({ ...esdb, SINGLE_INSTANCE: 'true' }).lease).toMatchObject({ store: 'process', singleInstance: true });
+    // Forced values win where what they need is there.
+    expect(loadConfig({ EVENT_STORE: 'postgres', ...pg, LEASE_STORE: 'event-store', LEASE_TTL_MS: '2000' }).lease).toEqual({
+      store: 'event-store',
+      requested: 'event-store',
+      singleInstance: false,
+      ttlMs: 2000,
+    });
+    expect(loadConfig({ LEASE_STORE: 'event-store' }).lease.store).toBe('event-store');
+    expect(loadConfig({ ...esdb, ...pg, LEASE_STORE: 'process', SINGLE_INSTANCE: 'yes' }).lease.store).toBe('process');
+    expect(loadConfig({ LEASE_STORE: 'process' }).lease.store).toBe('process');
+    expect(loadConfig({ ...esdb, ...pg, LEASE_STORE: 'database' }).lease.store).toBe('database');
   });
 
   it('leaves the append limit to the store unless EVENT_STORE_MAX_APPEND_BYTES sets one, from 64 KiB to 256 MiB', () => {

@@ -41,9 +41,21 @@ export interface AppConfig {
   /** When /health/ready fails on a reader's lag (READY_MAX_LAG_SECONDS, READY_MAX_LAG_EVENTS). */
   readiness: { maxLagSeconds: number; maxLagEvents: number };
   schedulerIntervalMs: number;
+  /** Leases of the work that runs once (LEASE_STORE resolved, SINGLE_INSTANCE, LEASE_TTL_MS; docs/architecture.md). */
+  lease: LeaseConfig;
   logLevel: EnvironmentVariables['LOG_LEVEL'];
   /** Bearer-token verification (docs/security.md). With no key configured the embedded engine uses its development key. */
   jwt: JwtConfig;
+}
+
+export interface LeaseConfig {
+  /** The lease store in effect: LEASE_STORE, or what `auto` resolved to. */
+  store: 'database' | 'event-store' | 'process';
+  /** What LEASE_STORE said (`auto` or a forced store). */
+  requested: EnvironmentVariables['LEASE_STORE'];
+  singleInstance: boolean;
+  /** Event-store leases: holding time without renewal. */
+  ttlMs: number;
 }
 
 export interface JwtConfig {
@@ -130,9 +142,33 @@ export function loadConfig(env: Env): AppConfig {
     storeConnectTimeoutMs: v.STORE_CONNECT_TIMEOUT_MS,
     readiness: { maxLagSeconds: v.READY_MAX_LAG_SECONDS, maxLagEvents: v.READY_MAX_LAG_EVENTS },
     schedulerIntervalMs: v.SCHEDULER_INTERVAL_MS,
+    lease: leaseConfig(v),
     logLevel: v.LOG_LEVEL,
     jwt: jwtConfig(v),
   };
+}
+
+/**
+ * LEASE_STORE=auto: PostgreSQL advisory locks wherever DATABASE_URL is set (as before), the process on
+ * embedded PGlite (its data directory is locked to one process), else (EventStoreDB without
+ * DATABASE_URL) a lease stream in the event store, unless the operator declared SINGLE_INSTANCE.
+ * A forced value is checked against what it needs; `process` on a server event store is refused
+ * without SINGLE_INSTANCE=true: two instances would each run every leased worker.
+ */
+function leaseConfig(v: EnvironmentVariables): LeaseConfig {
+  const requested = v.LEASE_STORE;
+  const embedded = v.EVENT_STORE === 'pglite';
+  let store: LeaseConfig['store'];
+  if (requested === 'auto') store = v.DATABASE_URL ? 'database' : embedded || v.SINGLE_INSTANCE ? 'process' : 'event-store';
+  else store = requested;
+  if (store === 'database' && !v.DATABASE_URL)
+    throw new ConfigError('LEASE_STORE', 'database needs DATABASE_URL (advisory locks are taken in PostgreSQL)');
+  if (store === 'process' && !embedded && !v.SINGLE_INSTANCE)
+    throw new ConfigError(
+      'LEASE_STORE',
+      `process keeps leases in one process: with EVENT_STORE=${v.EVENT_STORE} set SINGLE_INSTANCE=true to promise there is only one instance`,
+    );
+  return { store, requested, singleInstance: v.SINGLE_INSTANCE, ttlMs: v.LEASE_TTL_MS };
 }
 
 /** Exactly one verification key source (each value is checked by the schema). */

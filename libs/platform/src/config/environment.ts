@@ -192,6 +192,7 @@ const EVENT_STORES = ['pglite', 'postgres', 'eventstoredb'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
 const BAD_EVENT_POLICIES = ['stop', 'skip'] as const;
+const LEASE_STORES = ['auto', 'database', 'event-store', 'process'] as const;
 const POSTGRES = ['postgres:', 'postgresql:'];
 
 export class EnvironmentVariables {
@@ -301,6 +302,28 @@ export class EnvironmentVariables {
   @Describe('how often the scheduler looks for due transitions')
   @Integer(10, 3_600_000)
   SCHEDULER_INTERVAL_MS: number = 1000;
+
+  @Describe(
+    'where the leases of work that runs once live (scheduler, projections, restock reactor, relay, in-process consumers): ' +
+      '`database` = PostgreSQL advisory locks (needs `DATABASE_URL`), `event-store` = a `lease-<name>` stream in the event store (any `EVENT_STORE`), ' +
+      '`process` = this process only (refused with a server event store unless `SINGLE_INSTANCE=true`); ' +
+      '`auto` = `database` with `DATABASE_URL`, else `process` on embedded PGlite, else `event-store` (`process` with `SINGLE_INSTANCE=true`). ' +
+      'See [architecture](docs/architecture.md#work-that-runs-once)',
+  )
+  @OneOf(LEASE_STORES)
+  LEASE_STORE: (typeof LEASE_STORES)[number] = 'auto';
+
+  @Describe(
+    'the operator promises one engine instance: with `EVENT_STORE=eventstoredb` and no `DATABASE_URL`, `LEASE_STORE=auto` then keeps leases in the process (no lease stream); also what allows `LEASE_STORE=process` on a server store',
+  )
+  @Flag()
+  SINGLE_INSTANCE: boolean = false;
+
+  @Describe(
+    'event-store leases: a holding lasts this long without renewal; the holder renews every third of it (one event per lease each time) and stops its leased writes at four fifths of it; a contender takes over after seeing the lease stream unchanged for this long',
+  )
+  @Integer(500, 600_000)
+  LEASE_TTL_MS: number = 15_000;
 
   @Describe('`error`, `warn`, `log`, `debug`')
   @OneOf(LOG_LEVELS)

@@ -5,6 +5,7 @@ import { PostgresEventStore, type EventStore } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
 import { openReadModels } from '../typeorm/read-models.data-source';
+import { LeaseLostError } from '@dropline/runtime';
 import { RestockReactor } from './restock.reactor';
 
 /**
@@ -85,6 +86,19 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     await threshold(db.pool, 'rx1', 'TEE-M', 3);
     expect(await reactor.runOnce()).toBe(1);
     expect(await stored('rx1')).toEqual({ 'TEE-L': [1], 'TEE-M': [1, 2, 3] });
+  });
+
+  it('appends nothing once its lease is gone (a reactor paused past its expiry), and goes on when held again', async () => {
+    await threshold(db.pool, 'rx0', 'TEE-S', 2);
+    const lease = { name: 'reactor:restock', held: false };
+    const reactor = new RestockReactor({ store, pool: db.pool });
+    reactor.fenceWith(lease);
+    await expect(reactor.runOnce()).rejects.toThrow(LeaseLostError);
+    expect(await stored('rx0')).toEqual({});
+    expect((await db.pool.query(`select * from rm_restock_reactor where drop_id = 'rx0'`)).rows).toEqual([]);
+    lease.held = true;
+    expect(await reactor.runOnce()).toBe(2);
+    expect(await stored('rx0')).toEqual({ 'TEE-S': [1, 2] });
   });
 
   it('a crash between the append and the progress write does not duplicate on the retry', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
 import { EventStore, NewEvent, WrongExpectedRevisionError } from '@dropline/event-store';
+import { LeaseLostError } from '@dropline/runtime';
 import type { Pool } from 'pg';
 
 /** UUID (version-5 layout) of the recommendation for one crossing: the same crossing always gets the same id. */
@@ -19,6 +20,14 @@ export interface RestockReactorOptions {
   /** The projection whose rebuild pauses the reactor. */
   projection?: string;
   now?: () => Date;
+  /** The reactor's lease (see fenceWith). */
+  lease?: ReactorLease;
+}
+
+/** What the reactor needs of its lease: whether it is held right now. */
+export interface ReactorLease {
+  readonly name: string;
+  readonly held: boolean;
 }
 
 /** Appends lost to another reactor (a lease takeover) before this one gives up until its next run. */
@@ -50,10 +59,21 @@ interface PendingRow {
 export class RestockReactor {
   private readonly projection: string;
   private readonly now: () => Date;
+  private lease: ReactorLease | undefined;
 
   constructor(private readonly options: RestockReactorOptions) {
     this.projection = options.projection ?? 'drops';
     this.now = options.now ?? (() => new Date());
+    this.lease = options.lease;
+  }
+
+  /**
+   * Fencing (issue 14): the lease is checked immediately before each append, so a reactor paused
+   * past its lease expiry appends nothing after resuming (and the append's expected revision turns
+   * away one that checked just before a takeover). Without a lease (tests) every append goes ahead.
+   */
+  fenceWith(lease: ReactorLease): void {
+    this.lease = lease;
   }
 
   /** True while the projection is being rebuilt: thresholds may be swapped under it. */
@@ -107,6 +127,8 @@ export class RestockReactor {
       }
       const events = pending.flatMap((row) => this.recommendations(row, stored.get(row.sku) ?? 0));
       if (events.length === 0) return 0;
+      const lease = this.lease;
+      if (lease && !lease.held) throw new LeaseLostError(lease.name, `RestockRecommended ×${events.length} on ${stream}`);
       try {
         await store.appendToStream(stream, events, revision);
         return events.length;

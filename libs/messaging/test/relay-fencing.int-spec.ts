@@ -1,0 +1,124 @@
+import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
+import { LeaseLostError, type Lease } from '@dropline/runtime';
+import { dropEventsCodec, FencedCheckpointError, type OutboundMessage, Relay, RelayCheckpoints } from '../src';
+import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { numbered } from './fixtures';
+
+/** A lease whose holding the test turns on and off, like an expiring lease whose deadline passes. */
+class SwitchableLease implements Lease {
+  holding = true;
+  constructor(
+    readonly name: string,
+    public currentFence: number,
+  ) {}
+  get held() {
+    return this.holding;
+  }
+  get fence() {
+    return this.holding ? this.currentFence : undefined;
+  }
+  async tryAcquire() {
+    return this.holding;
+  }
+  async release() {
+    this.holding = false;
+  }
+}
+
+/**
+ * The relay's writes are fenced (issue 14): it checks the lease right before each publish and each
+ * checkpoint save, and the save itself is refused when a newer holder (greater fence) saved first.
+ */
+describe('relay fencing (PGlite)', () => {
+  let db: EmbeddedDatabase;
+  let store: PostgresEventStore;
+  const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+    await ensureEventStoreSchema(db.pool);
+    store = new PostgresEventStore(db.pool);
+    await new RelayCheckpoints(db.pool).ensureSchema();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.close();
+  });
+
+  async function setup(publish: (messages: OutboundMessage[], lease: SwitchableLease) => Promise<void>, fence = 5) {
+    const name = `relay:fencing-${++n}`;
+    const drop = `fence${n}`;
+    await store.appendToStream(
+      `drop-${drop}`,
+      Array.from({ length: 4 }, (_, seq) => numbered(drop, seq)),
+      'no_stream',
+    );
+    const lease = new SwitchableLease(name, fence);
+    const sent: OutboundMessage[] = [];
+    const checkpoints = new RelayCheckpoints(db.pool);
+    const relay = new Relay(
+      store,
+      dropEventsCodec(),
+      {
+        publish: async (m) => {
+          await publish(m, lease);
+          sent.push(...m);
+        },
+        close: async () => undefined,
+      },
+      checkpoints,
+      lease,
+      { name, filter: { streamPrefixes: [`drop-${drop}`] }, logger: silent, leaseRetryMs: 20, idleMs: 10 },
+    );
+    return { name, lease, sent, checkpoints, relay };
+  }
+
+  it('publishes nothing once the lease is gone', async () => {
+    const { lease, sent, relay, checkpoints, name } = await setup(async () => undefined);
+    lease.holding = false;
+    await expect(relay.publishNextBatch()).rejects.toThrow(LeaseLostError);
+    expect(sent).toEqual([]);
+    expect(await checkpoints.load(name)).toBeUndefined();
+  });
+
+  it('does not save the checkpoint when the lease ran out during the publish', async () => {
+    const { sent, relay, checkpoints, name } = await setup(async (_m, lease) => {
+      lease.holding = false; // paused inside the send, past the expiry
+    });
+    await expect(relay.publishNextBatch()).rejects.toThrow(/checkpoint save refused/);
+    expect(sent).toHaveLength(4);
+    expect(await checkpoints.load(name)).toBeUndefined();
+  });
+
+  it('refuses a save with an older fence than the stored one, leaving the newer holder’s row alone', async () => {
+    const { relay, checkpoints, name, lease } = await setup(async () => undefined, 3);
+    const [, second] = await store.readStream(`drop-fence${n}`);
+    await checkpoints.save(name, second.position, 2, 4); // a newer holding (fence 4) saved first
+    await expect(relay.publishNextBatch()).rejects.toThrow(FencedCheckpointError);
+    const { rows } = await db.pool.query(`select position, fence::int as fence from messaging.relay_checkpoints where name = $1`, [name]);
+    expect(rows).toEqual([{ position: second.position, fence: 4 }]);
+    // An equal or greater fence saves.
+    lease.currentFence = 4;
+    await relay.publishNextBatch();
+    expect(await checkpoints.load(name)).not.toBe(second.position);
+  });
+
+  it('the loop stands by when its lease is lost mid-round, and says so in its status', async () => {
+    const { relay, checkpoints, name } = await setup(async (_m, lease) => {
+      lease.holding = false;
+    });
+    relay.start();
+    try {
+      const deadline = Date.now() + 5_000;
+      while (relay.status().leaseLost === 0) {
+        if (Date.now() > deadline) throw new Error(`state ${relay.status().state}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(relay.status()).toMatchObject({ state: 'standby', leaseHeld: false, fence: undefined, leaseLost: 1, published: 0 });
+      expect(await checkpoints.load(name)).toBeUndefined();
+    } finally {
+      await relay.stop();
+    }
+  });
+});

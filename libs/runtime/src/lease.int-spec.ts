@@ -1,0 +1,59 @@
+import { createTestPostgresDatabase, requirePostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
+import { AdvisoryLease, assertHeld, LEASE_FENCES_TABLE, LeaseLostError, ProcessLease } from './lease';
+
+describe('AdvisoryLease fence (PostgreSQL)', () => {
+  requirePostgres();
+  let db: TestPostgresDatabase;
+  beforeAll(async () => {
+    db = await createTestPostgresDatabase('lease_fence');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('holds once, and every acquisition gets a greater fence than all earlier ones', async () => {
+    const a = new AdvisoryLease(db.pool, 'fence-test');
+    const b = new AdvisoryLease(db.pool, 'fence-test');
+    // Two first acquisitions at once also create the fence table at once.
+    const first = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const fences: number[] = [];
+    let [holder, other] = first[0] ? [a, b] : [b, a];
+    for (let i = 0; i < 4; i++) {
+      expect(holder.held).toBe(true);
+      expect(other.fence).toBeUndefined();
+      expect(await other.tryAcquire()).toBe(false);
+      fences.push(holder.fence!);
+      expect(await holder.tryAcquire()).toBe(true); // still held: same fence
+      expect(holder.fence).toBe(fences.at(-1));
+      await holder.release();
+      expect(holder.fence).toBeUndefined();
+      expect(await other.tryAcquire()).toBe(true);
+      [holder, other] = [other, holder];
+    }
+    await holder.release();
+    expect(fences).toEqual([1, 2, 3, 4]);
+    const { rows } = await db.pool.query(`select fence::int as fence from ${LEASE_FENCES_TABLE} where name = 'fence-test'`);
+    expect(rows).toEqual([{ fence: 5 }]);
+  });
+});
+
+describe('ProcessLease fence', () => {
+  it('is process-wide increasing and at least the wall-clock milliseconds (so it also grows across restarts)', async () => {
+    const scope = {};
+    const before = Date.now();
+    const a = new ProcessLease('p', scope);
+    const b = new ProcessLease('p', scope);
+    expect(await a.tryAcquire()).toBe(true);
+    expect(await b.tryAcquire()).toBe(false);
+    const f1 = a.fence!;
+    expect(f1).toBeGreaterThanOrEqual(before);
+    await a.release();
+    expect(a.fence).toBeUndefined();
+    expect(() => assertHeld(a, 'a write')).toThrow(LeaseLostError);
+    expect(await b.tryAcquire()).toBe(true);
+    expect(b.fence!).toBeGreaterThan(f1);
+    expect(assertHeld(b, 'a write')).toBe(b.fence);
+    await b.release();
+  });
+});
