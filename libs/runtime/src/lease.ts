@@ -5,6 +5,12 @@ export interface Lease {
   readonly name: string;
   /** True while this process holds the lease. */
   readonly held: boolean;
+  /**
+   * Fencing token of the current holding: greater than every earlier holding's token of this
+   * lease name, across all instances; undefined when not held. Checkpoint saves carry it, so a
+   * holder that lost the lease cannot overwrite its successor's progress.
+   */
+  readonly fence: number | undefined;
   /** Tries to take the lease; returns whether it is held now. */
   tryAcquire(): Promise<boolean>;
   release(): Promise<void>;
@@ -28,6 +34,7 @@ export function leaseKey(name: string): bigint {
  */
 export class AdvisoryLease implements Lease {
   private client: PoolClient | undefined;
+  private token: number | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -36,6 +43,10 @@ export class AdvisoryLease implements Lease {
 
   get held(): boolean {
     return this.client !== undefined;
+  }
+
+  get fence(): number | undefined {
+    return this.client ? this.token : undefined;
   }
 
   async tryAcquire(): Promise<boolean> {
@@ -59,7 +70,15 @@ export class AdvisoryLease implements Lease {
         leaseKey(this.name).toString(),
       ]);
       if (rows[0]?.ok) {
+        // The fence: a counter bumped by every acquisition, under the lock, in the same database.
+        await client.query('create table if not exists dropline_lease_fences (name text primary key, fence bigint not null)');
+        const bumped = await client.query<{ fence: string }>(
+          `insert into dropline_lease_fences (name, fence) values ($1, 1)
+           on conflict (name) do update set fence = dropline_lease_fences.fence + 1 returning fence`,
+          [this.name],
+        );
         client.on('error', () => this.drop());
+        this.token = Number(bumped.rows[0].fence);
         this.client = client;
         return true;
       }
@@ -96,7 +115,14 @@ export class AdvisoryLease implements Lease {
  */
 export class ProcessLease implements Lease {
   private static readonly holders = new WeakMap<object, Set<string>>();
+  /**
+   * Per scope and name, the last fence handed out. Process-local (one process holds the data
+   * directory), seeded from the wall clock so it also grows across restarts: the checkpoints it
+   * fences outlive the process.
+   */
+  private static readonly fences = new WeakMap<object, Map<string, number>>();
   private mine = false;
+  private token: number | undefined;
   /** `scope` is the embedded database: two engines in one process on different databases do not contend. */
   constructor(
     readonly name: string,
@@ -110,10 +136,17 @@ export class ProcessLease implements Lease {
   get held(): boolean {
     return this.mine;
   }
+  get fence(): number | undefined {
+    return this.mine ? this.token : undefined;
+  }
   async tryAcquire(): Promise<boolean> {
     if (this.mine) return true;
     if (this.taken.has(this.name)) return false;
     this.taken.add(this.name);
+    let fences = ProcessLease.fences.get(this.scope);
+    if (!fences) ProcessLease.fences.set(this.scope, (fences = new Map()));
+    this.token = Math.max((fences.get(this.name) ?? 0) + 1, Date.now());
+    fences.set(this.name, this.token);
     this.mine = true;
     return true;
   }
