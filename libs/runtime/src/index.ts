@@ -1,1 +1,6 @@
 export * from './lease';
+export * from './backoff';
+export * from './checkpoints';
+export * from './log-pages';
+export * from './processor';
+export * from './supervisor';

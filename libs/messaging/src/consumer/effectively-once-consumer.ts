@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
-import { silentLogger, WorkerLogger } from '../backoff';
+import { silentLogger, WorkerLogger } from '@dropline/runtime';
 import { ConsumerHandler, PermanentRejection } from './consumer-handler';
 import type { DeadLetterSink } from './dead-letters';
 

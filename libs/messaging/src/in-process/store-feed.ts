@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { EventFilter, EventStore } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
-import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
+import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '@dropline/runtime';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
 import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consumer';
 

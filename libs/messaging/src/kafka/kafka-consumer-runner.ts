@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { backoffDelay, silentLogger, WorkerLogger } from '../backoff';
+import { backoffDelay, silentLogger, WorkerLogger } from '@dropline/runtime';
 import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consumer';
 
 export interface KafkaConsumerRunnerOptions {

@@ -1,7 +1,7 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import { measureLag, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import type { Lease } from '@dropline/runtime';
-import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
+import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '@dropline/runtime';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
 import type { MessagePublisher } from '../transport';
 import type { RelayCheckpoints } from './relay-checkpoints';
