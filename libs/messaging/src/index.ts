@@ -9,7 +9,6 @@ export * from './kafka/kafka-publisher';
 export * from './kafka/kafka-consumer-runner';
 export * from './kafka/topic-provisioning';
 export * from './relay/relay';
-export * from './relay/relay-checkpoints';
 export * from './consumer/consumer-handler';
 export * from './consumer/dead-letters';
 export * from './consumer/effectively-once-consumer';

@@ -1,6 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import { dropEventsCodec, type OutboundMessage, Relay, RelayCheckpoints } from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, type OutboundMessage, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { waitFor } from '../../../test/support/kafka';
 import { numbered } from './fixtures';
@@ -19,7 +19,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   const warnings: string[] = [];
   const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
   const relay = (onBadEvent: 'stop' | 'skip') =>
-    new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), new ProcessLease(name, db.pool), {
+    new Relay(store, dropEventsCodec(), publisher, new CheckpointStore(db.pool), new ProcessLease(name, db.pool), {
       name,
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 100,
@@ -34,7 +34,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     db = await createTestEmbeddedDatabase();
     await ensureEventStoreSchema(db.pool);
     store = new PostgresEventStore(db.pool);
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
     await store.appendToStream(
       'drop-relaybad',
       Array.from({ length: 10 }, (_, seq) => numbered('relaybad', seq)),
@@ -54,7 +54,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     const r = relay('stop');
     expect(await r.publishNextBatch()).toEqual({ published: 3, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2]);
-    expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[2].position);
+    expect((await new CheckpointStore(db.pool).load(name))?.position).toBe(events[2].position);
     expect(await r.publishNextBatch()).toEqual({ published: 0, isEnd: true });
     // The log's head (the last event) recorded 75 s after the bad event the relay is stuck at.
     await db.pool.query(`update events set recorded_at = recorded_at + interval '75 seconds' where event_id = $1`, [events[9].eventId]);
@@ -92,7 +92,7 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
     const r = relay('skip');
     expect(await r.publishNextBatch()).toEqual({ published: 4, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2, 4, 6, 8, 9]);
-    expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[9].position);
+    expect((await new CheckpointStore(db.pool).load(name))?.position).toBe(events[9].position);
     expect(r.status()).toMatchObject({ stalledAt: undefined, badEventsSkipped: 3 });
     expect(r.status().badEvents.map((b) => [b.position, b.revision, b.problem])).toEqual([
       [events[3].position, 3, 'newer-schema'],

@@ -210,7 +210,8 @@ export class Supervisor {
         entry.status.lastErrorAt = new Date().toISOString();
         entry.status.state = 'retrying';
         // A newer holder wrote the checkpoint: this holding is over whatever the lease says.
-        if (e instanceof FencedError) await entry.lease?.release().catch(() => undefined);
+        if (e instanceof FencedError || (e as { cause?: unknown })?.cause instanceof FencedError)
+          await entry.lease?.release().catch(() => undefined);
         const delay = backoffDelay(entry.status.consecutiveFailures, this.backoff.initialMs, this.backoff.maxMs);
         this.logger.warn(
           `${name} failed (attempt ${entry.status.consecutiveFailures}, restart ${entry.status.restarts}), restarting in ${delay} ms: ${entry.status.lastError}`,
