@@ -75,9 +75,18 @@ export class CheckpointStore {
 
   constructor(private readonly db: CheckpointQueryable) {}
 
-  /** Creates the table (idempotent; once per store object). */
-  ensureSchema(): Promise<void> {
-    this.ensured ??= this.db.query(CHECKPOINTS_DDL).then(
+  /**
+   * Creates the table (idempotent; once per store object). Through `client` when one is given: on
+   * the embedded PGlite the pool's one connection is the open transaction's, so a query on the
+   * pool would wait for itself. Not remembered then: that transaction may still roll back.
+   */
+  async ensureSchema(client: CheckpointQueryable = this.db): Promise<void> {
+    if (this.ensured) return this.ensured;
+    if (client !== this.db) {
+      await client.query(CHECKPOINTS_DDL);
+      return;
+    }
+    this.ensured = this.db.query(CHECKPOINTS_DDL).then(
       () => undefined,
       (e: unknown) => {
         this.ensured = undefined;
@@ -88,7 +97,7 @@ export class CheckpointStore {
   }
 
   async load(name: string, client: CheckpointQueryable = this.db): Promise<Checkpoint | undefined> {
-    await this.ensureSchema();
+    await this.ensureSchema(client);
     const { rows } = await client.query('select * from dropline_checkpoints where name = $1', [name]);
     return rows[0] ? toCheckpoint(rows[0]) : undefined;
   }
@@ -99,7 +108,7 @@ export class CheckpointStore {
    * newer holder wrote it. One round trip.
    */
   async lock(name: string, fence: number, client: CheckpointQueryable): Promise<Checkpoint> {
-    await this.ensureSchema();
+    await this.ensureSchema(client);
     const { rows } = await client.query(
       `insert into dropline_checkpoints (name) values ($1)
        on conflict (name) do update set name = excluded.name
@@ -113,7 +122,7 @@ export class CheckpointStore {
 
   /** Stores a checkpoint; throws FencedError (writing nothing) when a newer holder wrote it. */
   async save(checkpoint: CheckpointSave, client: CheckpointQueryable = this.db): Promise<void> {
-    await this.ensureSchema();
+    await this.ensureSchema(client);
     const { rows } = await client.query(
       `insert into dropline_checkpoints as c (name, position, events_processed, last_event_at, fence, updated_at)
        values ($1, $2, $3, $4, $5, now())

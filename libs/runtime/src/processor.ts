@@ -15,6 +15,8 @@ export interface ProcessorContext {
   held(): boolean;
   /** Asks the page source to read again at once (work was requested). */
   nudge(): void;
+  /** The next read starts at `position`: the processor's checkpoint moved under the page source (a rebuild's swap). */
+  seek(position: string | undefined): void;
 }
 
 /** A bad event the processor stands before (ON_BAD_EVENT=stop). */

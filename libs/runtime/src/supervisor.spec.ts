@@ -40,6 +40,7 @@ function memoryCheckpoints(): CheckpointStore & { rows: Map<string, string | und
   const rows = new Map<string, string | undefined>();
   return {
     rows,
+    ensureSchema: async () => undefined,
     load: async (name: string) =>
       rows.has(name) ? { name, position: rows.get(name), eventsProcessed: 0, lastEventAt: undefined, fence: 0 } : undefined,
     save: async (c: { name: string; position: string | undefined }) => void rows.set(c.name, c.position),

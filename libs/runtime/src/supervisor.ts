@@ -28,7 +28,8 @@ export interface ProcessorStatus {
 
 export interface SupervisorOptions {
   store: EventStore;
-  checkpoints: CheckpointStore;
+  /** Where processors keep checkpoints; a supervisor of processors that keep none (an in-memory index) may leave it out. */
+  checkpoints?: CheckpointStore;
   logger?: WorkerLogger;
   /** Restart backoff after a failure (full jitter). */
   backoff?: { initialMs: number; maxMs: number };
@@ -39,6 +40,11 @@ export interface SupervisorOptions {
   /** Idle poll interval of the page sources. */
   idleMs?: number;
 }
+
+/** The checkpoint store of a supervisor given none: any use is a programming error. */
+const NO_CHECKPOINTS = new CheckpointStore({
+  query: () => Promise.reject(new Error('this supervisor keeps no checkpoints (give it a CheckpointStore)')),
+});
 
 interface Entry {
   kind: 'processor' | 'task';
@@ -51,6 +57,8 @@ interface Entry {
   pages?: LogPages;
   sleeper: Sleeper;
   renewedAt: number;
+  /** Set when the processor moved its own position (ProcessorContext.seek) while handling. */
+  sought: boolean;
 }
 
 /**
@@ -79,7 +87,7 @@ export class Supervisor {
   }
 
   get checkpoints(): CheckpointStore {
-    return this.options.checkpoints;
+    return this.options.checkpoints ?? NO_CHECKPOINTS;
   }
 
   /** Adds a reader of the log; it starts with start() (or at once when already started). */
@@ -99,6 +107,7 @@ export class Supervisor {
       ...entry,
       sleeper: new Sleeper(),
       renewedAt: 0,
+      sought: false,
       status: {
         name,
         kind: entry.kind,
@@ -245,16 +254,23 @@ export class Supervisor {
   private context(entry: Entry, signal: AbortSignal): ProcessorContext {
     return {
       fence: entry.status.fence ?? 0,
-      checkpoints: this.options.checkpoints,
+      checkpoints: this.checkpoints,
       signal,
       held: () => !signal.aborted && (entry.lease ? entry.lease.held && entry.lease.fence === entry.status.fence : true),
       nudge: () => entry.pages?.nudge(),
+      seek: (position) => {
+        entry.pages?.seek(position);
+        entry.status.checkpoint = position;
+        entry.sought = true;
+      },
     };
   }
 
   private async runProcessor(entry: Entry, processor: Processor, signal: AbortSignal): Promise<void> {
     const context = this.context(entry, signal);
-    const from = processor.start ? await processor.start(context) : (await this.options.checkpoints.load(processor.name))?.position;
+    // Outside any transaction of the processor's (see CheckpointStore.ensureSchema).
+    if (this.options.checkpoints) await this.options.checkpoints.ensureSchema();
+    const from = processor.start ? await processor.start(context) : (await this.checkpoints.load(processor.name))?.position;
     entry.status.checkpoint = from;
     entry.status.state = 'running';
     const pages = logPages(this.options.store, {
@@ -271,9 +287,11 @@ export class Supervisor {
       if (!(await this.stillHeld(entry))) return;
       if (page.events.length === 0 && page.position === entry.status.checkpoint) {
         if (!entry.status.stalledAt) entry.status.state = 'caught-up';
+        entry.sought = false;
         if (processor.idle && (await processor.idle(context))) pages.nudge();
         continue;
       }
+      entry.sought = false;
       const outcome = await processor.handle(page, context);
       entry.status.consecutiveFailures = 0;
       if (outcome?.stalled) {
@@ -284,6 +302,8 @@ export class Supervisor {
         continue;
       }
       entry.status.stalledAt = undefined;
+      if (entry.sought) continue;
+      if (outcome && outcome.position !== page.position) pages.seek(outcome.position);
       entry.status.checkpoint = outcome ? outcome.position : page.position;
       entry.status.state = page.isEnd ? 'caught-up' : 'running';
     }

@@ -113,6 +113,7 @@ export class StoreFeed {
       signal: new AbortController().signal,
       held: () => this.lease.held,
       nudge: () => undefined,
+      seek: () => undefined,
     };
     await this.handlePage({ events: read.events, position: read.position ?? this.position, isEnd: read.isEnd }, context);
     return { handled: read.events.length, isEnd: read.isEnd };

@@ -206,6 +206,7 @@ export class Relay {
       signal: new AbortController().signal,
       held: () => this.lease.held,
       nudge: () => undefined,
+      seek: () => undefined,
     };
     const outcome = await this.handle({ events: page.events, position: page.position ?? this.checkpoint, isEnd: page.isEnd }, context);
     return { published: this.current.published - before, isEnd: page.isEnd || outcome?.stalled !== undefined };
