@@ -52,6 +52,8 @@ export class MessagingRuntime {
     private readonly databases: Databases,
     private readonly leases: LeaseFactory,
     private readonly handlers: ConsumerHandler[],
+    /** In-process feed pages (tests use small ones to see several pages). */
+    private readonly feed: { pageSize?: number } = {},
   ) {}
 
   get mode(): MessagingStatus['mode'] {
@@ -132,6 +134,7 @@ export class MessagingRuntime {
         const feed = new StoreFeed(databases.store, codec, consumer, databases.readModels, this.leases.create(`consumer:${handler.name}`), {
           filter: DROP_EVENTS_FILTER,
           logger: loggerFor(handler.name),
+          ...(this.feed.pageSize ? { batchSize: this.feed.pageSize } : {}),
         });
         await feed.migrate();
         supervisor.add(feed.processor, feed.lease);
