@@ -16,7 +16,7 @@ interface LeaseView {
   fence: number | undefined;
 }
 interface Status {
-  relay?: { state: string; leaseHeld: boolean; fence?: number; leaseLost: number };
+  relay?: { state: string; fence?: number; restarts: number };
   leaseStore: string;
   leases: LeaseView[];
 }
@@ -223,13 +223,13 @@ describeKafka('event-store leases across a paused holder (chaos)', () => {
       // The relay checkpoint was last written under B's fence.
       const relayFence = (await status(b))!.leases.find((l) => l.name === `relay:${topic}`)!.fence;
       const { rows: checkpoint } = await db.pool.query<{ fence: number }>(
-        `select fence::int as fence from messaging.relay_checkpoints where name = $1`,
+        `select fence::int as fence from dropline_checkpoints where name = $1`,
         [`relay:${topic}`],
       );
       expect(checkpoint).toEqual([{ fence: relayFence }]);
       console.log(
         `[chaos] event-store leases: A paused ${pausedFor} ms (TTL ${TTL_MS} ms), B took all ${leaseNames.length} leases after ${takeoverMs} ms, ` +
-          `A resumed as standby (relay rounds abandoned: ${(await status(a))?.relay?.leaseLost}); ${appended.length} events each on the topic once, ${restock.length} recommendations once, 3 drops opened and closed once`,
+          `A resumed as standby (relay restarts: ${(await status(a))?.relay?.restarts}); ${appended.length} events each on the topic once, ${restock.length} recommendations once, 3 drops opened and closed once`,
       );
     } finally {
       await group.stop();

@@ -30,7 +30,17 @@ describe('readiness on a reader’s lag in seconds (embedded engine)', () => {
       readiness((r) => r.status === 200 && r.check?.lag === 0),
       20_000,
     );
-    expect(last.check).toEqual({ status: 'up', lag: 0, maxLag: 10_000, lagSeconds: 0, maxLagSeconds: 1 });
+    // The supervisor's report rides beside the lag: state, restarts, last error.
+    expect(last.check).toEqual({
+      status: 'up',
+      lag: 0,
+      maxLag: 10_000,
+      lagSeconds: 0,
+      maxLagSeconds: 1,
+      state: 'caught-up',
+      restarts: 0,
+      lastError: null,
+    });
 
     // An event of a newer schema version than this engine knows: the projection stops before it (ON_BAD_EVENT=stop).
     const [scheduled] = await engine.databases.store.readStream(`drop-${dropId}`, { maxCount: 1 });

@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore } from '@dropline/event-store';
-import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, Relay, RelayCheckpoints } from '@dropline/messaging';
-import { AdvisoryLease } from '@dropline/runtime';
+import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, Relay } from '@dropline/messaging';
+import { AdvisoryLease, CheckpointStore } from '@dropline/runtime';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@dropline/platform';
 
@@ -16,9 +16,9 @@ const RELAY_PARTS = Symbol('RELAY_PARTS');
 
 @Injectable()
 class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(RELAY_PARTS) private readonly parts: { relay: Relay; checkpoints: RelayCheckpoints; close: () => Promise<void> }) {}
+  constructor(@Inject(RELAY_PARTS) private readonly parts: { relay: Relay; close: () => Promise<void> }) {}
   async onApplicationBootstrap(): Promise<void> {
-    await this.parts.checkpoints.ensureSchema();
+    await this.parts.relay.migrate();
     this.parts.relay.start();
   }
   async onApplicationShutdown(): Promise<void> {
@@ -37,7 +37,7 @@ export class RelayModule {
       (level, message) => (level === 'error' ? logger.error(message) : logger.warn(message)),
     );
     const publisher = new KafkaPublisher(kafka, config.kafka.topic, config.kafka);
-    const checkpoints = new RelayCheckpoints(pool);
+    const checkpoints = new CheckpointStore(pool);
     const name = `relay:${config.kafka.topic}`;
     const relay = new Relay(store, dropEventsCodec(config.kafka.ceSource), publisher, checkpoints, new AdvisoryLease(pool, name), {
       name,
@@ -47,7 +47,7 @@ export class RelayModule {
     });
     return {
       module: RelayModule,
-      providers: [{ provide: RELAY_PARTS, useValue: { relay, checkpoints, close: () => publisher.close() } }, RelayLifecycle],
+      providers: [{ provide: RELAY_PARTS, useValue: { relay, close: () => publisher.close() } }, RelayLifecycle],
     };
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { dropStreamName, schemaVersionOf } from '@dropline/domain';
 import { createPostgresPool, ensureEventStoreSchema, PostgresEventStore } from '@dropline/event-store';
+import { CHECKPOINTS_DDL } from '@dropline/runtime';
 import { DropReadModelsProjection, DROP_READ_MODEL_TABLES, openReadModels, ProjectionRunner } from '@dropline/projections';
 import { dropHistory } from '../../../libs/projections/src/testing/drop-history';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
@@ -56,7 +57,9 @@ function* seedRows(total: number): Generator<string> {
 }
 
 async function truncateReadModels(pool: { query(sql: string): Promise<unknown> }): Promise<void> {
-  await pool.query(`truncate ${[...DROP_READ_MODEL_TABLES, 'rm_projection_checkpoints', 'rm_projection_rebuilds'].join(', ')}`);
+  await pool.query(`truncate ${[...DROP_READ_MODEL_TABLES, 'rm_projection_rebuilds'].join(', ')}`);
+  await pool.query(CHECKPOINTS_DDL);
+  await pool.query(`delete from dropline_checkpoints where name like 'projection:%'`);
 }
 
 /**
@@ -116,8 +119,8 @@ export const scenario: Scenario = {
       // put at the end of the log, so each step's live page finds nothing and the time measured
       // is the shadow copy's (with an empty live checkpoint the same run would fold the log twice).
       await pool.query(
-        `insert into rm_projection_checkpoints (projection, position, events_processed)
-         select 'drops', transaction_id::text || ':' || global_position::text, $1 from events order by transaction_id desc, global_position desc limit 1`,
+        `insert into dropline_checkpoints (name, position, events_processed)
+         select 'projection:drops', transaction_id::text || ':' || global_position::text, $1 from events order by transaction_id desc, global_position desc limit 1`,
         [copied],
       );
       const runner = new ProjectionRunner({

@@ -2,16 +2,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createPostgresPool, ensureEventStoreSchema, NewEvent, PostgresEventStore } from '@dropline/event-store';
-import {
-  createKafka,
-  DROP_EVENTS_FILTER,
-  dropEventsCodec,
-  KafkaPublisher,
-  OutboundMessage,
-  Relay,
-  RelayCheckpoints,
-} from '@dropline/messaging';
-import { AdvisoryLease } from '@dropline/runtime';
+import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, OutboundMessage, Relay } from '@dropline/messaging';
+import { AdvisoryLease, CheckpointStore } from '@dropline/runtime';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { createBenchDatabase } from '../support/database';
 import { Latencies, numberFlag, ownPeakRssMiB, round } from '../support/stats';
@@ -111,7 +103,7 @@ export const scenario: Scenario = {
     const cleanups: Array<() => Promise<unknown>> = [];
     try {
       await ensureEventStoreSchema(pool);
-      const checkpoints = new RelayCheckpoints(pool);
+      const checkpoints = new CheckpointStore(pool);
       await checkpoints.ensureSchema();
       const run = randomUUID().slice(0, 8);
 

@@ -1,7 +1,6 @@
 // Public API of @dropline/messaging: CloudEvents mapping, the relay, the effectively-once
 // consumer runtime, dead letters, the in-process transport and the AsyncAPI generator.
 export * from './transport';
-export * from './backoff';
 export * from './cloud-events/ce-type';
 export * from './cloud-events/cloud-event.codec';
 export * from './drop-events';
@@ -10,7 +9,6 @@ export * from './kafka/kafka-publisher';
 export * from './kafka/kafka-consumer-runner';
 export * from './kafka/topic-provisioning';
 export * from './relay/relay';
-export * from './relay/relay-checkpoints';
 export * from './consumer/consumer-handler';
 export * from './consumer/dead-letters';
 export * from './consumer/effectively-once-consumer';

@@ -1,6 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import { dropEventsCodec, KafkaPublisher, Relay, RelayCheckpoints } from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, KafkaPublisher, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { describeKafka, recordingConsumer, startPrivateMockCluster, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { appendInterleaved } from './fixtures';
@@ -16,7 +16,7 @@ describeKafka('relay while the broker is paused (SIGSTOP) and resumed (SIGCONT)'
     db = await createTestEmbeddedDatabase();
     await ensureEventStoreSchema(db.pool);
     store = new PostgresEventStore(db.pool);
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
   });
   afterAll(async () => {
     cluster?.stop();
@@ -29,7 +29,7 @@ describeKafka('relay while the broker is paused (SIGSTOP) and resumed (SIGCONT)'
     const kafka = testKafka('pause-test', cluster.brokers, 2_000);
     const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: false }, 2_000);
     const name = `relay:${topic}`;
-    const relay = new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), new ProcessLease(name, db.pool), {
+    const relay = new Relay(store, dropEventsCodec(), publisher, new CheckpointStore(db.pool), new ProcessLease(name, db.pool), {
       name,
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 50,

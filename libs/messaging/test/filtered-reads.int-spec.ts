@@ -1,14 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type ReadAllOptions } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import {
-  dropEventsCodec,
-  EffectivelyOnceConsumer,
-  type OutboundMessage,
-  Relay,
-  RelayCheckpoints,
-  StoreFeed,
-  TableDeadLetterSink,
-} from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, EffectivelyOnceConsumer, type OutboundMessage, Relay, StoreFeed, TableDeadLetterSink } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { numbered, RecordingHandler } from './fixtures';
 
@@ -34,7 +26,7 @@ describe('filtered log readers pass the events they leave out (PGlite)', () => {
       reads.push(options);
       return readAll(options);
     };
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
     await store.appendToStream(
       'drop-filtered',
       Array.from({ length: 5 }, (_, seq) => numbered('filtered', seq)),
@@ -62,17 +54,15 @@ describe('filtered log readers pass the events they leave out (PGlite)', () => {
   it('relay: the checkpoint passes the visits after the last drop event, its lag is 0, and an idle round reads once and writes nothing', async () => {
     const sent: OutboundMessage[] = [];
     const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
-    const checkpoints = new RelayCheckpoints(db.pool);
-    const lease = new ProcessLease('relay:filtered', db.pool);
-    await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
-    const relay = new Relay(store, codec, publisher, checkpoints, lease, {
+    const checkpoints = new CheckpointStore(db.pool);
+    const relay = new Relay(store, codec, publisher, checkpoints, new ProcessLease('relay:filtered', db.pool), {
       name: 'relay:filtered',
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 100,
       logger: silent,
     });
     expect(await relay.publishNextBatch()).toEqual({ published: 5, isEnd: true });
-    const checkpoint = await checkpoints.load('relay:filtered');
+    const checkpoint = (await checkpoints.load('relay:filtered'))?.position;
     expect(checkpoint).toBe(await lastOfLog());
     expect(await store.countAfter(checkpoint)).toBe(0);
 
@@ -93,8 +83,7 @@ describe('filtered log readers pass the events they leave out (PGlite)', () => {
     });
     await feed.migrate();
     expect(await feed.pumpOnce()).toEqual({ handled: 5, isEnd: true });
-    const { rows } = await db.pool.query(`select position from ${consumer.schema}.feed_checkpoint where id = 1`);
-    expect(rows[0].position).toBe(await lastOfLog());
+    expect((await new CheckpointStore(db.pool).load('consumer:filtered_feed'))?.position).toBe(await lastOfLog());
     reads.length = 0;
     expect(await feed.pumpOnce()).toEqual({ handled: 0, isEnd: true });
     expect(reads.map((r) => r?.fromPosition)).toEqual([await lastOfLog()]);

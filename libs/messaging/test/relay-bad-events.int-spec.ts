@@ -1,6 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import { dropEventsCodec, type OutboundMessage, Relay, RelayCheckpoints } from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, type OutboundMessage, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { waitFor } from '../../../test/support/kafka';
 import { numbered } from './fixtures';
@@ -18,10 +18,8 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   const sent: OutboundMessage[] = [];
   const warnings: string[] = [];
   const publisher = { publish: async (m: OutboundMessage[]) => void sent.push(...m), close: async () => undefined };
-  const relay = async (onBadEvent: 'stop' | 'skip') => {
-    const lease = new ProcessLease(name, db.pool);
-    await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
-    return new Relay(store, dropEventsCodec(), publisher, new RelayCheckpoints(db.pool), lease, {
+  const relay = (onBadEvent: 'stop' | 'skip') =>
+    new Relay(store, dropEventsCodec(), publisher, new CheckpointStore(db.pool), new ProcessLease(name, db.pool), {
       name,
       filter: { streamPrefixes: ['drop-'] },
       batchSize: 100,
@@ -30,14 +28,13 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
       idleMs: 10,
       logger: { log: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
     });
-  };
   const seqs = () => sent.map((m) => JSON.parse(m.value.toString()).seq as number);
 
   beforeAll(async () => {
     db = await createTestEmbeddedDatabase();
     await ensureEventStoreSchema(db.pool);
     store = new PostgresEventStore(db.pool);
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
     await store.appendToStream(
       'drop-relaybad',
       Array.from({ length: 10 }, (_, seq) => numbered('relaybad', seq)),
@@ -54,10 +51,10 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   });
 
   it('stop: publishes up to the bad event, checkpoints just before it and stays stalled there, visibly', async () => {
-    const r = await relay('stop');
+    const r = relay('stop');
     expect(await r.publishNextBatch()).toEqual({ published: 3, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2]);
-    expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[2].position);
+    expect((await new CheckpointStore(db.pool).load(name))?.position).toBe(events[2].position);
     expect(await r.publishNextBatch()).toEqual({ published: 0, isEnd: true });
     // The log's head (the last event) recorded 75 s after the bad event the relay is stuck at.
     await db.pool.query(`update events set recorded_at = recorded_at + interval '75 seconds' where event_id = $1`, [events[9].eventId]);
@@ -92,10 +89,10 @@ describe('relay at unknown and corrupted events (PGlite)', () => {
   });
 
   it('skip: leaves every bad event unpublished, reports each with its position, and publishes the rest', async () => {
-    const r = await relay('skip');
+    const r = relay('skip');
     expect(await r.publishNextBatch()).toEqual({ published: 4, isEnd: true });
     expect(seqs()).toEqual([0, 1, 2, 4, 6, 8, 9]);
-    expect(await new RelayCheckpoints(db.pool).load(name)).toBe(events[9].position);
+    expect((await new CheckpointStore(db.pool).load(name))?.position).toBe(events[9].position);
     expect(r.status()).toMatchObject({ stalledAt: undefined, badEventsSkipped: 3 });
     expect(r.status().badEvents.map((b) => [b.position, b.revision, b.problem])).toEqual([
       [events[3].position, 3, 'newer-schema'],

@@ -13,8 +13,8 @@ import {
 } from '@dropline/domain';
 import { AggregateWriter, CommandContext, EventSchema, toNewEvent } from '@dropline/event-sourcing';
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import { dropEventsCodec, KafkaPublisher, OutboundMessage, Relay, RelayCheckpoints } from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, KafkaPublisher, OutboundMessage, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { describeKafka, isMockCluster, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 
@@ -120,7 +120,7 @@ describeKafka('relay: a production run over 20 000 pre-orders', () => {
   it('completes the run through the writer and publishes every event of the drop, each message under 1 MB', async () => {
     const db = (opened.db = await createTestEmbeddedDatabase());
     await ensureEventStoreSchema(db.pool);
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
     // The store takes appends of at most 1 MiB, as EventStoreDB does by default: the run's completion and every
     // batch of placements must fit it (the writer cuts batches by this limit).
     const store = (opened.store = new PostgresEventStore(db.pool, { maxAppendBytes: 1024 * 1024 }));
@@ -174,7 +174,7 @@ describeKafka('relay: a production run over 20 000 pre-orders', () => {
         },
         close: () => publisher.close(),
       },
-      new RelayCheckpoints(db.pool),
+      new CheckpointStore(db.pool),
       new ProcessLease(`relay:${topic}`, db.pool),
       { name: `relay:${topic}`, filter: { streamPrefixes: [stream] } },
     );

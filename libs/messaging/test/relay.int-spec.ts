@@ -1,6 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
-import { ProcessLease } from '@dropline/runtime';
-import { dropEventsCodec, KafkaPublisher, Relay, RelayCheckpoints } from '../src';
+import { CheckpointStore, ProcessLease } from '@dropline/runtime';
+import { dropEventsCodec, KafkaPublisher, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { describeKafka, isMockCluster, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { appendInterleaved } from './fixtures';
@@ -18,7 +18,7 @@ describeKafka('relay over the Kafka wire protocol', () => {
     db = await createTestEmbeddedDatabase();
     await ensureEventStoreSchema(db.pool);
     store = new PostgresEventStore(db.pool);
-    await new RelayCheckpoints(db.pool).ensureSchema();
+    await new CheckpointStore(db.pool).ensureSchema();
   });
   afterAll(async () => {
     await store?.close();
@@ -35,7 +35,7 @@ describeKafka('relay over the Kafka wire protocol', () => {
       store,
       dropEventsCodec('/dropline/test'),
       publisher,
-      new RelayCheckpoints(db.pool),
+      new CheckpointStore(db.pool),
       new ProcessLease(`relay:${topic}`, db.pool),
       {
         name: `relay:${topic}`,
@@ -117,7 +117,7 @@ describeKafka('relay over the Kafka wire protocol', () => {
       },
       close: () => real.close(),
     };
-    const checkpoints = new RelayCheckpoints(db.pool);
+    const checkpoints = new CheckpointStore(db.pool);
     const name = `relay:${topic}`;
     const lease = new ProcessLease(name, db.pool);
     await lease.tryAcquire(); // publishNextBatch runs one round of the holder's loop
@@ -128,9 +128,9 @@ describeKafka('relay over the Kafka wire protocol', () => {
     });
     const ids = await appendInterleaved(store, ['golf'], 20);
     await expect(relay.publishNextBatch()).rejects.toThrow('ack lost');
-    expect(await checkpoints.load(name)).toBeUndefined();
+    expect((await checkpoints.load(name))?.position).toBeUndefined();
     await relay.publishNextBatch();
-    expect(await checkpoints.load(name)).toBeDefined();
+    expect((await checkpoints.load(name))?.position).toBeDefined();
     const group = await recordingConsumer(kafka, topic, `${topic}.g`);
     try {
       await waitFor(
@@ -157,7 +157,7 @@ describeKafka('relay over the Kafka wire protocol', () => {
       store,
       dropEventsCodec(),
       { publish: async (m) => void sent.push(m.length), close: async () => undefined },
-      new RelayCheckpoints(db.pool),
+      new CheckpointStore(db.pool),
       new ProcessLease(name, db.pool),
       {
         name,

@@ -1,5 +1,6 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import { measureLag, type EventStore, type ReadAllResult, type ReaderLag, type RecordedEvent } from '@dropline/event-store';
+import { CheckpointStore, type PageOutcome, type Processor, type ProcessorContext, type ProcessorPage } from '@dropline/runtime';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
 
@@ -74,13 +75,14 @@ interface IndexInfo {
 
 type Target = 'live' | 'shadow';
 
-/** Where each copy's checkpoint lives: the shadow's sits beside its rows (see startRebuild). */
-const CHECKPOINTS: Record<Target, string> = { live: 'rm_projection_checkpoints', shadow: 'rm_projection_shadow_checkpoints' };
-
 /**
- * Runs one projection: reads the log from its checkpoint a page at a time and applies each
- * page and the new checkpoint in one transaction. Only call it while holding the projection's
- * lease; the `for update` on the checkpoint row is the second line of defence.
+ * Runs one projection: a processor on the runtime (`processor()`, checkpoint `projection:<name>`
+ * in dropline_checkpoints) that applies each page of the log and the new checkpoint in one
+ * transaction. The supervisor runs it under the projection's lease; the checkpoint row is locked
+ * and fenced in the page's transaction, the second line of defence. A rebuild fills shadow
+ * tables from the start of the log (checkpoint `projection:<name>#rebuild`) between live pages
+ * and swaps them in; processPage/catchUp/step drive the same code outside the supervisor
+ * (tests, benchmarks).
  */
 export class ProjectionRunner {
   readonly projection: Projection;
@@ -100,6 +102,9 @@ export class ProjectionRunner {
   private readonly stalled = new Map<Target, { bad: BadEvent; checkedMs: number }>();
   private readonly skipped: BadEvent[] = [];
   private skippedCount = 0;
+  private readonly checkpoints: CheckpointStore;
+  /** The lease fence of the supervised holding; undefined outside the supervisor (unfenced: tests, tools). */
+  private fence: number | undefined;
 
   constructor(options: ProjectionRunnerOptions) {
     this.projection = options.projection;
@@ -112,8 +117,71 @@ export class ProjectionRunner {
     this.stallRetryMs = options.stallRetryMs ?? 5_000;
     // eslint-disable-next-line no-console -- the default sink outside Nest; Nest apps pass their Logger
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
+    this.checkpoints = new CheckpointStore(this.pool);
   }
 
+  /**
+   * Creates the checkpoint table and, once, takes over the positions the projection stored before
+   * dropline_checkpoints (rm_projection_checkpoints, rm_projection_shadow_checkpoints), so an
+   * upgrade resumes instead of folding the log again.
+   */
+  async migrate(): Promise<void> {
+    for (const target of ['live', 'shadow'] as const) {
+      const table = target === 'live' ? 'rm_projection_checkpoints' : 'rm_projection_shadow_checkpoints';
+      await this.checkpoints.adoptLegacy(this.checkpointName(target), {
+        table,
+        select: `select position, events_processed, last_event_at from ${table} where projection = $1`,
+        params: [target === 'live' ? this.projection.name : `${this.projection.name}#rebuild`],
+      });
+    }
+  }
+
+  /** The projection as a processor of the runtime: live pages, and a rebuild's steps between them and when idle. */
+  processor(): Processor {
+    return {
+      name: this.checkpointName('live'),
+      filter: this.filter(),
+      pageSize: this.pageSize,
+      prefetch: this.concurrentReads,
+      stallRetryMs: this.stallRetryMs,
+      start: async (context) => {
+        this.fence = context.fence;
+        this.prefetched.clear();
+        // A rebuild this holder did not start is started again (its shadow may be half built by another).
+        this.rebuildStartedMs = undefined;
+        return (await this.checkpoint('live')).position;
+      },
+      handle: (page, context) => this.handleLivePage(page, context),
+      idle: async (context) => {
+        const worked = await this.rebuildStep(context);
+        return worked;
+      },
+      stopped: () => {
+        this.fence = undefined;
+      },
+    };
+  }
+
+  private filter(): { streamPrefixes: string[]; eventTypes: string[] } {
+    return { streamPrefixes: [...this.projection.streamPrefixes], eventTypes: [...this.projection.eventTypes] };
+  }
+
+  /** One live page as the runtime's page source read it; a rebuild step follows, so a busy log does not starve it. */
+  private async handleLivePage(page: ProcessorPage, context: ProcessorContext): Promise<PageOutcome> {
+    if (page.events.length === 0) {
+      this.stalled.delete('live');
+      if (page.position !== undefined) await this.applyEvents([], 'live', page.position);
+    } else {
+      const { events, stoppedAt } = this.screen(page.events, 'live');
+      await this.applyEvents(events, 'live', stoppedAt ? undefined : page.position);
+      if (stoppedAt) {
+        const position = (await this.checkpoint('live')).position;
+        return { position, stalled: { position: stoppedAt.position, reason: describeBadEvent(stoppedAt) } };
+      }
+    }
+    await this.rebuildStep(context);
+    return undefined;
+  }
   /** The bad event the live copy is stalled at, if any. */
   get stalledAt(): BadEvent | undefined {
     return this.stalled.get('live')?.bad;
@@ -124,16 +192,14 @@ export class ProjectionRunner {
     return { skipped: this.skippedCount, recent: this.skipped };
   }
 
-  private checkpointName(target: Target): string {
-    return target === 'live' ? this.projection.name : `${this.projection.name}#rebuild`;
+  /** `projection:<name>` for the live copy, `projection:<name>#rebuild` for the shadow copy. */
+  checkpointName(target: Target): string {
+    return target === 'live' ? `projection:${this.projection.name}` : `projection:${this.projection.name}#rebuild`;
   }
 
   async checkpoint(target: Target = 'live'): Promise<Checkpoint> {
-    const { rows } = await this.pool.query(
-      `select position, events_processed, last_event_at from ${CHECKPOINTS[target]} where projection = $1`,
-      [this.checkpointName(target)],
-    );
-    return toCheckpoint(rows[0]);
+    const stored = await this.checkpoints.load(this.checkpointName(target));
+    return { position: stored?.position, eventsProcessed: stored?.eventsProcessed ?? 0, lastEventAt: stored?.lastEventAt };
   }
 
   /** Applies the next page to the live (or shadow) copy. */
@@ -217,11 +283,7 @@ export class ProjectionRunner {
   }
 
   private read(from: string | undefined, pageSize: number): Promise<ReadAllResult> {
-    return this.store.readAll({
-      fromPosition: from,
-      maxCount: pageSize,
-      filter: { streamPrefixes: [...this.projection.streamPrefixes], eventTypes: [...this.projection.eventTypes] },
-    });
+    return this.store.readAll({ fromPosition: from, maxCount: pageSize, filter: this.filter() });
   }
 
   /**
@@ -242,15 +304,10 @@ export class ProjectionRunner {
       }
     }
     return this.transaction(async (client) => {
-      // Creates the checkpoint row if needed and locks it, in one round trip (the lock is the
-      // second line of defence behind the lease).
-      const { rows } = await client.query(
-        `insert into ${CHECKPOINTS[target]} (projection) values ($1)
-         on conflict (projection) do update set projection = excluded.projection
-         returning position, events_processed, last_event_at`,
-        [name],
-      );
-      const current = toCheckpoint(rows[0]);
+      // Creates the checkpoint row if needed and locks it, in one round trip (the lock and the
+      // fence are the second line of defence behind the lease: an older holder's page rolls back).
+      const current = await this.checkpoints.lock(name, this.fence ?? Number.MAX_SAFE_INTEGER, client);
+      const fence = this.fence ?? current.fence;
       const fresh: RecordedEvent[] = [];
       let last = current.position;
       // Anything at or before the checkpoint was applied already.
@@ -263,15 +320,14 @@ export class ProjectionRunner {
         last = through;
       }
       if (fresh.length === 0) {
-        if (last !== current.position)
-          await client.query(`update ${CHECKPOINTS[target]} set position = $2, updated_at = now() where projection = $1`, [name, last]);
+        if (last !== current.position || fence !== current.fence) await this.checkpoints.save({ name, position: last, fence }, client);
         return 0;
       }
       const context: PageContext = { client, table: target === 'live' ? liveTables : shadowTables };
       await this.projection.applyPage(fresh, context);
-      await client.query(
-        `update ${CHECKPOINTS[target]} set position = $2, events_processed = events_processed + $3, last_event_at = $4, updated_at = now() where projection = $1`,
-        [name, last, fresh.length, fresh[fresh.length - 1].recordedAt],
+      await this.checkpoints.save(
+        { name, position: last, processed: fresh.length, lastEventAt: fresh[fresh.length - 1].recordedAt, fence },
+        client,
       );
       return fresh.length;
     });
@@ -312,10 +368,7 @@ export class ProjectionRunner {
   }
 
   private lagAt(position: string | undefined): Promise<ReaderLag> {
-    return measureLag(this.store, position, {
-      streamPrefixes: [...this.projection.streamPrefixes],
-      eventTypes: [...this.projection.eventTypes],
-    });
+    return measureLag(this.store, position, this.filter());
   }
 
   // ---- Rebuild without downtime ----
@@ -343,7 +396,17 @@ export class ProjectionRunner {
   async step(): Promise<boolean> {
     const live = await this.processPage('live');
     // Not at the end: more of the log follows (even when this page applied nothing), so no sleep.
-    let worked = live.applied > 0 || !live.isEnd;
+    const worked = live.applied > 0 || !live.isEnd;
+    return (await this.rebuildStep()) || worked;
+  }
+
+  /**
+   * A rebuild's unit of work, between live pages: starts a requested rebuild, applies a page of
+   * the shadow copy, swaps the copies once the shadow reached the live checkpoint (the runtime's
+   * page source then continues from the new live checkpoint). Returns whether it did anything.
+   */
+  private async rebuildStep(context?: ProcessorContext): Promise<boolean> {
+    let worked = false;
     const progress = await this.rebuildProgress();
     if (progress?.status === 'requested') {
       await this.startRebuild();
@@ -363,7 +426,10 @@ export class ProjectionRunner {
           l.position === undefined ||
           (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) ||
           (shadow.isEnd && shadow.applied === 0 && !this.stalled.has('shadow'));
-        if (caughtUp) await this.swap();
+        if (caughtUp) {
+          await this.swap();
+          context?.seek((await this.checkpoint('live')).position);
+        }
       } catch (e) {
         this.rebuildStartedMs = undefined;
         await this.pool.query(
@@ -403,7 +469,6 @@ export class ProjectionRunner {
   private async startRebuild(): Promise<void> {
     const shadowName = this.checkpointName('shadow');
     await this.transaction(async (client) => {
-      await client.query(`create table if not exists ${CHECKPOINTS.shadow} (like ${CHECKPOINTS.live} including all)`);
       for (const t of this.projection.tables) {
         await client.query(`drop table if exists ${shadowTables(t)}`);
         await client.query(`create table ${shadowTables(t)} (like ${t} including defaults including constraints)`);
@@ -414,7 +479,7 @@ export class ProjectionRunner {
             await client.query(`alter table ${shadowTables(t)} add constraint ${shadowName} ${index.constraintDefinition}`);
         }
       }
-      await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [shadowName]);
+      await client.query(`delete from dropline_checkpoints where name = $1`, [shadowName]);
       await client.query(
         `update rm_projection_rebuilds set status = 'running', started_at = now(), events_done = 0 where projection = $1`,
         [this.projection.name],
@@ -474,14 +539,15 @@ export class ProjectionRunner {
         // Renaming a constraint's index renames the constraint too.
         for (const index of indexes) await client.query(`alter index if exists ${shadowIndexName(index.name)} rename to ${index.name}`);
       }
+      // The live checkpoint becomes the shadow's, fenced like every save (lock first: same rule).
+      const live = await this.checkpoints.lock(this.checkpointName('live'), this.fence ?? Number.MAX_SAFE_INTEGER, client);
       await client.query(
-        `insert into ${CHECKPOINTS.live} (projection, position, events_processed, last_event_at, updated_at)
-         select $1, position, events_processed, last_event_at, now() from ${CHECKPOINTS.shadow} where projection = $2
-         on conflict (projection) do update set position = excluded.position, events_processed = excluded.events_processed,
-           last_event_at = excluded.last_event_at, updated_at = now()`,
-        [name, this.checkpointName('shadow')],
+        `update dropline_checkpoints set position = s.position, events_processed = s.events_processed, last_event_at = s.last_event_at,
+           fence = $3, updated_at = now()
+         from dropline_checkpoints s where dropline_checkpoints.name = $1 and s.name = $2`,
+        [this.checkpointName('live'), this.checkpointName('shadow'), this.fence ?? live.fence],
       );
-      await client.query(`delete from ${CHECKPOINTS.shadow} where projection = $1`, [this.checkpointName('shadow')]);
+      await client.query(`delete from dropline_checkpoints where name = $1`, [this.checkpointName('shadow')]);
       await client.query(`update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0 where projection = $1`, [
         name,
       ]);
@@ -544,13 +610,5 @@ export async function readRebuildProgress(pool: Pick<Pool, 'query'>, projection:
     eventsPerSecond: n(r.events_per_second),
     etaSeconds: n(r.eta_seconds),
     error: r.error,
-  };
-}
-
-function toCheckpoint(row: Record<string, any> | undefined): Checkpoint {
-  return {
-    position: row?.position ?? undefined,
-    eventsProcessed: row ? Number(row.events_processed) : 0,
-    lastEventAt: row?.last_event_at ? new Date(row.last_event_at).toISOString() : undefined,
   };
 }

@@ -116,10 +116,9 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
   }
 
   async function checkpointEvents(name = 'drops'): Promise<number> {
-    // A rebuild's checkpoint sits beside its shadow rows, in a table of its own (created with the first rebuild).
-    const table = name.endsWith('#rebuild') ? 'rm_projection_shadow_checkpoints' : 'rm_projection_checkpoints';
-    if (!(await db.pool.query('select to_regclass($1) as t', [table])).rows[0].t) return 0;
-    const { rows } = await db.pool.query(`select events_processed from ${table} where projection = $1`, [name]);
+    // Both copies' checkpoints are rows of dropline_checkpoints (created by the projector at start).
+    if (!(await db.pool.query(`select to_regclass('dropline_checkpoints') as t`)).rows[0].t) return 0;
+    const { rows } = await db.pool.query(`select events_processed from dropline_checkpoints where name = $1`, [`projection:${name}`]);
     return rows[0] ? Number(rows[0].events_processed) : 0;
   }
 

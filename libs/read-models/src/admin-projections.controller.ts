@@ -16,7 +16,7 @@ export class AdminProjectionsController {
   @Get()
   @ApiOperation({ summary: 'Every projection: checkpoint, lag (events and seconds), rebuild progress' })
   async list() {
-    return { projections: await Promise.all(this.projector.runners.map((r) => r.lag())) };
+    return { projections: await Promise.all(this.projector.runners.map((r) => this.projector.lag(r.projection.name))) };
   }
 
   @Get(':name')

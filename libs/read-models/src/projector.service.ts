@@ -1,38 +1,28 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { DropReadModelsProjection, ProjectionLag, ProjectionRunner, RestockReactor } from '@dropline/projections';
-import type { Lease } from '@dropline/runtime';
+import { CheckpointStore, Supervisor, type ProcessorStatus } from '@dropline/runtime';
 import { DataSource } from 'typeorm';
 import type { AppConfig, Databases } from '@dropline/platform';
 import { APP_CONFIG, Clock, DATABASES, LagRegistry, LeaseFactory } from '@dropline/platform';
 
-/** How long an idle loop sleeps before looking at the log again. */
+/** How long an idle reactor sleeps before looking at its thresholds again. */
 const IDLE_MS = 100;
-/** Longest sleep after repeated failures (backoff doubles up to it). */
-const MAX_BACKOFF_MS = 5000;
-
-interface Worker {
-  name: string;
-  lease: Lease;
-  /** One unit of work; true when something was done (the loop then runs again at once). */
-  step(): Promise<boolean>;
-}
 
 /**
- * Runs the projections (and the restock reactor) of this process: each under its own lease, so
- * with several engines or projector apps on one database exactly one instance writes a
- * projection's tables. Every instance serves reads and lag; only the holder writes and rebuilds.
+ * Runs the projections (and the restock reactor) of this process on the runtime's supervisor:
+ * each under its own lease, so with several engines or projector apps on one database exactly
+ * one instance writes a projection's tables. Every instance serves reads and lag; only the
+ * holder writes and rebuilds. A failed projection is restarted with jittered backoff, and its
+ * restarts and last error show beside its lag (readiness, /admin/projections).
  * The read-model tables exist before it is constructed: it takes ReadModelsModule's DataSource,
  * whose factory runs the migrations.
  */
 @Injectable()
-export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Projector');
   readonly runners: ProjectionRunner[];
   readonly reactor: RestockReactor;
-  private readonly loops: Promise<void>[] = [];
-  private readonly workers: Worker[] = [];
-  private stopped = false;
-  private wake: Array<() => void> = [];
+  private supervisor: Supervisor | undefined;
   private readonly unregister: Array<() => void> = [];
 
   constructor(
@@ -61,86 +51,76 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
   }
 
+  /** Checkpoints kept in the tables of earlier versions are adopted once, before any worker starts. */
+  async onModuleInit(): Promise<void> {
+    for (const runner of this.runners) await runner.migrate();
+  }
+
   onApplicationBootstrap(): void {
     if (!this.config.run.projections) return;
-    for (const runner of this.runners) {
-      this.workers.push({
-        name: runner.projection.name,
-        lease: this.leases.create(`projection:${runner.projection.name}`),
-        step: () => runner.step(),
-      });
-    }
-    // The reactor has its own lease: appending recommendations never holds up a projection.
-    const reactorLease = this.leases.create('reactor:restock');
-    this.reactor.fenceWith(reactorLease);
-    this.workers.push({
-      name: 'restock-reactor',
-      lease: reactorLease,
-      step: async () => (await this.reactor.runOnce()) > 0,
+    const supervisor = new Supervisor({
+      store: this.databases.store,
+      checkpoints: new CheckpointStore(this.databases.readModels),
+      logger: this.logger,
+      backoff: { initialMs: IDLE_MS, maxMs: 5_000 },
     });
-    for (const worker of this.workers) this.loops.push(this.loop(worker));
-    for (const worker of this.workers.slice(0, this.runners.length)) {
-      const runner = this.runner(worker.name)!;
+    for (const runner of this.runners) {
+      const name = runner.checkpointName('live');
+      supervisor.add(runner.processor(), this.leases.create(name));
       // Only the lease holder reports: a standby's lag says nothing about the read model.
       this.unregister.push(
         this.lags?.register({
-          name: `projection:${worker.name}`,
-          lag: async () => (worker.lease.held ? runner.readerLag() : undefined),
+          name,
+          lag: async () => {
+            const lag = await supervisor.lag(name);
+            const status = supervisor.statusOf(name)!;
+            return lag && { ...lag, state: status.state, restarts: status.restarts, lastError: status.lastError ?? null };
+          },
         }) ?? (() => undefined),
       );
     }
+    // The reactor has its own lease: appending recommendations never holds up a projection. It
+    // reads read-model rows, not the log, so it runs as a supervised task (redesign: issue 14).
+    const reactorLease = this.leases.create('reactor:restock');
+    this.reactor.fenceWith(reactorLease);
+    supervisor.addTask(
+      {
+        name: 'reactor:restock',
+        run: async (context) => {
+          context.up();
+          while (context.held()) if ((await this.reactor.runOnce()) === 0) await context.sleep(IDLE_MS);
+        },
+      },
+      reactorLease,
+    );
+    this.supervisor = supervisor;
+    supervisor.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
     for (const unregister of this.unregister.splice(0)) unregister();
-    for (const wake of this.wake.splice(0)) wake();
-    await Promise.all(this.loops);
-    for (const worker of this.workers) await worker.lease.release();
+    await this.supervisor?.stop();
   }
 
   runner(name: string): ProjectionRunner | undefined {
     return this.runners.find((r) => r.projection.name === name);
   }
 
-  async lag(name: string): Promise<ProjectionLag> {
+  /** The projection's supervised state here (undefined where projections do not run in this process). */
+  processorStatus(name: string): ProcessorStatus | undefined {
+    const runner = this.runner(name);
+    return runner && this.supervisor?.statusOf(runner.checkpointName('live'));
+  }
+
+  async lag(name: string): Promise<ProjectionLag & { processor: ProcessorStatus | null }> {
     const runner = this.runner(name);
     if (!runner) throw new Error(`unknown projection ${name}`);
-    return runner.lag();
+    return { ...(await runner.lag()), processor: this.processorStatus(name) ?? null };
   }
 
   /** Records a rebuild request; the lease holder (this process or another) picks it up on its next step. */
   async requestRebuild(name: string): Promise<void> {
     await ProjectionRunner.requestRebuild(this.databases.readModels, name);
-    for (const wake of this.wake.splice(0)) wake();
-  }
-
-  private async loop(worker: Worker): Promise<void> {
-    let backoff = IDLE_MS;
-    while (!this.stopped) {
-      let worked = false;
-      try {
-        if (await worker.lease.tryAcquire()) worked = await worker.step();
-        backoff = IDLE_MS;
-      } catch (e) {
-        this.logger.warn(`${worker.name} failed, retrying in ${backoff} ms: ${e instanceof Error ? e.message : String(e)}`);
-        await this.sleep(backoff);
-        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-        continue;
-      }
-      if (!worked) await this.sleep(IDLE_MS);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref?.();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake.push(done);
-    });
+    this.supervisor?.nudge();
   }
 }

@@ -8,13 +8,13 @@ import {
   KafkaDeadLetterSink,
   KafkaPublisher,
   Relay,
-  RelayCheckpoints,
   RelayStatus,
   StoreFeed,
   TableDeadLetterSink,
-  WorkerLogger,
   ConsumerHandler,
 } from '@dropline/messaging';
+import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
+import type { ReaderLag } from '@dropline/event-store';
 import type { Kafka } from 'kafkajs';
 import type { AppConfig, Databases, LeaseFactory, LeaseStatus } from '@dropline/platform';
 
@@ -30,6 +30,12 @@ export interface MessagingStatus {
   /** Where this process's leases live, and which of them it holds now with their fences (every leased worker, not only messaging). */
   leaseStore: LeaseStatus['store'];
   leases: LeaseStatus[];
+  /**
+   * The supervised consumers of this instance (in-process feeds: `consumer:<name>`; Kafka group
+   * members: `kafka-consumer:<name>`): state, restarts, last error, checkpoint, and a feed's lag
+   * (null where it does not run here).
+   */
+  processors: Array<ProcessorStatus & { lag: ReaderLag | null }>;
 }
 
 /**
@@ -42,13 +48,15 @@ export class MessagingRuntime {
   private readonly stops: Array<() => Promise<void>> = [];
   private readonly consumerNames: string[] = [];
   private kafka: Kafka | undefined;
-  private stopped = false;
+  private supervisor: Supervisor | undefined;
 
   constructor(
     private readonly config: AppConfig,
     private readonly databases: Databases,
     private readonly leases: LeaseFactory,
     private readonly handlers: ConsumerHandler[],
+    /** In-process feed pages (tests use small ones to see several pages). */
+    private readonly feed: { pageSize?: number } = {},
   ) {}
 
   get mode(): MessagingStatus['mode'] {
@@ -59,12 +67,33 @@ export class MessagingRuntime {
   /** The relay's lag is measured now (Relay.statusNow), not taken from its last round. */
   async status(): Promise<MessagingStatus> {
     const relay = await this.relay?.statusNow();
-    return { mode: this.mode, relay, consumers: [...this.consumerNames], leaseStore: this.leases.store, leases: this.leases.status() };
+    const supervisor = this.supervisor;
+    const processors = supervisor
+      ? await Promise.all(
+          supervisor.status().map(async (s) => ({ ...s, lag: (await supervisor.lag(s.name).catch(() => undefined)) ?? null })),
+        )
+      : [];
+    return {
+      mode: this.mode,
+      relay,
+      consumers: [...this.consumerNames],
+      processors,
+      leaseStore: this.leases.store,
+      leases: this.leases.status(),
+    };
+  }
+
+  /** The consumers' supervisor (lag and restarts of each; the readiness check reads it). */
+  get consumers(): Supervisor | undefined {
+    return this.supervisor;
   }
 
   async start(): Promise<void> {
     const { config, databases } = this;
     const codec = dropEventsCodec(config.kafka.ceSource);
+    const checkpoints = new CheckpointStore(databases.readModels);
+    const supervisor = new Supervisor({ store: databases.store, checkpoints, logger: loggerFor('Consumers') });
+    this.supervisor = supervisor;
     if (config.kafkaBrokers.length > 0) {
       const kafkaLog = new Logger('Kafka');
       this.kafka = createKafka(
@@ -72,8 +101,6 @@ export class MessagingRuntime {
         (level, message) => (level === 'error' ? kafkaLog.error(message) : kafkaLog.warn(message)),
       );
       if (config.run.relay) {
-        const checkpoints = new RelayCheckpoints(databases.readModels);
-        await checkpoints.ensureSchema();
         const publisher = new KafkaPublisher(this.kafka, config.kafka.topic, config.kafka);
         const name = `relay:${config.kafka.topic}`;
         this.relay = new Relay(databases.store, codec, publisher, checkpoints, this.leases.create(name), {
@@ -83,6 +110,7 @@ export class MessagingRuntime {
           logger: loggerFor('Relay'),
           onBadEvent: config.onBadEvent,
         });
+        await this.relay.migrate();
         this.relay.start();
         const relay = this.relay;
         this.stops.push(async () => {
@@ -96,14 +124,15 @@ export class MessagingRuntime {
           const consumer = new EffectivelyOnceConsumer(databases.readModels, codec, handler, deadLetters, loggerFor(handler.name));
           await consumer.migrate();
           const runner = new KafkaConsumerRunner(this.kafka, consumer, { topic: config.kafka.topic, logger: loggerFor(handler.name) });
-          this.startInBackground(handler.name, () => runner.start());
+          // A broker that is down at boot must not stop the engine: the supervisor keeps trying.
+          supervisor.addTask(runner.task(`kafka-consumer:${handler.name}`));
           this.consumerNames.push(handler.name);
-          this.stops.push(async () => {
-            await runner.stop();
-            await deadLetters.close();
-          });
+          this.stops.push(() => deadLetters.close());
         }
       }
+      // Stopped first (stops run in reverse): consumers end before their dead-letter sinks close.
+      this.stops.push(() => supervisor.stop());
+      supervisor.start();
       return;
     }
     if (config.run.consumers) {
@@ -115,27 +144,18 @@ export class MessagingRuntime {
         const feed = new StoreFeed(databases.store, codec, consumer, databases.readModels, this.leases.create(`consumer:${handler.name}`), {
           filter: DROP_EVENTS_FILTER,
           logger: loggerFor(handler.name),
+          ...(this.feed.pageSize ? { batchSize: this.feed.pageSize } : {}),
         });
         await feed.migrate();
-        feed.start();
+        supervisor.add(feed.processor, feed.lease);
         this.consumerNames.push(handler.name);
-        this.stops.push(() => feed.stop());
       }
     }
-  }
-
-  /** A broker that is down at boot must not stop the engine: keep trying in the background. */
-  private startInBackground(name: string, start: () => Promise<void>, attempt = 1): void {
-    start().catch((e: unknown) => {
-      if (this.stopped) return;
-      const delay = Math.min(30_000, 500 * 2 ** attempt);
-      new Logger(name).warn(`cannot join the consumer group yet (attempt ${attempt}), retrying in ${delay} ms: ${(e as Error).message}`);
-      setTimeout(() => !this.stopped && this.startInBackground(name, start, attempt + 1), delay).unref();
-    });
+    this.stops.push(() => supervisor.stop());
+    supervisor.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const stop of this.stops.reverse()) await stop().catch((e: unknown) => new Logger('Messaging').warn(`stop failed: ${String(e)}`));
     this.stops.length = 0;
   }

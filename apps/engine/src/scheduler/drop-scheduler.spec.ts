@@ -1,6 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { dropStreamName } from '@dropline/domain';
-import type { EventStore, RecordedEvent, SubscribeOptions, Subscription } from '@dropline/event-store';
+import type { EventStore, ReadAllOptions, RecordedEvent } from '@dropline/event-store';
+import { ProcessLease } from '@dropline/runtime';
 import type { AppConfig, Clock, LeaseFactory } from '@dropline/platform';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { DropWriter } from '../drops/drop-writer';
@@ -21,21 +21,23 @@ function recorded(streamName: string, type: string): RecordedEvent {
 }
 
 /**
- * The scheduler rebuilds its index of drops from a subscription on each lease takeover. It asks
- * for its event types only: on EventStoreDB a subscription filters on types or on stream
- * prefixes, never both, and the old `drop-` prefix pulled every pre-order of every drop.
+ * The scheduler's index is a processor on the runtime: it replays its event types from the start
+ * of the log on each lease takeover. It asks for its event types only: on EventStoreDB a read
+ * filters on types or on stream prefixes, never both, and a `drop-` prefix pulled every
+ * pre-order of every drop.
  */
-describe('DropScheduler subscription', () => {
-  it('subscribes by event type alone and looks only at drops named by the events it gets', async () => {
-    const feed = new PassThrough({ objectMode: true });
-    const subscribed: SubscribeOptions[] = [];
+describe('DropScheduler index', () => {
+  it('reads by event type alone from the start of the log and looks only at drops named by the events it gets', async () => {
+    const reads: ReadAllOptions[] = [];
+    const log = [recorded(dropStreamName('d1'), 'DropScheduled'), recorded('return-r1', 'ReturnReceived')];
     const store = {
-      subscribeToAll: (options: SubscribeOptions) => {
-        subscribed.push(options);
-        return Object.assign(feed, { close: async () => void feed.end() }) as unknown as Subscription;
+      readAll: async (options: ReadAllOptions) => {
+        reads.push(options);
+        const events = options.fromPosition === undefined ? log : [];
+        return { events, position: '1:1', isEnd: true };
       },
     } as unknown as EventStore;
-    const lease = { held: true, tryAcquire: async () => true, release: async () => undefined };
+    const lease = new ProcessLease('scheduler', {});
     const loaded: string[] = [];
     const drops = {
       load: async (dropId: string) => {
@@ -45,22 +47,20 @@ describe('DropScheduler subscription', () => {
     } as unknown as DropWriter;
     const clock = { now: () => new Date('2026-01-01T00:00:00.000Z') } as Clock;
     const scheduler = new DropScheduler(
-      { run: { scheduler: true }, schedulerIntervalMs: 1000 } as AppConfig,
+      { run: { scheduler: true }, schedulerIntervalMs: 60_000 } as AppConfig,
       store,
       { create: () => lease } as unknown as LeaseFactory,
       {} as CommandBus,
       drops,
       clock,
     );
-    (scheduler as unknown as { lease: typeof lease }).lease = lease;
-
+    scheduler.onApplicationBootstrap();
+    for (let i = 0; i < 200 && scheduler.status()?.state !== 'caught-up'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(reads[0]).toEqual({ fromPosition: undefined, maxCount: 1000, filter: { eventTypes: SCHEDULE_EVENTS } });
     await scheduler.tick();
-    expect(subscribed).toEqual([{ filter: { eventTypes: SCHEDULE_EVENTS } }]);
-    feed.write(recorded(dropStreamName('d1'), 'DropScheduled'));
-    feed.write(recorded('return-r1', 'ReturnReceived'));
-    await new Promise((resolve) => setImmediate(resolve));
-    await scheduler.tick();
-    expect(loaded).toEqual(['d1']);
+    expect(loaded).toContain('d1');
+    expect(loaded).not.toContain('r1');
     await scheduler.onApplicationShutdown();
+    expect(lease.held).toBe(false);
   });
 });

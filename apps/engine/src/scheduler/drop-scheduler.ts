@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { CommandBus } from '@nestjs/cqrs';
 import { DropCommand, dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
-import type { EventStore, Subscription } from '@dropline/event-store';
-import { LeaseLostError, type Lease } from '@dropline/runtime';
+import type { EventStore } from '@dropline/event-store';
+import { Supervisor, type Lease, type Processor } from '@dropline/runtime';
 import type { AppConfig } from '@dropline/platform';
 import { APP_CONFIG, Clock, EVENT_STORE, LeaseFactory, systemContext } from '@dropline/platform';
 import { CancelDropCommand } from '../drops/cancel-drop/cancel-drop.command';
@@ -53,9 +53,11 @@ export function lifecycleMessage(command: DropCommand, context: CommandContext) 
 /**
  * The durable scheduler: opens and closes windows, asks for refunds of cancelled drops
  * and completes finished ones. It keeps no timers of its own that matter: its index of
- * drops is rebuilt from the event log whenever it takes the lease, and every due command
- * is derived from the drop's stored state (`dueCommands`), so a restart — or a failover
- * to another instance — picks up exactly where the log says things stand.
+ * drops is an in-memory processor on the runtime (`scheduler`, no checkpoint) that replays the
+ * drops' lifecycle events from the start of the log whenever it takes the lease, and every due
+ * command is derived from the drop's stored state (`dueCommands`), so a restart — or a failover
+ * to another instance — picks up exactly where the log says things stand. It looks at the lease
+ * before each command.
  */
 @Injectable()
 export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -63,7 +65,7 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
   /** dropId → epoch ms at which to look at the drop again. */
   private readonly checkAt = new Map<string, number>();
   private lease: Lease | undefined;
-  private subscription: Subscription | undefined;
+  private supervisor: Supervisor | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -80,6 +82,8 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap(): void {
     if (!this.config.run.scheduler) return;
     this.lease = this.leases.create('scheduler');
+    this.supervisor = new Supervisor({ store: this.store, logger: this.logger }).add(this.index(), this.lease);
+    this.supervisor.start();
     this.schedule(0);
   }
 
@@ -87,17 +91,17 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
-    await this.subscription?.close();
-    await this.lease?.release();
+    await this.supervisor?.stop();
   }
 
-  /** Runs one scheduling pass now (tests drive time with a manual clock). */
+  /** The index's supervised state (restarts, last error) where it runs. */
+  status() {
+    return this.supervisor?.statusOf('scheduler');
+  }
+
+  /** Runs one scheduling pass now (tests drive time with a manual clock); only while this instance holds the lease. */
   async tick(): Promise<void> {
-    if (!this.lease || !(await this.lease.tryAcquire())) {
-      await this.stopFollowing();
-      return;
-    }
-    if (!this.subscription) this.follow();
+    if (!this.lease?.held) return;
     const now = this.clock.now().getTime();
     for (const [dropId, at] of [...this.checkAt]) {
       if (this.stopped || !this.lease.held) return;
@@ -116,33 +120,29 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Follows drop lifecycle events from the start of the log: catch-up rebuilds the index. The
-   * filter names event types only: they are rare, and every store filters them on the server
-   * (EventStoreDB filters a subscription on types or on stream prefixes, never both, and a
-   * `drop-` prefix would pull every pre-order of every drop on each lease takeover). Events of
-   * these types in other streams are ignored below.
+   * The index as a processor: replays drop lifecycle events from the start of the log on each
+   * takeover (no checkpoint: the index lives in memory). The filter names event types only: they
+   * are rare, and every store filters them on the server (EventStoreDB filters on types or on
+   * stream prefixes, never both, and a `drop-` prefix would pull every pre-order of every drop
+   * on each takeover). Events of these types in other streams are ignored.
    */
-  private follow(): void {
-    const subscription = this.store.subscribeToAll({ filter: { eventTypes: SCHEDULE_EVENTS } });
-    this.subscription = subscription;
-    void (async () => {
-      try {
-        for await (const event of subscription) {
+  private index(): Processor {
+    return {
+      name: 'scheduler',
+      filter: { eventTypes: SCHEDULE_EVENTS },
+      pageSize: 1_000,
+      start: async () => {
+        this.checkAt.clear();
+        return undefined;
+      },
+      handle: async (page) => {
+        for (const event of page.events) {
           const dropId = dropIdFromStreamName(event.streamName);
           if (dropId) this.checkAt.set(dropId, 0);
         }
-      } catch (e) {
-        this.logger.warn(`schedule subscription ended: ${String(e)}`);
-        if (this.subscription === subscription) this.subscription = undefined;
-      }
-    })();
-  }
-
-  private async stopFollowing(): Promise<void> {
-    const s = this.subscription;
-    this.subscription = undefined;
-    this.checkAt.clear();
-    await s?.close();
+      },
+      stopped: () => this.checkAt.clear(),
+    };
   }
 
   private async check(dropId: string): Promise<void> {
@@ -159,12 +159,12 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
           return;
         }
         for (const command of due) {
-          // Fencing (issue 14): a scheduler paused past its lease expiry sees it here and sends
-          // nothing more. What it sends is safe anyway: each command is decided on the drop's state
-          // loaded just above (caught up with its stream) and appended with that stream's expected
-          // revision; a conflict makes the writer reload and decide again, and the decider refuses a
-          // transition the state already holds. So a command raced by the new holder records nothing twice.
-          if (!this.lease?.held) throw new LeaseLostError(this.lease?.name ?? 'scheduler', `${command.type} for drop ${dropId}`);
+          // Fencing: a scheduler paused past its lease expiry sees it here and sends nothing more.
+          // What it sends is safe anyway: each command is decided on the drop's state loaded just
+          // above (caught up with its stream) and appended with that stream's expected revision; a
+          // conflict makes the writer reload and decide again, and the decider refuses a transition
+          // the state already holds. So a command raced by the new holder records nothing twice.
+          if (!this.lease?.held) return;
           await this.commands.execute(lifecycleMessage(command, systemContext('scheduler', this.clock)));
           this.logger.log(`${command.type} for drop ${dropId}`);
         }

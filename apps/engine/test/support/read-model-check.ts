@@ -24,7 +24,7 @@ export async function foldedEventCount(pool: Pool): Promise<number> {
 
 /** The `drops` projection's live checkpoint (events applied), -1 before its first page. */
 export async function projectionEventsProcessed(pool: Pool): Promise<number> {
-  const { rows } = await pool.query(`select events_processed from rm_projection_checkpoints where projection = 'drops'`);
+  const { rows } = await pool.query(`select events_processed from dropline_checkpoints where name = 'projection:drops'`);
   return rows[0] ? Number(rows[0].events_processed) : -1;
 }
 

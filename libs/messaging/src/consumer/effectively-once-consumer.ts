@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
-import { silentLogger, WorkerLogger } from '../backoff';
-import { ConsumerHandler, PermanentRejection } from './consumer-handler';
+import { silentLogger, WorkerLogger } from '@dropline/runtime';
+import { ConsumerHandler, PermanentRejection, type Queryable } from './consumer-handler';
 import type { DeadLetterSink } from './dead-letters';
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'skipped' | 'dead-lettered';
@@ -53,8 +53,10 @@ export class EffectivelyOnceConsumer {
   /**
    * Handles one delivery. Resolves when the message is done with (applied, duplicate,
    * skipped or dead-lettered); throws TransientDeliveryError when it must be retried.
+   * `alsoInTransaction` runs in the transaction of an applied event, after the handler (the
+   * in-process feed stores its checkpoint there, so it commits with the consumer's rows).
    */
-  async handle(message: InboundMessage): Promise<DeliveryOutcome> {
+  async handle(message: InboundMessage, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<DeliveryOutcome> {
     let event: DeliveredEvent;
     try {
       event = this.codec.decode(message);
@@ -83,6 +85,7 @@ export class EffectivelyOnceConsumer {
         return 'duplicate';
       }
       await this.handler.apply(event, client);
+      await alsoInTransaction?.(client);
       await client.query('commit');
       return 'applied';
     } catch (e) {

@@ -1,7 +1,15 @@
 import type { Pool } from 'pg';
 import type { EventFilter, EventStore } from '@dropline/event-store';
-import type { Lease } from '@dropline/runtime';
-import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
+import {
+  CheckpointStore,
+  silentLogger,
+  Supervisor,
+  type Lease,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorPage,
+  type WorkerLogger,
+} from '@dropline/runtime';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
 import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consumer';
 
@@ -15,17 +23,21 @@ export interface StoreFeedOptions {
 }
 
 /**
- * The in-process transport of embedded mode (no KAFKA_BROKERS): the consumer group reads
- * the global log itself from a checkpoint kept in its own database, and every event goes
- * through the same CloudEvents encoding and the same EffectivelyOnceConsumer as over Kafka.
- * Same delivery semantics: ordered per drop (the log is totally ordered), at least once
- * (the checkpoint moves only after the batch was handled), deduplicated by ce_id.
+ * The in-process transport of embedded mode (no KAFKA_BROKERS): the consumer group reads the
+ * global log itself, as a processor on the runtime (`consumer:<name>`) with its checkpoint in
+ * dropline_checkpoints of its own database, and every event goes through the same CloudEvents
+ * encoding and the same EffectivelyOnceConsumer as over Kafka. Same delivery semantics: ordered
+ * per drop (the log is totally ordered), effectively once: the checkpoint commits in the
+ * transaction of each applied event's rows (fenced), and moves past skipped, duplicate and
+ * filtered-out events at the end of the page; a redelivery is deduplicated by ce_id.
  */
 export class StoreFeed {
-  private readonly sleeper = new Sleeper();
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private failures = 0;
+  /** The processor the supervisor runs (the engine adds it to its messaging supervisor). */
+  readonly processor: Processor;
+  readonly checkpointName: string;
+  private readonly checkpoints: CheckpointStore;
+  private own: Supervisor | undefined;
+  private position: string | undefined;
   private readonly settings: Required<StoreFeedOptions>;
   /** Events handled since start (tests wait on it). */
   handled = 0;
@@ -35,7 +47,7 @@ export class StoreFeed {
     private readonly codec: CloudEventCodec,
     private readonly consumer: EffectivelyOnceConsumer,
     private readonly pool: Pool,
-    private readonly lease: Lease,
+    readonly lease: Lease,
     options: StoreFeedOptions,
   ) {
     this.settings = {
@@ -46,72 +58,80 @@ export class StoreFeed {
       logger: silentLogger,
       ...options,
     };
+    this.checkpoints = new CheckpointStore(pool);
+    this.checkpointName = `consumer:${consumer.handler.name}`;
+    this.processor = {
+      name: this.checkpointName,
+      filter: this.settings.filter,
+      pageSize: this.settings.batchSize,
+      idleMs: this.settings.idleMs,
+      start: async () => (this.position = (await this.checkpoints.load(this.checkpointName))?.position),
+      handle: async (page, context) => void (await this.handlePage(page, context)),
+    };
   }
 
+  /** Creates the checkpoint table and takes over the position of the feed's old table (`<schema>.feed_checkpoint`) once. */
   async migrate(): Promise<void> {
-    await this.pool.query(`create table if not exists ${this.consumer.schema}.feed_checkpoint (id int primary key, position text)`);
+    await this.checkpoints.adoptLegacy(this.checkpointName, {
+      table: `${this.consumer.schema}.feed_checkpoint`,
+      select: `select position from ${this.consumer.schema}.feed_checkpoint where id = 1`,
+      drop: true,
+    });
   }
 
+  /** Runs the feed under a supervisor of its own (tools and tests; the engine shares one). */
   start(): void {
-    if (this.running) return;
-    this.stopping = false;
-    this.running = this.loop();
+    if (this.own) return;
+    this.own = new Supervisor({
+      store: this.store,
+      checkpoints: this.checkpoints,
+      logger: this.settings.logger,
+      backoff: this.settings.backoff,
+      leaseRetryMs: this.settings.leaseRetryMs,
+      idleMs: this.settings.idleMs,
+    }).add(this.processor, this.lease);
+    this.own.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
-    await this.lease.release();
+    await this.own?.stop();
+    this.own = undefined;
   }
 
   /**
-   * Handles the next batch after the checkpoint; returns how many events it handled and whether
-   * the log is read to its end. The checkpoint moves past everything the read scanned, events the
-   * filter left out included, so a batch may handle none and still not be the end.
+   * Handles the next batch after the checkpoint outside the supervisor (tests); returns how many
+   * events it handled and whether the log is read to its end. The checkpoint moves past
+   * everything the read scanned, events the filter left out included.
    */
   async pumpOnce(): Promise<{ handled: number; isEnd: boolean }> {
-    const { rows } = await this.pool.query<{ position: string | null }>(
-      `select position from ${this.consumer.schema}.feed_checkpoint where id = 1`,
-    );
-    const read = await this.store.readAll({
-      fromPosition: rows[0]?.position ?? undefined,
-      maxCount: this.settings.batchSize,
-      filter: this.settings.filter,
-    });
-    for (const event of read.events) {
-      await this.consumer.handle({ ...this.codec.encode(event), topic: 'in-process', offset: event.position });
-      this.handled++;
-    }
-    if (read.position !== undefined && read.position !== rows[0]?.position) {
-      await this.pool.query(
-        `insert into ${this.consumer.schema}.feed_checkpoint (id, position) values (1, $1) on conflict (id) do update set position = excluded.position`,
-        [read.position],
-      );
-    }
+    if (!(await this.lease.tryAcquire())) throw new Error(`${this.checkpointName}: another instance holds the lease`);
+    this.position = (await this.checkpoints.load(this.checkpointName))?.position;
+    const read = await this.store.readAll({ fromPosition: this.position, maxCount: this.settings.batchSize, filter: this.settings.filter });
+    const context: ProcessorContext = {
+      fence: this.lease.fence ?? 0,
+      checkpoints: this.checkpoints,
+      signal: new AbortController().signal,
+      held: () => this.lease.held,
+      nudge: () => undefined,
+      seek: () => undefined,
+    };
+    await this.handlePage({ events: read.events, position: read.position ?? this.position, isEnd: read.isEnd }, context);
     return { handled: read.events.length, isEnd: read.isEnd };
   }
 
-  private async loop(): Promise<void> {
-    const { logger } = this.settings;
-    while (!this.stopping) {
-      if (!(await this.lease.tryAcquire().catch(() => false))) {
-        await this.sleeper.sleep(this.settings.leaseRetryMs);
-        continue;
-      }
-      try {
-        const { isEnd } = await this.pumpOnce();
-        this.failures = 0;
-        if (isEnd) await this.sleeper.sleep(this.settings.idleMs);
-      } catch (e) {
-        this.failures++;
-        const delay = backoffDelay(this.failures, this.settings.backoff.initialMs, this.settings.backoff.maxMs);
-        logger.warn(
-          `${this.consumer.handler.name}: in-process delivery failed (attempt ${this.failures}), retrying in ${delay} ms: ${(e as Error).message}`,
-        );
-        await this.sleeper.sleep(delay);
-      }
+  private async handlePage(page: ProcessorPage, context: ProcessorContext): Promise<void> {
+    const { checkpointName: name } = this;
+    for (const event of page.events) {
+      const save = (tx: Parameters<CheckpointStore['save']>[1]) =>
+        context.checkpoints.save({ name, position: event.position, processed: 1, lastEventAt: event.recordedAt, fence: context.fence }, tx);
+      const outcome = await this.consumer.handle({ ...this.codec.encode(event), topic: 'in-process', offset: event.position }, save);
+      if (outcome === 'applied') this.position = event.position;
+      this.handled++;
+    }
+    // Past skipped, duplicate and filtered-out events (page.position is past everything scanned).
+    if (page.position !== undefined && page.position !== this.position) {
+      await context.checkpoints.save({ name, position: page.position, fence: context.fence });
+      this.position = page.position;
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { backoffDelay, silentLogger, WorkerLogger } from '../backoff';
+import { backoffDelay, silentLogger, type SupervisedTask, type TaskContext, type WorkerLogger } from '@dropline/runtime';
 import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consumer';
 
 export interface KafkaConsumerRunnerOptions {
@@ -17,15 +17,19 @@ export interface KafkaConsumerRunnerOptions {
  * one message at a time in offset order (one drop's events share a partition). A transient
  * failure pauses only that partition, seeks back to the failed message and resumes after a
  * backoff; offsets are committed only up to what was handled.
+ *
+ * Supervised as a task (`task()`): joining the group is retried by the supervisor with jittered
+ * backoff while the broker is down, and a consumer that crashes (kafkajs gives up: it is told not
+ * to restart itself) is started again by the supervisor, which counts and reports the restart.
  */
 export class KafkaConsumerRunner {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly failures = new Map<number, number>();
   private readonly options: Required<Omit<KafkaConsumerRunnerOptions, 'onOutcome'>> & Pick<KafkaConsumerRunnerOptions, 'onOutcome'>;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly runtime: EffectivelyOnceConsumer,
     options: KafkaConsumerRunnerOptions,
   ) {
@@ -35,13 +39,42 @@ export class KafkaConsumerRunner {
       logger: silentLogger,
       ...options,
     };
-    this.consumer = kafka.consumer({
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): Consumer {
+    return this.kafka.consumer({
       groupId: this.options.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 1_000,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+      // A crash ends the consumer: the supervisor restarts it, so the restart is visible.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => false },
     });
+  }
+
+  /** The consumer as supervised work: joins the group, runs until stopped, fails when the consumer crashes. */
+  task(name = `kafka-consumer:${this.options.groupId}`): SupervisedTask {
+    return { name, run: (context) => this.runSupervised(context) };
+  }
+
+  private async runSupervised(context: TaskContext): Promise<void> {
+    this.consumer = this.newConsumer();
+    const crashed = new Promise<never>((_, reject) => {
+      this.consumer.on(this.consumer.events.CRASH, (event) => reject(event.payload.error));
+    });
+    crashed.catch(() => undefined);
+    try {
+      await Promise.race([this.start(), crashed]);
+      context.up();
+      const stopped = new Promise<void>((resolve) => {
+        if (context.signal.aborted) resolve();
+        context.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await Promise.race([stopped, crashed]);
+    } finally {
+      await this.stop();
+    }
   }
 
   async start(): Promise<void> {

@@ -1,10 +1,18 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import { measureLag, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
-import { assertHeld, LeaseLostError, type Lease } from '@dropline/runtime';
-import { backoffDelay, silentLogger, Sleeper, WorkerLogger } from '../backoff';
+import {
+  silentLogger,
+  Supervisor,
+  type CheckpointStore,
+  type Lease,
+  type PageOutcome,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorPage,
+  type WorkerLogger,
+} from '@dropline/runtime';
 import type { CloudEventCodec } from '../cloud-events/cloud-event.codec';
 import type { MessagePublisher } from '../transport';
-import { FencedCheckpointError, type RelayCheckpoints } from './relay-checkpoints';
 
 export interface RelayOptions {
   /** Checkpoint and lease name; one per target topic. */
@@ -38,17 +46,16 @@ export interface RelayStatus {
    */
   lagSeconds: number | undefined;
   consecutiveFailures: number;
+  /** Times the supervisor started the relay again after a failure, since this process started. */
+  restarts: number;
   lastError: string | undefined;
+  /** The lease fencing token its checkpoint saves carry (undefined while standing by). */
+  fence: number | undefined;
   /** The bad event the relay stands at (ON_BAD_EVENT=stop); the checkpoint is just before it. */
   stalledAt: BadEvent | undefined;
   /** Bad events left unpublished since start (ON_BAD_EVENT=skip), the most recent last. */
   badEventsSkipped: number;
   badEvents: BadEvent[];
-  /** Whether this relay holds its lease right now, and the lease's fencing token. */
-  leaseHeld: boolean;
-  fence: number | undefined;
-  /** Rounds abandoned because the lease was gone before a publish or a checkpoint save (issue 14 fencing). */
-  leaseLost: number;
 }
 
 export const RELAY_DEFAULTS: Omit<RelayOptions, 'name' | 'filter'> = {
@@ -61,55 +68,90 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'name' | 'filter'> = {
   stallRetryMs: 5_000,
 };
 
+const STATES: Record<string, RelayStatus['state']> = {
+  standby: 'standby',
+  running: 'publishing',
+  'caught-up': 'caught-up',
+  retrying: 'retrying',
+  stalled: 'stalled',
+  stopped: 'stopped',
+};
+
 /**
- * Event store → broker. Reads the global log after its checkpoint, publishes each batch and
- * stores the new checkpoint only after the broker acknowledged it: a crash in between sends
- * the batch again (consumers deduplicate by ce_id), and nothing is ever skipped silently: an
- * unknown or corrupted event stalls the relay at it or is reported and left out (`onBadEvent`).
- * Only the lease holder publishes, so two engines never interleave a drop's events.
+ * Event store → broker, a processor on the runtime (`relay:<topic>`): reads the global log after
+ * its checkpoint a page at a time, publishes each page and stores the checkpoint (fenced) only
+ * after the broker acknowledged it: a crash in between sends the page again (consumers deduplicate
+ * by ce_id), and nothing is ever skipped silently: an unknown or corrupted event stalls the relay
+ * at it or is reported and left out (`onBadEvent`). Only the lease holder publishes, and it looks
+ * at the lease right before each publish, so two engines never interleave a drop's events; the
+ * supervisor restarts it with jittered backoff when the broker or a database fails.
  */
 export class Relay {
   private readonly options: RelayOptions;
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private readonly sleeper = new Sleeper();
+  private readonly supervisor: Supervisor;
   private checkpoint: string | undefined;
-  private checkpointLoaded = false;
   private lagCheckedAt = 0;
-  private readonly current: RelayStatus = {
-    state: 'stopped',
-    checkpoint: undefined,
+  private readonly current = {
     published: 0,
-    lag: undefined,
-    lagSeconds: undefined,
-    consecutiveFailures: 0,
-    lastError: undefined,
-    stalledAt: undefined,
+    lag: undefined as number | undefined,
+    lagSeconds: undefined as number | undefined,
+    stalledAt: undefined as BadEvent | undefined,
     badEventsSkipped: 0,
-    badEvents: [],
-    leaseHeld: false,
-    fence: undefined,
-    leaseLost: 0,
+    badEvents: [] as BadEvent[],
   };
+  private started = false;
 
   constructor(
     private readonly store: EventStore,
     private readonly codec: CloudEventCodec,
     private readonly publisher: MessagePublisher,
-    private readonly checkpoints: RelayCheckpoints,
+    private readonly checkpoints: CheckpointStore,
     private readonly lease: Lease,
     options: Partial<RelayOptions> & Pick<RelayOptions, 'name' | 'filter'>,
   ) {
     this.options = { ...RELAY_DEFAULTS, ...options };
+    this.supervisor = new Supervisor({
+      store,
+      checkpoints,
+      logger: this.options.logger,
+      backoff: this.options.backoff,
+      leaseRetryMs: this.options.leaseRetryMs,
+      idleMs: this.options.idleMs,
+    }).add(this.processor(), lease);
+  }
+
+  /** The relay as a processor (the supervisor runs it; tests call publishNextBatch). */
+  private processor(): Processor {
+    return {
+      name: this.options.name,
+      filter: this.options.filter,
+      pageSize: this.options.batchSize,
+      idleMs: this.options.idleMs,
+      stallRetryMs: this.options.stallRetryMs,
+      start: async () => {
+        // Whoever held the lease before may have moved the checkpoint: read it on every takeover.
+        this.checkpoint = (await this.checkpoints.load(this.options.name))?.position;
+        return this.checkpoint;
+      },
+      handle: (page, context) => this.handle(page, context),
+    };
   }
 
   status(): RelayStatus {
+    const s = this.supervisor.statusOf(this.options.name)!;
     return {
-      ...this.current,
+      state: this.started ? STATES[s.state] : 'stopped',
       checkpoint: this.checkpoint,
+      published: this.current.published,
+      lag: this.current.lag,
+      lagSeconds: this.current.lagSeconds,
+      consecutiveFailures: s.consecutiveFailures,
+      restarts: s.restarts,
+      lastError: s.consecutiveFailures > 0 ? s.lastError : undefined,
+      fence: s.fence,
+      stalledAt: this.current.stalledAt,
+      badEventsSkipped: this.current.badEventsSkipped,
       badEvents: [...this.current.badEvents],
-      leaseHeld: this.lease.held,
-      fence: this.lease.fence,
     };
   }
 
@@ -125,50 +167,91 @@ export class Relay {
     return lag ? { ...status, lag: lag.lagEvents ?? undefined, lagSeconds: lag.lagSeconds } : status;
   }
 
-  /** Starts the loop in the background; it runs until stop(). */
+  /**
+   * Creates the checkpoint table and, once, takes over the position the relay stored before
+   * dropline_checkpoints (messaging.relay_checkpoints), so an upgrade does not publish the log again.
+   */
+  async migrate(): Promise<void> {
+    await this.checkpoints.adoptLegacy(this.options.name, {
+      table: 'messaging.relay_checkpoints',
+      select: 'select position, published as events_processed from messaging.relay_checkpoints where name = $1',
+      params: [this.options.name],
+    });
+  }
+
+  /** Starts the relay under the supervisor; it runs until stop(). */
   start(): void {
-    if (this.running) return;
-    this.stopping = false;
-    this.running = this.loop();
+    this.started = true;
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
-    await this.lease.release();
-    this.current.state = 'stopped';
+    await this.supervisor.stop();
+    this.started = false;
   }
 
   /**
-   * One round: read a batch after the checkpoint, publish it, store the checkpoint.
-   * Returns how many events went out (0 = caught up). Throws when the broker or a database failed.
+   * One round outside the supervisor (tests, tools): takes the lease, reads a page after the
+   * stored checkpoint, publishes it and stores the checkpoint. Throws when the broker or a
+   * database failed, or another instance holds the lease.
    */
   async publishNextBatch(): Promise<{ published: number; isEnd: boolean }> {
-    if (!this.checkpointLoaded) {
-      this.checkpoint = await this.checkpoints.load(this.options.name);
-      this.checkpointLoaded = true;
-    }
-    const read = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
-    const { events, stoppedAt } = this.screen(read.events);
-    if (events.length > 0) {
-      // Fencing (issue 14): a holder paused past its lease expiry sees it here, before publishing.
-      assertHeld(this.lease, `publishing ${events.length} events`);
-      await this.publisher.publish(events.map((e) => this.codec.encode(e)));
-    }
-    // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed, and
-    // so are events the filter left out (read.position is past everything the read scanned).
-    const next = stoppedAt ? events.at(-1)?.position : read.position;
-    // Only now, with every message acknowledged (acks = all), may the checkpoint move.
-    if (next !== undefined && next !== this.checkpoint) {
-      // Checked again (the publish may have taken long), and the save itself is conditional on the fence.
-      const fence = assertHeld(this.lease, 'checkpoint save');
-      await this.checkpoints.save(this.options.name, next, events.length, fence);
-      this.checkpoint = next;
+    if (!(await this.lease.tryAcquire())) throw new Error(`relay ${this.options.name}: another instance holds the lease`);
+    this.checkpoint = (await this.checkpoints.load(this.options.name))?.position;
+    const page = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
+    const before = this.current.published;
+    const context: ProcessorContext = {
+      fence: this.lease.fence ?? 0,
+      checkpoints: this.checkpoints,
+      signal: new AbortController().signal,
+      held: () => this.lease.held,
+      nudge: () => undefined,
+      seek: () => undefined,
+    };
+    const outcome = await this.handle({ events: page.events, position: page.position ?? this.checkpoint, isEnd: page.isEnd }, context);
+    return { published: this.current.published - before, isEnd: page.isEnd || outcome?.stalled !== undefined };
+  }
+
+  private async handle(page: ProcessorPage, context: ProcessorContext): Promise<PageOutcome> {
+    const { events, stoppedAt } = this.screen(page.events);
+    try {
+      if (events.length > 0) {
+        // The last moment to find out another instance took over: after this the page is out.
+        if (!context.held()) return { position: this.checkpoint };
+        await this.publisher.publish(events.map((e) => this.codec.encode(e)));
+      }
+      // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed, and
+      // so are events the filter left out (page.position is past everything the read scanned).
+      const next = stoppedAt ? (events.at(-1)?.position ?? this.checkpoint) : page.position;
+      // Only now, with every message acknowledged (acks = all), may the checkpoint move.
+      if (next !== undefined && next !== this.checkpoint) {
+        // Checked again (the publish may have taken long: a holder paused inside it stops here), and
+        // the save itself is refused when a newer holding already saved (fence).
+        if (!context.held()) return { position: this.checkpoint };
+        await this.checkpoints.save({
+          name: this.options.name,
+          position: next,
+          processed: events.length,
+          lastEventAt: events.at(-1)?.recordedAt,
+          fence: context.fence,
+        });
+        this.checkpoint = next;
+      }
+    } catch (e) {
+      // The status shows how far behind the failure leaves the relay.
+      await this.refreshLag(true);
+      throw e;
     }
     this.current.published += events.length;
-    return { published: events.length, isEnd: read.isEnd || stoppedAt !== undefined };
+    if (stoppedAt) {
+      await this.refreshLag(true);
+      return { position: this.checkpoint, stalled: { position: stoppedAt.position, reason: describeBadEvent(stoppedAt) } };
+    }
+    if (page.isEnd) {
+      this.current.lag = this.store.countAfter ? 0 : undefined;
+      this.current.lagSeconds = 0;
+    } else await this.refreshLag(false);
+    return { position: this.checkpoint };
   }
 
   /** Leaves out (skip) or stops before (stop) unknown and corrupted events, reporting each one. */
@@ -194,63 +277,6 @@ export class Relay {
     }
     this.current.stalledAt = undefined;
     return { events, stoppedAt: undefined };
-  }
-
-  private async loop(): Promise<void> {
-    const { logger } = this.options;
-    while (!this.stopping) {
-      if (!(await this.lease.tryAcquire().catch(() => false))) {
-        if (this.current.state !== 'standby') logger.log(`relay ${this.options.name}: another instance holds the lease; standing by`);
-        this.current.state = 'standby';
-        // Whoever held it may have moved the checkpoint: reload it when we take over.
-        this.checkpointLoaded = false;
-        await this.sleeper.sleep(this.options.leaseRetryMs);
-        continue;
-      }
-      try {
-        const round = await this.publishNextBatch();
-        if (this.current.consecutiveFailures > 0)
-          logger.log(`relay ${this.options.name}: publishing again after ${this.current.consecutiveFailures} failed attempts`);
-        this.current.consecutiveFailures = 0;
-        this.current.lastError = undefined;
-        if (this.current.stalledAt) {
-          // Visible in the status and the lag (which grows behind the bad event); look again now and then.
-          this.current.state = 'stalled';
-          await this.refreshLag(true);
-          await this.sleeper.sleep(this.options.stallRetryMs);
-          continue;
-        }
-        this.current.state = round.isEnd ? 'caught-up' : 'publishing';
-        if (round.isEnd) {
-          this.current.lag = this.store.countAfter ? 0 : undefined;
-          this.current.lagSeconds = 0;
-        } else await this.refreshLag(false);
-        // Not at the end means more follows, even after a round that passed only other events.
-        if (round.isEnd) await this.sleeper.sleep(this.options.idleMs);
-      } catch (e) {
-        if (e instanceof LeaseLostError || e instanceof FencedCheckpointError) {
-          // Another instance holds the lease now: write nothing more, stand by, reload the checkpoint on a takeover.
-          this.current.leaseLost++;
-          this.current.state = 'standby';
-          this.checkpointLoaded = false;
-          logger.warn(`relay ${this.options.name}: lease lost, round abandoned and standing by: ${e.message}`);
-          await this.lease.release().catch(() => undefined);
-          await this.sleeper.sleep(this.options.leaseRetryMs);
-          continue;
-        }
-        this.current.consecutiveFailures++;
-        this.current.lastError = e instanceof Error ? e.message : String(e);
-        this.current.state = 'retrying';
-        // The checkpoint may or may not have been stored: re-read it rather than guess.
-        this.checkpointLoaded = false;
-        await this.refreshLag(true);
-        const delay = backoffDelay(this.current.consecutiveFailures, this.options.backoff.initialMs, this.options.backoff.maxMs);
-        logger.warn(
-          `relay ${this.options.name}: publish failed (attempt ${this.current.consecutiveFailures}, lag ${this.current.lag ?? 'unknown'} events), retrying in ${delay} ms: ${this.current.lastError}`,
-        );
-        await this.sleeper.sleep(delay);
-      }
-    }
   }
 
   /** Lag is measured at most once a second unless forced: it takes a read or two, not free. */

@@ -16,8 +16,11 @@ export interface LagReporter {
   /** Shown in the readiness body, e.g. `projection:drops`. Unique per process. */
   readonly name: string;
   /** Seconds and events behind (measureLag in @dropline/event-store); `undefined` = not running here (e.g. another instance holds the lease). */
-  lag(): Promise<ReaderLag | undefined>;
+  lag(): Promise<ReportedLag | undefined>;
 }
+
+/** A reader's lag, and for a supervised processor its state, restarts and last error (shown beside the lag). */
+export type ReportedLag = ReaderLag & { state?: string; restarts?: number; lastError?: string | null };
 
 /** When a reader counts as too far behind (READY_MAX_LAG_SECONDS, READY_MAX_LAG_EVENTS). */
 export interface LagLimits {
@@ -31,12 +34,19 @@ export interface LagLimits {
  * running here is ready. `details` is what the readiness body shows for it: `lag` (events, null
  * where not countable) and `maxLag` as before, plus `lagSeconds` and `maxLagSeconds`.
  */
-export function lagVerdict(lag: ReaderLag | undefined, limits: LagLimits): { ready: boolean; details: Record<string, unknown> } {
+export function lagVerdict(lag: ReportedLag | undefined, limits: LagLimits): { ready: boolean; details: Record<string, unknown> } {
   if (lag === undefined) return { ready: true, details: { lag: null, note: 'not running in this instance' } };
   const ready = lag.lagSeconds <= limits.maxLagSeconds && (lag.lagEvents === null || lag.lagEvents <= limits.maxLagEvents);
+  const supervised = lag.restarts === undefined ? {} : { state: lag.state, restarts: lag.restarts, lastError: lag.lastError ?? null };
   return {
     ready,
-    details: { lag: lag.lagEvents, maxLag: limits.maxLagEvents, lagSeconds: lag.lagSeconds, maxLagSeconds: limits.maxLagSeconds },
+    details: {
+      lag: lag.lagEvents,
+      maxLag: limits.maxLagEvents,
+      lagSeconds: lag.lagSeconds,
+      maxLagSeconds: limits.maxLagSeconds,
+      ...supervised,
+    },
   };
 }
 
