@@ -55,7 +55,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         logger: this.logger,
       }),
     ];
-    this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
+    this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, now });
   }
 
   /** The read-model tables exist before any route or worker touches them (TypeORM migrations). */
@@ -77,11 +77,12 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         step: () => runner.step(),
       });
     }
-    // The reactor has its own lease: appending recommendations never holds up a projection.
+    // The reactor has its own lease: appending recommendations never holds up a projection. It
+    // folds the log itself (not the read models), so a rebuild does not pause it.
     this.workers.push({
       name: 'restock-reactor',
       lease: this.leases.create('reactor:restock'),
-      step: async () => (await this.reactor.runOnce()) > 0,
+      step: async () => (await this.reactor.step()).worked,
     });
     for (const worker of this.workers) this.loops.push(this.loop(worker));
     for (const worker of this.workers.slice(0, this.runners.length)) {

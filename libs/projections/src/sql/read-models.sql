@@ -146,11 +146,31 @@ create table if not exists rm_restock_thresholds (
 );
 
 -- Owned by the restock reactor, not by a projection: never rebuilt, so a rebuild cannot re-emit.
+-- Its state per (drop, SKU), folded from the log by the inventory and restock-threshold read
+-- models' evolves (as JSON documents), and the last crossing it appended.
 create table if not exists rm_restock_reactor (
   drop_id text not null,
   sku text not null,
   crossings_emitted integer not null,
   primary key (drop_id, sku)
+);
+alter table rm_restock_reactor add column if not exists last_revision integer not null default -1;
+alter table rm_restock_reactor add column if not exists closes_at timestamptz;
+alter table rm_restock_reactor add column if not exists inventory jsonb;
+alter table rm_restock_reactor add column if not exists threshold jsonb;
+
+-- The restock reactor's facts of each pre-order (hand-overs and returns name the pre-order, not its SKU).
+create table if not exists rm_restock_reactor_pre_orders (
+  pre_order_id text primary key,
+  drop_id text not null,
+  sku text not null,
+  quantity integer not null,
+  status text not null,
+  refund_requested boolean not null,
+  hand_over text not null,
+  return_id text,
+  return_reason text,
+  return_status text
 );
 
 -- Before rebuild swaps renamed indexes, a swapped-in table kept the indexes its shadow copy got

@@ -132,6 +132,33 @@ export class RestockThresholdEntity {
   @Column('timestamptz', { name: 'last_crossing_at', nullable: true }) lastCrossingAt!: Date | null;
 }
 
+/** The restock reactor's own state of one (drop, SKU): not a read model, never rebuilt. */
+@Entity({ name: 'rm_restock_reactor' })
+export class RestockReactorEntity {
+  @PrimaryColumn('text', { name: 'drop_id' }) dropId!: string;
+  @PrimaryColumn('text') sku!: string;
+  @Column('int', { name: 'crossings_emitted' }) crossingsEmitted!: number;
+  @Column('int', { name: 'last_revision', default: -1 }) lastRevision!: number;
+  @Column('timestamptz', { name: 'closes_at', nullable: true }) closesAt!: Date | null;
+  @Column('jsonb', { nullable: true }) inventory!: Record<string, unknown> | null;
+  @Column('jsonb', { nullable: true }) threshold!: Record<string, unknown> | null;
+}
+
+/** The restock reactor's facts of one pre-order. */
+@Entity({ name: 'rm_restock_reactor_pre_orders' })
+export class RestockReactorPreOrderEntity {
+  @PrimaryColumn('text', { name: 'pre_order_id' }) preOrderId!: string;
+  @Column('text', { name: 'drop_id' }) dropId!: string;
+  @Column('text') sku!: string;
+  @Column('int') quantity!: number;
+  @Column('text') status!: string;
+  @Column('boolean', { name: 'refund_requested' }) refundRequested!: boolean;
+  @Column('text', { name: 'hand_over' }) handOver!: string;
+  @Column('text', { name: 'return_id', nullable: true }) returnId!: string | null;
+  @Column('text', { name: 'return_reason', nullable: true }) returnReason!: string | null;
+  @Column('text', { name: 'return_status', nullable: true }) returnStatus!: string | null;
+}
+
 export const READ_MODEL_ENTITIES = [
   ProjectionCheckpointEntity,
   DropSummaryEntity,
@@ -140,4 +167,6 @@ export const READ_MODEL_ENTITIES = [
   ProductionRunEntity,
   ReturnsByReasonEntity,
   RestockThresholdEntity,
+  RestockReactorEntity,
+  RestockReactorPreOrderEntity,
 ];

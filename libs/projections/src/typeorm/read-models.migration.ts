@@ -15,6 +15,7 @@ export class ReadModels1733000000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const t of [
+      'rm_restock_reactor_pre_orders',
       'rm_restock_reactor',
       'rm_restock_thresholds',
       'rm_returns_by_reason',
