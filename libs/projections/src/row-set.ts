@@ -15,8 +15,7 @@ export interface TableSpec<R> {
 
 /**
  * The rows of one table a page touches: loaded in one query, evolved in memory, written back in
- * one multi-row delete and one multi-row upsert. Rows are replaced, never mutated: `set` marks a
- * row changed only when the evolve returned a different object (or null, which deletes it).
+ * one multi-row delete and one multi-row upsert.
  * Keys are one or two text values (a drop and a SKU); rows are held by first, then second key
  * value, so `members(dropId)` lists the SKUs a drop has rows for.
  */
@@ -62,13 +61,16 @@ export class RowSet<R> {
     return this.groups.get(a)?.rows.keys() ?? EMPTY;
   }
 
-  /** Stores what an evolve returned for the row at (a[, b]): null deletes it; the same row changes nothing. */
+  /**
+   * Stores what an evolve returned for the row at (a[, b]): null deletes it (a row that never
+   * was stays absent), a row is written with the page (evolves may update rows in place, so
+   * every row set is taken as changed).
+   */
   set(next: R | null, a: string, b?: string): void {
     const g = b === undefined ? this.flat : this.group(a);
     const key = b === undefined ? a : b;
-    const current = g.rows.get(key);
-    if (next === (current ?? null)) return;
     if (next === null) {
+      if (!g.rows.has(key)) return;
       g.rows.delete(key);
       g.dirty?.delete(key);
       (g.deleted ??= new Set()).add(key);

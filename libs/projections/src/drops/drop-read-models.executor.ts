@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@dropline/event-store';
 import type { PageContext } from '../projection';
 import { RowSet } from '../row-set';
-import { DropFact, factOf } from './read-models/drop-fact';
+import { DropFact, factOf, parseInstant } from './read-models/drop-fact';
 import { appliesTo, DropSummaryRow, evolveDropSummary, SUMMARY_COLUMNS, summaryFromDb } from './read-models/drop-summary.read-model';
 import { evolveInventory, INVENTORY_COLUMNS, inventoryFromDb, inventorySkusOf, InventoryRow } from './read-models/inventory.read-model';
 import {
@@ -148,9 +148,11 @@ export async function applyDropPage(events: readonly RecordedEvent[], context: P
     input.at = fact.at;
     input.atMs = fact.atMs;
     input.event = fact.event;
+    input.preOrderId = fact.preOrderId;
+    input.runId = fact.runId;
     input.preOrder = fact.preOrder;
     input.runKnown = fact.runKnown;
-    if (closes.iso !== nextSummary.closesAt) closes = { iso: nextSummary.closesAt, ms: Date.parse(nextSummary.closesAt) };
+    if (closes.iso !== nextSummary.closesAt) closes = { iso: nextSummary.closesAt, ms: parseInstant(nextSummary.closesAt) };
     input.closesAtMs = closes.ms;
     for (const sku of thresholdSkusOf(fact, thresholds.members(dropId))) {
       input.inventory = inventory.get(dropId, sku);

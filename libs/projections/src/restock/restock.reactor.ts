@@ -4,7 +4,7 @@ import type { RestockRecommended } from '@dropline/domain';
 import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
 import type { Pool } from 'pg';
 import { DROP_READ_MODEL_EVENT_TYPES } from '../drops/drop-read-models.projection';
-import { col, DropFact, factOf, iso, PreOrderFacts, preOrderIdOf } from '../drops/read-models/drop-fact';
+import { col, DropFact, factOf, iso, parseInstant, PreOrderFacts } from '../drops/read-models/drop-fact';
 import { progressPreOrder } from '../drops/read-models/customer-pre-orders.read-model';
 import { evolveInventory, inventorySkusOf, InventoryRow } from '../drops/read-models/inventory.read-model';
 import {
@@ -207,7 +207,7 @@ export class RestockReactor {
     const named = new Set<string>();
     const createdHere = new Set<string>();
     for (const f of facts) {
-      const id = preOrderIdOf(f.event);
+      const id = f.preOrderId;
       if (id === undefined) continue;
       if (f.event.type === 'PreOrderPlaced' && f.revision > this.lastRevision(state, f.dropId)) createdHere.add(id);
       else if (!createdHere.has(id)) named.add(id);
@@ -252,7 +252,7 @@ export class RestockReactor {
     const lastRevision = this.lastRevision(state, dropId);
     const known = lastRevision >= 0;
     if (event.type === 'DropScheduled' ? known : !known || fact.revision <= lastRevision) return false;
-    const preOrderId = preOrderIdOf(event);
+    const preOrderId = fact.preOrderId;
     fact.preOrder = preOrderId === undefined ? undefined : preOrders.get(preOrderId);
     const defined = event.type === 'DropScheduled' || event.type === 'DropRevised' ? event.data.definition.window.closesAt : undefined;
     const closesAt = defined ?? rows.find((r) => r.closesAt)?.closesAt ?? null;
@@ -273,7 +273,7 @@ export class RestockReactor {
       if (inventory !== r.inventory) state.set({ ...r, inventory }, dropId, sku);
     }
     if (closesAt !== null) {
-      const input: ThresholdInput = { ...fact, inventory: undefined, closesAtMs: Date.parse(closesAt), serviceLevel: this.serviceLevel };
+      const input: ThresholdInput = { ...fact, inventory: undefined, closesAtMs: parseInstant(closesAt), serviceLevel: this.serviceLevel };
       const thresholdSkus = [...state.members(dropId)].filter((sku) => state.get(dropId, sku)!.threshold !== null);
       for (const sku of [...thresholdSkusOf(fact, thresholdSkus)]) {
         const r = row(sku);

@@ -25,7 +25,18 @@ let revision = 0;
 
 /** A fact of drop u1 at `at`, naming `preOrder` (its facts before the event) if given. */
 export function fact(event: DropEvent, at = '2027-01-02T12:00:00.000Z', preOrder?: PreOrderRow): DropFact<PreOrderRow> {
-  return { dropId: 'u1', revision: revision++, at, atMs: Date.parse(at), event, preOrder, runKnown: false };
+  const data = event.data as { preOrderId?: string; runId?: string };
+  return {
+    dropId: 'u1',
+    revision: revision++,
+    at,
+    atMs: Date.parse(at),
+    event,
+    preOrderId: data.preOrderId,
+    runId: data.runId,
+    preOrder,
+    runKnown: false,
+  };
 }
 
 export function placed(preOrderId: string, sku: string, quantity: number, placedAt = '2027-01-02T12:00:00.000Z'): DropEvent {

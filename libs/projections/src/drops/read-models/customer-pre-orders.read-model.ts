@@ -1,5 +1,5 @@
 import type { Column } from '../../upsert';
-import { col, DropFact, iso, num, PreOrderFacts, preOrderIdOf } from './drop-fact';
+import { col, DropFact, iso, num, PreOrderFacts } from './drop-fact';
 
 /** rm_customer_pre_orders: one row per pre-order, by customer. */
 export interface PreOrderRow extends PreOrderFacts {
@@ -68,7 +68,7 @@ export function progressPreOrder<P extends PreOrderFacts>(row: P, fact: DropFact
 }
 
 /** Key of the row an event changes: the pre-order it names. */
-export const preOrderKeyOf = (fact: DropFact): string | undefined => preOrderIdOf(fact.event);
+export const preOrderKeyOf = (fact: DropFact): string | undefined => fact.preOrderId;
 
 /** rm_customer_pre_orders: `row` is the pre-order the event names (null before PreOrderPlaced). */
 export function evolvePreOrder(row: PreOrderRow | null, fact: DropFact): PreOrderRow | null {

@@ -2,7 +2,7 @@ import { tierIndexFor } from '@dropline/domain';
 import type { DropDefinition } from '@dropline/domain';
 import type { Column } from '../../upsert';
 import type { PreOrderRow } from './customer-pre-orders.read-model';
-import { col, DropFact, iso, num } from './drop-fact';
+import { col, DropFact, iso, num, parseInstant } from './drop-fact';
 
 /** rm_drop_summary: one row per drop; its last_revision is the drop-level guard of every read model of the drop. */
 export interface DropSummaryRow {
@@ -63,7 +63,7 @@ export function appliesTo(summary: DropSummaryRow | null | undefined, fact: Drop
   return fact.event.type !== 'DropScheduled' && fact.revision > summary.lastRevision;
 }
 
-/** rm_drop_summary. Call only for a fact that `appliesTo` the row. */
+/** rm_drop_summary. Call only for a fact that `appliesTo` the row. Takes ownership of `row` (see OWNERSHIP in drop-fact.ts). */
 export function evolveDropSummary(row: DropSummaryRow | null, fact: DropFact<PreOrderRow>): DropSummaryRow | null {
   const { event } = fact;
   let s: DropSummaryRow;
@@ -94,7 +94,7 @@ export function evolveDropSummary(row: DropSummaryRow | null, fact: DropFact<Pre
     };
   } else {
     if (!row) return null;
-    s = { ...row };
+    s = row;
     evolveInto(s, fact);
   }
   s.lastRevision = fact.revision;
@@ -102,7 +102,7 @@ export function evolveDropSummary(row: DropSummaryRow | null, fact: DropFact<Pre
   return s;
 }
 
-/** Applies an event to a fresh copy of the row. */
+/** Applies an event to the row (which evolveDropSummary owns). */
 function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
   const { event } = fact;
   switch (event.type) {
@@ -173,13 +173,13 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
 /** True when the fact happened after `than`; two instants in toISOString's form compare as strings. */
 function later(fact: DropFact, than: string): boolean {
   if (fact.at.length === 24 && than.length === 24 && fact.at.endsWith('Z') && than.endsWith('Z')) return fact.at > than;
-  return fact.atMs > Date.parse(than);
+  return fact.atMs > parseInstant(than);
 }
 
 function addRevenue(s: DropSummaryRow, tier: string, channel: string, amount: number): void {
   s.revenue += amount;
-  s.revenueByTier = { ...s.revenueByTier, [tier]: (s.revenueByTier[tier] ?? 0) + amount };
-  s.revenueByChannel = { ...s.revenueByChannel, [channel]: (s.revenueByChannel[channel] ?? 0) + amount };
+  s.revenueByTier[tier] = (s.revenueByTier[tier] ?? 0) + amount;
+  s.revenueByChannel[channel] = (s.revenueByChannel[channel] ?? 0) + amount;
 }
 
 export const SUMMARY_COLUMNS: Column<DropSummaryRow>[] = [

@@ -74,67 +74,92 @@ export function inventorySkusOf(fact: DropFact, existing: Iterable<string>): str
 export function evolveInventory(row: InventoryRow | null, fact: DropFact, sku: string): InventoryRow | null {
   const { event } = fact;
   const po = fact.preOrder;
-  const counted = (change: (inv: InventoryRow) => void): InventoryRow => {
-    const inv = row ? { ...row } : emptyInventory(fact.dropId, sku);
-    change(inv);
-    inv.available = inv.editionCap - inv.unitsPreOrdered + inv.unitsReturnedRestockable;
-    inv.onHand = inv.unitsProduced - inv.unitsRejected - inv.unitsShipped - inv.unitsPickedUp + inv.unitsReturnedRestockable;
-    return inv;
-  };
+  // First decide whether the event changes the row at all (the guards), then change it.
   switch (event.type) {
     case 'DropScheduled':
-    case 'DropRevised': {
-      const variant = event.data.definition.variants.find((v) => v.sku === sku);
-      if (!variant) return null;
-      return counted((inv) => (inv.editionCap = variant.editionCap));
-    }
-    case 'PreOrderPlaced': {
-      if (po) return row;
-      const q = event.data.quantity;
-      return counted((inv) => {
-        inv.unitsAccepted += q;
-        inv.unitsPreOrdered += q;
-      });
-    }
-    case 'PreOrderCancelled':
-      if (!po || po.status === 'cancelled') return row;
-      return counted((inv) => {
-        inv.unitsCancelled += po.quantity;
-        inv.unitsPreOrdered -= po.quantity;
-      });
-    case 'RefundRequested':
-      if (!po || po.refundRequested) return row;
-      return counted((inv) => (inv.unitsRefunded += po.quantity));
+    case 'DropRevised':
+      if (!event.data.definition.variants.some((v) => v.sku === sku)) return null;
+      break;
+    case 'PreOrderPlaced':
+    case 'ProductionRunCompleted':
+      if (event.type === 'PreOrderPlaced' && po) return row;
+      break;
     case 'ProductionRunRequested':
       if (fact.runKnown) return row;
-      return counted((inv) => (inv.unitsRequested += event.data.unitsBySku[sku] ?? 0));
-    case 'ProductionRunCompleted':
-      return counted((inv) => {
-        inv.unitsProduced += event.data.producedBySku[sku] ?? 0;
-        inv.unitsRejected += event.data.rejectedBySku[sku] ?? 0;
-      });
+      break;
+    case 'PreOrderCancelled':
+      if (!po || po.status === 'cancelled') return row;
+      break;
+    case 'RefundRequested':
+      if (!po || po.refundRequested) return row;
+      break;
     case 'ShipmentDispatched':
-      if (!po || po.handOver === 'dispatched') return row;
-      return counted((inv) => (inv.unitsShipped += po.quantity));
     case 'ShipmentDelivered':
-      if (!po || po.handOver === 'delivered') return row;
-      return counted((inv) => (inv.unitsDelivered += po.quantity));
     case 'PreOrderPickedUp':
-      if (!po || po.handOver === 'picked-up') return row;
-      return counted((inv) => (inv.unitsPickedUp += po.quantity));
+      if (!po || po.handOver === HANDED_OVER[event.type]) return row;
+      break;
     case 'ReturnReceived':
       if (!po || po.returnStatus !== 'requested') return row;
-      return counted((inv) => {
-        if (event.data.condition === 'restockable') inv.unitsReturnedRestockable += po.quantity;
-        else inv.unitsReturnedNotRestockable += po.quantity;
-      });
+      break;
     case 'ReturnRefunded':
       if (!po || po.returnStatus === 'refunded' || !po.returnId) return row;
-      return counted((inv) => (inv.unitsRefunded += po.quantity));
+      break;
     default:
       return row;
   }
+  const inv = row ?? emptyInventory(fact.dropId, sku);
+  switch (event.type) {
+    case 'DropScheduled':
+    case 'DropRevised':
+      inv.editionCap = event.data.definition.variants.find((v) => v.sku === sku)!.editionCap;
+      break;
+    case 'PreOrderPlaced':
+      inv.unitsAccepted += event.data.quantity;
+      inv.unitsPreOrdered += event.data.quantity;
+      break;
+    case 'PreOrderCancelled':
+      inv.unitsCancelled += po!.quantity;
+      inv.unitsPreOrdered -= po!.quantity;
+      break;
+    case 'RefundRequested':
+    case 'ReturnRefunded':
+      inv.unitsRefunded += po!.quantity;
+      break;
+    case 'ProductionRunRequested':
+      inv.unitsRequested += event.data.unitsBySku[sku] ?? 0;
+      break;
+    case 'ProductionRunCompleted':
+      inv.unitsProduced += event.data.producedBySku[sku] ?? 0;
+      inv.unitsRejected += event.data.rejectedBySku[sku] ?? 0;
+      break;
+    case 'ShipmentDispatched':
+      inv.unitsShipped += po!.quantity;
+      break;
+    case 'ShipmentDelivered':
+      inv.unitsDelivered += po!.quantity;
+      break;
+    case 'PreOrderPickedUp':
+      inv.unitsPickedUp += po!.quantity;
+      break;
+    case 'ReturnReceived':
+      if (event.data.condition === 'restockable') inv.unitsReturnedRestockable += po!.quantity;
+      else inv.unitsReturnedNotRestockable += po!.quantity;
+      break;
+    default:
+      break;
+  }
+  // available = cap − net pre-ordered + restockable returns; on hand = produced − rejected − handed over + restockable returns.
+  inv.available = inv.editionCap - inv.unitsPreOrdered + inv.unitsReturnedRestockable;
+  inv.onHand = inv.unitsProduced - inv.unitsRejected - inv.unitsShipped - inv.unitsPickedUp + inv.unitsReturnedRestockable;
+  return inv;
 }
+
+/** The hand-over state each counted hand-over event moves a pre-order to. */
+const HANDED_OVER: Record<string, string> = {
+  ShipmentDispatched: 'dispatched',
+  ShipmentDelivered: 'delivered',
+  PreOrderPickedUp: 'picked-up',
+};
 
 export function emptyInventory(dropId: string, sku: string): InventoryRow {
   return {

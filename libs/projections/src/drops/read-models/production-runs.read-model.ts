@@ -1,5 +1,5 @@
 import type { Column } from '../../upsert';
-import { col, DropFact, iso, runIdOf } from './drop-fact';
+import { col, DropFact, iso } from './drop-fact';
 
 /** rm_production_runs: one row per production run. */
 export interface ProductionRunRow {
@@ -18,7 +18,7 @@ export interface ProductionRunRow {
 export const PRODUCTION_RUN_EVENT_TYPES = ['ProductionRunRequested', 'ProductionRunStarted', 'ProductionRunCompleted'] as const;
 
 /** Key of the row an event changes: the run it names. */
-export const runKeyOf = (fact: DropFact): string | undefined => runIdOf(fact.event);
+export const runKeyOf = (fact: DropFact): string | undefined => fact.runId;
 
 /** rm_production_runs: `row` is the run the event names (null before ProductionRunRequested). */
 export function evolveProductionRun(row: ProductionRunRow | null, fact: DropFact): ProductionRunRow | null {

@@ -1,6 +1,6 @@
 import { DAY_MS, reorderPoint } from '@dropline/domain';
 import type { Column } from '../../upsert';
-import { col, DropFact, iso } from './drop-fact';
+import { col, DropFact, iso, parseInstant } from './drop-fact';
 import type { InventoryRow } from './inventory.read-model';
 
 /** Date.parse, remembered: the window start and end of a SKU change only now and then. */
@@ -10,7 +10,7 @@ function instant(iso: string): number {
   let ms = parsed.get(iso);
   if (ms === undefined) {
     if (parsed.size >= 4096) parsed.clear();
-    parsed.set(iso, (ms = Date.parse(iso)));
+    parsed.set(iso, (ms = parseInstant(iso)));
   }
   return ms;
 }
@@ -80,6 +80,7 @@ export function thresholdSkusOf(fact: DropFact, existing: Iterable<string>): Ite
  * restockable return rate, the lead time or window start; otherwise the row's stored figures stand.
  */
 export function evolveRestockThreshold(row: RestockThresholdRow | null, input: ThresholdInput, sku: string): RestockThresholdRow | null {
+  // Takes ownership of `row` (see OWNERSHIP in drop-fact.ts).
   const { event } = input;
   const po = input.preOrder;
   let t = row;
@@ -89,7 +90,7 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
     case 'DropRevised': {
       const d = event.data.definition;
       if (!d.variants.some((v) => v.sku === sku)) return null;
-      t = { ...(t ?? emptyThreshold(input.dropId, sku, input.serviceLevel)) };
+      t ??= emptyThreshold(input.dropId, sku, input.serviceLevel);
       t.leadTimeDays = d.production.leadTimeDays;
       t.windowStart = d.earlyAccess?.opensAt ?? d.window.opensAt;
       if (input.inventory) t.available = input.inventory.available;
@@ -98,8 +99,8 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
     }
     case 'PreOrderPlaced': {
       if (!t || po || event.data.sku !== sku) break;
-      const day = String(Math.floor(Date.parse(event.data.placedAt) / DAY));
-      t = { ...t, dailySales: { ...t.dailySales, [day]: (t.dailySales[day] ?? 0) + event.data.quantity } };
+      const day = String(Math.floor(parseInstant(event.data.placedAt) / DAY));
+      t.dailySales[day] = (t.dailySales[day] ?? 0) + event.data.quantity;
       inputsMoved = true;
       break;
     }
@@ -107,14 +108,14 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
       if (!t || !po || po.returnId || po.sku !== sku) break;
       const reason = event.data.reason;
       const prev = t.returnsByReason[reason]?.units ?? 0;
-      t = { ...t, returnsByReason: { ...t.returnsByReason, [reason]: { units: prev + po.quantity, rate: 0 } } };
+      t.returnsByReason[reason] = { units: prev + po.quantity, rate: 0 };
       break;
     }
     case 'ShipmentDelivered':
     case 'PreOrderPickedUp': {
       const to = event.type === 'ShipmentDelivered' ? 'delivered' : 'picked-up';
       if (!t || !po || po.handOver === to || po.sku !== sku) break;
-      t = { ...t, unitsHandedOver: t.unitsHandedOver + po.quantity };
+      t.unitsHandedOver += po.quantity;
       inputsMoved = true;
       break;
     }
@@ -122,11 +123,11 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
       break;
   }
   if (!t || !input.inventory) return t;
-  return refresh(t, t !== row, inputsMoved, input);
+  return refresh(t, inputsMoved, input);
 }
 
-/** Recomputes the reorder point as of the event's instant; `owned`: t is already a copy. */
-function refresh(t: RestockThresholdRow, owned: boolean, inputsMoved: boolean, input: ThresholdInput): RestockThresholdRow {
+/** Recomputes the reorder point as of the event's instant. */
+function refresh(t: RestockThresholdRow, inputsMoved: boolean, input: ThresholdInput): RestockThresholdRow {
   const inv = input.inventory!;
   const startMs = instant(t.windowStart);
   const endMs = Math.min(input.closesAtMs, input.atMs + 1);
@@ -135,14 +136,11 @@ function refresh(t: RestockThresholdRow, owned: boolean, inputsMoved: boolean, i
   const storedLastDay = t.windowEnd === null ? firstDay - 1 : Math.floor((instant(t.windowEnd) - 1) / DAY);
   const rate = t.unitsHandedOver > 0 ? Math.min(1, inv.unitsReturnedRestockable / t.unitsHandedOver) : 0;
   const recompute = inputsMoved || lastDay !== storedLastDay || rate !== t.restockableReturnRate;
-  let rates: RestockThresholdRow['returnsByReason'] | undefined;
   for (const reason in t.returnsByReason) {
     const r = t.returnsByReason[reason];
-    const rateOf = t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0;
-    if (rateOf !== r.rate) (rates ??= { ...t.returnsByReason })[reason] = { units: r.units, rate: rateOf };
+    r.rate = t.unitsHandedOver > 0 ? r.units / t.unitsHandedOver : 0;
   }
-  if (!recompute && !rates && t.available === inv.available && t.aboveReorderPoint === inv.available > t.reorderPoint) return t;
-  const n = owned ? t : { ...t };
+  const n = t;
   if (recompute) {
     // Restockable returns come back to stock, so only (1 − rate) of each day's sales is net demand on it.
     const dailyUnits: number[] = [];
@@ -157,7 +155,6 @@ function refresh(t: RestockThresholdRow, owned: boolean, inputsMoved: boolean, i
     n.safetyStock = result.safetyStock;
     n.reorderPoint = result.reorderPoint;
   }
-  if (rates) n.returnsByReason = rates;
   n.available = inv.available;
   const above = n.available > n.reorderPoint;
   if (n.aboveReorderPoint && !above) {
