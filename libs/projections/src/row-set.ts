@@ -69,6 +69,11 @@ export class RowSet<R> {
   set(next: R | null, a: string, b?: string): void {
     const g = b === undefined ? this.flat : this.group(a);
     const key = b === undefined ? a : b;
+    if (next !== null && g.rows.get(key) === next) {
+      // The same row, updated in place by its evolve: only mark it changed.
+      (g.dirty ??= new Set()).add(key);
+      return;
+    }
     if (next === null) {
       if (!g.rows.has(key)) return;
       g.rows.delete(key);

@@ -139,8 +139,8 @@ export function evolvePreOrderFacts(row: PreOrderFacts | null, fact: DropFact): 
 export interface RestockPageContext {
   /**
    * Writes the processor's checkpoint (past this page) through `client`, the open transaction of
-   * the reactor's state rows; throws (e.g. FencedError) when a newer holder already moved it,
-   * which rolls the state back.
+   * the reactor's state rows (called first in it, before the state rows are written); throws
+   * (e.g. FencedError) when a newer holder already moved it, which rolls the transaction back.
    */
   saveCheckpoint(client: Queryable): Promise<void>;
 }
@@ -230,10 +230,13 @@ export class RestockReactor {
     const client = await pool.connect();
     try {
       await client.query('begin');
+      // The checkpoint first: a second reactor committing the same page waits on its row and then
+      // fails its compare-and-set (or fence) before touching a state row, so the two never
+      // deadlock over state rows written in different orders.
+      await context.saveCheckpoint(client);
       const write = { client, table: (t: string) => t };
       await state.write(write);
       await preOrders.write(write);
-      await context.saveCheckpoint(client);
       await client.query('commit');
     } catch (e) {
       await client.query('rollback').catch(() => undefined);

@@ -41,7 +41,7 @@ export const INVENTORY_EVENT_TYPES = [
  * The SKUs whose rows an event changes. `existing`: the SKUs the drop has rows for (a revision
  * that stops listing one deletes it).
  */
-export function inventorySkusOf(fact: DropFact, existing: Iterable<string>): string[] {
+export function inventorySkusOf(fact: DropFact, existing: Iterable<string>): readonly string[] {
   const { event } = fact;
   switch (event.type) {
     case 'DropScheduled':
@@ -60,11 +60,13 @@ export function inventorySkusOf(fact: DropFact, existing: Iterable<string>): str
     case 'PreOrderPickedUp':
     case 'ReturnReceived':
     case 'ReturnRefunded':
-      return fact.preOrder ? [fact.preOrder.sku] : [];
+      return fact.preOrder ? [fact.preOrder.sku] : NONE;
     default:
-      return [];
+      return NONE;
   }
 }
+
+const NONE: readonly string[] = [];
 
 /**
  * rm_inventory for one (drop, SKU) of `inventorySkusOf`: null when the SKU has no row (or loses
