@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig, Databases } from '@dropline/platform';
 import { APP_CONFIG, Clock, DATABASES, LagRegistry, LeaseFactory } from '@dropline/platform';
 
-/** How long an idle reactor sleeps before looking at its thresholds again. */
+/** First backoff after a failure (doubling up to 5 s). */
 const IDLE_MS = 100;
 
 /**
@@ -48,7 +48,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         logger: this.logger,
       }),
     ];
-    this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, projection: 'drops', now });
+    this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, now });
   }
 
   /** Checkpoints kept in the tables of earlier versions are adopted once, before any worker starts. */
@@ -80,19 +80,8 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
       );
     }
     // The reactor has its own lease: appending recommendations never holds up a projection. It
-    // reads read-model rows, not the log, so it runs as a supervised task (redesign: issue 14).
-    const reactorLease = this.leases.create('reactor:restock');
-    this.reactor.fenceWith(reactorLease);
-    supervisor.addTask(
-      {
-        name: 'reactor:restock',
-        run: async (context) => {
-          context.up();
-          while (context.held()) if ((await this.reactor.runOnce()) === 0) await context.sleep(IDLE_MS);
-        },
-      },
-      reactorLease,
-    );
+    // folds the log itself (not the read models), so a rebuild neither pauses nor disturbs it.
+    supervisor.add(this.reactor.processor(), this.leases.create(this.reactor.name));
     this.supervisor = supervisor;
     supervisor.start();
   }

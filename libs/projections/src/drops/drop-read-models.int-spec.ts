@@ -197,8 +197,10 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     const reactor = new RestockReactor({ store, pool: db.pool });
     expect(await reactor.runOnce()).toBe(crossings);
     expect(await reactor.runOnce()).toBe(0);
-    // Lost progress (a crash between append and progress write): the reactor finds them in the stream and appends nothing.
-    await db.pool.query('delete from rm_restock_reactor');
+    // Lost state and checkpoint (a crash between append and commit, or a reset): the reactor folds
+    // the log again, finds the crossings in the streams and appends nothing.
+    await db.pool.query('truncate rm_restock_reactor, rm_restock_reactor_pre_orders');
+    await db.pool.query(`delete from dropline_checkpoints where name = 'reactor:restock'`);
     expect(await reactor.runOnce()).toBe(0);
     let stored = 0;
     for (const dropId of new Set(rows.map((r) => r.drop_id as string))) {

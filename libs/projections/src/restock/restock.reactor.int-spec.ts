@@ -4,9 +4,12 @@ import { restockStreamName, upcast } from '@dropline/domain';
 import { PostgresEventStore, type EventStore } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
+import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from '../drops/drop-read-models.projection';
+import { ProjectionRunner } from '../projection-runner';
+import { appendInterleaved, dropHistory } from '../testing/drop-history';
 import { openReadModels } from '../typeorm/read-models.data-source';
-import { LeaseLostError } from '@dropline/runtime';
-import { RestockReactor } from './restock.reactor';
+import { CheckpointStore, LeaseLostError } from '@dropline/runtime';
+import { RESTOCK_REACTOR_CHECKPOINT, RestockReactor } from './restock.reactor';
 
 /**
  * A store that writes a second copy of an event whose id is already stored, as EventStoreDB does
@@ -37,31 +40,51 @@ function crashesAfterNextAppend(store: EventStore): EventStore {
   });
 }
 
-/** A threshold row as the drops projection leaves it, with `crossings` counted. */
-async function threshold(pool: Pool, dropId: string, sku: string, crossings: number): Promise<void> {
-  await pool.query(
-    `insert into rm_restock_thresholds (drop_id, sku, lead_time_days, service_level, window_start, window_end, daily_sales, daily_units,
-       units_handed_over, returns_by_reason, restockable_return_rate, mean_daily_units, std_dev_daily_units, z, safety_stock,
-       reorder_point, available, above_reorder_point, crossings, last_crossing_at)
-     values ($1, $2, 14, 0.95, '2027-01-01T00:00:00Z', null, '{}', '[]', 0, '{}', 0, 2, 1, 1.64485, 3, 31, 30, false, $3, '2027-01-05T10:00:00Z')
-     on conflict (drop_id, sku) do update set crossings = excluded.crossings`,
-    [dropId, sku, crossings],
-  );
-}
-
 function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
   let db: { pool: Pool; close(): Promise<void> };
   let store: PostgresEventStore;
+  let drops = 0;
 
   beforeAll(async () => {
     db = await open();
     await (await openReadModels(db.pool)).destroy();
+    await new CheckpointStore(db.pool).ensureSchema();
     store = new PostgresEventStore(db.pool);
   });
   afterAll(async () => {
     await store?.close();
     await db?.close();
   });
+
+  /** Appends whole histories of `n` new drops (they cross reorder points: sales outrun the elapsed window's demand). */
+  async function seed(n: number): Promise<{ ids: string[]; events: number }> {
+    const histories = new Map<string, ReturnType<typeof dropHistory>>();
+    for (let i = 0; i < n; i++) {
+      const id = `rx${++drops}`;
+      histories.set(id, dropHistory(id, drops, { orders: 60, leadTimeDays: 1 + (drops % 4) }));
+    }
+    return { ids: [...histories.keys()], events: await appendInterleaved(store, histories) };
+  }
+
+  /** Drop events the reactor has folded so far. */
+  async function folded(): Promise<number> {
+    const { rows } = await db.pool.query('select events_processed from dropline_checkpoints where name = $1', [RESTOCK_REACTOR_CHECKPOINT]);
+    return Number(rows[0]?.events_processed ?? 0);
+  }
+
+  /**
+   * Runs the reactor until it has folded `events` drop events. On PostgreSQL the store reads only
+   * below the safe horizon, which another suite's open transaction may hold back for a moment.
+   */
+  async function runUntil(reactor: RestockReactor, events: number): Promise<number> {
+    let appended = 0;
+    for (const deadline = Date.now() + 30_000; ;) {
+      appended += await reactor.runOnce();
+      if ((await folded()) >= events) return appended;
+      if (Date.now() > deadline) throw new Error(`folded ${await folded()} of ${events} events`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   /** Crossing numbers per SKU as stored, in stream order. */
   async function stored(dropId: string): Promise<Record<string, number[]>> {
@@ -73,56 +96,96 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     return out;
   }
 
-  it('replaying the same crossings (progress lost) appends nothing, on a store that writes second copies of repeated ids', async () => {
-    await threshold(db.pool, 'rx1', 'TEE-M', 2);
-    await threshold(db.pool, 'rx1', 'TEE-L', 1);
+  /** The crossings the drop read models count for these drops, as the stream should hold them: 1..n per SKU. */
+  async function expected(ids: string[]): Promise<Record<string, Record<string, number[]>>> {
+    const runner = new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection() });
+    await runner.catchUp();
+    const { rows } = await db.pool.query(
+      'select drop_id, sku, crossings from rm_restock_thresholds where drop_id = any($1) and crossings > 0 order by 1, 2',
+      [ids],
+    );
+    const out: Record<string, Record<string, number[]>> = {};
+    for (const id of ids) out[id] = {};
+    for (const r of rows) out[r.drop_id][r.sku] = Array.from({ length: r.crossings }, (_, i) => i + 1);
+    return out;
+  }
+
+  async function storedAll(ids: string[]): Promise<Record<string, Record<string, number[]>>> {
+    const out: Record<string, Record<string, number[]>> = {};
+    for (const id of ids) out[id] = await stored(id);
+    return out;
+  }
+
+  it('works from the log alone: read-model tables empty and a rebuild running, it emits each crossing once', async () => {
+    const before = await folded();
+    const { ids, events } = await seed(3);
+    await db.pool.query(`truncate ${DROP_READ_MODEL_TABLES.join(', ')}`);
+    await ProjectionRunner.requestRebuild(db.pool, 'drops');
     const reactor = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool });
-    expect(await reactor.runOnce()).toBe(3);
+    const appended = await runUntil(reactor, before + events);
+    expect(appended).toBeGreaterThan(0);
     expect(await reactor.runOnce()).toBe(0);
-    await db.pool.query(`delete from rm_restock_reactor where drop_id = 'rx1'`);
-    expect(await reactor.runOnce()).toBe(0);
-    expect(await stored('rx1')).toEqual({ 'TEE-L': [1], 'TEE-M': [1, 2] });
-    // A new crossing later appends only that one, at the next revision.
-    await threshold(db.pool, 'rx1', 'TEE-M', 3);
-    expect(await reactor.runOnce()).toBe(1);
-    expect(await stored('rx1')).toEqual({ 'TEE-L': [1], 'TEE-M': [1, 2, 3] });
+    // The read models, folded afterwards from the same log, count the same crossings.
+    await db.pool.query(`delete from rm_projection_rebuilds`);
+    await db.pool.query(`delete from dropline_checkpoints where name = 'projection:drops'`);
+    expect(await storedAll(ids)).toEqual(await expected(ids));
+    const total = Object.values(await storedAll(ids)).reduce((n, bySku) => n + Object.values(bySku).flat().length, 0);
+    expect(appended).toBe(total);
   });
 
-  it('appends nothing once its lease is gone (a reactor paused past its expiry), and goes on when held again', async () => {
-    await threshold(db.pool, 'rx0', 'TEE-S', 2);
-    const lease = { name: 'reactor:restock', held: false };
+  it('lost state and checkpoint (a replay of the whole log) append nothing, on a store that writes second copies', async () => {
+    const { ids, events } = await seed(2);
+    const reactor = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool });
+    const all = (await folded()) + events;
+    expect(await runUntil(reactor, all)).toBeGreaterThan(0);
+    const streams = await storedAll(ids);
+    await db.pool.query(`truncate rm_restock_reactor, rm_restock_reactor_pre_orders`);
+    await db.pool.query('delete from dropline_checkpoints where name = $1', [RESTOCK_REACTOR_CHECKPOINT]);
+    expect(await runUntil(reactor, all)).toBe(0);
+    expect(await storedAll(ids)).toEqual(streams);
+    // Crossing numbers continue where the stream is: its state, rebuilt from the log, has them as emitted.
+    const { rows } = await db.pool.query(
+      `select sku, crossings_emitted, (threshold->>'crossings')::int as crossings from rm_restock_reactor where drop_id = $1`,
+      [ids[0]],
+    );
+    for (const r of rows) expect(r.crossings_emitted).toBe(r.crossings);
+  });
+
+  it('appends nothing once its lease is gone (a reactor paused past its expiry), and saves no checkpoint', async () => {
+    const { ids } = await seed(3);
+    const page = await store.readAll({ filter: { streamPrefixes: ids.map((id) => `drop-${id}`) } });
     const reactor = new RestockReactor({ store, pool: db.pool });
-    reactor.fenceWith(lease);
-    await expect(reactor.runOnce()).rejects.toThrow(LeaseLostError);
-    expect(await stored('rx0')).toEqual({});
-    expect((await db.pool.query(`select * from rm_restock_reactor where drop_id = 'rx0'`)).rows).toEqual([]);
-    lease.held = true;
-    expect(await reactor.runOnce()).toBe(2);
-    expect(await stored('rx0')).toEqual({ 'TEE-S': [1, 2] });
+    let saved = false;
+    const handling = reactor.handlePage(page.events, {
+      held: () => false,
+      saveCheckpoint: async () => {
+        saved = true;
+      },
+    });
+    await expect(handling).rejects.toThrow(LeaseLostError);
+    for (const id of ids) expect(await stored(id)).toEqual({});
+    expect(saved).toBe(false);
   });
 
-  it('a crash between the append and the progress write does not duplicate on the retry', async () => {
-    await threshold(db.pool, 'rx2', 'CAP', 2);
+  it('a crash between the append and the commit of its state does not duplicate on the retry', async () => {
+    const { ids, events } = await seed(2);
+    const all = (await folded()) + events;
     const crashing = new RestockReactor({ store: crashesAfterNextAppend(store), pool: db.pool });
-    await expect(crashing.runOnce()).rejects.toThrow('process killed after the append');
-    expect((await db.pool.query(`select * from rm_restock_reactor where drop_id = 'rx2'`)).rows).toEqual([]);
-    expect(await stored('rx2')).toEqual({ CAP: [1, 2] });
+    await expect(runUntil(crashing, all)).rejects.toThrow('process killed after the append');
     const restarted = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool });
-    expect(await restarted.runOnce()).toBe(0);
-    expect(await stored('rx2')).toEqual({ CAP: [1, 2] });
-    expect((await db.pool.query(`select crossings_emitted from rm_restock_reactor where drop_id = 'rx2'`)).rows).toEqual([
-      { crossings_emitted: 2 },
-    ]);
+    await runUntil(restarted, all);
+    expect(await storedAll(ids)).toEqual(await expected(ids));
   });
 
-  it('two reactors racing for the same crossings (a lease takeover) append each one once', async () => {
-    await threshold(db.pool, 'rx3', 'HOOD-S', 3);
-    await threshold(db.pool, 'rx3', 'HOOD-M', 2);
-    const a = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool });
-    const b = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool });
-    const [byA, byB] = await Promise.all([a.runOnce(), b.runOnce()]);
-    expect(byA + byB).toBe(5);
-    expect(await stored('rx3')).toEqual({ 'HOOD-M': [1, 2], 'HOOD-S': [1, 2, 3] });
+  it('two reactors racing over the same pages (a lease takeover) append each crossing once', async () => {
+    const { ids, events } = await seed(3);
+    const all = (await folded()) + events;
+    const a = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool, pageSize: 40 });
+    const b = new RestockReactor({ store: writesSecondCopies(store), pool: db.pool, pageSize: 40 });
+    const [byA, byB] = await Promise.all([runUntil(a, all), runUntil(b, all)]);
+    const want = await expected(ids);
+    expect(await storedAll(ids)).toEqual(want);
+    expect(byA + byB).toBe(Object.values(want).reduce((n, bySku) => n + Object.values(bySku).flat().length, 0));
   });
 }
 

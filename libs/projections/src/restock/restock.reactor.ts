@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
 import { restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
-import { EventStore, NewEvent, WrongExpectedRevisionError } from '@dropline/event-store';
-import { LeaseLostError } from '@dropline/runtime';
+import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
+import { CheckpointStore, LeaseLostError, type Processor, type ProcessorContext, type ProcessorPage } from '@dropline/runtime';
 import type { Pool } from 'pg';
+import { DROP_READ_MODEL_EVENT_TYPES } from '../drops/drop-read-models.projection';
+import { col, DropFact, factOf, iso, parseInstant, PreOrderFacts } from '../drops/read-models/drop-fact';
+import { progressPreOrder } from '../drops/read-models/customer-pre-orders.read-model';
+import { evolveInventory, inventorySkusOf, InventoryRow } from '../drops/read-models/inventory.read-model';
+import {
+  evolveRestockThreshold,
+  RestockThresholdRow,
+  ThresholdInput,
+  thresholdSkusOf,
+} from '../drops/read-models/restock-thresholds.read-model';
+import type { Queryable } from '../projection';
+import { RowSet, TableSpec } from '../row-set';
 
 /** UUID (version-5 layout) of the recommendation for one crossing: the same crossing always gets the same id. */
 export function restockEventId(dropId: string, sku: string, crossing: number): string {
@@ -16,104 +28,366 @@ export function restockEventId(dropId: string, sku: string, crossing: number): s
 
 export interface RestockReactorOptions {
   store: EventStore;
+  /** The database of the reactor's own state and checkpoint (the read-model database). */
   pool: Pool;
-  /** The projection whose rebuild pauses the reactor. */
-  projection?: string;
   now?: () => Date;
-  /** The reactor's lease (see fenceWith). */
-  lease?: ReactorLease;
+  /** Events per page (default 5,000). */
+  pageSize?: number;
+  /** Service level of the thresholds (as the drop read models'). */
+  serviceLevel?: number;
 }
 
-/** What the reactor needs of its lease: whether it is held right now. */
-export interface ReactorLease {
-  readonly name: string;
-  readonly held: boolean;
-}
+/** The reactor's lease and checkpoint name (dropline_checkpoints). */
+export const RESTOCK_REACTOR_CHECKPOINT = 'reactor:restock';
 
 /** Appends lost to another reactor (a lease takeover) before this one gives up until its next run. */
 const MAX_CONFLICTS = 5;
 
-interface PendingRow {
-  drop_id: string;
+/** rm_restock_reactor: the reactor's own state of one (drop, SKU), never rebuilt. */
+export interface RestockReactorRow {
+  dropId: string;
   sku: string;
-  crossings: number;
-  reorder_point: number;
-  available: number;
-  last_crossing_at: Date | string | null;
+  /** Highest crossing appended to restock-<dropId> for this SKU. */
+  crossingsEmitted: number;
+  /** Last revision of the drop stream folded into this row (-1: none yet). */
+  lastRevision: number;
+  /** The drop's window close in force. */
+  closesAt: string | null;
+  /** The SKU's inventory (the inventory read model's evolve, on this table). */
+  inventory: InventoryRow | null;
+  /** The SKU's threshold (the restock-threshold read model's evolve, on this table). */
+  threshold: RestockThresholdRow | null;
+}
+
+const REACTOR_TABLE: TableSpec<RestockReactorRow> = {
+  table: 'rm_restock_reactor',
+  keys: ['drop_id', 'sku'] as const,
+  columns: [
+    col('drop_id', 'text', (r) => r.dropId),
+    col('sku', 'text', (r) => r.sku),
+    col('crossings_emitted', 'int4', (r) => r.crossingsEmitted),
+    col('last_revision', 'int4', (r) => r.lastRevision),
+    col('closes_at', 'timestamptz', (r) => r.closesAt),
+    col('inventory', 'jsonb', (r) => r.inventory),
+    col('threshold', 'jsonb', (r) => r.threshold),
+  ],
+  fromDb: (r) => ({
+    dropId: r.drop_id,
+    sku: r.sku,
+    crossingsEmitted: r.crossings_emitted,
+    lastRevision: r.last_revision,
+    closesAt: iso(r.closes_at),
+    inventory: r.inventory,
+    threshold: r.threshold,
+  }),
+  keyOf: (r): [string, string] => [r.dropId, r.sku],
+};
+
+/** rm_restock_reactor_pre_orders: what the thresholds need to know of each pre-order (its SKU, quantity, progress). */
+const PRE_ORDER_FACTS_TABLE: TableSpec<PreOrderFacts> = {
+  table: 'rm_restock_reactor_pre_orders',
+  keys: ['pre_order_id'] as const,
+  columns: [
+    col('pre_order_id', 'text', (r) => r.preOrderId),
+    col('drop_id', 'text', (r) => r.dropId),
+    col('sku', 'text', (r) => r.sku),
+    col('quantity', 'int4', (r) => r.quantity),
+    col('status', 'text', (r) => r.status),
+    col('refund_requested', 'bool', (r) => r.refundRequested),
+    col('hand_over', 'text', (r) => r.handOver),
+    col('return_id', 'text', (r) => r.returnId),
+    col('return_reason', 'text', (r) => r.returnReason),
+    col('return_status', 'text', (r) => r.returnStatus),
+  ],
+  fromDb: (r) => ({
+    preOrderId: r.pre_order_id,
+    dropId: r.drop_id,
+    sku: r.sku,
+    quantity: r.quantity,
+    status: r.status,
+    refundRequested: r.refund_requested,
+    handOver: r.hand_over,
+    returnId: r.return_id,
+    returnReason: r.return_reason,
+    returnStatus: r.return_status,
+  }),
+  keyOf: (r): [string] => [r.preOrderId],
+};
+
+/** The facts of a pre-order, evolved by its events (PreOrderPlaced creates them). */
+export function evolvePreOrderFacts(row: PreOrderFacts | null, fact: DropFact): PreOrderFacts | null {
+  const { event } = fact;
+  if (event.type === 'PreOrderPlaced') {
+    if (row) return row;
+    const d = event.data;
+    return {
+      preOrderId: d.preOrderId,
+      dropId: fact.dropId,
+      sku: d.sku,
+      quantity: d.quantity,
+      status: 'active',
+      refundRequested: false,
+      handOver: 'awaiting',
+      returnId: null,
+      returnReason: null,
+      returnStatus: null,
+    };
+  }
+  return row ? progressPreOrder(row, fact) : null;
+}
+
+/** What the runtime (or runOnce) hands the reactor with a page: how to store its checkpoint in the reactor's transaction. */
+export interface RestockPageContext {
+  /**
+   * Writes the processor's checkpoint (past this page) through `client`, the open transaction of
+   * the reactor's state rows (called first in it, before the state rows are written); throws
+   * (e.g. FencedError) when a newer holder already moved it, which rolls the transaction back.
+   */
+  saveCheckpoint(client: Queryable): Promise<void>;
+  /** Whether the reactor's lease is still held right now: checked right before each append (a holder paused past its expiry appends nothing). */
+  held?(): boolean;
+}
+
+/** The checkpoint moved under this reactor: another holder processed the page. */
+export class RestockCheckpointMovedError extends Error {
+  constructor() {
+    super('restock reactor checkpoint moved: another reactor processed this page');
+  }
 }
 
 /**
- * Turns crossings counted by the drop read-models projection into `RestockRecommended` events
- * on `restock-<dropId>`. It is not the projection: it runs on its own lease, reads the live
- * threshold rows, and keeps its own progress (rm_restock_reactor) outside the rebuilt tables.
+ * Turns reorder-point crossings into `RestockRecommended` events on `restock-<dropId>`. It is a
+ * processor over the drop events, not a reader of the read models: it folds the log into its
+ * own per-(drop, SKU) state rows (rm_restock_reactor: the inventory and restock-threshold read
+ * models' pure evolves, applied on its own table) and a narrow per-pre-order table
+ * (rm_restock_reactor_pre_orders), with its own checkpoint. A rebuild of the drop read models
+ * therefore neither pauses nor disturbs it, and it works with those tables empty.
  *
- * Idempotent by state and expected revision, on every store: before appending it reads the
- * drop's restock stream (short: one event per crossing), appends only the crossings that stream
- * does not hold yet, and appends them with the stream's revision as the expected revision. A
- * crash between append and progress write, a retry, or a second reactor that raced it therefore
- * finds the events in the stream or gets a conflict and re-reads; it never relies on the store
- * refusing a duplicate event id (EventStoreDB does not, reliably). The id stays derived from
- * (drop, SKU, crossing) so a recommendation keeps one id wherever it travels (ce_id in Kafka).
- * The pre-order path never waits for it: it appends to a different stream, after the fact.
+ * Per page: read its state rows for the page's drops → evolve them in memory → for each SKU
+ * whose crossings pass what it has emitted, append the crossings its `restock-<dropId>` stream
+ * does not hold yet (expected revision = the stream's; ids derived by restockEventId) → then
+ * commit the state rows and the checkpoint in one transaction. The append happens outside any
+ * transaction: embedded PGlite has ONE connection for the store and the read models, and an
+ * append inside an open transaction would wait for itself. A crash between append and commit,
+ * a retry, or a second reactor after a lease takeover re-folds the page, finds the events in
+ * the stream (or loses the expected-revision race and re-reads) and appends nothing twice; it
+ * never relies on the store refusing a duplicate event id (EventStoreDB does not, reliably).
  */
 export class RestockReactor {
-  private readonly projection: string;
+  readonly name = RESTOCK_REACTOR_CHECKPOINT;
+  readonly eventTypes = DROP_READ_MODEL_EVENT_TYPES;
+  readonly streamPrefixes = ['drop-'] as const;
   private readonly now: () => Date;
-  private lease: ReactorLease | undefined;
+  private readonly pageSize: number;
+  private readonly serviceLevel: number;
+
+  private readonly checkpoints: CheckpointStore;
 
   constructor(private readonly options: RestockReactorOptions) {
-    this.projection = options.projection ?? 'drops';
+    this.checkpoints = new CheckpointStore(options.pool);
     this.now = options.now ?? (() => new Date());
-    this.lease = options.lease;
+    this.pageSize = options.pageSize ?? 5000;
+    this.serviceLevel = options.serviceLevel ?? 0.95;
   }
 
   /**
-   * Fencing (issue 14): the lease is checked immediately before each append, so a reactor paused
-   * past its lease expiry appends nothing after resuming (and the append's expected revision turns
-   * away one that checked just before a takeover). Without a lease (tests) every append goes ahead.
+   * Handles one page of drop events (in log order, from the position after the last committed
+   * page): folds, appends the new recommendations, then commits the state with the checkpoint.
+   * Returns how many events were appended.
    */
-  fenceWith(lease: ReactorLease): void {
-    this.lease = lease;
-  }
-
-  /** True while the projection is being rebuilt: thresholds may be swapped under it. */
-  async paused(): Promise<boolean> {
-    const { rows } = await this.options.pool.query(
-      `select 1 from rm_projection_rebuilds where projection = $1 and status in ('requested', 'running')`,
-      [this.projection],
-    );
-    return rows.length > 0;
-  }
-
-  /** Emits every pending recommendation; returns how many events were appended. */
-  async runOnce(limit = 500): Promise<number> {
-    if (await this.paused()) return 0;
+  async handlePage(events: readonly RecordedEvent[], context: RestockPageContext): Promise<number> {
     const { pool } = this.options;
-    const { rows } = await pool.query<PendingRow>(
-      `select t.drop_id, t.sku, t.crossings, t.reorder_point, t.available, t.last_crossing_at
-         from rm_restock_thresholds t left join rm_restock_reactor r on r.drop_id = t.drop_id and r.sku = t.sku
-        where t.crossings > coalesce(r.crossings_emitted, 0)
-        order by t.drop_id, t.sku limit $1`,
-      [limit],
-    );
-    const byDrop = new Map<string, PendingRow[]>();
-    for (const row of rows) byDrop.set(row.drop_id, [...(byDrop.get(row.drop_id) ?? []), row]);
+    const facts: DropFact[] = [];
+    for (const e of events) {
+      const fact = factOf(e);
+      if (fact) facts.push(fact);
+    }
+    const state = new RowSet(REACTOR_TABLE);
+    const preOrders = new RowSet(PRE_ORDER_FACTS_TABLE);
+    // Reads outside the transaction (the state only changes under the lease; the checkpoint
+    // write at the end is the fence).
+    const read = { client: pool, table: (t: string) => t };
+    await state.load(read, 'drop_id', [...new Set(facts.map((f) => f.dropId))]);
+    // As in the drop read models' executor: a pre-order placed by an event this page will apply
+    // has no facts row yet (or a stale one, when the state was reset), so it is not loaded.
+    const named = new Set<string>();
+    const createdHere = new Set<string>();
+    for (const f of facts) {
+      const id = f.preOrderId;
+      if (id === undefined) continue;
+      if (f.event.type === 'PreOrderPlaced' && f.revision > this.lastRevision(state, f.dropId)) createdHere.add(id);
+      else if (!createdHere.has(id)) named.add(id);
+    }
+    await preOrders.load(read, 'pre_order_id', [...named]);
+
+    const touched = new Set<string>();
+    for (const fact of facts) if (this.fold(fact, state, preOrders)) touched.add(fact.dropId);
+
     let appended = 0;
-    for (const [dropId, pending] of byDrop) {
-      appended += await this.emit(dropId, pending);
-      for (const row of pending) {
-        await pool.query(
-          `insert into rm_restock_reactor (drop_id, sku, crossings_emitted) values ($1, $2, $3)
-           on conflict (drop_id, sku) do update set crossings_emitted = greatest(rm_restock_reactor.crossings_emitted, excluded.crossings_emitted)`,
-          [dropId, row.sku, row.crossings],
-        );
-      }
+    for (const dropId of touched) {
+      const pending = [...state.members(dropId)]
+        .map((sku) => state.get(dropId, sku)!)
+        .filter((r) => r.threshold !== null && r.threshold.crossings > r.crossingsEmitted);
+      if (pending.length === 0) continue;
+      appended += await this.emit(dropId, pending, context);
+      for (const row of pending) state.set({ ...row, crossingsEmitted: row.threshold!.crossings }, dropId, row.sku);
+    }
+
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      // The checkpoint first: a second reactor committing the same page waits on its row and then
+      // fails its compare-and-set (or fence) before touching a state row, so the two never
+      // deadlock over state rows written in different orders.
+      await context.saveCheckpoint(client);
+      const write = { client, table: (t: string) => t };
+      await state.write(write);
+      await preOrders.write(write);
+      await client.query('commit');
+    } catch (e) {
+      await client.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
     }
     return appended;
   }
 
+  /** Folds one event into the state of its drop; returns whether it applied. */
+  private fold(fact: DropFact, state: RowSet<RestockReactorRow>, preOrders: RowSet<PreOrderFacts>): boolean {
+    const { dropId, event } = fact;
+    const rows = [...state.members(dropId)].map((sku) => state.get(dropId, sku)!);
+    // The drop-level guard, as the read models': rows from before this design (crossings only) have revision -1.
+    const lastRevision = this.lastRevision(state, dropId);
+    const known = lastRevision >= 0;
+    if (event.type === 'DropScheduled' ? known : !known || fact.revision <= lastRevision) return false;
+    const preOrderId = fact.preOrderId;
+    fact.preOrder = preOrderId === undefined ? undefined : preOrders.get(preOrderId);
+    const defined = event.type === 'DropScheduled' || event.type === 'DropRevised' ? event.data.definition.window.closesAt : undefined;
+    const closesAt = defined ?? rows.find((r) => r.closesAt)?.closesAt ?? null;
+    const row = (sku: string): RestockReactorRow =>
+      state.get(dropId, sku) ?? {
+        dropId,
+        sku,
+        crossingsEmitted: 0,
+        lastRevision: -1,
+        closesAt: null,
+        inventory: null,
+        threshold: null,
+      };
+    const inventorySkus = [...state.members(dropId)].filter((sku) => state.get(dropId, sku)!.inventory !== null);
+    for (const sku of inventorySkusOf(fact, inventorySkus)) {
+      const r = row(sku);
+      const inventory = evolveInventory(r.inventory, fact, sku);
+      if (inventory !== r.inventory) state.set({ ...r, inventory }, dropId, sku);
+    }
+    if (closesAt !== null) {
+      const input: ThresholdInput = { ...fact, inventory: undefined, closesAtMs: parseInstant(closesAt), serviceLevel: this.serviceLevel };
+      const thresholdSkus = [...state.members(dropId)].filter((sku) => state.get(dropId, sku)!.threshold !== null);
+      for (const sku of [...thresholdSkusOf(fact, thresholdSkus)]) {
+        const r = row(sku);
+        input.inventory = r.inventory ?? undefined;
+        const threshold = evolveRestockThreshold(r.threshold, input, sku);
+        if (threshold !== r.threshold) state.set({ ...r, threshold }, dropId, sku);
+      }
+    }
+    // Every row of the drop carries the revision (and the window close) it has folded.
+    for (const sku of [...state.members(dropId)]) {
+      const r = state.get(dropId, sku)!;
+      state.set({ ...r, lastRevision: fact.revision, closesAt }, dropId, sku);
+    }
+    if (preOrderId !== undefined) preOrders.set(evolvePreOrderFacts(fact.preOrder ?? null, fact), preOrderId);
+    return true;
+  }
+
+  /** The last drop revision folded into the drop's rows (-1: none). */
+  private lastRevision(state: RowSet<RestockReactorRow>, dropId: string): number {
+    let max = -1;
+    for (const sku of state.members(dropId)) max = Math.max(max, state.get(dropId, sku)!.lastRevision);
+    return max;
+  }
+
+  /**
+   * The reactor as a processor on the runtime (`reactor:restock`): the supervisor runs it under its
+   * lease, and each page's checkpoint is saved, fenced, first in the transaction of its state rows.
+   */
+  processor(): Processor {
+    return {
+      name: this.name,
+      filter: this.filter(),
+      pageSize: this.pageSize,
+      handle: async (page: ProcessorPage, context: ProcessorContext) => {
+        if (page.position === undefined) return;
+        await this.handlePage(page.events, {
+          held: () => context.held(),
+          saveCheckpoint: (client) =>
+            context.checkpoints.save(
+              {
+                name: this.name,
+                position: page.position,
+                processed: page.events.length,
+                lastEventAt: page.events.at(-1)?.recordedAt,
+                fence: context.fence,
+              },
+              client,
+            ),
+        });
+      },
+    };
+  }
+
+  private filter() {
+    return { streamPrefixes: [...this.streamPrefixes], eventTypes: [...this.eventTypes] };
+  }
+
+  /**
+   * One page outside the supervisor (tests, tools): reads the next page after its checkpoint and
+   * handles it. Unleased, so two reactors may race: the checkpoint row is locked and compared with
+   * the position the page was read from, and the loser rolls its state back. Returns whether there
+   * was work (events folded, or the log moved on).
+   */
+  async step(): Promise<{ worked: boolean; appended: number }> {
+    const { store } = this.options;
+    const stored = await this.checkpoints.load(this.name);
+    const from = stored?.position;
+    const page = await store.readAll({ fromPosition: from, maxCount: this.pageSize, filter: this.filter() });
+    const through = page.position ?? page.events.at(-1)?.position;
+    if (through === undefined || through === from) return { worked: false, appended: 0 };
+    const saveCheckpoint = async (client: Queryable): Promise<void> => {
+      const current = await this.checkpoints.lock(this.name, stored?.fence ?? 0, client);
+      if (current.position !== from) throw new RestockCheckpointMovedError();
+      await this.checkpoints.save(
+        {
+          name: this.name,
+          position: through,
+          processed: page.events.length,
+          lastEventAt: page.events.at(-1)?.recordedAt,
+          fence: current.fence,
+        },
+        client,
+      );
+    };
+    try {
+      const appended = await this.handlePage(page.events, { saveCheckpoint });
+      return { worked: true, appended };
+    } catch (e) {
+      if (e instanceof RestockCheckpointMovedError) return { worked: true, appended: 0 };
+      throw e;
+    }
+  }
+
+  /** Catches up with the log; returns how many events were appended. */
+  async runOnce(): Promise<number> {
+    let appended = 0;
+    for (;;) {
+      const result = await this.step();
+      appended += result.appended;
+      if (!result.worked) return appended;
+    }
+  }
+
   /** Appends the crossings of one drop that its restock stream does not hold yet; returns how many. */
-  private async emit(dropId: string, pending: PendingRow[]): Promise<number> {
+  private async emit(dropId: string, pending: RestockReactorRow[], context: RestockPageContext): Promise<number> {
     const { store } = this.options;
     const stream = restockStreamName(dropId);
     for (let conflicts = 0; ; conflicts++) {
@@ -127,8 +401,9 @@ export class RestockReactor {
       }
       const events = pending.flatMap((row) => this.recommendations(row, stored.get(row.sku) ?? 0));
       if (events.length === 0) return 0;
-      const lease = this.lease;
-      if (lease && !lease.held) throw new LeaseLostError(lease.name, `RestockRecommended ×${events.length} on ${stream}`);
+      // Fencing: the last moment to find out another instance took over. The append itself is
+      // conditional too (expected revision), and only carries crossings the stream does not hold.
+      if (context.held && !context.held()) throw new LeaseLostError(this.name, `appending ${events.length} restock recommendations`);
       try {
         await store.appendToStream(stream, events, revision);
         return events.length;
@@ -140,27 +415,28 @@ export class RestockReactor {
   }
 
   /** The events for the crossings of one SKU after `stored` (the highest one its stream holds). */
-  private recommendations(row: PendingRow, stored: number): NewEvent[] {
+  private recommendations(row: RestockReactorRow, stored: number): NewEvent[] {
+    const t = row.threshold!;
     const events: NewEvent[] = [];
-    for (let crossing = stored + 1; crossing <= row.crossings; crossing++) {
+    for (let crossing = stored + 1; crossing <= t.crossings; crossing++) {
       const event: RestockRecommended = {
         type: 'RestockRecommended',
         data: {
-          dropId: row.drop_id,
+          dropId: row.dropId,
           sku: row.sku,
           crossing,
-          reorderPoint: row.reorder_point,
-          available: row.available,
-          recommendedAt: row.last_crossing_at ? new Date(row.last_crossing_at).toISOString() : this.now().toISOString(),
+          reorderPoint: t.reorderPoint,
+          available: t.available,
+          recommendedAt: t.lastCrossingAt ? new Date(t.lastCrossingAt).toISOString() : this.now().toISOString(),
         },
       };
       events.push({
-        eventId: restockEventId(row.drop_id, row.sku, crossing),
+        eventId: restockEventId(row.dropId, row.sku, crossing),
         type: event.type,
         schemaVersion: schemaVersionOf(event.type),
         data: event.data,
         metadata: {
-          correlationId: `restock:${row.drop_id}:${row.sku}:${crossing}`,
+          correlationId: `restock:${row.dropId}:${row.sku}:${crossing}`,
           causationId: null,
           actor: 'system:restock-reactor',
           occurredAt: event.data.recommendedAt,

@@ -161,14 +161,33 @@ export class RestockThresholdEntity {
 }
 
 /**
- * Owned by the restock reactor, not by a projection: never rebuilt, so a rebuild cannot make it
- * emit a recommendation twice.
+ * The restock reactor's own state of one (drop, SKU), folded from the log by the reactor (not a
+ * read model of a projection): never rebuilt, so a rebuild cannot make it emit a recommendation twice.
  */
 @Entity({ name: 'rm_restock_reactor' })
 export class RestockReactorEntity {
   @PrimaryColumn('text', { name: 'drop_id', primaryKeyConstraintName: 'rm_restock_reactor_pkey' }) dropId!: string;
   @PrimaryColumn('text', { primaryKeyConstraintName: 'rm_restock_reactor_pkey' }) sku!: string;
   @Column('int', { name: 'crossings_emitted' }) crossingsEmitted!: number;
+  @Column('int', { name: 'last_revision', default: -1 }) lastRevision!: number;
+  @Column('timestamptz', { name: 'closes_at', nullable: true }) closesAt!: Date | null;
+  @Column('jsonb', { nullable: true }) inventory!: Record<string, unknown> | null;
+  @Column('jsonb', { nullable: true }) threshold!: Record<string, unknown> | null;
+}
+
+/** The restock reactor's facts of one pre-order (delivery and return events name a pre-order, not its SKU). */
+@Entity({ name: 'rm_restock_reactor_pre_orders' })
+export class RestockReactorPreOrderEntity {
+  @PrimaryColumn('text', { name: 'pre_order_id', primaryKeyConstraintName: 'rm_restock_reactor_pre_orders_pkey' }) preOrderId!: string;
+  @Column('text', { name: 'drop_id' }) dropId!: string;
+  @Column('text') sku!: string;
+  @Column('int') quantity!: number;
+  @Column('text') status!: string;
+  @Column('boolean', { name: 'refund_requested' }) refundRequested!: boolean;
+  @Column('text', { name: 'hand_over' }) handOver!: string;
+  @Column('text', { name: 'return_id', nullable: true }) returnId!: string | null;
+  @Column('text', { name: 'return_reason', nullable: true }) returnReason!: string | null;
+  @Column('text', { name: 'return_status', nullable: true }) returnStatus!: string | null;
 }
 
 /** Every read-model table (rm_*): what the migrations are generated from and checked against. */
@@ -182,4 +201,5 @@ export const READ_MODEL_ENTITIES = [
   ReturnsByReasonEntity,
   RestockThresholdEntity,
   RestockReactorEntity,
+  RestockReactorPreOrderEntity,
 ];

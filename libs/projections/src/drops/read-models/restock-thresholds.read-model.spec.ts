@@ -1,0 +1,87 @@
+import { DAY_MS, reorderPoint } from '@dropline/domain';
+import { DEFINITION, fact, placed } from '../../testing/read-model-facts';
+import { evolveInventory, InventoryRow } from './inventory.read-model';
+import { evolveRestockThreshold, RestockThresholdRow, ThresholdInput } from './restock-thresholds.read-model';
+
+describe('restock thresholds read model', () => {
+  const closesAtMs = Date.parse(DEFINITION.window.closesAt);
+  const input = (f: ReturnType<typeof fact>, inventory: InventoryRow | null): ThresholdInput => ({
+    ...f,
+    inventory: inventory ?? undefined,
+    closesAtMs,
+    serviceLevel: 0.95,
+  });
+
+  it('recomputes the reorder point over the elapsed window and counts a crossing once, when available drops to it', () => {
+    const scheduled = fact(
+      { type: 'DropScheduled', data: { dropId: 'u1', definition: DEFINITION, scheduledAt: 'x' } },
+      '2026-12-20T00:00:00.000Z',
+    );
+    let inv = evolveInventory(null, scheduled, 'TEE-M');
+    let t: RestockThresholdRow | null = evolveRestockThreshold(null, input(scheduled, inv), 'TEE-M');
+    expect(t).toMatchObject({ available: 10, aboveReorderPoint: true, crossings: 0, windowEnd: null, leadTimeDays: 5 });
+    // Two sales on day 1 and day 2 of the window (it opens 2027-01-01T10:00Z): 3 + 4 units.
+    for (const [id, q, at] of [
+      ['p1', 3, '2027-01-01T12:00:00.000Z'],
+      ['p2', 4, '2027-01-02T12:00:00.000Z'],
+    ] as const) {
+      const f = fact(placed(id, 'TEE-M', q, at), at);
+      inv = evolveInventory(inv, f, 'TEE-M');
+      t = evolveRestockThreshold(t, input(f, inv), 'TEE-M');
+    }
+    const expected = reorderPoint({ dailyUnits: [3, 4], leadTimeDays: 5, serviceLevel: 0.95 });
+    expect(t!.reorderPoint).toBeCloseTo(expected.reorderPoint, 12);
+    expect(t!.dailySales).toEqual({
+      [String(Math.floor(Date.parse('2027-01-01T12:00:00.000Z') / DAY_MS))]: 3,
+      [String(Math.floor(Date.parse('2027-01-02T12:00:00.000Z') / DAY_MS))]: 4,
+    });
+    // The first sale already took available (7) to at or below ROP (3 a day × 5 days = 15): one
+    // crossing, then; the second stays below it and counts none.
+    expect(t).toMatchObject({ available: 3, aboveReorderPoint: false, crossings: 1, lastCrossingAt: '2027-01-01T12:00:00.000Z' });
+    // Staying below counts nothing more; an event of another SKU leaves this row as it is.
+    const other = fact(placed('p3', 'TEE-L', 1, '2027-01-02T13:00:00.000Z'), '2027-01-02T13:00:00.000Z');
+    const same = evolveRestockThreshold(t, input(other, inv), 'TEE-M');
+    expect(same).toBe(t);
+  });
+
+  it('is a function of its arguments: the same facts from the same row give the same row, whatever came between', () => {
+    const scheduled = fact(
+      { type: 'DropScheduled', data: { dropId: 'u1', definition: DEFINITION, scheduledAt: 'x' } },
+      '2026-12-20T00:00:00.000Z',
+    );
+    const sales = [
+      fact(placed('p1', 'TEE-M', 2, '2027-01-01T12:00:00.000Z'), '2027-01-01T12:00:00.000Z'),
+      fact(placed('p2', 'TEE-L', 1, '2027-01-03T12:00:00.000Z'), '2027-01-03T12:00:00.000Z'),
+      fact(placed('p3', 'TEE-M', 5, '2027-01-05T12:00:00.000Z'), '2027-01-05T12:00:00.000Z'),
+    ];
+    const fold = () => {
+      let inv = evolveInventory(null, scheduled, 'TEE-M');
+      let t = evolveRestockThreshold(null, input(scheduled, inv), 'TEE-M');
+      for (const f of sales) {
+        inv = evolveInventory(inv, f, 'TEE-M');
+        t = evolveRestockThreshold(t, input(f, inv), 'TEE-M');
+      }
+      return t;
+    };
+    const once = fold();
+    expect(fold()).toEqual(once);
+    // A row stored and read back (JSON, as the reactor keeps it) evolves the same as the one in memory.
+    let inv = evolveInventory(null, scheduled, 'TEE-M');
+    let t = evolveRestockThreshold(null, input(scheduled, inv), 'TEE-M');
+    for (const f of sales) {
+      inv = JSON.parse(JSON.stringify(evolveInventory(inv, f, 'TEE-M'))) as InventoryRow;
+      t = JSON.parse(JSON.stringify(evolveRestockThreshold(t, input(f, inv), 'TEE-M'))) as RestockThresholdRow;
+    }
+    expect(t).toEqual(once);
+  });
+
+  it('a revision that stops listing the SKU deletes its row', () => {
+    const revised = fact({
+      type: 'DropRevised',
+      data: { dropId: 'u1', definition: { ...DEFINITION, variants: [DEFINITION.variants[0]] }, revisedAt: 'x' },
+    });
+    const scheduled = fact({ type: 'DropScheduled', data: { dropId: 'u1', definition: DEFINITION, scheduledAt: 'x' } });
+    const t = evolveRestockThreshold(null, input(scheduled, evolveInventory(null, scheduled, 'TEE-L')), 'TEE-L');
+    expect(evolveRestockThreshold(t, input(revised, null), 'TEE-L')).toBeNull();
+  });
+});
