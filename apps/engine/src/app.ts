@@ -5,10 +5,11 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig, Clock } from '@dropline/platform';
 import {
+  applyHttpEdge,
   applyInputLimits,
   AuthSetup,
   Databases,
-  frameworkErrorProblems,
+  httpServerOptions,
   openDatabases,
   ProblemFilter,
   recordRoutes,
@@ -45,9 +46,9 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
   const adapter = new FastifyAdapter({
+    ...httpServerOptions(config.http),
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: 300 },
-    frameworkErrors: frameworkErrorProblems,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     EngineModule.forRoot({ config, databases, clock: options.clock, auth }),
@@ -58,6 +59,8 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
     },
   );
   recordRoutes(app);
+  // Before any route is registered: the rate limiter attaches itself to each route as it is added.
+  await applyHttpEdge(app, config.http, auth.verifier);
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

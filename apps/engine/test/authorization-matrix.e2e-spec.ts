@@ -82,7 +82,10 @@ describe('authorization matrix', () => {
   let engine: TestEngine;
   let routes: string[];
   beforeAll(async () => {
-    engine = await startTestEngine();
+    // ≈ 350 bad tokens from one address are the point of this test: with the default
+    // RATE_LIMIT_AUTH_FAILURES (30) the limiter would answer 429 before the gate says why it
+    // refuses. The limiter itself is tested with its defaults in http-edge.e2e-spec.ts.
+    engine = await startTestEngine({ env: { RATE_LIMIT_AUTH_FAILURES: '100000' } });
     routes = [
       ...new Set(
         registeredRoutes(engine.app)
@@ -136,6 +139,37 @@ describe('authorization matrix', () => {
     }
     expect(mismatches).toEqual([]);
     expect(calls).toBeGreaterThan(routes.length * 10);
+  });
+
+  it('answers HEAD on every GET route as its GET does, for every caller (status and headers, no body)', async () => {
+    const all = registeredRoutes(engine.app).map((r) => `${r.method} ${r.url}`);
+    const gets = routes.filter((r) => r.startsWith('GET '));
+    expect(gets.length).toBeGreaterThan(10);
+    // Fastify serves HEAD from every GET route; each follows its GET's policy (route-policy.ts).
+    expect(gets.filter((r) => !all.includes(r.replace('GET ', 'HEAD ')))).toEqual([]);
+    const callers: Array<[string, string | null]> = [
+      ['no token', null],
+      ...ROLES.map((role): [string, string] => [role, mintTestToken(role, TEST_SUBJECTS[role])]),
+      ['expired', BAD_TOKENS.expired()],
+    ];
+    const mismatches: string[] = [];
+    for (const route of gets) {
+      const path = route.split(' ')[1].replace(/:([A-Za-z]+)/g, (_, p: string) => PARAMS[p] ?? 'x');
+      for (const [caller, token] of callers) {
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+        const get = await fetch(engine.url + path, { headers });
+        await get.arrayBuffer();
+        const head = await fetch(engine.url + path, { method: 'HEAD', headers });
+        const body = await head.text();
+        const seen = (r: Response) =>
+          ['content-type', 'cache-control', 'www-authenticate', 'content-security-policy'].map((h) => `${h}=${r.headers.get(h)}`);
+        if (head.status !== get.status || JSON.stringify(seen(head)) !== JSON.stringify(seen(get)) || body !== '')
+          mismatches.push(
+            `${route} as ${caller}: GET ${get.status} ${seen(get).join(' ')} / HEAD ${head.status} ${seen(head).join(' ')} body ${body.length}`,
+          );
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 
   it('narrows customers to themselves and tills to popup/kiosk on pre-orders', async () => {

@@ -6,9 +6,12 @@ import { defaultToken, harbourHoodie, startTestEngine, TestEngine } from './supp
  * Malformed-input fuzz: FUZZ_RUNS (default 10,000) requests, each ONE mutation away from
  * a valid request to its route and sent with a valid token for that route, so that
  * validation — not authentication, not the domain — must answer. The run passes when
- * every answer is a 400/413/415 problem with a stable code (and a field where one is to
+ * every answer is a 400/413/414/415/431 problem with a stable code (and a field where one is to
  * blame), no event was appended and no row changed anywhere, and the engine still takes
- * a correct pre-order afterwards.
+ * a correct pre-order afterwards. Mutations at the edge answer their own problem: a path
+ * parameter over 300 characters or a request line over 16 KiB 414, headers over 16 KiB 431,
+ * malformed percent-encoding 400 REQUEST.INVALID_URL, a body that is not JSON (text, form,
+ * multipart, XML) 415 — Fastify's and Node's own answers included, never their plain JSON.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 /** PostgreSQL runs the same fuzz at a smaller count, so npm test stays within its budget. */
@@ -121,7 +124,10 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
   };
 
   beforeAll(async () => {
-    engine = await startTestEngine({ store, now: '2026-12-02T10:00:00Z' });
+    // The fuzz sends its 10,000 requests as a handful of token subjects (ops-test, …) at ≈ 800/s:
+    // over the default RATE_LIMIT_AUTHENTICATED (6,000 per minute per subject) the limiter would
+    // answer 429 where validation must. The limiter is tested at its defaults in http-edge.e2e-spec.ts.
+    engine = await startTestEngine({ store, now: '2026-12-02T10:00:00Z', env: { RATE_LIMIT_AUTHENTICATED: '1000000' } });
     const created = await engine.request(
       'POST',
       '/drops',
@@ -439,7 +445,10 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
       | 'too-large'
       | 'poison'
       | 'deep'
-      | 'proto';
+      | 'proto'
+      | 'long-path'
+      | 'big-headers'
+      | 'bad-encoding';
     const kinds: Mutation[] = [
       'remove',
       'retype',
@@ -455,6 +464,9 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
       'poison',
       'deep',
       'proto',
+      'long-path',
+      'big-headers',
+      'bad-encoding',
     ];
     const caseArb = fc.record({
       base: fc.nat(),
@@ -474,6 +486,8 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
         let raw: string | undefined;
         let contentType: string | undefined;
         let rawPath: string | undefined;
+        /** A path parameter sent as written, not percent-encoded again. */
+        let badSegment: { key: string; value: string } | undefined;
         // Pick a mutation this route can take; fall back to a bad path parameter, which every base has or a bad query/body.
         const has = {
           remove: !!base.required?.length,
@@ -489,6 +503,9 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
           poison: true,
           deep: base.method !== 'GET',
           proto: true,
+          'long-path': Object.keys(base.params).length > 0,
+          'big-headers': true,
+          'bad-encoding': Object.keys(base.params).length > 0,
         };
         const chosen: Mutation = has[kind] ? kind : (['param', 'query', 'unknown', 'retype'] as Mutation[]).find((k) => has[k])!;
         switch (chosen) {
@@ -548,10 +565,45 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
             raw = text.slice(0, 1 + (a % (text.length - 1))) + (b % 2 ? '' : ',,');
             break;
           }
-          case 'content-type':
-            contentType = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded'][a % 3];
-            raw = JSON.stringify(body);
+          case 'content-type': {
+            // Bodies that are not JSON: refused by type (415) before validation, whatever they carry.
+            const types = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=fz'];
+            contentType = types[a % types.length];
+            const flat = Object.entries(body!).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+            raw =
+              contentType === 'application/x-www-form-urlencoded'
+                ? new URLSearchParams(flat).toString()
+                : contentType.startsWith('multipart/')
+                  ? flat.map(([k, v]) => `--fz\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--fz--\r\n'
+                  : JSON.stringify(body);
             break;
+          }
+          case 'long-path': {
+            // A path parameter over maxParamLength (300), or a request line over Node's 16 KiB header budget.
+            const keys = Object.keys(params);
+            params[keys[a % keys.length]] = 'a'.repeat([301, 2_000, 17_000, 40_000][b % 4]);
+            break;
+          }
+          case 'big-headers': {
+            // One header, or many, over Node's 16 KiB budget for the request line and headers.
+            if (a % 2) headers['x-fuzz-pad'] = 'p'.repeat(16_500 + (b % 20_000));
+            else for (let i = 0; i < 300 + (b % 200); i++) headers[`x-fuzz-${i}`] = 'q'.repeat(60);
+            break;
+          }
+          case 'bad-encoding': {
+            const keys = Object.keys(params);
+            const k = keys[a % keys.length];
+            // Malformed anywhere: a non-hex escape, bytes that are not UTF-8, an encoded surrogate. Cut short: only at the end
+            // (a lone `%` or `%E0%A4%A` followed by hex digits would be a valid escape).
+            const anywhere = ['%G1', '%C3%28', '%FF', '%ED%A0%80', '%%'];
+            const atEnd = ['%', '%E', '%E0%A4%A'];
+            const pick = b % (anywhere.length + atEnd.length);
+            badSegment = {
+              key: k,
+              value: pick < anywhere.length ? insertAt(params[k], anywhere[pick], b) : params[k] + atEnd[pick - anywhere.length],
+            };
+            break;
+          }
           case 'too-large':
             raw = JSON.stringify({ ...body, padding: 'x'.repeat(300 * 1024) });
             break;
@@ -597,7 +649,9 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
           }
         }
         const query_ = Object.keys(query).length ? `?${queryString(query)}` : '';
-        const path = rawPath ?? base.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeSegment(params[p])) + query_;
+        const path =
+          rawPath ??
+          base.path.replace(/\{(\w+)\}/g, (_, p: string) => (badSegment?.key === p ? badSegment.value : encodeSegment(params[p]))) + query_;
         // The token is chosen from the VALID request (its customer), so authentication is never what answers.
         const validPath = base.path.replace(/\{(\w+)\}/g, (_, p: string) => base.params[p].valid);
         const token = base.name === 'place' ? engine.token('customer', 'c-fuzz-2') : defaultToken(base.method, validPath);
@@ -613,11 +667,18 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         // Prototype names are well-formed ids of things that do not exist (404), or not ids at all (400).
         // A read of a well-formed id that happens to be a prototype name (customer "constructor") is an ordinary empty answer.
-        const allowed = chosen === 'proto' ? [...(base.method === 'GET' ? [200] : []), 400, 403, 404, 405] : [400, 413, 415];
+        const allowed: Record<string, number[]> = {
+          proto: [...(base.method === 'GET' ? [200] : []), 400, 403, 404, 405],
+          'content-type': [415],
+          'long-path': [414],
+          'big-headers': [431],
+          'bad-encoding': [400],
+        };
+        const allowedHere = allowed[chosen] ?? [400, 413, 415];
         const problemOk =
           res.status < 400 ||
           (typeof res.body?.code === 'string' && res.headers.get('content-type')?.startsWith('application/problem+json') === true);
-        if (!allowed.includes(res.status) || !problemOk) {
+        if (!allowedHere.includes(res.status) || !problemOk) {
           throw new Error(
             `${base.name} / ${chosen}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)} for ${base.method} ${path} ${String(raw ?? JSON.stringify(body)).slice(0, 300)}`,
           );

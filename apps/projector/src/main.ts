@@ -3,8 +3,9 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  applyHttpEdge,
   applyInputLimits,
-  frameworkErrorProblems,
+  httpServerOptions,
   loadConfigOrExit,
   openDatabases,
   ProblemFilter,
@@ -25,11 +26,13 @@ async function main(): Promise<void> {
   const databases = await openDatabases(config);
   const app = await NestFactory.create<NestFastifyApplication>(
     ProjectorModule.forRoot({ config, databases }),
-    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
+    new FastifyAdapter(httpServerOptions(config.http)),
     {
       logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
     },
   );
+  // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
+  await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

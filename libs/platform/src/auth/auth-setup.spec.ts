@@ -26,6 +26,11 @@ describe('setUpAuth', () => {
     [{ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://h/db' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production', JWT_SECRET: secret }, 'JWT_ISSUER'],
     [{ NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'iss' }, 'JWT_AUDIENCE'],
+    [{ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks.json', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' }, 'JWT_JWKS_URL'],
+    [
+      { EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://h/db', JWT_JWKS_URL: 'http://idp/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' },
+      'JWT_JWKS_URL',
+    ],
   ])('refuses production %j naming %s', async (env, variable) => {
     const error = await setUpAuth(loadConfig({ DATA_DIR: dir, ...env })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);

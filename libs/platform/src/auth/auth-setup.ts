@@ -32,6 +32,9 @@ export async function setUpAuth(config: AppConfig): Promise<AuthSetup> {
       );
     if (!jwt.issuer) throw new ConfigError('JWT_ISSUER', 'is required in production');
     if (!jwt.audience) throw new ConfigError('JWT_AUDIENCE', 'is required in production');
+    // Keys fetched over plain HTTP can be swapped by anyone on the path: every token would verify.
+    if (jwt.jwksUrl && new URL(jwt.jwksUrl).protocol !== 'https:')
+      throw new ConfigError('JWT_JWKS_URL', 'must be an https: URL in production (NODE_ENV=production or a server event store)');
     if (jwt.secret && config.eventStore === 'pglite' && jwt.secret === existingDevSecret(config.dataDir)) {
       throw new ConfigError('JWT_SECRET', 'is the development key from DATA_DIR; production needs its own');
     }

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { FastifyRequest } from 'fastify';
 import { SALES_CHANNELS } from '@dropline/domain';
 import { CUSTOMER_ID } from '../http/params';
-import { ForbiddenException, UnauthenticatedException } from './auth-error';
+import { ForbiddenException } from './auth-error';
+import { authenticate } from './request-credentials';
 import type { AuthSetup } from './auth-setup';
 import { policyFor, RoutePolicy } from './route-policy';
 import type { Principal, Role } from './roles';
@@ -12,7 +13,6 @@ export const AUTH_SETUP = Symbol('AUTH_SETUP');
 const STAFF: readonly Role[] = ['ops', 'analyst', 'service'];
 const CUSTOMER_CHANNELS = ['web', 'app'];
 const TILL_CHANNELS = ['popup', 'kiosk'];
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 
 /**
  * The one access-control gate, global. It looks the route up in ROUTE_POLICY (deny by
@@ -47,13 +47,9 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(request: FastifyRequest): Promise<Principal> {
-    const header = request.headers.authorization;
-    if (header === undefined || header === '')
-      throw new UnauthenticatedException('AUTH.UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <token>)');
-    const match = typeof header === 'string' && header.length <= 8192 ? BEARER.exec(header) : null;
-    if (!match) throw new UnauthenticatedException('AUTH.TOKEN_INVALID', 'The Authorization header must be "Bearer <JWT>"');
-    return this.auth.verifier.verify(match[1]);
+  /** Verified once per request (request-credentials.ts): the rate limiter may have asked already. */
+  private authenticate(request: FastifyRequest): Promise<Principal> {
+    return authenticate(request, this.auth.verifier);
   }
 
   /** Customers act for themselves; tills place on popup/kiosk for a named customer. */

@@ -79,9 +79,19 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /messaging/status': OPS_OR_ANALYST,
 };
 
+/**
+ * HEAD is GET without the body (Fastify serves it from the GET route, `exposeHeadRoutes`), so
+ * it follows its GET's policy: a load balancer's `HEAD /health/ready` is public, an analyst's
+ * `HEAD /drops/:dropId/history` needs what the GET needs.
+ */
+function policyMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return upper === 'HEAD' ? 'GET' : upper;
+}
+
 /** The policy of a registered route (`path` as the router has it, e.g. `/drops/:dropId`); undefined = deny. */
 export function policyFor(method: string, path: string): RoutePolicy | undefined {
-  return ROUTE_POLICY[`${method.toUpperCase()} ${path}`];
+  return ROUTE_POLICY[`${policyMethod(method)} ${path}`];
 }
 
 /**
@@ -93,7 +103,7 @@ export function policyForUrl(method: string, urlPath: string): { route: string; 
   let best: { route: string; policy: RoutePolicy; score: number } | undefined;
   for (const [key, policy] of Object.entries(ROUTE_POLICY)) {
     const [m, pattern] = key.split(' ');
-    if (m !== method.toUpperCase()) continue;
+    if (m !== policyMethod(method)) continue;
     const parts = pattern.split('/').filter(Boolean);
     if (parts.length !== segments.length) continue;
     let score = 0;

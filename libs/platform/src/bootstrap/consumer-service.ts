@@ -12,7 +12,9 @@ import {
 } from '@dropline/messaging';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config-error';
-import { applyInputLimits, frameworkErrorProblems } from '../http/input-limits';
+import { applyHttpEdge } from '../http/edge';
+import { applyInputLimits } from '../http/input-limits';
+import { httpServerOptions } from '../http/server-limits';
 import { ProblemFilter } from '../http/problem.filter';
 import { validationPipe } from '../http/validation';
 
@@ -51,10 +53,9 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), options.handler, deadLetters, worker);
   await consumer.migrate();
-  const app = await NestFactory.create<NestFastifyApplication>(
-    options.module(pool),
-    new FastifyAdapter({ frameworkErrors: frameworkErrorProblems }),
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(options.module(pool), new FastifyAdapter(httpServerOptions(config.http)));
+  // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
+  await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -128,6 +128,48 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the HTTP edge', () => {
+  it('defaults to rate limits on, no trusted proxy, the documented timeouts, and a cap sized at start', () => {
+    expect(loadConfig({}).http).toEqual({
+      trustedProxies: [],
+      rateLimit: { enabled: true, windowMs: 60_000, anonymous: 1200, authenticated: 6000, authFailures: 30 },
+      maxConnections: undefined,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      maxRequestsPerSocket: 10_000,
+    });
+  });
+
+  it('reads trusted proxies as addresses or CIDR ranges, and refuses anything else naming it', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1, fd00::/8' }).http.trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+    ]);
+    for (const bad of ['loadbalancer', '10.0.0.0/33', '10.0.0.1/8/1', '*']) {
+      const error = (() => {
+        try {
+          return loadConfig({ TRUSTED_PROXIES: bad });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe('TRUSTED_PROXIES');
+    }
+  });
+
+  it('refuses a header timeout longer than the request timeout', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '50', RATE_LIMIT_ENABLED: 'false' }).http).toMatchObject({
+      maxConnections: 50,
+      rateLimit: { enabled: false },
+    });
+  });
+});
+
 describe('loadConfig: bearer-token verification', () => {
   const secret = 's'.repeat(32);
   const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';

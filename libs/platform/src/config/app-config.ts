@@ -46,6 +46,30 @@ export interface AppConfig {
   logLevel: EnvironmentVariables['LOG_LEVEL'];
   /** Bearer-token verification (docs/security.md). With no key configured the embedded engine uses its development key. */
   jwt: JwtConfig;
+  /** The HTTP edge: trusted proxies, rate limits, connection cap and timeouts (docs/security.md, "Limits"). */
+  http: HttpEdgeConfig;
+}
+
+export interface HttpEdgeConfig {
+  /** Proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES); empty = the socket address is the client. */
+  trustedProxies: string[];
+  rateLimit: {
+    enabled: boolean;
+    windowMs: number;
+    /** Per client address, requests without a token. */
+    anonymous: number;
+    /** Per verified token subject. */
+    authenticated: number;
+    /** Per client address, requests whose token does not verify. */
+    authFailures: number;
+  };
+  /** HTTP_MAX_CONNECTIONS; undefined = sized from the open-files limit when the server starts (http/edge.ts). */
+  maxConnections: number | undefined;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** 0 = no limit. */
+  maxRequestsPerSocket: number;
 }
 
 export interface LeaseConfig {
@@ -145,6 +169,7 @@ export function loadConfig(env: Env): AppConfig {
     lease: leaseConfig(v),
     logLevel: v.LOG_LEVEL,
     jwt: jwtConfig(v),
+    http: httpEdgeConfig(v),
   };
 }
 
@@ -169,6 +194,26 @@ function leaseConfig(v: EnvironmentVariables): LeaseConfig {
       `process keeps leases in one process: with EVENT_STORE=${v.EVENT_STORE} set SINGLE_INSTANCE=true to promise there is only one instance`,
     );
   return { store, requested, singleInstance: v.SINGLE_INSTANCE, ttlMs: v.LEASE_TTL_MS };
+}
+
+function httpEdgeConfig(v: EnvironmentVariables): HttpEdgeConfig {
+  if (v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS)
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${v.HTTP_REQUEST_TIMEOUT_MS})`);
+  return {
+    trustedProxies: v.TRUSTED_PROXIES,
+    rateLimit: {
+      enabled: v.RATE_LIMIT_ENABLED,
+      windowMs: v.RATE_LIMIT_WINDOW_MS,
+      anonymous: v.RATE_LIMIT_ANONYMOUS,
+      authenticated: v.RATE_LIMIT_AUTHENTICATED,
+      authFailures: v.RATE_LIMIT_AUTH_FAILURES,
+    },
+    maxConnections: v.HTTP_MAX_CONNECTIONS,
+    headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: v.HTTP_MAX_REQUESTS_PER_SOCKET,
+  };
 }
 
 /** Exactly one verification key source (each value is checked by the schema). */

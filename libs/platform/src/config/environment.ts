@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -183,6 +184,32 @@ function BrokerList(): PropertyDecorator {
   );
 }
 
+/** `10.0.0.0/8, 127.0.0.1, ::1` → ['10.0.0.0/8', '127.0.0.1', '::1'] (IPv4 or IPv6, with an optional prefix length). */
+function AddressList(): PropertyDecorator {
+  const address = (a: string) => {
+    const [ip, prefix, ...rest] = a.split('/');
+    if (rest.length > 0 || isIP(ip) === 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(ip) === 4 ? 32 : 128);
+  };
+  return all(
+    Transform(({ value }) =>
+      String(value)
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
+    ValidateBy({
+      name: 'isAddressList',
+      validator: {
+        validate: (value) => Array.isArray(value) && value.every(address),
+        defaultMessage: (args) =>
+          `must be a comma-separated list of IP addresses or CIDR ranges (got "${(args?.value as string[]).find((a) => !address(a))}")`,
+      },
+    }),
+  );
+}
+
 /** A JWT claim value (issuer, audience). */
 function ClaimValue(): PropertyDecorator {
   return Matches(/^\S{1,512}$/, { message: 'must be a single token without spaces' });
@@ -203,6 +230,58 @@ export class EnvironmentVariables {
   @Describe('HTTP listener address')
   @IsString()
   HOST: string = '0.0.0.0';
+
+  @Describe(
+    'addresses or CIDR ranges of the reverse proxies in front of the engine, comma-separated (e.g. `10.0.0.0/8,127.0.0.1`): only a request arriving from one of them has its client address taken from `X-Forwarded-For` (Fastify `trustProxy`); empty = the socket address is the client ([security](docs/security.md#rate-limits))',
+  )
+  @AddressList()
+  TRUSTED_PROXIES: string[] = [];
+
+  @Describe('rate limits on the HTTP API (429 `RATE.LIMITED` with `Retry-After`); `false` only behind a gateway that limits instead')
+  @Flag()
+  RATE_LIMIT_ENABLED: boolean = true;
+
+  @Describe('the window every rate limit counts in')
+  @Integer(1000, 3_600_000)
+  RATE_LIMIT_WINDOW_MS: number = 60_000;
+
+  @Describe('requests per window from one client address without a token')
+  @Integer(1, 100_000_000)
+  RATE_LIMIT_ANONYMOUS: number = 1200;
+
+  @Describe(
+    'requests per window per verified token subject (`sub`), whatever the address: 256 buyers behind one address each have their own',
+  )
+  @Integer(1, 100_000_000)
+  RATE_LIMIT_AUTHENTICATED: number = 6000;
+
+  @Describe('requests per window from one client address carrying a token that does not verify (bad, expired, malformed)')
+  @Integer(1, 100_000_000)
+  RATE_LIMIT_AUTH_FAILURES: number = 30;
+
+  @Describe(
+    'most open HTTP connections; one more is closed as soon as it is accepted (Node `server.maxConnections`)',
+    "¾ of the process's open-files limit less 100 (1000 where the limit cannot be read)",
+  )
+  @IsOptional()
+  @Integer(1, 10_000_000)
+  HTTP_MAX_CONNECTIONS?: number;
+
+  @Describe('time a client has to send the request line and headers before its connection is closed (408)')
+  @Integer(1000, 600_000)
+  HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  @Describe('time a client has to send the whole request, body included, before its connection is closed (408)')
+  @Integer(1000, 3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS: number = 30_000;
+
+  @Describe("how long an idle kept-alive connection stays open (above a load balancer's idle timeout, e.g. 60 s on AWS ALB)")
+  @Integer(1000, 600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 72_000;
+
+  @Describe('requests one kept-alive connection may carry before the engine closes it (`0` = no limit)')
+  @Integer(0, 10_000_000)
+  HTTP_MAX_REQUESTS_PER_SOCKET: number = 10_000;
 
   @Describe('embedded PGlite data (locked to one process)')
   @IsString()

@@ -60,8 +60,9 @@ type Done = (error: Error | null, body?: unknown) => void;
  *   empty and malformed bodies keep their errors (FST_ERR_CTP_EMPTY_JSON_BODY,
  *   FST_ERR_CTP_INVALID_JSON_BODY → REQUEST.INVALID_JSON) and `__proto__` / `constructor`
  *   keys keep being refused (secure-json-parse, Fastify's onProtoPoisoning settings).
- * - application/x-www-form-urlencoded: flat key/value pairs as Nest parsed them, so such a
- *   body still reaches validation (and is refused there) instead of becoming a 415.
+ * - nothing else: a form (application/x-www-form-urlencoded, multipart/form-data), text/plain
+ *   or any other body is refused with 415 REQUEST.UNSUPPORTED_MEDIA_TYPE (no parser, so Fastify
+ *   answers FST_ERR_CTP_INVALID_MEDIA_TYPE) instead of reaching validation.
  *
  * The size limit is the Fastify instance's bodyLimit, checked while the body streams in.
  */
@@ -87,14 +88,7 @@ export function useStrictBodyParsers(app: NestFastifyApplication, maxDepth = MAX
       done(error);
     });
   });
-  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_request: FastifyRequest, body: Buffer, done: Done) => {
-    const pairs: Record<string, string | string[]> = Object.create(null);
-    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
-      const existing = pairs[key];
-      if (existing === undefined) pairs[key] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else pairs[key] = [existing, value];
-    }
-    done(null, pairs);
-  });
+  // Nothing but JSON: Fastify's own text/plain parser goes too, so a form, a plain-text or a
+  // multipart body is 415 REQUEST.UNSUPPORTED_MEDIA_TYPE before any route runs.
+  fastify.removeContentTypeParser('text/plain');
 }

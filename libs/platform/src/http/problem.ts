@@ -24,6 +24,7 @@ const TITLES: ReadonlyMap<number, string> = new Map([
   [404, 'Not Found'],
   [405, 'Method Not Allowed'],
   [406, 'Not Acceptable'],
+  [408, 'Request Timeout'],
   [409, 'Conflict'],
   [410, 'Gone'],
   [413, 'Payload Too Large'],
