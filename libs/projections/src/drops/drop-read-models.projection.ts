@@ -27,6 +27,7 @@ import {
 export const DROP_READ_MODEL_EVENT_TYPES = [
   'DropScheduled',
   'DropRevised',
+  'DropAnnounced',
   'EarlyAccessOpened',
   'PreOrderWindowOpened',
   'PreOrderPlaced',
@@ -268,6 +269,7 @@ class DropPage {
       definition,
       lastRevision: -1,
       lastEventAt: null,
+      announced: false,
     });
     this.define(dropId, definition);
   }
@@ -320,11 +322,17 @@ class DropPage {
         this.define(dropId, d);
         return;
       }
+      case 'DropAnnounced':
+        s.announced = true;
+        return;
+      // Opening makes a drop public whether or not ops announced it first.
       case 'EarlyAccessOpened':
         s.status = 'early-access';
+        s.announced = true;
         return;
       case 'PreOrderWindowOpened':
         s.status = 'open';
+        s.announced = true;
         return;
       case 'PreOrderWindowClosed':
         s.status = 'closed';

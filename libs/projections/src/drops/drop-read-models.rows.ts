@@ -25,6 +25,8 @@ export interface DropSummaryRow {
   definition: DropDefinition;
   lastRevision: number;
   lastEventAt: string | null;
+  /** Public: ops announced it, or its early access or window opened (the storefront lists it). */
+  announced: boolean;
 }
 
 /** rm_inventory */
@@ -149,6 +151,7 @@ export const SUMMARY_COLUMNS: Column<DropSummaryRow>[] = [
   col('definition', 'jsonb', (r) => r.definition),
   col('last_revision', 'int4', (r) => r.lastRevision),
   col('last_event_at', 'timestamptz', (r) => r.lastEventAt),
+  col('announced', 'bool', (r) => r.announced),
 ];
 
 export const INVENTORY_COLUMNS: Column<InventoryRow>[] = [
@@ -268,6 +271,7 @@ export function summaryFromDb(r: Record<string, any>): DropSummaryRow {
     definition: r.definition,
     lastRevision: r.last_revision,
     lastEventAt: iso(r.last_event_at),
+    announced: r.announced === true,
   };
 }
 

@@ -2,5 +2,6 @@
 // read-model migrations in order. Do not edit by hand; regenerate.
 import type { MigrationInterface } from 'typeorm';
 import { ReadModels1796059271081 } from './migrations/1796059271081-ReadModels';
+import { AddDropSummaryAnnounced1796062344659 } from './migrations/1796062344659-AddDropSummaryAnnounced';
 
-export const READ_MODEL_MIGRATIONS: Array<new () => MigrationInterface> = [ReadModels1796059271081];
+export const READ_MODEL_MIGRATIONS: Array<new () => MigrationInterface> = [ReadModels1796059271081, AddDropSummaryAnnounced1796062344659];
