@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
-import { DropSummaryEntity, pendingReadModelSchemaChanges } from '@dropline/projections';
+import { DropSummaryEntity, pendingReadModelSchemaChanges, READ_MODEL_MIGRATIONS } from '@dropline/projections';
 import { loadConfig, PlatformConfigModule } from '@dropline/platform';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { ReadModelsModule } from './read-models.module';
@@ -43,6 +43,6 @@ describe('ReadModelsModule: TypeOrmModule over the engine’s own connection', (
       await app.close();
     }
     // TypeOrmModule destroyed its DataSource at shutdown; the pool belongs to Databases and still answers.
-    expect((await db.pool.query('select count(*)::int as n from rm_migrations')).rows).toEqual([{ n: 1 }]);
+    expect((await db.pool.query('select count(*)::int as n from rm_migrations')).rows).toEqual([{ n: READ_MODEL_MIGRATIONS.length }]);
   });
 });
