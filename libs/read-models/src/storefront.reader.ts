@@ -9,6 +9,10 @@ import type { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
 
 /** How long one measurement of the read model's lag serves every storefront answer. */
 const LAG_TTL_MS = 1000;
+/** How long one drop's storefront view serves every caller (the read model lags more than this anyway). */
+const VIEW_TTL_MS = 250;
+/** Drops whose views are kept for VIEW_TTL_MS (the oldest are dropped beyond it). */
+const MAX_CACHED_VIEWS = 1000;
 
 /**
  * The storefront's reads: the drops read model only (rm_drop_summary + rm_inventory), two indexed
@@ -19,6 +23,7 @@ const LAG_TTL_MS = 1000;
  */
 @Injectable()
 export class StorefrontReader {
+  private readonly recent = new Map<string, { readAt: number; view: Promise<StorefrontDropDto> }>();
   private lag: { measuredAt: number; value: Promise<{ checkpoint: string | null; lagSeconds: number }> } | undefined;
 
   constructor(
@@ -27,8 +32,25 @@ export class StorefrontReader {
     @InjectRepository(InventoryEntity) private readonly inventories: Repository<InventoryEntity>,
   ) {}
 
-  /** One announced drop; 404 DROP.NOT_FOUND when it is missing or not announced (the same answer). */
-  async drop(dropId: string): Promise<StorefrontDropDto> {
+  /**
+   * One announced drop; 404 DROP.NOT_FOUND when it is missing or not announced (the same answer).
+   * A crowd polling one page shares one read per VIEW_TTL_MS: the answer is at most that much
+   * older than the read model, whose own lag every answer shows.
+   */
+  drop(dropId: string): Promise<StorefrontDropDto> {
+    const now = performance.now();
+    const hit = this.recent.get(dropId);
+    if (hit && now - hit.readAt <= VIEW_TTL_MS) return hit.view;
+    const view = this.read(dropId);
+    this.recent.delete(dropId);
+    this.recent.set(dropId, { readAt: now, view });
+    // A failure (404 included) is not kept: an announcement shows up on the next call.
+    view.catch(() => this.recent.get(dropId)?.view === view && this.recent.delete(dropId));
+    if (this.recent.size > MAX_CACHED_VIEWS) this.recent.delete(this.recent.keys().next().value as string);
+    return view;
+  }
+
+  private async read(dropId: string): Promise<StorefrontDropDto> {
     const summary = await this.summaries.findOne({ where: { dropId, announced: true } });
     if (!summary) throw storefrontNotFound(dropId);
     const [view] = await this.views([summary]);
