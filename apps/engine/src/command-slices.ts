@@ -1,4 +1,6 @@
 import type { Provider, Type } from '@nestjs/common';
+import { AnnounceDropHandler } from './drops/announce-drop/announce-drop.command';
+import { AnnounceDropController } from './drops/announce-drop/announce-drop.controller';
 import { CancelDropHandler } from './drops/cancel-drop/cancel-drop.command';
 import { CancelDropController } from './drops/cancel-drop/cancel-drop.controller';
 import { ClosePreOrderWindowHandler } from './drops/close-pre-order-window/close-pre-order-window.command';
@@ -52,6 +54,7 @@ import { RequestReturnController } from './returns/request-return/request-return
  * request DTO). A new command adds its folder and its lines here.
  */
 export const COMMAND_HANDLERS: Provider[] = [
+  AnnounceDropHandler,
   CancelDropHandler,
   ClosePreOrderWindowHandler,
   CompleteDropHandler,
@@ -81,6 +84,7 @@ export const COMMAND_HANDLERS: Provider[] = [
 
 /** The slices' HTTP controllers (reads and visits are registered in EngineModule). */
 export const COMMAND_CONTROLLERS: Type[] = [
+  AnnounceDropController,
   CancelDropController,
   ClosePreOrderWindowController,
   CompleteDropController,

@@ -65,7 +65,10 @@ describe('two engine processes on one PostgreSQL', () => {
 
     // Both engines, and the stored events, agree.
     for (const engine of engines) {
-      const view = (await (await fetch(`${engine.url}/drops/${dropId}`)).json()) as { netUnits: number; unitsSold: number };
+      const view = (await (await fetch(`${engine.url}/drops/${dropId}`, { headers: bearer('ops') })).json()) as {
+        netUnits: number;
+        unitsSold: number;
+      };
       expect(view.netUnits).toBe(cap);
     }
     const { rows } = await db.pool.query(`select count(*)::int as n from events where stream_name = $1 and type = 'PreOrderPlaced'`, [

@@ -1,7 +1,8 @@
 /*
- * The load generator, in a process of its own (forked by hot-drop-http). Every request is a
- * 1-unit pre-order with its own Idempotency-Key and customer. Runs for `seconds`, or until the
- * first 409 (the drop sold out) when `untilSoldOut` is set; reports statuses and latency.
+ * The load generator, in a process of its own (forked by the HTTP scenarios). Every request is a
+ * 1-unit pre-order with its own Idempotency-Key and customer — or, with `poll`, an anonymous GET
+ * of `path`. Runs for `seconds`, or until the first 409 (the drop sold out) when `untilSoldOut`
+ * is set; reports statuses and latency.
  */
 // autocannon ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no ESM entry
@@ -16,6 +17,8 @@ export interface LoadRequest {
   prefix: string;
   /** Bearer token sent with every request (a till's: it places pre-orders for named customers). */
   token?: string;
+  /** Anonymous GETs of `path` instead of pre-orders (a crowd polling the storefront). */
+  poll?: boolean;
 }
 
 export interface LoadResult {
@@ -47,39 +50,48 @@ function run(req: LoadRequest): Promise<LoadResult> {
         duration: req.untilSoldOut ? 3600 : req.seconds,
         timeout: 30,
         requests: [
-          {
-            method: 'POST',
-            path: req.path,
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (r: Record<string, unknown>) => {
-              const i = n++;
-              const customerId = `${req.prefix}-c-${i}`;
-              return {
-                ...r,
-                headers: {
-                  'content-type': 'application/json',
-                  'idempotency-key': `${req.prefix}-k-${i}`,
-                  ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
+          req.poll
+            ? {
+                method: 'GET',
+                path: req.path,
+                onResponse: (status: number) => {
+                  statuses[status] = (statuses[status] ?? 0) + 1;
+                  if (status === 200) accepted++;
                 },
-                body: JSON.stringify({
-                  customerId,
-                  sku: 'HOT-M',
-                  quantity: 1,
-                  channel: req.token ? 'kiosk' : 'web',
-                  fulfillment: { method: 'ship' },
-                }),
-              };
-            },
-            onResponse: (status: number) => {
-              statuses[status] = (statuses[status] ?? 0) + 1;
-              if (status === 201) accepted++;
-              if (req.untilSoldOut && status === 409 && !stopped) {
-                stopped = true;
-                soldOutAt = performance.now();
-                instance.stop();
               }
-            },
-          },
+            : {
+                method: 'POST',
+                path: req.path,
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (r: Record<string, unknown>) => {
+                  const i = n++;
+                  const customerId = `${req.prefix}-c-${i}`;
+                  return {
+                    ...r,
+                    headers: {
+                      'content-type': 'application/json',
+                      'idempotency-key': `${req.prefix}-k-${i}`,
+                      ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
+                    },
+                    body: JSON.stringify({
+                      customerId,
+                      sku: 'HOT-M',
+                      quantity: 1,
+                      channel: req.token ? 'kiosk' : 'web',
+                      fulfillment: { method: 'ship' },
+                    }),
+                  };
+                },
+                onResponse: (status: number) => {
+                  statuses[status] = (statuses[status] ?? 0) + 1;
+                  if (status === 201) accepted++;
+                  if (req.untilSoldOut && status === 409 && !stopped) {
+                    stopped = true;
+                    soldOutAt = performance.now();
+                    instance.stop();
+                  }
+                },
+              },
         ],
       },
       (error: Error | null, result: any) => {

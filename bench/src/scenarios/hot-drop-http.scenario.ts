@@ -1,18 +1,15 @@
-import { ChildProcess, fork, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mintToken } from '@dropline/platform';
+import { ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { summarizeCpuProfiles } from '../support/cpu-profile';
 import { createBenchDatabase } from '../support/database';
-import { hotDropDefinition } from '../support/drops';
 import { unitsPlaced } from '../support/engine';
+import { benchToken, fiveXX, load, openDropOverHttp, startEngine } from '../support/http-engine';
 import { numberFlag, round, watchPeakRss } from '../support/stats';
-import type { LoadRequest, LoadResult } from '../load/autocannon.worker';
+import type { LoadResult } from '../load/autocannon.worker';
 
 /*
  * hot-drop-http: the built engine as its own OS process (`npm start` with EVENT_STORE=postgres),
@@ -23,136 +20,11 @@ import type { LoadRequest, LoadResult } from '../load/autocannon.worker';
  * with the engine under --cpu-prof, bucketed into where the time goes.
  */
 
-const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-interface Engine {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): Promise<Engine> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
-  let out = '';
-  const child = spawn(process.execPath, [...extraNodeArgs, MAIN], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      EVENT_STORE: 'postgres',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      // Production mode: every request's token is verified, as in a real deployment.
-      JWT_SECRET: BENCH_JWT.secret,
-      JWT_ISSUER: BENCH_JWT.issuer,
-      JWT_AUDIENCE: BENCH_JWT.audience,
-      // Rate limits stay on (their keying and counting are part of every request's cost), at the
-      // documented benchmark value: one kiosk token places every buyer's pre-order here, ≈ 400/s,
-      // which the default RATE_LIMIT_AUTHENTICATED (6,000 per minute per subject) would throttle.
-      RATE_LIMIT_ENABLED: 'true',
-      RATE_LIMIT_AUTHENTICATED: '100000000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        rmSync(dataDir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        done();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
-    try {
-      if ((await fetch(`${url}/health/live`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`engine did not start within 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, child, output: () => out, stop };
-}
-
-/** The signing key the benchmark's engine verifies with (HS256; a fresh one per run). */
-const BENCH_JWT = { secret: randomBytes(48).toString('base64url'), issuer: 'urn:dropline:bench', audience: 'dropline-engine' };
-
-function benchToken(role: 'ops' | 'till', sub: string): Promise<string> {
-  return mintToken(BENCH_JWT.secret, role, sub, { issuer: BENCH_JWT.issuer, audience: BENCH_JWT.audience, expiresIn: '2h' });
-}
-
-async function json(url: string, method: string, body?: unknown): Promise<any> {
-  const authorization = `Bearer ${await benchToken('ops', 'bench-ops')}`;
-  const res = await fetch(url, {
-    method,
-    headers: body ? { 'content-type': 'application/json', authorization } : { authorization },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-/** Schedules and opens a drop over HTTP; its window opened a minute ago (the engine runs on the system clock). */
-async function openDropOverHttp(url: string, cap: number): Promise<string> {
-  // Buyers come through a kiosk till (one verified token, a named customer per request).
-  const definition = { ...hotDropDefinition(cap, new Date(Date.now() - 60_000).toISOString()), channels: ['web', 'kiosk'] };
-  const { dropId } = await json(`${url}/drops`, 'POST', definition);
-  await json(`${url}/drops/${dropId}/open`, 'POST');
-  return dropId;
-}
-
-function load(req: LoadRequest): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const worker = fork(path.join(__dirname, '../load/autocannon.worker.js'), [], { stdio: 'inherit' });
-    worker.once('message', (m: { result?: LoadResult; error?: string }) => (m.result ? resolve(m.result) : reject(new Error(m.error))));
-    worker.once('exit', (code) => (code !== 0 ? reject(new Error(`load generator exited with ${code}`)) : undefined));
-    worker.send(req);
-  });
-}
-
 async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
   const child = fork(path.join(__dirname, '../load/bare-server.js'), [], { stdio: 'inherit' });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { port, child };
 }
-
-const fiveXX = (r: LoadResult) =>
-  Object.entries(r.statuses)
-    .filter(([s]) => s.startsWith('5'))
-    .reduce((a, [, n]) => a + n, 0);
 
 export const scenario: Scenario = {
   name: 'hot-drop-http',

@@ -1,5 +1,6 @@
 // Public API of @dropline/platform: the Nest platform every app composes — configuration,
 // problem rendering and validation, auth, database/clock/lease providers, health and lag.
+export * from './auth/audience';
 export * from './auth/auth-error';
 export * from './auth/auth-setup';
 export * from './auth/auth.guard';

@@ -4,3 +4,5 @@ export * from './projector.service';
 export * from './read-models.controller';
 export * from './read-models.dto';
 export * from './read-models.module';
+export * from './storefront.dto';
+export * from './storefront.reader';

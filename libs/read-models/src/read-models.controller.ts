@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import {
@@ -11,9 +11,18 @@ import {
   RestockThresholdEntity,
   ReturnsByReasonEntity,
 } from '@dropline/projections';
-import { DropIdParams, ProblemException } from '@dropline/platform';
+import { Audience, DropIdParams, ProblemException, type ReadAudience } from '@dropline/platform';
 import { CustomerIdParams, ListDropsQuery, PageQuery } from './read-models.dto';
 import { ProjectorService } from './projector.service';
+import { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
+import { StorefrontReader } from './storefront.reader';
+
+/** Swagger: a public read answers the storefront shape anonymously and the staff shape to ops/analyst tokens. */
+const twoAudiences = (storefront: string) =>
+  ApiOkResponse({
+    description: `Anonymous (and customer, till, service) callers get ${storefront}; an ops or analyst token gets the full staff view`,
+    schema: { oneOf: [{ $ref: getSchemaPath(storefront) }, { type: 'object', description: 'staff view' }] },
+  });
 
 /** How far the answering read model has caught up; every read-model response carries it. */
 export interface ReadModelFreshness {
@@ -30,12 +39,14 @@ function freshness(lag: ProjectionLag): ReadModelFreshness {
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
 @ApiTags('read models')
+@ApiExtraModels(StorefrontDropDto, StorefrontPageDto)
 @Controller()
 export class ReadModelsController {
   // Reads go through TypeORM repositories (ReadModelsModule's TypeOrmModule.forFeature); the
   // projections write the same tables with set-based SQL (docs/architecture.md, "Read models").
   constructor(
     private readonly projector: ProjectorService,
+    private readonly storefront: StorefrontReader,
     @InjectRepository(DropSummaryEntity) private readonly summaries: Repository<DropSummaryEntity>,
     @InjectRepository(InventoryEntity) private readonly inventories: Repository<InventoryEntity>,
     @InjectRepository(RestockThresholdEntity) private readonly thresholdRows: Repository<RestockThresholdEntity>,
@@ -89,8 +100,14 @@ export class ReadModelsController {
   }
 
   @Get('drops/:dropId/summary')
-  @ApiOperation({ summary: 'Drop summary: status, window, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns' })
-  async summary(@Param() params: DropIdParams) {
+  @ApiOperation({
+    summary:
+      'Drop summary. Staff (ops, analyst): status, window, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns. Anyone else: the storefront view of an announced drop',
+  })
+  @ApiBearerAuth()
+  @twoAudiences('StorefrontDropDto')
+  async summary(@Param() params: DropIdParams, @Audience() audience: ReadAudience) {
+    if (audience === 'storefront') return this.storefront.drop(params.dropId);
     const readModel = freshness(await this.projector.lag('drops'));
     const s = await this.summaryOr404(params.dropId, readModel);
     const runs = await this.runs.find({ where: { dropId: params.dropId }, order: { requestedAt: 'ASC', runId: 'ASC' } });
@@ -104,8 +121,11 @@ export class ReadModelsController {
   }
 
   @Get('drops')
-  @ApiOperation({ summary: 'Drops by status and city' })
-  async list(@Query() query: ListDropsQuery) {
+  @ApiOperation({ summary: 'Drops by status and city (anonymously: announced drops only, storefront view)' })
+  @ApiBearerAuth()
+  @twoAudiences('StorefrontPageDto')
+  async list(@Query() query: ListDropsQuery, @Audience() audience: ReadAudience) {
+    if (audience === 'storefront') return this.storefront.list(query, page(query));
     const readModel = freshness(await this.projector.lag('drops'));
     const where: { status?: string; city?: string } = {};
     if (query.status) where.status = query.status;
@@ -159,6 +179,7 @@ export class ReadModelsController {
       city: s.city,
       currency: s.currency,
       status: s.status,
+      announced: s.announced,
       window: { earlyAccessOpensAt: s.earlyAccessOpensAt, opensAt: s.opensAt, closesAt: s.closesAt },
       tierInForce: { index: s.tierInForce, unitPrice: num(s.unitPriceInForce) },
       unitsSold: s.unitsSold,

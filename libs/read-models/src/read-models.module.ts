@@ -7,6 +7,7 @@ import { Clock, DATABASES, LeaseFactory, SystemClock } from '@dropline/platform'
 import { AdminProjectionsController } from './admin-projections.controller';
 import { ProjectorService } from './projector.service';
 import { ReadModelsController } from './read-models.controller';
+import { StorefrontReader } from './storefront.reader';
 
 export interface ReadModelsModuleOptions {
   config: AppConfig;
@@ -55,8 +56,9 @@ export class ReadModelsModule {
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
         LeaseFactory,
         ProjectorService,
+        StorefrontReader,
       ],
-      exports: [ProjectorService],
+      exports: [ProjectorService, StorefrontReader],
     };
   }
 }

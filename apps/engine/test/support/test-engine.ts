@@ -40,7 +40,9 @@ export interface RequestAuth {
 const ROLE_PREFERENCE: TestRole[] = ['ops', 'analyst', 'service', 'till', 'customer'];
 
 /**
- * The token a test gets by default for a request: none for public routes; for placing a
+ * The token a test gets by default for a request: ops for public routes (they answer the staff
+ * view to staff and the storefront view to anyone else: pass `{ token: null }` to read as an
+ * anonymous caller); for placing a
  * pre-order, the customer named in the body if it is a well-formed customerId (a customer
  * token's subject must be one), or the till on popup/kiosk; otherwise the
  * first of ops, analyst, service, till, customer that the route's policy allows.
@@ -48,7 +50,7 @@ const ROLE_PREFERENCE: TestRole[] = ['ops', 'analyst', 'service', 'till', 'custo
 export function defaultToken(method: string, path: string, body?: unknown): string | undefined {
   const match = policyForUrl(method, path);
   if (!match) return mintTestToken('ops', TEST_SUBJECTS.ops);
-  if ('public' in match.policy) return undefined;
+  if ('public' in match.policy) return mintTestToken('ops', TEST_SUBJECTS.ops);
   const { roles, owner } = match.policy;
   if (owner === 'body') {
     let parsed: unknown = body;

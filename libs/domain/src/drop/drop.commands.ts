@@ -48,6 +48,10 @@ export interface ReviseDrop extends DropCommandBase {
   type: 'ReviseDrop';
   definition: DropDefinition;
 }
+/** Ops makes a scheduled drop public (listed on the storefront) before it opens. */
+export interface AnnounceDrop extends DropCommandBase {
+  type: 'AnnounceDrop';
+}
 /** Scheduler, at earlyAccess.opensAt. */
 export interface OpenEarlyAccess extends DropCommandBase {
   type: 'OpenEarlyAccess';
@@ -190,6 +194,7 @@ export interface CompleteDrop extends DropCommandBase {
 export type DropCommand =
   | ScheduleDrop
   | ReviseDrop
+  | AnnounceDrop
   | OpenEarlyAccess
   | OpenPreOrderWindow
   | ClosePreOrderWindow

@@ -5,6 +5,7 @@ import type { DropEvent } from './drop.events';
 import { assertNever, DropState } from './drop.state';
 import { evolveHandOver, confirmDelivery, confirmPickup, dispatchShipment, markReadyForPickup } from './hand-over/drop.hand-over.decider';
 import {
+  announceDrop,
   cancelDrop,
   closePreOrderWindow,
   completeDrop,
@@ -34,6 +35,8 @@ export function decide(command: DropCommand, state: DropState): DropEvent[] {
       return scheduleDrop(command, state);
     case 'ReviseDrop':
       return reviseDrop(command, existing(state, command));
+    case 'AnnounceDrop':
+      return announceDrop(command, existing(state, command));
     case 'OpenEarlyAccess':
       return openEarlyAccess(command, existing(state, command));
     case 'OpenPreOrderWindow':
@@ -100,6 +103,7 @@ export function evolve(state: DropState, event: DropEvent): DropState {
   switch (event.type) {
     case 'DropScheduled':
     case 'DropRevised':
+    case 'DropAnnounced':
     case 'EarlyAccessOpened':
     case 'PreOrderWindowOpened':
     case 'PreOrderWindowClosed':

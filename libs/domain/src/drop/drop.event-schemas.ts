@@ -56,6 +56,7 @@ const payment = (at: string) => object({ dropId: str, preOrderId: str, amount: m
 export const EVENT_PAYLOAD_SCHEMAS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSIONS, JsonSchema>> = Object.freeze({
   DropScheduled: object({ dropId: str, definition, scheduledAt: instant }),
   DropRevised: object({ dropId: str, definition, revisedAt: instant }),
+  DropAnnounced: object({ dropId: str, announcedAt: instant }),
   EarlyAccessOpened: object({ dropId: str, audience: { type: 'string', enum: ['repeat-customers'] }, openedAt: instant }),
   PreOrderWindowOpened: object({ dropId: str, openedAt: instant }),
   PreOrderPlaced: object(
@@ -150,6 +151,7 @@ export const EVENT_PAYLOAD_SCHEMAS: Readonly<Record<keyof typeof EVENT_SCHEMA_VE
 export const EVENT_DESCRIPTIONS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSIONS, string>> = Object.freeze({
   DropScheduled: 'The drop was created.',
   DropRevised: 'The definition was replaced before the drop opened.',
+  DropAnnounced: 'Ops made the scheduled drop public: the storefront lists it before its early access or window opens.',
   EarlyAccessOpened: 'Early access started for its audience.',
   PreOrderWindowOpened: 'Everyone can pre-order.',
   PreOrderPlaced: 'A pre-order was accepted, priced and numbered.',

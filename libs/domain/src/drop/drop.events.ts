@@ -9,6 +9,11 @@ import type { DropDefinition, EarlyAccessAudience, SalesChannel } from './drop.d
 export type DropScheduled = DomainEvent<'DropScheduled', { dropId: string; definition: DropDefinition; scheduledAt: string }>;
 /** The definition was replaced before the drop opened. */
 export type DropRevised = DomainEvent<'DropRevised', { dropId: string; definition: DropDefinition; revisedAt: string }>;
+/**
+ * Ops made a scheduled drop public before its early access or window opens: from now on the
+ * storefront lists it and shows its page to anonymous callers (docs/security.md).
+ */
+export type DropAnnounced = DomainEvent<'DropAnnounced', { dropId: string; announcedAt: string }>;
 /** Early access started for its audience. */
 export type EarlyAccessOpened = DomainEvent<'EarlyAccessOpened', { dropId: string; audience: EarlyAccessAudience; openedAt: string }>;
 /** Everyone can pre-order. */
@@ -155,6 +160,7 @@ export type DropCompleted = DomainEvent<'DropCompleted', { dropId: string; compl
 export type DropEvent =
   | DropScheduled
   | DropRevised
+  | DropAnnounced
   | EarlyAccessOpened
   | PreOrderWindowOpened
   | PreOrderWindowClosed
@@ -188,6 +194,7 @@ export type DropEventType = DropEvent['type'];
 export const DROP_EVENT_TYPES = [
   'DropScheduled',
   'DropRevised',
+  'DropAnnounced',
   'EarlyAccessOpened',
   'PreOrderWindowOpened',
   'PreOrderPlaced',
@@ -260,6 +267,7 @@ export const SIDE_STREAM_EVENT_TYPES = [
 export const EVENT_SCHEMA_VERSIONS: Readonly<Record<DropEventType | DropSideStreamEvent['type'], number>> = Object.freeze({
   DropScheduled: 1,
   DropRevised: 1,
+  DropAnnounced: 1,
   EarlyAccessOpened: 1,
   PreOrderWindowOpened: 1,
   PreOrderPlaced: 1,

@@ -104,6 +104,8 @@ export interface DropCore {
   returns: Map<string, ReturnRecord>;
   openReturns: number;
   lastHandOverAtMs?: number;
+  /** When ops announced the drop (DropAnnounced); only ever set while it was scheduled. */
+  announcedAt?: string;
   earlyAccessOpenedAt?: string;
   openedAt?: string;
   closedAt?: string;

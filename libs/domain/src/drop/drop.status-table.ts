@@ -38,6 +38,8 @@ export const STATUS_TABLE = {
     noOp: [],
     refused: { code: 'DROP.DEFINITION_LOCKED', message: (dropId) => `Drop ${dropId} can only be revised before it opens` },
   },
+  // Announcing only makes sense before the drop is public anyway: opening it announces it.
+  AnnounceDrop: { allowed: ['scheduled'], noOp: ['early-access', ...AFTER_OPEN] },
   OpenEarlyAccess: { allowed: ['scheduled'], noOp: ['early-access', ...AFTER_OPEN] },
   OpenPreOrderWindow: { allowed: ['scheduled', 'early-access'], noOp: AFTER_OPEN },
   // `closed` only decides the tipping point: reachable if a stream holds the close without it.

@@ -22,6 +22,8 @@ export interface DropView {
   status: Exclude<DropStatus, 'initial'>;
   definition: DropDefinition;
   scheduledAt: string;
+  /** Present once ops announced the drop (POST /drops/:id/announce). */
+  announcedAt?: string;
   window: {
     opensAt: string;
     closesAt: string;
@@ -82,6 +84,7 @@ export function toDropView(state: DropState): DropView | undefined {
     status: state.status,
     definition,
     scheduledAt: state.scheduledAt,
+    ...(state.announcedAt !== undefined ? { announcedAt: state.announcedAt } : {}),
     window: stripUndefined({
       opensAt: definition.window.opensAt,
       closesAt: definition.window.closesAt,

@@ -90,7 +90,7 @@ export function place(n: number, overrides: Partial<Omit<PlacePreOrder, 'type'>>
 }
 
 /** A command of `type` with only dropId/now (lifecycle commands). */
-export function lifecycle<T extends 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(
+export function lifecycle<T extends 'AnnounceDrop' | 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(
   type: T,
   now: string,
 ): DropCommand {

@@ -16,7 +16,7 @@ const TILL_CHANNELS = ['popup', 'kiosk'];
 
 /**
  * The one access-control gate, global. It looks the route up in ROUTE_POLICY (deny by
- * default), verifies the bearer token, checks the roles, and narrows customers and tills
+ * default), verifies the bearer token (on public routes only when one is sent), checks the roles, and narrows customers and tills
  * to what the token alone decides is theirs (the customerId in a body or a path). Whether a
  * pre-order belongs to the caller depends on the drop's state, so the decider decides it
  * (commands carry the actor). `request.user` = { sub, roles }: the envelope's actor is the
@@ -32,7 +32,13 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const route = request.routeOptions?.url ?? '';
     const policy = policyFor(request.method, route);
-    if (policy && 'public' in policy) return true;
+    if (policy && 'public' in policy) {
+      // Optional authentication: a token sent to a public route is verified and its roles choose
+      // the view (audience.ts); a token that does not verify is refused, never read as anonymous.
+      const header = request.headers.authorization;
+      if (header !== undefined && header !== '') request.user = await this.authenticate(request);
+      return true;
+    }
     const principal = await this.authenticate(request);
     if (!policy)
       throw new ForbiddenException(

@@ -23,7 +23,8 @@ const OPS_OR_SERVICE: RoutePolicy = { roles: ['ops', 'service'] };
 const SERVICE: RoutePolicy = { roles: ['service'] };
 
 export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
-  // Operability and the storefront's public reads.
+  // Operability and the storefront's public reads. Public routes authenticate optionally: a token
+  // sent is verified (401 when it does not) and an ops/analyst one gets the staff view (audience.ts).
   'GET /health/live': PUBLIC,
   'GET /health/ready': PUBLIC,
   'GET /drops': PUBLIC,
@@ -33,6 +34,7 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   // Drops and production: ops.
   'POST /drops': OPS,
   'PUT /drops/:dropId': OPS,
+  'POST /drops/:dropId/announce': OPS,
   'POST /drops/:dropId/open': OPS,
   'POST /drops/:dropId/close': OPS,
   'POST /drops/:dropId/cancel': OPS,

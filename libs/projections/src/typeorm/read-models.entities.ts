@@ -59,6 +59,8 @@ export class DropSummaryEntity {
   @Column('jsonb') definition!: Record<string, unknown>;
   @Column('int', { name: 'last_revision' }) lastRevision!: number;
   @Column('timestamptz', { name: 'last_event_at', nullable: true }) lastEventAt!: Date | null;
+  /** DropAnnounced, EarlyAccessOpened or PreOrderWindowOpened was applied: anonymous callers may see the drop. */
+  @Column('boolean', { default: false }) announced!: boolean;
 }
 
 @Entity({ name: 'rm_inventory' })

@@ -1,18 +1,28 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { DomainError, dropDecider, DropEvent, dropStreamName, toDropView } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
-import { DropIdParams, EVENT_STORE, ProblemException, QueryInt } from '@dropline/platform';
+import {
+  audienceOf,
+  Caller,
+  DropIdParams,
+  EVENT_STORE,
+  type Principal,
+  ProblemException,
+  QueryInt,
+  requireStaff,
+} from '@dropline/platform';
+import { StorefrontDropDto, StorefrontReader } from '@dropline/read-models';
 import { dropEventSchema, DropWriter } from '../drop-writer';
 
 export class GetDropQuery {
-  @ApiPropertyOptional({ description: 'State as recorded at this instant (ISO-8601)' })
+  @ApiPropertyOptional({ description: 'State as recorded at this instant (ISO-8601); ops or analyst token only' })
   @IsOptional()
   @IsISO8601({ strict: true })
   asOf?: string;
-  @ApiPropertyOptional({ description: 'State after this stream revision, inclusive (0-based)' })
+  @ApiPropertyOptional({ description: 'State after this stream revision, inclusive (0-based); ops or analyst token only' })
   @IsOptional()
   @QueryInt()
   @IsInt()
@@ -21,21 +31,40 @@ export class GetDropQuery {
   revision?: number;
 }
 
+/**
+ * GET /drops/:dropId for two audiences (docs/security.md, "Two audiences"). Anyone without a
+ * staff token gets the storefront view from the drops read model: it never reads the event log,
+ * so a crowd polling a hot drop's page cannot stall its writer. Staff (ops, analyst) get the
+ * decider's view as before, and only they may travel in time (each such read folds the stream).
+ */
 @ApiTags('drops')
+@ApiExtraModels(StorefrontDropDto)
 @Controller('drops/:dropId')
 export class GetDropController {
   constructor(
     private readonly drops: DropWriter,
+    private readonly storefront: StorefrontReader,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "A drop's current state, or as it was at a time or revision" })
-  async get(@Param() params: DropIdParams, @Query() query: GetDropQuery) {
+  @ApiOperation({
+    summary:
+      'A drop: the storefront view (anonymous; announced drops only), or for staff its current state or as it was at a time or revision',
+  })
+  @ApiBearerAuth()
+  @ApiOkResponse({
+    description: 'Anonymous (and customer, till, service) callers get StorefrontDropDto; an ops or analyst token gets the full drop view',
+    schema: { oneOf: [{ $ref: getSchemaPath(StorefrontDropDto) }, { type: 'object', description: 'staff view' }] },
+  })
+  async get(@Param() params: DropIdParams, @Query() query: GetDropQuery, @Caller() caller: Principal | undefined) {
+    const timeTravel = query.asOf !== undefined || query.revision !== undefined;
+    if (timeTravel) requireStaff(caller, '?asOf= and ?revision=');
+    if (audienceOf(caller) === 'storefront') return this.storefront.drop(params.dropId);
     if (query.asOf !== undefined && query.revision !== undefined) {
       throw new ProblemException(400, 'VALIDATION.FAILED', 'asOf and revision cannot be combined', { field: 'revision' });
     }
-    if (query.asOf === undefined && query.revision === undefined) {
+    if (!timeTravel) {
       const { state, revision } = await this.drops.load(params.dropId);
       return this.view(params.dropId, state, revision);
     }

@@ -1,5 +1,6 @@
 import { DomainError } from '../../decider';
 import type {
+  AnnounceDrop,
   CancelDrop,
   ClosePreOrderWindow,
   CompleteDrop,
@@ -47,6 +48,12 @@ export function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[
   instantOf(command.now);
   validateDropDefinition(command.definition, command.now);
   return [{ type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(command.definition), revisedAt: command.now } }];
+}
+
+export function announceDrop(command: AnnounceDrop, state: ExistingDrop): DropEvent[] {
+  if (!admits('AnnounceDrop', state) || state.announcedAt !== undefined) return [];
+  instantOf(command.now);
+  return [{ type: 'DropAnnounced', data: { dropId: state.dropId, announcedAt: command.now } }];
 }
 
 export function openEarlyAccess(command: OpenEarlyAccess, state: ExistingDrop): DropEvent[] {
@@ -150,6 +157,7 @@ function created(
 export const lifecycleEventTypes = [
   'DropScheduled',
   'DropRevised',
+  'DropAnnounced',
   'EarlyAccessOpened',
   'PreOrderWindowOpened',
   'PreOrderWindowClosed',
@@ -196,6 +204,10 @@ export function evolveLifecycle(state: DropState, event: Extract<DropEvent, { ty
       const next = { ...s, definition: event.data.definition };
       created(event.data.definition, next);
       return next;
+    }
+    case 'DropAnnounced': {
+      const s = afterScheduled(state, event);
+      return { ...s, announcedAt: event.data.announcedAt };
     }
     case 'EarlyAccessOpened': {
       const s = afterScheduled(state, event);

@@ -140,6 +140,36 @@ describe('ReviseDrop', () => {
   });
 });
 
+describe('AnnounceDrop', () => {
+  const announced: DropEvent = { type: 'DropAnnounced', data: { dropId: DROP_ID, announcedAt: T_SCHEDULED } };
+
+  it('announces a scheduled drop, and the state remembers when', () => {
+    given(scheduled()).when(lifecycle('AnnounceDrop', T_SCHEDULED)).then([announced]);
+    const state = foldDrop([scheduled(), announced]);
+    expect(state.status === 'scheduled' && state.announcedAt).toBe(T_SCHEDULED);
+  });
+
+  it('returns [] when already announced (a retry writes nothing)', () => {
+    given(scheduled(), announced).when(lifecycle('AnnounceDrop', T_EARLY)).then([]);
+  });
+
+  it('returns [] once early access or the window opened (the drop is public already)', () => {
+    given(scheduled(), earlyAccessOpened()).when(lifecycle('AnnounceDrop', T_EARLY)).then([]);
+    given(scheduled(), windowOpened()).when(lifecycle('AnnounceDrop', T_OPEN)).then([]);
+  });
+
+  it('is refused after cancellation and for an unknown drop', () => {
+    given(scheduled(), dropCancelled('x')).when(lifecycle('AnnounceDrop', T_SCHEDULED)).thenRejects('DROP.CANCELLED');
+    given().when(lifecycle('AnnounceDrop', T_SCHEDULED)).thenRejects('DROP.NOT_FOUND');
+  });
+
+  it('keeps the drop revisable: announcing is not opening', () => {
+    given(scheduled(), announced)
+      .when(revise())
+      .then([expect.objectContaining({ type: 'DropRevised' }) as DropEvent]);
+  });
+});
+
 describe('OpenEarlyAccess', () => {
   it('opens for repeat customers at earlyAccess.opensAt', () => {
     given(scheduled())
@@ -368,6 +398,7 @@ describe('the status table', () => {
   };
   const COMMAND: Record<StatusRuledCommand, DropCommand> = {
     ReviseDrop: { ...(revise() as Extract<DropCommand, { type: 'ReviseDrop' }>), now: T_SCHEDULED },
+    AnnounceDrop: lifecycle('AnnounceDrop', T_SCHEDULED),
     OpenEarlyAccess: lifecycle('OpenEarlyAccess', T_EARLY),
     OpenPreOrderWindow: openCmd(),
     ClosePreOrderWindow: closeCmd(),

@@ -26,12 +26,15 @@ export interface DropSummaryRow {
   definition: DropDefinition;
   lastRevision: number;
   lastEventAt: string | null;
+  /** Public: ops announced it, or its early access or window opened (the storefront lists it). */
+  announced: boolean;
 }
 
 /** Every event of the drop read models moves the summary (at least its last revision). */
 export const DROP_SUMMARY_EVENT_TYPES = [
   'DropScheduled',
   'DropRevised',
+  'DropAnnounced',
   'EarlyAccessOpened',
   'PreOrderWindowOpened',
   'PreOrderPlaced',
@@ -91,6 +94,7 @@ export function evolveDropSummary(row: DropSummaryRow | null, fact: DropFact<Pre
       definition,
       lastRevision: -1,
       lastEventAt: null,
+      announced: false,
     };
   } else {
     if (!row) return null;
@@ -122,11 +126,17 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
       s.unitPriceInForce = d.priceTiers[s.tierInForce].unitPrice;
       return;
     }
+    case 'DropAnnounced':
+      s.announced = true;
+      return;
+    // Opening makes a drop public whether or not ops announced it first.
     case 'EarlyAccessOpened':
       s.status = 'early-access';
+      s.announced = true;
       return;
     case 'PreOrderWindowOpened':
       s.status = 'open';
+      s.announced = true;
       return;
     case 'PreOrderWindowClosed':
       s.status = 'closed';
@@ -203,6 +213,7 @@ export const SUMMARY_COLUMNS: Column<DropSummaryRow>[] = [
   col('definition', 'jsonb', (r) => r.definition),
   col('last_revision', 'int4', (r) => r.lastRevision),
   col('last_event_at', 'timestamptz', (r) => r.lastEventAt),
+  col('announced', 'bool', (r) => r.announced),
 ];
 
 /** pg row → DropSummaryRow (bigint columns arrive as strings). */
@@ -228,5 +239,6 @@ export function summaryFromDb(r: Record<string, any>): DropSummaryRow {
     definition: r.definition,
     lastRevision: r.last_revision,
     lastEventAt: iso(r.last_event_at),
+    announced: r.announced === true,
   };
 }
