@@ -150,6 +150,8 @@ export interface RestockPageContext {
 
 /** The checkpoint moved under this reactor: another holder processed the page. */
 export class RestockCheckpointMovedError extends Error {
+  /** Recommendations the losing reactor appended before it found out (they are in the stream once: the winner saw them or lost the append race). */
+  appended = 0;
   constructor() {
     super('restock reactor checkpoint moved: another reactor processed this page');
   }
@@ -246,6 +248,7 @@ export class RestockReactor {
       await client.query('commit');
     } catch (e) {
       await client.query('rollback').catch(() => undefined);
+      if (e instanceof RestockCheckpointMovedError) e.appended = appended;
       throw e;
     } finally {
       client.release();
@@ -371,7 +374,7 @@ export class RestockReactor {
       const appended = await this.handlePage(page.events, { saveCheckpoint });
       return { worked: true, appended };
     } catch (e) {
-      if (e instanceof RestockCheckpointMovedError) return { worked: true, appended: 0 };
+      if (e instanceof RestockCheckpointMovedError) return { worked: true, appended: e.appended };
       throw e;
     }
   }
