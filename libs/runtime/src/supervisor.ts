@@ -27,7 +27,8 @@ export interface ProcessorStatus {
 }
 
 export interface SupervisorOptions {
-  store: EventStore;
+  /** The log its processors read; a supervisor of tasks only (a consumer service's Kafka group member) has none. */
+  store?: EventStore;
   /** Where processors keep checkpoints; a supervisor of processors that keep none (an in-memory index) may leave it out. */
   checkpoints?: CheckpointStore;
   logger?: WorkerLogger;
@@ -126,6 +127,11 @@ export class Supervisor {
     return this;
   }
 
+  private storeFor(processor: Processor): EventStore {
+    if (!this.options.store) throw new Error(`supervisor has no event store for processor ${processor.name}`);
+    return this.options.store;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -186,7 +192,7 @@ export class Supervisor {
   async lag(name: string): Promise<ReaderLag | undefined> {
     const entry = this.entries.get(name);
     if (!entry?.processor || !this.holds(name) || entry.status.state === 'stopped') return undefined;
-    return measureLag(this.options.store, entry.status.checkpoint, entry.processor.filter);
+    return measureLag(this.storeFor(entry.processor), entry.status.checkpoint, entry.processor.filter);
   }
 
   private async supervise(entry: Entry): Promise<void> {
@@ -273,7 +279,7 @@ export class Supervisor {
     const from = processor.start ? await processor.start(context) : (await this.checkpoints.load(processor.name))?.position;
     entry.status.checkpoint = from;
     entry.status.state = 'running';
-    const pages = logPages(this.options.store, {
+    const pages = logPages(this.storeFor(processor), {
       from,
       filter: processor.filter,
       pageSize: processor.pageSize,

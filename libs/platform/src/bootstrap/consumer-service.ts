@@ -10,6 +10,7 @@ import {
   KafkaConsumerRunner,
   KafkaDeadLetterSink,
 } from '@dropline/messaging';
+import { Supervisor } from '@dropline/runtime';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config-error';
 import { applyHttpEdge } from '../http/edge';
@@ -61,10 +62,13 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, logger: worker });
-  await runner.start();
+  // Supervised like the engine's consumers: joining the group, and a crash of the group member, are
+  // retried with jittered backoff, and a broker that is down at boot does not stop the service.
+  const supervisor = new Supervisor({ logger: worker }).addTask(runner.task());
+  supervisor.start();
   const close = app.close.bind(app);
   app.close = async () => {
-    await runner.stop();
+    await supervisor.stop();
     await deadLetters.close();
     await close();
     await pool.end();
