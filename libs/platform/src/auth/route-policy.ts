@@ -26,6 +26,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   // Operability and the storefront's public reads.
   'GET /health/live': PUBLIC,
   'GET /health/ready': PUBLIC,
+  // Prometheus scrapes with a `metrics` token (or METRICS_PORT, without one).
+  'GET /metrics': { roles: ['ops', 'metrics'] },
   'GET /drops': PUBLIC,
   'GET /drops/:dropId': PUBLIC,
   'GET /drops/:dropId/summary': PUBLIC,
