@@ -60,24 +60,7 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
     );
     const { port, host } = this.config.metrics;
     if (port === undefined) return;
-    const server = createServer((request, response) => {
-      const path = (request.url ?? '').split('?')[0];
-      if ((request.method !== 'GET' && request.method !== 'HEAD') || path !== '/metrics') {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      this.metrics.scrape().then(
-        (body) =>
-          response
-            .writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' })
-            .end(request.method === 'HEAD' ? undefined : body),
-        (e: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(e)}\n`),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    const server = await serveMetrics(this.metrics, port, host);
     this.server = server;
     new Logger('Metrics').log(`Prometheus metrics on http://${host}:${this.address()?.port}/metrics (no token)`);
   }
@@ -92,8 +75,39 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
     for (const drop of this.dropCollectors.splice(0)) drop();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeMetrics(server);
   }
+}
+
+/**
+ * Starts a token-free listener for `metrics` on `host:port` (`GET`/`HEAD /metrics`; 404 to
+ * anything else). The engine's MetricsListener and the standalone relay and consumer services use it.
+ */
+export async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.scrape().then(
+      (body) =>
+        response
+          .writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' })
+          .end(request.method === 'HEAD' ? undefined : body),
+      (e: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(e)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+/** Closes a listener started by serveMetrics. */
+export function closeMetrics(server: Server | undefined): Promise<void> {
+  return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }
 
 /**
