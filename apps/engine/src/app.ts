@@ -63,7 +63,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   recordRoutes(app);
   // Before any route is registered: the rate limiter attaches itself to each route as it is added.
   await applyHttpEdge(app, config.http, auth.verifier);
-  observeHttp(app, app.get(Metrics));
+  if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -58,7 +58,7 @@ export class EngineModule {
         CqrsModule.forRoot(),
         AuthModule.forRoot(options.auth ?? denyAllAuth()),
         HealthModule.forRoot({ databases: options.databases }),
-        MetricsModule.forRoot({ databases: options.databases }),
+        ...(options.config.metrics.enabled ? [MetricsModule.forRoot({ databases: options.databases })] : []),
         ReadModelsModule.forRoot(options),
         MessagingModule.forRoot(options),
       ],

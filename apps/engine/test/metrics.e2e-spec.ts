@@ -155,3 +155,19 @@ describe('Prometheus metrics', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('Prometheus metrics off (METRICS_ENABLED=false)', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { METRICS_ENABLED: 'false', METRICS_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('has no /metrics route and no listener, and commands still go through', async () => {
+    expect((await engine.request('GET', '/metrics', undefined, {}, { role: 'ops' })).status).toBe(404);
+    expect(() => engine.app.get(MetricsListener)).toThrow();
+    expect((await engine.request('POST', '/drops', harbourHoodie())).status).toBe(201);
+  });
+});

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   );
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
-  observeHttp(app, app.get(Metrics));
+  if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -12,7 +12,7 @@ export class ProjectorModule {
         PlatformConfigModule.forRoot(options.config),
         HealthModule.forRoot({ databases: options.databases }),
         // Its processors' lag, state and restarts, and its leases: /metrics on its port and METRICS_PORT.
-        MetricsModule.forRoot({ databases: options.databases }),
+        ...(options.config.metrics.enabled ? [MetricsModule.forRoot({ databases: options.databases })] : []),
         ReadModelsModule.forRoot(options),
       ],
     };

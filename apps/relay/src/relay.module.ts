@@ -21,7 +21,7 @@ interface RelayParts {
   close: () => Promise<void>;
   /** Its Prometheus metrics, served without a token on METRICS_PORT when set. */
   metrics: Metrics;
-  metricsAt: { port: number | undefined; host: string };
+  metricsAt: AppConfig['metrics'];
 }
 
 @Injectable()
@@ -31,8 +31,8 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationBootstrap(): Promise<void> {
     await this.parts.relay.migrate();
     this.parts.relay.start();
-    const { port, host } = this.parts.metricsAt;
-    if (port !== undefined) this.metricsServer = await serveMetrics(this.parts.metrics, port, host);
+    const { enabled, port, host } = this.parts.metricsAt;
+    if (enabled && port !== undefined) this.metricsServer = await serveMetrics(this.parts.metrics, port, host);
   }
   async onApplicationShutdown(): Promise<void> {
     await closeMetrics(this.metricsServer);

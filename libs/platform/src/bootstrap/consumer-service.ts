@@ -74,7 +74,9 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, logger: worker });
   await runner.start();
   const metricsServer =
-    config.metrics.port === undefined ? undefined : await serveMetrics(metrics, config.metrics.port, config.metrics.host);
+    !config.metrics.enabled || config.metrics.port === undefined
+      ? undefined
+      : await serveMetrics(metrics, config.metrics.port, config.metrics.host);
   const close = app.close.bind(app);
   app.close = async () => {
     await closeMetrics(metricsServer);

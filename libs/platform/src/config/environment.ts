@@ -231,6 +231,10 @@ export class EnvironmentVariables {
   @IsString()
   HOST: string = '0.0.0.0';
 
+  @Describe('Prometheus metrics (`GET /metrics`, the counters on the command path); `false` turns them off, e.g. to measure their cost')
+  @Flag()
+  METRICS_ENABLED: boolean = true;
+
   @Describe(
     'port of a separate listener that serves `GET /metrics` (Prometheus) without a token; unset = metrics only on `PORT`, for the `ops` or `metrics` role ([operations](docs/operations.md#metrics))',
   )
