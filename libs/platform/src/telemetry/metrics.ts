@@ -198,11 +198,6 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** Names of every family this registry exports (for the dashboard test). */
-  names(): string[] {
-    return this.registry.getMetricsAsArray().map((m) => m.name);
-  }
-
   /** One decided command: its type, how it ended and how long it took. */
   command(type: string, outcome: CommandOutcomeLabel, seconds: number): void {
     const code = outcome.outcome === 'accepted' ? '' : outcome.code;
