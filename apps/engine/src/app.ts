@@ -10,6 +10,8 @@ import {
   AuthSetup,
   Databases,
   httpServerOptions,
+  Metrics,
+  observeHttp,
   openDatabases,
   ProblemFilter,
   recordRoutes,
@@ -61,6 +63,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   recordRoutes(app);
   // Before any route is registered: the rate limiter attaches itself to each route as it is added.
   await applyHttpEdge(app, config.http, auth.verifier);
+  if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -9,6 +9,7 @@ import {
   EVENT_STORE,
   HealthModule,
   LeaseFactory,
+  MetricsModule,
   PlatformConfigModule,
   SystemClock,
 } from '@dropline/platform';
@@ -57,6 +58,7 @@ export class EngineModule {
         CqrsModule.forRoot(),
         AuthModule.forRoot(options.auth ?? denyAllAuth()),
         HealthModule.forRoot({ databases: options.databases }),
+        ...(options.config.metrics.enabled ? [MetricsModule.forRoot({ databases: options.databases })] : []),
         ReadModelsModule.forRoot(options),
         MessagingModule.forRoot(options),
       ],

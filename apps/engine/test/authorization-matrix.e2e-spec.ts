@@ -13,6 +13,7 @@ import { mintTestToken, TEST_SUBJECTS, TestRole } from '../../../libs/platform/s
 const MATRIX: Record<string, 'public' | TestRole[]> = {
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
+  'GET /metrics': ['ops', 'metrics'],
   'GET /drops': 'public',
   'GET /drops/:dropId': 'public',
   'GET /drops/:dropId/summary': 'public',
@@ -55,7 +56,7 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
   'GET /messaging/status': ['ops', 'analyst'],
 };
 
-const ROLES: TestRole[] = ['ops', 'analyst', 'customer', 'till', 'service'];
+const ROLES: TestRole[] = ['ops', 'analyst', 'customer', 'till', 'service', 'metrics'];
 const PARAMS: Record<string, string> = {
   dropId: 'matrix-drop',
   preOrderId: 'matrix-drop.po.abc123',

@@ -7,6 +7,8 @@ import {
   applyInputLimits,
   httpServerOptions,
   loadConfigOrExit,
+  Metrics,
+  observeHttp,
   openDatabases,
   ProblemFilter,
   readEnvironment,
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
   );
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
+  if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());

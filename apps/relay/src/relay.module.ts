@@ -4,6 +4,8 @@ import { createKafka, DROP_EVENTS_FILTER, dropEventsCodec, KafkaPublisher, Relay
 import { AdvisoryLease, CheckpointStore } from '@dropline/runtime';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@dropline/platform';
+import { closeMetrics, leaseCollector, Metrics, serveMetrics, supervisorCollector } from '@dropline/platform';
+import type { Server } from 'node:http';
 
 export interface RelayModuleOptions {
   config: AppConfig;
@@ -14,14 +16,26 @@ export interface RelayModuleOptions {
 
 const RELAY_PARTS = Symbol('RELAY_PARTS');
 
+interface RelayParts {
+  relay: Relay;
+  close: () => Promise<void>;
+  /** Its Prometheus metrics, served without a token on METRICS_PORT when set. */
+  metrics: Metrics;
+  metricsAt: AppConfig['metrics'];
+}
+
 @Injectable()
 class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(RELAY_PARTS) private readonly parts: { relay: Relay; close: () => Promise<void> }) {}
+  private metricsServer: Server | undefined;
+  constructor(@Inject(RELAY_PARTS) private readonly parts: RelayParts) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.parts.relay.migrate();
     this.parts.relay.start();
+    const { enabled, port, host } = this.parts.metricsAt;
+    if (enabled && port !== undefined) this.metricsServer = await serveMetrics(this.parts.metrics, port, host);
   }
   async onApplicationShutdown(): Promise<void> {
+    await closeMetrics(this.metricsServer);
     await this.parts.relay.stop();
     await this.parts.close();
   }
@@ -39,15 +53,21 @@ export class RelayModule {
     const publisher = new KafkaPublisher(kafka, config.kafka.topic, config.kafka);
     const checkpoints = new CheckpointStore(pool);
     const name = `relay:${config.kafka.topic}`;
-    const relay = new Relay(store, dropEventsCodec(config.kafka.ceSource), publisher, checkpoints, new AdvisoryLease(pool, name), {
+    const metrics = new Metrics();
+    const lease = new AdvisoryLease(pool, name);
+    const relay = new Relay(store, dropEventsCodec(config.kafka.ceSource), publisher, checkpoints, lease, {
       name,
       filter: DROP_EVENTS_FILTER,
       batchSize: config.kafka.relayBatchSize,
       logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+      observer: metrics.relay(name),
     });
+    metrics.onCollect(supervisorCollector(metrics, store));
+    metrics.onCollect(leaseCollector(metrics, () => [{ name, store: 'database', held: lease.held, fence: lease.fence }]));
+    const parts: RelayParts = { relay, close: () => publisher.close(), metrics, metricsAt: config.metrics };
     return {
       module: RelayModule,
-      providers: [{ provide: RELAY_PARTS, useValue: { relay, close: () => publisher.close() } }, RelayLifecycle],
+      providers: [{ provide: RELAY_PARTS, useValue: parts }, RelayLifecycle],
     };
   }
 }

@@ -322,6 +322,34 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<Open
       for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyExhaustedError);
     });
 
+    it('tells its observer about batches, appends with their events, conflicts and re-decided commands', async () => {
+      const seen = { batches: [] as number[], appended: [] as string[][], conflicts: 0, redecided: [] as number[] };
+      const observer = {
+        batch: (n: number) => void seen.batches.push(n),
+        appended: (seconds: number, events: ReadonlyArray<{ type: string }>) => {
+          expect(seconds).toBeGreaterThanOrEqual(0);
+          seen.appended.push(events.map((e) => e.type));
+        },
+        conflict: () => void seen.conflicts++,
+        redecided: (n: number) => void seen.redecided.push(n),
+      };
+      await openDrop(new AggregateWriter(store, dropDecider, schema), 'observed', 100);
+      // The first append of the batch loses to "another process"; the retry is stored.
+      let conflictOnce = true;
+      const { store: contended } = instrumented(store, () => {
+        if (!conflictOnce) return undefined;
+        conflictOnce = false;
+        return new WrongExpectedRevisionError(dropStreamName('observed'), 1, 2);
+      });
+      const writer: Writer = new AggregateWriter(contended, dropDecider, schema, { observer });
+      const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => place(writer, 'observed', `c-${i}`, `k-${i}`)));
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+      expect(seen.batches).toEqual([5]);
+      expect(seen.conflicts).toBe(1);
+      expect(seen.redecided).toEqual([5]);
+      expect(seen.appended).toEqual([Array(5).fill('PreOrderPlaced')]);
+    });
+
     it('appends a 1,000-command batch of maximal pre-orders in parts within 1 MiB that share the cap and the ladder, answering each part once it is stored', async () => {
       const limited = storeWith(MIB);
       const dropId = maxDropId('parts');

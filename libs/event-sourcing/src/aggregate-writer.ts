@@ -19,6 +19,20 @@ export interface AggregateWriterOptions {
   maxConflictRetries?: number;
   /** Events read per page when (re)loading a stream. */
   loadPageSize?: number;
+  /** Told about batches, appends, conflicts and re-decisions (metrics); called on the hot path, so keep it cheap. */
+  observer?: WriterObserver;
+}
+
+/** What the writer reports as it works (the platform's Prometheus metrics implement it). */
+export interface WriterObserver {
+  /** A batch of `commands` taken from a stream's queue. */
+  batch(commands: number): void;
+  /** One append (a part of a batch) stored, how long it took and what it carried. */
+  appended(seconds: number, events: ReadonlyArray<{ type: string }>): void;
+  /** An append refused for a wrong expected revision. */
+  conflict(): void;
+  /** Commands decided again after a conflict. */
+  redecided(commands: number): void;
 }
 
 /** Thrown to a caller when another writer kept winning the stream. */
@@ -157,6 +171,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly maxCachedStreams: number;
   private readonly maxConflictRetries: number;
   private readonly loadPageSize: number;
+  private readonly observer: WriterObserver | undefined;
   private closed = false;
 
   constructor(
@@ -169,6 +184,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     this.maxCachedStreams = options.maxCachedStreams ?? 10_000;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
     this.loadPageSize = options.loadPageSize ?? 5000;
+    this.observer = options.observer;
   }
 
   /** Decides `command` on `streamName` and appends its events; resolves once they are stored. */
@@ -218,6 +234,11 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     return this.streams.get(streamName)?.state;
   }
 
+  /** Every cached state with its stream name (read them, never evolve them; may run ahead of the store while a batch is in flight). */
+  *cachedStates(): IterableIterator<[string, S]> {
+    for (const [name, entry] of this.streams) if (entry.state !== undefined) yield [name, entry.state];
+  }
+
   /** Stops taking commands and waits for in-flight batches to finish. */
   async close(): Promise<void> {
     this.closed = true;
@@ -252,6 +273,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     try {
       while (entry.queue.length > 0) {
         const batch = entry.queue.splice(0, this.maxBatchSize);
+        this.observer?.batch(batch.length);
         await this.processBatch(streamName, entry, batch);
       }
     } finally {
@@ -286,14 +308,19 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         const expected = entry.revision;
         let revision: number;
         try {
-          revision =
-            part.events.length === 0
-              ? expected
-              : (await this.store.appendToStream(streamName, part.events, expected === -1 ? 'no_stream' : expected)).nextExpectedRevision;
+          if (part.events.length === 0) revision = expected;
+          else {
+            const started = this.observer ? performance.now() : 0;
+            revision = (await this.store.appendToStream(streamName, part.events, expected === -1 ? 'no_stream' : expected))
+              .nextExpectedRevision;
+            this.observer?.appended((performance.now() - started) / 1000, part.events);
+          }
         } catch (error) {
           // The state was evolved past the store: it cannot be trusted any more.
           entry.state = undefined;
+          if (error instanceof WrongExpectedRevisionError) this.observer?.conflict();
           if (error instanceof WrongExpectedRevisionError && ++conflicts < this.maxConflictRetries) {
+            this.observer?.redecided(remaining.length);
             redecide = true;
             break;
           }

@@ -1,6 +1,6 @@
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
 import { CheckpointStore, FencedError, type Lease } from '@dropline/runtime';
-import { dropEventsCodec, type OutboundMessage, Relay } from '../src';
+import { dropEventsCodec, type OutboundMessage, Relay, type RelayObserver } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { numbered } from './fixtures';
 
@@ -46,7 +46,11 @@ describe('relay fencing (PGlite)', () => {
     await db?.close();
   });
 
-  async function setup(publish: (messages: OutboundMessage[], lease: SwitchableLease) => Promise<void>, fence = 5) {
+  async function setup(
+    publish: (messages: OutboundMessage[], lease: SwitchableLease) => Promise<void>,
+    fence = 5,
+    observer?: RelayObserver,
+  ) {
     const name = `relay:fencing-${++n}`;
     const drop = `fence${n}`;
     await store.appendToStream(
@@ -69,10 +73,27 @@ describe('relay fencing (PGlite)', () => {
       },
       checkpoints,
       lease,
-      { name, filter: { streamPrefixes: [`drop-${drop}`] }, logger: silent, leaseRetryMs: 20, idleMs: 10 },
+      { name, filter: { streamPrefixes: [`drop-${drop}`] }, logger: silent, leaseRetryMs: 20, idleMs: 10, observer },
     );
     return { name, lease, sent, checkpoints, relay };
   }
+
+  it('reports acknowledged publishes and failed rounds to its observer (metrics)', async () => {
+    const seen = { published: 0, failed: 0 };
+    let fail = true;
+    const { relay } = await setup(
+      async () => {
+        if (fail) throw new Error('broker down');
+      },
+      5,
+      { published: (n) => void (seen.published += n), failed: () => void seen.failed++ },
+    );
+    await expect(relay.publishNextBatch()).rejects.toThrow('broker down');
+    expect(seen).toEqual({ published: 0, failed: 1 });
+    fail = false;
+    await relay.publishNextBatch();
+    expect(seen).toEqual({ published: 4, failed: 1 });
+  });
 
   it('publishes nothing once the lease is gone', async () => {
     const { lease, sent, relay, checkpoints, name } = await setup(async () => undefined);

@@ -38,3 +38,6 @@ export * from './infrastructure/databases';
 export * from './infrastructure/lease-factory';
 export * from './infrastructure/request-context';
 export * from './infrastructure/tokens';
+export * from './telemetry/metrics';
+export * from './telemetry/metrics.collectors';
+export * from './telemetry/metrics.module';

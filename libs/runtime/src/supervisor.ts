@@ -70,6 +70,14 @@ interface Entry {
  * and (measured on demand) its lag.
  */
 export class Supervisor {
+  /** The started supervisors over each store (this process), for scrape-time metrics (`Supervisor.over`). */
+  private static readonly running = new WeakMap<EventStore, Set<Supervisor>>();
+
+  /** Every started supervisor over `store` in this process (a metrics collector reads their status at scrape time). */
+  static over(store: EventStore): Supervisor[] {
+    return [...(Supervisor.running.get(store) ?? [])];
+  }
+
   private readonly entries = new Map<string, Entry>();
   private readonly logger: WorkerLogger;
   private readonly backoff: { initialMs: number; maxMs: number };
@@ -136,12 +144,19 @@ export class Supervisor {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
+    const store = this.options.store;
+    if (store) {
+      let running = Supervisor.running.get(store);
+      if (!running) Supervisor.running.set(store, (running = new Set()));
+      running.add(this);
+    }
     for (const entry of this.entries.values()) entry.loop = this.supervise(entry);
   }
 
   /** Stops every processor and task, waits for them, releases their leases. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.options.store) Supervisor.running.get(this.options.store)?.delete(this);
     for (const entry of this.entries.values()) {
       entry.abort?.abort();
       entry.sleeper.wake();

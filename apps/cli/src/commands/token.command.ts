@@ -9,7 +9,7 @@ export const command: CliCommand = {
   name: 'token',
   summary: 'mint a bearer token for a role (development key in DATA_DIR, or the configured JWT_SECRET); prints only the token',
   usage: [
-    'dropline token --role <ops|analyst|customer|till|service> [--sub <subject>] [--expires-in <30d>]',
+    'dropline token --role <ops|analyst|customer|till|service|metrics> [--sub <subject>] [--expires-in <30d>]',
     '    --expires-in: a number and s, m, h, d, w or y (default 30d; e.g. --role service --expires-in 365d for ENGINE_SERVICE_TOKEN)',
   ].join('\n'),
   async run(argv, context) {

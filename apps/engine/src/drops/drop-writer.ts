@@ -1,15 +1,27 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { dropDecider, DropCommand, DropEvent, DropState, dropStreamName, EVENT_SCHEMA_VERSIONS, upcast } from '@dropline/domain';
 import { AggregateWriter, CommandContext, CommandOutcome, EventSchema } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import type { AppConfig } from '@dropline/platform';
-import { APP_CONFIG, EVENT_STORE } from '@dropline/platform';
+import { APP_CONFIG, CommandOutcomeLabel, EVENT_STORE, Metrics } from '@dropline/platform';
 
 /** Stored type names and their current versions, plus the upcasters of older ones. */
 export const dropEventSchema: EventSchema = {
   versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
   upcast: (type, version, data) => upcast(type, version, data),
 };
+
+const ACCEPTED: CommandOutcomeLabel = { outcome: 'accepted' };
+
+/** The stable code of a rejection (domain errors, writer errors), `UNKNOWN` for anything else. */
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+function isOpen(status: DropState['status'] | undefined): boolean {
+  return status === 'open' || status === 'early-access';
+}
 
 /**
  * The engine's single path for drop commands: the per-stream batching writer over the
@@ -18,9 +30,18 @@ export const dropEventSchema: EventSchema = {
 @Injectable()
 export class DropWriter implements OnApplicationShutdown {
   private readonly writer: AggregateWriter<DropState, DropCommand, DropEvent>;
+  private readonly stopCollecting: (() => void) | undefined;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(APP_CONFIG) config: AppConfig) {
-    this.writer = new AggregateWriter(store, dropDecider, dropEventSchema, { maxBatchSize: config.commandBatchSize });
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() private readonly metrics?: Metrics,
+  ) {
+    this.writer = new AggregateWriter(store, dropDecider, dropEventSchema, {
+      maxBatchSize: config.commandBatchSize,
+      observer: metrics?.writer,
+    });
+    this.stopCollecting = metrics?.onCollect(() => metrics.openDrops(this.openDrops()));
   }
 
   /** Decides and appends one command on its drop's stream; `answer` reads the state right after its events. */
@@ -29,7 +50,38 @@ export class DropWriter implements OnApplicationShutdown {
     context: CommandContext,
     answer: (state: DropState, events: DropEvent[]) => R,
   ): Promise<CommandOutcome<DropEvent, R>> {
-    return this.writer.execute(dropStreamName(command.dropId), command, context, answer);
+    const pending = this.writer.execute(dropStreamName(command.dropId), command, context, answer);
+    return this.metrics ? this.measured(this.metrics, command, pending) : pending;
+  }
+
+  /** Counts the command by type and outcome and times it; a pre-order on an open drop also counts under its drop. */
+  private async measured<T>(metrics: Metrics, command: DropCommand, pending: Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome: CommandOutcomeLabel;
+    try {
+      const result = await pending;
+      outcome = ACCEPTED;
+      return result;
+    } catch (e) {
+      outcome = { outcome: 'rejected', code: errorCode(e) };
+      throw e;
+    } finally {
+      metrics.command(command.type, outcome!, (performance.now() - started) / 1000);
+      if (command.type === 'PlacePreOrder' && isOpen(this.cachedStatus(command.dropId)))
+        metrics.preOrderOnOpenDrop(command.dropId, outcome!);
+    }
+  }
+
+  /** Sell-through of the drops open (or in early access) among the cached ones, for the scrape. */
+  private openDrops(): Array<{ dropId: string; sold: number; cap: number }> {
+    const open: Array<{ dropId: string; sold: number; cap: number }> = [];
+    for (const [, state] of this.writer.cachedStates()) {
+      if (state.status !== 'open' && state.status !== 'early-access') continue;
+      let cap = 0;
+      for (const sku of state.skus.values()) cap += sku.cap;
+      open.push({ dropId: state.dropId, sold: state.netUnits, cap });
+    }
+    return open;
   }
 
   /** Current state of a drop (for reads that need the decider's view, e.g. GET /drops/:id). */
@@ -48,6 +100,7 @@ export class DropWriter implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopCollecting?.();
     await this.writer.close();
   }
 }

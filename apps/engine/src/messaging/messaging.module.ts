@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule } from '@dropline/fulfillment';
 import type { AppConfig, Databases } from '@dropline/platform';
-import { Clock, DATABASES, EVENT_STORE, LeaseFactory, SystemClock } from '@dropline/platform';
+import { Clock, DATABASES, EVENT_STORE, LeaseFactory, Metrics, SystemClock } from '@dropline/platform';
 import { CommandBusEngineCommands } from './command-bus-engine-commands';
 import { MessagingController } from './messaging.controller';
 import { MessagingRuntime } from './messaging.runtime';
@@ -61,8 +61,8 @@ export class MessagingModule {
         LeaseFactory,
         {
           provide: MessagingRuntime,
-          useFactory: (leases: LeaseFactory) => new MessagingRuntime(config, databases, leases, handlers),
-          inject: [LeaseFactory],
+          useFactory: (leases: LeaseFactory, metrics?: Metrics) => new MessagingRuntime(config, databases, leases, handlers, {}, metrics),
+          inject: [LeaseFactory, { token: Metrics, optional: true }],
         },
         MessagingLifecycle,
       ],

@@ -16,7 +16,7 @@ import {
 import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
 import type { ReaderLag } from '@dropline/event-store';
 import type { Kafka } from 'kafkajs';
-import type { AppConfig, Databases, LeaseFactory, LeaseStatus } from '@dropline/platform';
+import type { AppConfig, Databases, LeaseFactory, LeaseStatus, Metrics } from '@dropline/platform';
 
 const loggerFor = (context: string): WorkerLogger => {
   const logger = new Logger(context);
@@ -57,6 +57,8 @@ export class MessagingRuntime {
     private readonly handlers: ConsumerHandler[],
     /** In-process feed pages (tests use small ones to see several pages). */
     private readonly feed: { pageSize?: number } = {},
+    /** The app's Prometheus metrics (relay and consumer counters); none in tests that build the runtime alone. */
+    private readonly metrics?: Metrics,
   ) {}
 
   get mode(): MessagingStatus['mode'] {
@@ -109,6 +111,7 @@ export class MessagingRuntime {
           batchSize: config.kafka.relayBatchSize,
           logger: loggerFor('Relay'),
           onBadEvent: config.onBadEvent,
+          observer: this.metrics?.relay(name),
         });
         await this.relay.migrate();
         this.relay.start();
@@ -121,7 +124,14 @@ export class MessagingRuntime {
       if (config.run.consumers) {
         for (const handler of this.handlers) {
           const deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.deadLetterTopic, config.kafka);
-          const consumer = new EffectivelyOnceConsumer(databases.readModels, codec, handler, deadLetters, loggerFor(handler.name));
+          const consumer = new EffectivelyOnceConsumer(
+            databases.readModels,
+            codec,
+            handler,
+            deadLetters,
+            loggerFor(handler.name),
+            this.metrics?.consumer(handler.name),
+          );
           await consumer.migrate();
           const runner = new KafkaConsumerRunner(this.kafka, consumer, { topic: config.kafka.topic, logger: loggerFor(handler.name) });
           // A broker that is down at boot must not stop the engine: the supervisor keeps trying.
@@ -138,7 +148,14 @@ export class MessagingRuntime {
     if (config.run.consumers) {
       for (const handler of this.handlers) {
         const deadLetters = new TableDeadLetterSink(databases.readModels, handler.name);
-        const consumer = new EffectivelyOnceConsumer(databases.readModels, codec, handler, deadLetters, loggerFor(handler.name));
+        const consumer = new EffectivelyOnceConsumer(
+          databases.readModels,
+          codec,
+          handler,
+          deadLetters,
+          loggerFor(handler.name),
+          this.metrics?.consumer(handler.name),
+        );
         await consumer.migrate();
         await deadLetters.ensureSchema();
         const feed = new StoreFeed(databases.store, codec, consumer, databases.readModels, this.leases.create(`consumer:${handler.name}`), {

@@ -7,6 +7,11 @@ import type { DeadLetterSink } from './dead-letters';
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'skipped' | 'dead-lettered';
 
+/** What a consumer reports per delivery (the platform's Prometheus metrics implement it). */
+export interface ConsumerObserver {
+  delivered(outcome: DeliveryOutcome): void;
+}
+
 /** The message could not be handled now but may succeed later (database down, …): retry, never dead-letter. */
 export class TransientDeliveryError extends Error {
   constructor(
@@ -35,6 +40,8 @@ export class EffectivelyOnceConsumer {
     readonly handler: ConsumerHandler,
     private readonly deadLetters: DeadLetterSink,
     private readonly logger: WorkerLogger = silentLogger,
+    /** Told how each delivery ended (metrics: applied, duplicate, skipped, dead-lettered). */
+    private readonly observer?: ConsumerObserver,
   ) {
     if (!SCHEMA_NAME.test(handler.name.replace(/-/g, '_'))) throw new Error(`consumer name ${handler.name} cannot name a schema`);
     this.schema = handler.name.replace(/-/g, '_');
@@ -57,6 +64,12 @@ export class EffectivelyOnceConsumer {
    * in-process feed stores its checkpoint there, so it commits with the consumer's rows).
    */
   async handle(message: InboundMessage, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<DeliveryOutcome> {
+    const outcome = await this.deliver(message, alsoInTransaction);
+    this.observer?.delivered(outcome);
+    return outcome;
+  }
+
+  private async deliver(message: InboundMessage, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<DeliveryOutcome> {
     let event: DeliveredEvent;
     try {
       event = this.codec.decode(message);

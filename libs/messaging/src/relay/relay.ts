@@ -29,8 +29,18 @@ export interface RelayOptions {
   logger: WorkerLogger;
   /** ON_BAD_EVENT: stall at an unknown or corrupted event (default) or report it and move past it unpublished. */
   onBadEvent: BadEventPolicy;
+  /** Told about acknowledged publishes and failed rounds (metrics). */
+  observer?: RelayObserver;
   /** While stalled at a bad event, how often the log is read again. */
   stallRetryMs: number;
+}
+
+/** What the relay reports as it works (the platform's Prometheus metrics implement it). */
+export interface RelayObserver {
+  /** Events the broker acknowledged. */
+  published(events: number): void;
+  /** A round failed (broker or database); the supervisor restarts the relay. */
+  failed(): void;
 }
 
 export interface RelayStatus {
@@ -238,11 +248,13 @@ export class Relay {
         this.checkpoint = next;
       }
     } catch (e) {
+      this.options.observer?.failed();
       // The status shows how far behind the failure leaves the relay.
       await this.refreshLag(true);
       throw e;
     }
     this.current.published += events.length;
+    if (events.length > 0) this.options.observer?.published(events.length);
     if (stoppedAt) {
       await this.refreshLag(true);
       return { position: this.checkpoint, stalled: { position: stoppedAt.position, reason: describeBadEvent(stoppedAt) } };

@@ -1,5 +1,5 @@
-/** Who may do what (docs/security.md has the full table). */
-export const ROLES = ['ops', 'analyst', 'customer', 'till', 'service'] as const;
+/** Who may do what (docs/security.md has the full table). `metrics` may only scrape `GET /metrics` (a Prometheus server's token). */
+export const ROLES = ['ops', 'analyst', 'customer', 'till', 'service', 'metrics'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The authenticated caller, as `request.user`: the token's subject and roles. */

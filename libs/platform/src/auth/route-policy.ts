@@ -27,6 +27,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   // sent is verified (401 when it does not) and an ops/analyst one gets the staff view (audience.ts).
   'GET /health/live': PUBLIC,
   'GET /health/ready': PUBLIC,
+  // Prometheus scrapes with a `metrics` token (or METRICS_PORT, without one).
+  'GET /metrics': { roles: ['ops', 'metrics'] },
   'GET /drops': PUBLIC,
   'GET /drops/:dropId': PUBLIC,
   'GET /drops/:dropId/summary': PUBLIC,

@@ -18,6 +18,8 @@ import { applyInputLimits } from '../http/input-limits';
 import { httpServerOptions } from '../http/server-limits';
 import { ProblemFilter } from '../http/problem.filter';
 import { validationPipe } from '../http/validation';
+import { Metrics } from '../telemetry/metrics';
+import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -52,7 +54,16 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   );
   const deadLetters = new KafkaDeadLetterSink(kafka, config.kafka.deadLetterTopic, config.kafka);
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
-  const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), options.handler, deadLetters, worker);
+  // Its Prometheus metrics (consumer outcomes, process figures), served without a token on METRICS_PORT when set.
+  const metrics = new Metrics();
+  const consumer = new EffectivelyOnceConsumer(
+    pool,
+    dropEventsCodec(config.kafka.ceSource),
+    options.handler,
+    deadLetters,
+    worker,
+    metrics.consumer(options.handler.name),
+  );
   await consumer.migrate();
   const app = await NestFactory.create<NestFastifyApplication>(options.module(pool), new FastifyAdapter(httpServerOptions(config.http)));
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
@@ -66,8 +77,13 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   // retried with jittered backoff, and a broker that is down at boot does not stop the service.
   const supervisor = new Supervisor({ logger: worker }).addTask(runner.task());
   supervisor.start();
+  const metricsServer =
+    !config.metrics.enabled || config.metrics.port === undefined
+      ? undefined
+      : await serveMetrics(metrics, config.metrics.port, config.metrics.host);
   const close = app.close.bind(app);
   app.close = async () => {
+    await closeMetrics(metricsServer);
     await supervisor.stop();
     await deadLetters.close();
     await close();

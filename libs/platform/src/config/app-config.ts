@@ -11,6 +11,8 @@ export interface AppConfig {
   nodeEnv: EnvironmentVariables['NODE_ENV'];
   port: number;
   host: string;
+  /** Prometheus metrics (METRICS_ENABLED) and their token-free listener (METRICS_PORT, METRICS_HOST; port undefined = none). */
+  metrics: { enabled: boolean; port: number | undefined; host: string };
   dataDir: string;
   eventStore: EnvironmentVariables['EVENT_STORE'];
   /** PostgreSQL for the store (with eventStore=postgres) and for the read models in every mode. */
@@ -122,6 +124,7 @@ export function loadConfig(env: Env): AppConfig {
   return {
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
+    metrics: { enabled: v.METRICS_ENABLED, port: v.METRICS_PORT, host: v.METRICS_HOST },
     host: v.HOST,
     dataDir: v.DATA_DIR,
     eventStore,

@@ -231,6 +231,21 @@ export class EnvironmentVariables {
   @IsString()
   HOST: string = '0.0.0.0';
 
+  @Describe('Prometheus metrics (`GET /metrics`, the counters on the command path); `false` turns them off, e.g. to measure their cost')
+  @Flag()
+  METRICS_ENABLED: boolean = true;
+
+  @Describe(
+    'port of a separate listener that serves `GET /metrics` (Prometheus) without a token; unset = metrics only on `PORT`, for the `ops` or `metrics` role ([operations](docs/operations.md#metrics))',
+  )
+  @IsOptional()
+  @Integer(0, 65_535)
+  METRICS_PORT?: number;
+
+  @Describe('address of the `METRICS_PORT` listener: keep it on a private interface')
+  @IsString()
+  METRICS_HOST: string = '127.0.0.1';
+
   @Describe(
     'addresses or CIDR ranges of the reverse proxies in front of the engine, comma-separated (e.g. `10.0.0.0/8,127.0.0.1`): only a request arriving from one of them has its client address taken from `X-Forwarded-For` (Fastify `trustProxy`); empty = the socket address is the client ([security](docs/security.md#rate-limits))',
   )

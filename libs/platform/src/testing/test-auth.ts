@@ -11,7 +11,7 @@ export const TEST_JWT = {
   audience: 'dropline-engine',
 } as const;
 
-export type TestRole = 'ops' | 'analyst' | 'customer' | 'till' | 'service';
+export type TestRole = 'ops' | 'analyst' | 'customer' | 'till' | 'service' | 'metrics';
 
 /** The JWT_* variables that make an engine trust TEST_JWT. */
 export function testAuthEnv(): Record<string, string> {
@@ -60,6 +60,7 @@ export const TEST_SUBJECTS: Record<TestRole, string> = {
   customer: 'customer-test',
   till: 'till-test',
   service: 'service-test',
+  metrics: 'prometheus-test',
 };
 
 /** `{ authorization: 'Bearer …' }` for a role (and subject). */

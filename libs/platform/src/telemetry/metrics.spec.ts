@@ -1,0 +1,48 @@
+import { Metrics } from './metrics';
+import { positionValue } from './metrics.collectors';
+
+describe('Metrics', () => {
+  it('labels drop ids only while the drop is open: a drop that leaves the open set loses its series', async () => {
+    const metrics = new Metrics({ defaults: false });
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'accepted' });
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'rejected', code: 'DROP.SOLD_OUT' });
+    metrics.preOrderOnOpenDrop('d2', { outcome: 'accepted' });
+    metrics.openDrops([{ dropId: 'd2', sold: 5, cap: 20 }]);
+    const text = await metrics.scrape();
+    expect(text).not.toContain('drop_id="d1"');
+    expect(text).toContain('dropline_drop_pre_orders_total{drop_id="d2",outcome="accepted",code=""} 1');
+    expect(text).toContain('dropline_drop_sell_through_ratio{drop_id="d2"} 0.25');
+    // Counting again after the removal starts a fresh series.
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'accepted' });
+    expect(await metrics.scrape()).toContain('dropline_drop_pre_orders_total{drop_id="d1",outcome="accepted",code=""} 1');
+  });
+
+  it('counts commands by type and outcome, and HTTP by route pattern ("unmatched" without one)', async () => {
+    const metrics = new Metrics({ defaults: false });
+    metrics.command('PlacePreOrder', { outcome: 'accepted' }, 0.002);
+    metrics.command('PlacePreOrder', { outcome: 'accepted' }, 0.003);
+    metrics.command('PlacePreOrder', { outcome: 'rejected', code: 'PREORDER.LIMIT_EXCEEDED' }, 0.001);
+    metrics.httpRequest('GET', undefined, 404, 0.001);
+    const text = await metrics.scrape();
+    expect(text).toContain('dropline_commands_total{type="PlacePreOrder",outcome="accepted",code=""} 2');
+    expect(text).toContain('dropline_commands_total{type="PlacePreOrder",outcome="rejected",code="PREORDER.LIMIT_EXCEEDED"} 1');
+    expect(text).toContain('dropline_command_duration_seconds_count{type="PlacePreOrder"} 3');
+    expect(text).toContain('dropline_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1');
+  });
+
+  it('keeps a failing collector from failing the scrape', async () => {
+    const metrics = new Metrics({ defaults: false });
+    metrics.onCollect(() => {
+      throw new Error('boom');
+    });
+    metrics.onCollect(() => metrics.leaseHeld.labels('x', 'process').set(1));
+    expect(await metrics.scrape()).toContain('dropline_lease_held{lease="x",store="process"} 1');
+  });
+
+  it('reads a gauge value from PostgreSQL and EventStoreDB positions', () => {
+    expect(positionValue('812:42')).toBe(42);
+    expect(positionValue('1024/1000')).toBe(1024);
+    expect(positionValue(undefined)).toBeUndefined();
+    expect(positionValue('nonsense')).toBeUndefined();
+  });
+});
