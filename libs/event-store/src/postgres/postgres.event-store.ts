@@ -339,14 +339,24 @@ export class PostgresEventStore implements EventStore {
     return compareLogPositions(parseLogPosition(a), parseLogPosition(b));
   }
 
-  async countAfter(position: string | undefined): Promise<number> {
+  async countAfter(position: string | undefined, filter?: EventFilter): Promise<number> {
     const from = parseLogPosition(position);
+    const values: unknown[] = [from.transactionId, from.globalPosition];
+    const conditions: string[] = [];
+    if (filter?.streamPrefixes !== undefined) {
+      values.push(filter.streamPrefixes.map((prefix) => `${escapeLike(prefix)}%`));
+      conditions.push(`AND stream_name LIKE ANY ($${values.length}::text[])`);
+    }
+    if (filter?.eventTypes !== undefined) {
+      values.push(filter.eventTypes);
+      conditions.push(`AND type = ANY ($${values.length}::text[])`);
+    }
     try {
-      // Counts everything committed after `position`, including events not yet below the horizon:
-      // it is a lag gauge, and those events will reach the reader shortly.
+      // Counts what passes the filter committed after `position`, including events not yet below
+      // the horizon: it is a lag gauge, and those events will reach the reader shortly.
       const result = await this.pool.query<[string]>({
-        text: `SELECT count(*)::text FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`,
-        values: [from.transactionId, from.globalPosition],
+        text: `SELECT count(*)::text FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${conditions.join(' ')}`,
+        values,
         rowMode: 'array',
       });
       return Number(result.rows[0][0]);

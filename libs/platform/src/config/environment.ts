@@ -373,7 +373,7 @@ export class EnvironmentVariables {
   READY_MAX_LAG_SECONDS: number = 30;
 
   @Describe(
-    '`/health/ready` answers 503 while a reader running here has more events than this after its checkpoint, where the store can count them (PostgreSQL, PGlite)',
+    "`/health/ready` answers 503 while a reader running here has more events than this after its checkpoint that it would handle (its filter: other streams' traffic such as storefront visits is not lag), where the store can count them (PostgreSQL, PGlite; EventStoreDB counts up to its bound)",
   )
   @Integer(1, 1_000_000_000)
   READY_MAX_LAG_EVENTS: number = 10_000;
