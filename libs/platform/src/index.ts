@@ -37,3 +37,5 @@ export * from './infrastructure/databases';
 export * from './infrastructure/lease-factory';
 export * from './infrastructure/request-context';
 export * from './infrastructure/tokens';
+export * from './logging/logging';
+export * from './logging/logging.module';

@@ -17,6 +17,7 @@ import { applyInputLimits } from '../http/input-limits';
 import { httpServerOptions } from '../http/server-limits';
 import { ProblemFilter } from '../http/problem.filter';
 import { validationPipe } from '../http/validation';
+import { useStructuredLogs, withLogging } from '../logging/logging.module';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -53,7 +54,12 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   const consumer = new EffectivelyOnceConsumer(pool, dropEventsCodec(config.kafka.ceSource), options.handler, deadLetters, worker);
   await consumer.migrate();
-  const app = await NestFactory.create<NestFastifyApplication>(options.module(pool), new FastifyAdapter(httpServerOptions(config.http)));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    withLogging(options.module(pool), config, options.name),
+    new FastifyAdapter(httpServerOptions(config.http)),
+    { bufferLogs: true },
+  );
+  useStructuredLogs(app);
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);
