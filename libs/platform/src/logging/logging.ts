@@ -11,20 +11,13 @@ import { safeCorrelationId } from '../infrastructure/request-context';
 const PINO_LEVELS: Record<AppConfig['logLevel'], pino.Level> = { error: 'error', warn: 'warn', log: 'info', debug: 'debug' };
 
 /** Where a credential could show up in a log object: censored whatever logs it. */
+const CREDENTIAL_KEYS = ['authorization', 'cookie', 'token', 'accessToken', 'secret'];
 const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
-  'headers.authorization',
-  'headers.cookie',
-  'authorization',
-  'token',
-  'accessToken',
-  '*.authorization',
-  '*.token',
-  '*.accessToken',
-  'secret',
-  '*.secret',
+  ...CREDENTIAL_KEYS,
+  ...CREDENTIAL_KEYS.map((key) => `*.${key}`),
 ];
 
 /** Nest's route table at start: one line per route from these contexts (LOG_ROUTES). */
