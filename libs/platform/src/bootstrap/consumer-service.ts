@@ -17,7 +17,7 @@ import { applyInputLimits } from '../http/input-limits';
 import { httpServerOptions } from '../http/server-limits';
 import { ProblemFilter } from '../http/problem.filter';
 import { validationPipe } from '../http/validation';
-import { useStructuredLogs, withLogging } from '../logging/logging.module';
+import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -40,6 +40,7 @@ export interface ConsumerServiceOptions {
 export async function startConsumerService(config: AppConfig, options: ConsumerServiceOptions): Promise<NestFastifyApplication> {
   if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', `is required to run ${options.name} as its own service`);
   if (!options.database.url) throw new ConfigError(options.database.variable, 'is required (or DATABASE_URL)');
+  useBootLogger(config, options.name);
   const logger = new Logger(options.name.charAt(0).toUpperCase() + options.name.slice(1));
   const pool = new Pool({ connectionString: options.database.url, max: 5 });
   const kafka = createKafka(
