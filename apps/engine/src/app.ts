@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -17,16 +17,12 @@ import {
   recordRoutes,
   setupApiDocs,
   setUpAuth,
+  useBootLogger,
+  useStructuredLogs,
   validationPipe,
+  withLogging,
 } from '@dropline/platform';
 import { EngineModule } from './engine.module';
-
-const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
 
 /** Largest request body, in bytes (413 REQUEST.BODY_TOO_LARGE beyond). */
 export const BODY_LIMIT = 256 * 1024;
@@ -44,6 +40,7 @@ export interface CreateEngineOptions {
 /** Builds the engine app (not listening yet). The caller owns `databases` when it passed them in. */
 export async function createEngine(config: AppConfig, options: CreateEngineOptions = {}): Promise<NestFastifyApplication> {
   // Before anything opens: a production engine without its own key, issuer and audience stops here.
+  useBootLogger(config, 'engine');
   const auth = options.auth ?? (await setUpAuth(config));
   const ownsDatabases = !options.databases;
   const databases = options.databases ?? (await openDatabases(config));
@@ -53,13 +50,12 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
     routerOptions: { maxParamLength: 300 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    EngineModule.forRoot({ config, databases, clock: options.clock, auth }),
+    withLogging(EngineModule.forRoot({ config, databases, clock: options.clock, auth }), config, 'engine'),
     adapter,
-    {
-      logger: LEVELS[config.logLevel],
-      abortOnError: false,
-    },
+    // Lines logged while the app is built wait for pino (LOG_LEVEL, LOG_FORMAT: docs/operations.md).
+    { bufferLogs: true, abortOnError: false },
   );
+  useStructuredLogs(app);
   recordRoutes(app);
   // Before any route is registered: the rate limiter attaches itself to each route as it is added.
   await applyHttpEdge(app, config.http, auth.verifier);

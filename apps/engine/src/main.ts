@@ -1,6 +1,17 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { AUTH_SETUP, AuthSetup, ConfigError, devTokenBanner, loadConfigOrExit, readEnvironment } from '@dropline/platform';
+import { PinoLogger } from 'nestjs-pino';
+import {
+  AUTH_SETUP,
+  AuthSetup,
+  ConfigError,
+  DEV_TOKENS_TITLE,
+  devTokenBanner,
+  devTokens,
+  loadConfigOrExit,
+  readEnvironment,
+  resolveLogFormat,
+} from '@dropline/platform';
 import { createEngine } from './app';
 
 /** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
@@ -46,8 +57,16 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const banner = await devTokenBanner(app.get<AuthSetup>(AUTH_SETUP));
-  if (banner) process.stdout.write(`${banner}\n`);
+  // The embedded development engine (never production: setUpAuth) shows its tokens once per start,
+  // whatever LOG_LEVEL says: a marked block on a terminal, one log line carrying them as JSON.
+  const setup = app.get<AuthSetup>(AUTH_SETUP);
+  if (resolveLogFormat(config.logFormat) === 'pretty') {
+    const banner = await devTokenBanner(setup);
+    if (banner) process.stdout.write(`${banner}\n`);
+  } else {
+    const tokens = await devTokens(setup);
+    if (tokens) PinoLogger.root.child({ context: 'Engine' }, { level: 'info' }).info({ devTokens: tokens }, DEV_TOKENS_TITLE);
+  }
   logger.log(
     `Dropline engine listening on http://localhost:${port} (store: ${config.eventStore}, data: ${config.eventStore === 'pglite' || !config.databaseUrl ? config.dataDir : 'PostgreSQL'}); API docs at http://localhost:${port}/docs`,
   );

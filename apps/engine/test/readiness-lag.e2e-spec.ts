@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { measureLag } from '@dropline/event-store';
 import { eventually } from './support/read-model-check';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
@@ -64,5 +65,52 @@ describe('readiness on a reader’s lag in seconds (embedded engine)', () => {
     expect(last.check).toMatchObject({ status: 'down', maxLag: 10_000, maxLagSeconds: 1 });
     expect(last.check.lagSeconds).toBeGreaterThan(1);
     expect(last.check.lag).toBeLessThan(10);
+  });
+});
+
+/**
+ * Readiness that means caught up (issue 16): a reader's lag counts only what it would handle, so
+ * storefront visits (which no projection of drops reads) never make a caught-up engine unready,
+ * however many of them follow its checkpoint.
+ */
+describe('readiness with unrelated traffic after a caught-up projection (embedded engine)', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine({ now: '2026-12-01T10:00:00Z', env: { READY_MAX_LAG_EVENTS: '100' } });
+  });
+  afterAll(async () => engine?.close());
+
+  const dropsCheck = async () => {
+    const res = await engine.request('GET', '/health/ready');
+    return { status: res.status, check: (res.body.details ?? res.body.checks)?.['lag:projection:drops'] };
+  };
+
+  it('stays ready with lag 0 after 150 visit events, and read models answer lag 0', async () => {
+    const dropId: string = (await engine.request('POST', '/drops', harbourHoodie({}))).body.dropId;
+    expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
+    await eventually('a caught-up projection', async () => (await dropsCheck()).check?.lag === 0, 20_000);
+    const caughtUp = (await engine.request('GET', `/drops/${dropId}/inventory`)).body.readModel;
+    expect(caughtUp).toMatchObject({ lagEvents: 0, lagSeconds: 0 });
+
+    for (let i = 0; i < 150; i++) {
+      const visit = { visitorId: `c-${i}`, channel: 'web', at: '2026-12-01T10:01:00Z' };
+      expect((await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit] })).status).toBe(202);
+    }
+    const visits = await engine.databases.store.readStream(`visits-${dropId}`);
+    expect(visits.length).toBeGreaterThanOrEqual(150);
+    // 150 events were appended after the projection's checkpoint, more than READY_MAX_LAG_EVENTS.
+    const checkpoint = caughtUp.checkpoint as string;
+    expect(await engine.databases.store.countAfter!(checkpoint)).toBeGreaterThan(100);
+
+    const after = await dropsCheck();
+    expect(after).toEqual({ status: 200, check: expect.objectContaining({ status: 'up', lag: 0, lagSeconds: 0, maxLag: 100 }) });
+    const readModel = (await engine.request('GET', `/drops/${dropId}/inventory`)).body.readModel;
+    expect(readModel).toMatchObject({ lagEvents: 0, lagSeconds: 0 });
+
+    // A reader still at that checkpoint when a drop event follows the visits is one event behind,
+    // not 151: it counts what it would handle, not what other streams wrote in between.
+    expect((await engine.request('POST', '/drops', harbourHoodie({}))).status).toBe(201);
+    const lag = await measureLag(engine.databases.store, checkpoint, { streamPrefixes: ['drop-'] });
+    expect(lag.lagEvents).toBe(1);
   });
 });

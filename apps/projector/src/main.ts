@@ -12,7 +12,10 @@ import {
   openDatabases,
   ProblemFilter,
   readEnvironment,
+  useBootLogger,
+  useStructuredLogs,
   validationPipe,
+  withLogging,
 } from '@dropline/platform';
 import { ProjectorModule } from './projector.module';
 
@@ -25,14 +28,14 @@ async function main(): Promise<void> {
   let config = loadConfigOrExit(readEnvironment());
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
+  useBootLogger(config, 'projector');
   const databases = await openDatabases(config);
   const app = await NestFactory.create<NestFastifyApplication>(
-    ProjectorModule.forRoot({ config, databases }),
+    withLogging(ProjectorModule.forRoot({ config, databases }), config, 'projector'),
     new FastifyAdapter(httpServerOptions(config.http)),
-    {
-      logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
-    },
+    { bufferLogs: true },
   );
+  useStructuredLogs(app);
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   if (config.metrics.enabled) observeHttp(app, app.get(Metrics));

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, loadConfigOrExit, readEnvironment } from '@dropline/platform';
+import { ConfigError, loadConfigOrExit, readEnvironment, useBootLogger, useStructuredLogs, withLogging } from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
@@ -12,11 +12,13 @@ async function main(): Promise<void> {
     if (config.eventStore !== 'postgres')
       throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
   });
+  useBootLogger(config, 'relay');
   const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
   const store = new PostgresEventStore(pool);
-  const app = await NestFactory.createApplicationContext(RelayModule.forRoot({ config, store, pool }), {
-    logger: ['fatal', 'error', 'warn', 'log'],
+  const app = await NestFactory.createApplicationContext(withLogging(RelayModule.forRoot({ config, store, pool }), config, 'relay'), {
+    bufferLogs: true,
   });
+  useStructuredLogs(app);
   app.enableShutdownHooks();
   await app.init();
   new Logger('Relay').log(`relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}`);

@@ -342,6 +342,23 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         const afterEnd = await countAfter!(end);
         expect(await countAfter!(from)).toBeGreaterThanOrEqual(afterEnd + 3);
       });
+
+      it('counts only the events a filter passes (what a reader would handle), with the same rules as readAll', async () => {
+        const from = await endOfLog();
+        const prefix = `count${run}x${++counter}`;
+        await store.appendToStream(`${prefix}drop-1`, [newEvent('DropOpened'), newEvent('PreOrderPlaced')], 'no_stream');
+        await store.appendToStream(
+          `${prefix}visits-1`,
+          range(5).map(() => newEvent('VisitsRecorded')),
+          'no_stream',
+        );
+        await store.appendToStream(`${prefix}dr_p-1`, [newEvent('DropOpened')], 'no_stream');
+        await readAllFrom(from, 3, { streamPrefixes: [`${prefix}drop-`, `${prefix}dr_p-`] });
+        expect(await store.countAfter!(from, { streamPrefixes: [`${prefix}drop-`] })).toBe(2);
+        expect(await store.countAfter!(from, { streamPrefixes: [prefix], eventTypes: ['DropOpened'] })).toBe(2);
+        expect(await store.countAfter!(from, { streamPrefixes: [`${prefix}visits-`] })).toBe(5);
+        expect(await store.countAfter!(from, { streamPrefixes: [`${prefix}none-`] })).toBe(0);
+      });
     });
 
     describe('headRecordedAt', () => {

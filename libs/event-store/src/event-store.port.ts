@@ -139,11 +139,12 @@ export interface EventStore {
    */
   comparePositions(a: string, b: string): number;
   /**
-   * Number of events after `position` in the global log (a lag gauge; every adapter has it, the
+   * Number of events after `position` in the global log that pass `filter` (all of them without
+   * one): a lag gauge, so a reader counts only what it would handle (every adapter has it, the
    * contract suite checks). A store that must read events to count them stops at a bound of its
    * own and returns that bound, which is then a lower bound (EventStoreDB: docs/event-store.md).
    */
-  countAfter?(position: string | undefined): Promise<number>;
+  countAfter?(position: string | undefined, filter?: EventFilter): Promise<number>;
   /**
    * ISO-8601 time the store recorded the last event of its global log (the head: any stream,
    * the store's own events included), undefined for an empty log. One cheap read on every store;

@@ -10,8 +10,9 @@ export interface ReaderLag {
    */
   lagSeconds: number;
   /**
-   * Events after the reader's position (every type, so an upper bound) while it has something
-   * left to process, 0 when it has not; null where the store cannot count (no countAfter).
+   * Events after the reader's position that pass its filter (what it would handle: other streams'
+   * traffic, e.g. storefront visits, is not lag), 0 when nothing is left; null where the store
+   * cannot count (no countAfter).
    */
   lagEvents: number | null;
 }
@@ -25,7 +26,7 @@ export async function measureLag(store: EventStore, position: string | undefined
   const first = next.events[0];
   if (!first) return { lagSeconds: 0, lagEvents: store.countAfter ? 0 : null };
   const head = await store.headRecordedAt();
-  const lagEvents = store.countAfter ? await store.countAfter(position) : null;
+  const lagEvents = store.countAfter ? await store.countAfter(position, filter) : null;
   const lagSeconds = head === undefined ? 0 : Math.max(0, (Date.parse(head) - Date.parse(first.recordedAt)) / 1000);
   return { lagSeconds, lagEvents };
 }

@@ -41,3 +41,5 @@ export * from './infrastructure/tokens';
 export * from './telemetry/metrics';
 export * from './telemetry/metrics.collectors';
 export * from './telemetry/metrics.module';
+export * from './logging/logging';
+export * from './logging/logging.module';

@@ -211,6 +211,17 @@ describe('EventStoreDB adapter: countAfter', () => {
     expect(await store.countAfter(formatEsdbPosition(client.log.at(-1)!.position))).toBe(0);
   });
 
+  it('counts only what a filter passes (a reader counts what it would handle)', async () => {
+    const client = new CountingClient();
+    client.add('drop-a', 'DropOpened', 2);
+    client.add('visits-a', 'VisitsRecorded', 7);
+    client.add('drop-a', 'PreOrderPlaced', 1);
+    const store = storeOver(client, { readPageSize: 100 });
+    expect(await store.countAfter(undefined, { streamPrefixes: ['drop-'] })).toBe(3);
+    expect(await store.countAfter(undefined, { streamPrefixes: ['drop-'], eventTypes: ['PreOrderPlaced'] })).toBe(1);
+    expect(await store.countAfter(undefined, { streamPrefixes: ['visits-'] })).toBe(7);
+  });
+
   it('stops counting at its limit', async () => {
     const client = new CountingClient();
     client.add('drop-a', 'PreOrderPlaced', 500);

@@ -15,6 +15,7 @@ import {
   StoreUnavailableError,
   WrongExpectedRevisionError,
   type AppendResult,
+  type EventFilter,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -222,18 +223,23 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * Counts Dropline's events (not system or link events) after `position` by reading `$all`
-   * forwards: one round trip when the reader is caught up. Stops at countLimit events, or after
-   * COUNT_SCAN_FACTOR times as many raw entries, and then returns what it counted (a lower bound).
+   * Counts Dropline's events (not system or link events) after `position` that pass `filter` by
+   * reading `$all` forwards (the filter is applied client-side, as readAll does): one round trip
+   * when the reader is caught up. Stops at countLimit counted events, or after COUNT_SCAN_FACTOR
+   * times countLimit raw entries, and then returns what it counted (a lower bound).
    */
-  async countAfter(position: string | undefined): Promise<number> {
+  async countAfter(position: string | undefined, filter?: EventFilter): Promise<number> {
     let after = position === undefined ? undefined : parseEsdbPosition(position);
     let counted = 0;
     let scanned = 0;
     try {
       for (;;) {
         const page = await this.readRawPage(after);
-        for (const recorded of page.events) if (!isSystemEvent(recorded)) counted++;
+        for (const recorded of page.events) {
+          if (isSystemEvent(recorded)) continue;
+          if (filter && !matchesFilter({ streamName: recorded.streamId, type: recorded.type }, filter)) continue;
+          counted++;
+        }
         scanned += page.events.length;
         const last = page.events.at(-1);
         if (page.end || !last || counted >= this.countLimit || scanned >= this.countLimit * COUNT_SCAN_FACTOR) {

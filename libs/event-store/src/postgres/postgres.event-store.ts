@@ -271,15 +271,7 @@ export class PostgresEventStore implements EventStore {
     // The one-row horizon subquery drives a nested loop over the LATERAL page, so rows come out in
     // the page's ORDER BY; an outer ORDER BY would only add a sort of the whole page.
     const values: unknown[] = [after.transactionId, after.globalPosition, limit];
-    const conditions: string[] = [];
-    if (filter?.streamPrefixes !== undefined) {
-      values.push(filter.streamPrefixes.map((prefix) => `${escapeLike(prefix)}%`));
-      conditions.push(`AND stream_name LIKE ANY ($${values.length}::text[])`);
-    }
-    if (filter?.eventTypes !== undefined) {
-      values.push(filter.eventTypes);
-      conditions.push(`AND type = ANY ($${values.length}::text[])`);
-    }
+    const conditions = filterConditions(filter, values);
     try {
       const result = await this.pool.query<[string | null, string | null, ...EventRow]>({
         text: `SELECT h.last_tx, h.last_gp, e.* FROM (
@@ -339,14 +331,16 @@ export class PostgresEventStore implements EventStore {
     return compareLogPositions(parseLogPosition(a), parseLogPosition(b));
   }
 
-  async countAfter(position: string | undefined): Promise<number> {
+  async countAfter(position: string | undefined, filter?: EventFilter): Promise<number> {
     const from = parseLogPosition(position);
+    const values: unknown[] = [from.transactionId, from.globalPosition];
+    const conditions = filterConditions(filter, values);
     try {
-      // Counts everything committed after `position`, including events not yet below the horizon:
-      // it is a lag gauge, and those events will reach the reader shortly.
+      // Counts what passes the filter committed after `position`, including events not yet below
+      // the horizon: it is a lag gauge, and those events will reach the reader shortly.
       const result = await this.pool.query<[string]>({
-        text: `SELECT count(*)::text FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`,
-        values: [from.transactionId, from.globalPosition],
+        text: `SELECT count(*)::text FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${conditions.join(' ')}`,
+        values,
         rowMode: 'array',
       });
       return Number(result.rows[0][0]);
@@ -407,4 +401,18 @@ export function utcTimestampToIso(text: string): string {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The SQL conditions of an EventFilter (ORed within a list, ANDed across), their values appended to `values`. */
+function filterConditions(filter: EventFilter | undefined, values: unknown[]): string[] {
+  const conditions: string[] = [];
+  if (filter?.streamPrefixes !== undefined) {
+    values.push(filter.streamPrefixes.map((prefix) => `${escapeLike(prefix)}%`));
+    conditions.push(`AND stream_name LIKE ANY ($${values.length}::text[])`);
+  }
+  if (filter?.eventTypes !== undefined) {
+    values.push(filter.eventTypes);
+    conditions.push(`AND type = ANY ($${values.length}::text[])`);
+  }
+  return conditions;
 }

@@ -8,6 +8,8 @@ export interface KafkaConsumerRunnerOptions {
   groupId?: string;
   backoff?: { initialMs: number; maxMs: number };
   logger?: WorkerLogger;
+  /** Longest stop() waits for the consumer to leave its group (default 3000 ms). */
+  stopTimeoutMs?: number;
   /** Observer for tests and metrics. */
   onOutcome?: (outcome: string, partition: number, offset: string) => void;
 }
@@ -37,6 +39,7 @@ export class KafkaConsumerRunner {
       groupId: runtime.handler.name,
       backoff: { initialMs: 200, maxMs: 10_000 },
       logger: silentLogger,
+      stopTimeoutMs: 3_000,
       ...options,
     };
     this.consumer = this.newConsumer();
@@ -64,13 +67,18 @@ export class KafkaConsumerRunner {
       this.consumer.on(this.consumer.events.CRASH, (event) => reject(event.payload.error));
     });
     crashed.catch(() => undefined);
+    const stopped = new Promise<void>((resolve) => {
+      if (context.signal.aborted) resolve();
+      context.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
     try {
-      await Promise.race([this.start(), crashed]);
+      // Joining the group retries while the broker is down or the group rebalances: a stop must
+      // not wait for it to succeed (a graceful shutdown would hit its deadline).
+      const starting = this.start();
+      starting.catch(() => undefined);
+      await Promise.race([starting, crashed, stopped]);
+      if (context.signal.aborted) return;
       context.up();
-      const stopped = new Promise<void>((resolve) => {
-        if (context.signal.aborted) resolve();
-        context.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
       await Promise.race([stopped, crashed]);
     } finally {
       await this.stop();
@@ -127,9 +135,29 @@ export class KafkaConsumerRunner {
     this.timers.add(timer);
   }
 
+  /**
+   * Leaves the group and closes the connections, waiting at most `stopTimeoutMs`: a consumer that
+   * crashed, is rejoining, or talks to a hung broker may never finish leaving. It is then abandoned
+   * (its requests fail once the process exits; the group rebalances after the session timeout).
+   */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.consumer.disconnect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const left = await Promise.race([
+      this.consumer.disconnect().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!left)
+      this.options.logger.warn(
+        `${this.runtime.handler.name}: did not leave the consumer group within ${this.options.stopTimeoutMs} ms; abandoned (the group rebalances after its session timeout)`,
+      );
   }
 }

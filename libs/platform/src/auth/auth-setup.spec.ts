@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/app-config';
-import { setUpAuth } from './auth-setup';
+import { devTokenBanner, devTokens, setUpAuth } from './auth-setup';
 import { DEV_KEY_FILE } from './dev-key';
 
 describe('setUpAuth', () => {
@@ -51,5 +51,17 @@ describe('setUpAuth', () => {
       loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }),
     );
     expect(setup.dev).toBeUndefined();
+    expect(await devTokenBanner(setup)).toBeUndefined();
+    expect(await devTokens(setup)).toBeUndefined();
+  });
+
+  it('shows the development tokens as one marked block, one verifiable token per role', async () => {
+    const setup = await setUpAuth(loadConfig({ DATA_DIR: dir }));
+    const lines = (await devTokenBanner(setup))!.split('\n');
+    expect(lines[0]).toBe('----- BEGIN DROPLINE DEVELOPMENT TOKENS -----');
+    expect(lines.at(-1)).toBe('----- END DROPLINE DEVELOPMENT TOKENS -----');
+    const tokens = lines.slice(2, -1).map((line) => /^ {2}(\w+) +Authorization: Bearer (\S+)$/.exec(line)!);
+    expect(tokens.map(([, role]) => role)).toEqual(['ops', 'analyst', 'customer', 'till', 'service']);
+    for (const [, role, token] of tokens) await expect(setup.verifier.verify(token)).resolves.toMatchObject({ roles: [role] });
   });
 });

@@ -49,10 +49,25 @@ export async function setUpAuth(config: AppConfig): Promise<AuthSetup> {
   };
 }
 
-/** The startup banner of the development engine: one ready-to-paste token per role. */
-export async function devTokenBanner(setup: AuthSetup): Promise<string | undefined> {
+/** What the development engine says above its tokens. */
+export const DEV_TOKENS_TITLE = 'Development tokens (signed with the development key in DATA_DIR; refused in production)';
+const DEV_TOKENS_BEGIN = '----- BEGIN DROPLINE DEVELOPMENT TOKENS -----';
+const DEV_TOKENS_END = '----- END DROPLINE DEVELOPMENT TOKENS -----';
+
+/** One token per role, minted with the development key; undefined unless this is the embedded development engine. */
+export async function devTokens(setup: AuthSetup): Promise<Record<Role, string> | undefined> {
   if (!setup.dev) return undefined;
-  const lines = ['Development tokens (signed with the development key in DATA_DIR; refused in production):'];
-  for (const role of ROLES) lines.push(`  ${role.padEnd(8)} Authorization: Bearer ${await setup.dev.mint(role)}`);
+  const tokens = {} as Record<Role, string>;
+  for (const role of ROLES) tokens[role] = await setup.dev.mint(role);
+  return tokens;
+}
+
+/** The startup banner of the development engine: one marked block, one ready-to-paste header per role. */
+export async function devTokenBanner(setup: AuthSetup): Promise<string | undefined> {
+  const tokens = await devTokens(setup);
+  if (!tokens) return undefined;
+  const lines = [DEV_TOKENS_BEGIN, `${DEV_TOKENS_TITLE}:`];
+  for (const role of ROLES) lines.push(`  ${role.padEnd(8)} Authorization: Bearer ${tokens[role]}`);
+  lines.push(DEV_TOKENS_END);
   return lines.join('\n');
 }

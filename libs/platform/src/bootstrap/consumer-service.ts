@@ -20,6 +20,7 @@ import { ProblemFilter } from '../http/problem.filter';
 import { validationPipe } from '../http/validation';
 import { Metrics } from '../telemetry/metrics';
 import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
+import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -42,6 +43,7 @@ export interface ConsumerServiceOptions {
 export async function startConsumerService(config: AppConfig, options: ConsumerServiceOptions): Promise<NestFastifyApplication> {
   if (config.kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS', `is required to run ${options.name} as its own service`);
   if (!options.database.url) throw new ConfigError(options.database.variable, 'is required (or DATABASE_URL)');
+  useBootLogger(config, options.name);
   const logger = new Logger(options.name.charAt(0).toUpperCase() + options.name.slice(1));
   const pool = new Pool({ connectionString: options.database.url, max: 5 });
   const kafka = createKafka(
@@ -65,7 +67,12 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     metrics.consumer(options.handler.name),
   );
   await consumer.migrate();
-  const app = await NestFactory.create<NestFastifyApplication>(options.module(pool), new FastifyAdapter(httpServerOptions(config.http)));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    withLogging(options.module(pool), config, options.name),
+    new FastifyAdapter(httpServerOptions(config.http)),
+    { bufferLogs: true },
+  );
+  useStructuredLogs(app);
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);

@@ -46,6 +46,10 @@ export interface AppConfig {
   /** Leases of the work that runs once (LEASE_STORE resolved, SINGLE_INSTANCE, LEASE_TTL_MS; docs/architecture.md). */
   lease: LeaseConfig;
   logLevel: EnvironmentVariables['LOG_LEVEL'];
+  /** LOG_FORMAT: `auto` is pretty on a terminal, JSON otherwise (docs/operations.md). */
+  logFormat: EnvironmentVariables['LOG_FORMAT'];
+  /** LOG_ROUTES: Nest's route table at start. */
+  logRoutes: boolean;
   /** Bearer-token verification (docs/security.md). With no key configured the embedded engine uses its development key. */
   jwt: JwtConfig;
   /** The HTTP edge: trusted proxies, rate limits, connection cap and timeouts (docs/security.md, "Limits"). */
@@ -171,6 +175,8 @@ export function loadConfig(env: Env): AppConfig {
     schedulerIntervalMs: v.SCHEDULER_INTERVAL_MS,
     lease: leaseConfig(v),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    logRoutes: v.LOG_ROUTES,
     jwt: jwtConfig(v),
     http: httpEdgeConfig(v),
   };

@@ -218,6 +218,7 @@ function ClaimValue(): PropertyDecorator {
 const EVENT_STORES = ['pglite', 'postgres', 'eventstoredb'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 const BAD_EVENT_POLICIES = ['stop', 'skip'] as const;
 const LEASE_STORES = ['auto', 'database', 'event-store', 'process'] as const;
 const POSTGRES = ['postgres:', 'postgresql:'];
@@ -388,7 +389,7 @@ export class EnvironmentVariables {
   READY_MAX_LAG_SECONDS: number = 30;
 
   @Describe(
-    '`/health/ready` answers 503 while a reader running here has more events than this after its checkpoint, where the store can count them (PostgreSQL, PGlite)',
+    "`/health/ready` answers 503 while a reader running here has more events than this after its checkpoint that it would handle (its filter: other streams' traffic such as storefront visits is not lag), where the store can count them (PostgreSQL, PGlite; EventStoreDB counts up to its bound)",
   )
   @Integer(1, 1_000_000_000)
   READY_MAX_LAG_EVENTS: number = 10_000;
@@ -422,6 +423,16 @@ export class EnvironmentVariables {
   @Describe('`error`, `warn`, `log`, `debug`')
   @OneOf(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+
+  @Describe(
+    '`json` (one JSON object per line), `pretty` (coloured lines for a terminal), or `auto`: pretty when stdout is a terminal, JSON otherwise',
+  )
+  @OneOf(LOG_FORMATS)
+  LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'auto';
+
+  @Describe("log Nest's route table at start (one `Mapped {…} route` line per route)")
+  @Flag()
+  LOG_ROUTES: boolean = false;
 
   @Describe('`production` refuses the development key and needs `JWT_ISSUER`/`JWT_AUDIENCE` (so does any server event store)')
   @OneOf(NODE_ENVS)

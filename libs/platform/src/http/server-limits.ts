@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -25,6 +26,8 @@ const FALLBACK_MAX_CONNECTIONS = 1000;
 export function httpServerOptions(http: HttpEdgeConfig): FastifyHttpOptions<Server> {
   return {
     trustProxy: http.trustedProxies.length > 0 ? http.trustedProxies : false,
+    // A request's id is a UUID: its log lines carry it, and its commands' causation id is it (contextFromRequest).
+    genReqId: () => randomUUID(),
     keepAliveTimeout: http.keepAliveTimeoutMs,
     requestTimeout: http.requestTimeoutMs,
     maxRequestsPerSocket: http.maxRequestsPerSocket,

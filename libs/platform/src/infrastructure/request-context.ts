@@ -6,6 +6,12 @@ import type { Clock } from './clock';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The caller's correlation id when well-formed (a diagnostic: malformed ones are replaced, never rejected). */
+export function safeCorrelationId(value: unknown): string | undefined {
+  return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
+}
 
 /** A fresh W3C traceparent for work that did not arrive with one. */
 export function newTraceparent(): string {
@@ -22,7 +28,9 @@ export function contextFromRequest(request: FastifyRequest, clock: Clock, actor 
     const v = request.headers[name];
     return typeof v === 'string' ? v : undefined;
   };
-  const requestId = randomUUID();
+  // The request id the request's log lines carry (set by the logging middleware), so its lines and its events share ids.
+  const logged = (request.raw as { id?: unknown } | undefined)?.id;
+  const requestId = typeof logged === 'string' && UUID.test(logged) ? logged : randomUUID();
   const correlation = header('x-correlation-id');
   const traceparent = header('traceparent');
   return {
