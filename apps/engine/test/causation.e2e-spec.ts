@@ -1,5 +1,6 @@
+import { describeWithPostgres } from '../../../test/support/postgres';
 import { DropScheduler } from '../src/scheduler/drop-scheduler';
-import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
+import { harbourHoodie, placePairs, startTestEngine, TestEngine } from './support/test-engine';
 
 type EventView = {
   eventId: string;
@@ -12,17 +13,17 @@ type EventView = {
 };
 
 /** Causation you can follow (issue 16): the scheduler's events name their cause, and the /events routes walk the chain. */
-describe('causation chains (PGlite)', () => {
+function suite(store: 'pglite' | 'postgres') {
   let engine: TestEngine;
-  let scheduler: DropScheduler;
   beforeAll(async () => {
-    engine = await startTestEngine({ now: '2026-11-29T10:00:00Z' });
-    scheduler = engine.app.get(DropScheduler);
+    engine = await startTestEngine({ store, now: '2026-11-29T10:00:00Z' });
   });
   afterAll(async () => engine?.close());
 
-  async function settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
+  /** Scheduling passes until the scheduler's index has seen what was appended and acted on it. */
+  async function settle(passes = 5): Promise<void> {
+    const scheduler = engine.app.get(DropScheduler);
+    while (passes-- > 0) {
       await scheduler.tick();
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -92,19 +93,11 @@ describe('causation chains (PGlite)', () => {
 
   it('follows a MOQ failure from the close request to DropCancelled to every RefundRequested, and back', async () => {
     engine.clock.set('2026-11-29T10:00:00Z');
-    const { body } = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 40, perCustomerLimit: 4 }));
-    const dropId = body.dropId;
+    // 5 pre-orders of 2 units: 10 of the 40 needed.
+    const dropId = (await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 40 }))).body.dropId;
     engine.clock.set('2026-12-02T10:00:00Z');
     await settle();
-    for (let i = 0; i < 5; i++) {
-      const r = await engine.request(
-        'POST',
-        `/drops/${dropId}/pre-orders`,
-        { customerId: `c-${i}`, sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
-        { 'idempotency-key': `moq-${i}` },
-      );
-      expect(r.status).toBe(201);
-    }
+    await placePairs(engine, dropId, 5, 'moq-');
     // Ops closes early: the window closes below the minimum, in the close's own command.
     const closed = await engine.request('POST', `/drops/${dropId}/close`, undefined, { 'x-correlation-id': 'ops-close-moq' });
     expect(closed.status).toBe(200);
@@ -187,4 +180,7 @@ describe('causation chains (PGlite)', () => {
     const badFilter = await engine.request('GET', `/drops/any-drop/history?type=Drop%20Cancelled`);
     expect(badFilter.status).toBe(400);
   });
-});
+}
+
+describe('causation chains (PGlite)', () => suite('pglite'));
+describeWithPostgres('causation chains (PostgreSQL)', () => suite('postgres'));

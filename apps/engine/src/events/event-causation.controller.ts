@@ -9,8 +9,6 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 /** Deepest `depth` of GET /events/:eventId/effects. */
 export const MAX_EFFECTS_DEPTH = 5;
-/** Most effects one transitive answer carries (over all its levels); past it the answer says `truncated`. */
-export const MAX_TRANSITIVE_EFFECTS = 1000;
 
 export class EventIdParams {
   @ApiProperty({ format: 'uuid' })
