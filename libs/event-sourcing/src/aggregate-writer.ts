@@ -339,7 +339,16 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
           for (const p of remaining) p.reject(failure);
           return;
         }
-        part.events.forEach((event, i) => this.remember(entry.remembered, { ...event, revision: expected + 1 + i }));
+        // Only the remembered types cost anything here (pre-orders, the hot path, are not among them).
+        if (this.rememberTypes.size > 0)
+          part.events.forEach((event, i) => {
+            if (this.rememberTypes.has(event.type))
+              entry.remembered[event.type] = {
+                eventId: event.eventId,
+                correlationId: event.metadata.correlationId,
+                revision: expected + 1 + i,
+              };
+          });
         entry.revision = revision;
         conflicts = 0;
         part.decided.forEach((d, i) =>
