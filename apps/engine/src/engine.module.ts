@@ -16,6 +16,7 @@ import {
 import { DropWriter } from './drops/drop-writer';
 import { GetDropController } from './drops/get-drop/get-drop.controller';
 import { DropHistoryController } from './drops/drop-history/drop-history.controller';
+import { EventCausationController } from './events/event-causation.controller';
 import { CustomerHistory } from './pre-orders/customer-history';
 import { COMMAND_CONTROLLERS, COMMAND_HANDLERS } from './command-slices';
 import { DropScheduler } from './scheduler/drop-scheduler';
@@ -66,6 +67,7 @@ export class EngineModule {
         ...COMMAND_CONTROLLERS,
         GetDropController,
         DropHistoryController,
+        EventCausationController,
         // Visits intake checks the drop (VisitDrops reads the DropWriter's cache).
         VisitsController,
       ],

@@ -47,6 +47,8 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
   'POST /fulfillment/tasks/:preOrderId/picked-up': ['ops', 'service'],
   'POST /drops/:dropId/visits': ['service', 'till'],
   'GET /drops/:dropId/history': ['ops', 'analyst'],
+  'GET /events/:eventId': ['ops', 'analyst'],
+  'GET /events/:eventId/effects': ['ops', 'analyst'],
   'GET /drops/:dropId/inventory': ['ops', 'analyst'],
   'GET /drops/:dropId/restock-thresholds': ['ops', 'analyst'],
   'GET /analytics/drops/:dropId': ['ops', 'analyst'],

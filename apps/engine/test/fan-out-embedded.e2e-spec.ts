@@ -88,10 +88,14 @@ describe('fan-out inside one engine (no Kafka)', () => {
       [ship.body.preOrderId, pickup.body.preOrderId].sort(),
     );
 
-    const dispatched = await engine.request('POST', `/fulfillment/tasks/${ship.body.preOrderId}/dispatch`, {
-      carrier: 'royal-mail',
-      trackingNumber: 'RM1',
-    });
+    // Pressed by an ops user: the engine's command keeps that user as actor, and the request's correlation.
+    const dispatched = await engine.request(
+      'POST',
+      `/fulfillment/tasks/${ship.body.preOrderId}/dispatch`,
+      { carrier: 'royal-mail', trackingNumber: 'RM1' },
+      { 'x-correlation-id': 'ops-dispatch-1' },
+      { role: 'ops', sub: 'ops-jane' },
+    );
     expect(dispatched.status).toBe(202);
     expect((await engine.request('POST', `/fulfillment/tasks/${ship.body.preOrderId}/ready`)).status).toBe(409);
     await eventually(
@@ -99,7 +103,10 @@ describe('fan-out inside one engine (no Kafka)', () => {
       (late) => late.length === 1 && late[0] === pickup.body.preOrderId,
     );
     const history = await engine.request('GET', `/drops/${dropId}/history`);
-    expect(JSON.stringify(history.body)).toContain('ShipmentDispatched');
+    const shipped = history.body.events.filter((e: any) => e.type === 'ShipmentDispatched');
+    expect(shipped).toHaveLength(1);
+    expect(shipped[0]).toMatchObject({ actor: 'ops-jane', correlationId: 'ops-dispatch-1', causationId: expect.any(String) });
+    expect(shipped[0].actor).not.toBe('system:fulfillment');
 
     const analytics = await eventually(
       async () => (await engine.request('GET', `/analytics/drops/${dropId}`)).body,

@@ -148,6 +148,7 @@ describe('odd input', () => {
       returnId: `${dropId}.po.abc123.ret.1`,
       customerId: 'customer-test',
       name: 'drops',
+      eventId: '00000000-0000-4000-8000-000000000000',
     };
     const routes = [
       ...new Set(
@@ -177,8 +178,8 @@ describe('odd input', () => {
         const path = pattern.replace(/:([A-Za-z]+)/g, (_, p: string) => params[p]);
         for (const query of ['bogus=1', 'limit=5&bogus=', '__proto__=1', 'constructor=x']) {
           const field = query.includes('bogus') ? 'bogus' : query.split('=')[0];
-          // GET /drops and history declare a limit; elsewhere `limit` itself is the unknown one.
-          const declaresLimit = /^GET \/drops(\/:dropId\/history)?$|pre-orders$/.test(route) && route.startsWith('GET');
+          // GET /drops, history and effects declare a limit; elsewhere `limit` itself is the unknown one.
+          const declaresLimit = /^GET \/drops(\/:dropId\/history)?$|pre-orders$|\/effects$/.test(route) && route.startsWith('GET');
           const expected = query.startsWith('limit') && !declaresLimit ? 'limit' : field;
           const body = method === 'GET' ? undefined : {};
           const res = await engine.request(method, `${path}?${query}`, body, {}, { token: defaultToken(method, path, body) ?? null });

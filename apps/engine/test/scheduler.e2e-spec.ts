@@ -2,7 +2,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { DropWriter } from '../src/drops/drop-writer';
 import { LeaseFactory } from '@dropline/platform';
 import { DropScheduler } from '../src/scheduler/drop-scheduler';
-import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
+import { harbourHoodie, placePairs, startTestEngine, TestEngine } from './support/test-engine';
 
 /** The durable scheduler moves drops along by time alone, derived from stored state. */
 describe('scheduler (PGlite)', () => {
@@ -66,15 +66,7 @@ describe('scheduler (PGlite)', () => {
     const dropId = body.dropId;
     engine.clock.set('2026-12-02T10:00:00Z');
     await settle();
-    for (let i = 0; i < 5; i++) {
-      const r = await engine.request(
-        'POST',
-        `/drops/${dropId}/pre-orders`,
-        { customerId: `c-${i}`, sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
-        { 'idempotency-key': `m${i}` },
-      );
-      expect(r.status).toBe(201);
-    }
+    await placePairs(engine, dropId, 5, 'm');
     engine.clock.set('2026-12-09T00:00:00Z');
     await settle();
     expect(await status(dropId)).toBe('cancelled');

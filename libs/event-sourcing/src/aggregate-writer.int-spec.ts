@@ -177,6 +177,39 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<Open
       expect(appends.size).toBeLessThan(50);
     });
 
+    it('remembers the last event of each rememberTypes type per stream: from its own appends, from other writers, and after a restart', async () => {
+      const remembering = () =>
+        new AggregateWriter(store, dropDecider, schema, { rememberTypes: ['DropScheduled', 'PreOrderWindowOpened'] });
+      const stream = dropStreamName('remember');
+      const ref = async (type: string) => {
+        const event = (await store.readStream(stream)).filter((e) => e.type === type).at(-1)!;
+        return { eventId: event.eventId, correlationId: event.metadata.correlationId, revision: event.revision };
+      };
+      const a = remembering();
+      await a.execute(
+        stream,
+        { type: 'ScheduleDrop', dropId: 'remember', definition: definition(10), now: NOW },
+        { ...context, correlationId: 'sched' },
+        () => undefined,
+      );
+      // A's own append, from its cache.
+      expect((await a.load(stream)).remembered).toEqual({ DropScheduled: await ref('DropScheduled') });
+      expect((await a.load(stream)).remembered.DropScheduled.correlationId).toBe('sched');
+      // Another process appends: A catches up with it on load.
+      const b = remembering();
+      await b.execute(
+        stream,
+        { type: 'OpenPreOrderWindow', dropId: 'remember', now: NOW },
+        { ...context, correlationId: 'open' },
+        () => undefined,
+      );
+      const both = { DropScheduled: await ref('DropScheduled'), PreOrderWindowOpened: await ref('PreOrderWindowOpened') };
+      expect((await a.load(stream)).remembered).toEqual(both);
+      // A fresh writer (a restart) folds the same from the stream; one without rememberTypes remembers nothing.
+      expect((await remembering().load(stream)).remembered).toEqual(both);
+      expect((await new AggregateWriter(store, dropDecider, schema).load(stream)).remembered).toEqual({});
+    });
+
     it('prices every caller by the ladder in acceptance order', async () => {
       const writer: Writer = new AggregateWriter(store, dropDecider, schema);
       await openDrop(writer, 'ladder', 250);

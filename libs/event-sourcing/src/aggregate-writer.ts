@@ -21,6 +21,13 @@ export interface AggregateWriterOptions {
   loadPageSize?: number;
   /** Told about batches, appends, conflicts and re-decisions (metrics); called on the hot path, so keep it cheap. */
   observer?: WriterObserver;
+  /**
+   * Event types whose last occurrence in each stream the writer remembers (id, correlation id,
+   * revision) beside the state, so that what reacts to the stream can name the event as its cause
+   * (e.g. the scheduler names the DropScheduled/DropRevised that set a time). Kept like the state:
+   * folded from the stream, so a restart loses nothing.
+   */
+  rememberTypes?: readonly string[];
 }
 
 /** What the writer reports as it works (the platform's Prometheus metrics implement it). */
@@ -34,6 +41,16 @@ export interface WriterObserver {
   /** Commands decided again after a conflict. */
   redecided(commands: number): void;
 }
+
+/** The envelope of a remembered event: what a reaction to it names as its causation and keeps as its correlation. */
+export interface EventRef {
+  eventId: string;
+  correlationId: string;
+  revision: number;
+}
+
+/** The last remembered event of each `rememberTypes` type in a stream. */
+export type RememberedEvents = Record<string, EventRef>;
 
 /** Thrown to a caller when another writer kept winning the stream. */
 export class ConcurrencyExhaustedError extends Error {
@@ -113,6 +130,7 @@ interface StreamEntry<S> {
   /** Undefined until loaded, and again after a failed append made the cache untrustworthy. */
   state: S | undefined;
   revision: number;
+  remembered: RememberedEvents;
   queue: Pending<S, any, any, any>[];
   draining: boolean;
 }
@@ -172,6 +190,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly maxConflictRetries: number;
   private readonly loadPageSize: number;
   private readonly observer: WriterObserver | undefined;
+  private readonly rememberTypes: ReadonlySet<string>;
   private closed = false;
 
   constructor(
@@ -185,6 +204,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
     this.loadPageSize = options.loadPageSize ?? 5000;
     this.observer = options.observer;
+    this.rememberTypes = new Set(options.rememberTypes ?? []);
   }
 
   /** Decides `command` on `streamName` and appends its events; resolves once they are stored. */
@@ -206,7 +226,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
    * processes appended since; while a batch is in flight the cache runs ahead of the store,
    * so the reader gets a fresh fold instead.
    */
-  async load(streamName: string): Promise<{ state: S; revision: number }> {
+  async load(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     const entry = this.streams.get(streamName);
     if (entry?.state !== undefined && !entry.draining) {
       const from = entry.revision;
@@ -220,10 +240,13 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
           throw new StreamNotContiguousError(streamName, from + 1 + gap, newer[gap].revision);
         }
         let state: S = entry.state;
-        for (const recorded of newer) state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        for (const recorded of newer) {
+          state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+          this.remember(entry.remembered, recorded);
+        }
         entry.state = state;
         if (newer.length > 0) entry.revision = newer[newer.length - 1].revision;
-        return { state, revision: entry.revision };
+        return { state, revision: entry.revision, remembered: { ...entry.remembered } };
       }
     }
     return this.fold(streamName);
@@ -255,7 +278,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       this.streams.set(streamName, entry);
       return entry;
     }
-    entry = { state: undefined, revision: -1, queue: [], draining: false };
+    entry = { state: undefined, revision: -1, remembered: {}, queue: [], draining: false };
     this.streams.set(streamName, entry);
     this.evict();
     return entry;
@@ -293,6 +316,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
           const loaded = await this.fold(streamName);
           entry.state = loaded.state;
           entry.revision = loaded.revision;
+          entry.remembered = loaded.remembered;
         } else {
           await this.catchUp(streamName, entry);
         }
@@ -342,6 +366,16 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
           for (const p of remaining) p.reject(failure);
           return;
         }
+        // Only the remembered types cost anything here (pre-orders, the hot path, are not among them).
+        if (this.rememberTypes.size > 0)
+          part.events.forEach((event, i) => {
+            if (this.rememberTypes.has(event.type))
+              entry.remembered[event.type] = {
+                eventId: event.eventId,
+                correlationId: event.metadata.correlationId,
+                revision: expected + 1 + i,
+              };
+          });
         entry.revision = revision;
         conflicts = 0;
         part.decided.forEach((d, i) =>
@@ -376,6 +410,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       for (const recorded of page) {
         assertNextRevision(streamName, entry.revision, recorded);
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        this.remember(entry.remembered, recorded);
         entry.revision = recorded.revision;
       }
       entry.state = state;
@@ -440,9 +475,16 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     }
   }
 
-  private async fold(streamName: string): Promise<{ state: S; revision: number }> {
+  /** Notes `event` when its type is one to remember (the last one of its type wins: events come in stream order). */
+  private remember(remembered: RememberedEvents, event: Pick<RecordedEvent, 'eventId' | 'type' | 'metadata' | 'revision'>): void {
+    if (this.rememberTypes.has(event.type))
+      remembered[event.type] = { eventId: event.eventId, correlationId: event.metadata.correlationId, revision: event.revision };
+  }
+
+  private async fold(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     let state = this.decider.initialState();
     let revision = -1;
+    const remembered: RememberedEvents = {};
     for (;;) {
       const page = await this.store.readStream(streamName, {
         direction: 'forwards',
@@ -452,11 +494,12 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       for (const recorded of page) {
         assertNextRevision(streamName, revision, recorded);
         state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        this.remember(remembered, recorded);
         revision = recorded.revision;
       }
       if (page.length < this.loadPageSize) break;
     }
-    return { state, revision };
+    return { state, revision, remembered };
   }
 }
 

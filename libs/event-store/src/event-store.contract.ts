@@ -20,7 +20,12 @@ export interface ContractStore {
  * One store serves the whole suite (an EventStoreDB cannot be reset), so every test uses its own
  * stream names and reads the global log only from a position taken at its start.
  */
-export function describeEventStoreContract(name: string, createStore: () => Promise<ContractStore>): void {
+export function describeEventStoreContract(
+  name: string,
+  createStore: () => Promise<ContractStore>,
+  /** Whether the adapter has readEvent/readCausedBy (PostgreSQL/PGlite do; EventStoreDB does not: docs/event-store.md). */
+  options: { lookups: boolean } = { lookups: true },
+): void {
   describe(`EventStore contract: ${name}`, () => {
     jest.setTimeout(30_000);
     let subject: ContractStore;
@@ -371,6 +376,45 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
         // Later writes (other suites on a shared server, EventStoreDB's own events) may follow it: at least, not exactly.
         expect(Date.parse(head!)).toBeGreaterThanOrEqual(Date.parse(appended.recordedAt));
         expect(Math.abs(Date.parse(head!) - Date.now())).toBeLessThan(60_000);
+      });
+    });
+
+    describe('causation lookups', () => {
+      if (!options.lookups) {
+        it('has none, so the /events routes refuse with 501 instead of scanning the log', () => {
+          expect(store.readEvent).toBeUndefined();
+          expect(store.readCausedBy).toBeUndefined();
+        });
+        return;
+      }
+      it('reads one event by id, and nothing for an unknown or malformed id', async () => {
+        const stream = streamName();
+        const event = newEvent('Looked', { n: 1 });
+        await store.appendToStream(stream, [newEvent(), event], 'no_stream');
+        const found = await store.readEvent!(event.eventId);
+        expect(found).toMatchObject({ eventId: event.eventId, type: 'Looked', streamName: stream, revision: 1, metadata: event.metadata });
+        expect(await store.readEvent!(randomUUID())).toBeUndefined();
+        expect(await store.readEvent!('not-a-uuid')).toBeUndefined();
+      });
+
+      it('reads the events that name a causation id, across streams, in log order and paged', async () => {
+        const cause = randomUUID();
+        const caused = (n: number) => {
+          const e = newEvent('Effect', { n });
+          return { ...e, metadata: { ...e.metadata, causationId: cause } };
+        };
+        const a = streamName();
+        const b = streamName();
+        await store.appendToStream(a, [caused(0), newEvent('Unrelated'), caused(1)], 'no_stream');
+        await store.appendToStream(b, [caused(2)], 'no_stream');
+        await store.appendToStream(a, [caused(3)], 2);
+        const all = await store.readCausedBy!(cause, { maxCount: 10 });
+        expect(all.map((e) => e.data.n)).toEqual([0, 1, 2, 3]);
+        const first = await store.readCausedBy!(cause, { maxCount: 3 });
+        expect(first.map((e) => e.data.n)).toEqual([0, 1, 2]);
+        const rest = await store.readCausedBy!(cause, { after: first[2].position, maxCount: 3 });
+        expect(rest.map((e) => e.data.n)).toEqual([3]);
+        expect(await store.readCausedBy!(randomUUID(), { maxCount: 3 })).toEqual([]);
       });
     });
 

@@ -151,6 +151,18 @@ export interface EventStore {
    * readers' lag in seconds is measured against it (measureLag).
    */
   headRecordedAt(): Promise<string | undefined>;
+  /**
+   * The event with this id, or undefined. PostgreSQL/PGlite: one lookup on the unique event_id
+   * index. Optional: an adapter without an index by event id leaves it out (EventStoreDB), and
+   * callers answer that the store cannot look events up (docs/event-store.md, "Causation").
+   */
+  readEvent?(eventId: string): Promise<RecordedEvent | undefined>;
+  /**
+   * The events whose envelope names `causationId`, in global-log order after `after` (exclusive,
+   * a position from a previous page), at most `maxCount`. PostgreSQL/PGlite: an index on the
+   * metadata's causationId. Optional like readEvent.
+   */
+  readCausedBy?(causationId: string, options: { after?: string; maxCount: number }): Promise<RecordedEvent[]>;
   close(): Promise<void>;
 }
 

@@ -28,3 +28,8 @@ CREATE TABLE IF NOT EXISTS streams (
   stream_name text   NOT NULL PRIMARY KEY,
   revision    bigint NOT NULL
 );
+
+-- Causation lookups (GET /events/:eventId/effects): the events an event caused, in log order.
+-- Partial: events without a cause (none today, but older logs hold them) take no index space.
+CREATE INDEX IF NOT EXISTS events_causation_idx ON events ((metadata->>'causationId'), transaction_id, global_position)
+  WHERE metadata->>'causationId' IS NOT NULL;

@@ -79,6 +79,7 @@ export class ReadModelsController {
         aboveReorderPoint: t.aboveReorderPoint,
         crossings: t.crossings,
         lastCrossingAt: t.lastCrossingAt,
+        lastCrossingEventId: t.lastCrossingEventId,
         inputs: {
           windowStart: t.windowStart,
           windowEnd: t.windowEnd,

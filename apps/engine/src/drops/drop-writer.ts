@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { dropDecider, DropCommand, DropEvent, DropState, dropStreamName, EVENT_SCHEMA_VERSIONS, upcast } from '@dropline/domain';
-import { AggregateWriter, CommandContext, CommandOutcome, EventSchema } from '@dropline/event-sourcing';
+import { AggregateWriter, CommandContext, CommandOutcome, EventSchema, RememberedEvents } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import type { AppConfig } from '@dropline/platform';
 import { APP_CONFIG, CommandOutcomeLabel, EVENT_STORE, Metrics } from '@dropline/platform';
@@ -24,6 +24,24 @@ function isOpen(status: DropState['status'] | undefined): boolean {
 }
 
 /**
+ * Drop events the writer remembers per drop (id and correlation of the last of each type), so the
+ * scheduler's commands name the event they react to as their cause: the DropScheduled/DropRevised
+ * that set a time, the DropCancelled refunds are requested for, the last hand-over or refund a
+ * completion waited for.
+ */
+export const DROP_CAUSE_TYPES = [
+  'DropScheduled',
+  'DropRevised',
+  'DropCancelled',
+  'ProductionRunCompleted',
+  'ShipmentDelivered',
+  'PreOrderPickedUp',
+  'ReturnReceived',
+  'ReturnRefunded',
+  'PaymentRefunded',
+] as const;
+
+/**
  * The engine's single path for drop commands: the per-stream batching writer over the
  * Drop decider. Every command handler goes through `execute`.
  */
@@ -40,6 +58,7 @@ export class DropWriter implements OnApplicationShutdown {
     this.writer = new AggregateWriter(store, dropDecider, dropEventSchema, {
       maxBatchSize: config.commandBatchSize,
       observer: metrics?.writer,
+      rememberTypes: DROP_CAUSE_TYPES,
     });
     this.stopCollecting = metrics?.onCollect(() => metrics.openDrops(this.openDrops()));
   }
@@ -84,8 +103,8 @@ export class DropWriter implements OnApplicationShutdown {
     return open;
   }
 
-  /** Current state of a drop (for reads that need the decider's view, e.g. GET /drops/:id). */
-  load(dropId: string): Promise<{ state: DropState; revision: number }> {
+  /** Current state of a drop (for reads that need the decider's view, e.g. GET /drops/:id), with its DROP_CAUSE_TYPES events. */
+  load(dropId: string): Promise<{ state: DropState; revision: number; remembered: RememberedEvents }> {
     return this.writer.load(dropStreamName(dropId));
   }
 

@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, dropIdOf } from '@dropline/domain';
-import { EngineCommands, EngineRejectedError, HandOverReport } from '@dropline/fulfillment';
+import { EngineCommands, EngineRejectedError, HandOverOrigin, HandOverReport } from '@dropline/fulfillment';
 import type { Clock } from '@dropline/platform';
 import { problem, statusForDomainCode, systemContext } from '@dropline/platform';
 import { ConfirmDeliveryCommand } from '../fulfillment/confirm-delivery/confirm-delivery.command';
@@ -10,7 +10,9 @@ import { MarkReadyForPickupCommand } from '../fulfillment/mark-ready-for-pickup/
 
 /**
  * Embedded mode: fulfillment reports hand-overs through the same CommandBus handlers the
- * HTTP routes use, so the drop's history shows them exactly as it would over HTTP.
+ * HTTP routes use, so the drop's history shows them exactly as it would over HTTP: a hand-over an
+ * ops user reported through fulfillment's routes keeps that request's actor, correlation and
+ * causation; one without an origin is fulfillment's own (`system:fulfillment`).
  */
 export class CommandBusEngineCommands implements EngineCommands {
   constructor(
@@ -18,8 +20,8 @@ export class CommandBusEngineCommands implements EngineCommands {
     private readonly clock: Clock,
   ) {}
 
-  async report(preOrderId: string, report: HandOverReport): Promise<void> {
-    const context = systemContext('fulfillment', this.clock);
+  async report(preOrderId: string, report: HandOverReport, origin?: HandOverOrigin): Promise<void> {
+    const context = origin ? { ...origin.context, occurredAt: this.clock.now().toISOString() } : systemContext('fulfillment', this.clock);
     const fields = { dropId: dropIdOf(preOrderId), preOrderId };
     const message = (() => {
       switch (report.action) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DropCommand, dropIdFromStreamName, dueCommands, nextDueAt } from '@dropline/domain';
-import type { CommandContext } from '@dropline/event-sourcing';
+import type { CommandContext, EventRef, RememberedEvents } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import { Supervisor, type Lease, type Processor } from '@dropline/runtime';
 import type { AppConfig } from '@dropline/platform';
@@ -29,6 +29,43 @@ export const SCHEDULE_EVENTS = [
   'ReturnRefunded',
   'PaymentRefunded',
 ];
+
+/** The latest (highest revision) of the remembered events of these types. */
+function latest(remembered: RememberedEvents, types: readonly string[]): EventRef | undefined {
+  let best: EventRef | undefined;
+  for (const type of types) {
+    const ref = remembered[type];
+    if (ref && (!best || ref.revision > best.revision)) best = ref;
+  }
+  return best;
+}
+
+/** Events whose hand-over, return or refund a completion waited for (completionBlocker). */
+const COMPLETION_CAUSES = [
+  'ProductionRunCompleted',
+  'ShipmentDelivered',
+  'PreOrderPickedUp',
+  'ReturnReceived',
+  'ReturnRefunded',
+  'PaymentRefunded',
+];
+
+/**
+ * The event a due command reacts to, named as its causation (its correlation id is kept): a timed
+ * transition names the DropScheduled/DropRevised whose definition set the time; refunds name the
+ * DropCancelled; a completion names the last event it waited for (else the definition).
+ */
+export function causeOf(command: DropCommand, remembered: RememberedEvents): EventRef | undefined {
+  const definition = latest(remembered, ['DropScheduled', 'DropRevised']);
+  switch (command.type) {
+    case 'RequestRefunds':
+      return remembered.DropCancelled ?? definition;
+    case 'CompleteDrop':
+      return latest(remembered, COMPLETION_CAUSES) ?? definition;
+    default:
+      return definition;
+  }
+}
 
 /** The slice's command message for a due lifecycle command (`dueCommands` derives only these). */
 export function lifecycleMessage(command: DropCommand, context: CommandContext) {
@@ -150,7 +187,7 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
       // Refund chunks loop here; the bound only guards against a decider that never settles.
       for (let i = 0; i < 10_000 && !this.stopped; i++) {
         const now = this.clock.now().toISOString();
-        const { state } = await this.drops.load(dropId);
+        const { state, remembered } = await this.drops.load(dropId);
         const due = dueCommands(state, now);
         if (due.length === 0) {
           const next = nextDueAt(state);
@@ -165,7 +202,8 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
           // conflict makes the writer reload and decide again, and the decider refuses a transition
           // the state already holds. So a command raced by the new holder records nothing twice.
           if (!this.lease?.held) return;
-          await this.commands.execute(lifecycleMessage(command, systemContext('scheduler', this.clock)));
+          const cause = causeOf(command, remembered) ?? null;
+          await this.commands.execute(lifecycleMessage(command, systemContext('scheduler', this.clock, cause)));
           this.logger.log(`${command.type} for drop ${dropId}`);
         }
       }

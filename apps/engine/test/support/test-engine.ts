@@ -178,3 +178,16 @@ export function harbourHoodie(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/** Places `count` pre-orders of 2 × HH-M-NAVY by customers c-0, c-1, … (idempotency keys `<keyPrefix><i>`), each answered 201. */
+export async function placePairs(engine: TestEngine, dropId: string, count: number, keyPrefix: string): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const r = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { customerId: `c-${i}`, sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'idempotency-key': `${keyPrefix}${i}` },
+    );
+    if (r.status !== 201) throw new Error(`pre-order ${i} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  }
+}

@@ -32,6 +32,29 @@ describeWithPostgres('PostgreSQL server', () => {
       await db?.drop();
     });
 
+    it('answers readCausedBy and readEvent from indexes, never a scan of the events table', async () => {
+      const client = await db.pool.connect();
+      try {
+        // With sequential scans priced out, the plan shows which index (if any) can serve the query.
+        await client.query('BEGIN; SET LOCAL enable_seqscan = off');
+        const plan = async (sql: string, values: unknown[]) =>
+          (await client.query(`EXPLAIN ${sql}`, values)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+        const caused = await plan(
+          `SELECT event_id FROM events WHERE metadata->>'causationId' = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
+           ORDER BY transaction_id, global_position LIMIT $4`,
+          ['c', '0', '0', 10],
+        );
+        expect(caused).toContain('events_causation_idx');
+        expect(caused).not.toMatch(/Seq Scan|Sort/);
+        expect(await plan('SELECT event_id FROM events WHERE event_id = $1', ['00000000-0000-4000-8000-000000000000'])).toContain(
+          'events_event_id_key',
+        );
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    });
+
     it('ensureEventStoreSchema is idempotent under concurrent first boot', async () => {
       const fresh = await createTestPostgresDatabase('schema');
       try {

@@ -72,6 +72,8 @@ const DEFAULT_SUBSCRIPTION_BATCH = 5000;
 // measured ~40% slower for a full-log read.
 // TRAP: every cast column gets an alias that is not a column name. Otherwise `ORDER BY revision`
 // would bind to the text output column `revision::text` and sort '10' before '9'.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const EVENT_COLUMNS = `events.transaction_id::text AS tx_text, events.global_position::text AS gp_text,
   events.stream_name, events.revision::text AS revision_text, events.event_id::text AS id_text, events.type,
   events.schema_version::text AS version_text, events.data::text AS data_text, events.metadata::text AS metadata_text,
@@ -346,6 +348,38 @@ export class PostgresEventStore implements EventStore {
       return Number(result.rows[0][0]);
     } catch (error) {
       throw toStoreError(error, 'countAfter');
+    }
+  }
+
+  async readEvent(eventId: string): Promise<RecordedEvent | undefined> {
+    // Not a UUID: no such event (the column is uuid, so the comparison itself would fail).
+    if (!UUID.test(eventId)) return undefined;
+    try {
+      const result = await this.pool.query<EventRow>({
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = $1`,
+        values: [eventId],
+        rowMode: 'array',
+      });
+      return result.rows.length === 0 ? undefined : toRecordedEvent(result.rows[0]);
+    } catch (error) {
+      throw toStoreError(error, 'readEvent');
+    }
+  }
+
+  async readCausedBy(causationId: string, options: { after?: string; maxCount: number }): Promise<RecordedEvent[]> {
+    const after = parseLogPosition(options.after);
+    try {
+      // events_causation_idx: an index range scan in log order, cut at maxCount.
+      const result = await this.pool.query<EventRow>({
+        text: `SELECT ${EVENT_COLUMNS} FROM events
+               WHERE metadata->>'causationId' = $1 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
+               ORDER BY transaction_id, global_position LIMIT $4`,
+        values: [causationId, after.transactionId, after.globalPosition, options.maxCount],
+        rowMode: 'array',
+      });
+      return result.rows.map(toRecordedEvent);
+    } catch (error) {
+      throw toStoreError(error, 'readCausedBy');
     }
   }
 

@@ -1,3 +1,5 @@
+import type { CommandContext } from '@dropline/event-sourcing';
+
 /** A hand-over fact fulfillment reports to the engine. */
 export type HandOverReport =
   | { action: 'dispatch'; carrier: string; trackingNumber: string }
@@ -16,9 +18,20 @@ export class EngineRejectedError extends Error {
   }
 }
 
+/**
+ * The request that asked for a hand-over (an ops user pressing "dispatched"): its command keeps the
+ * request's actor, correlation and causation, so the drop's history names who did it.
+ */
+export interface HandOverOrigin {
+  /** The request's envelope (contextFromRequest); `occurredAt` is the engine's to set. */
+  context: Omit<CommandContext, 'occurredAt'>;
+  /** The caller's `Authorization` header, forwarded in server mode so the engine verifies the caller and records it. */
+  authorization?: string;
+}
+
 /** How fulfillment reaches the engine's command path, so the drop's history shows every hand-over. */
 export interface EngineCommands {
-  report(preOrderId: string, report: HandOverReport): Promise<void>;
+  report(preOrderId: string, report: HandOverReport, origin?: HandOverOrigin): Promise<void>;
 }
 
 /** Server mode: the engine's HTTP API, authenticated with the service token when one is configured. */
@@ -29,14 +42,21 @@ export class HttpEngineCommands implements EngineCommands {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async report(preOrderId: string, report: HandOverReport): Promise<void> {
+  /**
+   * With an origin, the caller's own token goes to the engine (the engine records and authorises the
+   * caller, not fulfillment's service token) with its correlation id and trace; the engine's request
+   * id becomes the events' causation.
+   */
+  async report(preOrderId: string, report: HandOverReport, origin?: HandOverOrigin): Promise<void> {
     const { action, ...body } = report;
+    const authorization = origin?.authorization ?? (this.serviceToken ? `Bearer ${this.serviceToken}` : undefined);
     const response = await fetch(`${this.engineUrl.replace(/\/$/, '')}/pre-orders/${encodeURIComponent(preOrderId)}/${action}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-correlation-id': `fulfillment-${preOrderId}`.slice(0, 128),
-        ...(this.serviceToken ? { authorization: `Bearer ${this.serviceToken}` } : {}),
+        'x-correlation-id': origin?.context.correlationId ?? `fulfillment-${preOrderId}`.slice(0, 128),
+        ...(origin ? { traceparent: origin.context.traceparent } : {}),
+        ...(authorization ? { authorization } : {}),
       },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),

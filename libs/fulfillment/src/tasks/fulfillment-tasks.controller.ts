@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { EngineRejectedError, HandOverReport } from '../engine/engine-commands';
+import type { FastifyRequest } from 'fastify';
+import { contextFromRequest } from '@dropline/platform';
+import { EngineRejectedError, HandOverOrigin, HandOverReport } from '../engine/engine-commands';
 import { FulfillmentTasks } from './fulfillment-tasks.service';
 
 const CHILD_ID = /^[A-Za-z0-9_-]{1,64}\.[a-z]+\.[A-Za-z0-9_.-]{1,80}$/;
@@ -49,38 +51,46 @@ export class FulfillmentTasksController {
   @Post(':preOrderId/dispatch')
   @HttpCode(202)
   @ApiOperation({ summary: 'The shipment left: reported to the engine as DispatchShipment' })
-  dispatch(@Param() p: TaskParams, @Body() body: DispatchTaskDto) {
-    return this.mark(p.preOrderId, 'ship', { action: 'dispatch', carrier: body.carrier, trackingNumber: body.trackingNumber });
+  dispatch(@Param() p: TaskParams, @Body() body: DispatchTaskDto, @Req() r: FastifyRequest) {
+    return this.mark(p.preOrderId, 'ship', { action: 'dispatch', carrier: body.carrier, trackingNumber: body.trackingNumber }, r);
   }
 
   @Post(':preOrderId/delivered')
   @HttpCode(202)
   @ApiOperation({ summary: 'The carrier delivered: ConfirmDelivery' })
-  delivered(@Param() p: TaskParams) {
-    return this.mark(p.preOrderId, 'ship', { action: 'delivered' });
+  delivered(@Param() p: TaskParams, @Req() r: FastifyRequest) {
+    return this.mark(p.preOrderId, 'ship', { action: 'delivered' }, r);
   }
 
   @Post(':preOrderId/ready')
   @HttpCode(202)
   @ApiOperation({ summary: 'Waiting at the pickup location: MarkReadyForPickup' })
-  ready(@Param() p: TaskParams) {
-    return this.mark(p.preOrderId, 'pickup', { action: 'ready-for-pickup' });
+  ready(@Param() p: TaskParams, @Req() r: FastifyRequest) {
+    return this.mark(p.preOrderId, 'pickup', { action: 'ready-for-pickup' }, r);
   }
 
   @Post(':preOrderId/picked-up')
   @HttpCode(202)
   @ApiOperation({ summary: 'The customer collected it: ConfirmPickup' })
-  pickedUp(@Param() p: TaskParams) {
-    return this.mark(p.preOrderId, 'pickup', { action: 'picked-up' });
+  pickedUp(@Param() p: TaskParams, @Req() r: FastifyRequest) {
+    return this.mark(p.preOrderId, 'pickup', { action: 'picked-up' }, r);
   }
 
-  private async mark(preOrderId: string, kind: 'ship' | 'pickup', report: HandOverReport) {
+  /** The caller's envelope and token: the engine's command keeps who asked for the hand-over. */
+  private origin(request: FastifyRequest): HandOverOrigin {
+    // occurredAt is dropped: the engine stamps the command with its own clock.
+    const { occurredAt: _, ...context } = contextFromRequest(request, { now: () => new Date() });
+    const authorization = request.headers.authorization;
+    return { context, authorization: typeof authorization === 'string' ? authorization : undefined };
+  }
+
+  private async mark(preOrderId: string, kind: 'ship' | 'pickup', report: HandOverReport, request: FastifyRequest) {
     const task = await this.tasks.get(preOrderId);
     if (!task) throw new NotFoundException({ code: 'FULFILLMENT.TASK_NOT_FOUND', detail: `No fulfillment task for ${preOrderId}` });
     if (task.kind !== kind)
       throw new HttpException({ code: 'FULFILLMENT.WRONG_KIND', detail: `${preOrderId} is a ${task.kind} task` }, 409);
     try {
-      await this.tasks.report(preOrderId, report);
+      await this.tasks.report(preOrderId, report, this.origin(request));
     } catch (e) {
       if (e instanceof EngineRejectedError)
         throw new HttpException({ code: e.problem.code ?? 'ENGINE.REJECTED', detail: e.problem.detail ?? e.message }, e.status);

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { EngineCommands, HandOverReport } from '../engine/engine-commands';
+import type { EngineCommands, HandOverOrigin, HandOverReport } from '../engine/engine-commands';
 
 export interface FulfillmentTask {
   preOrderId: string;
@@ -58,8 +58,8 @@ export class FulfillmentTasks {
    * Reports a hand-over to the engine as a command. The task's row changes when the
    * resulting event comes back through the consumer, so the history stays the one truth.
    */
-  async report(preOrderId: string, report: HandOverReport): Promise<void> {
-    await this.engine.report(preOrderId, report);
+  async report(preOrderId: string, report: HandOverReport, origin?: HandOverOrigin): Promise<void> {
+    await this.engine.report(preOrderId, report, origin);
   }
 
   private toTask(r: Record<string, any>): FulfillmentTask {

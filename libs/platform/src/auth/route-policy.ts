@@ -74,6 +74,8 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
 
   // Analysts: read models, history, exports, replays; ops audit too.
   'GET /drops/:dropId/history': OPS_OR_ANALYST,
+  'GET /events/:eventId': OPS_OR_ANALYST,
+  'GET /events/:eventId/effects': OPS_OR_ANALYST,
   'GET /drops/:dropId/inventory': OPS_OR_ANALYST,
   'GET /drops/:dropId/restock-thresholds': OPS_OR_ANALYST,
   'GET /analytics/drops/:dropId': OPS_OR_ANALYST,

@@ -34,6 +34,7 @@ const TITLES: ReadonlyMap<number, string> = new Map([
   [429, 'Too Many Requests'],
   [431, 'Request Header Fields Too Large'],
   [500, 'Internal Server Error'],
+  [501, 'Not Implemented'],
   [503, 'Service Unavailable'],
 ]);
 

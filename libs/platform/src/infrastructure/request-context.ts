@@ -42,13 +42,22 @@ export function contextFromRequest(request: FastifyRequest, clock: Clock, actor 
   };
 }
 
-/** Context for commands the engine issues itself (scheduler, reactors). */
-export function systemContext(component: string, clock: Clock, causationId: string | null = null): CommandContext {
-  const id = randomUUID();
+/** The event a system command reacts to: named as its causation, its correlation kept. */
+export interface CauseRef {
+  eventId: string;
+  correlationId: string;
+}
+
+/**
+ * Context for commands the engine issues itself (scheduler, reactors). With a `cause` the command's
+ * events name it as their causation and keep its correlation id; without one (nothing caused it but
+ * the component itself) they start a correlation of their own.
+ */
+export function systemContext(component: string, clock: Clock, cause: CauseRef | null = null): CommandContext {
   return {
     actor: `system:${component}`,
-    correlationId: id,
-    causationId,
+    correlationId: cause?.correlationId ?? randomUUID(),
+    causationId: cause?.eventId ?? null,
     traceparent: newTraceparent(),
     occurredAt: clock.now().toISOString(),
   };

@@ -145,6 +145,8 @@ export async function applyDropPage(events: readonly RecordedEvent[], context: P
 
     input.dropId = dropId;
     input.revision = fact.revision;
+    input.eventId = fact.eventId;
+    input.correlationId = fact.correlationId;
     input.at = fact.at;
     input.atMs = fact.atMs;
     input.event = fact.event;

@@ -177,6 +177,36 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     expect(await storedAll(ids)).toEqual(await expected(ids));
   });
 
+  it('names the drop event that made each crossing as its causation, keeps its correlation, and the read model keeps the last one', async () => {
+    const { ids, events } = await seed(2);
+    const all = (await folded()) + events;
+    // Small pages: crossings of one SKU fall into different pages, and some pages hold several.
+    const reactor = new RestockReactor({ store, pool: db.pool, pageSize: 25 });
+    expect(await runUntil(reactor, all)).toBeGreaterThan(0);
+    await expected(ids);
+    for (const dropId of ids) {
+      const lastBySku = new Map<string, { crossing: number; causationId: string | null }>();
+      const recommendations = await store.readStream(restockStreamName(dropId));
+      expect(recommendations.length).toBeGreaterThan(0);
+      for (const r of recommendations) {
+        const { sku, crossing } = upcast(r.type, r.schemaVersion, r.data) as { sku: string; crossing: number };
+        expect(r.metadata.causationId).toEqual(expect.any(String));
+        const cause = await store.readEvent(r.metadata.causationId!);
+        expect(cause).toBeDefined();
+        expect(cause!.streamName).toBe(`drop-${dropId}`);
+        expect(r.metadata.correlationId).toBe(cause!.metadata.correlationId);
+        lastBySku.set(sku, { crossing, causationId: r.metadata.causationId });
+      }
+      // Two independent folds agree: the read model's last crossing event is the reactor's cause of it.
+      const { rows } = await db.pool.query(
+        'select sku, crossings, last_crossing_event_id from rm_restock_thresholds where drop_id = $1 and crossings > 0',
+        [dropId],
+      );
+      expect(rows.length).toBe(lastBySku.size);
+      for (const row of rows) expect(lastBySku.get(row.sku)).toEqual({ crossing: row.crossings, causationId: row.last_crossing_event_id });
+    }
+  });
+
   it('two reactors racing over the same pages (a lease takeover) append each crossing once', async () => {
     const { ids, events } = await seed(3);
     const all = (await folded()) + events;

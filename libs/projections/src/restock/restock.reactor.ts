@@ -57,6 +57,18 @@ export interface RestockReactorRow {
   inventory: InventoryRow | null;
   /** The SKU's threshold (the restock-threshold read model's evolve, on this table). */
   threshold: RestockThresholdRow | null;
+  /**
+   * crossing → the event that made it (id, correlation id), for the crossings not emitted yet: each
+   * RestockRecommended names its crossing's event as causation and keeps its correlation id. Null
+   * for rows from before causation was kept.
+   */
+  crossingCauses: Record<string, CrossingCause> | null;
+}
+
+/** The event that made a crossing. */
+export interface CrossingCause {
+  eventId: string;
+  correlationId: string;
 }
 
 const REACTOR_TABLE: TableSpec<RestockReactorRow> = {
@@ -70,6 +82,7 @@ const REACTOR_TABLE: TableSpec<RestockReactorRow> = {
     col('closes_at', 'timestamptz', (r) => r.closesAt),
     col('inventory', 'jsonb', (r) => r.inventory),
     col('threshold', 'jsonb', (r) => r.threshold),
+    col('crossing_causes', 'jsonb', (r) => r.crossingCauses),
   ],
   fromDb: (r) => ({
     dropId: r.drop_id,
@@ -79,6 +92,7 @@ const REACTOR_TABLE: TableSpec<RestockReactorRow> = {
     closesAt: iso(r.closes_at),
     inventory: r.inventory,
     threshold: r.threshold,
+    crossingCauses: r.crossing_causes ?? null,
   }),
   keyOf: (r): [string, string] => [r.dropId, r.sku],
 };
@@ -232,7 +246,8 @@ export class RestockReactor {
         .filter((r) => r.threshold !== null && r.threshold.crossings > r.crossingsEmitted);
       if (pending.length === 0) continue;
       appended += await this.emit(dropId, pending, context);
-      for (const row of pending) state.set({ ...row, crossingsEmitted: row.threshold!.crossings }, dropId, row.sku);
+      // The causes of emitted crossings are in their events now.
+      for (const row of pending) state.set({ ...row, crossingsEmitted: row.threshold!.crossings, crossingCauses: null }, dropId, row.sku);
     }
 
     const client = await pool.connect();
@@ -277,6 +292,7 @@ export class RestockReactor {
         closesAt: null,
         inventory: null,
         threshold: null,
+        crossingCauses: null,
       };
     const inventorySkus = [...state.members(dropId)].filter((sku) => state.get(dropId, sku)!.inventory !== null);
     for (const sku of inventorySkusOf(fact, inventorySkus)) {
@@ -290,8 +306,15 @@ export class RestockReactor {
       for (const sku of [...thresholdSkusOf(fact, thresholdSkus)]) {
         const r = row(sku);
         input.inventory = r.inventory ?? undefined;
+        const before = r.threshold?.crossings ?? 0;
         const threshold = evolveRestockThreshold(r.threshold, input, sku);
-        if (threshold !== r.threshold) state.set({ ...r, threshold }, dropId, sku);
+        if (threshold !== r.threshold || (threshold?.crossings ?? 0) > before) {
+          // evolve may update the row in place: compare with the count read before it.
+          let crossingCauses = r.crossingCauses;
+          for (let c = before + 1; c <= (threshold?.crossings ?? 0); c++)
+            crossingCauses = { ...crossingCauses, [String(c)]: { eventId: fact.eventId, correlationId: fact.correlationId } };
+          state.set({ ...r, threshold, crossingCauses }, dropId, sku);
+        }
       }
     }
     // Every row of the drop carries the revision (and the window close) it has folded.
@@ -422,6 +445,11 @@ export class RestockReactor {
     const t = row.threshold!;
     const events: NewEvent[] = [];
     for (let crossing = stored + 1; crossing <= t.crossings; crossing++) {
+      const cause: CrossingCause | undefined =
+        row.crossingCauses?.[String(crossing)] ??
+        (crossing === t.crossings && t.lastCrossingEventId && t.lastCrossingCorrelationId
+          ? { eventId: t.lastCrossingEventId, correlationId: t.lastCrossingCorrelationId }
+          : undefined);
       const event: RestockRecommended = {
         type: 'RestockRecommended',
         data: {
@@ -439,8 +467,10 @@ export class RestockReactor {
         schemaVersion: schemaVersionOf(event.type),
         data: event.data,
         metadata: {
-          correlationId: `restock:${row.dropId}:${row.sku}:${crossing}`,
-          causationId: null,
+          // The crossing's event: its correlation is kept and it is named as the cause. Rows folded
+          // before causation was kept have none; their recommendations start a correlation of their own.
+          correlationId: cause?.correlationId ?? `restock:${row.dropId}:${row.sku}:${crossing}`,
+          causationId: cause?.eventId ?? null,
           actor: 'system:restock-reactor',
           occurredAt: event.data.recommendedAt,
           traceparent: '',

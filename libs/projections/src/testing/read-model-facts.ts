@@ -28,7 +28,9 @@ export function fact(event: DropEvent, at = '2027-01-02T12:00:00.000Z', preOrder
   const data = event.data as { preOrderId?: string; runId?: string };
   return {
     dropId: 'u1',
-    revision: revision++,
+    revision: revision,
+    eventId: `00000000-0000-4000-8000-${String(revision++).padStart(12, '0')}`,
+    correlationId: 'test-correlation',
     at,
     atMs: Date.parse(at),
     event,

@@ -160,6 +160,8 @@ export class RestockThresholdEntity {
   @Column('boolean', { name: 'above_reorder_point' }) aboveReorderPoint!: boolean;
   @Column('int') crossings!: number;
   @Column('timestamptz', { name: 'last_crossing_at', nullable: true }) lastCrossingAt!: Date | null;
+  @Column('text', { name: 'last_crossing_event_id', nullable: true }) lastCrossingEventId!: string | null;
+  @Column('text', { name: 'last_crossing_correlation_id', nullable: true }) lastCrossingCorrelationId!: string | null;
 }
 
 /**
@@ -175,6 +177,10 @@ export class RestockReactorEntity {
   @Column('timestamptz', { name: 'closes_at', nullable: true }) closesAt!: Date | null;
   @Column('jsonb', { nullable: true }) inventory!: Record<string, unknown> | null;
   @Column('jsonb', { nullable: true }) threshold!: Record<string, unknown> | null;
+  @Column('jsonb', { name: 'crossing_causes', nullable: true }) crossingCauses!: Record<
+    string,
+    { eventId: string; correlationId: string }
+  > | null;
 }
 
 /** The restock reactor's facts of one pre-order (delivery and return events name a pre-order, not its SKU). */

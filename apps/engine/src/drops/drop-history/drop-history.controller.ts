@@ -20,6 +20,36 @@ export class HistoryQuery {
   @Min(1)
   @Max(1000)
   limit?: number;
+  @ApiPropertyOptional({ description: 'Only events of this type (e.g. RefundRequested)' })
+  @IsOptional()
+  @Matches(/^[A-Za-z][A-Za-z0-9]{0,63}$/, { message: 'type is not an event type' })
+  type?: string;
+  @ApiPropertyOptional({ description: 'Only events of this actor (a token subject, anonymous or system:<component>)' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:@|-]{1,128}$/, { message: 'actor is not an actor' })
+  actor?: string;
+  @ApiPropertyOptional({ description: 'Only events of this correlation id' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'correlationId is not a correlation id' })
+  correlationId?: string;
+}
+
+/** Reads of one request when filters are set: a filtered page scans at most this many rounds of `limit` events. */
+export const HISTORY_FILTER_ROUNDS = 10;
+
+/** The envelope view of a stored event, as history and the /events routes answer it. */
+export function eventView(event: RecordedEvent) {
+  return {
+    eventId: event.eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    streamName: event.streamName,
+    revision: event.revision,
+    position: event.position,
+    recordedAt: event.recordedAt,
+    ...event.metadata,
+    data: event.data,
+  };
 }
 
 type Cursor = Record<string, number>;
@@ -55,43 +85,56 @@ export class DropHistoryController {
 
   @Get()
   @ApiOperation({
-    summary: "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope",
+    summary:
+      "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope. " +
+      'Filters (type, actor, correlationId) scan at most 10 rounds of `limit` events per request: a filtered page may hold fewer ' +
+      'than `limit` events, or none, and still have a `next` to follow.',
   })
   async history(@Param() params: DropIdParams, @Query() query: HistoryQuery) {
     const limit = query.limit ?? 100;
-    const cursor = decodeCursor(query.after);
-    // Each stream is read from its own revision and the pages are merged by global
-    // position, so a page costs `limit` events per stream however long the drop is.
+    let cursor = decodeCursor(query.after);
+    const filtered = query.type !== undefined || query.actor !== undefined || query.correlationId !== undefined;
+    const matches = (e: RecordedEvent) =>
+      (query.type === undefined || e.type === query.type) &&
+      (query.actor === undefined || e.metadata.actor === query.actor) &&
+      (query.correlationId === undefined || e.metadata.correlationId === query.correlationId);
+    const taken: RecordedEvent[] = [];
+    let more = false;
+    for (let round = 0; round < (filtered ? HISTORY_FILTER_ROUNDS : 1); round++) {
+      const merged = await this.round(params.dropId, cursor, limit);
+      // Of the merged pages only the first `limit` are surely the next events of the drop in log order.
+      let scanned = 0;
+      for (; scanned < merged.length && scanned < limit && taken.length < limit; scanned++) {
+        const { category, event } = merged[scanned];
+        cursor = { ...cursor, [category]: event.revision };
+        if (matches(event)) taken.push(event);
+      }
+      more = scanned < merged.length;
+      if (!more || taken.length >= limit) break;
+    }
+    return {
+      dropId: params.dropId,
+      events: taken.map(eventView),
+      next: more ? Buffer.from(JSON.stringify(cursor)).toString('base64url') : null,
+    };
+  }
+
+  /** The next `limit + 1` events of each of the drop's streams after `cursor`, merged in log order. */
+  private async round(dropId: string, cursor: Cursor, limit: number): Promise<Array<{ category: string; event: RecordedEvent }>> {
+    // Each stream is read from its own revision and the pages are merged by global position, so a
+    // round costs `limit` events per stream however long the drop is.
     const pages = await Promise.all(
       DROP_STREAM_CATEGORIES.map(async (category) => {
         const from = (cursor[category] ?? -1) + 1;
-        const events = await this.store.readStream(`${category}-${params.dropId}`, { fromRevision: from, maxCount: limit + 1 });
+        const events = await this.store.readStream(`${category}-${dropId}`, { fromRevision: from, maxCount: limit + 1 });
         return { category, events };
       }),
     );
     // A cursor past the drop stream's start proves the drop exists; otherwise an empty drop stream means none.
     if (cursor.drop === undefined && pages[0].events.length === 0)
-      throw new DomainError('DROP.NOT_FOUND', `Drop ${params.dropId} does not exist`, { dropId: params.dropId });
-    const merged: Array<{ category: string; event: RecordedEvent }> = pages
+      throw new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist`, { dropId });
+    return pages
       .flatMap(({ category, events }) => events.map((event) => ({ category, event })))
       .sort((a, b) => this.store.comparePositions(a.event.position, b.event.position));
-    const taken = merged.slice(0, limit);
-    const next: Cursor = { ...cursor };
-    for (const { category, event } of taken) next[category] = event.revision;
-    return {
-      dropId: params.dropId,
-      events: taken.map(({ event }) => ({
-        eventId: event.eventId,
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        streamName: event.streamName,
-        revision: event.revision,
-        position: event.position,
-        recordedAt: event.recordedAt,
-        ...event.metadata,
-        data: event.data,
-      })),
-      next: merged.length > limit ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
-    };
   }
 }

@@ -43,6 +43,9 @@ export interface DropFact<P extends PreOrderFacts = PreOrderFacts> {
   dropId: string;
   /** Revision of the event in its `drop-<id>` stream. */
   revision: number;
+  /** The event's id and correlation id (what a reaction to it names as causation and keeps). */
+  eventId: string;
+  correlationId: string;
   /** metadata.occurredAt */
   at: string;
   /** Date.parse(at) */
@@ -66,6 +69,8 @@ export function factOf(recorded: RecordedEvent): DropFact<never> | undefined {
   return {
     dropId,
     revision: recorded.revision,
+    eventId: recorded.eventId,
+    correlationId: recorded.metadata.correlationId,
     at: recorded.metadata.occurredAt,
     atMs: parseInstant(recorded.metadata.occurredAt),
     event,

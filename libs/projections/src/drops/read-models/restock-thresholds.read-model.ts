@@ -40,6 +40,9 @@ export interface RestockThresholdRow {
   aboveReorderPoint: boolean;
   crossings: number;
   lastCrossingAt: string | null;
+  /** The event that made the last crossing (RestockRecommended names it as causation), and its correlation id. */
+  lastCrossingEventId: string | null;
+  lastCrossingCorrelationId: string | null;
 }
 
 /**
@@ -160,6 +163,8 @@ function refresh(t: RestockThresholdRow, inputsMoved: boolean, input: ThresholdI
   if (n.aboveReorderPoint && !above) {
     n.crossings += 1;
     n.lastCrossingAt = input.at;
+    n.lastCrossingEventId = input.eventId;
+    n.lastCrossingCorrelationId = input.correlationId;
   }
   n.aboveReorderPoint = above;
   return n;
@@ -187,6 +192,8 @@ export function emptyThreshold(dropId: string, sku: string, serviceLevel: number
     aboveReorderPoint: true,
     crossings: 0,
     lastCrossingAt: null,
+    lastCrossingEventId: null,
+    lastCrossingCorrelationId: null,
   };
 }
 
@@ -211,6 +218,8 @@ export const THRESHOLD_COLUMNS: Column<RestockThresholdRow>[] = [
   col('above_reorder_point', 'bool', (r) => r.aboveReorderPoint),
   col('crossings', 'int4', (r) => r.crossings),
   col('last_crossing_at', 'timestamptz', (r) => r.lastCrossingAt),
+  col('last_crossing_event_id', 'text', (r) => r.lastCrossingEventId),
+  col('last_crossing_correlation_id', 'text', (r) => r.lastCrossingCorrelationId),
 ];
 
 export function thresholdFromDb(r: Record<string, any>): RestockThresholdRow {
@@ -235,5 +244,7 @@ export function thresholdFromDb(r: Record<string, any>): RestockThresholdRow {
     aboveReorderPoint: r.above_reorder_point,
     crossings: r.crossings,
     lastCrossingAt: iso(r.last_crossing_at),
+    lastCrossingEventId: r.last_crossing_event_id ?? null,
+    lastCrossingCorrelationId: r.last_crossing_correlation_id ?? null,
   };
 }
