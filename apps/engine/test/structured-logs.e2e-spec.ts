@@ -100,7 +100,7 @@ describe('structured logs (built engine, stdout not a terminal)', () => {
     await engine.stop('SIGTERM');
     const withTokens = jsonLines(engine.output()).filter((l) => l.devTokens);
     expect(withTokens).toHaveLength(1);
-    expect(Object.keys(withTokens[0].devTokens).sort()).toEqual(['analyst', 'customer', 'ops', 'service', 'till']);
+    expect(Object.keys(withTokens[0].devTokens).sort()).toEqual(['analyst', 'customer', 'metrics', 'ops', 'service', 'till']);
 
     engine = await startEngineProcess({ DATA_DIR: dir, LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...noKey });
     await engine.stop('SIGTERM');

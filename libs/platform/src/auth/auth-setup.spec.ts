@@ -61,7 +61,7 @@ describe('setUpAuth', () => {
     expect(lines[0]).toBe('----- BEGIN DROPLINE DEVELOPMENT TOKENS -----');
     expect(lines.at(-1)).toBe('----- END DROPLINE DEVELOPMENT TOKENS -----');
     const tokens = lines.slice(2, -1).map((line) => /^ {2}(\w+) +Authorization: Bearer (\S+)$/.exec(line)!);
-    expect(tokens.map(([, role]) => role)).toEqual(['ops', 'analyst', 'customer', 'till', 'service']);
+    expect(tokens.map(([, role]) => role)).toEqual(['ops', 'analyst', 'customer', 'till', 'service', 'metrics']);
     for (const [, role, token] of tokens) await expect(setup.verifier.verify(token)).resolves.toMatchObject({ roles: [role] });
   });
 });
