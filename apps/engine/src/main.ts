@@ -1,6 +1,8 @@
+import './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AUTH_SETUP, AuthSetup, ConfigError, devTokenBanner, loadConfigOrExit, readEnvironment } from '@dropline/platform';
+import { stopAppTracing } from '@dropline/platform/telemetry/tracing-preload';
 import { createEngine } from './app';
 
 /** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     sweep.unref();
     app
       .close()
+      // Export the spans still buffered before the process goes.
+      .then(() => stopAppTracing())
       .then(() => {
         logger.log('stopped cleanly');
         process.exit(0);
