@@ -22,7 +22,7 @@ import type { LoadRequest, LoadResult } from '../load/autocannon.worker';
  * Baseline in the same run: a bare node:http server answering a constant 201 under the same
  * load for --baseline-seconds (10). With --tracing, the engine runs a second drop of the same
  * cap with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP sink in this process, every trace
- * sampled) and the cost is the drop in req/s against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
+ * sampled, or --tracing-ratio R of the traces) and the cost is the drop in req/s against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
  * with the engine under --cpu-prof, bucketed into where the time goes.
  */
 
@@ -168,6 +168,7 @@ export const scenario: Scenario = {
     const profileSeconds = numberFlag(ctx.args, 'profile-seconds', 8);
     const profile = !ctx.args.includes('--no-profile');
     const tracing = ctx.args.includes('--tracing');
+    const tracingRatio = numberFlag(ctx.args, 'tracing-ratio', 1);
     const db = await createBenchDatabase(ctx.databaseUrl, 'hot_drop_http');
     const pool = new Pool({ connectionString: db.url, max: 2 });
     try {
@@ -204,16 +205,20 @@ export const scenario: Scenario = {
       };
       const { run, stored, peakRssMiB } = await untilSoldOut('tracing off', {});
       let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
-      let tracedSpans = 0;
+      let exported = { requests: 0, bytes: 0 };
       if (tracing) {
         const sink = await startOtlpSink();
+        const sampler: Record<string, string> =
+          tracingRatio >= 1
+            ? { OTEL_TRACES_SAMPLER: 'always_on' }
+            : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(tracingRatio) };
         try {
-          traced = await untilSoldOut('tracing on', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' });
+          traced = await untilSoldOut('tracing on', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...sampler });
         } finally {
-          tracedSpans = sink.spans();
+          exported = sink.received();
           await sink.close();
         }
-        ctx.log(`tracing on: ${tracedSpans} spans received by the OTLP sink`);
+        ctx.log(`tracing on: ${exported.requests} OTLP exports, ${Math.round(exported.bytes / 1024)} KiB received by the sink`);
       }
 
       // --- baseline: bare node:http, same load generator
@@ -264,7 +269,7 @@ export const scenario: Scenario = {
       const tracedRows = traced
         ? [
             {
-              server: 'engine, tracing on (OTLP/HTTP to a local sink, always_on)',
+              server: `engine, tracing on (OTLP/HTTP to a local sink, ${tracingRatio >= 1 ? 'always_on' : `ratio ${tracingRatio}`})`,
               connections,
               run: 'until sold out',
               requests: traced.run.requests,
@@ -326,7 +331,7 @@ export const scenario: Scenario = {
             ? {
                 'tracing on req/s': round(traced.run.requestsPerS),
                 'tracing cost': `${round(tracingCost! * 100, 1)} %`,
-                'spans exported': tracedSpans,
+                'OTLP KiB exported': Math.round(exported.bytes / 1024),
               }
             : {}),
         },

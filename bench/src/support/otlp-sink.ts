@@ -1,24 +1,18 @@
 import { createServer, Server } from 'node:http';
 
 /**
- * A stand-in OTLP/HTTP collector for benchmarks: accepts POST /v1/traces (the exporter's JSON),
- * counts the spans and answers 200. Runs in the bench process, so the engine pays the full
- * cost of exporting (serialising and sending) but no real collector is needed.
+ * A stand-in OTLP/HTTP collector for benchmarks: accepts POST /v1/traces, counts the requests
+ * and bytes and answers 200 without parsing (it shares the cores with the engine under test, so
+ * it must cost as little as possible). The engine pays the full cost of exporting (serialising
+ * and sending).
  */
-export async function startOtlpSink(): Promise<{ url: string; spans(): number; close(): Promise<void> }> {
-  let spans = 0;
+export async function startOtlpSink(): Promise<{ url: string; received(): { requests: number; bytes: number }; close(): Promise<void> }> {
+  let requests = 0;
+  let bytes = 0;
   const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('data', (d: Buffer) => (bytes += d.length));
     req.on('end', () => {
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }>;
-        };
-        for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
-      } catch {
-        /* not JSON: counted as nothing */
-      }
+      requests++;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -26,7 +20,7 @@ export async function startOtlpSink(): Promise<{ url: string; spans(): number; c
   const address = server.address();
   return {
     url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    spans: () => spans,
+    received: () => ({ requests, bytes }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
