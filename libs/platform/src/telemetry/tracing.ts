@@ -86,7 +86,8 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
     logRecordProcessors: [],
     textMapPropagator: new core.W3CTraceContextPropagator(),
     instrumentations: [
-      new HttpInstrumentation(),
+      // Probes and scrapes would start a trace each, every few seconds.
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics\b)/.test(request.url ?? '') }),
       // Queries only inside traced work (a command batch, a relay batch, a consumer): the
       // processors' idle polling would otherwise start a trace per query.
       new PgInstrumentation({ requireParentSpan: true }),
