@@ -84,7 +84,7 @@ const parse = (traceparent: string) => {
  * cluster of the run (the kcat mock) and apps/fulfillment, both exporting to an OTLP/HTTP receiver
  * inside the test. A pre-order sent with a known traceparent yields the HTTP server span, the
  * command span (its child), the writer batch span linked to it, the relay batch span linked to the
- * stored event's context, and the fulfillment consumer's span in the same trace; the stored
+ * stored event's context, a projection page span linked to it, and the fulfillment consumer's span in the same trace; the stored
  * envelope and the Kafka message's traceparent header carry the command span's context.
  * Without kcat the suite is skipped locally; under CI=true global setup fails the run instead.
  */
@@ -201,6 +201,16 @@ describeKafka('tracing across the engine, the relay and a consumer (OS processes
         receiver.spans.some((s) => s.name === 'relay.publish' && s.links.some((l) => l.traceId === traceId && l.spanId === command.spanId)),
       30_000,
       () => 'no relay.publish span linked to the event',
+    );
+
+    // A projection page that applied the event links to its context.
+    await waitFor(
+      () =>
+        receiver.spans.some(
+          (s) => s.name === 'projection.page' && s.links.some((l) => l.traceId === traceId && l.spanId === command.spanId),
+        ),
+      30_000,
+      () => 'no projection.page span linked to the event',
     );
 
     // The Kafka message's traceparent header is its own event's context, not the relay's send span.
