@@ -6,10 +6,10 @@ import {
   droplineTracer,
   EventStore,
   isDataRefusal,
-  linksTo,
   NewEvent,
   parentContext,
   RecordedEvent,
+  startBatchSpan,
   traceparentOf,
   withSpan,
   WrongExpectedRevisionError,
@@ -296,11 +296,9 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
         const batch = entry.queue.splice(0, this.maxBatchSize);
         for (const p of batch) p.span.addEvent('dequeued', { 'dropline.batch_size': batch.length });
         // The batch's own trace, linked to every command in it (they belong to their requests' traces).
-        const span = droplineTracer().startSpan('writer.batch', {
-          root: true,
-          attributes: { 'dropline.stream': streamName, 'dropline.batch_size': batch.length },
-          links: linksTo(batch.map((p) => p.context.traceparent)),
-        });
+        const span = startBatchSpan('writer.batch', { 'dropline.stream': streamName, 'dropline.batch_size': batch.length }, () =>
+          batch.map((p) => p.context.traceparent),
+        );
         try {
           await withSpan(span, () => this.processBatch(streamName, entry, batch));
         } finally {

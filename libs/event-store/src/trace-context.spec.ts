@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { linksTo, parentContext, spanContextOf } from './trace-context';
+import { linksTo, parentContext, spanContextOf, startBatchSpan } from './trace-context';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -31,5 +31,13 @@ describe('trace context of envelopes and messages', () => {
     const other = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(linksTo([TP, 'bad', '', other]).map((l) => l.context.spanId)).toEqual(['00f067aa0ba902b7', 'b7ad6b7169203331']);
     expect(linksTo([TP, other], 1)).toHaveLength(1);
+  });
+
+  it('computes no links for a span that does not record (tracing off)', () => {
+    const span = startBatchSpan('writer.batch', { n: 1 }, () => {
+      throw new Error('links computed');
+    });
+    expect(span.isRecording()).toBe(false);
+    span.end();
   });
 });

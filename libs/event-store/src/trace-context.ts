@@ -1,4 +1,4 @@
-import { context, Context, Link, ROOT_CONTEXT, Span, SpanContext, trace, TraceFlags } from '@opentelemetry/api';
+import { Attributes, context, Context, Link, ROOT_CONTEXT, Span, SpanContext, trace, TraceFlags } from '@opentelemetry/api';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -50,4 +50,20 @@ export function linksTo(traceparents: Iterable<string | undefined | null>, max =
 /** Runs `fn` with `span` active (the spans of pg, kafkajs and http calls inside become its children). */
 export function withSpan<T>(span: Span, fn: () => T): T {
   return context.with(trace.setSpan(ROOT_CONTEXT, span), fn);
+}
+
+/**
+ * A span that is the root of its own trace (a batch or a page carrying the work of many
+ * requests), linked to the contexts of `traceparents` (at most `maxLinks`). The links are only
+ * computed for a recording span: with tracing off or the batch not sampled, they cost nothing.
+ */
+export function startBatchSpan(
+  name: string,
+  attributes: Attributes,
+  traceparents: () => Iterable<string | undefined | null>,
+  maxLinks?: number,
+): Span {
+  const span = droplineTracer().startSpan(name, { root: true, attributes });
+  if (span.isRecording()) span.addLinks(linksTo(traceparents(), maxLinks));
+  return span;
 }

@@ -1,7 +1,6 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import {
-  droplineTracer,
-  linksTo,
+  startBatchSpan,
   measureLag,
   withSpan,
   type EventStore,
@@ -307,14 +306,12 @@ export class ProjectionRunner {
   async applyEvents(events: readonly RecordedEvent[], target: Target = 'live', through?: string): Promise<number> {
     if (events.length === 0) return this.applyPage(events, target, through);
     // One span per page, linked to the events it applies (the first PAGE_SPAN_LINKS of them).
-    const span = droplineTracer().startSpan('projection.page', {
-      root: true,
-      attributes: { 'dropline.projection': this.checkpointName(target), 'dropline.events': events.length },
-      links: linksTo(
-        events.map((e) => e.metadata.traceparent),
-        PAGE_SPAN_LINKS,
-      ),
-    });
+    const span = startBatchSpan(
+      'projection.page',
+      { 'dropline.projection': this.checkpointName(target), 'dropline.events': events.length },
+      () => events.map((e) => e.metadata.traceparent),
+      PAGE_SPAN_LINKS,
+    );
     try {
       return await withSpan(span, () => this.applyPage(events, target, through));
     } finally {

@@ -1,14 +1,6 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
-import {
-  droplineTracer,
-  linksTo,
-  measureLag,
-  withSpan,
-  type EventFilter,
-  type EventStore,
-  type RecordedEvent,
-} from '@dropline/event-store';
+import { startBatchSpan, measureLag, withSpan, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import {
   silentLogger,
   Supervisor,
@@ -229,11 +221,11 @@ export class Relay {
         if (!context.held()) return { position: this.checkpoint };
         // One span per published batch, linked to every event's context (each message's own
         // traceparent header carries its event's context, not this span's).
-        const span = droplineTracer().startSpan('relay.publish', {
-          root: true,
-          attributes: { 'dropline.relay': this.options.name, 'messaging.batch.message_count': events.length },
-          links: linksTo(events.map((e) => e.metadata.traceparent)),
-        });
+        const span = startBatchSpan(
+          'relay.publish',
+          { 'dropline.relay': this.options.name, 'messaging.batch.message_count': events.length },
+          () => events.map((e) => e.metadata.traceparent),
+        );
         try {
           await withSpan(span, () => this.publisher.publish(events.map((e) => this.codec.encode(e))));
         } catch (e) {
