@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { AnalyticsHandler, AnalyticsModule } from '@dropline/analytics';
 import { loadConfig, readEnvironment, runMain, startConsumerService } from '@dropline/platform';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
@@ -12,6 +13,7 @@ import {
   readEnvironment,
   resolveLogFormat,
 } from '@dropline/platform';
+import { stopAppTracing } from '@dropline/platform/telemetry/tracing-preload';
 import { createEngine } from './app';
 
 /** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
     sweep.unref();
     app
       .close()
+      // Export the spans still buffered before the process goes.
+      .then(() => stopAppTracing())
       .then(() => {
         logger.log('stopped cleanly');
         process.exit(0);

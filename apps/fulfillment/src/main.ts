@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule, HttpEngineCommands } from '@dropline/fulfillment';
 import { loadConfig, readEnvironment, runMain, startConsumerService } from '@dropline/platform';

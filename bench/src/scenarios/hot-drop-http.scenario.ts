@@ -8,6 +8,7 @@ import { summarizeCpuProfiles } from '../support/cpu-profile';
 import { createBenchDatabase } from '../support/database';
 import { unitsPlaced } from '../support/engine';
 import { benchToken, fiveXX, load, openDropOverHttp, startEngine } from '../support/http-engine';
+import { startOtlpSink } from '../support/otlp-sink';
 import { numberFlag, round, watchPeakRss } from '../support/stats';
 import type { LoadResult } from '../load/autocannon.worker';
 
@@ -16,7 +17,10 @@ import type { LoadResult } from '../load/autocannon.worker';
  * autocannon in another process with --connections (256), every request a 1-unit pre-order
  * with its own Idempotency-Key and customer, until the --cap (100 000) drop is sold out.
  * Baseline in the same run: a bare node:http server answering a constant 201 under the same
- * load for --baseline-seconds (10). Then (unless --no-profile) a --profile-seconds (8) pass
+ * load for --baseline-seconds (10). With --tracing, the engine runs a second drop of the same
+ * cap with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP sink in this process, every trace
+ * sampled, or --tracing-ratio R of the traces) and the cost is the drop in accepted/s (the
+ * time to sell out) against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
  * with the engine under --cpu-prof, bucketed into where the time goes.
  */
 
@@ -35,37 +39,59 @@ export const scenario: Scenario = {
     const baselineSeconds = numberFlag(ctx.args, 'baseline-seconds', 10);
     const profileSeconds = numberFlag(ctx.args, 'profile-seconds', 8);
     const profile = !ctx.args.includes('--no-profile');
+    const tracing = ctx.args.includes('--tracing');
+    const tracingRatio = numberFlag(ctx.args, 'tracing-ratio', 1);
     const db = await createBenchDatabase(ctx.databaseUrl, 'hot_drop_http');
     const pool = new Pool({ connectionString: db.url, max: 2 });
     try {
-      // --- the engine, until sold out
-      const engine = await startEngine(db.url);
-      const rss = watchPeakRss(engine.child.pid!);
-      let run: LoadResult;
-      let dropId: string;
-      let peakRssMiB: number | undefined;
-      try {
-        dropId = await openDropOverHttp(engine.url, cap);
-        ctx.log(`engine pid ${engine.child.pid}: ${connections} connections until ${cap} units are sold`);
-        run = await load({
-          url: engine.url,
-          path: `/drops/${dropId}/pre-orders`,
-          connections,
-          seconds: 0,
-          untilSoldOut: true,
-          prefix: 'hot',
-          token: await benchToken('till', 'bench-kiosk'),
-        });
-      } catch (e) {
-        throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
-      } finally {
-        peakRssMiB = rss.stop();
-        await engine.stop();
+      // --- the engine, until sold out (with --tracing: again, tracing on)
+      const untilSoldOut = async (label: string, env: Record<string, string>) => {
+        const engine = await startEngine(db.url, [], env);
+        const rss = watchPeakRss(engine.child.pid!);
+        let run: LoadResult;
+        let dropId: string;
+        let peakRssMiB: number | undefined;
+        try {
+          dropId = await openDropOverHttp(engine.url, cap);
+          ctx.log(`engine pid ${engine.child.pid} (${label}): ${connections} connections until ${cap} units are sold`);
+          run = await load({
+            url: engine.url,
+            path: `/drops/${dropId}/pre-orders`,
+            connections,
+            seconds: 0,
+            untilSoldOut: true,
+            prefix: label === 'tracing on' ? 'hot-traced' : 'hot',
+            token: await benchToken('till', 'bench-kiosk'),
+          });
+        } catch (e) {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
+        } finally {
+          peakRssMiB = rss.stop();
+          await engine.stop();
+        }
+        const stored = await unitsPlaced(pool, `drop-${dropId}`);
+        ctx.log(
+          `engine (${label}): ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`,
+        );
+        return { run, stored, peakRssMiB };
+      };
+      const { run, stored, peakRssMiB } = await untilSoldOut('tracing off', {});
+      let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
+      let exported = { requests: 0, bytes: 0 };
+      if (tracing) {
+        const sink = await startOtlpSink();
+        const sampler: Record<string, string> =
+          tracingRatio >= 1
+            ? { OTEL_TRACES_SAMPLER: 'always_on' }
+            : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(tracingRatio) };
+        try {
+          traced = await untilSoldOut('tracing on', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...sampler });
+        } finally {
+          exported = sink.received();
+          await sink.close();
+        }
+        ctx.log(`tracing on: ${exported.requests} OTLP exports, ${Math.round(exported.bytes / 1024)} KiB received by the sink`);
       }
-      const stored = await unitsPlaced(pool, `drop-${dropId}`);
-      ctx.log(
-        `engine: ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`,
-      );
 
       // --- baseline: bare node:http, same load generator
       const bare = await bareServer();
@@ -111,6 +137,28 @@ export const scenario: Scenario = {
       }
 
       const ratio = run.requestsPerS / base.requestsPerS;
+      // The cost is in the time to sell the cap out (accepted/s): req/s also counts the 409s answered
+      // after the sell-out, whose number depends on how many requests were in flight.
+      const acceptedPerS = (r: LoadResult) => r.accepted / r.durationS;
+      const tracingCost = traced ? 1 - acceptedPerS(traced.run) / acceptedPerS(run) : undefined;
+      const tracedRows = traced
+        ? [
+            {
+              server: `engine, tracing on (OTLP/HTTP to a local sink, ${tracingRatio >= 1 ? 'always_on' : `ratio ${tracingRatio}`})`,
+              connections,
+              run: 'until sold out',
+              requests: traced.run.requests,
+              'accepted (201)': traced.run.accepted,
+              'req/s': round(traced.run.requestsPerS),
+              'accepted/s': round(traced.run.accepted / traced.run.durationS),
+              'p50 ms': traced.run.p50,
+              'p99 ms': traced.run.p99,
+              '5xx': fiveXX(traced.run),
+              'stored units': traced.stored,
+              'peak RSS MiB': traced.peakRssMiB ?? '',
+            },
+          ]
+        : [];
       const rows = [
         {
           server: 'engine (NestJS + Fastify, PostgreSQL)',
@@ -126,6 +174,7 @@ export const scenario: Scenario = {
           'stored units': stored,
           'peak RSS MiB': peakRssMiB ?? '',
         },
+        ...tracedRows,
         {
           server: 'baseline: bare node:http constant 201',
           connections,
@@ -153,11 +202,21 @@ export const scenario: Scenario = {
           'stored units': stored,
           'socket errors': run.errors,
           timeouts: run.timeouts,
+          ...(traced
+            ? {
+                'tracing on accepted/s': round(acceptedPerS(traced.run)),
+                'tracing cost': `${round(tracingCost! * 100, 1)} %`,
+                'OTLP KiB exported': Math.round(exported.bytes / 1024),
+              }
+            : {}),
         },
         targets: {
           '>= 50% of bare node:http': ratio >= 0.5,
           'zero 5xx': fiveXX(run) === 0,
           'zero oversell (stored units == cap)': stored === cap && run.accepted <= cap,
+          ...(traced
+            ? { 'tracing costs <= 10% of accepted/s': tracingCost! <= 0.1, 'zero 5xx with tracing': fiveXX(traced.run) === 0 }
+            : {}),
         },
         peakRssMiB,
         notes: ['load generator: autocannon 9 in a forked process; engine, load generator and PostgreSQL share the 2 cores', ...notes],

@@ -47,7 +47,11 @@ export interface Engine {
 }
 
 /** Starts `dist/apps/engine/src/main.js` on a free port (EVENT_STORE=postgres, production auth) and waits for /health/live. */
-export async function startEngine(databaseUrl: string, extraNodeArgs: string[] = []): Promise<Engine> {
+export async function startEngine(
+  databaseUrl: string,
+  extraNodeArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<Engine> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
   let out = '';
@@ -68,6 +72,7 @@ export async function startEngine(databaseUrl: string, extraNodeArgs: string[] =
       JWT_ISSUER: BENCH_JWT.issuer,
       JWT_AUDIENCE: BENCH_JWT.audience,
       ...BENCH_LIMITS_ENV,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

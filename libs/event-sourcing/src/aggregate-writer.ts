@@ -1,5 +1,19 @@
 import type { Decider, DomainEvent } from '@dropline/domain';
-import { AppendTooLargeError, EventStore, isDataRefusal, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
+import type { Span } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  AppendTooLargeError,
+  droplineTracer,
+  EventStore,
+  isDataRefusal,
+  NewEvent,
+  parentContext,
+  RecordedEvent,
+  startBatchSpan,
+  traceparentOf,
+  withSpan,
+  WrongExpectedRevisionError,
+} from '@dropline/event-store';
 import { CommandContext, EventSchema, toDomainEvent, toNewEvent } from './envelope';
 
 /** The result one caller gets: the events its command produced and the answer computed right after them. */
@@ -124,6 +138,8 @@ interface Pending<S, C, E, R> {
   answer: (state: S, events: E[]) => R;
   resolve: (outcome: CommandOutcome<E, R>) => void;
   reject: (error: unknown) => void;
+  /** The command's span (in its request's trace); its context is the stored envelopes' traceparent. */
+  span: Span;
 }
 
 interface StreamEntry<S> {
@@ -210,9 +226,35 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   /** Decides `command` on `streamName` and appends its events; resolves once they are stored. */
   execute<R>(streamName: string, command: C, context: CommandContext, answer: (state: S, events: E[]) => R): Promise<CommandOutcome<E, R>> {
     if (this.closed) return Promise.reject(new Error('AggregateWriter is closed'));
-    return new Promise((resolve, reject) => {
+    const type = (command as { type?: unknown }).type;
+    const span = droplineTracer().startSpan(
+      `command ${typeof type === 'string' ? type : 'unknown'}`,
+      { attributes: { 'dropline.stream': streamName, 'dropline.actor': context.actor } },
+      parentContext(context.traceparent),
+    );
+    // The events of this command carry the command span's context (with tracing off: the one it was given).
+    const traced: CommandContext = { ...context, traceparent: traceparentOf(span) };
+    return new Promise<CommandOutcome<E, R>>((resolve, reject) => {
       const entry = this.entryFor(streamName);
-      entry.queue.push({ command, context, answer, resolve, reject });
+      entry.queue.push({
+        command,
+        context: traced,
+        answer,
+        span,
+        resolve: (outcome) => {
+          span.addEvent('appended', { 'dropline.revision': outcome.revision, 'dropline.events': outcome.events.length });
+          span.end();
+          resolve(outcome);
+        },
+        reject: (error) => {
+          span.addEvent('rejected');
+          const code = (error as { code?: unknown })?.code;
+          if (typeof code === 'string') span.setAttribute('dropline.rejection', code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          span.end();
+          reject(error);
+        },
+      });
       if (!entry.draining) {
         entry.draining = true;
         // Yield once so that commands arriving in the same tick join the first batch.
@@ -297,7 +339,16 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       while (entry.queue.length > 0) {
         const batch = entry.queue.splice(0, this.maxBatchSize);
         this.observer?.batch(batch.length);
-        await this.processBatch(streamName, entry, batch);
+        for (const p of batch) p.span.addEvent('dequeued', { 'dropline.batch_size': batch.length });
+        // The batch's own trace, linked to every command in it (they belong to their requests' traces).
+        const span = startBatchSpan('writer.batch', { 'dropline.stream': streamName, 'dropline.batch_size': batch.length }, () =>
+          batch.map((p) => p.context.traceparent),
+        );
+        try {
+          await withSpan(span, () => this.processBatch(streamName, entry, batch));
+        } finally {
+          span.end();
+        }
       }
     } finally {
       entry.draining = false;
@@ -453,6 +504,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       for (const e of events) state = this.decider.evolve(state, e);
       entry.state = state;
       part.decided.push({ ok: true, events, answer: p.answer(state, events) });
+      p.span.addEvent('decided', { 'dropline.events': events.length });
       part.events.push(...stored);
       part.bytes += bytes;
     }

@@ -18,3 +18,4 @@ export { DATA_DIR_LOCK_FILE } from './postgres/data-dir.lock';
 export { isConnectionError, isDataRefusal } from './postgres/postgres.errors';
 export { EventStoreDbEventStore, type EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb.event-store';
 export * from './postgres-import';
+export * from './trace-context';

@@ -1,8 +1,19 @@
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
-import { measureLag, type EventStore, type ReadAllResult, type ReaderLag, type RecordedEvent } from '@dropline/event-store';
+import {
+  startBatchSpan,
+  measureLag,
+  withSpan,
+  type EventStore,
+  type ReadAllResult,
+  type ReaderLag,
+  type RecordedEvent,
+} from '@dropline/event-store';
 import { CheckpointStore, type PageOutcome, type Processor, type ProcessorContext, type ProcessorPage } from '@dropline/runtime';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
+
+/** Most events a projection page's span links to (a page holds up to 5,000; a rebuild's 50,000). */
+export const PAGE_SPAN_LINKS = 128;
 
 /** Where a projection's copy stands in the global log. */
 export interface Checkpoint {
@@ -293,6 +304,22 @@ export class ProjectionRunner {
    * (past skipped bad events at the end of a page).
    */
   async applyEvents(events: readonly RecordedEvent[], target: Target = 'live', through?: string): Promise<number> {
+    if (events.length === 0) return this.applyPage(events, target, through);
+    // One span per page, linked to the events it applies (the first PAGE_SPAN_LINKS of them).
+    const span = startBatchSpan(
+      'projection.page',
+      { 'dropline.projection': this.checkpointName(target), 'dropline.events': events.length },
+      () => events.map((e) => e.metadata.traceparent),
+      PAGE_SPAN_LINKS,
+    );
+    try {
+      return await withSpan(span, () => this.applyPage(events, target, through));
+    } finally {
+      span.end();
+    }
+  }
+
+  private async applyPage(events: readonly RecordedEvent[], target: Target, through: string | undefined): Promise<number> {
     const name = this.checkpointName(target);
     // Pages come from the store in log order; sort only a page that does not (tests deliver
     // shuffled and duplicated events on purpose).

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { droplineTracer, parentContext, withSpan } from '@dropline/event-store';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
 import { silentLogger, WorkerLogger } from '@dropline/runtime';
@@ -79,7 +81,32 @@ export class EffectivelyOnceConsumer {
       return 'dead-lettered';
     }
     if (!this.handler.eventTypes.has(event.type)) return 'skipped';
+    // The handling continues the event's trace (its traceparent header is the event's context).
+    const span = droplineTracer().startSpan(
+      `consume ${event.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'dropline.consumer': this.handler.name, 'messaging.message.id': event.id, 'dropline.event_type': event.type },
+      },
+      parentContext(event.traceparent),
+    );
+    try {
+      const outcome = await withSpan(span, () => this.apply(message, event, alsoInTransaction));
+      span.setAttribute('dropline.outcome', outcome);
+      return outcome;
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
 
+  private async apply(
+    message: InboundMessage,
+    event: DeliveredEvent,
+    alsoInTransaction: ((tx: Queryable) => Promise<void>) | undefined,
+  ): Promise<DeliveryOutcome> {
     let client;
     try {
       client = await this.pool.connect();

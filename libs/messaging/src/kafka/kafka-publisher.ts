@@ -37,6 +37,19 @@ export function splitByBytes(messages: readonly OutboundMessage[], max: number):
   return parts;
 }
 
+/**
+ * Where the kafkajs instrumentation (when tracing is on) finds a message's own traceparent to
+ * put back after injecting its send span's: the header carries the event's context. Not
+ * enumerable, so kafkajs never sends it.
+ */
+const EVENT_TRACEPARENT = Symbol.for('dropline.event-traceparent');
+
+function keepTraceparent(headers: Record<string, string>): Record<string, string> {
+  const copy = { ...headers };
+  if (headers.traceparent) Object.defineProperty(copy, EVENT_TRACEPARENT, { value: headers.traceparent, enumerable: false });
+  return copy;
+}
+
 /** Publishes batches to one topic; resolves after every partition leader has all in-sync replicas' ack. */
 export class KafkaPublisher implements MessagePublisher {
   private readonly producer: Producer;
@@ -64,7 +77,7 @@ export class KafkaPublisher implements MessagePublisher {
           topic: this.topic,
           acks: -1,
           timeout: this.timeoutMs,
-          messages: part.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+          messages: part.map((m) => ({ key: m.key, value: m.value, headers: keepTraceparent(m.headers) })),
         });
       }
     } catch (e) {

@@ -1,5 +1,6 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
-import { measureLag, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
+import { startBatchSpan, measureLag, withSpan, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import {
   silentLogger,
   Supervisor,
@@ -228,7 +229,21 @@ export class Relay {
       if (events.length > 0) {
         // The last moment to find out another instance took over: after this the page is out.
         if (!context.held()) return { position: this.checkpoint };
-        await this.publisher.publish(events.map((e) => this.codec.encode(e)));
+        // One span per published batch, linked to every event's context (each message's own
+        // traceparent header carries its event's context, not this span's).
+        const span = startBatchSpan(
+          'relay.publish',
+          { 'dropline.relay': this.options.name, 'messaging.batch.message_count': events.length },
+          () => events.map((e) => e.metadata.traceparent),
+        );
+        try {
+          await withSpan(span, () => this.publisher.publish(events.map((e) => this.codec.encode(e))));
+        } catch (e) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+          throw e;
+        } finally {
+          span.end();
+        }
       }
       // Stopped at a bad event: the checkpoint goes up to (not past) it; skipped ones are passed, and
       // so are events the filter left out (page.position is past everything the read scanned).

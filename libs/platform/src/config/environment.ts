@@ -223,6 +223,31 @@ const BAD_EVENT_POLICIES = ['stop', 'skip'] as const;
 const LEASE_STORES = ['auto', 'database', 'event-store', 'process'] as const;
 const POSTGRES = ['postgres:', 'postgresql:'];
 
+/** The samplers OTEL_TRACES_SAMPLER may name (the OpenTelemetry specification's names). */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
+
+/** A ratio between 0 and 1 (e.g. `0.25`). */
+function Ratio(): PropertyDecorator {
+  return all(
+    Transform(({ value }) => (typeof value === 'string' && /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(value) ? Number(value) : value)),
+    ValidateBy({
+      name: 'ratio',
+      validator: {
+        validate: (value) => typeof value === 'number',
+        defaultMessage: (args) => `must be a number between 0 and 1 (got "${args?.value}")`,
+      },
+    }),
+  );
+}
+
 export class EnvironmentVariables {
   @Describe('HTTP listener port')
   @Integer(0, 65_535)
@@ -540,6 +565,31 @@ export class EnvironmentVariables {
   @Describe('HTTP port of apps/analytics')
   @Integer(0, 65_535)
   ANALYTICS_PORT: number = 3002;
+
+  @Describe(
+    'OTLP/HTTP base URL spans are exported to (`<url>/v1/traces`, JSON), e.g. `http://localhost:4318`; unset = no tracing at all ([operations](docs/operations.md#tracing))',
+  )
+  @IsOptional()
+  @Url(['http:', 'https:'])
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @Describe('`service.name` of the spans', '`dropline-<app>`')
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  OTEL_SERVICE_NAME?: string;
+
+  @Describe(`which traces are kept: ${TRACE_SAMPLERS.map((s) => `\`${s}\``).join(', ')}`)
+  @OneOf(TRACE_SAMPLERS)
+  OTEL_TRACES_SAMPLER: TraceSamplerName = 'parentbased_always_on';
+
+  @Describe('the ratio of the `traceidratio` samplers, between 0 and 1')
+  @Ratio()
+  OTEL_TRACES_SAMPLER_ARG: number = 1;
+
+  @Describe('`true` turns tracing off even with an endpoint set')
+  @Flag()
+  OTEL_SDK_DISABLED: boolean = false;
 }
 
 /** Every variable of the schema with its description and default, in table order. */

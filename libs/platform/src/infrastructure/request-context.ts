@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { context, trace } from '@opentelemetry/api';
 import type { Actor } from '@dropline/domain';
 import type { CommandContext } from '@dropline/event-sourcing';
 import type { Clock } from './clock';
@@ -13,8 +14,14 @@ export function safeCorrelationId(value: unknown): string | undefined {
   return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
 }
 
-/** A fresh W3C traceparent for work that did not arrive with one. */
+/**
+ * The W3C traceparent for work that did not arrive with one: the active span's when tracing is
+ * on (the HTTP instrumentation's server span, which started the trace), else a fresh one.
+ */
 export function newTraceparent(): string {
+  const active = trace.getSpan(context.active())?.spanContext();
+  if (active && trace.isSpanContextValid(active))
+    return `00-${active.traceId}-${active.spanId}-${(active.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 

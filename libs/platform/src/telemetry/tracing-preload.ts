@@ -1,0 +1,26 @@
+import { readEnvironment, validateEnvironment } from '../config/environment';
+import { startTracing, tracingOptions } from './tracing';
+
+let shutdown: () => Promise<void> = async () => undefined;
+
+/**
+ * Starts tracing for one app. Its caller is the app's `tracing.ts`, the first import of its
+ * main.ts, so this runs before Nest, fastify, pg or kafkajs are required and the
+ * instrumentations can patch them. Imports only the config schema and the SDK. An invalid
+ * environment leaves tracing off here; the app's own loadConfig reports it and exits.
+ */
+export function startAppTracing(defaultServiceName: string): void {
+  let env;
+  try {
+    env = validateEnvironment(readEnvironment());
+  } catch {
+    return;
+  }
+  const sdk = startTracing(tracingOptions(env, defaultServiceName));
+  if (sdk) shutdown = () => sdk.shutdown();
+}
+
+/** Flushes the spans still buffered and stops the SDK (a no-op when tracing is off); apps call it before exiting. */
+export function stopAppTracing(): Promise<void> {
+  return shutdown().catch(() => undefined);
+}

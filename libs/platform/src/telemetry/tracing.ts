@@ -1,0 +1,99 @@
+import { NodeSDK, core, resources, tracing } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import type { EnvironmentVariables, TraceSamplerName } from '../config/environment';
+
+/** What the tracing bootstrap needs, read and validated by the config module. */
+export interface TracingOptions {
+  /** Off when OTEL_SDK_DISABLED is set or no OTLP endpoint is configured: no SDK, no exporter, no cost. */
+  enabled: boolean;
+  serviceName: string;
+  /** The OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
+  endpoint: string | undefined;
+  sampler: TraceSamplerName;
+  samplerRatio: number;
+}
+
+/**
+ * Most links a span keeps: a writer batch links every command of it (maxBatchSize, 1000 by
+ * default), a relay batch every event it publishes (500 by default).
+ */
+export const MAX_SPAN_LINKS = 1000;
+
+/**
+ * The symbol under which the Kafka publisher keeps a message's own `traceparent` (the event's
+ * context) on its headers object: the kafkajs instrumentation overwrites the header with its
+ * send span, and its producer hook puts the event's context back. Symbol.for, so the messaging
+ * lib needs no import of this module (loading it would load the SDK).
+ */
+export const EVENT_TRACEPARENT = Symbol.for('dropline.event-traceparent');
+
+/** The tracing options of one app, from the validated environment. */
+export function tracingOptions(env: EnvironmentVariables, defaultServiceName: string): TracingOptions {
+  return {
+    enabled: !env.OTEL_SDK_DISABLED && env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
+    serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName,
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
+  };
+}
+
+function sampler(options: TracingOptions): tracing.Sampler {
+  const ratio = new tracing.TraceIdRatioBasedSampler(options.samplerRatio);
+  switch (options.sampler) {
+    case 'always_on':
+      return new tracing.AlwaysOnSampler();
+    case 'always_off':
+      return new tracing.AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_off':
+      return new tracing.ParentBasedSampler({ root: new tracing.AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new tracing.ParentBasedSampler({ root: ratio });
+    default:
+      return new tracing.ParentBasedSampler({ root: new tracing.AlwaysOnSampler() });
+  }
+}
+
+/** Restores a Kafka message's own traceparent after the kafkajs instrumentation injected its send span. */
+function keepEventTraceparent(_span: unknown, info: { message: { headers?: Record<string, unknown> } }): void {
+  const headers = info.message.headers as (Record<string, unknown> & { [EVENT_TRACEPARENT]?: string }) | undefined;
+  const own = headers?.[EVENT_TRACEPARENT];
+  if (headers && own) headers.traceparent = own;
+}
+
+/**
+ * Starts the OpenTelemetry SDK (traces only) with the http, pg and kafkajs instrumentations and
+ * an OTLP/HTTP (JSON) exporter. Must run before those modules are required: each app loads it
+ * through its `tracing` preload, the first import of its main.ts. Every setting is passed
+ * explicitly (no metrics or logs from the SDK, no resource detectors). Returns the SDK to shut
+ * down, or undefined when tracing is off.
+ */
+export function startTracing(options: TracingOptions): NodeSDK | undefined {
+  if (!options.enabled || !options.endpoint) return undefined;
+  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
+  const sdk = new NodeSDK({
+    autoDetectResources: false,
+    resource: resources.resourceFromAttributes({ 'service.name': options.serviceName }),
+    sampler: sampler(options),
+    spanLimits: { linkCountLimit: MAX_SPAN_LINKS },
+    spanProcessors: [new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 })],
+    metricReaders: [],
+    logRecordProcessors: [],
+    textMapPropagator: new core.W3CTraceContextPropagator(),
+    instrumentations: [
+      // Probes and scrapes would start a trace each, every few seconds.
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics\b)/.test(request.url ?? '') }),
+      // Queries only inside traced work (a command batch, a relay batch, a consumer): the
+      // processors' idle polling would otherwise start a trace per query.
+      new PgInstrumentation({ requireParentSpan: true }),
+      new KafkaJsInstrumentation({ producerHook: keepEventTraceparent }),
+    ],
+  });
+  sdk.start();
+  return sdk;
+}
