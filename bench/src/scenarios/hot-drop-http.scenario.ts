@@ -18,7 +18,8 @@ import type { LoadResult } from '../load/autocannon.worker';
  * with its own Idempotency-Key and customer, until the --cap (100 000) drop is sold out.
  * Baseline in the same run: a bare node:http server answering a constant 201 under the same
  * load for --baseline-seconds (10). With --tracing, the engine runs a second drop of the same
- * cap with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP sink in this process, every trace
+ * cap with tracing and metrics on (the first run then has METRICS_ENABLED=false; tracing goes to
+ * OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP sink in this process, every trace
  * sampled, or --tracing-ratio R of the traces) and the cost is the drop in accepted/s (the
  * time to sell out) against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
  * with the engine under --cpu-prof, bucketed into where the time goes.
@@ -75,7 +76,9 @@ export const scenario: Scenario = {
         );
         return { run, stored, peakRssMiB };
       };
-      const { run, stored, peakRssMiB } = await untilSoldOut('tracing off', {});
+      // With --tracing the first run has every observability cost off (no tracing, METRICS_ENABLED=false)
+      // and the second has both on, so the difference is what tracing and metrics cost together.
+      const { run, stored, peakRssMiB } = await untilSoldOut('tracing off', tracing ? { METRICS_ENABLED: 'false' } : {});
       let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
       let exported = { requests: 0, bytes: 0 };
       if (tracing) {
@@ -144,7 +147,7 @@ export const scenario: Scenario = {
       const tracedRows = traced
         ? [
             {
-              server: `engine, tracing on (OTLP/HTTP to a local sink, ${tracingRatio >= 1 ? 'always_on' : `ratio ${tracingRatio}`})`,
+              server: `engine, tracing and metrics on (OTLP/HTTP to a local sink, ${tracingRatio >= 1 ? 'always_on' : `ratio ${tracingRatio}`})`,
               connections,
               run: 'until sold out',
               requests: traced.run.requests,
