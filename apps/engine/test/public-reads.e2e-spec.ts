@@ -33,7 +33,8 @@ interface StoreProbe {
   /** While set, appends wait for it (a batch in flight); `appendStarted` resolves once one waits. */
   hold(): { appendStarted: Promise<void>; release(): void };
   /** The next append fails like a lost connection (the writer then forgets its cached state). */
-  failNextAppend(): void;
+  /** Fails the next append to `streamName` (not any append: the reactors and recorders append in the background too). */
+  failNextAppend(streamName: string): void;
 }
 
 function probe(store: EventStore): StoreProbe {
@@ -42,14 +43,14 @@ function probe(store: EventStore): StoreProbe {
   const appendToStream = store.appendToStream.bind(store);
   let gate: Promise<void> | undefined;
   let started: (() => void) | undefined;
-  let fail = false;
+  let failStream: string | undefined;
   store.readStream = (streamName, options) => {
     if (streamName.startsWith('drop-') && (options?.fromRevision ?? 0) === 0 && options?.direction !== 'backwards') folds.push(streamName);
     return readStream(streamName, options);
   };
   store.appendToStream = async (streamName, events, expected) => {
-    if (fail) {
-      fail = false;
+    if (streamName === failStream) {
+      failStream = undefined;
       throw new Error('connection terminated unexpectedly (test)');
     }
     if (gate) {
@@ -72,7 +73,7 @@ function probe(store: EventStore): StoreProbe {
         },
       };
     },
-    failNextAppend: () => (fail = true),
+    failNextAppend: (streamName) => (failStream = streamName),
   };
 }
 
@@ -191,7 +192,7 @@ describe('public reads (embedded engine)', () => {
   });
 
   it('reads no stream from revision 0 for a public GET on a cold cache (a staff GET folds it, which the probe sees)', async () => {
-    store.failNextAppend();
+    store.failNextAppend(`drop-${live}`);
     // The failed append leaves the writer without a cached state for the drop (the buyer gets a problem).
     expect((await preOrder()).status).toBeGreaterThanOrEqual(400);
     store.folds.length = 0;
