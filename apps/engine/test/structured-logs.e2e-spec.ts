@@ -108,6 +108,6 @@ describe('structured logs (built engine, stdout not a terminal)', () => {
     expect(out.match(/BEGIN DROPLINE DEVELOPMENT TOKENS/g)).toHaveLength(1);
     expect(out.match(/END DROPLINE DEVELOPMENT TOKENS/g)).toHaveLength(1);
     const block = out.slice(out.indexOf('----- BEGIN'), out.indexOf('TOKENS -----', out.indexOf('----- END')));
-    expect(block.match(/Authorization: Bearer /g)).toHaveLength(5);
+    expect(block.match(/Authorization: Bearer /g)).toHaveLength(6);
   }, 90_000);
 });
