@@ -1,5 +1,6 @@
 import type { EventFilter } from '@dropline/event-store';
 import type { CheckpointStore } from './checkpoints';
+import type { Lease } from './lease';
 import type { ProcessorPage } from './log-pages';
 
 export type { ProcessorPage } from './log-pages';
@@ -17,6 +18,21 @@ export interface ProcessorContext {
   nudge(): void;
   /** The next read starts at `position`: the processor's checkpoint moved under the page source (a rebuild's swap). */
   seek(position: string | undefined): void;
+}
+
+/**
+ * The context of one page handled outside the supervisor (tests, tools): the lease as it stands,
+ * nothing to abort, nudge or seek.
+ */
+export function standaloneContext(lease: Lease, checkpoints: CheckpointStore): ProcessorContext {
+  return {
+    fence: lease.fence ?? 0,
+    checkpoints,
+    signal: new AbortController().signal,
+    held: () => lease.held,
+    nudge: () => undefined,
+    seek: () => undefined,
+  };
 }
 
 /** A bad event the processor stands before (ON_BAD_EVENT=stop). */

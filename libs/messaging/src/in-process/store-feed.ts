@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { EventFilter, EventStore } from '@dropline/event-store';
 import {
+  standaloneContext,
   CheckpointStore,
   silentLogger,
   Supervisor,
@@ -107,14 +108,7 @@ export class StoreFeed {
     if (!(await this.lease.tryAcquire())) throw new Error(`${this.checkpointName}: another instance holds the lease`);
     this.position = (await this.checkpoints.load(this.checkpointName))?.position;
     const read = await this.store.readAll({ fromPosition: this.position, maxCount: this.settings.batchSize, filter: this.settings.filter });
-    const context: ProcessorContext = {
-      fence: this.lease.fence ?? 0,
-      checkpoints: this.checkpoints,
-      signal: new AbortController().signal,
-      held: () => this.lease.held,
-      nudge: () => undefined,
-      seek: () => undefined,
-    };
+    const context = standaloneContext(this.lease, this.checkpoints);
     await this.handlePage({ events: read.events, position: read.position ?? this.position, isEnd: read.isEnd }, context);
     return { handled: read.events.length, isEnd: read.isEnd };
   }

@@ -2,6 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
 import { startBatchSpan, measureLag, withSpan, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import {
+  standaloneContext,
   silentLogger,
   Supervisor,
   type CheckpointStore,
@@ -211,14 +212,7 @@ export class Relay {
     this.checkpoint = (await this.checkpoints.load(this.options.name))?.position;
     const page = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
     const before = this.current.published;
-    const context: ProcessorContext = {
-      fence: this.lease.fence ?? 0,
-      checkpoints: this.checkpoints,
-      signal: new AbortController().signal,
-      held: () => this.lease.held,
-      nudge: () => undefined,
-      seek: () => undefined,
-    };
+    const context = standaloneContext(this.lease, this.checkpoints);
     const outcome = await this.handle({ events: page.events, position: page.position ?? this.checkpoint, isEnd: page.isEnd }, context);
     return { published: this.current.published - before, isEnd: page.isEnd || outcome?.stalled !== undefined };
   }
