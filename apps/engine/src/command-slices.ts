@@ -7,7 +7,7 @@ import { ClosePreOrderWindowHandler } from './drops/close-pre-order-window/close
 import { ClosePreOrderWindowController } from './drops/close-pre-order-window/close-pre-order-window.controller';
 import { CompleteDropHandler } from './drops/complete-drop/complete-drop.command';
 import { CompleteDropController } from './drops/complete-drop/complete-drop.controller';
-import { OpenEarlyAccessHandler } from './drops/open-early-access/open-early-access.command';
+import { OpenAccessPhaseHandler } from './drops/open-access-phase/open-access-phase.command';
 import { OpenPreOrderWindowHandler } from './drops/open-pre-order-window/open-pre-order-window.command';
 import { OpenPreOrderWindowController } from './drops/open-pre-order-window/open-pre-order-window.controller';
 import { RequestRefundsHandler } from './drops/request-refunds/request-refunds.command';
@@ -58,7 +58,7 @@ export const COMMAND_HANDLERS: Provider[] = [
   CancelDropHandler,
   ClosePreOrderWindowHandler,
   CompleteDropHandler,
-  OpenEarlyAccessHandler,
+  OpenAccessPhaseHandler,
   OpenPreOrderWindowHandler,
   RequestRefundsHandler,
   ReviseDropHandler,

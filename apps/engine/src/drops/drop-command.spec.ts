@@ -53,7 +53,7 @@ describe('drop command slices on the CommandBus', () => {
 
   it("maps every due lifecycle command to its slice's message, carrying that command", () => {
     const due: DropCommand[] = [
-      { type: 'OpenEarlyAccess', dropId: 'd1', now: 'x' },
+      { type: 'OpenAccessPhase', dropId: 'd1', now: 'x', phase: 'early-access' },
       { type: 'OpenPreOrderWindow', dropId: 'd1', now: 'x' },
       { type: 'ClosePreOrderWindow', dropId: 'd1', now: 'x' },
       { type: 'CancelDrop', dropId: 'd1', reason: 'r', now: 'x' },

@@ -9,7 +9,7 @@ import { APP_CONFIG, Clock, EVENT_STORE, LeaseFactory, systemContext } from '@dr
 import { CancelDropCommand } from '../drops/cancel-drop/cancel-drop.command';
 import { ClosePreOrderWindowCommand } from '../drops/close-pre-order-window/close-pre-order-window.command';
 import { CompleteDropCommand } from '../drops/complete-drop/complete-drop.command';
-import { OpenEarlyAccessCommand } from '../drops/open-early-access/open-early-access.command';
+import { OpenAccessPhaseCommand } from '../drops/open-access-phase/open-access-phase.command';
 import { OpenPreOrderWindowCommand } from '../drops/open-pre-order-window/open-pre-order-window.command';
 import { RequestRefundsCommand } from '../drops/request-refunds/request-refunds.command';
 import { DropWriter } from '../drops/drop-writer';
@@ -19,6 +19,7 @@ export const SCHEDULE_EVENTS = [
   'DropScheduled',
   'DropRevised',
   'EarlyAccessOpened',
+  'AccessPhaseOpened',
   'PreOrderWindowOpened',
   'PreOrderWindowClosed',
   'DropCancelled',
@@ -70,8 +71,8 @@ export function causeOf(command: DropCommand, remembered: RememberedEvents): Eve
 /** The slice's command message for a due lifecycle command (`dueCommands` derives only these). */
 export function lifecycleMessage(command: DropCommand, context: CommandContext) {
   switch (command.type) {
-    case 'OpenEarlyAccess':
-      return new OpenEarlyAccessCommand(command, context);
+    case 'OpenAccessPhase':
+      return new OpenAccessPhaseCommand(command, context);
     case 'OpenPreOrderWindow':
       return new OpenPreOrderWindowCommand(command, context);
     case 'ClosePreOrderWindow':

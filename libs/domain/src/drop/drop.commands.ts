@@ -52,9 +52,30 @@ export interface ReviseDrop extends DropCommandBase {
 export interface AnnounceDrop extends DropCommandBase {
   type: 'AnnounceDrop';
 }
-/** Scheduler, at earlyAccess.opensAt. */
-export interface OpenEarlyAccess extends DropCommandBase {
-  type: 'OpenEarlyAccess';
+/**
+ * Opens the access phase `phase` (and any earlier one not open yet): the scheduler at its opensAt,
+ * or ops by hand (`manual`, any time before the public window).
+ */
+export interface OpenAccessPhase extends DropCommandBase {
+  type: 'OpenAccessPhase';
+  phase: string;
+  manual?: boolean;
+}
+/** At most this many customer ids per AddDropMembers / RemoveDropMembers. */
+export const MAX_MEMBERS_PER_COMMAND = 1000;
+/** At most this many members per drop. */
+export const MAX_MEMBERS_PER_DROP = 100_000;
+/** Ops grants customers access to the drop's `members` phases. */
+export interface AddDropMembers extends DropCommandBase {
+  type: 'AddDropMembers';
+  customerIds: string[];
+  actor: Actor;
+}
+/** Ops withdraws customers' members access (pre-orders they placed stay). */
+export interface RemoveDropMembers extends DropCommandBase {
+  type: 'RemoveDropMembers';
+  customerIds: string[];
+  actor: Actor;
 }
 /** Ops or scheduler at window.opensAt. */
 export interface OpenPreOrderWindow extends DropCommandBase {
@@ -84,6 +105,8 @@ export interface PlacePreOrder
     > {
   type: 'PlacePreOrder';
   isRepeatCustomer: boolean;
+  /** The verified token's `city` claim, when it has one (city phases). */
+  buyerCity?: string;
 }
 /** Customer cancels before the window closes. */
 export interface CancelPreOrder extends DropCommandBase {
@@ -195,7 +218,9 @@ export type DropCommand =
   | ScheduleDrop
   | ReviseDrop
   | AnnounceDrop
-  | OpenEarlyAccess
+  | OpenAccessPhase
+  | AddDropMembers
+  | RemoveDropMembers
   | OpenPreOrderWindow
   | ClosePreOrderWindow
   | CancelDrop

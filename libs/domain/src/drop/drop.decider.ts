@@ -10,12 +10,12 @@ import {
   closePreOrderWindow,
   completeDrop,
   evolveLifecycle,
-  openEarlyAccess,
   openPreOrderWindow,
   requestRefunds,
   reviseDrop,
   scheduleDrop,
 } from './lifecycle/drop.lifecycle.decider';
+import { addDropMembers, evolveAccess, openAccessPhase, removeDropMembers } from './access/drop.access.decider';
 import { evolvePayments, recordPayment, requestRefund } from './payments/drop.payments.decider';
 import { cancelPreOrder, evolvePreOrders, placePreOrder } from './pre-orders/drop.pre-orders.decider';
 import { completeProductionRun, evolveProduction, requestProductionRun, startProductionRun } from './production/drop.production.decider';
@@ -23,7 +23,7 @@ import { evolveReturns, receiveReturn, recordReturnRefunded, requestReturn } fro
 
 export { DROP_CANCELLED_REFUND_REASON, MOQ_NOT_MET_REASON } from './lifecycle/drop.lifecycle.decider';
 
-// The Drop aggregate, composed from one sub-decider per sub-domain: lifecycle, pre-orders,
+// The Drop aggregate, composed from one sub-decider per sub-domain: lifecycle, access, pre-orders,
 // payments, production, hand-over and returns. Each owns its commands' decide and its events'
 // evolve; which lifecycle status allows which command is declared in drop.status-table.ts.
 
@@ -37,8 +37,13 @@ export function decide(command: DropCommand, state: DropState): DropEvent[] {
       return reviseDrop(command, existing(state, command));
     case 'AnnounceDrop':
       return announceDrop(command, existing(state, command));
-    case 'OpenEarlyAccess':
-      return openEarlyAccess(command, existing(state, command));
+    // access
+    case 'OpenAccessPhase':
+      return openAccessPhase(command, existing(state, command));
+    case 'AddDropMembers':
+      return addDropMembers(command, existing(state, command));
+    case 'RemoveDropMembers':
+      return removeDropMembers(command, existing(state, command));
     case 'OpenPreOrderWindow':
       return openPreOrderWindow(command, existing(state, command));
     case 'ClosePreOrderWindow':
@@ -104,13 +109,17 @@ export function evolve(state: DropState, event: DropEvent): DropState {
     case 'DropScheduled':
     case 'DropRevised':
     case 'DropAnnounced':
-    case 'EarlyAccessOpened':
     case 'PreOrderWindowOpened':
     case 'PreOrderWindowClosed':
     case 'TippingPointReached':
     case 'DropCancelled':
     case 'DropCompleted':
       return evolveLifecycle(state, event);
+    case 'EarlyAccessOpened':
+    case 'AccessPhaseOpened':
+    case 'DropMembersAdded':
+    case 'DropMembersRemoved':
+      return evolveAccess(state, event);
     case 'PreOrderPlaced':
     case 'PreOrderCancelled':
     case 'VariantSoldOut':

@@ -35,11 +35,49 @@ export interface DropWindow {
 /** Audiences allowed into early access. */
 export type EarlyAccessAudience = 'repeat-customers';
 
-/** Early access before the public window opens. */
+/** Early access before the public window opens: the shorthand for one `repeat-customers` phase. */
 export interface EarlyAccess {
   opensAt: string;
   audience: EarlyAccessAudience;
 }
+
+/**
+ * Who may buy in an access phase: `members` (customer ids ops granted per drop), `repeat-customers`
+ * (bought in another drop), `city` (token `city` claim equal to the drop's city, or a pickup at one
+ * of the drop's locations), `everyone` (the public window).
+ */
+export const PHASE_AUDIENCES = ['members', 'repeat-customers', 'city', 'everyone'] as const;
+/** One of PHASE_AUDIENCES. */
+export type PhaseAudience = (typeof PHASE_AUDIENCES)[number];
+
+/** At most this many access phases per drop, the public one included. */
+export const MAX_ACCESS_PHASES = 8;
+/** Name of the public phase when the definition does not name it. */
+export const PUBLIC_PHASE_NAME = 'public';
+/** Name of the phase the `earlyAccess` shorthand declares. */
+export const EARLY_ACCESS_PHASE_NAME = 'early-access';
+const PHASE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * One step of a drop's access, in order. `allocation` reserves units per SKU for this phase:
+ * they count against the cap, no earlier phase can buy them, this phase sells at most them
+ * (plus what the phase before it left of its own allocation), and what it leaves rolls into the
+ * next phase when that one opens. A SKU a phase does not allocate sells from the unreserved rest.
+ */
+export interface AccessPhase {
+  name: string;
+  opensAt: string;
+  audience: PhaseAudience;
+  allocation?: Record<string, number>;
+}
+
+/** What a drop does when its last unit sells. */
+export const SELL_OUT_BEHAVIOURS = ['stay-open', 'close'] as const;
+/**
+ * `stay-open` (default): the window stays open until closesAt, cancellations free units that can
+ * be bought again. `close`: the window closes at sell-out and the tipping point is decided at once.
+ */
+export type SellOutBehaviour = (typeof SELL_OUT_BEHAVIOURS)[number];
 
 /** Where and how fast the drop is produced once it tips. */
 export interface ProductionPlan {
@@ -65,6 +103,9 @@ export interface DropDefinition {
   basketTiers?: BasketTier[];
   window: DropWindow;
   earlyAccess?: EarlyAccess;
+  /** Access phases before the public window; the last one may be the public window itself (audience everyone). */
+  phases?: AccessPhase[];
+  onSellOut?: SellOutBehaviour;
   perCustomerLimit: number;
   minimumOrderQuantity: number;
   production: ProductionPlan;
@@ -167,6 +208,12 @@ export function validateDropDefinition(definition: DropDefinition, now?: string)
     if (earlyOpensAt >= opensAt) invalid('earlyAccess.opensAt', 'must be before window.opensAt');
     if (d.earlyAccess.audience !== 'repeat-customers') invalid('earlyAccess.audience', 'must be repeat-customers');
   }
+  if (d.phases !== undefined) {
+    if (d.earlyAccess !== undefined) invalid('phases', 'cannot be given with earlyAccess (earlyAccess is the shorthand for one phase)');
+    validatePhases(d.phases, { opensAt, skus: d.variants as DropVariant[], city: d.city });
+  }
+  if (d.onSellOut !== undefined && !(SELL_OUT_BEHAVIOURS as readonly unknown[]).includes(d.onSellOut))
+    invalid('onSellOut', `must be one of ${SELL_OUT_BEHAVIOURS.join('|')}`);
 
   if (!isPositiveInt(d.perCustomerLimit)) invalid('perCustomerLimit', 'must be a positive integer');
   if (!isPositiveInt(d.minimumOrderQuantity)) invalid('minimumOrderQuantity', 'must be a positive integer');
@@ -190,6 +237,84 @@ export function validateDropDefinition(definition: DropDefinition, now?: string)
   }
 
   if (!isNonNegativeInt(d.returnWindowDays)) invalid('returnWindowDays', 'must be a non-negative integer');
+}
+
+function validatePhases(phases: unknown, drop: { opensAt: number; skus: DropVariant[]; city: unknown }): void {
+  if (!Array.isArray(phases) || phases.length === 0) invalid('phases', 'must list at least one phase');
+  if (phases.length > MAX_ACCESS_PHASES) invalid('phases', `must list at most ${MAX_ACCESS_PHASES} phases`);
+  const caps = new Map(drop.skus.map((v) => [v.sku, v.editionCap]));
+  const reserved = new Map<string, number>();
+  const names = new Set<string>();
+  let previousOpensAt = Number.NEGATIVE_INFINITY;
+  phases.forEach((p: unknown, i: number) => {
+    const at = `phases[${i}]`;
+    if (!isObject(p)) invalid(at, 'must be an object');
+    if (typeof p.name !== 'string' || !PHASE_NAME.test(p.name)) invalid(`${at}.name`, 'must be 1-32 lower-case letters, digits or -');
+    if (names.has(p.name)) invalid(`${at}.name`, `duplicates ${p.name}`);
+    names.add(p.name);
+    if (!(PHASE_AUDIENCES as readonly unknown[]).includes(p.audience))
+      invalid(`${at}.audience`, `must be one of ${PHASE_AUDIENCES.join('|')}`);
+    const phaseOpensAt = parseInstant(p.opensAt);
+    if (Number.isNaN(phaseOpensAt)) invalid(`${at}.opensAt`, 'must be an ISO-8601 instant');
+    if (phaseOpensAt <= previousOpensAt) invalid(`${at}.opensAt`, 'must be after the phase before it');
+    previousOpensAt = phaseOpensAt;
+    if (p.audience === 'everyone') {
+      // The public window is the last phase: listing it only names it.
+      if (i !== phases.length - 1) invalid(`${at}.audience`, 'everyone is the public window: only the last phase may have it');
+      if (phaseOpensAt !== drop.opensAt) invalid(`${at}.opensAt`, 'must equal window.opensAt (the public window)');
+      if (p.allocation !== undefined) invalid(`${at}.allocation`, 'must be absent on the public window (it sells everything left)');
+    } else if (phaseOpensAt >= drop.opensAt) invalid(`${at}.opensAt`, 'must be before window.opensAt');
+    if (p.audience === 'city' && !isNonEmptyString(drop.city)) invalid(`${at}.audience`, 'city needs the drop to name its city');
+    if (p.allocation === undefined) return;
+    if (!isObject(p.allocation) || Object.keys(p.allocation).length === 0) invalid(`${at}.allocation`, 'must map SKUs to units');
+    for (const [sku, units] of Object.entries(p.allocation)) {
+      const cap = caps.get(sku);
+      if (cap === undefined) invalid(`${at}.allocation.${sku}`, 'names no variant of the drop');
+      if (!isNonNegativeInt(units)) invalid(`${at}.allocation.${sku}`, 'must be a non-negative integer');
+      const total = (reserved.get(sku) ?? 0) + units;
+      if (total > cap) invalid(`${at}.allocation.${sku}`, `reserves ${total} units in all, above the edition cap (${cap})`);
+      reserved.set(sku, total);
+    }
+  });
+  if (!names.has(PUBLIC_PHASE_NAME) || phases[phases.length - 1].audience === 'everyone') return;
+  invalid('phases', `must not name a phase ${PUBLIC_PHASE_NAME} unless it is the last one, with audience everyone`);
+}
+
+/** One phase of a drop's access as the decider uses it (the public window last). */
+export interface PhasePlan {
+  name: string;
+  opensAt: string;
+  opensAtMs: number;
+  audience: PhaseAudience;
+  allocation?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The access phases of a valid definition, the public window last: `phases` as given (with the
+ * public one appended when not listed), the `earlyAccess` shorthand as one repeat-customers phase,
+ * or the public window alone.
+ */
+export function accessPhasesOf(definition: DropDefinition): PhasePlan[] {
+  const plans: PhasePlan[] = [];
+  const declared: AccessPhase[] =
+    definition.phases ??
+    (definition.earlyAccess
+      ? [{ name: EARLY_ACCESS_PHASE_NAME, opensAt: definition.earlyAccess.opensAt, audience: 'repeat-customers' }]
+      : []);
+  for (const phase of declared) {
+    plans.push({
+      name: phase.name,
+      opensAt: phase.opensAt,
+      opensAtMs: parseInstant(phase.opensAt),
+      audience: phase.audience,
+      ...(phase.allocation ? { allocation: phase.allocation } : {}),
+    });
+  }
+  if (plans.length === 0 || plans[plans.length - 1].audience !== 'everyone') {
+    const opensAt = definition.window.opensAt;
+    plans.push({ name: PUBLIC_PHASE_NAME, opensAt, opensAtMs: parseInstant(opensAt), audience: 'everyone' });
+  }
+  return plans;
 }
 
 function canonical(value: unknown): unknown {

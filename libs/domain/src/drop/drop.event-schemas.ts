@@ -1,5 +1,5 @@
 import { RETURN_CONDITIONS, RETURN_REASONS } from './drop.commands';
-import { SALES_CHANNELS } from './drop.definition';
+import { PHASE_AUDIENCES, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from './drop.definition';
 import { EVENT_SCHEMA_VERSIONS } from './drop.events';
 
 // JSON Schemas (draft-07) of the payload of every stored event type at its latest schema
@@ -41,13 +41,27 @@ const definition = object(
     basketTiers: { type: 'array', items: object({ minQuantity: positive, percentOff: percent }) },
     window: object({ opensAt: instant, closesAt: instant }),
     earlyAccess: object({ opensAt: instant, audience: { type: 'string', enum: ['repeat-customers'] } }),
+    phases: {
+      type: 'array',
+      minItems: 1,
+      items: object(
+        {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+          opensAt: instant,
+          audience: { type: 'string', enum: [...PHASE_AUDIENCES] },
+          allocation: unitsBySku,
+        },
+        ['allocation'],
+      ),
+    },
+    onSellOut: { type: 'string', enum: [...SELL_OUT_BEHAVIOURS] },
     perCustomerLimit: positive,
     minimumOrderQuantity: positive,
     production: object({ microfactoryId: str, leadTimeDays: count }),
     pickupLocations: { type: 'array', items: object({ locationId: str, discountPercent: percent }) },
     returnWindowDays: count,
   },
-  ['city', 'basketTiers', 'earlyAccess', 'pickupLocations'],
+  ['city', 'basketTiers', 'earlyAccess', 'phases', 'onSellOut', 'pickupLocations'],
 );
 
 const payment = (at: string) => object({ dropId: str, preOrderId: str, amount: money, currency, providerRef: str, [at]: instant });
@@ -58,6 +72,17 @@ export const EVENT_PAYLOAD_SCHEMAS: Readonly<Record<keyof typeof EVENT_SCHEMA_VE
   DropRevised: object({ dropId: str, definition, revisedAt: instant }),
   DropAnnounced: object({ dropId: str, announcedAt: instant }),
   EarlyAccessOpened: object({ dropId: str, audience: { type: 'string', enum: ['repeat-customers'] }, openedAt: instant }),
+  AccessPhaseOpened: object({
+    dropId: str,
+    phase: str,
+    audience: { type: 'string', enum: PHASE_AUDIENCES.filter((a) => a !== 'everyone') },
+    opensAt: instant,
+    trigger: { type: 'string', enum: ['schedule', 'ops'] },
+    rolledOver: unitsBySku,
+    openedAt: instant,
+  }),
+  DropMembersAdded: object({ dropId: str, customerIds: { type: 'array', minItems: 1, items: str }, addedBy: str, addedAt: instant }),
+  DropMembersRemoved: object({ dropId: str, customerIds: { type: 'array', minItems: 1, items: str }, removedBy: str, removedAt: instant }),
   PreOrderWindowOpened: object({ dropId: str, openedAt: instant }),
   PreOrderPlaced: object(
     {
@@ -152,7 +177,12 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSI
   DropScheduled: 'The drop was created.',
   DropRevised: 'The definition was replaced before the drop opened.',
   DropAnnounced: 'Ops made the scheduled drop public: the storefront lists it before its early access or window opens.',
-  EarlyAccessOpened: 'Early access started for its audience.',
+  EarlyAccessOpened:
+    'Early access started for its audience. No longer written (AccessPhaseOpened replaced it); stored ones read as the opening of the early-access phase.',
+  AccessPhaseOpened:
+    'An access phase before the public window opened, on time (trigger schedule) or by hand (trigger ops); rolledOver = units the previous phase left of its allocation.',
+  DropMembersAdded: "Ops granted customers access to the drop's members phases (addedBy = who).",
+  DropMembersRemoved: "Ops withdrew customers' members access; their pre-orders stay (removedBy = who).",
   PreOrderWindowOpened: 'Everyone can pre-order.',
   PreOrderPlaced: 'A pre-order was accepted, priced and numbered.',
   VariantSoldOut: 'The SKU has 0 units left.',

@@ -1,6 +1,6 @@
 import type { DomainEvent } from '../decider';
 import type { FulfillmentChoice, ReturnCondition, ReturnReason } from './drop.commands';
-import type { DropDefinition, EarlyAccessAudience, SalesChannel } from './drop.definition';
+import type { DropDefinition, EarlyAccessAudience, PhaseAudience, SalesChannel } from './drop.definition';
 
 // Events are a public contract: the type strings below are stored and must never be renamed.
 // Every payload carries dropId and an `...At` instant taken from the command's `now`.
@@ -14,8 +14,35 @@ export type DropRevised = DomainEvent<'DropRevised', { dropId: string; definitio
  * storefront lists it and shows its page to anonymous callers (docs/security.md).
  */
 export type DropAnnounced = DomainEvent<'DropAnnounced', { dropId: string; announcedAt: string }>;
-/** Early access started for its audience. */
+/**
+ * Early access started for its audience. No longer written: stored ones are read as the opening of
+ * the `earlyAccess` shorthand's phase (AccessPhaseOpened of `early-access`), nothing is rewritten.
+ */
 export type EarlyAccessOpened = DomainEvent<'EarlyAccessOpened', { dropId: string; audience: EarlyAccessAudience; openedAt: string }>;
+/**
+ * An access phase before the public window opened: from now its audience (and every earlier
+ * phase's) may buy. `trigger` says whether the scheduler opened it at its time or ops by hand;
+ * `rolledOver` = units per SKU the previous phase left of its allocation, added to this phase's.
+ */
+export type AccessPhaseOpened = DomainEvent<
+  'AccessPhaseOpened',
+  {
+    dropId: string;
+    phase: string;
+    audience: Exclude<PhaseAudience, 'everyone'>;
+    opensAt: string;
+    trigger: 'schedule' | 'ops';
+    rolledOver: Record<string, number>;
+    openedAt: string;
+  }
+>;
+/** Ops granted customers access to the drop's `members` phases; `addedBy` = who granted it. */
+export type DropMembersAdded = DomainEvent<'DropMembersAdded', { dropId: string; customerIds: string[]; addedBy: string; addedAt: string }>;
+/** Ops withdrew customers' members access; their pre-orders stay. */
+export type DropMembersRemoved = DomainEvent<
+  'DropMembersRemoved',
+  { dropId: string; customerIds: string[]; removedBy: string; removedAt: string }
+>;
 /** Everyone can pre-order. */
 export type PreOrderWindowOpened = DomainEvent<'PreOrderWindowOpened', { dropId: string; openedAt: string }>;
 /** No more pre-orders; totals as of closing. */
@@ -62,7 +89,10 @@ export type PreOrderPlaced = DomainEvent<
 >;
 /** The SKU has 0 units left (may happen again after a cancellation freed units). */
 export type VariantSoldOut = DomainEvent<'VariantSoldOut', { dropId: string; sku: string; soldOutAt: string }>;
-/** Every SKU has 0 units left. The window stays open: cancellations free units. */
+/**
+ * Every SKU has 0 units left. With `onSellOut: stay-open` the window stays open (cancellations free
+ * units); with `close` the same decision also closes the window and decides the tipping point.
+ */
 export type DropSoldOut = DomainEvent<'DropSoldOut', { dropId: string; soldOutAt: string }>;
 /** The customer cancelled; the units are available again. */
 export type PreOrderCancelled = DomainEvent<
@@ -162,6 +192,9 @@ export type DropEvent =
   | DropRevised
   | DropAnnounced
   | EarlyAccessOpened
+  | AccessPhaseOpened
+  | DropMembersAdded
+  | DropMembersRemoved
   | PreOrderWindowOpened
   | PreOrderWindowClosed
   | TippingPointReached
@@ -195,7 +228,10 @@ export const DROP_EVENT_TYPES = [
   'DropScheduled',
   'DropRevised',
   'DropAnnounced',
+  'DropMembersAdded',
+  'DropMembersRemoved',
   'EarlyAccessOpened',
+  'AccessPhaseOpened',
   'PreOrderWindowOpened',
   'PreOrderPlaced',
   'VariantSoldOut',
@@ -269,6 +305,9 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<DropEventType | DropSideStre
   DropRevised: 1,
   DropAnnounced: 1,
   EarlyAccessOpened: 1,
+  AccessPhaseOpened: 1,
+  DropMembersAdded: 1,
+  DropMembersRemoved: 1,
   PreOrderWindowOpened: 1,
   PreOrderPlaced: 1,
   VariantSoldOut: 1,

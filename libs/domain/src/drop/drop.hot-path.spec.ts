@@ -84,7 +84,7 @@ describe('PlacePreOrder hot path', () => {
     if (state.status === 'initial') throw new Error('unreachable');
     expect(state.unitsSold).toBe(800);
     expect(state.netUnits).toBe(400);
-    expect(state.skus.get(M)).toEqual({ sku: M, cap: 1_000, accepted: 800, net: 400 });
+    expect(state.skus.get(M)).toEqual({ sku: M, cap: 1_000, accepted: 800, net: 400, reservedLater: 0, allocationLeft: undefined });
     expect(state.activePreOrders).toBe(200);
   });
 });

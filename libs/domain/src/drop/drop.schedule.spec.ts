@@ -12,13 +12,15 @@ describe('dueCommands', () => {
     expect(dueCommands(stateOf(scheduleCmd()), '2026-11-30T09:59:59Z')).toEqual([]);
   });
 
-  it('OpenEarlyAccess at earlyAccess.opensAt', () => {
-    expect(dueCommands(stateOf(scheduleCmd()), T_EARLY)).toEqual([{ type: 'OpenEarlyAccess', dropId: DROP_ID, now: T_EARLY }]);
+  it('OpenAccessPhase at earlyAccess.opensAt', () => {
+    expect(dueCommands(stateOf(scheduleCmd()), T_EARLY)).toEqual([
+      { type: 'OpenAccessPhase', dropId: DROP_ID, now: T_EARLY, phase: 'early-access' },
+    ]);
   });
 
   it('OpenPreOrderWindow at opensAt, from scheduled or early access', () => {
     expect(dueCommands(stateOf(scheduleCmd()), T_OPEN)).toEqual([{ type: 'OpenPreOrderWindow', dropId: DROP_ID, now: T_OPEN }]);
-    const early = stateOf(scheduleCmd(), { type: 'OpenEarlyAccess', dropId: DROP_ID, now: T_EARLY });
+    const early = stateOf(scheduleCmd(), { type: 'OpenAccessPhase', dropId: DROP_ID, now: T_EARLY, phase: 'early-access' });
     expect(dueCommands(early, '2026-11-30T12:00:00Z')).toEqual([]);
     expect(dueCommands(early, T_OPEN)).toEqual([{ type: 'OpenPreOrderWindow', dropId: DROP_ID, now: T_OPEN }]);
   });

@@ -31,8 +31,10 @@ export function dueCommands(state: DropState, now: string, options: DueCommandsO
       const dropId = state.dropId;
       if (nowMs >= state.closesAtMs) return [{ type: 'ClosePreOrderWindow', dropId, now }];
       if (nowMs >= state.opensAtMs) return [{ type: 'OpenPreOrderWindow', dropId, now }];
-      if (state.status === 'scheduled' && state.earlyAccessOpensAtMs !== undefined && nowMs >= state.earlyAccessOpensAtMs) {
-        return [{ type: 'OpenEarlyAccess', dropId, now }];
+      // The latest access phase due: opening it opens any earlier one the scheduler missed.
+      const phases = state.phases;
+      for (let i = phases.length - 2; i > state.phaseIndex; i--) {
+        if (nowMs >= phases[i].opensAtMs) return [{ type: 'OpenAccessPhase', dropId, now, phase: phases[i].name }];
       }
       return [];
     }
@@ -58,14 +60,14 @@ export function dueCommands(state: DropState, now: string, options: DueCommandsO
 
 /**
  * The next instant at which dueCommands may return something new without any new event
- * (early access, open, close), or undefined when only events can change the answer.
+ * (an access phase, the public window, the close), or undefined when only events can change the answer.
  */
 export function nextDueAt(state: DropState): string | undefined {
   switch (state.status) {
     case 'scheduled':
-      return state.definition.earlyAccess?.opensAt ?? state.definition.window.opensAt;
     case 'early-access':
-      return state.definition.window.opensAt;
+      // The next phase (the public window is the last one).
+      return state.phases[state.phaseIndex + 1].opensAt;
     case 'open':
       return state.definition.window.closesAt;
     case 'fulfilling':

@@ -1,5 +1,5 @@
 import type { ReturnCondition, ReturnReason } from './drop.commands';
-import type { DropDefinition } from './drop.definition';
+import type { DropDefinition, PhasePlan } from './drop.definition';
 import type { PreOrderPlaced } from './drop.events';
 
 /** Lifecycle of a drop; `tipped` = window closed with the MOQ met, production not started yet. */
@@ -14,6 +14,16 @@ export interface SkuTally {
   accepted: number;
   /** Units currently pre-ordered (accepted − cancelled). */
   net: number;
+  /** Units the phases after the open one reserve (their allocations): no one can buy them yet. */
+  reservedLater: number;
+  /** What the open phase may still sell of this SKU when it allocates it; undefined = the unreserved rest. */
+  allocationLeft: number | undefined;
+}
+
+/** Units of `tally` the open phase may sell: never more than the cap minus sold units and later reservations. O(1). */
+export function availableInPhase(tally: SkuTally): number {
+  const unreserved = tally.cap - tally.net - tally.reservedLater;
+  return tally.allocationLeft === undefined ? unreserved : Math.min(tally.allocationLeft, unreserved);
 }
 
 /** Provider facts recorded for one pre-order. */
@@ -35,6 +45,8 @@ export type PlacedPreOrderFields = Omit<PreOrderPlaced['data'], 'dropId' | 'curr
 /** One pre-order as the decider needs it (active or cancelled: ids stay for idempotency). */
 export interface PreOrderRecord extends PlacedPreOrderFields {
   status: 'active' | 'cancelled';
+  /** Index into DropCore.phases of the phase it was placed in. */
+  phaseIndex: number;
   cancelledAt?: string;
   refundRequested: boolean;
   /** Created on the first payment fact. */
@@ -80,7 +92,14 @@ export interface DropCore {
   /** Parsed once per definition, not per command. */
   opensAtMs: number;
   closesAtMs: number;
-  earlyAccessOpensAtMs?: number;
+  /** The access phases, the public window last (accessPhasesOf the definition). */
+  phases: PhasePlan[];
+  /** Index into `phases` of the phase open now; -1 before the first one opens. */
+  phaseIndex: number;
+  /** When each phase opened, by index (skipped ones open with the next). */
+  phaseOpenedAt: string[];
+  /** Customer ids ops granted `members` access (DropMembersAdded/Removed). */
+  members: Set<string>;
   skus: Map<string, SkuTally>;
   pickupDiscounts: Map<string, number>;
   /** Every pre-order ever placed, by id (cancelled ones too: their ids stay taken). */
@@ -120,7 +139,7 @@ export interface InitialDrop {
 export interface ScheduledDrop extends DropCore {
   status: 'scheduled';
 }
-/** Repeat customers only. */
+/** An access phase before the public window is open (phases[phaseIndex]); only its audiences may buy. */
 export interface EarlyAccessDrop extends DropCore {
   status: 'early-access';
 }

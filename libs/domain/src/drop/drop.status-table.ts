@@ -40,7 +40,25 @@ export const STATUS_TABLE = {
   },
   // Announcing only makes sense before the drop is public anyway: opening it announces it.
   AnnounceDrop: { allowed: ['scheduled'], noOp: ['early-access', ...AFTER_OPEN] },
-  OpenEarlyAccess: { allowed: ['scheduled'], noOp: ['early-access', ...AFTER_OPEN] },
+  // Phases open in order; opening one already open (or past) records nothing.
+  OpenAccessPhase: { allowed: ['scheduled', 'early-access'], noOp: AFTER_OPEN },
+  // Membership matters until the window closes; after that it changes nothing anyone can do.
+  AddDropMembers: {
+    allowed: ['scheduled', 'early-access', 'open'],
+    noOp: [],
+    refused: {
+      code: 'DROP.MEMBERS_LOCKED',
+      message: (dropId, status) => `Drop ${dropId} is ${status}; members change only before it closes`,
+    },
+  },
+  RemoveDropMembers: {
+    allowed: ['scheduled', 'early-access', 'open'],
+    noOp: [],
+    refused: {
+      code: 'DROP.MEMBERS_LOCKED',
+      message: (dropId, status) => `Drop ${dropId} is ${status}; members change only before it closes`,
+    },
+  },
   OpenPreOrderWindow: { allowed: ['scheduled', 'early-access'], noOp: AFTER_OPEN },
   // `closed` only decides the tipping point: reachable if a stream holds the close without it.
   ClosePreOrderWindow: {

@@ -1,6 +1,6 @@
-import type { DropDefinition } from './drop.definition';
+import type { DropDefinition, PhaseAudience, SellOutBehaviour } from './drop.definition';
 import { tierIndexFor } from './drop.pricing';
-import type { DropState, DropStatus } from './drop.state';
+import { availableInPhase, DropState, DropStatus } from './drop.state';
 
 /** One SKU's counters as GET /drops/:id shows them. */
 export interface SkuView {
@@ -14,6 +14,29 @@ export interface SkuView {
   net: number;
   available: number;
   soldOut: boolean;
+  /** Units later access phases reserve (0 once the public window is open). */
+  reservedForLaterPhases: number;
+  /** Units the open phase may still sell (its allocation, never later phases' reservations); 0 before anything opens. */
+  availableInPhase: number;
+}
+
+/** One access phase as the views show it. */
+export interface PhaseView {
+  name: string;
+  audience: PhaseAudience;
+  opensAt: string;
+  status: 'upcoming' | 'open' | 'past';
+  openedAt?: string;
+  allocation?: Record<string, number>;
+}
+
+/** Who may buy when: the drop's access phases (the public window last) and the open one. */
+export interface AccessView {
+  /** The phase open now; absent before the first opens and after the window closes. */
+  openPhase?: string;
+  phases: PhaseView[];
+  /** Customers granted members access. */
+  members: number;
 }
 
 /** JSON-friendly view of a drop for GET /drops/:id. */
@@ -39,6 +62,9 @@ export interface DropView {
   netUnits: number;
   available: number;
   soldOut: boolean;
+  /** What the drop does at sell-out (definition.onSellOut, default stay-open). */
+  onSellOut: SellOutBehaviour;
+  access: AccessView;
   /** The tier the next pre-order would be priced at. */
   tier: { index: number; unitPrice: number; untilUnitsSold?: number; unitsLeftInTier?: number };
   moq: { minimum: number; netUnits: number; remaining: number; reached: boolean; tippedAt?: string };
@@ -73,8 +99,21 @@ export function toDropView(state: DropState): DropView | undefined {
       net,
       available,
       soldOut: available <= 0,
+      reservedForLaterPhases: tally?.reservedLater ?? 0,
+      availableInPhase: tally && (state.status === 'open' || state.status === 'early-access') ? Math.max(0, availableInPhase(tally)) : 0,
     };
   });
+  const selling = state.status === 'open' || state.status === 'early-access';
+  const phases: PhaseView[] = state.phases.map((phase, i) =>
+    stripUndefined({
+      name: phase.name,
+      audience: phase.audience,
+      opensAt: phase.opensAt,
+      status: i > state.phaseIndex ? 'upcoming' : i === state.phaseIndex && selling ? 'open' : 'past',
+      openedAt: state.phaseOpenedAt[i],
+      allocation: phase.allocation ? { ...phase.allocation } : undefined,
+    }),
+  );
   const available = skus.reduce((sum, s) => sum + s.available, 0);
   const tierIndex = tierIndexFor(definition.priceTiers, state.unitsSold);
   const tier = definition.priceTiers[tierIndex];
@@ -98,6 +137,12 @@ export function toDropView(state: DropState): DropView | undefined {
     netUnits: state.netUnits,
     available,
     soldOut: available <= 0,
+    onSellOut: definition.onSellOut ?? 'stay-open',
+    access: stripUndefined({
+      openPhase: selling ? state.phases[state.phaseIndex]?.name : undefined,
+      phases,
+      members: state.members.size,
+    }),
     tier: stripUndefined({
       index: tierIndex,
       unitPrice: tier.unitPrice,

@@ -73,7 +73,7 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
   };
 
   run({ type: 'ScheduleDrop', definition }, opensMs - 10 * DAY_MS);
-  run({ type: 'OpenEarlyAccess' }, opensMs - DAY_MS);
+  run({ type: 'OpenAccessPhase', phase: 'early-access' }, opensMs - DAY_MS);
   const placed: Array<{ id: string; customerId: string; method: 'ship' | 'pickup' }> = [];
   let t = opensMs - DAY_MS;
   const step = (closesMs - t - 60_000) / Math.max(1, options.orders);

@@ -4,13 +4,13 @@ import type {
   CancelDrop,
   ClosePreOrderWindow,
   CompleteDrop,
-  OpenEarlyAccess,
   OpenPreOrderWindow,
   RequestRefunds,
   ReviseDrop,
   ScheduleDrop,
 } from '../drop.commands';
-import { DropDefinition, parseInstant, sameDefinition, validateDropDefinition } from '../drop.definition';
+import { accessPhasesOf, DropDefinition, parseInstant, sameDefinition, validateDropDefinition } from '../drop.definition';
+import { openPhasesThrough } from '../access/drop.access.decider';
 import { afterScheduled, instantOf, isPositiveInt, refundRequested, requireText } from '../drop.decide-support';
 import type { DropEvent } from '../drop.events';
 import { isValidDropId, productionRunIdFor } from '../drop.ids';
@@ -56,19 +56,6 @@ export function announceDrop(command: AnnounceDrop, state: ExistingDrop): DropEv
   return [{ type: 'DropAnnounced', data: { dropId: state.dropId, announcedAt: command.now } }];
 }
 
-export function openEarlyAccess(command: OpenEarlyAccess, state: ExistingDrop): DropEvent[] {
-  if (!admits('OpenEarlyAccess', state)) return [];
-  const earlyAccess = state.definition.earlyAccess;
-  if (!earlyAccess || state.earlyAccessOpensAtMs === undefined) {
-    throw new DomainError('DROP.NO_EARLY_ACCESS', `Drop ${state.dropId} has no early access`, { dropId: state.dropId });
-  }
-  // Only the scheduler opens early access; opening it before its time would leak the drop.
-  if (instantOf(command.now) < state.earlyAccessOpensAtMs) {
-    throw new DomainError('DROP.TOO_EARLY', `Early access opens at ${earlyAccess.opensAt}`, { opensAt: earlyAccess.opensAt });
-  }
-  return [{ type: 'EarlyAccessOpened', data: { dropId: state.dropId, audience: earlyAccess.audience, openedAt: command.now } }];
-}
-
 export function openPreOrderWindow(command: OpenPreOrderWindow, state: ExistingDrop): DropEvent[] {
   if (!admits('OpenPreOrderWindow', state)) return [];
   instantOf(command.now);
@@ -85,13 +72,36 @@ export function closePreOrderWindow(command: ClosePreOrderWindow, state: Existin
   return [closed, ...tippingDecision(state, command.now)];
 }
 
-function tippingDecision(state: DropCore, now: string): DropEvent[] {
+/**
+ * The window closing at sell-out (`onSellOut: close`), decided together with the pre-order that
+ * sold the last unit: the totals include it, every SKU's net units are its cap.
+ */
+export function closedAtSellOut(state: DropCore, quantity: number, now: string): DropEvent[] {
+  const netUnits = state.netUnits + quantity;
+  const unitsBySku: Record<string, number> = {};
+  for (const tally of state.skus.values()) unitsBySku[tally.sku] = tally.cap;
+  const totals = { unitsSold: state.unitsSold + quantity, netUnits, activePreOrders: state.activePreOrders + 1 };
+  return [
+    { type: 'PreOrderWindowClosed', data: { dropId: state.dropId, ...totals, closedAt: now } },
+    ...tippingDecision({ dropId: state.dropId, definition: state.definition, runs: state.runs, netUnits, unitsBySku }, now),
+  ];
+}
+
+function netUnitsBySku(state: DropCore): Record<string, number> {
+  const unitsBySku: Record<string, number> = {};
+  for (const tally of state.skus.values()) if (tally.net > 0) unitsBySku[tally.sku] = tally.net;
+  return unitsBySku;
+}
+
+function tippingDecision(
+  state: Pick<DropCore, 'dropId' | 'definition' | 'runs' | 'netUnits'> & { unitsBySku?: Record<string, number> },
+  now: string,
+): DropEvent[] {
   const moq = state.definition.minimumOrderQuantity;
   if (state.netUnits < moq) {
     return [{ type: 'DropCancelled', data: { dropId: state.dropId, reason: MOQ_NOT_MET_REASON, cancelledAt: now } }];
   }
-  const unitsBySku: Record<string, number> = {};
-  for (const tally of state.skus.values()) if (tally.net > 0) unitsBySku[tally.sku] = tally.net;
+  const unitsBySku = state.unitsBySku ?? netUnitsBySku(state as DropCore);
   return [
     { type: 'TippingPointReached', data: { dropId: state.dropId, netUnits: state.netUnits, minimumOrderQuantity: moq, reachedAt: now } },
     {
@@ -144,13 +154,22 @@ export function completeDrop(command: CompleteDrop, state: ExistingDrop): DropEv
 
 function created(
   definition: DropDefinition,
-  state: Pick<DropCore, 'skus' | 'pickupDiscounts' | 'opensAtMs' | 'closesAtMs' | 'earlyAccessOpensAtMs'>,
+  state: Pick<DropCore, 'skus' | 'pickupDiscounts' | 'opensAtMs' | 'closesAtMs' | 'phases'>,
 ): void {
-  state.skus = new Map<string, SkuTally>(definition.variants.map((v) => [v.sku, { sku: v.sku, cap: v.editionCap, accepted: 0, net: 0 }]));
+  state.phases = accessPhasesOf(definition);
+  // Before any phase opens, every phase's allocation is reserved for later.
+  const reserved = new Map<string, number>();
+  for (const phase of state.phases)
+    for (const [sku, units] of Object.entries(phase.allocation ?? {})) reserved.set(sku, (reserved.get(sku) ?? 0) + units);
+  state.skus = new Map<string, SkuTally>(
+    definition.variants.map((v) => [
+      v.sku,
+      { sku: v.sku, cap: v.editionCap, accepted: 0, net: 0, reservedLater: reserved.get(v.sku) ?? 0, allocationLeft: undefined },
+    ]),
+  );
   state.pickupDiscounts = new Map((definition.pickupLocations ?? []).map((p) => [p.locationId, p.discountPercent]));
   state.opensAtMs = parseInstant(definition.window.opensAt);
   state.closesAtMs = parseInstant(definition.window.closesAt);
-  state.earlyAccessOpensAtMs = definition.earlyAccess ? parseInstant(definition.earlyAccess.opensAt) : undefined;
 }
 
 /** The events this sub-decider evolves. */
@@ -158,7 +177,6 @@ export const lifecycleEventTypes = [
   'DropScheduled',
   'DropRevised',
   'DropAnnounced',
-  'EarlyAccessOpened',
   'PreOrderWindowOpened',
   'PreOrderWindowClosed',
   'TippingPointReached',
@@ -179,6 +197,10 @@ export function evolveLifecycle(state: DropState, event: Extract<DropEvent, { ty
         scheduledAt,
         opensAtMs: 0,
         closesAtMs: 0,
+        phases: [],
+        phaseIndex: -1,
+        phaseOpenedAt: [],
+        members: new Set(),
         skus: new Map(),
         pickupDiscounts: new Map(),
         preOrders: new Map(),
@@ -209,12 +231,10 @@ export function evolveLifecycle(state: DropState, event: Extract<DropEvent, { ty
       const s = afterScheduled(state, event);
       return { ...s, announcedAt: event.data.announcedAt };
     }
-    case 'EarlyAccessOpened': {
-      const s = afterScheduled(state, event);
-      return { ...s, status: 'early-access', earlyAccessOpenedAt: event.data.openedAt };
-    }
     case 'PreOrderWindowOpened': {
       const s = afterScheduled(state, event);
+      // The public window is the last phase: whatever earlier phases left rolls into it.
+      openPhasesThrough(s, s.phases.length - 1, event.data.openedAt);
       return { ...s, status: 'open', openedAt: event.data.openedAt };
     }
     case 'PreOrderWindowClosed': {

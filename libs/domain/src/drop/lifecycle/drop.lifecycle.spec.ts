@@ -170,29 +170,52 @@ describe('AnnounceDrop', () => {
   });
 });
 
-describe('OpenEarlyAccess', () => {
-  it('opens for repeat customers at earlyAccess.opensAt', () => {
+describe('OpenAccessPhase (the earlyAccess shorthand)', () => {
+  const openEarly = (now: string, manual?: boolean): DropCommand => ({
+    type: 'OpenAccessPhase',
+    dropId: DROP_ID,
+    now,
+    phase: 'early-access',
+    ...(manual ? { manual } : {}),
+  });
+
+  it('opens the early-access phase for repeat customers at earlyAccess.opensAt', () => {
     given(scheduled())
-      .when(lifecycle('OpenEarlyAccess', T_EARLY))
-      .then([{ type: 'EarlyAccessOpened', data: { dropId: DROP_ID, audience: 'repeat-customers', openedAt: T_EARLY } }]);
+      .when(openEarly(T_EARLY))
+      .then([
+        {
+          type: 'AccessPhaseOpened',
+          data: {
+            dropId: DROP_ID,
+            phase: 'early-access',
+            audience: 'repeat-customers',
+            opensAt: T_EARLY,
+            trigger: 'schedule',
+            rolledOver: {},
+            openedAt: T_EARLY,
+          },
+        },
+      ]);
   });
 
-  it('refuses to open before its time', () => {
-    given(scheduled()).when(lifecycle('OpenEarlyAccess', '2026-11-30T09:59:59Z')).thenRejects('DROP.TOO_EARLY', { opensAt: T_EARLY });
+  it('refuses the scheduler before its time, lets ops open it by hand', () => {
+    given(scheduled()).when(openEarly('2026-11-30T09:59:59Z')).thenRejects('DROP.TOO_EARLY', { opensAt: T_EARLY });
+    const [opened] = given(scheduled()).when(openEarly('2026-11-30T09:59:59Z', true)).events();
+    expect(opened).toMatchObject({ type: 'AccessPhaseOpened', data: { trigger: 'ops', openedAt: '2026-11-30T09:59:59Z' } });
   });
 
-  it('is refused for a drop without early access', () => {
+  it('is refused for a drop without that phase', () => {
     const { earlyAccess: _e, ...withoutEarlyAccess } = aDefinition();
-    given(scheduled(withoutEarlyAccess)).when(lifecycle('OpenEarlyAccess', T_EARLY)).thenRejects('DROP.NO_EARLY_ACCESS');
+    given(scheduled(withoutEarlyAccess)).when(openEarly(T_EARLY)).thenRejects('DROP.UNKNOWN_PHASE', { phase: 'early-access' });
   });
 
-  it('returns [] when already in early access or beyond', () => {
-    given(scheduled(), earlyAccessOpened()).when(lifecycle('OpenEarlyAccess', T_EARLY)).then([]);
-    given(scheduled(), windowOpened()).when(lifecycle('OpenEarlyAccess', T_OPEN)).then([]);
+  it('returns [] when already in early access (stored EarlyAccessOpened included) or beyond', () => {
+    given(scheduled(), earlyAccessOpened()).when(openEarly(T_EARLY)).then([]);
+    given(scheduled(), windowOpened()).when(openEarly(T_OPEN)).then([]);
   });
 
   it('is refused after cancellation', () => {
-    given(scheduled(), dropCancelled('x')).when(lifecycle('OpenEarlyAccess', T_EARLY)).thenRejects('DROP.CANCELLED');
+    given(scheduled(), dropCancelled('x')).when(openEarly(T_EARLY)).thenRejects('DROP.CANCELLED');
   });
 });
 
@@ -399,7 +422,21 @@ describe('the status table', () => {
   const COMMAND: Record<StatusRuledCommand, DropCommand> = {
     ReviseDrop: { ...(revise() as Extract<DropCommand, { type: 'ReviseDrop' }>), now: T_SCHEDULED },
     AnnounceDrop: lifecycle('AnnounceDrop', T_SCHEDULED),
-    OpenEarlyAccess: lifecycle('OpenEarlyAccess', T_EARLY),
+    OpenAccessPhase: { type: 'OpenAccessPhase', dropId: DROP_ID, now: T_EARLY, phase: 'early-access' },
+    AddDropMembers: {
+      type: 'AddDropMembers',
+      dropId: DROP_ID,
+      now: T_SCHEDULED,
+      customerIds: ['m-1'],
+      actor: { subject: 'ops-1', roles: ['ops'] },
+    },
+    RemoveDropMembers: {
+      type: 'RemoveDropMembers',
+      dropId: DROP_ID,
+      now: T_SCHEDULED,
+      customerIds: ['m-1'],
+      actor: { subject: 'ops-1', roles: ['ops'] },
+    },
     OpenPreOrderWindow: openCmd(),
     ClosePreOrderWindow: closeCmd(),
     CancelDrop: cancelDrop(),

@@ -11,7 +11,9 @@ import {
 } from '../drop.decide-support';
 import type { DropEvent, PreOrderPlaced } from '../drop.events';
 import { priceOrder } from '../drop.pricing';
-import { assertNever, DropState, ExistingDrop, PlacedPreOrderFields, PreOrderRecord } from '../drop.state';
+import { assertNever, availableInPhase, DropState, ExistingDrop, PlacedPreOrderFields, PreOrderRecord } from '../drop.state';
+import { admitToOpenPhase, firstPhaseFor } from '../access/drop.access.decider';
+import { closedAtSellOut } from '../lifecycle/drop.lifecycle.decider';
 
 // The hot path: everything here is O(1) in the number of pre-orders.
 
@@ -60,15 +62,26 @@ export function placePreOrder(command: PlacePreOrder, state: ExistingDrop): Drop
   const available = tally.cap - tally.net;
   if (available <= 0) throw new DomainError('DROP.SOLD_OUT', `${command.sku} is sold out`, { sku: command.sku, available: 0 });
 
-  // 4. Window.
+  // 4. Window and access phase.
   const nowMs = instantOf(command.now);
   windowAdmits(state, command, nowMs);
 
-  // 5. Stock.
-  if (command.quantity > available) {
-    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${available} of ${command.sku} left`, {
+  // 5. Stock: what the open phase may sell (its allocation, never units later phases reserve).
+  const sellable = availableInPhase(tally);
+  if (sellable <= 0) {
+    const phase = state.phases[state.phaseIndex];
+    const next = state.phases[state.phaseIndex + 1];
+    throw new DomainError('DROP.ALLOCATION_EXHAUSTED', `The ${phase.name} phase has sold its units of ${command.sku}`, {
       sku: command.sku,
-      available,
+      phase: phase.name,
+      available: 0,
+      ...(next ? { nextPhase: next.name, opensAt: next.opensAt } : {}),
+    });
+  }
+  if (command.quantity > sellable) {
+    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${sellable} of ${command.sku} left`, {
+      sku: command.sku,
+      available: sellable,
       requested: command.quantity,
     });
   }
@@ -108,8 +121,10 @@ export function placePreOrder(command: PlacePreOrder, state: ExistingDrop): Drop
   if (command.quantity === available) {
     events.push({ type: 'VariantSoldOut', data: { dropId: state.dropId, sku: command.sku, soldOutAt: command.now } });
     // soldOutSkus is a counter, so "every SKU at 0" is O(1) too.
-    if (state.soldOutSkus + 1 === state.skus.size)
+    if (state.soldOutSkus + 1 === state.skus.size) {
       events.push({ type: 'DropSoldOut', data: { dropId: state.dropId, soldOutAt: command.now } });
+      if (definition.onSellOut === 'close') events.push(...closedAtSellOut(state, command.quantity, command.now));
+    }
   }
   return events;
 }
@@ -121,16 +136,16 @@ function windowAdmits(state: ExistingDrop, command: PlacePreOrder, nowMs: number
       return;
     case 'early-access':
       if (nowMs >= state.closesAtMs) throw windowClosed(state);
-      if (command.isRepeatCustomer !== true) {
-        throw new DomainError('DROP.EARLY_ACCESS_ONLY', `Drop ${state.dropId} is in early access for repeat customers`, {
-          opensAt: state.definition.window.opensAt,
-        });
-      }
+      admitToOpenPhase(state, command);
       return;
-    case 'scheduled':
-      throw new DomainError('DROP.WINDOW_NOT_OPEN', `Drop ${state.dropId} opens at ${state.definition.window.opensAt}`, {
-        opensAt: state.definition.window.opensAt,
+    case 'scheduled': {
+      // Nothing is open yet: the buyer learns when their own first phase opens.
+      const phase = firstPhaseFor(state, command);
+      throw new DomainError('DROP.WINDOW_NOT_OPEN', `Drop ${state.dropId} opens to this buyer at ${phase.opensAt}`, {
+        opensAt: phase.opensAt,
+        phase: phase.name,
       });
+    }
     case 'closed':
     case 'tipped':
     case 'in-production':
@@ -217,6 +232,7 @@ export function evolvePreOrders(state: DropState, event: Extract<DropEvent, { ty
         placedAt: d.placedAt,
         idempotencyFingerprint: d.idempotencyFingerprint,
         status: 'active',
+        phaseIndex: s.phaseIndex,
         refundRequested: false,
         handOver: 'awaiting',
       } satisfies PreOrderRecord & Record<keyof PlacedPreOrderFields, unknown>;
@@ -228,6 +244,7 @@ export function evolvePreOrders(state: DropState, event: Extract<DropEvent, { ty
       tally.accepted += d.quantity;
       tally.net += d.quantity;
       if (tally.net === tally.cap) s.soldOutSkus++;
+      if (tally.allocationLeft !== undefined) tally.allocationLeft -= d.quantity;
       s.unitsSold += d.quantity;
       s.netUnits += d.quantity;
       s.lastSequence = d.sequence;
@@ -245,6 +262,8 @@ export function evolvePreOrders(state: DropState, event: Extract<DropEvent, { ty
       if (tally) {
         if (tally.net === tally.cap) s.soldOutSkus--;
         tally.net -= record.quantity;
+        // Cancelled in the phase it was bought in: the units go back to that phase's allocation.
+        if (record.phaseIndex === s.phaseIndex && tally.allocationLeft !== undefined) tally.allocationLeft += record.quantity;
       }
       s.customers.set(record.customerId, (s.customers.get(record.customerId) ?? 0) - record.quantity);
       s.netUnits -= record.quantity;
