@@ -1,6 +1,17 @@
 import { DomainError } from '../decider';
-import { aDefinition, L, M } from '../testing/drop.fixtures';
-import { DropDefinition, sameDefinition, validateDropDefinition } from './drop.definition';
+import {
+  aDefinition,
+  aPhasedDefinition,
+  L,
+  M,
+  SAMPLE_PHASES,
+  T_CITY,
+  T_EARLY,
+  T_MEMBERS,
+  T_OPEN,
+  T_REPEAT,
+} from '../testing/drop.fixtures';
+import { AccessPhase, accessPhasesOf, DropDefinition, MAX_ACCESS_PHASES, sameDefinition, validateDropDefinition } from './drop.definition';
 
 function fieldOf(definition: unknown): string | undefined {
   try {
@@ -106,6 +117,114 @@ describe('validateDropDefinition', () => {
 
   it('accepts a MOQ equal to the total cap', () => {
     expect(fieldOf(aDefinition({ minimumOrderQuantity: 55 }))).toBeUndefined();
+  });
+});
+
+describe('validateDropDefinition: access phases', () => {
+  const [members, repeat, locals] = SAMPLE_PHASES;
+  const withPhases = (phases: unknown, overrides: Record<string, unknown> = {}) => ({ ...aPhasedDefinition(), phases, ...overrides });
+  const everyone = (opensAt = T_OPEN, extra: Record<string, unknown> = {}) => ({
+    name: 'general',
+    opensAt,
+    audience: 'everyone',
+    ...extra,
+  });
+  /** `count` members phases a day apart, the last one 2026-11-30. */
+  const phasesOf = (count: number): AccessPhase[] =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `wave-${i}`,
+      opensAt: new Date(Date.parse('2026-11-30T10:00:00Z') - (count - 1 - i) * 86_400_000).toISOString(),
+      audience: 'members',
+    }));
+
+  it('accepts the phased sample, and reserves no more than the caps when the allocations add up to them', () => {
+    expect(fieldOf(aPhasedDefinition())).toBeUndefined();
+    const full = withPhases([{ ...members, allocation: { [M]: 40, [L]: 2 } }, repeat, { ...locals, allocation: { [L]: 3 } }]);
+    expect(fieldOf(full)).toBeUndefined();
+  });
+
+  it.each<[string, unknown, Record<string, unknown>, string]>([
+    ['phases together with the earlyAccess shorthand', SAMPLE_PHASES, { earlyAccess: aDefinition().earlyAccess }, 'phases'],
+    ['phases that are not a list', { members }, {}, 'phases'],
+    ['an empty list of phases', [], {}, 'phases'],
+    ['a phase that is not an object', ['members'], {}, 'phases[0]'],
+    ['a phase name with capitals', [{ ...members, name: 'Members' }], {}, 'phases[0].name'],
+    ['a phase name starting with -', [{ ...members, name: '-vip' }], {}, 'phases[0].name'],
+    ['a phase name of 33 characters', [{ ...members, name: 'a'.repeat(33) }], {}, 'phases[0].name'],
+    ['a phase without a name', [{ ...members, name: undefined }], {}, 'phases[0].name'],
+    ['two phases of the same name', [members, { ...repeat, name: 'members' }], {}, 'phases[1].name'],
+    ['a phase called public before the last one', [{ ...members, name: 'public' }, repeat], {}, 'phases'],
+    ['a last phase called public that is not the public window', [members, { ...repeat, name: 'public' }], {}, 'phases'],
+    ['an unknown audience', [{ ...members, audience: 'vips' }], {}, 'phases[0].audience'],
+    ['an opensAt that is not an instant', [{ ...members, opensAt: '28 Nov 2026' }], {}, 'phases[0].opensAt'],
+    ['two phases opening at the same instant', [members, { ...repeat, opensAt: T_MEMBERS }], {}, 'phases[1].opensAt'],
+    ['phases out of order', [repeat, members], {}, 'phases[1].opensAt'],
+    ['a phase opening with the public window', [members, { ...repeat, opensAt: T_OPEN }], {}, 'phases[1].opensAt'],
+    ['a phase opening after the public window', [members, { ...repeat, opensAt: '2026-12-02T10:00:00Z' }], {}, 'phases[1].opensAt'],
+    ['everyone before the last phase', [everyone(T_MEMBERS), repeat], {}, 'phases[0].audience'],
+    ['everyone last but not at window.opensAt', [members, everyone('2026-11-30T10:00:00Z')], {}, 'phases[1].opensAt'],
+    ['an allocation on the public window', [members, everyone(T_OPEN, { allocation: { [M]: 1 } })], {}, 'phases[1].allocation'],
+    ['a city phase for a drop without a city', SAMPLE_PHASES, { city: undefined }, 'phases[2].audience'],
+    [
+      'an allocation of a SKU the drop does not have',
+      [{ ...members, allocation: { 'HH-XL-NAVY': 1 } }],
+      {},
+      'phases[0].allocation.HH-XL-NAVY',
+    ],
+    ['a negative allocation', [{ ...members, allocation: { [M]: -1 } }], {}, `phases[0].allocation.${M}`],
+    ['a fractional allocation', [{ ...members, allocation: { [M]: 1.5 } }], {}, `phases[0].allocation.${M}`],
+    ['an empty allocation', [{ ...members, allocation: {} }], {}, 'phases[0].allocation'],
+    ['an allocation that is a list', [{ ...members, allocation: [1] }], {}, 'phases[0].allocation'],
+    ['one allocation above the cap', [{ ...members, allocation: { [L]: 6 } }], {}, `phases[0].allocation.${L}`],
+    // L: 2 + 4 = 6 of a cap of 5; the phase that crosses the cap is named.
+    ['allocations adding up above the cap', [members, repeat, { ...locals, allocation: { [L]: 4 } }], {}, `phases[2].allocation.${L}`],
+    ['an unknown sell-out behaviour', SAMPLE_PHASES, { onSellOut: 'sometimes' }, 'onSellOut'],
+    [`${MAX_ACCESS_PHASES + 1} phases`, [...phasesOf(MAX_ACCESS_PHASES), everyone()], {}, 'phases'],
+    // The public window is a phase too: appended to 8 listed ones it would make 9.
+    [`${MAX_ACCESS_PHASES} phases before the (implicit) public window`, phasesOf(MAX_ACCESS_PHASES), {}, 'phases'],
+  ])('rejects %s', (_name, phases, overrides, field) => {
+    expect(fieldOf(withPhases(phases, overrides))).toBe(field);
+  });
+
+  it(`accepts ${MAX_ACCESS_PHASES} phases, the public window included (listed or not)`, () => {
+    expect(fieldOf(withPhases(phasesOf(MAX_ACCESS_PHASES - 1)))).toBeUndefined();
+    expect(fieldOf(withPhases([...phasesOf(MAX_ACCESS_PHASES - 1), everyone()]))).toBeUndefined();
+    expect(accessPhasesOf(aPhasedDefinition({ phases: phasesOf(MAX_ACCESS_PHASES - 1) }))).toHaveLength(MAX_ACCESS_PHASES);
+  });
+
+  it('accepts both sell-out behaviours', () => {
+    expect(fieldOf(aPhasedDefinition({ onSellOut: 'close' }))).toBeUndefined();
+    expect(fieldOf(aPhasedDefinition({ onSellOut: 'stay-open' }))).toBeUndefined();
+  });
+
+  it('accepts the public window listed last under its own name, and a phase of zero units of a SKU', () => {
+    expect(fieldOf(withPhases([members, everyone()]))).toBeUndefined();
+    expect(fieldOf(withPhases([{ ...members, allocation: { [M]: 0 } }]))).toBeUndefined();
+  });
+});
+
+describe('accessPhasesOf', () => {
+  it('appends the public window at window.opensAt to the listed phases', () => {
+    expect(accessPhasesOf(aPhasedDefinition()).map((p) => [p.name, p.audience, p.opensAt])).toEqual([
+      ['members', 'members', T_MEMBERS],
+      ['repeat', 'repeat-customers', T_REPEAT],
+      ['locals', 'city', T_CITY],
+      ['public', 'everyone', T_OPEN],
+    ]);
+  });
+
+  it('keeps the public window when it is listed last under another name', () => {
+    const phases: AccessPhase[] = [SAMPLE_PHASES[0], { name: 'general', opensAt: T_OPEN, audience: 'everyone' }];
+    expect(accessPhasesOf(aPhasedDefinition({ phases })).map((p) => p.name)).toEqual(['members', 'general']);
+  });
+
+  it('reads the earlyAccess shorthand as one repeat-customers phase, and no phases as the public window alone', () => {
+    expect(accessPhasesOf(aDefinition()).map((p) => [p.name, p.audience, p.opensAt])).toEqual([
+      ['early-access', 'repeat-customers', T_EARLY],
+      ['public', 'everyone', T_OPEN],
+    ]);
+    const { earlyAccess: _e, ...plain } = aDefinition();
+    expect(accessPhasesOf(plain).map((p) => p.name)).toEqual(['public']);
   });
 });
 

@@ -241,7 +241,11 @@ export function validateDropDefinition(definition: DropDefinition, now?: string)
 
 function validatePhases(phases: unknown, drop: { opensAt: number; skus: DropVariant[]; city: unknown }): void {
   if (!Array.isArray(phases) || phases.length === 0) invalid('phases', 'must list at least one phase');
-  if (phases.length > MAX_ACCESS_PHASES) invalid('phases', `must list at most ${MAX_ACCESS_PHASES} phases`);
+  // The public window counts too: when it is not listed last, accessPhasesOf appends it.
+  const last: unknown = phases[phases.length - 1];
+  const listsPublic = isObject(last) && last.audience === 'everyone';
+  if (phases.length + (listsPublic ? 0 : 1) > MAX_ACCESS_PHASES)
+    invalid('phases', `must list at most ${MAX_ACCESS_PHASES} phases, the public window included`);
   const caps = new Map(drop.skus.map((v) => [v.sku, v.editionCap]));
   const reserved = new Map<string, number>();
   const names = new Set<string>();

@@ -25,7 +25,9 @@ export interface PhaseView {
   name: string;
   audience: PhaseAudience;
   opensAt: string;
+  /** `past` also for a phase the drop ended before (closed or cancelled); it has no openedAt. */
   status: 'upcoming' | 'open' | 'past';
+  /** When it opened (a skipped phase opens with the next); absent while upcoming or if it never opened. */
   openedAt?: string;
   allocation?: Record<string, number>;
 }
@@ -104,12 +106,15 @@ export function toDropView(state: DropState): DropView | undefined {
     };
   });
   const selling = state.status === 'open' || state.status === 'early-access';
+  // Once the window closed (or the drop was cancelled) nothing is to come: a phase that never opened
+  // is past too, without openedAt, rather than announced as upcoming forever.
+  const ahead = selling || state.status === 'scheduled';
   const phases: PhaseView[] = state.phases.map((phase, i) =>
     stripUndefined({
       name: phase.name,
       audience: phase.audience,
       opensAt: phase.opensAt,
-      status: i > state.phaseIndex ? 'upcoming' : i === state.phaseIndex && selling ? 'open' : 'past',
+      status: i > state.phaseIndex && ahead ? 'upcoming' : i === state.phaseIndex && selling ? 'open' : 'past',
       openedAt: state.phaseOpenedAt[i],
       allocation: phase.allocation ? { ...phase.allocation } : undefined,
     }),

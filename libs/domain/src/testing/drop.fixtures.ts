@@ -1,6 +1,6 @@
 // Test-only fixtures: the brief's sample drop plus a small second SKU that sells out quickly.
 import type { Actor, DropCommand, FulfillmentChoice, PlacePreOrder } from '../drop/drop.commands';
-import type { DropDefinition } from '../drop/drop.definition';
+import type { AccessPhase, DropDefinition } from '../drop/drop.definition';
 import type { DropEvent, PreOrderPlaced } from '../drop/drop.events';
 
 export const DROP_ID = 'harbour-hoodie-1';
@@ -90,7 +90,7 @@ export function place(n: number, overrides: Partial<Omit<PlacePreOrder, 'type'>>
 }
 
 /** A command of `type` with only dropId/now (lifecycle commands). */
-export function lifecycle<T extends 'AnnounceDrop' | 'OpenEarlyAccess' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(
+export function lifecycle<T extends 'AnnounceDrop' | 'OpenPreOrderWindow' | 'ClosePreOrderWindow' | 'CompleteDrop'>(
   type: T,
   now: string,
 ): DropCommand {
@@ -110,3 +110,76 @@ export const closeCmd = (now = T_CLOSE): DropCommand => lifecycle('ClosePreOrder
 export const customerActor = (n: number): Actor => ({ subject: `customer-${n}`, roles: ['customer'] });
 /** An ops user, who may act on any pre-order. */
 export const OPS_ACTOR: Actor = { subject: 'ops-1', roles: ['ops'] };
+
+// ---- access phases ----
+
+export const T_MEMBERS = '2026-11-28T10:00:00Z';
+export const T_REPEAT = '2026-11-29T10:00:00Z';
+export const T_CITY = '2026-11-30T10:00:00Z';
+/** Instants inside each phase (an hour after it opens). */
+export const T_IN_MEMBERS = '2026-11-28T11:00:00Z';
+export const T_IN_REPEAT = '2026-11-29T11:00:00Z';
+export const T_IN_CITY = '2026-11-30T11:00:00Z';
+/** The drop's city and a city that is not it. */
+export const CITY = 'Bristol';
+export const OTHER_CITY = 'Bath';
+export const PICKUP = { method: 'pickup', locationId: 'popup-harbourside' } as const;
+
+/**
+ * The three phases of the phased sample: members (M 10, L 2), repeat customers (M 10, no L),
+ * locals of the drop's city (M 5, L 1), then the implicit public window. M reserves 25 of 50, L 3 of 5.
+ */
+export const SAMPLE_PHASES: AccessPhase[] = [
+  { name: 'members', opensAt: T_MEMBERS, audience: 'members', allocation: { [M]: 10, [L]: 2 } },
+  { name: 'repeat', opensAt: T_REPEAT, audience: 'repeat-customers', allocation: { [M]: 10 } },
+  { name: 'locals', opensAt: T_CITY, audience: 'city', allocation: { [M]: 5, [L]: 1 } },
+];
+
+/** The sample drop with SAMPLE_PHASES instead of the earlyAccess shorthand. */
+export function aPhasedDefinition(overrides: Partial<DropDefinition> = {}): DropDefinition {
+  const { earlyAccess: _shorthand, ...definition } = aDefinition();
+  return { ...definition, phases: SAMPLE_PHASES, ...overrides };
+}
+
+/** OpenAccessPhase as the scheduler sends it, or ops by hand with `manual`. */
+export const openPhaseCmd = (phase: string, now: string, manual?: boolean): DropCommand => ({
+  type: 'OpenAccessPhase',
+  dropId: DROP_ID,
+  now,
+  phase,
+  ...(manual === undefined ? {} : { manual }),
+});
+export const addMembersCmd = (customerIds: string[], now = T_SCHEDULED, actor: Actor = OPS_ACTOR): DropCommand => ({
+  type: 'AddDropMembers',
+  dropId: DROP_ID,
+  now,
+  customerIds,
+  actor,
+});
+export const removeMembersCmd = (customerIds: string[], now = T_SCHEDULED, actor: Actor = OPS_ACTOR): DropCommand => ({
+  type: 'RemoveDropMembers',
+  dropId: DROP_ID,
+  now,
+  customerIds,
+  actor,
+});
+
+/** The AccessPhaseOpened the decider writes for one SAMPLE_PHASES phase. */
+export function phaseOpened(
+  phase: 'members' | 'repeat' | 'locals',
+  data: { openedAt: string; trigger?: 'schedule' | 'ops'; rolledOver?: Record<string, number> },
+): DropEvent {
+  const plan = SAMPLE_PHASES.find((p) => p.name === phase) as AccessPhase;
+  return {
+    type: 'AccessPhaseOpened',
+    data: {
+      dropId: DROP_ID,
+      phase,
+      audience: plan.audience as Exclude<AccessPhase['audience'], 'everyone'>,
+      opensAt: plan.opensAt,
+      trigger: data.trigger ?? 'schedule',
+      rolledOver: data.rolledOver ?? {},
+      openedAt: data.openedAt,
+    },
+  };
+}

@@ -55,3 +55,29 @@ export function eventsOf(...commands: DropCommand[]): DropEvent[] {
   }
   return all;
 }
+
+/** What one command of a batch got: its events, or the DomainError that refused it. */
+export type Outcome = { events: DropEvent[] } | { code: string; details: Record<string, unknown> };
+
+/**
+ * Decides `commands` in turn against one state evolving from `history`, as the per-stream batching
+ * writer does: each command sees the events of those before it; a refused one records its error and
+ * changes nothing. Errors other than DomainError fail the test.
+ */
+export function outcomesOf(history: DropEvent[], ...commands: DropCommand[]): { outcomes: Outcome[]; state: DropState } {
+  let state = foldDrop(history);
+  const outcomes: Outcome[] = [];
+  for (const command of commands) {
+    let events: DropEvent[];
+    try {
+      events = decide(command, state);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      outcomes.push({ code: error.code, details: error.details });
+      continue;
+    }
+    for (const event of events) state = evolve(state, event);
+    outcomes.push({ events });
+  }
+  return { outcomes, state };
+}
