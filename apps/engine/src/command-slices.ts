@@ -1,4 +1,6 @@
 import type { Provider, Type } from '@nestjs/common';
+import { AddDropMembersHandler } from './drops/add-drop-members/add-drop-members.command';
+import { AddDropMembersController } from './drops/add-drop-members/add-drop-members.controller';
 import { AnnounceDropHandler } from './drops/announce-drop/announce-drop.command';
 import { AnnounceDropController } from './drops/announce-drop/announce-drop.controller';
 import { CancelDropHandler } from './drops/cancel-drop/cancel-drop.command';
@@ -8,8 +10,11 @@ import { ClosePreOrderWindowController } from './drops/close-pre-order-window/cl
 import { CompleteDropHandler } from './drops/complete-drop/complete-drop.command';
 import { CompleteDropController } from './drops/complete-drop/complete-drop.controller';
 import { OpenAccessPhaseHandler } from './drops/open-access-phase/open-access-phase.command';
+import { OpenAccessPhaseController } from './drops/open-access-phase/open-access-phase.controller';
 import { OpenPreOrderWindowHandler } from './drops/open-pre-order-window/open-pre-order-window.command';
 import { OpenPreOrderWindowController } from './drops/open-pre-order-window/open-pre-order-window.controller';
+import { RemoveDropMembersHandler } from './drops/remove-drop-members/remove-drop-members.command';
+import { RemoveDropMembersController } from './drops/remove-drop-members/remove-drop-members.controller';
 import { RequestRefundsHandler } from './drops/request-refunds/request-refunds.command';
 import { ReviseDropHandler } from './drops/revise-drop/revise-drop.command';
 import { ReviseDropController } from './drops/revise-drop/revise-drop.controller';
@@ -54,12 +59,14 @@ import { RequestReturnController } from './returns/request-return/request-return
  * request DTO). A new command adds its folder and its lines here.
  */
 export const COMMAND_HANDLERS: Provider[] = [
+  AddDropMembersHandler,
   AnnounceDropHandler,
   CancelDropHandler,
   ClosePreOrderWindowHandler,
   CompleteDropHandler,
   OpenAccessPhaseHandler,
   OpenPreOrderWindowHandler,
+  RemoveDropMembersHandler,
   RequestRefundsHandler,
   ReviseDropHandler,
   ScheduleDropHandler,
@@ -84,11 +91,14 @@ export const COMMAND_HANDLERS: Provider[] = [
 
 /** The slices' HTTP controllers (reads and visits are registered in EngineModule). */
 export const COMMAND_CONTROLLERS: Type[] = [
+  AddDropMembersController,
   AnnounceDropController,
   CancelDropController,
   ClosePreOrderWindowController,
   CompleteDropController,
+  OpenAccessPhaseController,
   OpenPreOrderWindowController,
+  RemoveDropMembersController,
   ReviseDropController,
   ScheduleDropController,
   ConfirmDeliveryController,

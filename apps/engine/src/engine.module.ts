@@ -16,6 +16,7 @@ import {
 import { DropWriter } from './drops/drop-writer';
 import { GetDropController } from './drops/get-drop/get-drop.controller';
 import { DropHistoryController } from './drops/drop-history/drop-history.controller';
+import { ListDropMembersController } from './drops/list-drop-members/list-drop-members.controller';
 import { EventCausationController } from './events/event-causation.controller';
 import { CustomerHistory } from './pre-orders/customer-history';
 import { COMMAND_CONTROLLERS, COMMAND_HANDLERS } from './command-slices';
@@ -67,6 +68,7 @@ export class EngineModule {
         ...COMMAND_CONTROLLERS,
         GetDropController,
         DropHistoryController,
+        ListDropMembersController,
         EventCausationController,
         // Visits intake checks the drop (VisitDrops reads the DropWriter's cache).
         VisitsController,

@@ -24,6 +24,10 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
   'POST /drops/:dropId/close': ['ops'],
   'POST /drops/:dropId/cancel': ['ops'],
   'POST /drops/:dropId/complete': ['ops'],
+  'POST /drops/:dropId/phases/:phase/open': ['ops'],
+  'POST /drops/:dropId/members': ['ops'],
+  'DELETE /drops/:dropId/members/:customerId': ['ops'],
+  'GET /drops/:dropId/members': ['ops'],
   'POST /drops/:dropId/production-runs': ['ops'],
   'POST /production-runs/:runId/start': ['ops', 'service'],
   'POST /production-runs/:runId/complete': ['ops', 'service'],
@@ -66,6 +70,7 @@ const PARAMS: Record<string, string> = {
   returnId: 'matrix-drop.po.abc123.ret.1',
   customerId: TEST_SUBJECTS.customer,
   name: 'drop-summaries',
+  phase: 'members',
 };
 const tampered = (token: string) => {
   const [h, p, s] = token.split('.');

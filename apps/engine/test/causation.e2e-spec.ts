@@ -59,7 +59,8 @@ function suite(store: 'pglite' | 'postgres') {
       engine.clock.set(at);
       await settle();
     }
-    const timed = ['EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'DropCancelled'];
+    // The earlyAccess shorthand's phase opens as AccessPhaseOpened (stored EarlyAccessOpened events are upcast on read).
+    const timed = ['AccessPhaseOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'DropCancelled'];
 
     const original = await history(asScheduled);
     const scheduled = one(original, 'DropScheduled');

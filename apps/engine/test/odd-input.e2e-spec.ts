@@ -149,6 +149,7 @@ describe('odd input', () => {
       customerId: 'customer-test',
       name: 'drops',
       eventId: '00000000-0000-4000-8000-000000000000',
+      phase: 'members',
     };
     const routes = [
       ...new Set(
@@ -162,6 +163,7 @@ describe('odd input', () => {
       '/drops/:dropId/restock-thresholds',
       '/drops/:dropId/summary',
       '/drops/:dropId/history',
+      '/drops/:dropId/members',
       '/drops',
       '/customers/:customerId/pre-orders',
       '/fulfillment/tasks',
@@ -179,7 +181,8 @@ describe('odd input', () => {
         for (const query of ['bogus=1', 'limit=5&bogus=', '__proto__=1', 'constructor=x']) {
           const field = query.includes('bogus') ? 'bogus' : query.split('=')[0];
           // GET /drops, history and effects declare a limit; elsewhere `limit` itself is the unknown one.
-          const declaresLimit = /^GET \/drops(\/:dropId\/history)?$|pre-orders$|\/effects$/.test(route) && route.startsWith('GET');
+          const declaresLimit =
+            /^GET \/drops(\/:dropId\/(history|members))?$|pre-orders$|\/effects$/.test(route) && route.startsWith('GET');
           const expected = query.startsWith('limit') && !declaresLimit ? 'limit' : field;
           const body = method === 'GET' ? undefined : {};
           const res = await engine.request(method, `${path}?${query}`, body, {}, { token: defaultToken(method, path, body) ?? null });

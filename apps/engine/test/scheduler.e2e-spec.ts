@@ -49,15 +49,85 @@ describe('scheduler (PGlite)', () => {
     expect(await status(dropId)).toBe('tipped');
     const history = await engine.request('GET', `/drops/${dropId}/history?limit=1000`);
     const timed = history.body.events.filter((e: any) =>
-      ['EarlyAccessOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'TippingPointReached'].includes(e.type),
+      ['AccessPhaseOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'TippingPointReached'].includes(e.type),
     );
     expect(timed.map((e: any) => e.type)).toEqual([
-      'EarlyAccessOpened',
+      'AccessPhaseOpened',
       'PreOrderWindowOpened',
       'PreOrderWindowClosed',
       'TippingPointReached',
     ]);
+    // The earlyAccess shorthand is one repeat-customers phase, opened on time.
+    expect(timed[0].data).toMatchObject({ phase: 'early-access', audience: 'repeat-customers', trigger: 'schedule' });
     for (const e of timed) expect(e.actor).toBe('system:scheduler');
+  });
+
+  it('opens each access phase on time, naming the DropScheduled or DropRevised that set its time as the cause', async () => {
+    engine.clock.set('2026-11-29T10:00:00Z');
+    const phases = [
+      { name: 'members', opensAt: '2026-11-29T12:00:00Z', audience: 'members', allocation: { 'HH-M-NAVY': 5 } },
+      { name: 'bristol', opensAt: '2026-11-30T10:00:00Z', audience: 'city' },
+    ];
+    const definition = harbourHoodie({ earlyAccess: undefined, phases });
+    const asScheduled = (await engine.request('POST', '/drops', definition)).body.dropId as string;
+    const toRevise = (await engine.request('POST', '/drops', definition)).body.dropId as string;
+    const revised = await engine.request(
+      'PUT',
+      `/drops/${toRevise}`,
+      { ...definition, phases: [{ ...phases[0], opensAt: '2026-11-29T13:00:00Z' }, phases[1]] },
+      { 'x-correlation-id': 'revise-phases-1' },
+    );
+    expect(revised.status).toBe(200);
+    const phaseEvents = async (dropId: string) => {
+      const events = (await engine.request('GET', `/drops/${dropId}/history?limit=1000`)).body.events;
+      return { events, opened: events.filter((e: any) => e.type === 'AccessPhaseOpened') };
+    };
+
+    // A second early: nothing opens.
+    engine.clock.set('2026-11-29T11:59:59Z');
+    await settle();
+    expect(await status(asScheduled)).toBe('scheduled');
+    expect((await phaseEvents(asScheduled)).opened).toEqual([]);
+
+    // On time: the members phase of the first drop opens, the revised one (13:00) waits.
+    engine.clock.set('2026-11-29T12:00:00Z');
+    await settle();
+    const first = await phaseEvents(asScheduled);
+    const scheduled = first.events.find((e: any) => e.type === 'DropScheduled');
+    expect(first.opened).toEqual([
+      expect.objectContaining({
+        actor: 'system:scheduler',
+        causationId: scheduled.eventId,
+        correlationId: scheduled.correlationId,
+        data: expect.objectContaining({
+          phase: 'members',
+          audience: 'members',
+          trigger: 'schedule',
+          opensAt: '2026-11-29T12:00:00Z',
+          openedAt: '2026-11-29T12:00:00.000Z',
+        }),
+      }),
+    ]);
+    const view = (await engine.request('GET', `/drops/${asScheduled}`)).body;
+    expect(view).toMatchObject({ status: 'early-access', access: { openPhase: 'members' } });
+    expect(await status(toRevise)).toBe('scheduled');
+
+    // Past both of the revised drop's phases at once: each opens, in order, caused by the revision.
+    engine.clock.set('2026-11-30T10:00:01Z');
+    await settle();
+    const second = await phaseEvents(toRevise);
+    const revision = second.events.find((e: any) => e.type === 'DropRevised');
+    expect(revision.correlationId).toBe('revise-phases-1');
+    expect(second.opened.map((e: any) => [e.data.phase, e.data.trigger, e.actor, e.causationId, e.correlationId])).toEqual([
+      ['members', 'schedule', 'system:scheduler', revision.eventId, 'revise-phases-1'],
+      ['bristol', 'schedule', 'system:scheduler', revision.eventId, 'revise-phases-1'],
+    ]);
+    expect((await engine.request('GET', `/drops/${toRevise}`)).body.access.openPhase).toBe('bristol');
+    // The first drop moved on to its city phase too, still caused by its DropScheduled.
+    expect((await phaseEvents(asScheduled)).opened.map((e: any) => [e.data.phase, e.causationId])).toEqual([
+      ['members', scheduled.eventId],
+      ['bristol', scheduled.eventId],
+    ]);
   });
 
   it('cancels a drop that missed its minimum and requests a refund for every pre-order', async () => {

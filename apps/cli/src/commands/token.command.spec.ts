@@ -105,6 +105,27 @@ describe('dropline token', () => {
     },
   );
 
+  it('puts --city into the token as its city claim, which the engine reads onto the principal', async () => {
+    const env = { DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' };
+    const cli = io(env);
+    expect(await runCli(['token', '--role', 'customer', '--sub', 'c-7', '--city', 'Bristol'], cli)).toBe(0);
+    const verifier = await JwtVerifier.fromConfig({
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      publicKey: undefined,
+      jwksUrl: undefined,
+    });
+    expect(await verifier.verify(cli.out().trim())).toEqual({ sub: 'c-7', roles: ['customer'], city: 'Bristol' });
+  });
+
+  it.each(['', '   ', 'x'.repeat(65), 'Bris\ttol'])('refuses --city %j with the usage, exit 2, minting nothing', async (city) => {
+    const cli = io({ DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' });
+    expect(await runCli(['token', '--role', 'customer', `--city=${city}`], cli)).toBe(2);
+    expect(cli.out()).toBe('');
+    expect(cli.err()).toContain('--city must be');
+  });
+
   it('rejects an unknown role with the usage, exit 2', async () => {
     const cli = io({ DATA_DIR: dataDir });
     expect(await runCli(['token', '--role', 'admin'], cli)).toBe(2);

@@ -4,7 +4,7 @@ import { ProcessLease } from '@dropline/runtime';
 import type { AppConfig, Clock, LeaseFactory } from '@dropline/platform';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { DropWriter } from '../drops/drop-writer';
-import { DropScheduler, SCHEDULE_EVENTS } from './drop-scheduler';
+import { causeOf, DropScheduler, SCHEDULE_EVENTS } from './drop-scheduler';
 
 function recorded(streamName: string, type: string): RecordedEvent {
   return {
@@ -62,5 +62,25 @@ describe('DropScheduler index', () => {
     expect(loaded).not.toContain('r1');
     await scheduler.onApplicationShutdown();
     expect(lease.held).toBe(false);
+  });
+});
+
+describe('causeOf', () => {
+  const scheduled = { eventId: 'e-scheduled', correlationId: 'c-1', revision: 0 };
+  const revised = { eventId: 'e-revised', correlationId: 'c-2', revision: 3 };
+  const cancelled = { eventId: 'e-cancelled', correlationId: 'c-3', revision: 5 };
+  const phase = { type: 'OpenAccessPhase' as const, dropId: 'd1', now: '2026-11-29T10:00:00Z', phase: 'members' };
+
+  it('names the definition that set the time of an access phase: the DropRevised when the drop was revised, else the DropScheduled', () => {
+    expect(causeOf(phase, { DropScheduled: scheduled })).toBe(scheduled);
+    expect(causeOf(phase, { DropScheduled: scheduled, DropRevised: revised })).toBe(revised);
+    // A later cancellation is not what opened the phase (the decider refuses it then anyway).
+    expect(causeOf(phase, { DropScheduled: scheduled, DropCancelled: cancelled })).toBe(scheduled);
+  });
+
+  it('names the DropCancelled for refunds', () => {
+    expect(
+      causeOf({ type: 'RequestRefunds', dropId: 'd1', now: 'x', maxCount: 10 }, { DropScheduled: scheduled, DropCancelled: cancelled }),
+    ).toBe(cancelled);
   });
 });

@@ -53,12 +53,17 @@ const COMPLETION_CAUSES = [
 
 /**
  * The event a due command reacts to, named as its causation (its correlation id is kept): a timed
- * transition names the DropScheduled/DropRevised whose definition set the time; refunds name the
- * DropCancelled; a completion names the last event it waited for (else the definition).
+ * transition (an access phase opening, the window opening or closing) names the latest
+ * DropScheduled/DropRevised, whose definition set the time; refunds name the DropCancelled; a
+ * completion names the last event it waited for (else the definition).
  */
 export function causeOf(command: DropCommand, remembered: RememberedEvents): EventRef | undefined {
   const definition = latest(remembered, ['DropScheduled', 'DropRevised']);
   switch (command.type) {
+    case 'OpenAccessPhase':
+    case 'OpenPreOrderWindow':
+    case 'ClosePreOrderWindow':
+      return definition;
     case 'RequestRefunds':
       return remembered.DropCancelled ?? definition;
     case 'CompleteDrop':

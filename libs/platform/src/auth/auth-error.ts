@@ -2,7 +2,7 @@ import { ProblemException } from '../http/problem';
 
 /**
  * 401: no token, or one that does not verify. The body says why (and `field` names the
- * claim when one claim is the reason: `exp`, `iat`, `sub`, `roles`…); the header says how
+ * claim when one claim is the reason: `exp`, `iat`, `sub`, `roles`, `city`…); the header says how
  * to authenticate.
  */
 export class UnauthenticatedException extends ProblemException {

@@ -25,14 +25,14 @@ export function existingDevSecret(dataDir: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
-/** An HS256 token signed with `secret`, for `npm start`'s banner and `dropline token`. */
+/** An HS256 token signed with `secret`, for `npm start`'s banner and `dropline token` (`city`: the optional city claim). */
 export function mintToken(
   secret: string,
   role: Role,
   sub: string,
-  options: { issuer?: string; audience?: string; expiresIn?: string } = {},
+  options: { issuer?: string; audience?: string; expiresIn?: string; city?: string } = {},
 ): Promise<string> {
-  return new SignJWT({ roles: [role] })
+  return new SignJWT({ roles: [role], ...(options.city !== undefined ? { city: options.city } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setIssuer(options.issuer ?? DEV_ISSUER)

@@ -142,6 +142,40 @@ describe('JwtVerifier claims', () => {
     });
   });
 
+  it('keeps a well-formed city claim on the principal, and leaves it out when the token has none', async () => {
+    await expect(verifier.verify(mintTestToken('customer', 'c-1', { claims: { city: 'Bristol' } }))).resolves.toEqual({
+      sub: 'c-1',
+      roles: ['customer'],
+      city: 'Bristol',
+    });
+    await expect(verifier.verify(mintTestToken('customer', 'c-1', { claims: { city: 'São Paulo' } }))).resolves.toMatchObject({
+      city: 'São Paulo',
+    });
+    await expect(verifier.verify(mintTestToken('customer', 'c-1', { claims: { city: 'x'.repeat(64) } }))).resolves.toMatchObject({
+      city: 'x'.repeat(64),
+    });
+    expect(await verifier.verify(mintTestToken('customer', 'c-2'))).not.toHaveProperty('city');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['only whitespace', '   '],
+    ['65 characters', 'x'.repeat(65)],
+    ['a number', 42],
+    ['null', null],
+    ['a list', ['Bristol']],
+    ['an object', { name: 'Bristol' }],
+    ['a NUL', 'Bris\u0000tol'],
+    ['a newline', 'Bristol\n'],
+    ['a lone surrogate', 'Bristol\ud800'],
+  ])('refuses a city claim that is %s, naming city', async (_name, city) => {
+    expect(await refusal(verifier, mintTestToken('customer', 'c-1', { claims: { city } }))).toEqual({
+      status: 401,
+      code: 'AUTH.TOKEN_INVALID',
+      field: 'city',
+    });
+  });
+
   it('names roles when the roles claim is missing or unknown', async () => {
     expect(await refusal(verifier, mintTestToken([], 'ops-test'))).toEqual({ status: 401, code: 'AUTH.TOKEN_INVALID', field: 'roles' });
     expect(await refusal(verifier, mintTestToken(['admin'], 'ops-test'))).toEqual({

@@ -29,13 +29,29 @@ export function subjectProblem(sub: unknown, roles: readonly Role[]): string | u
   return undefined;
 }
 
+/** The longest a `city` claim may be, in characters (Unicode code points). */
+export const MAX_CITY_LENGTH = 64;
+
+/**
+ * Why `city` cannot be a token's `city` claim, or undefined if it can: 1-64 characters, not only
+ * whitespace, no control character and no lone surrogate. The claim makes its bearer a buyer of
+ * the city for drops with a `city` access phase (it must equal the drop's `city` exactly), so a
+ * malformed one is refused rather than ignored: ignoring it would turn a buyer away silently.
+ */
+export function cityProblem(city: unknown): string | undefined {
+  if (typeof city !== 'string' || city.trim().length === 0) return 'has a city claim that is not a non-empty string';
+  if ([...city].length > MAX_CITY_LENGTH) return `has a city claim longer than ${MAX_CITY_LENGTH} characters`;
+  if (UNSAFE_CHARACTER.test(city)) return 'has a city claim with a control character or a lone surrogate';
+  return undefined;
+}
+
 /**
  * Verifies bearer tokens: signature with the one configured key (HS256 secret, RS256
  * public key or JWKS — the algorithm is pinned to the key type, so `alg: none` and
  * HS/RS confusion are refused), issuer and audience; requires an `exp` (not passed), an
- * `iat` (if present) not in the future, a usable `sub` (see subjectProblem) and a
- * non-empty `roles` claim of known roles. Every refusal is 401; one caused by a single
- * claim names it as the problem's `field`.
+ * `iat` (if present) not in the future, a usable `sub` (see subjectProblem), a
+ * non-empty `roles` claim of known roles and, when present, a usable `city` (see cityProblem).
+ * Every refusal is 401; one caused by a single claim names it as the problem's `field`.
  */
 export class JwtVerifier {
   /**
@@ -111,7 +127,12 @@ export class JwtVerifier {
     const subProblem = subjectProblem(sub, roles as Role[]);
     if (subProblem !== undefined)
       throw new UnauthenticatedException('AUTH.TOKEN_INVALID', `The bearer token ${subProblem}`, { field: 'sub' });
-    const principal: Principal = { sub: sub as string, roles: roles as Role[] };
+    const city = payload.city;
+    if (city !== undefined) {
+      const problem = cityProblem(city);
+      if (problem !== undefined) throw new UnauthenticatedException('AUTH.TOKEN_INVALID', `The bearer token ${problem}`, { field: 'city' });
+    }
+    const principal: Principal = { sub: sub as string, roles: roles as Role[], ...(city !== undefined ? { city: city as string } : {}) };
     // jose required a numeric exp; the hour's cap bounds how long a cached token outlives a key rotation.
     if (typeof payload.exp !== 'number') return principal;
     const untilMs = Math.min(payload.exp * 1000, nowMs + 3_600_000);

@@ -41,6 +41,11 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /drops/:dropId/close': OPS,
   'POST /drops/:dropId/cancel': OPS,
   'POST /drops/:dropId/complete': OPS,
+  // Access phases: ops open one by hand and keep the members list (who may buy in a members phase).
+  'POST /drops/:dropId/phases/:phase/open': OPS,
+  'POST /drops/:dropId/members': OPS,
+  'DELETE /drops/:dropId/members/:customerId': OPS,
+  'GET /drops/:dropId/members': OPS,
   'POST /drops/:dropId/production-runs': OPS,
   'POST /production-runs/:runId/start': OPS_OR_SERVICE,
   'POST /production-runs/:runId/complete': OPS_OR_SERVICE,

@@ -28,3 +28,9 @@ export class ReturnIdParams {
   @Matches(CHILD_ID, { message: 'returnId is not a return id' })
   returnId!: string;
 }
+/** A customer of a drop: /drops/:dropId/members/:customerId. */
+export class DropMemberParams extends DropIdParams {
+  @ApiProperty()
+  @Matches(CUSTOMER_ID, { message: 'customerId must be 1-128 letters, digits, or . _ : @ -' })
+  customerId!: string;
+}

@@ -88,6 +88,28 @@ describe('problem renderer', () => {
     expect(statusForDomainCode('STREAM.NOT_CONTIGUOUS')).toBe(409);
     expect(statusForDomainCode('PAYMENT.INVALID_AMOUNT')).toBe(422);
     expect(statusForDomainCode('DROP.SOLD_OUT')).toBe(409);
+    // Access phases: a phase the drop does not have is missing; the rest conflict with the drop's state.
+    expect(statusForDomainCode('DROP.UNKNOWN_PHASE')).toBe(404);
+    for (const code of [
+      'DROP.PHASE_NOT_OPEN',
+      'DROP.ALLOCATION_EXHAUSTED',
+      'DROP.MEMBERS_LOCKED',
+      'DROP.MEMBERS_LIMIT',
+      'DROP.EARLY_ACCESS_ONLY',
+    ])
+      expect(statusForDomainCode(code)).toBe(409);
+  });
+
+  it("renders an access-phase refusal with the domain error's details: the buyer's phase, when it opens, the open one", () => {
+    const details = { phase: 'city', opensAt: '2026-11-30T10:00:00Z', openPhase: 'members' };
+    const sent = render(new DomainError('DROP.PHASE_NOT_OPEN', 'Drop d1 is in its members phase', details));
+    expect(sent).toMatchObject({
+      status: 409,
+      type: 'application/problem+json',
+      body: { status: 409, code: 'DROP.PHASE_NOT_OPEN', ...details },
+    });
+    const unknown = render(new DomainError('DROP.UNKNOWN_PHASE', 'Drop d1 has no access phase vip', { phase: 'vip', phases: ['members'] }));
+    expect(unknown).toMatchObject({ status: 404, body: { code: 'DROP.UNKNOWN_PHASE', phase: 'vip', phases: ['members'] } });
   });
 
   it('answers a command too large for one append with 422 COMMAND.TOO_LARGE and the sizes', () => {

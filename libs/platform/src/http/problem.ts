@@ -91,6 +91,8 @@ const DOMAIN_STATUS: Readonly<Record<string, number>> = {
   'STREAM.NOT_CONTIGUOUS': 409,
   'PAYMENT.AMOUNT_EXCEEDS_ORDER': 422,
   'PAYMENT.CURRENCY_MISMATCH': 422,
+  // POST /drops/:dropId/phases/:phase/open naming a phase the drop does not have: the resource is missing.
+  'DROP.UNKNOWN_PHASE': 404,
 };
 
 export function statusForDomainCode(code: string): number {

@@ -5,15 +5,25 @@ import { ProblemException } from './problem';
 import { PLAIN_TEXT } from './query-params';
 
 const EACH_IS_OBJECT = 'eachIsObject';
+const EACH_MATCHES = 'eachMatches';
+const COUNT_MAP = 'countMap';
+/** Constraints whose message names the part of the property that failed (`visits[3] …`, `allocation.HH-M-NAVY …`). */
+const NAMES_PART = new Set([EACH_IS_OBJECT, EACH_MATCHES, COUNT_MAP]);
+
+/** The `[3]` or `.key` a part-naming message puts right after the property's name, if any. */
+function partNamed(property: string, message: string): string | undefined {
+  if (!message.startsWith(property)) return undefined;
+  return /^(\[\d+\]|\.[^\s.[\]]+) /.exec(message.slice(property.length))?.[1];
+}
 
 function firstFailure(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
   for (const e of errors) {
     let field = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
     if (e.constraints && Object.keys(e.constraints).length > 0) {
-      const message = Object.values(e.constraints)[0];
-      // EachIsObject names the element (`visits[3] must be …`): the field is that element.
-      const element = e.constraints[EACH_IS_OBJECT] && /^\S*?(\[\d+\]) /.exec(message);
-      if (element) field += element[1];
+      const [name, message] = Object.entries(e.constraints)[0];
+      // EachIsObject, EachMatches and IsCountMap name the element or entry: the field is that part.
+      const part = NAMES_PART.has(name) ? partNamed(e.property, message) : undefined;
+      if (part) field += part;
       return { field, message };
     }
     const nested = firstFailure(e.children ?? [], field);
@@ -113,6 +123,73 @@ export function EachIsObject(options?: ValidationOptions): PropertyDecorator {
           const index = Array.isArray(args?.value) ? args.value.findIndex((v) => !isPlainObject(v)) : 0;
           return `${args?.property}[${index}] must be an object`;
         },
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * Every element of the array is a string matching `pattern`; the failure names the element
+ * (field `customerIds[7]`) and says `rule` (`customerIds[7] must be <rule>`). `@Matches({ each })`
+ * would only name the array.
+ */
+export function EachMatches(pattern: RegExp, rule: string, options?: ValidationOptions): PropertyDecorator {
+  const ok = (v: unknown) => typeof v === 'string' && pattern.test(v);
+  return ValidateBy(
+    {
+      name: EACH_MATCHES,
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || value.every(ok),
+        defaultMessage: (args?: ValidationArguments) => {
+          const index = Array.isArray(args?.value) ? args.value.findIndex((v) => !ok(v)) : 0;
+          return `${args?.property}[${index}] must be ${rule}`;
+        },
+      },
+    },
+    options,
+  );
+}
+
+/** What IsCountMap accepts: keys matching `key`, whole-number values in [min, max], minEntries..maxEntries entries. */
+export interface CountMapRule {
+  key: RegExp;
+  /** What a key must be, for the message (`1-64 letters, digits, - or _`). */
+  keyRule: string;
+  min: number;
+  max: number;
+  minEntries: number;
+  maxEntries: number;
+}
+
+/** The first way `value` breaks `rule`, as a message that starts with the property (and the entry at fault), or undefined. */
+function countMapProblem(value: unknown, property: string, rule: CountMapRule): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${property} must be an object of whole numbers by key`;
+  const entries = Object.entries(value);
+  if (entries.length < rule.minEntries || entries.length > rule.maxEntries)
+    return `${property} must have ${rule.minEntries}-${rule.maxEntries} entries`;
+  for (const [key, units] of entries) {
+    // A malformed key is not repeated in the field: it may be anything the caller sent.
+    if (!rule.key.test(key)) return `${property} has a key that is not ${rule.keyRule}`;
+    if (!Number.isSafeInteger(units) || (units as number) < rule.min || (units as number) > rule.max)
+      return `${property}.${key} must be a whole number ${rule.min}-${rule.max}`;
+  }
+  return undefined;
+}
+
+/**
+ * A map of counts, e.g. `{ sku: units }` (class-validator has no map rule): a plain object whose
+ * keys match `rule.key` and whose values are whole numbers in range. The failure names the entry
+ * whose value is wrong (field `allocation.HH-M-NAVY`), or the map itself.
+ */
+export function IsCountMap(rule: CountMapRule, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: COUNT_MAP,
+      validator: {
+        validate: (value: unknown, args?: ValidationArguments) => countMapProblem(value, args?.property ?? '', rule) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          countMapProblem(args?.value, args?.property ?? '', rule) ?? `${args?.property} is not a map of counts`,
       },
     },
     options,

@@ -16,15 +16,28 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DropDefinition, ISO_4217_CURRENCIES, SALES_CHANNELS, SalesChannel } from '@dropline/domain';
-import { IsText, ProblemException } from '@dropline/platform';
+import {
+  DropDefinition,
+  ISO_4217_CURRENCIES,
+  MAX_ACCESS_PHASES,
+  PHASE_AUDIENCES,
+  PhaseAudience,
+  SALES_CHANNELS,
+  SalesChannel,
+  SELL_OUT_BEHAVIOURS,
+  SellOutBehaviour,
+} from '@dropline/domain';
+import { EachIsObject, IsCountMap, IsText, ProblemException } from '@dropline/platform';
 
 const ISO = { strict: true, strictSeparator: true } as const;
+const SKU = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** The domain's rule for phase names (validateDropDefinition): lower-case, so they read well in URLs. */
+export const PHASE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export class VariantDto {
   @ApiProperty({ example: 'HH-M-NAVY' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
+  @Matches(SKU, { message: 'sku must be 1-64 letters, digits, - or _' })
   sku!: string;
   @ApiProperty({ example: 'M' })
   @IsText(32)
@@ -82,6 +95,38 @@ export class EarlyAccessDto {
   @ApiProperty({ enum: ['repeat-customers'] })
   @IsIn(['repeat-customers'])
   audience!: 'repeat-customers';
+}
+
+/**
+ * One access phase before the public window. Cross-field rules (order of opensAt, before
+ * window.opensAt, allocations within the caps, a city for a city phase, `everyone` only last)
+ * are validateDropDefinition's: 422 DROP.INVALID_DEFINITION naming the field.
+ */
+export class AccessPhaseDto {
+  @ApiProperty({ example: 'members', pattern: PHASE_NAME.source, description: 'Unique in the drop; 1-32 lower-case letters, digits or -' })
+  @IsString()
+  @Matches(PHASE_NAME, { message: 'name must be 1-32 lower-case letters, digits or -, starting with a letter or digit' })
+  name!: string;
+  @ApiProperty({ example: '2026-11-29T10:00:00Z', description: 'ISO-8601 instant; after the phase before it, before window.opensAt' })
+  @IsISO8601(ISO)
+  opensAt!: string;
+  @ApiProperty({
+    enum: PHASE_AUDIENCES,
+    description:
+      'members: customer ids ops granted (POST /drops/:dropId/members); repeat-customers: bought in another drop; ' +
+      "city: a token city claim equal to the drop's city, or a pickup at one of its locations; everyone: the public window (last phase only)",
+  })
+  @IsIn(PHASE_AUDIENCES)
+  audience!: PhaseAudience;
+  @ApiPropertyOptional({
+    example: { 'HH-M-NAVY': 10 },
+    type: 'object',
+    additionalProperties: { type: 'integer', minimum: 0 },
+    description: 'Units per SKU reserved for this phase (counted against the cap); what it leaves rolls into the next phase',
+  })
+  @IsOptional()
+  @IsCountMap({ key: SKU, keyRule: 'a SKU (1-64 letters, digits, - or _)', min: 0, max: 10_000_000, minEntries: 1, maxEntries: 200 })
+  allocation?: Record<string, number>;
 }
 
 export class ProductionDto {
@@ -161,6 +206,29 @@ export class DropDefinitionDto {
   @ValidateNested()
   @Type(() => EarlyAccessDto)
   earlyAccess?: EarlyAccessDto;
+  @ApiPropertyOptional({
+    type: [AccessPhaseDto],
+    maxItems: MAX_ACCESS_PHASES,
+    description:
+      'Access phases in order, before the public window (which may be listed last, audience everyone). ' +
+      'Not with earlyAccess, the shorthand for one repeat-customers phase.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ACCESS_PHASES)
+  @EachIsObject()
+  @ValidateNested({ each: true })
+  @Type(() => AccessPhaseDto)
+  phases?: AccessPhaseDto[];
+  @ApiPropertyOptional({
+    enum: SELL_OUT_BEHAVIOURS,
+    default: 'stay-open',
+    description: 'stay-open: the window stays open until closesAt; close: it closes at sell-out and the tipping point is decided at once',
+  })
+  @IsOptional()
+  @IsIn(SELL_OUT_BEHAVIOURS)
+  onSellOut?: SellOutBehaviour;
   @ApiProperty({ example: 4 })
   @IsInt()
   @Min(1)

@@ -4,7 +4,7 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { preOrderIdFor } from '@dropline/domain';
-import { Clock, contextFromRequest, DropIdParams, ProblemException } from '@dropline/platform';
+import { Caller, Clock, contextFromRequest, DropIdParams, type Principal, ProblemException } from '@dropline/platform';
 import { CustomerHistory } from '../customer-history';
 import { DropWriter } from '../../drops/drop-writer';
 import { DemandRecorder } from '../../demand/demand-recorder';
@@ -27,6 +27,15 @@ export function fingerprint(body: PlacePreOrderDto): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
+/**
+ * The buyer's city for a drop's `city` phase: the verified token's `city` claim, when the token is
+ * the buyer's own (a customer acting for themselves). A till's claim is where the till stands, not
+ * where its customer lives: its customers qualify by picking up at one of the drop's locations.
+ */
+function buyerCity(caller: Principal | undefined, customerId: string): { buyerCity?: string } {
+  return caller?.city !== undefined && caller.sub === customerId && caller.roles.includes('customer') ? { buyerCity: caller.city } : {};
+}
+
 @ApiTags('pre-orders')
 @Controller('drops/:dropId/pre-orders')
 export class PlacePreOrderController {
@@ -40,12 +49,15 @@ export class PlacePreOrderController {
 
   /**
    * Repeat-customer status only matters before the public window opens. Once the drop is
-   * known (cached) to be past early access, the hot path skips the read-model query; a
-   * drop that is not cached here, or still before its public window, is asked about.
+   * known (cached) to be past early access, the hot path skips the read-model query; so it does
+   * in early access when no phase of the drop is for repeat customers (the definition cannot
+   * change once a phase opened). A drop that is not cached here, or still scheduled, is asked about.
    */
   private async isRepeatCustomer(customerId: string, dropId: string): Promise<boolean> {
-    const status = this.drops.cachedStatus(dropId);
+    const cached = this.drops.cachedState(dropId);
+    const status = cached?.status;
     if (status !== undefined && status !== 'scheduled' && status !== 'early-access') return false;
+    if (cached?.status === 'early-access' && !cached.phases.some((p) => p.audience === 'repeat-customers')) return false;
     return this.customers.isRepeatCustomer(customerId, dropId);
   }
 
@@ -61,6 +73,7 @@ export class PlacePreOrderController {
     @Body() body: PlacePreOrderDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
+    @Caller() caller: Principal | undefined,
   ): Promise<PreOrderAnswer> {
     if (key === undefined || key === '')
       throw new ProblemException(400, 'IDEMPOTENCY.KEY_REQUIRED', 'The Idempotency-Key header is required on pre-orders', {
@@ -87,6 +100,7 @@ export class PlacePreOrderController {
             fulfillment,
             ...(body.referralCode ? { referralCode: body.referralCode } : {}),
             isRepeatCustomer: await this.isRepeatCustomer(body.customerId, params.dropId),
+            ...buyerCity(caller, body.customerId),
             idempotencyFingerprint: fingerprint(body),
           },
           contextFromRequest(request, this.clock),
