@@ -1,4 +1,7 @@
+import type { DropCommand } from '@dropline/domain';
 import type { EventStore } from '@dropline/event-store';
+import { systemContext } from '@dropline/platform';
+import { DropWriter } from '../src/drops/drop-writer';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 
 /*
@@ -121,6 +124,9 @@ describe('public reads (embedded engine)', () => {
       status: 'open',
       window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' },
       earlyAccess: null,
+      phases: [{ name: 'public', audience: 'everyone', opensAt: '2026-12-01T10:00:00Z', status: 'open' }],
+      openPhase: 'public',
+      onSellOut: 'stay-open',
       variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', unitPrice: 2500, remaining: 46, soldOut: false }],
       soldOut: false,
       readModel: { asOfRevision: expect.any(Number), asOfPosition: expect.any(String), lagSeconds: expect.any(Number) },
@@ -148,6 +154,9 @@ describe('public reads (embedded engine)', () => {
       returnsByReason: [],
       moq: { minimumOrderQuantity: 20 },
       announced: true,
+      access: { openPhase: 'public', members: 0, phases: [{ name: 'public', audience: 'everyone', status: 'open' }] },
+      onSellOut: 'stay-open',
+      soldOut: false,
       readModel: { projection: 'drops' },
     });
     const drop = await engine.request('GET', `/drops/${live}`, undefined, {}, { role: 'ops' });
@@ -235,5 +244,72 @@ describe('public reads (embedded engine)', () => {
     const shown = await eventually(engine, `/drops/${unannounced}`, (b) => b.status === 'scheduled', ANON);
     expect(shown).toMatchObject({ name: 'Winter Parka', window: { opensAt: '2027-01-10T10:00:00Z' } });
     expect(await listed()).toContain(unannounced);
+  });
+  it('shows a phased drop: its phases and the open one, never its members; sold out and closed at sell-out with onSellOut close', async () => {
+    // Scheduled, granted and opened on the engine's one command path (DropWriter), as the routes and the scheduler do.
+    const writer = engine.app.get(DropWriter);
+    const ops = { subject: 'ops-test', roles: ['ops'] };
+    const run = (command: Record<string, unknown>) =>
+      writer.execute({ ...command, now: engine.clock.now().toISOString() } as DropCommand, systemContext('test', engine.clock), () => null);
+    const dropId = 'phased-hoodie';
+    const definition = harbourHoodie({
+      name: 'Harbour Hoodie, members run',
+      variants: [{ sku: 'HH-M-NAVY', size: 'M', colour: 'navy', editionCap: 4 }],
+      window: { opensAt: '2026-12-10T10:00:00Z', closesAt: '2026-12-17T10:00:00Z' },
+      earlyAccess: undefined,
+      phases: [
+        { name: 'members', opensAt: '2026-12-05T10:00:00Z', audience: 'members', allocation: { 'HH-M-NAVY': 4 } },
+        { name: 'city', opensAt: '2026-12-08T10:00:00Z', audience: 'city' },
+      ],
+      onSellOut: 'close',
+      minimumOrderQuantity: 2,
+    });
+    await run({ type: 'ScheduleDrop', dropId, definition });
+    await run({ type: 'AddDropMembers', dropId, customerIds: ['member-ana', 'member-bo', 'member-cy'], actor: ops });
+    await run({ type: 'RemoveDropMembers', dropId, customerIds: ['member-cy'], actor: ops });
+    await run({ type: 'OpenAccessPhase', dropId, phase: 'members', manual: true });
+
+    const open = await eventually(engine, `/drops/${dropId}`, (b) => b.openPhase === 'members', ANON);
+    expect(open).toMatchObject({ status: 'early-access', onSellOut: 'close', soldOut: false, earlyAccess: null });
+    expect(open.phases).toEqual([
+      { name: 'members', audience: 'members', opensAt: '2026-12-05T10:00:00Z', status: 'open' },
+      { name: 'city', audience: 'city', opensAt: '2026-12-08T10:00:00Z', status: 'upcoming' },
+      { name: 'public', audience: 'everyone', opensAt: '2026-12-10T10:00:00Z', status: 'upcoming' },
+    ]);
+    for (const path of [`/drops/${dropId}`, `/drops/${dropId}/summary`, '/drops?status=early-access']) {
+      const body = JSON.stringify((await engine.request('GET', path, undefined, {}, ANON)).body);
+      expect(body).toContain('"openPhase":"members"');
+      expect(body).not.toMatch(/member-|allocation|"members":\s*\d/);
+      expect(body).not.toMatch(STAFF_ONLY_FIELDS);
+    }
+    const staff = await engine.request('GET', `/drops/${dropId}/summary`, undefined, {}, { role: 'ops' });
+    expect(staff.body).toMatchObject({
+      onSellOut: 'close',
+      soldOut: false,
+      access: {
+        openPhase: 'members',
+        members: 2,
+        phases: [
+          { name: 'members', status: 'open', allocation: { 'HH-M-NAVY': 4 } },
+          { name: 'city', status: 'upcoming' },
+          { name: 'public', status: 'upcoming' },
+        ],
+      },
+    });
+
+    // A member buys the last units: the window closes and the drop tips in the same decision.
+    const bought = await engine.request(
+      'POST',
+      `/drops/${dropId}/pre-orders`,
+      { customerId: 'member-ana', sku: 'HH-M-NAVY', quantity: 4, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'Idempotency-Key': 'phased-1' },
+    );
+    expect(bought.status).toBe(201);
+    const sold = await eventually(engine, `/drops/${dropId}`, (b) => b.soldOut === true, ANON);
+    expect(sold).toMatchObject({ status: 'tipped', onSellOut: 'close', openPhase: null, soldOut: true });
+    expect(sold.variants).toEqual([expect.objectContaining({ remaining: 0, soldOut: true })]);
+    expect(sold.phases.map((p: { status: string }) => p.status)).toEqual(['past', 'past', 'past']);
+    const after = await engine.request('GET', `/drops/${dropId}/summary`, undefined, {}, { role: 'analyst' });
+    expect(after.body).toMatchObject({ status: 'tipped', soldOut: true, onSellOut: 'close', access: { openPhase: null, members: 2 } });
   });
 });

@@ -46,10 +46,23 @@ describe('read-model routes (embedded engine)', () => {
       city: 'Bristol',
       tierInForce: { index: 0, unitPrice: 2500 },
       moq: { minimumOrderQuantity: 20, netUnits: 6, reached: false },
+      // The public window is the drop's only phase (no earlyAccess): open, nobody granted, not sold out.
+      access: {
+        openPhase: 'public',
+        members: 0,
+        phases: [{ name: 'public', audience: 'everyone', opensAt: '2026-12-01T10:00:00Z', status: 'open' }],
+      },
+      onSellOut: 'stay-open',
+      soldOut: false,
     });
     expect(summary.revenue.byChannel.web).toBe(summary.revenue.total);
     const list = await engine.request('GET', '/drops?status=open&city=Bristol');
     expect(list.body.drops.map((d: { dropId: string }) => d.dropId)).toContain(dropId);
+    expect(list.body.drops.find((d: { dropId: string }) => d.dropId === dropId)).toMatchObject({
+      access: { openPhase: 'public' },
+      onSellOut: 'stay-open',
+      soldOut: false,
+    });
     expect((await engine.request('GET', '/drops?status=closed')).body.drops.map((d: { dropId: string }) => d.dropId)).not.toContain(dropId);
     const customer = await engine.request('GET', '/customers/c-0/pre-orders');
     expect(customer.body.preOrders.map((p: { quantity: number; status: string }) => [p.quantity, p.status])).toEqual([
@@ -66,6 +79,34 @@ describe('read-model routes (embedded engine)', () => {
     expect((await engine.request('GET', '/drops?limit=501')).body).toMatchObject({ code: 'VALIDATION.FAILED', field: 'limit' });
     const thresholds = await engine.request('GET', `/drops/${dropId}/restock-thresholds`);
     expect(thresholds.body.skus[0]).toMatchObject({ sku: 'HH-M-NAVY', available: 44, inputs: { leadTimeDays: 14, serviceLevel: 0.95 } });
+  });
+
+  it('says a stay-open drop is sold out while its window stays open, and not once a cancellation frees units', async () => {
+    const small = await engine.request(
+      'POST',
+      '/drops',
+      harbourHoodie({
+        name: 'Harbour Beanie',
+        earlyAccess: undefined,
+        variants: [{ sku: 'HB-NAVY', size: 'one', colour: 'navy', editionCap: 4 }],
+        minimumOrderQuantity: 2,
+      }),
+    );
+    expect(small.status).toBe(201);
+    const smallId = small.body.dropId;
+    expect((await engine.request('POST', `/drops/${smallId}/open`)).status).toBeLessThan(300);
+    const bought = await engine.request(
+      'POST',
+      `/drops/${smallId}/pre-orders`,
+      { customerId: 'c-beanie', sku: 'HB-NAVY', quantity: 4, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'Idempotency-Key': 'beanie-1' },
+    );
+    expect(bought.status).toBe(201);
+    const sold = await eventually(engine, `/drops/${smallId}/summary`, (b) => b.netUnits === 4);
+    expect(sold).toMatchObject({ status: 'open', soldOut: true, onSellOut: 'stay-open', access: { openPhase: 'public' } });
+    expect((await engine.request('POST', `/pre-orders/${bought.body.preOrderId}/cancel`)).status).toBe(200);
+    const freed = await eventually(engine, `/drops/${smallId}/summary`, (b) => b.netUnits === 0);
+    expect(freed).toMatchObject({ status: 'open', soldOut: false });
   });
 
   it('answers problems for bad input and unknown drops', async () => {

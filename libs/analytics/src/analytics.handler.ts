@@ -3,6 +3,8 @@ import { ConsumerHandler, DeliveredEvent, Queryable } from '@dropline/messaging'
 /**
  * Analytics' reaction to drop events: facts kept at the grain the questions need (visits,
  * visitors, pre-orders, returns, refunds); the ratios are computed when asked (AnalyticsQueries).
+ * Members events (DropMembersAdded/Removed) are not among its types: customer ids granted access
+ * are no analytics fact, and the consumer skips them.
  */
 export class AnalyticsHandler implements ConsumerHandler {
   readonly name = 'analytics';
@@ -11,6 +13,7 @@ export class AnalyticsHandler implements ConsumerHandler {
     'DropRevised',
     'PreOrderWindowOpened',
     'EarlyAccessOpened',
+    'AccessPhaseOpened',
     'VisitsRecorded',
     'PreOrderPlaced',
     'PreOrderCancelled',
@@ -54,8 +57,9 @@ export class AnalyticsHandler implements ConsumerHandler {
         return;
       }
       case 'EarlyAccessOpened':
+      case 'AccessPhaseOpened':
       case 'PreOrderWindowOpened':
-        // The first opening (early access or public) starts the purchase clock.
+        // The first opening (an access phase, early access as stored before phases, or the public window) starts the purchase clock.
         await tx.query(`update analytics.drops set opened_at = least(coalesce(opened_at, $2), $2) where drop_id = $1`, [
           d.dropId,
           d.openedAt,

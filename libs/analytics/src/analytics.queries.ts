@@ -11,7 +11,7 @@ export interface ChannelMetrics {
   revenue: number;
   /** Mean units per pre-order. */
   averageBasketUnits: number | null;
-  /** Mean seconds from the window opening to the pre-order. */
+  /** Mean seconds from the drop's first opening (its first access phase, or the window) to the pre-order. */
   averageSecondsFromOpen: number | null;
   /** Mean seconds from the customer's first visit (visitor id = customer id) to the pre-order. */
   averageSecondsFromFirstVisit: number | null;

@@ -211,4 +211,46 @@ describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
     expect(rows).toEqual([{ reason: 'rejected:FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER' }]);
     expect(await tasksOf(dropId)).toEqual({});
   });
+  it('skips access events safely: members granted and withdrawn, phases opened, nothing dead-lettered, no row', async () => {
+    const dropId = 'fulfil-phases';
+    const ops = { subject: 'ops-1', roles: ['ops'] as const };
+    const now = '2026-11-20T09:00:00Z';
+    const phased: DropDefinition = {
+      ...definition,
+      city: 'Bristol',
+      phases: [{ name: 'members', opensAt: '2026-11-28T10:00:00Z', audience: 'members', allocation: { M: 10 } }],
+    };
+    const commands: DropCommand[] = [
+      { type: 'ScheduleDrop', dropId, definition: phased, now },
+      { type: 'AddDropMembers', dropId, customerIds: ['ana', 'bo'], actor: ops, now },
+      { type: 'OpenAccessPhase', dropId, phase: 'members', manual: true, now },
+      { type: 'RemoveDropMembers', dropId, customerIds: ['bo'], actor: ops, now },
+    ];
+    let state = initialState();
+    const events: DropEvent[] = [];
+    for (const command of commands)
+      for (const event of decide(command, state)) {
+        state = evolve(state, event);
+        events.push(event);
+      }
+    const stored = recorded(dropId, events);
+    const outcomes = [];
+    for (const [i, event] of stored.entries())
+      outcomes.push([event.type, await consumer.handle({ ...codec.encode(event), offset: String(i) })]);
+    expect(outcomes).toEqual([
+      ['DropScheduled', 'skipped'],
+      ['DropMembersAdded', 'skipped'],
+      ['AccessPhaseOpened', 'skipped'],
+      ['DropMembersRemoved', 'skipped'],
+    ]);
+    const count = async (sql: string, param: unknown) => (await db.pool.query(sql, [param])).rows[0].n;
+    expect(await count(`select count(*)::int as n from fulfillment.pre_orders where drop_id = $1`, dropId)).toBe(0);
+    expect(await count(`select count(*)::int as n from fulfillment.tasks where drop_id = $1`, dropId)).toBe(0);
+    expect(
+      await count(
+        `select count(*)::int as n from fulfillment.dead_letters where ce_id = any($1)`,
+        stored.map((e) => e.eventId),
+      ),
+    ).toBe(0);
+  });
 });

@@ -1,4 +1,6 @@
-import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase } from '@dropline/event-store';
+import { randomUUID } from 'node:crypto';
+import { decide, DropCommand, DropDefinition, DropEvent, EVENT_SCHEMA_VERSIONS, evolve, initialState } from '@dropline/domain';
+import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type NewEvent } from '@dropline/event-store';
 import { CheckpointStore, ProcessLease } from '@dropline/runtime';
 import { dropEventsCodec, KafkaPublisher, Relay } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
@@ -145,6 +147,99 @@ describeKafka('relay over the Kafka wire protocol', () => {
     } finally {
       await group.stop();
       await real.close();
+    }
+  });
+
+  it('publishes access phases, members and a stored EarlyAccessOpened on the one topic, each with its own ce_type, in store order', async () => {
+    const topic = uniqueTopic('relay-access');
+    const kafka = testKafka('relay-access-test');
+    const definition: DropDefinition = {
+      name: 'Phased',
+      city: 'Bristol',
+      currency: 'GBP',
+      channels: ['web'],
+      variants: [{ sku: 'M', size: 'M', colour: 'navy', editionCap: 10 }],
+      priceTiers: [{ unitPrice: 2500 }],
+      window: { opensAt: '2026-12-10T10:00:00Z', closesAt: '2026-12-17T10:00:00Z' },
+      phases: [
+        { name: 'members', opensAt: '2026-12-05T10:00:00Z', audience: 'members', allocation: { M: 4 } },
+        { name: 'city', opensAt: '2026-12-08T10:00:00Z', audience: 'city' },
+      ],
+      perCustomerLimit: 2,
+      minimumOrderQuantity: 1,
+      production: { microfactoryId: 'mf', leadTimeDays: 7 },
+      returnWindowDays: 14,
+    };
+    const ops = { subject: 'ops-1', roles: ['ops'] as const };
+    const now = '2026-12-01T09:00:00.000Z';
+    const commands: DropCommand[] = [
+      { type: 'ScheduleDrop', dropId: 'india', definition, now },
+      { type: 'AddDropMembers', dropId: 'india', customerIds: ['ana', 'bo'], actor: ops, now },
+      { type: 'RemoveDropMembers', dropId: 'india', customerIds: ['bo'], actor: ops, now },
+      { type: 'OpenAccessPhase', dropId: 'india', phase: 'city', manual: true, now },
+    ];
+    let state = initialState();
+    const decided: DropEvent[] = [];
+    for (const command of commands)
+      for (const event of decide(command, state)) {
+        state = evolve(state, event);
+        decided.push(event);
+      }
+    const stored = (event: DropEvent): NewEvent => ({
+      eventId: randomUUID(),
+      type: event.type,
+      schemaVersion: EVENT_SCHEMA_VERSIONS[event.type],
+      data: event.data as Record<string, unknown>,
+      metadata: { correlationId: 'corr-access', causationId: null, actor: 'ops-1', occurredAt: now, traceparent: '' },
+    });
+    await store.appendToStream('drop-india', decided.map(stored), 'any');
+    // A drop from before access phases: its EarlyAccessOpened stays in the store and goes out as it always did.
+    const legacy: DropEvent[] = [
+      {
+        type: 'DropScheduled',
+        data: {
+          dropId: 'juliet',
+          definition: { ...definition, phases: undefined, earlyAccess: { opensAt: '2026-12-09T10:00:00Z', audience: 'repeat-customers' } },
+          scheduledAt: now,
+        },
+      },
+      { type: 'EarlyAccessOpened', data: { dropId: 'juliet', audience: 'repeat-customers', openedAt: '2026-12-09T10:00:00.000Z' } },
+    ];
+    await store.appendToStream('drop-juliet', legacy.map(stored), 'any');
+
+    const name = `relay:${topic}`;
+    const lease = new ProcessLease(name, db.pool);
+    await lease.tryAcquire();
+    const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: !isMockCluster() });
+    const relay = new Relay(store, dropEventsCodec(), publisher, new CheckpointStore(db.pool), lease, {
+      name,
+      filter: { streamPrefixes: ['drop-india', 'drop-juliet'] },
+      batchSize: 100,
+    });
+    const group = await recordingConsumer(kafka, topic, `${topic}.g`);
+    try {
+      await relay.publishNextBatch();
+      await waitFor(
+        () => group.received.length >= decided.length + legacy.length,
+        30_000,
+        () => `${group.received.length}/${decided.length + legacy.length}`,
+      );
+      const byDrop = (dropId: string) =>
+        group.received
+          .filter((r) => r.message.key!.toString() === dropId)
+          .map((r) => [header(r.message, 'ce_type'), JSON.parse(r.message.value!.toString())]);
+      expect(byDrop('india')).toEqual([
+        ['dropline.drop.scheduled.v1', decided[0].data],
+        ['dropline.dropmembers.added.v1', { dropId: 'india', customerIds: ['ana', 'bo'], addedBy: 'ops-1', addedAt: now }],
+        ['dropline.dropmembers.removed.v1', { dropId: 'india', customerIds: ['bo'], removedBy: 'ops-1', removedAt: now }],
+        ['dropline.accessphase.opened.v1', expect.objectContaining({ phase: 'members', trigger: 'ops' })],
+        ['dropline.accessphase.opened.v1', expect.objectContaining({ phase: 'city', trigger: 'ops' })],
+      ]);
+      expect(byDrop('juliet').map(([ceType]) => ceType)).toEqual(['dropline.drop.scheduled.v1', 'dropline.earlyaccess.opened.v1']);
+    } finally {
+      await group.stop();
+      await publisher.close();
+      await lease.release();
     }
   });
 

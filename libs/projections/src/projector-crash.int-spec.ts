@@ -84,8 +84,12 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     db = await createTestPostgresDatabase('projector_crash', { poolSize: 4 });
     await (await openReadModels(db.pool)).destroy();
     store = new PostgresEventStore(db.pool);
-    // Drops that tip, ship, take returns and refund the uncovered; a few miss their MOQ.
-    for (let i = 0; i < 90; i++) histories.set(`k${i}`, decidedDropHistory(`k${i}`, 1000 + i, { orders: 45 }));
+    // Drops that tip, ship, take returns and refund the uncovered; a few miss their MOQ. Every third
+    // has access phases (members added and withdrawn, phases opened by ops), half of those close at sell-out.
+    for (let i = 0; i < 90; i++) {
+      const phased = i % 3 === 0 ? ({ access: 'phases', onSellOut: i % 2 === 0 ? 'close' : 'stay-open' } as const) : {};
+      histories.set(`k${i}`, decidedDropHistory(`k${i}`, 1000 + i, { orders: 45, ...phased }));
+    }
     for (let i = 0; i < 4; i++) histories.set(`m${i}`, decidedDropHistory(`m${i}`, 2000 + i, { orders: 6, minimumOrderQuantity: 40 }));
     await appendInterleaved(store, histories);
   }, 300_000);
@@ -198,8 +202,20 @@ describeWithPostgres('projector process killed mid-page (PostgreSQL, built app)'
     for (const [dropId, events] of byDrop) {
       const ref = referenceFold(events);
       const s = summaries.get(dropId)!;
-      actual[dropId] = { status: s.status, unitsSold: s.units_sold, revenue: Number(s.revenue), lastRevision: s.last_revision };
-      expected[dropId] = { status: ref.status, unitsSold: ref.unitsSold, revenue: ref.netRevenue, lastRevision: lastRevision.get(dropId) };
+      actual[dropId] = {
+        status: s.status,
+        unitsSold: s.units_sold,
+        revenue: Number(s.revenue),
+        lastRevision: s.last_revision,
+        access: [s.open_phase, s.members, s.on_sell_out, s.sold_out],
+      };
+      expected[dropId] = {
+        status: ref.status,
+        unitsSold: ref.unitsSold,
+        revenue: ref.netRevenue,
+        lastRevision: lastRevision.get(dropId),
+        access: [ref.openPhase, ref.members, ref.onSellOut, ref.soldOut],
+      };
       for (const [sku, figures] of ref.skus) {
         const row = inventory.find((r) => r.drop_id === dropId && r.sku === sku);
         actual[`${dropId}/${sku}`] = row ? Object.fromEntries(INVENTORY_FIGURES.map((f) => [f, row[f]])) : 'missing';

@@ -13,6 +13,8 @@ import {
 } from '@dropline/projections';
 import { Audience, DropIdParams, ProblemException, type ReadAudience } from '@dropline/platform';
 import { CustomerIdParams, ListDropsQuery, PageQuery } from './read-models.dto';
+import type { DropDefinition } from '@dropline/domain';
+import { phaseViews } from './phase-views';
 import { ProjectorService } from './projector.service';
 import { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
 import { StorefrontReader } from './storefront.reader';
@@ -103,7 +105,7 @@ export class ReadModelsController {
   @Get('drops/:dropId/summary')
   @ApiOperation({
     summary:
-      'Drop summary. Staff (ops, analyst): status, window, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns. Anyone else: the storefront view of an announced drop',
+      'Drop summary. Staff (ops, analyst): status, window, access phases (open phase, allocations, members count), sell-out behaviour and whether sold out, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns. Anyone else: the storefront view of an announced drop',
   })
   @ApiBearerAuth()
   @twoAudiences('StorefrontDropDto')
@@ -182,6 +184,13 @@ export class ReadModelsController {
       status: s.status,
       announced: s.announced,
       window: { earlyAccessOpensAt: s.earlyAccessOpensAt, opensAt: s.opensAt, closesAt: s.closesAt },
+      access: {
+        openPhase: s.openPhase,
+        phases: phaseViews(s.definition as unknown as DropDefinition, s, true),
+        members: s.members,
+      },
+      onSellOut: s.onSellOut,
+      soldOut: s.soldOut,
       tierInForce: { index: s.tierInForce, unitPrice: num(s.unitPriceInForce) },
       unitsSold: s.unitsSold,
       netUnits: s.netUnits,

@@ -4,6 +4,7 @@ import { In, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { DropDefinition } from '@dropline/domain';
 import { DropSummaryEntity, InventoryEntity } from '@dropline/projections';
 import { ProblemException } from '@dropline/platform';
+import { phaseViews } from './phase-views';
 import { ProjectorService } from './projector.service';
 import type { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
 
@@ -91,6 +92,10 @@ export class StorefrontReader {
         status: s.status,
         window: { opensAt: definition.window.opensAt, closesAt: definition.window.closesAt },
         earlyAccess: definition.earlyAccess ? { opensAt: definition.earlyAccess.opensAt, audience: definition.earlyAccess.audience } : null,
+        // Names, audiences, times and status only: never the members nor what a phase reserves.
+        phases: phaseViews(definition, s),
+        openPhase: s.openPhase,
+        onSellOut: s.onSellOut,
         variants,
         soldOut: variants.every((v) => v.soldOut),
         readModel: { asOfRevision: s.lastRevision, asOfPosition: freshness.checkpoint, lagSeconds: freshness.lagSeconds },

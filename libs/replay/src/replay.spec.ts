@@ -25,6 +25,33 @@ describe('campaign series', () => {
   it('gives the same series whatever the order of the events', () => {
     expect(campaignSeriesOf([...handMadeCampaign()].reverse())).toEqual(campaign());
   });
+
+  it('starts the days at the first access phase: the first of `phases`, then earlyAccess, then the window', () => {
+    const withDefinition = (change: (definition: Record<string, unknown>) => Record<string, unknown>) =>
+      handMadeCampaign().map((e) =>
+        e.type === 'DropScheduled' ? { ...e, data: { ...e.data, definition: change(e.data.definition as Record<string, unknown>) } } : e,
+      );
+    const phased = only(
+      campaignSeriesOf(
+        withDefinition((d) => ({
+          ...d,
+          phases: [
+            { name: 'members', opensAt: '2027-02-26T10:00:00.000Z', audience: 'members' },
+            { name: 'city', opensAt: '2027-02-27T10:00:00.000Z', audience: 'city' },
+          ],
+        })),
+      ).series,
+    );
+    // Three days before the window (Feb 26, 27, 28) with no sales, then the eight days as before.
+    expect(phased).toMatchObject({ firstDay: '2027-02-26', days: 11 });
+    expect(phased.accepted).toEqual([0, 0, 0, 2, 4, 4, 0, 2, 0, 4, 0]);
+    const early = only(
+      campaignSeriesOf(
+        withDefinition((d) => ({ ...d, earlyAccess: { opensAt: '2027-02-28T10:00:00.000Z', audience: 'repeat-customers' } })),
+      ).series,
+    );
+    expect(early).toMatchObject({ firstDay: '2027-02-28', days: 9 });
+  });
 });
 
 describe('replay of the hand-made campaign', () => {

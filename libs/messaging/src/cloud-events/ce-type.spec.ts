@@ -11,6 +11,10 @@ describe('ce_type derivation', () => {
     ['DemandTurnedAway', 1, 'dropline.demand.turnedaway.v1'],
     ['ReadyForPickup', 1, 'dropline.preorder.readyforpickup.v1'],
     ['PreOrderWindowOpened', 1, 'dropline.preorderwindow.opened.v1'],
+    ['AccessPhaseOpened', 1, 'dropline.accessphase.opened.v1'],
+    ['EarlyAccessOpened', 1, 'dropline.earlyaccess.opened.v1'],
+    ['DropMembersAdded', 1, 'dropline.dropmembers.added.v1'],
+    ['DropMembersRemoved', 1, 'dropline.dropmembers.removed.v1'],
   ])('%s v%i → %s', (type, version, expected) => {
     expect(ceTypeOf(type, version)).toBe(expected);
   });

@@ -1,4 +1,6 @@
+import { EVENT_SCHEMA_VERSIONS, upcast as upcastDropEvent } from '@dropline/domain';
 import type { RecordedEvent } from '@dropline/event-store';
+import { dropEventsCodec } from '../drop-events';
 import { CeTypeRegistry } from './ce-type';
 import { CloudEventCodec, UndeliverableMessageError } from './cloud-event.codec';
 
@@ -98,5 +100,54 @@ describe('CloudEvents mapping (Kafka binary content mode)', () => {
     expect(attempt({ headers: { ...good.headers, ce_type: 'dropline.preorder.placed.v3' } })).toBe('unknown-schema');
     expect(attempt({ headers: { ...good.headers, ce_type: 'dropline.drop.vanished.v1' } })).toBe('unknown-schema');
     expect(attempt({})).toBe('decoded');
+  });
+  it('publishes the access events on the drop contract with their own ce_type, and reads them back', () => {
+    const drop = dropEventsCodec('/dropline/test');
+    const events: Array<[string, Record<string, unknown>, string]> = [
+      [
+        'AccessPhaseOpened',
+        {
+          dropId: 'hoodie-1',
+          phase: 'members',
+          audience: 'members',
+          opensAt: '2026-11-29T10:00:00Z',
+          trigger: 'ops',
+          rolledOver: {},
+          openedAt: '2026-11-28T09:00:00.000Z',
+        },
+        'dropline.accessphase.opened.v1',
+      ],
+      [
+        'DropMembersAdded',
+        { dropId: 'hoodie-1', customerIds: ['ana', 'bo'], addedBy: 'ops-1', addedAt: '2026-11-28T09:00:00.000Z' },
+        'dropline.dropmembers.added.v1',
+      ],
+      [
+        'DropMembersRemoved',
+        { dropId: 'hoodie-1', customerIds: ['bo'], removedBy: 'ops-1', removedAt: '2026-11-28T09:00:00.000Z' },
+        'dropline.dropmembers.removed.v1',
+      ],
+      // No longer written, still stored: published as it always was.
+      [
+        'EarlyAccessOpened',
+        { dropId: 'hoodie-1', audience: 'repeat-customers', openedAt: '2026-11-30T10:00:00.000Z' },
+        'dropline.earlyaccess.opened.v1',
+      ],
+    ];
+    for (const [type, data, ceType] of events) {
+      const message = drop.encode(
+        recorded({ type, schemaVersion: EVENT_SCHEMA_VERSIONS[type as keyof typeof EVENT_SCHEMA_VERSIONS], data }),
+      );
+      expect({ type, key: message.key, ceType: message.headers.ce_type }).toEqual({ type, key: 'hoodie-1', ceType });
+      expect(drop.decode(message)).toMatchObject({ type, version: 1, subject: 'hoodie-1', data });
+    }
+    // A consumer built before these types dead-letters them as unknown-schema: upgrade consumers before the relay.
+    const before = new CloudEventCodec({
+      source: '/dropline/test',
+      registry: new CeTypeRegistry({ PreOrderPlaced: 1, PreOrderWindowOpened: 1 }),
+      upcast: upcastDropEvent,
+    });
+    const added = drop.encode(recorded({ type: 'DropMembersAdded', data: events[1][1] }));
+    expect(() => before.decode(added)).toThrow(expect.objectContaining({ reason: 'unknown-schema' }));
   });
 });

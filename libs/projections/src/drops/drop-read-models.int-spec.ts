@@ -6,9 +6,12 @@ import { createTestPostgresDatabase, describeWithPostgres } from '../../../../te
 import { ProjectionRunner } from '../projection-runner';
 import { RestockReactor } from '../restock/restock.reactor';
 import { openReadModels, pendingReadModelSchemaChanges } from '../typeorm/read-models.data-source';
+import { decidedDropHistory } from '../testing/decided-history';
 import { appendInterleaved, dropHistory, TimedEvent, toNewFixtureEvent } from '../testing/drop-history';
 import { INVENTORY_FIGURES, referenceFold } from '../testing/reference-fold';
-import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from './drop-read-models.projection';
+import { DropReadModelsProjection, DROP_READ_MODEL_EVENT_TYPES, DROP_READ_MODEL_TABLES } from './drop-read-models.projection';
+
+const FOLDED = new Set<string>(DROP_READ_MODEL_EVENT_TYPES);
 
 async function snapshot(pool: Pool): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
@@ -56,6 +59,19 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     histories.set('d1', dropHistory('d1', 1, { orders: 60 }));
     histories.set('d2', dropHistory('d2', 2, { orders: 45, leadTimeDays: 2 }));
     histories.set('d3', dropHistory('d3', 3, { orders: 3 }));
+    // Decided by the domain: access phases with members (one withdrawn mid-phase) and phases opened by
+    // ops, one drop that closes at sell-out and one that stays open.
+    histories.set('p1', decidedDropHistory('p1', 1, { orders: 45, access: 'phases', onSellOut: 'close' }));
+    histories.set('p2', decidedDropHistory('p2', 2, { orders: 45, access: 'phases' }));
+    // ... and one that stops while the city phase is open (the others end with no phase open).
+    const p3 = decidedDropHistory('p3', 3, { orders: 45, access: 'phases' });
+    histories.set(
+      'p3',
+      p3.slice(
+        0,
+        p3.findIndex((h) => h.event.type === 'PreOrderWindowOpened'),
+      ),
+    );
     await appendInterleaved(store, histories);
   });
   afterAll(async () => {
@@ -63,9 +79,32 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     await db?.close();
   });
 
-  const total = () => [...histories.values()].reduce((n, h) => n + h.length, 0);
+  // The events the projection folds (its filter leaves the sold-out markers out, which the decided histories hold).
+  const total = () => [...histories.values()].reduce((n, h) => n + h.filter((e) => FOLDED.has(e.event.type)).length, 0);
   const runner = (pageSize: number) =>
     new ProjectionRunner({ store, pool: db.pool, projection: new DropReadModelsProjection(), pageSize, rebuildPageSize: 500 });
+
+  it('the fixtures hold every access event: phases opened on time and by ops, members added and removed, the close at sell-out', () => {
+    const types = (dropId: string) => histories.get(dropId)!.map((h) => h.event);
+    const opened = types('p1').filter((e) => e.type === 'AccessPhaseOpened');
+    expect(opened.map((e) => [e.data.phase, e.data.trigger])).toEqual([
+      ['members', 'schedule'],
+      ['repeat', 'ops'],
+      ['city', 'ops'],
+    ]);
+    for (const dropId of ['p1', 'p2'])
+      expect(types(dropId).map((e) => e.type)).toEqual(expect.arrayContaining(['DropMembersAdded', 'DropMembersRemoved']));
+    const p1 = types('p1').map((e) => e.type);
+    expect(p1.slice(p1.indexOf('DropSoldOut'), p1.indexOf('DropSoldOut') + 4)).toEqual([
+      'DropSoldOut',
+      'PreOrderWindowClosed',
+      'TippingPointReached',
+      'ProductionRunRequested',
+    ]);
+    expect(types('d1').map((e) => e.type)).toContain('EarlyAccessOpened');
+    expect(referenceFold(types('p1'))).toMatchObject({ soldOut: true, onSellOut: 'close', openPhase: null });
+    expect(referenceFold(types('p3'))).toMatchObject({ status: 'early-access', openPhase: 'city', members: 10, onSellOut: 'stay-open' });
+  });
 
   it('inventory, summary and pre-orders equal an independent reference fold', async () => {
     // An odd page size so pages split drops and straddle every kind of event.
@@ -80,6 +119,13 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
           expect({ dropId, sku: row.sku, figure, value: row[figure] }).toEqual({ dropId, sku: row.sku, figure, value: expected[figure] });
       }
       const summary = (await db.pool.query('select * from rm_drop_summary where drop_id = $1', [dropId])).rows[0];
+      expect({
+        dropId,
+        openPhase: summary.open_phase,
+        members: summary.members,
+        onSellOut: summary.on_sell_out,
+        soldOut: summary.sold_out,
+      }).toEqual({ dropId, openPhase: ref.openPhase, members: ref.members, onSellOut: ref.onSellOut, soldOut: ref.soldOut });
       expect({ status: summary.status, unitsSold: summary.units_sold, revenue: Number(summary.revenue) }).toEqual({
         status: ref.status,
         unitsSold: ref.unitsSold,

@@ -21,6 +21,14 @@ export interface DecidedHistoryOptions {
   /** Edition caps of the drop's two SKUs. */
   caps?: [number, number];
   minimumOrderQuantity?: number;
+  /**
+   * `early-access` (default): the `earlyAccess` shorthand, opened by the scheduler a day before the
+   * window. `phases`: members (an allocation of the first SKU) → repeat customers (an allocation of
+   * the second) → the city → everyone, ops granting and withdrawing members and opening the city
+   * phase early by hand (so the repeat phase opens with it).
+   */
+  access?: 'early-access' | 'phases';
+  onSellOut?: 'stay-open' | 'close';
 }
 
 type Command = DropCommand extends infer C ? (C extends DropCommand ? Omit<C, 'dropId' | 'now'> : never) : never;
@@ -47,7 +55,26 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     priceTiers: [{ untilUnitsSold: 8, unitPrice: 2500 }, { untilUnitsSold: 20, unitPrice: 3000 }, { unitPrice: 3500 }],
     basketTiers: [{ minQuantity: 3, percentOff: 10 }],
     window: { opensAt: iso(opensMs), closesAt: iso(closesMs) },
-    earlyAccess: { opensAt: iso(opensMs - DAY_MS), audience: 'repeat-customers' },
+    ...(options.access === 'phases'
+      ? {
+          phases: [
+            {
+              name: 'members',
+              opensAt: iso(opensMs - 3 * DAY_MS),
+              audience: 'members',
+              allocation: { [skus[0]]: Math.floor(caps[0] / 3) },
+            },
+            {
+              name: 'repeat',
+              opensAt: iso(opensMs - 2 * DAY_MS),
+              audience: 'repeat-customers',
+              allocation: { [skus[1]]: Math.floor(caps[1] / 2) },
+            },
+            { name: 'city', opensAt: iso(opensMs - DAY_MS), audience: 'city' },
+          ],
+        }
+      : { earlyAccess: { opensAt: iso(opensMs - DAY_MS), audience: 'repeat-customers' } }),
+    ...(options.onSellOut ? { onSellOut: options.onSellOut } : {}),
     perCustomerLimit: 4,
     minimumOrderQuantity: options.minimumOrderQuantity ?? 10,
     production: { microfactoryId: 'mf-1', leadTimeDays: 3 + Math.floor(rnd() * 10) },
@@ -72,15 +99,35 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
     }
   };
 
+  const ops = { subject: 'ops-1', roles: ['ops'] as const };
   run({ type: 'ScheduleDrop', definition }, opensMs - 10 * DAY_MS);
-  run({ type: 'OpenAccessPhase', phase: 'early-access' }, opensMs - DAY_MS);
+  // What happens on its own at a time during the sales: phase openings, membership changes, the window.
+  const milestones: Array<{ at: number; command: Command }> =
+    options.access === 'phases'
+      ? [
+          { at: opensMs - 3 * DAY_MS, command: { type: 'OpenAccessPhase', phase: 'members' } },
+          { at: opensMs - 2.8 * DAY_MS, command: { type: 'RemoveDropMembers', customerIds: ['c-3', 'c-4'], actor: ops } },
+          { at: opensMs - 2.5 * DAY_MS, command: { type: 'OpenAccessPhase', phase: 'city', manual: true } },
+          { at: opensMs, command: { type: 'OpenPreOrderWindow' } },
+        ]
+      : [
+          { at: opensMs - DAY_MS, command: { type: 'OpenAccessPhase', phase: 'early-access' } },
+          { at: opensMs, command: { type: 'OpenPreOrderWindow' } },
+        ];
+  if (options.access === 'phases') {
+    const members = Array.from({ length: 12 }, (_, i) => `c-${i}`);
+    run({ type: 'AddDropMembers', customerIds: members, actor: ops }, opensMs - 4 * DAY_MS);
+  }
   const placed: Array<{ id: string; customerId: string; method: 'ship' | 'pickup' }> = [];
-  let t = opensMs - DAY_MS;
+  let t = milestones[0].at;
+  run(milestones.shift()!.command, t);
   const step = (closesMs - t - 60_000) / Math.max(1, options.orders);
   for (let i = 0; i < options.orders; i++) {
-    const before = t;
     t += step * (rnd() < 0.1 ? 3 * rnd() : rnd());
-    if (before < opensMs && t >= opensMs) run({ type: 'OpenPreOrderWindow' }, opensMs);
+    while (milestones.length > 0 && t >= milestones[0].at) {
+      const due = milestones.shift()!;
+      run(due.command, due.at);
+    }
     if (t >= closesMs - 1000) break;
     if (placed.length > 0 && rnd() < 0.12) {
       const p = pick(placed);
@@ -100,13 +147,15 @@ export function decidedDropHistory(dropId: string, seed: number, options: Decide
         channel: pick(['web', 'popup'] as const),
         fulfillment: method === 'pickup' ? { method: 'pickup', locationId: 'popup-1' } : { method: 'ship' },
         isRepeatCustomer: rnd() < 0.5,
+        // Only phased histories draw it, so the other histories stay what they were for a seed.
+        ...(options.access === 'phases' && rnd() < 0.4 ? { buyerCity: definition.city } : {}),
         idempotencyFingerprint: `fp-${i}`,
       },
       t,
     );
     if (ok) placed.push({ id: preOrderId, customerId, method });
   }
-  if (t < opensMs) run({ type: 'OpenPreOrderWindow' }, opensMs);
+  for (const due of milestones) run(due.command, due.at);
   let at = closesMs;
   run({ type: 'ClosePreOrderWindow' }, at);
   if (state.status === 'cancelled') {

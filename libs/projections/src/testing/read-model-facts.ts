@@ -21,6 +21,20 @@ export const DEFINITION: DropDefinition = {
   returnWindowDays: 14,
 };
 
+/**
+ * DEFINITION with access phases: members (an allocation of TEE-M), the city, and the public window
+ * listed last under its own name (`launch`); the window closes at sell-out.
+ */
+export const PHASED_DEFINITION: DropDefinition = {
+  ...DEFINITION,
+  phases: [
+    { name: 'members', opensAt: '2026-12-29T10:00:00.000Z', audience: 'members', allocation: { 'TEE-M': 4 } },
+    { name: 'city', opensAt: '2026-12-31T10:00:00.000Z', audience: 'city' },
+    { name: 'launch', opensAt: DEFINITION.window.opensAt, audience: 'everyone' },
+  ],
+  onSellOut: 'close',
+};
+
 let revision = 0;
 
 /** A fact of drop u1 at `at`, naming `preOrder` (its facts before the event) if given. */

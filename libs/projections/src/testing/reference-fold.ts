@@ -18,11 +18,19 @@ export interface RefSku {
   on_hand: number;
 }
 
-/** Folds one drop's events the simple way (inventory figures, status, units sold, gross revenue, pre-orders). */
+/**
+ * Folds one drop's events the simple way (inventory figures, status, units sold, gross revenue,
+ * pre-orders, the open access phase, members, the sell-out behaviour and whether it is sold out).
+ */
 export function referenceFold(dropEvents: DropEvent[]) {
   const skus = new Map<string, RefSku>();
   const poSku = new Map<string, { sku: string; q: number; status: string; customer: string; refunded: boolean; total: number }>();
   let status = '';
+  // Access, from the issue: the declared phases (or the earlyAccess shorthand's one), then the public window.
+  let phaseNames: string[] = [];
+  let openPhase: string | null = null;
+  let onSellOut = '';
+  const members = new Set<string>();
   let unitsSold = 0;
   let revenue = 0;
   let netRevenue = 0;
@@ -30,8 +38,13 @@ export function referenceFold(dropEvents: DropEvent[]) {
   const sku = (s: string) => skus.get(s)!;
   for (const e of dropEvents) {
     switch (e.type) {
-      case 'DropScheduled':
-        for (const v of e.data.definition.variants) {
+      case 'DropScheduled': {
+        const d = e.data.definition;
+        const declared = d.phases ?? (d.earlyAccess ? [{ name: 'early-access', audience: 'repeat-customers' }] : []);
+        phaseNames = declared.map((p) => p.name);
+        if (declared.at(-1)?.audience !== 'everyone') phaseNames.push('public');
+        onSellOut = d.onSellOut ?? 'stay-open';
+        for (const v of d.variants) {
           skus.set(v.sku, {
             edition_cap: v.editionCap,
             units_pre_ordered: 0,
@@ -50,20 +63,35 @@ export function referenceFold(dropEvents: DropEvent[]) {
         }
         status = 'scheduled';
         break;
+      }
+      case 'DropMembersAdded':
+        for (const id of e.data.customerIds) members.add(id);
+        break;
+      case 'DropMembersRemoved':
+        for (const id of e.data.customerIds) members.delete(id);
+        break;
       case 'EarlyAccessOpened':
         status = 'early-access';
+        openPhase = phaseNames[0];
+        break;
+      case 'AccessPhaseOpened':
+        status = 'early-access';
+        openPhase = e.data.phase;
         break;
       case 'PreOrderWindowOpened':
         status = 'open';
+        openPhase = phaseNames[phaseNames.length - 1];
         break;
       case 'PreOrderWindowClosed':
         status = 'closed';
+        openPhase = null;
         break;
       case 'TippingPointReached':
         status = 'tipped';
         break;
       case 'DropCancelled':
         status = 'cancelled';
+        openPhase = null;
         break;
       case 'ProductionRunStarted':
         status = 'in-production';
@@ -131,7 +159,8 @@ export function referenceFold(dropEvents: DropEvent[]) {
     s.available = s.edition_cap - s.units_pre_ordered + s.units_returned_restockable;
     s.on_hand = s.units_produced - s.units_rejected - s.units_shipped - s.units_picked_up + s.units_returned_restockable;
   }
-  return { skus, poSku, status, unitsSold, revenue, netRevenue, sales };
+  const soldOut = [...skus.values()].every((s) => s.units_pre_ordered === s.edition_cap);
+  return { skus, poSku, status, unitsSold, revenue, netRevenue, sales, openPhase, members: members.size, onSellOut, soldOut };
 }
 
 /** The rm_inventory columns the reference fold computes. */

@@ -59,8 +59,16 @@ export class DropSummaryEntity {
   @Column('jsonb') definition!: Record<string, unknown>;
   @Column('int', { name: 'last_revision' }) lastRevision!: number;
   @Column('timestamptz', { name: 'last_event_at', nullable: true }) lastEventAt!: Date | null;
-  /** DropAnnounced, EarlyAccessOpened or PreOrderWindowOpened was applied: anonymous callers may see the drop. */
+  /** DropAnnounced, an opening (EarlyAccessOpened, AccessPhaseOpened) or PreOrderWindowOpened was applied: anonymous callers may see the drop. */
   @Column('boolean', { default: false }) announced!: boolean;
+  /** Name of the access phase open now (the public window's when it is open); null before the first opens and once the window closed. */
+  @Column('text', { name: 'open_phase', nullable: true }) openPhase!: string | null;
+  /** definition.onSellOut: `stay-open` (the default) or `close`. */
+  @Column('text', { name: 'on_sell_out', default: 'stay-open' }) onSellOut!: string;
+  /** Every SKU's units are pre-ordered (net units = the sum of the edition caps). */
+  @Column('boolean', { name: 'sold_out', default: false }) soldOut!: boolean;
+  /** Customers granted members access (DropMembersAdded − DropMembersRemoved; ids stay in the stream, never here). */
+  @Column('int', { default: 0 }) members!: number;
 }
 
 @Entity({ name: 'rm_inventory' })

@@ -5,10 +5,12 @@ import { ReadModels1796059271081 } from './migrations/1796059271081-ReadModels';
 import { AddDropSummaryAnnounced1796062344659 } from './migrations/1796062344659-AddDropSummaryAnnounced';
 import { RestockReactorState1796062869769 } from './migrations/1796062869769-RestockReactorState';
 import { CausationIds1796064162116 } from './migrations/1796064162116-CausationIds';
+import { AccessPhases1796069954516 } from './migrations/1796069954516-AccessPhases';
 
 export const READ_MODEL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ReadModels1796059271081,
   AddDropSummaryAnnounced1796062344659,
   RestockReactorState1796062869769,
   CausationIds1796064162116,
+  AccessPhases1796069954516,
 ];

@@ -122,6 +122,44 @@ describeWithPostgres('read-model schema on PostgreSQL: entities and generated mi
     expect(await pendingFor(db.pool, READ_MODEL_ENTITIES)).toEqual([]);
   });
 
+  it('AccessPhases fills the new summary columns of rows written before it from their status and definition', async () => {
+    const db = await empty('rm_schema_access_phases');
+    const before = readModelsDataSource(db.pool, { migrations: READ_MODEL_MIGRATIONS.slice(0, -1) });
+    await before.initialize();
+    try {
+      await migrateReadModels(before);
+    } finally {
+      await before.destroy();
+    }
+    const definition = (onSellOut?: string) =>
+      JSON.stringify({ variants: [{ editionCap: 3 }, { editionCap: 2 }], ...(onSellOut ? { onSellOut } : {}) });
+    const rows: Array<[string, string, number, string]> = [
+      ['s', 'scheduled', 0, definition()],
+      ['e', 'early-access', 1, definition()],
+      ['o', 'open', 5, definition()],
+      ['c', 'closed', 5, definition('close')],
+      ['x', 'cancelled', 2, definition()],
+    ];
+    for (const [id, status, netUnits, def] of rows)
+      await db.pool.query(
+        `insert into rm_drop_summary (drop_id, name, city, currency, status, opens_at, closes_at, tier_in_force, unit_price_in_force,
+           units_sold, net_units, active_pre_orders, minimum_order_quantity, revenue, revenue_by_tier, revenue_by_channel, definition, last_revision)
+         values ($1, 'n', null, 'GBP', $2, now(), now(), 0, 100, $3, $3, 1, 1, 0, '{}', '{}', $4, 0)`,
+        [id, status, netUnits, def],
+      );
+    await (await openReadModels(db.pool)).destroy();
+    const { rows: after } = await db.pool.query(
+      `select drop_id, open_phase, on_sell_out, sold_out, members from rm_drop_summary order by drop_id`,
+    );
+    expect(after).toEqual([
+      { drop_id: 'c', open_phase: null, on_sell_out: 'close', sold_out: true, members: 0 },
+      { drop_id: 'e', open_phase: 'early-access', on_sell_out: 'stay-open', sold_out: false, members: 0 },
+      { drop_id: 'o', open_phase: 'public', on_sell_out: 'stay-open', sold_out: true, members: 0 },
+      { drop_id: 's', open_phase: null, on_sell_out: 'stay-open', sold_out: false, members: 0 },
+      { drop_id: 'x', open_phase: null, on_sell_out: 'stay-open', sold_out: false, members: 0 },
+    ]);
+  });
+
   it('instances starting at once on one empty database migrate it once (advisory lock), and none fails', async () => {
     const db = await empty('rm_schema_race');
     const second = readModelsDataSource(db.pool);

@@ -191,7 +191,7 @@ export class CampaignSeriesBuilder {
         this.sku(drop, variant.sku);
       }
       let { minDay, maxDay } = drop;
-      const opens = definition?.earlyAccess?.opensAt ?? definition?.window?.opensAt;
+      const opens = firstOpensAt(definition);
       const closes = definition?.window?.closesAt;
       if (opens && Number.isFinite(Date.parse(opens))) minDay = Math.min(minDay, Math.floor(Date.parse(opens) / DAY_MS));
       if (closes && Number.isFinite(Date.parse(closes))) maxDay = Math.max(maxDay, Math.floor((Date.parse(closes) - 1) / DAY_MS));
@@ -295,6 +295,18 @@ export class CampaignSeriesBuilder {
     if (Number.isNaN(ms)) return fail(`${field} must be an ISO-8601 instant`);
     return Math.floor(ms / DAY_MS);
   }
+}
+
+/**
+ * When the campaign's sales could start: the first access phase's opensAt (accessPhasesOf's first:
+ * the first of `phases`, the `earlyAccess` shorthand, or the window). Read defensively, not through
+ * accessPhasesOf: a campaign file's definition is data from elsewhere, not a validated definition.
+ */
+function firstOpensAt(definition: DropDefinition | undefined): string | undefined {
+  const phases: unknown = definition?.phases;
+  const first = Array.isArray(phases) ? (phases[0] as { opensAt?: unknown } | undefined)?.opensAt : undefined;
+  if (typeof first === 'string') return first;
+  return definition?.earlyAccess?.opensAt ?? definition?.window?.opensAt;
 }
 
 function text(value: unknown, field: string, fail: (problem: string) => never): string {

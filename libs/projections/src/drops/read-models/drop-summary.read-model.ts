@@ -1,5 +1,5 @@
-import { tierIndexFor } from '@dropline/domain';
-import type { DropDefinition } from '@dropline/domain';
+import { accessPhasesOf, tierIndexFor } from '@dropline/domain';
+import type { DropDefinition, SellOutBehaviour } from '@dropline/domain';
 import type { Column } from '../../upsert';
 import type { PreOrderRow } from './customer-pre-orders.read-model';
 import { col, DropFact, iso, num, parseInstant } from './drop-fact';
@@ -26,8 +26,18 @@ export interface DropSummaryRow {
   definition: DropDefinition;
   lastRevision: number;
   lastEventAt: string | null;
-  /** Public: ops announced it, or its early access or window opened (the storefront lists it). */
+  /** Public: ops announced it, or an access phase or the window opened (the storefront lists it). */
   announced: boolean;
+  /**
+   * The access phase open now (accessPhasesOf the definition: the public window's name once it
+   * opened); null before the first opens and after the window closed or the drop was cancelled.
+   */
+  openPhase: string | null;
+  onSellOut: SellOutBehaviour;
+  /** Net units equal the sum of the edition caps: every SKU is sold out (the decider never lets a SKU pass its cap). */
+  soldOut: boolean;
+  /** Customers granted members access now. */
+  members: number;
 }
 
 /** Every event of the drop read models moves the summary (at least its last revision). */
@@ -35,7 +45,10 @@ export const DROP_SUMMARY_EVENT_TYPES = [
   'DropScheduled',
   'DropRevised',
   'DropAnnounced',
+  'DropMembersAdded',
+  'DropMembersRemoved',
   'EarlyAccessOpened',
+  'AccessPhaseOpened',
   'PreOrderWindowOpened',
   'PreOrderPlaced',
   'PreOrderCancelled',
@@ -95,6 +108,10 @@ export function evolveDropSummary(row: DropSummaryRow | null, fact: DropFact<Pre
       lastRevision: -1,
       lastEventAt: null,
       announced: false,
+      openPhase: null,
+      onSellOut: definition.onSellOut ?? 'stay-open',
+      soldOut: false,
+      members: 0,
     };
   } else {
     if (!row) return null;
@@ -121,7 +138,9 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
         opensAt: d.window.opensAt,
         closesAt: d.window.closesAt,
         minimumOrderQuantity: d.minimumOrderQuantity,
+        onSellOut: d.onSellOut ?? 'stay-open',
       });
+      s.soldOut = soldOut(s);
       s.tierInForce = tierIndexFor(d.priceTiers, s.unitsSold);
       s.unitPriceInForce = d.priceTiers[s.tierInForce].unitPrice;
       return;
@@ -129,23 +148,43 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
     case 'DropAnnounced':
       s.announced = true;
       return;
+    case 'DropMembersAdded':
+      s.members += event.data.customerIds.length;
+      return;
+    case 'DropMembersRemoved':
+      // The decider lists only ids that were members (added: only new ones), so counting is exact.
+      s.members -= event.data.customerIds.length;
+      return;
     // Opening makes a drop public whether or not ops announced it first.
     case 'EarlyAccessOpened':
+      // Stored before access phases existed: the opening of the `earlyAccess` shorthand's phase, the first.
       s.status = 'early-access';
       s.announced = true;
+      s.openPhase = accessPhasesOf(s.definition)[0].name;
       return;
-    case 'PreOrderWindowOpened':
+    case 'AccessPhaseOpened':
+      s.status = 'early-access';
+      s.announced = true;
+      s.openPhase = event.data.phase;
+      return;
+    case 'PreOrderWindowOpened': {
       s.status = 'open';
       s.announced = true;
+      // The public window is the last phase (named `public` unless the definition lists it under another name).
+      const phases = accessPhasesOf(s.definition);
+      s.openPhase = phases[phases.length - 1].name;
       return;
+    }
     case 'PreOrderWindowClosed':
       s.status = 'closed';
+      s.openPhase = null;
       return;
     case 'TippingPointReached':
       s.status = 'tipped';
       return;
     case 'DropCancelled':
       s.status = 'cancelled';
+      s.openPhase = null;
       return;
     case 'DropCompleted':
       s.status = 'completed';
@@ -159,6 +198,7 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
       addRevenue(s, String(d.tier), d.channel, d.total);
       s.tierInForce = tierIndexFor(s.definition.priceTiers, s.unitsSold);
       s.unitPriceInForce = s.definition.priceTiers[s.tierInForce].unitPrice;
+      s.soldOut = soldOut(s);
       return;
     }
     case 'PreOrderCancelled': {
@@ -167,6 +207,7 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
       s.netUnits -= po.quantity;
       s.activePreOrders -= 1;
       addRevenue(s, String(po.tier), po.channel, -po.total);
+      s.soldOut = soldOut(s);
       return;
     }
     case 'ProductionRunStarted':
@@ -184,6 +225,13 @@ function evolveInto(s: DropSummaryRow, fact: DropFact<PreOrderRow>): void {
 function later(fact: DropFact, than: string): boolean {
   if (fact.at.length === 24 && than.length === 24 && fact.at.endsWith('Z') && than.endsWith('Z')) return fact.at > than;
   return fact.atMs > parseInstant(than);
+}
+
+/** Every SKU sold out: net units reach the sum of the caps (no SKU's net passes its own cap). O(variants). */
+function soldOut(s: DropSummaryRow): boolean {
+  let cap = 0;
+  for (const v of s.definition.variants) cap += v.editionCap;
+  return s.netUnits >= cap;
 }
 
 function addRevenue(s: DropSummaryRow, tier: string, channel: string, amount: number): void {
@@ -214,6 +262,10 @@ export const SUMMARY_COLUMNS: Column<DropSummaryRow>[] = [
   col('last_revision', 'int4', (r) => r.lastRevision),
   col('last_event_at', 'timestamptz', (r) => r.lastEventAt),
   col('announced', 'bool', (r) => r.announced),
+  col('open_phase', 'text', (r) => r.openPhase),
+  col('on_sell_out', 'text', (r) => r.onSellOut),
+  col('sold_out', 'bool', (r) => r.soldOut),
+  col('members', 'int4', (r) => r.members),
 ];
 
 /** pg row → DropSummaryRow (bigint columns arrive as strings). */
@@ -240,5 +292,9 @@ export function summaryFromDb(r: Record<string, any>): DropSummaryRow {
     lastRevision: r.last_revision,
     lastEventAt: iso(r.last_event_at),
     announced: r.announced === true,
+    openPhase: r.open_phase ?? null,
+    onSellOut: r.on_sell_out,
+    soldOut: r.sold_out === true,
+    members: r.members,
   };
 }

@@ -1,5 +1,5 @@
 import { DAY_MS, reorderPoint } from '@dropline/domain';
-import { DEFINITION, fact, placed } from '../../testing/read-model-facts';
+import { DEFINITION, fact, PHASED_DEFINITION, placed } from '../../testing/read-model-facts';
 import { evolveInventory, InventoryRow } from './inventory.read-model';
 import { evolveRestockThreshold, RestockThresholdRow, ThresholdInput } from './restock-thresholds.read-model';
 
@@ -83,5 +83,27 @@ describe('restock thresholds read model', () => {
     const scheduled = fact({ type: 'DropScheduled', data: { dropId: 'u1', definition: DEFINITION, scheduledAt: 'x' } });
     const t = evolveRestockThreshold(null, input(scheduled, evolveInventory(null, scheduled, 'TEE-L')), 'TEE-L');
     expect(evolveRestockThreshold(t, input(revised, null), 'TEE-L')).toBeNull();
+  });
+  it('starts the demand window at the first access phase: the first of `phases`, the earlyAccess shorthand, or the window', () => {
+    const windowStartOf = (definition: typeof DEFINITION) => {
+      const f = fact({ type: 'DropScheduled', data: { dropId: 'u1', definition, scheduledAt: 'x' } }, '2026-12-20T00:00:00.000Z');
+      return evolveRestockThreshold(null, input(f, evolveInventory(null, f, 'TEE-M')), 'TEE-M')!.windowStart;
+    };
+    expect(windowStartOf(PHASED_DEFINITION)).toBe('2026-12-29T10:00:00.000Z');
+    expect(windowStartOf({ ...DEFINITION, earlyAccess: { opensAt: '2026-12-30T10:00:00.000Z', audience: 'repeat-customers' } })).toBe(
+      '2026-12-30T10:00:00.000Z',
+    );
+    expect(windowStartOf(DEFINITION)).toBe(DEFINITION.window.opensAt);
+    // A sale in the members phase, two days before the public window, is a day of the series.
+    const scheduled = fact(
+      { type: 'DropScheduled', data: { dropId: 'u1', definition: PHASED_DEFINITION, scheduledAt: 'x' } },
+      '2026-12-20T00:00:00.000Z',
+    );
+    let inv = evolveInventory(null, scheduled, 'TEE-M');
+    let t = evolveRestockThreshold(null, input(scheduled, inv), 'TEE-M');
+    const sale = fact(placed('p1', 'TEE-M', 2, '2026-12-29T12:00:00.000Z'), '2026-12-29T12:00:00.000Z');
+    inv = evolveInventory(inv, sale, 'TEE-M');
+    t = evolveRestockThreshold(t, input(sale, inv), 'TEE-M');
+    expect(t!.dailyUnits).toEqual([2]);
   });
 });

@@ -1,4 +1,4 @@
-import { DAY_MS, reorderPoint } from '@dropline/domain';
+import { accessPhasesOf, DAY_MS, reorderPoint } from '@dropline/domain';
 import type { Column } from '../../upsert';
 import { col, DropFact, iso, parseInstant } from './drop-fact';
 import type { InventoryRow } from './inventory.read-model';
@@ -95,7 +95,8 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
       if (!d.variants.some((v) => v.sku === sku)) return null;
       t ??= emptyThreshold(input.dropId, sku, input.serviceLevel);
       t.leadTimeDays = d.production.leadTimeDays;
-      t.windowStart = d.earlyAccess?.opensAt ?? d.window.opensAt;
+      // Demand starts with the first access phase (the public window when there is none before it).
+      t.windowStart = accessPhasesOf(d)[0].opensAt;
       if (input.inventory) t.available = input.inventory.available;
       inputsMoved = true;
       break;

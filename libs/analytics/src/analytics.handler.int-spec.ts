@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { decide, DropCommand, DropDefinition, DropEvent, EVENT_SCHEMA_VERSIONS, evolve, initialState } from '@dropline/domain';
+import type { EmbeddedDatabase, RecordedEvent } from '@dropline/event-store';
+import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '@dropline/messaging';
+import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { AnalyticsHandler } from './analytics.handler';
+import { AnalyticsQueries } from './analytics.queries';
+
+const codec = dropEventsCodec('/dropline/test');
+
+const definition: DropDefinition = {
+  name: 'Analytics drop',
+  city: 'Bristol',
+  currency: 'GBP',
+  channels: ['web'],
+  variants: [{ sku: 'M', size: 'M', colour: 'navy', editionCap: 20 }],
+  priceTiers: [{ unitPrice: 2500 }],
+  window: { opensAt: '2026-12-10T10:00:00Z', closesAt: '2026-12-17T10:00:00Z' },
+  perCustomerLimit: 4,
+  minimumOrderQuantity: 1,
+  production: { microfactoryId: 'mf', leadTimeDays: 7 },
+  returnWindowDays: 14,
+};
+
+/** The events the decider writes for `commands`, recorded as the store would (latest schema versions). */
+function recorded(dropId: string, commands: Array<Omit<DropCommand, 'dropId'>>): RecordedEvent[] {
+  let state = initialState();
+  const out: RecordedEvent[] = [];
+  for (const command of commands)
+    for (const event of decide({ ...command, dropId } as DropCommand, state)) {
+      state = evolve(state, event);
+      out.push(record(dropId, event, out.length, (command as { now: string }).now));
+    }
+  return out;
+}
+
+function record(dropId: string, event: DropEvent, revision: number, at: string): RecordedEvent {
+  return {
+    eventId: randomUUID(),
+    type: event.type,
+    schemaVersion: EVENT_SCHEMA_VERSIONS[event.type],
+    data: event.data as Record<string, unknown>,
+    metadata: { correlationId: 'c', causationId: null, actor: 'test', occurredAt: at, traceparent: '' },
+    streamName: `drop-${dropId}`,
+    revision,
+    position: `${dropId}:${revision}`,
+    recordedAt: at,
+  };
+}
+
+const placed = (preOrderId: string, customerId: string, now: string): Omit<DropCommand, 'dropId'> =>
+  ({
+    type: 'PlacePreOrder',
+    preOrderId,
+    customerId,
+    sku: 'M',
+    quantity: 1,
+    channel: 'web',
+    fulfillment: { method: 'ship' },
+    isRepeatCustomer: false,
+    idempotencyFingerprint: preOrderId,
+    now,
+  }) as Omit<DropCommand, 'dropId'>;
+
+describe('AnalyticsHandler: the purchase clock starts at the first opening (PGlite, through the CloudEvents codec)', () => {
+  let db: EmbeddedDatabase;
+  let consumer: EffectivelyOnceConsumer;
+  let queries: AnalyticsQueries;
+
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+    const deadLetters = new TableDeadLetterSink(db.pool, 'analytics');
+    consumer = new EffectivelyOnceConsumer(db.pool, codec, new AnalyticsHandler(), deadLetters);
+    await consumer.migrate();
+    await deadLetters.ensureSchema();
+    queries = new AnalyticsQueries(db.pool);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const openedAt = async (dropId: string) =>
+    (await db.pool.query(`select opened_at from analytics.drops where drop_id = $1`, [dropId])).rows[0]?.opened_at?.toISOString();
+  const deliver = async (events: RecordedEvent[]) => {
+    const outcomes: Array<[string, string]> = [];
+    for (const [i, event] of events.entries())
+      outcomes.push([event.type, await consumer.handle({ ...codec.encode(event), offset: String(i) })]);
+    return outcomes;
+  };
+
+  it('a phased drop: the first AccessPhaseOpened starts it, later openings do not move it; members events are skipped', async () => {
+    const ops = { subject: 'ops-1', roles: ['ops'] as const };
+    const events = recorded('phased', [
+      {
+        type: 'ScheduleDrop',
+        definition: {
+          ...definition,
+          phases: [
+            { name: 'members', opensAt: '2026-12-05T10:00:00Z', audience: 'members' },
+            { name: 'city', opensAt: '2026-12-08T10:00:00Z', audience: 'city' },
+          ],
+        },
+        now: '2026-12-01T09:00:00.000Z',
+      },
+      { type: 'AddDropMembers', customerIds: ['ana', 'bo'], actor: ops, now: '2026-12-01T09:00:00.000Z' },
+      { type: 'RemoveDropMembers', customerIds: ['bo'], actor: ops, now: '2026-12-02T09:00:00.000Z' },
+      { type: 'OpenAccessPhase', phase: 'members', now: '2026-12-05T10:00:00.000Z' },
+      placed('phased.po.1', 'ana', '2026-12-05T10:10:00.000Z'),
+      { type: 'OpenAccessPhase', phase: 'city', manual: true, now: '2026-12-07T10:00:00.000Z' },
+      { type: 'OpenPreOrderWindow', now: '2026-12-10T10:00:00.000Z' },
+      placed('phased.po.2', 'cy', '2026-12-10T10:00:00.000Z'),
+    ] as Array<Omit<DropCommand, 'dropId'>>);
+    const outcomes = await deliver(events);
+    expect(outcomes.filter(([type]) => type.startsWith('DropMembers'))).toEqual([
+      ['DropMembersAdded', 'skipped'],
+      ['DropMembersRemoved', 'skipped'],
+    ]);
+    expect(outcomes.filter(([, outcome]) => outcome === 'dead-lettered')).toEqual([]);
+    expect(await openedAt('phased')).toBe('2026-12-05T10:00:00.000Z');
+    // Pre-orders 10 minutes and 5 days after the members phase opened: the mean counts from there.
+    const [web] = (await queries.drop('phased')).channels;
+    expect(web).toMatchObject({ channel: 'web', preOrders: 2, averageSecondsFromOpen: (600 + 5 * 86_400) / 2 });
+    // The same AccessPhaseOpened again (a re-sent message) changes nothing.
+    const again = events.find((e) => e.type === 'AccessPhaseOpened')!;
+    expect(await consumer.handle({ ...codec.encode(again), offset: '99' })).toBe('duplicate');
+    expect(await openedAt('phased')).toBe('2026-12-05T10:00:00.000Z');
+    expect(JSON.stringify((await db.pool.query(`select * from analytics.drops`)).rows)).not.toMatch(/"ana"|"bo"/);
+  });
+
+  it('a drop from before phases: a stored EarlyAccessOpened still starts it', async () => {
+    const [scheduled, windowOpened] = recorded('legacy', [
+      {
+        type: 'ScheduleDrop',
+        definition: { ...definition, earlyAccess: { opensAt: '2026-12-09T10:00:00Z', audience: 'repeat-customers' } },
+        now: '2026-12-01T09:00:00.000Z',
+      },
+      { type: 'OpenPreOrderWindow', now: '2026-12-10T10:00:00.000Z' },
+    ] as Array<Omit<DropCommand, 'dropId'>>);
+    const early = record(
+      'legacy',
+      { type: 'EarlyAccessOpened', data: { dropId: 'legacy', audience: 'repeat-customers', openedAt: '2026-12-09T10:00:00.000Z' } },
+      1,
+      '2026-12-09T10:00:00.000Z',
+    );
+    expect(await deliver([scheduled, early, { ...windowOpened, revision: 2 }])).toEqual([
+      ['DropScheduled', 'applied'],
+      ['EarlyAccessOpened', 'applied'],
+      ['PreOrderWindowOpened', 'applied'],
+    ]);
+    expect(await openedAt('legacy')).toBe('2026-12-09T10:00:00.000Z');
+  });
+});
