@@ -196,9 +196,7 @@ describe('access phases: two engine processes on one PostgreSQL', () => {
     expect(answers.filter((a) => a.status === 201)).toHaveLength(CAP);
 
     // The stored stream, replayed by the oracle.
-    const { rows } = await db.pool.query(`select type, data from events where stream_name = $1 order by revision`, [
-      `drop-${dropId}`,
-    ]);
+    const { rows } = await db.pool.query(`select type, data from events where stream_name = $1 order by revision`, [`drop-${dropId}`]);
     let phase = -1;
     let reservedLater = PHASES.reduce((sum, p) => sum + (p.allocation ?? 0), 0);
     let allocationLeft: number | undefined;
