@@ -301,8 +301,8 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
         method: 'POST',
         path: '/drops/{dropId}/phases/{phase}/open',
         params: { dropId: drop, phase: { valid: 'early-access', invalid: ['Early-Access', 'a b', '-x', 'x'.repeat(33), 'a.b'] } },
-        // `constructor` is a well-formed phase name; the drop is open, so opening any phase records nothing (200).
-        protoAnswers: [200],
+        // `constructor` is a well-formed phase name the drop does not have: 404 DROP.UNKNOWN_PHASE, also once it is open.
+        protoAnswers: [404],
       },
       {
         name: 'add members',

@@ -2,7 +2,7 @@ import { DomainError, MAX_MEMBERS_PER_COMMAND, preOrderIdFor } from '@dropline/d
 import type { DropDefinition, PhaseAudience, PlacePreOrder } from '@dropline/domain';
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
-import { DropWriter } from '../../../apps/engine/src/drops/drop-writer';
+import { AddDropMembersCommand } from '../../../apps/engine/src/drops/add-drop-members/add-drop-members.command';
 import { OpenAccessPhaseCommand } from '../../../apps/engine/src/drops/open-access-phase/open-access-phase.command';
 import { OpenPreOrderWindowCommand } from '../../../apps/engine/src/drops/open-pre-order-window/open-pre-order-window.command';
 import { ScheduleDropCommand } from '../../../apps/engine/src/drops/schedule-drop/schedule-drop.command';
@@ -96,20 +96,15 @@ export function describePhases(cap: number): string {
  * Schedules the four-phase drop, adds `members` members in commands of MAX_MEMBERS_PER_COMMAND
  * as ops would, and opens the members phase the way the scheduler does (at its time), all
  * before the clock starts: the single-window run's drop is open before its clock starts too.
- *
- * AddDropMembers goes through the engine's DropWriter, the load → decide → append path its
- * command slice hands every command to: the slice (POST /drops/:id/members) is not on this branch yet.
+ * AddDropMembers goes through its command slice on the CommandBus (POST /drops/:id/members's path).
  */
 export async function openFourPhaseDrop(engine: InProcessEngine, dropId: string, cap: number, members: number): Promise<void> {
   const scheduledAt = new Date(Date.parse(OPENS_AT[0]) - DAY_MS).toISOString();
   await engine.bus.execute(new ScheduleDropCommand({ dropId, definition: fourPhaseDropDefinition(cap) }, benchContext(scheduledAt)));
-  const writer = engine.app.get(DropWriter);
   for (let from = 0; from < members; from += MAX_MEMBERS_PER_COMMAND) {
     const customerIds = Array.from({ length: Math.min(MAX_MEMBERS_PER_COMMAND, members - from) }, (_, i) => memberId(from + i));
-    await writer.execute(
-      { type: 'AddDropMembers', dropId, customerIds, actor: { subject: 'bench-ops', roles: ['ops'] }, now: scheduledAt },
-      benchContext(scheduledAt),
-      () => undefined,
+    await engine.bus.execute(
+      new AddDropMembersCommand({ dropId, customerIds, actor: { subject: 'bench-ops', roles: ['ops'] } }, benchContext(scheduledAt)),
     );
   }
   await engine.bus.execute(new OpenAccessPhaseCommand({ dropId, phase: PHASES[0].name }, benchContext(OPENS_AT[0])));

@@ -62,8 +62,7 @@ export function firstPhaseFor(state: DropCore, command: PlacePreOrder): PhasePla
 }
 
 export function openAccessPhase(command: OpenAccessPhase, state: ExistingDrop): DropEvent[] {
-  if (!admits('OpenAccessPhase', state)) return [];
-  const nowMs = instantOf(command.now);
+  // A phase the drop does not have is an error in every status (not a no-op once the window is open).
   const last = state.phases.length - 1;
   const target = state.phases.findIndex((p) => p.name === command.phase);
   if (target < 0 || target === last) {
@@ -75,6 +74,8 @@ export function openAccessPhase(command: OpenAccessPhase, state: ExistingDrop): 
       { phase: command.phase, phases: state.phases.slice(0, last).map((p) => p.name) },
     );
   }
+  if (!admits('OpenAccessPhase', state)) return [];
+  const nowMs = instantOf(command.now);
   if (target <= state.phaseIndex) return [];
   const plan = state.phases[target];
   // The scheduler opens a phase at its time; only ops may open one early (by hand).

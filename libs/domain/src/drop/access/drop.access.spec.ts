@@ -641,6 +641,10 @@ describe('OpenAccessPhase', () => {
     given(scheduled(listed))
       .when(openPhaseCmd('general', T_OPEN, true))
       .thenRejects('DROP.UNKNOWN_PHASE', { phase: 'general', phases: ['members'] });
+    // Also once the window is open: a name the drop does not have is an error, not a no-op.
+    given(...historyIn('public'))
+      .when(openPhaseCmd('vips', T_OPEN, true))
+      .thenRejects('DROP.UNKNOWN_PHASE', { phase: 'vips', phases });
   });
 
   it('records nothing for a phase already open or passed', () => {
