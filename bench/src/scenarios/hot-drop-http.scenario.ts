@@ -7,7 +7,7 @@ import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { summarizeCpuProfiles } from '../support/cpu-profile';
 import { createBenchDatabase } from '../support/database';
 import { unitsPlaced } from '../support/engine';
-import { benchToken, fiveXX, load, openDropOverHttp, startEngine } from '../support/http-engine';
+import { BENCH_LIMITS_SUMMARY, benchToken, fiveXX, load, openDropOverHttp, startEngine } from '../support/http-engine';
 import { startOtlpSink } from '../support/otlp-sink';
 import { numberFlag, round, watchPeakRss } from '../support/stats';
 import type { LoadResult } from '../load/autocannon.worker';
@@ -24,6 +24,9 @@ import type { LoadResult } from '../load/autocannon.worker';
  * time to sell out) against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
  * with the engine under --cpu-prof, bucketed into where the time goes.
  */
+
+/** The sampler the engine uses when OTEL_TRACES_SAMPLER is not set (libs/platform's environment). */
+const DEFAULT_SAMPLER = 'parentbased_always_on';
 
 async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
   const child = fork(path.join(__dirname, '../load/bare-server.js'), [], { stdio: 'inherit' });
@@ -76,9 +79,26 @@ export const scenario: Scenario = {
         );
         return { run, stored, peakRssMiB };
       };
-      // With --tracing the first run has every observability cost off (no tracing, METRICS_ENABLED=false)
+      // The main run has every production default on (issue 18): the rate limits at the benchmark
+      // values (BENCH_LIMITS_ENV), the security headers (always on), metrics, tracing with its
+      // default sampler exporting to a local OTLP sink, and JSON logs at info level. With --tracing
+      // the first run instead has every observability cost off (no tracing, METRICS_ENABLED=false)
       // and the second has both on, so the difference is what tracing and metrics cost together.
-      const { run, stored, peakRssMiB } = await untilSoldOut('tracing off', tracing ? { METRICS_ENABLED: 'false' } : {});
+      const productionSink = tracing ? undefined : await startOtlpSink();
+      const productionEnv: Record<string, string> = productionSink
+        ? { LOG_LEVEL: 'log', LOG_FORMAT: 'json', OTEL_EXPORTER_OTLP_ENDPOINT: productionSink.url }
+        : { METRICS_ENABLED: 'false' };
+      const defaultsOn = productionSink
+        ? `rate limits (${BENCH_LIMITS_SUMMARY}), security headers, metrics, tracing (default sampler ${DEFAULT_SAMPLER}, OTLP/HTTP to a local sink), JSON logs at info`
+        : 'rate limits, security headers (tracing, metrics off: the --tracing comparison run)';
+      ctx.log(`production defaults on: ${defaultsOn}`);
+      let main: Awaited<ReturnType<typeof untilSoldOut>>;
+      try {
+        main = await untilSoldOut(productionSink ? 'production defaults' : 'tracing off', productionEnv);
+      } finally {
+        await productionSink?.close();
+      }
+      const { run, stored, peakRssMiB } = main;
       let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
       let exported = { requests: 0, bytes: 0 };
       if (tracing) {
@@ -164,7 +184,7 @@ export const scenario: Scenario = {
         : [];
       const rows = [
         {
-          server: 'engine (NestJS + Fastify, PostgreSQL)',
+          server: `engine (NestJS + Fastify, PostgreSQL): ${defaultsOn}`,
           connections,
           run: 'until sold out',
           requests: run.requests,
@@ -197,6 +217,7 @@ export const scenario: Scenario = {
         scenario: 'hot-drop-http',
         rows,
         summary: {
+          'defaults on': defaultsOn,
           'engine req/s': round(run.requestsPerS),
           'bare node:http req/s': round(base.requestsPerS),
           'ratio vs bare': round(ratio, 3),
@@ -214,7 +235,9 @@ export const scenario: Scenario = {
             : {}),
         },
         targets: {
-          '>= 50% of bare node:http': ratio >= 0.5,
+          // Issue 18: 0.3 of the bare server with production defaults on gates; 0.5 is the aim.
+          '>= 0.3 of bare node:http (gate)': ratio >= 0.3,
+          '>= 0.5 of bare node:http (aim)': ratio >= 0.5,
           'zero 5xx': fiveXX(run) === 0,
           'zero oversell (stored units == cap)': stored === cap && run.accepted <= cap,
           ...(traced

@@ -25,6 +25,9 @@ export const BENCH_LIMITS_ENV: Readonly<Record<string, string>> = Object.freeze(
   RATE_LIMIT_ANONYMOUS: '100000000',
 });
 
+/** BENCH_LIMITS_ENV in words, for the report. */
+export const BENCH_LIMITS_SUMMARY = `on, ${BENCH_LIMITS_ENV.RATE_LIMIT_AUTHENTICATED}/min per token subject and per anonymous address`;
+
 const ROOT = path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
 
