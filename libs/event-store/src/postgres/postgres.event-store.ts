@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import {
   AppendTooLargeError,
   WrongExpectedRevisionError,
@@ -18,7 +18,7 @@ import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { assertValidMaxAppendBytes, jsonByteLength, MIB } from '../append-size';
 import { assertValidExpectedRevision } from '../expected-revision';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
-import { pgErrorInfo, toStoreError } from './postgres.errors';
+import { isConnectionError, pgErrorInfo, toStoreError } from './postgres.errors';
 import { compareLogPositions, formatLogPosition, parseLogPosition, type LogPosition } from './postgres.position';
 import { PollingSubscription, type PollingOptions } from './polling.subscription';
 
@@ -125,7 +125,9 @@ export class PostgresEventStore implements EventStore {
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     assertValidExpectedRevision(expectedRevision);
-    let written: [boolean, string, string | null, string | null];
+    let written: [boolean, string, string | null, string | null] | undefined;
+    let client: PoolClient | undefined;
+    let failure: unknown;
     try {
       // The whole batch travels as ONE jsonb parameter: a single JSON.stringify on our side, and one
       // multi-row INSERT on the server (a hot drop appends ~1,000 events per call). Built before
@@ -139,15 +141,22 @@ export class PostgresEventStore implements EventStore {
       // schema's dropline_append takes the stream's advisory lock before it writes anything, reads
       // the revision after the lock, checks it and inserts (read its comment in schema.sql). An
       // error anywhere rolls the whole statement back; a wrong revision is a result row, not an error.
-      const result = await this.pool.query<[boolean, string, string | null, string | null]>({
+      // On a checked-out client rather than pool.query: pool.query destroys the connection on ANY
+      // error (a duplicate event id, a NUL in jsonb), and on PGlite that connection is the only one.
+      client = await this.pool.connect();
+      const result = await client.query<[boolean, string, string | null, string | null]>({
         text: 'SELECT out_ok, out_revision::text, out_tx::text, out_gp::text FROM dropline_append($1, $2::jsonb, $3)',
         values: [streamName, rows, String(expectedRevision)],
         rowMode: 'array',
       });
       written = result.rows[0];
     } catch (error) {
-      throw await this.mapAppendError(error, streamName, expectedRevision);
+      failure = error;
     }
+    // A statement the server refused leaves the connection idle and reusable; a lost one is dropped.
+    // Released before the error is mapped: mapping may query, and PGlite's pool has one connection.
+    client?.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
+    if (failure !== undefined || written === undefined) throw await this.mapAppendError(failure, streamName, expectedRevision);
     const [ok, revisionText, transactionId, globalPosition] = written;
     const actual = Number(revisionText);
     if (!ok) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
