@@ -16,9 +16,9 @@ import {
 } from '../event-store.port';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { assertValidMaxAppendBytes, jsonByteLength, MIB } from '../append-size';
-import { assertValidExpectedRevision, satisfiesExpectedRevision } from '../expected-revision';
+import { assertValidExpectedRevision } from '../expected-revision';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
-import { pgErrorInfo, toStoreError } from './postgres.errors';
+import { isConnectionError, pgErrorInfo, toStoreError } from './postgres.errors';
 import { compareLogPositions, formatLogPosition, parseLogPosition, type LogPosition } from './postgres.position';
 import { PollingSubscription, type PollingOptions } from './polling.subscription';
 
@@ -35,7 +35,7 @@ import { PollingSubscription, type PollingOptions } from './polling.subscription
  *
  * The horizon is cluster-wide: ONE long-running transaction anywhere on the server (another
  * database, a psql session left in BEGIN, a slow migration) holds back every reader until it
- * ends. Keep write transactions short; appendToStream is a handful of statements.
+ * ends. Keep write transactions short; appendToStream is one statement (dropline_append in schema.sql).
  */
 
 /** Options of the PostgreSQL event store. */
@@ -125,90 +125,44 @@ export class PostgresEventStore implements EventStore {
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     assertValidExpectedRevision(expectedRevision);
+    let written: [boolean, string, string | null, string | null] | undefined;
     let client: PoolClient | undefined;
-    let broken: Error | undefined;
+    let failure: unknown;
     try {
       // The whole batch travels as ONE jsonb parameter: a single JSON.stringify on our side, and one
       // multi-row INSERT on the server (a hot drop appends ~1,000 events per call). Built before
-      // the stream is locked, and refused before connecting when it is over the limit.
+      // the stream is locked, and refused before sending when it is over the limit.
       const rows = JSON.stringify(
         events.map((event, i) => ({ i, id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata })),
       );
       const bytes = Buffer.byteLength(rows, 'utf8');
       if (bytes > this.maxAppendBytes) throw new AppendTooLargeError(streamName, bytes, this.maxAppendBytes);
+      // ONE statement, so one round trip and its own implicit transaction (no BEGIN/COMMIT): the
+      // schema's dropline_append takes the stream's advisory lock before it writes anything, reads
+      // the revision after the lock, checks it and inserts (read its comment in schema.sql). An
+      // error anywhere rolls the whole statement back; a wrong revision is a result row, not an error.
+      // On a checked-out client rather than pool.query: pool.query destroys the connection on ANY
+      // error (a duplicate event id, a NUL in jsonb), and on PGlite that connection is the only one.
       client = await this.pool.connect();
-      await client.query('BEGIN');
-      try {
-        const result = await this.appendInTransaction(client, streamName, events.length, rows, expectedRevision);
-        await client.query('COMMIT');
-        for (const subscription of this.subscriptions) subscription.nudge();
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-        throw error;
-      }
+      const result = await client.query<[boolean, string, string | null, string | null]>({
+        text: 'SELECT out_ok, out_revision::text, out_tx::text, out_gp::text FROM dropline_append($1, $2::jsonb, $3)',
+        values: [streamName, rows, String(expectedRevision)],
+        rowMode: 'array',
+      });
+      written = result.rows[0];
     } catch (error) {
-      throw await this.mapAppendError(error, streamName, expectedRevision);
-    } finally {
-      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
-      client?.release(broken);
+      failure = error;
     }
-  }
-
-  private async appendInTransaction(
-    client: PoolClient,
-    streamName: string,
-    count: number,
-    rows: string,
-    expectedRevision: ExpectedRevision,
-  ): Promise<AppendResult> {
-    // Lock the stream BEFORE writing anything. An advisory lock does not assign a transaction id;
-    // the first INSERT below does. So when two appends to one stream overlap, the second gets its
-    // xid only after the first has committed, i.e. a strictly larger one, and the global log order
-    // (transaction_id, global_position) always agrees with revision order within a stream.
-    // Locking the streams row instead (SELECT ... FOR UPDATE, or an upsert) would not guarantee
-    // that, because a writer could obtain its xid before it blocks.
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [streamName]);
-    const current = await client.query<[string]>({
-      text: 'SELECT revision::text FROM streams WHERE stream_name = $1',
-      values: [streamName],
-      rowMode: 'array',
-    });
-    const actual = current.rows.length === 0 ? -1 : Number(current.rows[0][0]);
-    if (!satisfiesExpectedRevision(expectedRevision, actual)) {
-      throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
-    }
-    if (count === 0) return this.emptyAppendResult(client, streamName, actual);
-
-    // Row i of the parameter becomes revision actual + 1 + i.
-    const lastRevision = actual + count;
-    const written = await client.query<[string, string]>({
-      text: `WITH appended AS (
-               INSERT INTO events (stream_name, revision, event_id, type, schema_version, data, metadata)
-               SELECT $1, $4::bigint + e.i, e.id, e.t, e.v, e.d, e.m
-               FROM jsonb_to_recordset($2::jsonb) AS e(i bigint, id uuid, t text, v integer, d jsonb, m jsonb)
-               ORDER BY e.i
-               RETURNING transaction_id, global_position
-             ), stream AS (
-               INSERT INTO streams (stream_name, revision) VALUES ($1, $3)
-               ON CONFLICT (stream_name) DO UPDATE SET revision = EXCLUDED.revision
-             )
-             SELECT transaction_id::text AS tx_text, max(global_position)::text AS gp_text FROM appended GROUP BY appended.transaction_id`,
-      values: [streamName, rows, lastRevision, actual + 1],
-      rowMode: 'array',
-    });
-    const [transactionId, globalPosition] = written.rows[0];
-    return { nextExpectedRevision: lastRevision, position: formatLogPosition({ transactionId, globalPosition }) };
-  }
-
-  private async emptyAppendResult(client: PoolClient, streamName: string, actual: number): Promise<AppendResult> {
-    // Nothing to write: report where the stream's last event sits (or the log start for no stream).
-    const last = await client.query<[string, string]>({
-      text: `SELECT transaction_id::text AS tx_text, global_position::text AS gp_text FROM events WHERE stream_name = $1 ORDER BY events.revision DESC LIMIT 1`,
-      values: [streamName],
-      rowMode: 'array',
-    });
-    const position = last.rows.length === 0 ? '0:0' : `${last.rows[0][0]}:${last.rows[0][1]}`;
+    // A statement the server refused leaves the connection idle and reusable; a lost one is dropped.
+    // Released before the error is mapped: mapping may query, and PGlite's pool has one connection.
+    client?.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
+    if (failure !== undefined || written === undefined) throw await this.mapAppendError(failure, streamName, expectedRevision);
+    const [ok, revisionText, transactionId, globalPosition] = written;
+    const actual = Number(revisionText);
+    if (!ok) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
+    for (const subscription of this.subscriptions) subscription.nudge();
+    // An empty append of a stream without events reports the log start.
+    const position = transactionId === null || globalPosition === null ? '0:0' : formatLogPosition({ transactionId, globalPosition });
     return { nextExpectedRevision: actual, position };
   }
 
