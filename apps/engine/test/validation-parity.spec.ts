@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-// Fastify's router parses query strings with it: the parity test hands the pipes what a route receives.
-import { parse as parseQuery } from 'fast-querystring';
+// Parsed as Fastify's router parses query strings (fast-querystring follows node:querystring): a dictionary without a prototype.
+import { parse as parseQuery } from 'node:querystring';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { AnalyticsDropParams } from '@dropline/analytics';
 import { DispatchTaskDto, TaskParams, TasksQuery } from '@dropline/fulfillment';

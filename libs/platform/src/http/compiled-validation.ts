@@ -24,7 +24,7 @@ import {
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import type { ConstraintMetadata } from 'class-validator/types/metadata/ConstraintMetadata';
 import { ProblemException } from './problem';
-import { findUnstorableText, hasUnstorableCharacter, NAMES_PART, partNamed } from './validation';
+import { NAMES_PART, partNamed, refuseUnstorableText } from './validation';
 
 // class-transformer keeps its decorators' metadata (@Type, @Transform) here and does not export it from its index.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -407,19 +407,7 @@ export class CompiledValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const { type, metatype } = metadata;
-    if (type === 'body' || type === 'query' || type === 'param') {
-      const found =
-        metadata.data && typeof value === 'string'
-          ? hasUnstorableCharacter(value)
-            ? metadata.data
-            : undefined
-          : findUnstorableText(value);
-      if (found) {
-        throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
-          field: found,
-        });
-      }
-    }
+    refuseUnstorableText(value, metadata);
     if (type === 'custom' || !isDto(metatype)) return primitive(value, metadata);
     const verdict = this.validatorOf(metatype)(value, metadata.data || type);
     if (!verdict.ok) throw new ProblemException(400, 'VALIDATION.FAILED', verdict.message, { field: verdict.field });

@@ -1,6 +1,7 @@
-import type { ValidationError } from '@nestjs/common';
+import type { ArgumentMetadata, ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { Matches, ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
+import { ProblemException } from './problem';
 import { PLAIN_TEXT } from './query-params';
 
 const EACH_IS_OBJECT = 'eachIsObject';
@@ -65,6 +66,20 @@ export function findUnstorableText(value: unknown, path = ''): string | undefine
     }
   }
   return undefined;
+}
+
+/**
+ * Before any DTO rule, every string of a body, query or path argument is checked for characters
+ * that cannot be stored: 400 VALIDATION.FAILED naming the first such string.
+ */
+export function refuseUnstorableText(value: unknown, { type, data }: ArgumentMetadata): void {
+  if (type !== 'body' && type !== 'query' && type !== 'param') return;
+  const found = data && typeof value === 'string' ? (hasUnstorableCharacter(value) ? data : undefined) : findUnstorableText(value);
+  if (found) {
+    throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
+      field: found,
+    });
+  }
 }
 
 const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);

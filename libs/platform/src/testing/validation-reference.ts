@@ -1,6 +1,6 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import { ProblemException } from '../http/problem';
-import { findUnstorableText, firstFailure, hasUnstorableCharacter } from '../http/validation';
+import { firstFailure, refuseUnstorableText } from '../http/validation';
 
 /**
  * The class-validator path the compiled validators replaced (Nest's ValidationPipe with the
@@ -11,19 +11,7 @@ import { findUnstorableText, firstFailure, hasUnstorableCharacter } from '../htt
  */
 class DroplineValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
-      const found =
-        metadata.data && typeof value === 'string'
-          ? hasUnstorableCharacter(value)
-            ? metadata.data
-            : undefined
-          : findUnstorableText(value);
-      if (found) {
-        throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
-          field: found,
-        });
-      }
-    }
+    refuseUnstorableText(value, metadata);
     return super.transform(value, metadata);
   }
 }
