@@ -19,7 +19,7 @@ import {
   setUpAuth,
   useBootLogger,
   useStructuredLogs,
-  validationPipe,
+  useCompiledValidation,
   withLogging,
 } from '@dropline/platform';
 import { EngineModule } from './engine.module';
@@ -61,7 +61,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   await applyHttpEdge(app, config.http, auth.verifier);
   if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
-  app.useGlobalPipes(validationPipe());
+  useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   // Unknown routes: Nest's own not-found handler throws a NotFoundException, which the

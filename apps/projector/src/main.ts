@@ -15,7 +15,7 @@ import {
   readEnvironment,
   useBootLogger,
   useStructuredLogs,
-  validationPipe,
+  useCompiledValidation,
   withLogging,
 } from '@dropline/platform';
 import { ProjectorModule } from './projector.module';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   await applyHttpEdge(app, config.http, undefined);
   if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
-  app.useGlobalPipes(validationPipe());
+  useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   const close = app.close.bind(app);

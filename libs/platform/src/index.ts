@@ -33,6 +33,7 @@ export * from './http/security-headers';
 export * from './http/server-limits';
 export * from './http/text';
 export * from './http/validation';
+export * from './http/compiled-validation';
 export * from './infrastructure/clock';
 export * from './infrastructure/databases';
 export * from './infrastructure/lease-factory';

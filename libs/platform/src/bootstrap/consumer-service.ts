@@ -17,7 +17,7 @@ import { applyHttpEdge } from '../http/edge';
 import { applyInputLimits } from '../http/input-limits';
 import { httpServerOptions } from '../http/server-limits';
 import { ProblemFilter } from '../http/problem.filter';
-import { validationPipe } from '../http/validation';
+import { useCompiledValidation } from '../http/compiled-validation';
 import { Metrics } from '../telemetry/metrics';
 import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
@@ -76,7 +76,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);
-  app.useGlobalPipes(validationPipe());
+  useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, logger: worker });

@@ -9,7 +9,7 @@ export const PLAIN_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 
 /** What a handler declares about the query string. */
 type QueryDeclaration =
-  /** `@Query() q: SomeDto`: the global ValidationPipe checks it (unknown keys included). */
+  /** `@Query() q: SomeDto`: the global validation pipe checks it (unknown keys included). */
   | { kind: 'dto' }
   /** Only these keys (`@Query('name')`), or none at all. */
   | { kind: 'keys'; keys: ReadonlySet<string> };
@@ -20,7 +20,7 @@ const PRIMITIVES = new Set<unknown>([Object, String, Number, Boolean, Array, und
  * Refuses query parameters a route does not declare, on EVERY Nest route — including the
  * many that take no query at all, where the validation pipe never runs because no
  * parameter asks for the query. A handler that declares `@Query() dto: SomeDto` is left to
- * the ValidationPipe (whitelist + forbidNonWhitelisted); `@Query('key')` allows that key;
+ * the validation pipe (unknown keys refused); `@Query('key')` allows that key;
  * a handler with no @Query allows none. Every query value must also be plain text (no NUL or
  * other control characters, no unpaired surrogates): no parameter has a use for them and
  * PostgreSQL cannot hold NUL. Answers 400 VALIDATION.FAILED naming the parameter.

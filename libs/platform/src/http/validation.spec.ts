@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
 import { IsOptional, ValidateNested } from 'class-validator';
-import { ProblemException } from './problem';
-import { EachIsObject, EachMatches, IsCountMap, validationPipe } from './validation';
+import { validationPipe } from './compiled-validation';
+import { EachIsObject, EachMatches, IsCountMap } from './validation';
+import { referenceValidationPipe, verdictOf } from '../testing/validation-reference';
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -22,16 +23,15 @@ class BodyDto {
   phases?: PhaseDto[];
 }
 
-/** The field and message the pipe answers `body` with, or 'ok'. */
+/**
+ * The field and message the pipe answers `body` with, or 'ok'. Every case also goes through the
+ * class-validator path (the reference pipe), which must agree on the verdict, field and message.
+ */
 async function failure(body: unknown): Promise<{ field?: string; detail?: string } | 'ok'> {
-  try {
-    await validationPipe().transform(body, { type: 'body', metatype: BodyDto });
-    return 'ok';
-  } catch (e) {
-    if (!(e instanceof ProblemException)) throw e;
-    const response = e.getResponse() as { field?: string; detail?: string };
-    return { field: response.field, detail: response.detail };
-  }
+  const compiled = await verdictOf(validationPipe(), BodyDto, structuredClone(body));
+  const reference = await verdictOf(referenceValidationPipe(), BodyDto, structuredClone(body));
+  expect(compiled.ok ? { ok: true } : compiled).toEqual(reference.ok ? { ok: true } : reference);
+  return compiled.ok ? 'ok' : { field: compiled.field, detail: compiled.message };
 }
 
 describe('part-naming validators', () => {
@@ -70,5 +70,11 @@ describe('part-naming validators', () => {
 
   it('EachIsObject still names the element that is not an object', async () => {
     expect(await failure({ phases: [{}, []] })).toMatchObject({ field: 'phases[1]' });
+  });
+});
+
+describe('inputs that are not an object', () => {
+  it.each([null, undefined, 5, 'text', true, [], [{}], [1, 2]])('%j gets the same answer from both paths', async (body) => {
+    await failure(body);
   });
 });

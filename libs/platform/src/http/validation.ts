@@ -1,4 +1,4 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { ArgumentMetadata, ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { Matches, ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
 import { ProblemException } from './problem';
@@ -8,15 +8,16 @@ const EACH_IS_OBJECT = 'eachIsObject';
 const EACH_MATCHES = 'eachMatches';
 const COUNT_MAP = 'countMap';
 /** Constraints whose message names the part of the property that failed (`visits[3] …`, `allocation.HH-M-NAVY …`). */
-const NAMES_PART = new Set([EACH_IS_OBJECT, EACH_MATCHES, COUNT_MAP]);
+export const NAMES_PART: ReadonlySet<string> = new Set([EACH_IS_OBJECT, EACH_MATCHES, COUNT_MAP]);
 
 /** The `[3]` or `.key` a part-naming message puts right after the property's name, if any. */
-function partNamed(property: string, message: string): string | undefined {
+export function partNamed(property: string, message: string): string | undefined {
   if (!message.startsWith(property)) return undefined;
   return /^(\[\d+\]|\.[^\s.[\]]+) /.exec(message.slice(property.length))?.[1];
 }
 
-function firstFailure(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
+/** The field and message of the first error class-validator reports, as the problem names them. */
+export function firstFailure(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
   for (const e of errors) {
     let field = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
     if (e.constraints && Object.keys(e.constraints).length > 0) {
@@ -68,41 +69,17 @@ export function findUnstorableText(value: unknown, path = ''): string | undefine
 }
 
 /**
- * class-validator pipe: strips nothing silently — unknown fields are errors — and names the
- * first bad field. Before any DTO rule, every string of the body, query and path is checked
- * for characters that cannot be stored.
+ * Before any DTO rule, every string of a body, query or path argument is checked for characters
+ * that cannot be stored: 400 VALIDATION.FAILED naming the first such string.
  */
-class DroplineValidationPipe extends ValidationPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
-      const found =
-        metadata.data && typeof value === 'string'
-          ? hasUnstorableCharacter(value)
-            ? metadata.data
-            : undefined
-          : findUnstorableText(value);
-      if (found) {
-        throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
-          field: found,
-        });
-      }
-    }
-    return super.transform(value, metadata);
+export function refuseUnstorableText(value: unknown, { type, data }: ArgumentMetadata): void {
+  if (type !== 'body' && type !== 'query' && type !== 'param') return;
+  const found = data && typeof value === 'string' ? (hasUnstorableCharacter(value) ? data : undefined) : findUnstorableText(value);
+  if (found) {
+    throw new ProblemException(400, 'VALIDATION.FAILED', `${found} must not contain a NUL character or an unpaired surrogate`, {
+      field: found,
+    });
   }
-}
-
-export function validationPipe(): ValidationPipe {
-  return new DroplineValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    stopAtFirstError: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const failure = firstFailure(errors) ?? { field: 'body', message: 'invalid input' };
-      return new ProblemException(400, 'VALIDATION.FAILED', failure.message, { field: failure.field });
-    },
-  });
 }
 
 const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,204 @@
+import fc from 'fast-check';
+// Parsed as Fastify's router parses query strings (fast-querystring follows node:querystring): a dictionary without a prototype.
+import { parse as parseQuery } from 'node:querystring';
+import type { ArgumentMetadata } from '@nestjs/common';
+import { AnalyticsDropParams } from '@dropline/analytics';
+import { DispatchTaskDto, TaskParams, TasksQuery } from '@dropline/fulfillment';
+import { DropIdParams, PreOrderIdParams, ReturnIdParams, RunIdParams, validationPipe } from '@dropline/platform';
+import { referenceValidationPipe, type PipeVerdict, verdictOf } from '../../../libs/platform/src/testing/validation-reference';
+import { CustomerIdParams, ListDropsQuery, PageQuery, ProjectionNameParams } from '@dropline/read-models';
+import { DropMembersDto } from '../src/drops/add-drop-members/add-drop-members.dto';
+import { CancelDropDto } from '../src/drops/cancel-drop/cancel-drop.dto';
+import { HistoryQuery } from '../src/drops/drop-history/drop-history.controller';
+import { GetDropQuery } from '../src/drops/get-drop/get-drop.controller';
+import { ListDropMembersQuery } from '../src/drops/list-drop-members/list-drop-members.controller';
+import { DropPhaseParams } from '../src/drops/open-access-phase/open-access-phase.controller';
+import { DropDefinitionDto } from '../src/drops/schedule-drop/schedule-drop.dto';
+import { EffectsQuery, EventIdParams } from '../src/events/event-causation.controller';
+import { DispatchDto } from '../src/fulfillment/dispatch-shipment/dispatch-shipment.dto';
+import { PlacePreOrderDto } from '../src/pre-orders/place-pre-order/place-pre-order.dto';
+import { PaymentFactDto } from '../src/pre-orders/record-payment/record-payment.dto';
+import { RefundRequestDto } from '../src/pre-orders/request-refund/request-refund.dto';
+import { CompleteRunDto } from '../src/production-runs/complete-production-run/complete-production-run.dto';
+import { RequestRunDto } from '../src/production-runs/request-production-run/request-production-run.dto';
+import { ReceiveReturnDto } from '../src/returns/receive-return/receive-return.dto';
+import { RecordVisitsDto } from '../src/visits/record-visits.dto';
+import { RequestReturnDto } from '../src/returns/request-return/request-return.dto';
+import { ReturnRefundDto } from '../src/returns/record-return-refunded/record-return-refunded.dto';
+import { caseArbitrary, fuzzBases, type Json, mutate, PROTO_NAMES, queryString } from './support/fuzz-cases';
+
+/**
+ * Validation parity (issue #18): every route validates through validators compiled once from the
+ * DTOs' class-validator decorators (libs/platform/src/http/compiled-validation.ts). Here every
+ * case of the malformed-input fuzz (fuzz.e2e-spec.ts, same bases and mutations) — its body, its
+ * query string as Fastify parses it, its path parameters — goes through both the compiled pipe
+ * and the class-validator pipe it replaced, and both must give the same verdict, the same field
+ * and the same message, and hand the controller the same data.
+ */
+const RUNS = Number(process.env.PARITY_RUNS ?? 10_000);
+
+type Dto = NonNullable<ArgumentMetadata['metatype']>;
+/** What each fuzz base's route declares: its @Param(), @Query() and @Body() classes. */
+const ROUTES: Record<string, { params?: Dto; query?: Dto; body?: Dto }> = {
+  schedule: { body: DropDefinitionDto },
+  'schedule with phases': { body: DropDefinitionDto },
+  revise: { params: DropIdParams, body: DropDefinitionDto },
+  place: { params: DropIdParams, body: PlacePreOrderDto },
+  'cancel drop': { params: DropIdParams, body: CancelDropDto },
+  open: { params: DropIdParams },
+  'open phase': { params: DropPhaseParams },
+  'add members': { params: DropIdParams, body: DropMembersDto },
+  'list members': { params: DropIdParams, query: ListDropMembersQuery },
+  close: { params: DropIdParams },
+  complete: { params: DropIdParams },
+  'cancel pre-order': { params: PreOrderIdParams },
+  payment: { params: PreOrderIdParams, body: PaymentFactDto },
+  'refund request': { params: PreOrderIdParams, body: RefundRequestDto },
+  dispatch: { params: PreOrderIdParams, body: DispatchDto },
+  delivered: { params: PreOrderIdParams },
+  'request return': { params: PreOrderIdParams, body: RequestReturnDto },
+  'receive return': { params: ReturnIdParams, body: ReceiveReturnDto },
+  'return refund': { params: ReturnIdParams, body: ReturnRefundDto },
+  'request run': { params: DropIdParams, body: RequestRunDto },
+  'start run': { params: RunIdParams },
+  'complete run': { params: RunIdParams, body: CompleteRunDto },
+  history: { params: DropIdParams, query: HistoryQuery },
+  'get drop': { params: DropIdParams, query: GetDropQuery },
+  'list drops': { query: ListDropsQuery },
+  inventory: { params: DropIdParams },
+  restock: { params: DropIdParams },
+  summary: { params: DropIdParams },
+  'customer pre-orders': { params: CustomerIdParams, query: PageQuery },
+  analytics: { params: AnalyticsDropParams },
+  'fulfillment tasks': { query: TasksQuery },
+  'late tasks': {},
+  projections: {},
+  messaging: {},
+  visits: { params: DropIdParams, body: RecordVisitsDto },
+};
+
+const compiled = validationPipe();
+const reference = referenceValidationPipe();
+const DROP_ID = 'parity-drop';
+const bases = fuzzBases(DROP_ID, `${DROP_ID}.po.abc`);
+
+/** The data a verdict hands on, as the controllers use it (JSON: class instances and plain objects alike). */
+const handedOn = (v: PipeVerdict) => (v.ok ? { ok: true, value: JSON.stringify(v.value) } : v);
+
+/** Runs `input` through both pipes (each gets its own copy: both strip keys in place) and expects the same answer. */
+async function expectParity(metatype: Dto, type: ArgumentMetadata['type'], input: () => unknown, label: string): Promise<PipeVerdict> {
+  const fromCompiled = await verdictOf(compiled, metatype, input(), type);
+  const fromReference = await verdictOf(reference, metatype, input(), type);
+  if (JSON.stringify(handedOn(fromCompiled)) !== JSON.stringify(handedOn(fromReference))) {
+    throw new Error(
+      `${label}: compiled ${JSON.stringify(handedOn(fromCompiled))} but class-validator ${JSON.stringify(handedOn(fromReference))} for ${JSON.stringify(input())}`,
+    );
+  }
+  if (fromCompiled.ok) expect(plainData(fromCompiled.value)).toBe(true);
+  return fromCompiled;
+}
+
+/** True when `value` holds no class instance at any depth: the compiled path builds none. */
+function plainData(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(plainData);
+  // A plain object or a dictionary without a prototype (Fastify's parsed query), never a DTO instance.
+  const constructor = (Object.getPrototypeOf(value) as { constructor?: unknown } | null)?.constructor;
+  if (typeof constructor === 'function' && constructor.name !== 'Object') return false;
+  return Object.values(value).every(plainData);
+}
+
+describe('compiled validation gives the verdict, field and message of class-validator', () => {
+  it('for every route of the fuzz, its DTOs are known', () => {
+    for (const base of bases) expect(ROUTES[base.name]).toBeDefined();
+  });
+
+  it(`on ${RUNS} fuzz cases: bodies, query strings and path parameters`, async () => {
+    const verdicts = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary, async (fuzzCase) => {
+        const request = mutate(bases, fuzzCase);
+        const route = ROUTES[request.base.name];
+        const label = `${request.base.name} / ${request.chosen}`;
+        const count = (v: PipeVerdict, where: string) => {
+          const key = v.ok ? `${where} ok` : `${where} ${v.field?.replace(/\d+/g, 'n')}`;
+          verdicts.set(key, (verdicts.get(key) ?? 0) + 1);
+        };
+        if (route.body && request.body !== undefined && request.raw === undefined) {
+          const text = JSON.stringify(request.body);
+          count(await expectParity(route.body, 'body', () => JSON.parse(text) as unknown, label), 'body');
+        }
+        if (route.query) {
+          const text = queryString(request.query);
+          count(await expectParity(route.query, 'query', () => parseQuery(text) as unknown, label), 'query');
+        }
+        if (route.params && request.rawPath === undefined && request.badSegment === undefined) {
+          count(await expectParity(route.params, 'param', () => ({ ...request.params }), label), 'param');
+        }
+      }),
+      { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+    );
+    // The cases reach both verdicts on every kind of input, and fail on many different fields.
+    for (const where of ['body', 'query', 'param']) {
+      expect(verdicts.get(`${where} ok`)).toBeGreaterThan(0);
+      expect([...verdicts.keys()].filter((k) => k.startsWith(`${where} `)).length).toBeGreaterThan(5);
+    }
+  }, 300_000);
+
+  it('on random JSON put in place of any field of a valid body, and random query values', async () => {
+    const bodied = bases.filter((b) => ROUTES[b.name].body && b.body);
+    const queried = bases.filter((b) => ROUTES[b.name].query);
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const key = fc.oneof(fc.constantFrom(...PROTO_NAMES, '0', '1', 'x'), fc.string({ maxLength: 6 }));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.nat(), json, key, fc.boolean(), async (bi, fi, value, extraKey, asKey) => {
+        const base = bodied[bi % bodied.length];
+        const body = JSON.parse(JSON.stringify(base.body)) as Json;
+        const fields = ['', ...(base.fields ?? [])];
+        const field = fields[fi % fields.length];
+        const parent = field ? (field.split('.').reduce<unknown>((v, k) => (v as Json)?.[k], body) as Json) : body;
+        if (asKey && typeof parent === 'object' && parent !== null) parent[extraKey] = value;
+        else if (field) {
+          const keys = field.split('.');
+          const last = keys.pop()!;
+          (keys.reduce<unknown>((v, k) => (v as Json)[k], body) as Json)[last] = value;
+        }
+        const text = JSON.stringify(body);
+        await expectParity(ROUTES[base.name].body!, 'body', () => JSON.parse(text) as unknown, `${base.name} ${field} ${extraKey}`);
+      }),
+      { numRuns: Math.ceil(RUNS / 5) },
+    );
+    const queryValue = fc.oneof(
+      fc.constantFrom('', '0', '1', '01', '1e2', ' 1', '0x10', '9007199254740993', '-1', 'web'),
+      fc.string({ maxLength: 8 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(),
+        fc.dictionary(
+          fc.oneof(key, fc.constantFrom('limit', 'offset', 'after', 'revision', 'asOf', 'status', 'city', 'dropId', 'depth')),
+          fc.oneof(queryValue, fc.array(queryValue, { maxLength: 3 })),
+        ),
+        async (qi, query) => {
+          const base = queried[qi % queried.length];
+          const text = Object.entries(query)
+            .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => `${encodeURIComponent(k)}=${encodeURIComponent(one)}`))
+            .join('&');
+          await expectParity(ROUTES[base.name].query!, 'query', () => parseQuery(text) as unknown, `${base.name} ?${text}`);
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 5) },
+    );
+  }, 300_000);
+
+  it('on inputs that are not objects, for a DTO with required fields and one without', async () => {
+    for (const input of [null, undefined, 0, 7, '', 'text', true, false, [], [{}], ['x'], [[]]]) {
+      for (const dto of [PlacePreOrderDto, TasksQuery, EffectsQuery, EventIdParams, DispatchTaskDto, TaskParams, ProjectionNameParams])
+        await expectParity(dto, 'body', () => structuredCloneJson(input), `${dto.name} ${JSON.stringify(input)}`);
+    }
+  });
+});
+
+function structuredCloneJson(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
