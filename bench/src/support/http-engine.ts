@@ -26,9 +26,11 @@ export const BENCH_LIMITS_ENV: Readonly<Record<string, string>> = Object.freeze(
 });
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
+/** The built engine's entry point (`npm run build`). */
+export const ENGINE_MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -55,7 +57,7 @@ export async function startEngine(
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
   let out = '';
-  const child = spawn(process.execPath, [...extraNodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...extraNodeArgs, ENGINE_MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
