@@ -18,9 +18,11 @@ import { Latencies, numberFlag, peakRssOfPid, round } from '../support/stats';
  *
  *   cold    spawn → first 200 from /health/ready on an empty DATA_DIR (initdb, schema, migrations)
  *   warm    SIGTERM, then spawn again on the same DATA_DIR → first 200 from /health/ready
+ *           (both also as CPU ms used by then, from /proc/<pid>/stat: less moved by a busy machine)
  *   idle    VmRSS of the warm engine after --settle-seconds (5) with no traffic
  *   after   VmRSS after --pre-orders (10,000) accepted pre-orders over HTTP (the dev till token,
- *           kiosk channel, one named customer each, --connections 32), settled again; and VmHWM
+ *           kiosk channel, one named customer each, --connections 32), settled again; and VmHWM.
+ *           Both RSS figures come with the engine's own V8 heap and external memory (its /metrics).
  *
  * Then (unless --no-profile) one more warm start under `node --cpu-prof`, bucketed by where the
  * start goes. Aims (issue 18): warm start ≤ 2 s, idle RSS ≤ 300 MB.
@@ -34,6 +36,8 @@ interface RunningEngine {
   url: string;
   /** Milliseconds from spawn to the first 200 of /health/ready. */
   readyMs: number;
+  /** CPU ms the engine had used by then. */
+  readyCpuMs: number | undefined;
   lines(): string[];
   stop(): Promise<number>;
 }
@@ -45,6 +49,28 @@ function rssMiB(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system) the process has used so far, in ms: what a start costs, less moved by other load than wall time. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command name), in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** V8 heap in use and memory outside it (PGlite's WebAssembly memory, buffers), in MiB, from the engine's own metrics. */
+async function memoryBreakdown(url: string, token: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const metric = (name: string) => {
+    const match = new RegExp(`^dropline_${name} (\\S+)$`, 'm').exec(text);
+    return match ? `${round(Number(match[1]) / 2 ** 20)} MiB` : '?';
+  };
+  return `V8 heap used ${metric('nodejs_heap_size_used_bytes')} of ${metric('nodejs_heap_size_total_bytes')}, external ${metric('nodejs_external_memory_bytes')}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,7 +119,8 @@ async function startEmbedded(dataDir: string, env: Record<string, string>, nodeA
     }
     await sleep(20);
   }
-  return { child, url, readyMs: performance.now() - started, lines: () => out.split('\n').filter(Boolean), stop };
+  const readyMs = performance.now() - started;
+  return { child, url, readyMs, readyCpuMs: cpuMs(child.pid!), lines: () => out.split('\n').filter(Boolean), stop };
 }
 
 /** The development tokens the embedded engine logs once per start (the `devTokens` JSON log line). */
@@ -190,6 +217,7 @@ export const startupScenario: Scenario = {
       await authed.arrayBuffer();
       const rateLimit = authed.headers.get('x-ratelimit-limit');
       const metrics = (await fetch(`${warm.url}/metrics`, { headers: { authorization: `Bearer ${tokens.ops}` } })).status === 200;
+      const idleMemory = await memoryBreakdown(warm.url, tokens.ops);
 
       // --- 10,000 pre-orders on one drop (a cap they do not reach)
       const definition = { ...hotDropDefinition(preOrders * 10, new Date(Date.now() - 60_000).toISOString()), channels: ['web', 'kiosk'] };
@@ -200,6 +228,7 @@ export const startupScenario: Scenario = {
       ctx.log(`placed: ${JSON.stringify(placed.statuses)} in ${round(placed.seconds, 1)} s`);
       await sleep(settleMs);
       const afterRss = rssMiB(pid);
+      const afterMemory = await memoryBreakdown(warm.url, tokens.ops);
       const peakRss = peakRssOfPid(pid);
       const exported = sink.received();
       const logLines = warm.lines();
@@ -241,10 +270,16 @@ export const startupScenario: Scenario = {
       return {
         scenario: 'startup',
         rows: [
-          { measure: 'cold start (fresh DATA_DIR) → /health/ready 200', value: `${round(cold.readyMs)} ms` },
-          { measure: 'warm start (same DATA_DIR) → /health/ready 200', value: `${round(warm.readyMs)} ms` },
-          { measure: `idle RSS (${settleMs / 1000} s after ready)`, value: `${idleRss ?? '?'} MiB` },
-          { measure: `RSS after ${preOrders} pre-orders (settled)`, value: `${afterRss ?? '?'} MiB` },
+          {
+            measure: 'cold start (fresh DATA_DIR) → /health/ready 200',
+            value: `${round(cold.readyMs)} ms (${cold.readyCpuMs ?? '?'} ms CPU)`,
+          },
+          {
+            measure: 'warm start (same DATA_DIR) → /health/ready 200',
+            value: `${round(warm.readyMs)} ms (${warm.readyCpuMs ?? '?'} ms CPU)`,
+          },
+          { measure: `idle RSS (${settleMs / 1000} s after ready)`, value: `${idleRss ?? '?'} MiB (${idleMemory})` },
+          { measure: `RSS after ${preOrders} pre-orders (settled)`, value: `${afterRss ?? '?'} MiB (${afterMemory})` },
           { measure: 'peak RSS (VmHWM) of the warm engine', value: `${peakRss ?? '?'} MiB` },
           {
             measure: 'pre-orders',
@@ -255,6 +290,8 @@ export const startupScenario: Scenario = {
         summary: {
           coldStartMs: round(cold.readyMs),
           warmStartMs: round(warm.readyMs),
+          coldStartCpuMs: cold.readyCpuMs ?? -1,
+          warmStartCpuMs: warm.readyCpuMs ?? -1,
           idleRssMiB: idleRss ?? -1,
           rssAfterPreOrdersMiB: afterRss ?? -1,
           preOrdersAccepted: accepted,
