@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { summarizeStartupProfile } from '../support/cpu-profile';
 import { HOT_SKU, hotDropDefinition } from '../support/drops';
-import { BENCH_LIMITS_ENV, ENGINE_MAIN, freePort } from '../support/http-engine';
+import { BENCH_LIMITS_ENV, ENGINE_MAIN, freePort, jsonWithToken } from '../support/http-engine';
 import { startOtlpSink } from '../support/otlp-sink';
 import { Latencies, numberFlag, peakRssOfPid, round } from '../support/stats';
 
@@ -136,17 +136,6 @@ function devTokensOf(engine: RunningEngine): Record<string, string> {
   throw new Error('the engine logged no devTokens line');
 }
 
-async function call(url: string, token: string, method: string, body?: unknown): Promise<any> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 /** Places `count` one-unit pre-orders through `connections` concurrent loops; statuses and latency. */
 async function placePreOrders(url: string, dropId: string, tillToken: string, count: number, connections: number) {
   const statuses: Record<string, number> = {};
@@ -221,8 +210,8 @@ export const startupScenario: Scenario = {
 
       // --- 10,000 pre-orders on one drop (a cap they do not reach)
       const definition = { ...hotDropDefinition(preOrders * 10, new Date(Date.now() - 60_000).toISOString()), channels: ['web', 'kiosk'] };
-      const { dropId } = await call(`${warm.url}/drops`, tokens.ops, 'POST', definition);
-      await call(`${warm.url}/drops/${dropId}/open`, tokens.ops, 'POST');
+      const { dropId } = await jsonWithToken(`${warm.url}/drops`, tokens.ops, 'POST', definition);
+      await jsonWithToken(`${warm.url}/drops/${dropId}/open`, tokens.ops, 'POST');
       ctx.log(`placing ${preOrders} pre-orders over ${connections} connections`);
       const placed = await placePreOrders(warm.url, dropId, tokens.till, preOrders, connections);
       ctx.log(`placed: ${JSON.stringify(placed.statuses)} in ${round(placed.seconds, 1)} s`);

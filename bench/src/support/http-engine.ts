@@ -121,7 +121,12 @@ export function benchToken(role: 'ops' | 'till', sub: string): Promise<string> {
 
 /** One JSON request as ops; throws on a non-2xx answer. */
 export async function json(url: string, method: string, body?: unknown): Promise<any> {
-  const authorization = `Bearer ${await benchToken('ops', 'bench-ops')}`;
+  return jsonWithToken(url, await benchToken('ops', 'bench-ops'), method, body);
+}
+
+/** One JSON request with this bearer token; throws on a non-2xx answer. */
+export async function jsonWithToken(url: string, token: string, method: string, body?: unknown): Promise<any> {
+  const authorization = `Bearer ${token}`;
   const res = await fetch(url, {
     method,
     headers: body ? { 'content-type': 'application/json', authorization } : { authorization },
