@@ -66,11 +66,13 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   // Unknown routes: Nest's own not-found handler throws a NotFoundException, which the
   // ProblemFilter renders as 404 ROUTE.NOT_FOUND (Fastify allows one not-found handler, and Nest sets it).
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle('Dropline').setDescription('Event-sourced engine for limited merch drops').setVersion('0.1.0').build(),
+  // Built at the first request for /docs-json or /docs-yaml (a few hundred ms of every start otherwise).
+  setupApiDocs(app, () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Dropline').setDescription('Event-sourced engine for limited merch drops').setVersion('0.1.0').build(),
+    ),
   );
-  setupApiDocs(app, document);
   if (ownsDatabases) {
     const close = app.close.bind(app);
     app.close = async () => {

@@ -59,3 +59,39 @@ export function summarizeCpuProfiles(dir: string): Array<{ where: string; percen
     .map(([where, t]) => ({ where, percent: Math.round((1000 * t) / busy) / 10 }))
     .sort((a, b) => b.percent - a.percent);
 }
+
+/**
+ * Where the start of a process goes, by the frames on each sample's stack (inclusive: a sample
+ * under `require` inside PGlite counts as module loading): loading modules (resolve, read,
+ * compile and run each module's top level), the embedded PostgreSQL (PGlite: WebAssembly compile,
+ * initdb or recovery, the first queries), and the rest (Nest's container and routes, Swagger,
+ * migrations, the workers' first reads). Milliseconds of non-idle samples, largest first.
+ */
+export function summarizeStartupProfile(file: string): Array<{ where: string; ms: number }> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const STARTUP_BUCKETS: Array<[string, (frame: ProfileNode['callFrame']) => boolean]> = [
+    ['loading modules (require: resolve, read, compile, top level)', (f) => f.functionName === 'Module._load'],
+    ['embedded PostgreSQL (PGlite, its WebAssembly)', (f) => f.url.startsWith('wasm://') || /@electric-sql\/pglite/.test(f.url)],
+    ['Swagger document', (f) => /@nestjs\/swagger/.test(f.url)],
+    ['NestJS container, routes, Fastify', (f) => /node_modules\/(@nestjs|fastify|@fastify|find-my-way|avvio)/.test(f.url)],
+    ['garbage collector', (f) => f.functionName === '(garbage collector)'],
+  ];
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+    const frames: ProfileNode['callFrame'][] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) frames.push(byId.get(at)!.callFrame);
+    // The first bucket, in this order, that any frame on the stack matches (a require under PGlite's loader is module loading).
+    let bucket = 'other (engine code, node core, builtins)';
+    for (const [name, matches] of STARTUP_BUCKETS)
+      if (frames.some(matches)) {
+        bucket = name;
+        break;
+      }
+    totals.set(bucket, (totals.get(bucket) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...totals.entries()].map(([where, ms]) => ({ where, ms: Math.round(ms) })).sort((a, b) => b.ms - a.ms);
+}

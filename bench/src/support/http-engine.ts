@@ -29,9 +29,11 @@ export const BENCH_LIMITS_ENV: Readonly<Record<string, string>> = Object.freeze(
 export const BENCH_LIMITS_SUMMARY = `on, ${BENCH_LIMITS_ENV.RATE_LIMIT_AUTHENTICATED}/min per token subject and per anonymous address`;
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
+/** The built engine's entry point (`npm run build`). */
+export const ENGINE_MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -58,7 +60,7 @@ export async function startEngine(
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
   let out = '';
-  const child = spawn(process.execPath, [...extraNodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...extraNodeArgs, ENGINE_MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -122,7 +124,12 @@ export function benchToken(role: 'ops' | 'till', sub: string): Promise<string> {
 
 /** One JSON request as ops; throws on a non-2xx answer. */
 export async function json(url: string, method: string, body?: unknown): Promise<any> {
-  const authorization = `Bearer ${await benchToken('ops', 'bench-ops')}`;
+  return jsonWithToken(url, await benchToken('ops', 'bench-ops'), method, body);
+}
+
+/** One JSON request with this bearer token; throws on a non-2xx answer. */
+export async function jsonWithToken(url: string, token: string, method: string, body?: unknown): Promise<any> {
+  const authorization = `Bearer ${token}`;
   const res = await fetch(url, {
     method,
     headers: body ? { 'content-type': 'application/json', authorization } : { authorization },

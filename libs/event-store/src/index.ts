@@ -10,6 +10,7 @@ export { ensureEventStoreSchema, EVENT_STORE_SCHEMA_SQL_PATH } from './postgres/
 export { createPostgresPool, bigintAsStringTypes, type PostgresPoolOptions } from './postgres/postgres.pool';
 export {
   createEmbeddedDatabase,
+  EMBEDDED_START_PARAMS,
   openEmbeddedDatabase,
   type EmbeddedDatabase,
   type EmbeddedDatabaseOptions,

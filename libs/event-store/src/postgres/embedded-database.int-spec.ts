@@ -61,4 +61,18 @@ describe('embedded database data directory', () => {
       await second.close();
     }
   }, 120_000);
+
+  it("runs with 32 MB of shared buffers and PGlite's own settings (EMBEDDED_START_PARAMS), on disk and in memory", async () => {
+    for (const dataDir of [dir, 'memory://']) {
+      const db = await createEmbeddedDatabase({ dataDir });
+      try {
+        const shown = await db.pool.query(
+          "SELECT current_setting('shared_buffers') AS shared_buffers, current_setting('max_worker_processes') AS workers",
+        );
+        expect(shown.rows[0]).toEqual({ shared_buffers: '32MB', workers: '0' });
+      } finally {
+        await db.close();
+      }
+    }
+  }, 120_000);
 });

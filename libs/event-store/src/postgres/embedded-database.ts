@@ -14,6 +14,15 @@ export interface EmbeddedDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL's settings for the embedded database: PGlite's own (single-user mode, no parallel
+ * workers), with shared_buffers at 32 MB instead of 128 MB. Those buffers live in the WebAssembly
+ * memory of the engine process, so they count in its RSS once touched, and the embedded engine
+ * (one process, a development or small-shop database) gains nothing from caching more of its
+ * files than that: pages beyond it are read back from the OS page cache. Durability is untouched.
+ */
+export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
 export interface EmbeddedDatabaseOptions {
   /** Directory that persists the database, or `memory://` for a throwaway in-memory one. */
   dataDir: string;
@@ -25,7 +34,7 @@ export interface EmbeddedDatabaseOptions {
  * at close, since PGlite creates them 0666 (data-dir.permissions.ts).
  */
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
-  if (options.dataDir.startsWith('memory://')) return wrap(new PGlite({}));
+  if (options.dataDir.startsWith('memory://')) return wrap(new PGlite({ startParams: [...EMBEDDED_START_PARAMS] }));
   const dataDir = options.dataDir;
   createPrivateDir(dataDir);
   const lock = lockDataDir(dataDir);
@@ -41,7 +50,7 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): 
   try {
     // What an older version or a crashed run left (0644/0666) is private before PGlite reads it ...
     makeTreePrivate(dataDir);
-    db = await wrap(new PGlite({ dataDir }), afterClose);
+    db = await wrap(new PGlite({ dataDir, startParams: [...EMBEDDED_START_PARAMS] }), afterClose);
     // ... and so is what a first start's initdb just wrote, rather than only from the first clean shutdown.
     makeTreePrivate(dataDir);
     return db;

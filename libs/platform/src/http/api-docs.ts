@@ -38,7 +38,11 @@ interface Asset {
   body: Buffer;
 }
 
-/** Every file /docs serves, read once: a request never touches the disk. A Map: `constructor` or `__proto__` is not a file. */
+/**
+ * Every file /docs serves, read once, at the first request for one (not at boot: they are a few
+ * MB the engine does not need to hold until someone opens the docs); later requests never touch
+ * the disk. A Map: `constructor` or `__proto__` is not a file.
+ */
 function loadAssets(): Map<string, Asset> {
   const dist = path.dirname(require.resolve('swagger-ui-dist/package.json'));
   const assets = new Map<string, Asset>();
@@ -50,14 +54,17 @@ function loadAssets(): Map<string, Asset> {
 /**
  * /docs (Swagger UI), /docs-json and /docs-yaml. Nest's Swagger UI on Fastify needs the
  * optional @fastify/static package, which the engine does not depend on (without it Nest
- * exits the process at boot); the UI files come from swagger-ui-dist, held in memory.
+ * exits the process at boot); the UI files come from swagger-ui-dist, held in memory once read.
+ * `document` may be a function: the OpenAPI document is then built at the first request for it
+ * (SwaggerModule caches it), not during every start.
  */
-export function setupApiDocs(app: NestFastifyApplication, document: OpenAPIObject): void {
+export function setupApiDocs(app: NestFastifyApplication, document: OpenAPIObject | (() => OpenAPIObject)): void {
   SwaggerModule.setup('docs', app, document, { ui: false });
-  const assets = loadAssets();
+  let assets: Map<string, Asset> | undefined;
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get('/docs', (_request, reply) => void reply.type('text/html; charset=utf-8').send(PAGE));
   fastify.get<{ Params: { file: string } }>('/docs/:file', (request, reply) => {
+    assets ??= loadAssets();
     const asset = assets.get(request.params.file);
     if (!asset) {
       const body = problem(404, 'ROUTE.NOT_FOUND', `Cannot GET ${request.url}`);

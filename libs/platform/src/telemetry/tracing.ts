@@ -3,18 +3,9 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
-import type { EnvironmentVariables, TraceSamplerName } from '../config/environment';
+import type { TracingOptions } from './tracing.options';
 
-/** What the tracing bootstrap needs, read and validated by the config module. */
-export interface TracingOptions {
-  /** Off when OTEL_SDK_DISABLED is set or no OTLP endpoint is configured: no SDK, no exporter, no cost. */
-  enabled: boolean;
-  serviceName: string;
-  /** The OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
-  endpoint: string | undefined;
-  sampler: TraceSamplerName;
-  samplerRatio: number;
-}
+export { tracingOptions, type TracingOptions } from './tracing.options';
 
 /**
  * Most links a span keeps: a writer batch links every command of it (maxBatchSize, 1000 by
@@ -29,17 +20,6 @@ export const MAX_SPAN_LINKS = 1000;
  * lib needs no import of this module (loading it would load the SDK).
  */
 export const EVENT_TRACEPARENT = Symbol.for('dropline.event-traceparent');
-
-/** The tracing options of one app, from the validated environment. */
-export function tracingOptions(env: EnvironmentVariables, defaultServiceName: string): TracingOptions {
-  return {
-    enabled: !env.OTEL_SDK_DISABLED && env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
-    serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName,
-    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    sampler: env.OTEL_TRACES_SAMPLER,
-    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
-  };
-}
 
 function sampler(options: TracingOptions): tracing.Sampler {
   const ratio = new tracing.TraceIdRatioBasedSampler(options.samplerRatio);
