@@ -41,6 +41,33 @@ function parseRaw(response: string): { status: number; headers: Record<string, s
   return { status: Number(statusLine.split(' ')[1]), headers, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Helmet's Content-Security-Policy with CONTENT_SECURITY_POLICY's changes (frame-ancestors 'none', no upgrade-insecure-requests). */
+const CSP =
+  "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'none';img-src 'self' data:;" +
+  "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'";
+
+/** One request over node:http: the status and every response header as sent, in order (names lower-cased). */
+function rawHeaders(
+  url: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: string[][] }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, { method, headers }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const pairs: string[][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i].toLowerCase(), res.rawHeaders[i + 1]]);
+        resolve({ status: res.statusCode ?? 0, headers: pairs });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 const isProblem = (res: { headers: Headers | Record<string, string>; body: any }, status: number, code: string) => {
   const type = res.headers instanceof Headers ? res.headers.get('content-type') : res.headers['content-type'];
   expect({ type: type?.split(';')[0], status: res.body?.status, code: res.body?.code }).toEqual({
@@ -166,6 +193,100 @@ describe('HTTP edge with default limits', () => {
     expect((await engine.request('GET', '/admin/projections', undefined, {}, { token: null })).headers.get('cache-control')).toBe(
       'no-store',
     );
+  });
+
+  it('answers with exactly this header set: a till pre-order, an anonymous public read, a refusal, an unknown route', async () => {
+    const created = await engine.request('POST', '/drops', harbourHoodie({ channels: ['web', 'kiosk'] }));
+    expect(created.status).toBe(201);
+    const dropId = created.body.dropId as string;
+    expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
+    engine.clock.set('2026-12-02T10:00:00Z');
+    const till = `Bearer ${mintTestToken('till', 'kiosk-1')}`;
+    const body = JSON.stringify({
+      customerId: 'c-headers',
+      sku: 'HH-M-NAVY',
+      quantity: 1,
+      channel: 'kiosk',
+      fulfillment: { method: 'ship' },
+    });
+    const placed = await rawHeaders(engine.url, 'POST', `/drops/${dropId}/pre-orders`, body, {
+      'content-type': 'application/json',
+      'idempotency-key': 'headers-1',
+      authorization: till,
+    });
+    const security = [
+      ['content-security-policy', CSP],
+      ['cross-origin-opener-policy', 'same-origin'],
+      ['cross-origin-resource-policy', 'same-origin'],
+      ['origin-agent-cluster', '?1'],
+      ['referrer-policy', 'no-referrer'],
+      ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+      ['x-content-type-options', 'nosniff'],
+      ['x-dns-prefetch-control', 'off'],
+      ['x-download-options', 'noopen'],
+      ['x-frame-options', 'SAMEORIGIN'],
+      ['x-permitted-cross-domain-policies', 'none'],
+      ['x-xss-protection', '0'],
+    ];
+    expect(placed).toEqual({
+      status: 201,
+      headers: [
+        ...security,
+        ['x-ratelimit-limit', String(engine.config.http.rateLimit.authenticated)],
+        ['x-ratelimit-remaining', expect.stringMatching(/^\d+$/)],
+        ['x-ratelimit-reset', expect.stringMatching(/^\d+$/)],
+        ['content-type', 'application/json; charset=utf-8'],
+        ['cache-control', 'no-store'],
+        ['content-length', expect.stringMatching(/^\d+$/)],
+        ['date', expect.any(String)],
+        ['connection', 'keep-alive'],
+        ['keep-alive', expect.stringMatching(/^timeout=\d+, max=\d+$/)],
+      ],
+    });
+    expect(await rawHeaders(engine.url, 'GET', `/drops/${dropId}`)).toEqual({
+      status: 200,
+      headers: [
+        ...security,
+        ['x-ratelimit-limit', String(engine.config.http.rateLimit.anonymous)],
+        ['x-ratelimit-remaining', expect.stringMatching(/^\d+$/)],
+        ['x-ratelimit-reset', expect.stringMatching(/^\d+$/)],
+        ['content-type', 'application/json; charset=utf-8'],
+        ['vary', 'Authorization'],
+        ['content-length', expect.stringMatching(/^\d+$/)],
+        ['date', expect.any(String)],
+        ['connection', 'keep-alive'],
+        ['keep-alive', expect.stringMatching(/^timeout=\d+, max=\d+$/)],
+      ],
+    });
+    expect(await rawHeaders(engine.url, 'POST', `/drops/${dropId}/pre-orders`, body, { 'content-type': 'application/json' })).toEqual({
+      status: 401,
+      headers: [
+        ...security,
+        ['x-ratelimit-limit', String(engine.config.http.rateLimit.anonymous)],
+        ['x-ratelimit-remaining', expect.stringMatching(/^\d+$/)],
+        ['x-ratelimit-reset', expect.stringMatching(/^\d+$/)],
+        ['www-authenticate', 'Bearer'],
+        ['content-type', 'application/problem+json; charset=utf-8'],
+        ['cache-control', 'no-store'],
+        ['content-length', expect.stringMatching(/^\d+$/)],
+        ['date', expect.any(String)],
+        ['connection', 'keep-alive'],
+        ['keep-alive', expect.stringMatching(/^timeout=\d+, max=\d+$/)],
+      ],
+    });
+    expect(await rawHeaders(engine.url, 'GET', '/no-such-route', undefined, { authorization: till })).toEqual({
+      status: 404,
+      headers: [
+        ...security,
+        // Fastify's not-found handler is not rate limited.
+        ['content-type', 'application/problem+json; charset=utf-8'],
+        ['cache-control', 'no-store'],
+        ['content-length', expect.stringMatching(/^\d+$/)],
+        ['date', expect.any(String)],
+        ['connection', 'keep-alive'],
+        ['keep-alive', expect.stringMatching(/^timeout=\d+, max=\d+$/)],
+      ],
+    });
   });
 
   it('serves Swagger UI without inline script or persisted tokens, from memory', async () => {
