@@ -1,36 +1,35 @@
-import {
-  CallHandler,
-  DynamicModule,
-  ExecutionContext,
-  Inject,
-  Injectable,
-  INestApplicationContext,
-  Logger as NestLogger,
-  LoggerService,
-  Module,
-  NestInterceptor,
-} from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { Logger, LoggerModule, PARAMS_PROVIDER_TOKEN, PinoLogger, type Params } from 'nestjs-pino';
-import type { Observable } from 'rxjs';
+import { DynamicModule, INestApplication, INestApplicationContext, Logger as NestLogger, LoggerService, Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger, PinoLogger, type Params } from 'nestjs-pino';
+import pino, { type DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { createLogger, logDestination, pinoHttpOptions, ROUTE_TABLE_CONTEXTS } from './logging';
+import { createLogger, logDestination, pinoOptions, ROUTE_TABLE_CONTEXTS } from './logging';
+import { currentLogger, logRequests } from './request-logs';
 
-const LOG_ROUTES = Symbol('LOG_ROUTES');
+const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/** nestjs-pino's PinoLogger writing through the current request's logger (request-logs.ts), or the root one outside requests. */
+class RequestScopedPinoLogger extends PinoLogger {
+  constructor(private readonly root: pino.Logger) {
+    super({ pinoHttp: { logger: root } } as Params);
+  }
+
+  override get logger(): pino.Logger {
+    return currentLogger(this.root);
+  }
+}
 
 /**
  * Nest's logger over pino (nestjs-pino): every `new Logger(context)` of the app, the workers'
  * loggers included, writes through it once `useStructuredLogs(app)` ran. Drops Nest's route
  * table unless LOG_ROUTES is set.
  */
-@Injectable()
 class DroplineLogger extends Logger {
   constructor(
-    logger: PinoLogger,
-    @Inject(PARAMS_PROVIDER_TOKEN) params: Params,
-    @Inject(LOG_ROUTES) private readonly routes: boolean,
+    root: pino.Logger,
+    private readonly routes: boolean,
   ) {
-    super(logger, params);
+    super(new RequestScopedPinoLogger(root), {});
   }
 
   override log(message: unknown, ...optionalParams: unknown[]): void {
@@ -42,68 +41,45 @@ class DroplineLogger extends Logger {
   }
 }
 
-/** The verified caller and the drop a request is about, on every later line of that request (and its completed line). */
-@Injectable()
-class LogContextInterceptor implements NestInterceptor {
-  constructor(private readonly logger: PinoLogger) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') {
-      const request = context.switchToHttp().getRequest<{ user?: { sub?: unknown }; params?: Record<string, unknown>; url?: string }>();
-      const fields: Record<string, string> = {};
-      if (typeof request.user?.sub === 'string') fields.actor = request.user.sub;
-      const params = request.params ?? {};
-      const dropId = params.dropId ?? (request.url?.startsWith('/drops/') ? params.id : undefined);
-      if (typeof dropId === 'string') fields.dropId = dropId;
-      if (Object.keys(fields).length > 0) {
-        try {
-          this.logger.assign(fields);
-        } catch {
-          // Outside a request's log scope (a route excluded from the logging middleware): nothing to add to.
-        }
-      }
-    }
-    return next.handle();
-  }
-}
-
 /**
  * Structured logs for a Dropline app (docs/operations.md, "Logs, readiness and shutdown"):
- * pino with nestjs-pino, JSON lines or pretty ones (LOG_FORMAT), LOG_LEVEL, request and
- * correlation ids, actor and drop id, trace and span ids, credentials redacted.
+ * pino with nestjs-pino's Nest logger, JSON lines or pretty ones (LOG_FORMAT), LOG_LEVEL,
+ * request and correlation ids, actor and drop id (request-logs.ts), trace and span ids,
+ * credentials redacted.
  */
 @Module({})
 class LoggingModule {
-  static forRoot(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'logRoutes'>, service: string): DynamicModule {
+  static forRoot(
+    config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'logRoutes'>,
+    service: string,
+    destination: DestinationStream = logDestination(config),
+  ): DynamicModule {
+    const root = pino(pinoOptions(config, service), destination);
+    // What nestjs-pino's LoggerModule did: PinoLogger.root is the app's root logger (main.ts writes the development tokens through it).
+    (PinoLogger as unknown as { root: pino.Logger }).root = root;
     return {
       module: LoggingModule,
       global: true,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: [pinoHttpOptions(config, service), logDestination(config)],
-          assignResponse: true,
-        }),
-      ],
       providers: [
-        { provide: LOG_ROUTES, useValue: config.logRoutes },
-        DroplineLogger,
-        { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
+        { provide: ROOT_LOGGER, useValue: root },
+        { provide: DroplineLogger, useValue: new DroplineLogger(root, config.logRoutes) },
       ],
-      exports: [DroplineLogger],
+      exports: [DroplineLogger, ROOT_LOGGER],
     };
   }
 }
 
-/** An app's root module with structured logs (LoggingModule) beside it. */
+/** An app's root module with structured logs (LoggingModule) beside it; `destination` is stdout (logDestination) unless a test captures the lines. */
 export function withLogging(
   root: DynamicModule,
   config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'logRoutes'>,
   service: string,
+  destination?: DestinationStream,
 ): DynamicModule {
   class LoggedApp {}
   Object.defineProperty(LoggedApp, 'name', { value: `${service}LoggedApp` });
   Module({})(LoggedApp);
-  return { module: LoggedApp, imports: [LoggingModule.forRoot(config, service), root] };
+  return { module: LoggedApp, imports: [LoggingModule.forRoot(config, service, destination), root] };
 }
 
 /**
@@ -131,8 +107,15 @@ export function useBootLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>,
   NestLogger.overrideLogger(logger);
 }
 
-/** Routes Nest's logger (and the logs buffered while the app was built: create it with `bufferLogs: true`) through pino. */
+/**
+ * Routes Nest's logger (and the logs buffered while the app was built: create it with
+ * `bufferLogs: true`) through pino; on a Fastify app, logs its requests too (request-logs.ts).
+ * Call right after NestFactory.create: the request hooks go first, so every later hook and
+ * handler writes in the request's scope.
+ */
 export function useStructuredLogs(app: INestApplicationContext): void {
   app.useLogger(app.get(DroplineLogger));
   app.flushLogs();
+  const http = (app as Partial<INestApplication>).getHttpAdapter?.();
+  if (http?.getType() === 'fastify') logRequests((app as NestFastifyApplication).getHttpAdapter().getInstance(), app.get(ROOT_LOGGER));
 }

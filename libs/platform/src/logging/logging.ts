@@ -1,11 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type LoggerOptions } from 'pino';
-import type { Options as PinoHttpOptions } from 'pino-http';
 import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config';
-import { safeCorrelationId } from '../infrastructure/request-context';
 
 /** LOG_LEVEL (Nest's names) as pino levels. */
 const PINO_LEVELS: Record<AppConfig['logLevel'], pino.Level> = { error: 'error', warn: 'warn', log: 'info', debug: 'debug' };
@@ -73,32 +69,4 @@ export function logDestination(config: Pick<AppConfig, 'logFormat'>, isTty?: boo
 /** A plain pino logger configured like the Nest apps' (for code that runs outside Nest). */
 export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>, service: string): pino.Logger {
   return pino(pinoOptions(config, service), logDestination(config));
-}
-
-type LoggedRequest = IncomingMessage & { id?: unknown };
-
-/**
- * pino-http's options for an HTTP app: every request gets a fresh request id (also its commands'
- * causation id) and its correlation id (the caller's `x-correlation-id` when well-formed, else the
- * request id: the one its events carry); the completed-request line is at debug level (5xx at
- * error), with method, route, status and duration, never headers.
- */
-export function pinoHttpOptions(config: Pick<AppConfig, 'logLevel'>, service: string): PinoHttpOptions {
-  return {
-    ...pinoOptions(config, service),
-    genReqId: () => randomUUID(),
-    customAttributeKeys: { reqId: 'requestId' },
-    quietReqLogger: true,
-    customProps: (req) => {
-      const request = req as LoggedRequest;
-      return { correlationId: safeCorrelationId(request.headers['x-correlation-id']) ?? String(request.id) };
-    },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'debug'),
-    customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-    serializers: {
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
-  };
 }

@@ -1,0 +1,100 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { safeCorrelationId } from '../infrastructure/request-context';
+
+/** The request a log line is written in, with the child logger its lines go through once one is written. */
+type LoggedRequest = FastifyRequest & { user?: { sub?: unknown }; [REQUEST_LOGGER]: RequestLogger | null };
+
+const REQUEST_LOGGER = Symbol('dropline.requestLogger');
+
+/** The request whose work runs now (set at onRequest, followed across awaits like the trace context). */
+const currentRequest = new AsyncLocalStorage<LoggedRequest>();
+
+/** A request's child logger, rebuilt when the caller becomes known (the AuthGuard sets `request.user`). */
+interface RequestLogger {
+  logger: Logger;
+  actor: string | undefined;
+}
+
+/** The verified caller's subject, once the AuthGuard has let the request through. */
+function actorOf(request: LoggedRequest): string | undefined {
+  const sub = request.user?.sub;
+  return typeof sub === 'string' ? sub : undefined;
+}
+
+/**
+ * The logger of a request's lines: the root's child carrying the request id (Fastify's
+ * `request.id`, a UUID: httpServerOptions; the causation id of its commands, contextFromRequest),
+ * the correlation id (the caller's `x-correlation-id` when well-formed, else the request id),
+ * the actor once authenticated, and the drop a `/drops/:dropId…` route is about. Built at the
+ * first line a request writes — at LOG_LEVEL=log a served pre-order writes none — and kept.
+ */
+function requestLogger(root: Logger, request: LoggedRequest): Logger {
+  const actor = actorOf(request);
+  const built = request[REQUEST_LOGGER];
+  if (built && built.actor === actor) return built.logger;
+  const params = request.params as Record<string, unknown> | undefined;
+  const dropId = params?.dropId ?? (request.url.startsWith('/drops/') ? params?.id : undefined);
+  const logger = root.child({
+    requestId: request.id,
+    correlationId: safeCorrelationId(request.headers['x-correlation-id']) ?? request.id,
+    actor,
+    dropId: typeof dropId === 'string' ? dropId : undefined,
+  });
+  request[REQUEST_LOGGER] = { logger, actor };
+  return logger;
+}
+
+/** The logger for a line written now: the current request's (requestLogger), or `root` outside any request. */
+export function currentLogger(root: Logger): Logger {
+  const request = currentRequest.getStore();
+  return request ? requestLogger(root, request) : root;
+}
+
+/**
+ * Request logging on a Fastify instance (docs/operations.md, "Logs"), as Fastify hooks:
+ *
+ * - onRequest makes the request current for everything that runs for it (currentLogger), so
+ *   the lines its guards, handlers and filters write carry its ids;
+ * - onResponse writes its completed line — `METHOD url status` with `req` (method, url), `res`
+ *   (status) and `responseTime` (ms) — at debug, or at error with `err` for a 5xx; at debug, a
+ *   response the client abandons gets its line when it closes.
+ *
+ * Hand-written in place of pino-http run through nestjs-pino's middleware: on Fastify that
+ * middleware goes through @fastify/middie and made three child loggers per request (each
+ * serialising and redacting its bindings) for lines that, at the production level, are never
+ * written — about 10% of a pre-order's CPU with the middleware layer and the per-request
+ * `assign` of actor and drop id. Here nothing is built until a line is written.
+ */
+export function logRequests(fastify: FastifyInstance, root: Logger): void {
+  const debug = root.isLevelEnabled('debug');
+  const completed = (request: FastifyRequest, reply: FastifyReply): void => {
+    const status = reply.statusCode;
+    if (status < 500 && !debug) return;
+    const logger = requestLogger(root, request as LoggedRequest);
+    const message = `${request.method} ${request.url} ${status}`;
+    const line = {
+      req: { method: request.method, url: request.url },
+      res: { statusCode: status },
+      responseTime: Math.round(reply.elapsedTime),
+    };
+    if (status >= 500) logger.error({ ...line, err: new Error(`failed with status code ${status}`) }, message);
+    else logger.debug(line, message);
+  };
+  fastify.decorateRequest(REQUEST_LOGGER, null);
+  fastify.addHook(
+    'onRequest',
+    debug
+      ? (request, reply, done) => {
+          // A response closed before it finished (the client went away) is logged when it closes.
+          reply.raw.once('close', () => (reply.raw.writableFinished ? undefined : completed(request, reply)));
+          currentRequest.run(request as LoggedRequest, done);
+        }
+      : (request, _reply, done) => currentRequest.run(request as LoggedRequest, done),
+  );
+  fastify.addHook('onResponse', (request, reply, done) => {
+    completed(request, reply);
+    done();
+  });
+}
