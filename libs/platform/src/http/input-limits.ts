@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { useStrictBodyParsers } from './json-body';
 import { problem } from './problem';
-import { DeclaredQueryInterceptor } from './query-params';
+import { DeclaredQueryGuard } from './query-params';
 
 /**
  * The input limits every Dropline HTTP app applies (docs/security.md, "Input limits"): JSON
@@ -11,7 +11,7 @@ import { DeclaredQueryInterceptor } from './query-params';
  */
 export function applyInputLimits(app: NestFastifyApplication): void {
   useStrictBodyParsers(app);
-  app.useGlobalInterceptors(new DeclaredQueryInterceptor());
+  app.useGlobalGuards(new DeclaredQueryGuard());
 }
 
 /**

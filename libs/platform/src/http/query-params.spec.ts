@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Controller, ExecutionContext, Get, Param, Query } from '@nestjs/common';
-import { lastValueFrom, of } from 'rxjs';
-import { DeclaredQueryInterceptor, queryDeclaration } from './query-params';
+import { DeclaredQueryGuard, queryDeclaration } from './query-params';
 import { ProblemException } from './problem';
 
 class SomeQuery {
@@ -34,11 +33,11 @@ describe('queryDeclaration', () => {
   });
 });
 
-describe('DeclaredQueryInterceptor', () => {
-  const interceptor = new DeclaredQueryInterceptor();
+describe('DeclaredQueryGuard', () => {
+  const guard = new DeclaredQueryGuard();
   const run = (method: keyof Routes, query: Record<string, unknown>) => {
     try {
-      return lastValueFrom(interceptor.intercept(contextFor(method, query), { handle: () => of('handled') }));
+      return Promise.resolve(guard.canActivate(contextFor(method, query)) ? 'handled' : 'refused');
     } catch (e) {
       return Promise.reject(e);
     }
