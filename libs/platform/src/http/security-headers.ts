@@ -56,11 +56,15 @@ export async function helmetHeaders(options: Parameters<typeof helmet>[1]): Prom
 export async function useSecurityHeaders(app: NestFastifyApplication): Promise<void> {
   const headers = await helmetHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY });
   const fastify = app.getHttpAdapter().getInstance();
-  // Where @fastify/helmet sets them (onRequest, on the raw response): every answer carries them,
-  // refusals and not-found included, in the same order.
+  // Where @fastify/helmet sets them (onRequest, before any other header), so every answer carries
+  // them, refusals and not-found included, first and in helmet's order. As reply headers rather
+  // than on the raw response: one raw setHeader sends every header of the answer through Node's
+  // validating setHeader path instead of writeHead's single pass. (Names go out lower-case, as
+  // Fastify writes all its headers.)
+  const names = headers.map(([name]) => name.toLowerCase());
+  const values = headers.map(([, value]) => value);
   fastify.addHook('onRequest', (_request, reply, done) => {
-    const raw = reply.raw;
-    for (const [name, value] of headers) raw.setHeader(name, value);
+    for (let i = 0; i < names.length; i++) void reply.header(names[i], values[i]);
     done();
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
