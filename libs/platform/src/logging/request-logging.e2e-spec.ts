@@ -41,36 +41,67 @@ class ProbeController {
  * request id, correlation id, actor and drop id; its completed line is debug (5xx error) with
  * method, URL, status and duration; the request id is the causation id of what it issues.
  */
+/** An engine-like app on a free port at this LOG_LEVEL, its lines parsed into `lines`. */
+async function startProbe(logLevel: 'log' | 'debug', lines: Array<Record<string, any>>): Promise<NestFastifyApplication> {
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...testAuthEnv() });
+  const auth = await setUpAuth(config);
+  @Module({ imports: [AuthModule.forRoot(auth)], controllers: [ProbeController] })
+  class ProbeModule {}
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, any>) };
+  const app = await NestFactory.create<NestFastifyApplication>(
+    withLogging({ module: ProbeModule }, config, 'probe', destination),
+    new FastifyAdapter(httpServerOptions(config.http)),
+    { bufferLogs: true },
+  );
+  useStructuredLogs(app);
+  await applyHttpEdge(app, config.http, auth.verifier);
+  applyInputLimits(app);
+  app.useGlobalFilters(new ProblemFilter());
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+const placeAt = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${url}/drops/drop-1/pre-orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${mintTestToken('till', 'kiosk-1')}`, ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('request logs at LOG_LEVEL=log', () => {
+  const lines: Array<Record<string, any>> = [];
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await startProbe('log', lines);
+  });
+  afterAll(() => app?.close());
+
+  it('write nothing of their own for a served request, and the error lines of a 5xx', async () => {
+    const url = await app.getUrl();
+    const before = lines.length;
+    expect((await placeAt(url, { channel: 'kiosk' })).status).toBe(201);
+    expect(lines.slice(before).map((l) => l.message)).toEqual(['placing']);
+    const failed = lines.length;
+    expect((await placeAt(url, { channel: 'kiosk', fail: true })).status).toBe(500);
+    expect(lines.slice(failed).map((l) => [l.level, l.message.split(':')[0], l.dropId, l.actor])).toEqual([
+      ['info', 'placing', 'drop-1', 'kiosk-1'],
+      ['error', 'POST /drops/drop-1/pre-orders → 500 INTERNAL', 'drop-1', 'kiosk-1'],
+      ['error', 'POST /drops/drop-1/pre-orders 500', 'drop-1', 'kiosk-1'],
+    ]);
+  });
+});
+
 describe('request logs', () => {
   const lines: Array<Record<string, any>> = [];
   let app: NestFastifyApplication;
   let url: string;
   beforeAll(async () => {
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...testAuthEnv() });
-    const auth = await setUpAuth(config);
-    @Module({ imports: [AuthModule.forRoot(auth)], controllers: [ProbeController] })
-    class ProbeModule {}
-    const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, any>) };
-    app = await NestFactory.create<NestFastifyApplication>(
-      withLogging({ module: ProbeModule }, config, 'probe', destination),
-      new FastifyAdapter(httpServerOptions(config.http)),
-      { bufferLogs: true },
-    );
-    useStructuredLogs(app);
-    await applyHttpEdge(app, config.http, auth.verifier);
-    applyInputLimits(app);
-    app.useGlobalFilters(new ProblemFilter());
-    await app.listen(0, '127.0.0.1');
+    app = await startProbe('debug', lines);
     url = await app.getUrl();
   });
   afterAll(() => app?.close());
 
-  const place = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${url}/drops/drop-1/pre-orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${mintTestToken('till', 'kiosk-1')}`, ...headers },
-      body: JSON.stringify(body),
-    });
+  const place = (body: unknown, headers: Record<string, string> = {}) => placeAt(url, body, headers);
   const ofRequest = (requestId: string) => lines.filter((l) => l.requestId === requestId);
 
   it('carries request id, correlation id, actor and drop id on the lines of a request; completed at debug', async () => {
