@@ -54,7 +54,9 @@ export class StoreFeed {
   ) {
     this.settings = {
       batchSize: 200,
-      idleMs: 50,
+      // The runtime's idle poll, as every other reader of the log: a caught-up feed polled at 50 ms
+      // (up to 100 with backoff) made the two consumers half of an idle engine's log reads.
+      idleMs: 100,
       leaseRetryMs: 1_000,
       backoff: { initialMs: 200, maxMs: 10_000 },
       logger: silentLogger,
