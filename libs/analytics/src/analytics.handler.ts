@@ -41,16 +41,6 @@ export class AnalyticsHandler implements ConsumerHandler {
       ce_id text primary key, drop_id text not null, pre_order_id text not null, kind text not null, amount bigint not null, at timestamptz not null)`);
   }
 
-  /** A page's events: its runs of PreOrderPlaced (the hot path's event) in one insert each. */
-  applyAll(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {
-    return applyInRuns(
-      events,
-      'PreOrderPlaced',
-      (run) => this.insertPreOrders(run, tx),
-      (event) => this.apply(event, tx),
-    );
-  }
-
   async apply(event: DeliveredEvent, tx: Queryable): Promise<void> {
     const d = event.data as Record<string, any>;
     switch (event.type) {
@@ -124,6 +114,13 @@ export class AnalyticsHandler implements ConsumerHandler {
         return;
     }
   }
+
+  /** A page's events: each run of PreOrderPlaced (the hot path's event) in one insert. */
+  readonly applyAll = applyInRuns(
+    'PreOrderPlaced',
+    (run, tx) => this.insertPreOrders(run, tx),
+    (event, tx) => this.apply(event, tx),
+  );
 
   /** PreOrderPlaced events in one statement (a re-sent one changes nothing). */
   private async insertPreOrders(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {

@@ -45,16 +45,6 @@ export class FulfillmentHandler implements ConsumerHandler {
     await db.query(`create index if not exists tasks_status_due on fulfillment.tasks (status, dispatch_due_at)`);
   }
 
-  /** A page's events: its runs of PreOrderPlaced (the hot path's event) in one insert each. */
-  applyAll(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {
-    return applyInRuns(
-      events,
-      'PreOrderPlaced',
-      (run) => this.insertPreOrders(run, tx),
-      (event) => this.apply(event, tx),
-    );
-  }
-
   async apply(event: DeliveredEvent, tx: Queryable): Promise<void> {
     const d = event.data as Record<string, any>;
     switch (event.type) {
@@ -96,6 +86,13 @@ export class FulfillmentHandler implements ConsumerHandler {
         return;
     }
   }
+
+  /** A page's events: each run of PreOrderPlaced (the hot path's event) in one insert. */
+  readonly applyAll = applyInRuns(
+    'PreOrderPlaced',
+    (run, tx) => this.insertPreOrders(run, tx),
+    (event, tx) => this.apply(event, tx),
+  );
 
   /** PreOrderPlaced events in one statement: the hand-over choice and the acceptance sequence (a re-sent one changes nothing). */
   private async insertPreOrders(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {

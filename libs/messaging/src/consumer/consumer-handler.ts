@@ -44,21 +44,22 @@ export interface ConsumerHandler {
  * event through `apply`, in log order — so a later event of the page (a cancellation) still
  * finds the rows of the run before it.
  */
-export async function applyInRuns(
-  events: readonly DeliveredEvent[],
+export function applyInRuns(
   type: string,
-  applyRun: (run: readonly DeliveredEvent[]) => Promise<void>,
-  apply: (event: DeliveredEvent) => Promise<void>,
-): Promise<void> {
-  let run: DeliveredEvent[] = [];
-  for (const event of events) {
-    if (event.type === type) {
-      run.push(event);
-      continue;
+  applyRun: (run: readonly DeliveredEvent[], tx: Queryable) => Promise<void>,
+  apply: (event: DeliveredEvent, tx: Queryable) => Promise<void>,
+): NonNullable<ConsumerHandler['applyAll']> {
+  return async (events, tx) => {
+    let run: DeliveredEvent[] = [];
+    for (const event of events) {
+      if (event.type === type) {
+        run.push(event);
+        continue;
+      }
+      if (run.length > 0) await applyRun(run, tx);
+      run = [];
+      await apply(event, tx);
     }
-    if (run.length > 0) await applyRun(run);
-    run = [];
-    await apply(event);
-  }
-  if (run.length > 0) await applyRun(run);
+    if (run.length > 0) await applyRun(run, tx);
+  };
 }
