@@ -127,6 +127,44 @@ describe('AnalyticsHandler: the purchase clock starts at the first opening (PGli
     expect(JSON.stringify((await db.pool.query(`select * from analytics.drops`)).rows)).not.toMatch(/"ana"|"bo"/);
   });
 
+  it('one page (the in-process feed: runs of PreOrderPlaced in one insert) writes what one event at a time writes', async () => {
+    const commands = (dropId: string) =>
+      [
+        { type: 'ScheduleDrop', definition, now: '2026-12-01T09:00:00.000Z' },
+        { type: 'OpenPreOrderWindow', now: '2026-12-10T10:00:00.000Z' },
+        placed(`${dropId}.po.1`, 'ana', '2026-12-10T10:01:00.000Z'),
+        placed(`${dropId}.po.2`, 'bo', '2026-12-10T10:02:00.000Z'),
+        {
+          type: 'CancelPreOrder',
+          preOrderId: `${dropId}.po.1`,
+          now: '2026-12-10T11:00:00.000Z',
+          actor: { subject: 'ana', roles: ['customer'] },
+        },
+        placed(`${dropId}.po.3`, 'cy', '2026-12-11T10:03:00.000Z'),
+      ] as Array<Omit<DropCommand, 'dropId'>>;
+    await deliver(recorded('one-by-one', commands('one-by-one')));
+    const events = recorded('paged', commands('paged'));
+    const page = await consumer.handleAll(
+      events.map((e, i) => ({ ...codec.encode(e), offset: String(i) })),
+      async () => undefined,
+    );
+    expect(page?.outcomes).toEqual(events.map(() => 'applied'));
+    const rows = (dropId: string) =>
+      db.pool
+        .query(
+          `select customer_id, channel, sku, quantity, tier, total, placed_at, cancelled_at from analytics.pre_orders where drop_id = $1 order by customer_id`,
+          [dropId],
+        )
+        .then((r) => r.rows);
+    expect(await rows('paged')).toEqual(await rows('one-by-one'));
+    expect((await rows('paged')).map((r) => [r.customer_id, r.cancelled_at?.toISOString() ?? null])).toEqual([
+      ['ana', '2026-12-10T11:00:00.000Z'],
+      ['bo', null],
+      ['cy', null],
+    ]);
+    expect(await queries.drop('paged')).toEqual({ ...(await queries.drop('one-by-one')), dropId: 'paged' });
+  });
+
   it('a drop from before phases: a stored EarlyAccessOpened still starts it', async () => {
     const [scheduled, windowOpened] = recorded('legacy', [
       {

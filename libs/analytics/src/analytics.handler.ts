@@ -1,4 +1,4 @@
-import { ConsumerHandler, DeliveredEvent, Queryable } from '@dropline/messaging';
+import { applyInRuns, ConsumerHandler, DeliveredEvent, Queryable } from '@dropline/messaging';
 
 /**
  * Analytics' reaction to drop events: facts kept at the grain the questions need (visits,
@@ -87,12 +87,7 @@ export class AnalyticsHandler implements ConsumerHandler {
         return;
       }
       case 'PreOrderPlaced':
-        await tx.query(
-          `insert into analytics.pre_orders (pre_order_id, drop_id, customer_id, channel, sku, quantity, tier, total, placed_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (pre_order_id) do nothing`,
-          [d.preOrderId, d.dropId, d.customerId, d.channel, d.sku, d.quantity, d.tier, d.total, d.placedAt],
-        );
-        return;
+        return this.insertPreOrders([event], tx);
       case 'PreOrderCancelled':
         await tx.query(`update analytics.pre_orders set cancelled_at = $2 where pre_order_id = $1`, [d.preOrderId, d.cancelledAt]);
         return;
@@ -118,6 +113,30 @@ export class AnalyticsHandler implements ConsumerHandler {
       default:
         return;
     }
+  }
+
+  /** A page's events: each run of PreOrderPlaced (the hot path's event) in one insert. */
+  readonly applyAll = applyInRuns(
+    'PreOrderPlaced',
+    (run, tx) => this.insertPreOrders(run, tx),
+    (event, tx) => this.apply(event, tx),
+  );
+
+  /** PreOrderPlaced events in one statement (a re-sent one changes nothing). */
+  private async insertPreOrders(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {
+    const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    for (const event of events) {
+      const d = event.data as Record<string, any>;
+      [d.preOrderId, d.dropId, d.customerId, d.channel, d.sku, d.quantity, d.tier, d.total, d.placedAt].forEach((v, i) =>
+        columns[i].push(v ?? null),
+      );
+    }
+    await tx.query(
+      `insert into analytics.pre_orders (pre_order_id, drop_id, customer_id, channel, sku, quantity, tier, total, placed_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bigint[], $9::timestamptz[])
+       on conflict (pre_order_id) do nothing`,
+      columns,
+    );
   }
 
   private async refund(tx: Queryable, ceId: string, d: Record<string, any>, kind: string, at: string): Promise<void> {

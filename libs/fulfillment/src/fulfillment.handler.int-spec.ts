@@ -151,6 +151,32 @@ describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
     expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
   });
 
+  it('writes the same pre-orders and tasks from one page (the in-process feed: runs of PreOrderPlaced in one insert)', async () => {
+    const dropId = 'fulfil-page';
+    const { events, state } = decidedDrop(dropId);
+    const messages = recorded(dropId, events).map((e, i) => ({ ...codec.encode(e), offset: String(i) }));
+    const saved: string[][] = [];
+    const page = await consumer.handleAll(messages, async (_tx, outcomes) => void saved.push([...outcomes]));
+    expect(page?.transaction).toBe(true);
+    const handled = (e: DropEvent) => consumer.handler.eventTypes.has(e.type);
+    expect(saved).toEqual([events.map((e) => (handled(e) ? 'applied' : 'skipped'))]);
+    expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
+    const preOrders = (id: string) =>
+      db.pool
+        .query(
+          `select replace(pre_order_id, $1, '') as po, customer_id, sku, quantity, method, location_id, cancelled, sequence, refund_requested
+             from fulfillment.pre_orders where drop_id = $1 order by pre_order_id`,
+          [id],
+        )
+        .then((r) => r.rows);
+    expect(await preOrders(dropId)).toEqual(await preOrders('fulfil-v2'));
+    expect((await preOrders(dropId)).find((p) => p.po === '.po.2')).toMatchObject({ method: 'pickup', location_id: 'popup-1' });
+    // The page again (a re-read after a crash before the checkpoint): every event a duplicate, nothing changes.
+    const again = await consumer.handleAll(messages, async () => undefined);
+    expect(again?.outcomes).toEqual(events.map((e) => (handled(e) ? 'duplicate' : 'skipped')));
+    expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
+  });
+
   it('reads v1 messages (id lists, published before schema v2) to the same tasks', async () => {
     const dropId = 'fulfil-v1';
     const { events, state } = decidedDrop(dropId);

@@ -1,5 +1,5 @@
 import { allocateRun } from '@dropline/domain';
-import { ConsumerHandler, DeliveredEvent, PermanentRejection, Queryable } from '@dropline/messaging';
+import { applyInRuns, ConsumerHandler, DeliveredEvent, PermanentRejection, Queryable } from '@dropline/messaging';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -49,12 +49,7 @@ export class FulfillmentHandler implements ConsumerHandler {
     const d = event.data as Record<string, any>;
     switch (event.type) {
       case 'PreOrderPlaced':
-        await tx.query(
-          `insert into fulfillment.pre_orders (pre_order_id, drop_id, customer_id, sku, quantity, method, location_id, sequence)
-           values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (pre_order_id) do nothing`,
-          [d.preOrderId, d.dropId, d.customerId, d.sku, d.quantity, d.fulfillment?.method, d.fulfillment?.locationId ?? null, d.sequence],
-        );
-        return;
+        return this.insertPreOrders([event], tx);
       case 'PreOrderCancelled':
         await tx.query(`update fulfillment.pre_orders set cancelled = true where pre_order_id = $1`, [d.preOrderId]);
         return;
@@ -90,6 +85,30 @@ export class FulfillmentHandler implements ConsumerHandler {
       default:
         return;
     }
+  }
+
+  /** A page's events: each run of PreOrderPlaced (the hot path's event) in one insert. */
+  readonly applyAll = applyInRuns(
+    'PreOrderPlaced',
+    (run, tx) => this.insertPreOrders(run, tx),
+    (event, tx) => this.apply(event, tx),
+  );
+
+  /** PreOrderPlaced events in one statement: the hand-over choice and the acceptance sequence (a re-sent one changes nothing). */
+  private async insertPreOrders(events: readonly DeliveredEvent[], tx: Queryable): Promise<void> {
+    const columns: unknown[][] = [[], [], [], [], [], [], [], []];
+    for (const event of events) {
+      const d = event.data as Record<string, any>;
+      [d.preOrderId, d.dropId, d.customerId, d.sku, d.quantity, d.fulfillment?.method, d.fulfillment?.locationId, d.sequence].forEach(
+        (v, i) => columns[i].push(v ?? null),
+      );
+    }
+    await tx.query(
+      `insert into fulfillment.pre_orders (pre_order_id, drop_id, customer_id, sku, quantity, method, location_id, sequence)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::int[])
+       on conflict (pre_order_id) do nothing`,
+      columns,
+    );
   }
 
   /**

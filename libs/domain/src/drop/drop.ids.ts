@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Stream category of the Drop aggregate (no hyphen: the category ends at the first '-'). */
 export const DROP_STREAM_CATEGORY = 'drop';
@@ -46,7 +46,8 @@ export function dropIdFromStreamName(streamName: string): string | undefined {
   return isValidDropId(dropId) ? dropId : undefined;
 }
 
-const hex20 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 20);
+// One-shot crypto.hash: no Hash object (and its native handle for the GC to finalise) per pre-order.
+const hex20 = (text: string): string => hash('sha256', text).slice(0, 20);
 
 /**
  * Deterministic pre-order id, so a retried HTTP request with the same Idempotency-Key maps

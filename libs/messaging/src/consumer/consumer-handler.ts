@@ -30,4 +30,36 @@ export interface ConsumerHandler {
   migrate(db: Queryable): Promise<void>;
   /** Applies one event inside the transaction that also records its ce_id. */
   apply(event: DeliveredEvent, tx: Queryable): Promise<void>;
+  /**
+   * Applies the events of a page, in log order, inside the one transaction that records their
+   * ce_ids (the in-process feed's pages). Optional: a handler that can write a run of its hot
+   * event in one statement does it here (applyInRuns); without it each event goes through `apply`.
+   */
+  applyAll?(events: readonly DeliveredEvent[], tx: Queryable): Promise<void>;
+}
+
+/**
+ * An `applyAll` for a handler with one hot event type: each run of consecutive `type` events in
+ * one call of `applyRun` (one multi-row statement instead of a round trip per event), every other
+ * event through `apply`, in log order — so a later event of the page (a cancellation) still
+ * finds the rows of the run before it.
+ */
+export function applyInRuns(
+  type: string,
+  applyRun: (run: readonly DeliveredEvent[], tx: Queryable) => Promise<void>,
+  apply: (event: DeliveredEvent, tx: Queryable) => Promise<void>,
+): NonNullable<ConsumerHandler['applyAll']> {
+  return async (events, tx) => {
+    let run: DeliveredEvent[] = [];
+    for (const event of events) {
+      if (event.type === type) {
+        run.push(event);
+        continue;
+      }
+      if (run.length > 0) await applyRun(run, tx);
+      run = [];
+      await apply(event, tx);
+    }
+    if (run.length > 0) await applyRun(run, tx);
+  };
 }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { droplineTracer, parentContext, withSpan } from '@dropline/event-store';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
@@ -71,6 +71,106 @@ export class EffectivelyOnceConsumer {
     return outcome;
   }
 
+  /**
+   * Handles the messages of one in-process page in ONE transaction: one statement claims every
+   * ce_id, the handler applies the claimed events in order (`applyAll` where it has one), then
+   * `inTransaction` runs with the outcomes (the feed saves its checkpoint past the page there),
+   * one commit. The outcomes are those `handle` gives one by one; what goes is the transaction,
+   * the claim and the checkpoint per event (five round trips each, plus the handler's). A
+   * transient failure rolls the whole page back (it is read again). Returns undefined, having
+   * written nothing, when a message must be dead-lettered (undecodable, or a PermanentRejection):
+   * the caller then hands the page to `handle` one message at a time, which dead-letters it as
+   * always. Opens no transaction (and does not call `inTransaction`) when no message is of the
+   * handler's types.
+   */
+  async handleAll(
+    messages: readonly InboundMessage[],
+    inTransaction: (tx: Queryable, outcomes: readonly DeliveryOutcome[]) => Promise<void>,
+  ): Promise<{ outcomes: DeliveryOutcome[]; transaction: boolean } | undefined> {
+    const events: Array<DeliveredEvent | undefined> = [];
+    const ids: string[] = [];
+    const ceTypes: string[] = [];
+    for (const message of messages) {
+      let event: DeliveredEvent;
+      try {
+        event = this.codec.decode(message);
+      } catch (e) {
+        if (e instanceof UndeliverableMessageError) return undefined;
+        throw new TransientDeliveryError(`decode failed: ${String(e)}`, e);
+      }
+      const relevant = this.handler.eventTypes.has(event.type);
+      events.push(relevant ? event : undefined);
+      if (relevant) {
+        ids.push(event.id);
+        ceTypes.push(event.ceType);
+      }
+    }
+    const outcomes: DeliveryOutcome[] = events.map((e) => (e ? 'duplicate' : 'skipped'));
+    if (ids.length === 0) {
+      for (const outcome of outcomes) this.observer?.delivered(outcome);
+      return { outcomes, transaction: false };
+    }
+    let client;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new TransientDeliveryError(`${this.handler.name}: database unavailable: ${(e as Error).message}`, e);
+    }
+    // One span per delivered event, as `handle` makes, open until the page commits.
+    const spans = events.map((event) => event && this.consumeSpan(event));
+    let failure: unknown;
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ ce_id: string }>(
+        `insert into ${this.schema}.processed_events (ce_id, ce_type, outcome)
+         select id, ce_type, 'applied' from unnest($1::text[], $2::text[]) as t(id, ce_type)
+         on conflict (ce_id) do nothing returning ce_id`,
+        [ids, ceTypes],
+      );
+      const claimed = new Set(rows.map((r) => r.ce_id));
+      const applying: DeliveredEvent[] = [];
+      for (const [i, event] of events.entries()) {
+        // Claimed once: the same ce_id twice in a page is applied once, as `handle` would.
+        if (!event || !claimed.delete(event.id)) continue;
+        outcomes[i] = 'applied';
+        applying.push(event);
+        if (!this.handler.applyAll) await withSpan(spans[i]!, () => this.handler.apply(event, client));
+      }
+      if (this.handler.applyAll && applying.length > 0) await this.handler.applyAll(applying, client);
+      await inTransaction(client, outcomes);
+      await client.query('commit');
+    } catch (e) {
+      failure = e;
+      await client.query('rollback').catch(() => undefined);
+    } finally {
+      client.release();
+    }
+    if (failure === undefined) {
+      for (const [i, span] of spans.entries()) span?.setAttribute('dropline.outcome', outcomes[i]).end();
+      for (const outcome of outcomes) this.observer?.delivered(outcome);
+      return { outcomes, transaction: true };
+    }
+    const status = {
+      code: SpanStatusCode.ERROR,
+      message: `page rolled back: ${failure instanceof Error ? failure.message : String(failure)}`,
+    };
+    for (const span of spans) span?.setStatus(status).end();
+    if (failure instanceof PermanentRejection) return undefined;
+    throw new TransientDeliveryError(`${this.handler.name}: page of ${messages.length} failed: ${(failure as Error).message}`, failure);
+  }
+
+  /** The span of one delivery; it continues the event's trace (its traceparent header is the event's context). */
+  private consumeSpan(event: DeliveredEvent): Span {
+    return droplineTracer().startSpan(
+      `consume ${event.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'dropline.consumer': this.handler.name, 'messaging.message.id': event.id, 'dropline.event_type': event.type },
+      },
+      parentContext(event.traceparent),
+    );
+  }
+
   private async deliver(message: InboundMessage, alsoInTransaction?: (tx: Queryable) => Promise<void>): Promise<DeliveryOutcome> {
     let event: DeliveredEvent;
     try {
@@ -81,15 +181,7 @@ export class EffectivelyOnceConsumer {
       return 'dead-lettered';
     }
     if (!this.handler.eventTypes.has(event.type)) return 'skipped';
-    // The handling continues the event's trace (its traceparent header is the event's context).
-    const span = droplineTracer().startSpan(
-      `consume ${event.type}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: { 'dropline.consumer': this.handler.name, 'messaging.message.id': event.id, 'dropline.event_type': event.type },
-      },
-      parentContext(event.traceparent),
-    );
+    const span = this.consumeSpan(event);
     try {
       const outcome = await withSpan(span, () => this.apply(message, event, alsoInTransaction));
       span.setAttribute('dropline.outcome', outcome);

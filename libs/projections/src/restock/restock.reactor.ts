@@ -237,7 +237,8 @@ export class RestockReactor {
     await preOrders.load(read, 'pre_order_id', [...named]);
 
     const touched = new Set<string>();
-    for (const fact of facts) if (this.fold(fact, state, preOrders)) touched.add(fact.dropId);
+    const input = { serviceLevel: this.serviceLevel } as ThresholdInput;
+    for (const fact of facts) if (this.fold(fact, state, preOrders, input)) touched.add(fact.dropId);
 
     let appended = 0;
     for (const dropId of touched) {
@@ -271,10 +272,14 @@ export class RestockReactor {
     return appended;
   }
 
-  /** Folds one event into the state of its drop; returns whether it applied. */
-  private fold(fact: DropFact, state: RowSet<RestockReactorRow>, preOrders: RowSet<PreOrderFacts>): boolean {
+  /**
+   * Folds one event into the state of its drop; returns whether it applied. The drop's rows are
+   * this page's own (loaded or created for it), so they are updated in place, as the read models'
+   * evolves update theirs (OWNERSHIP in drop-fact.ts); `input` is the page's one ThresholdInput,
+   * refilled per event, as in the drop read models' executor.
+   */
+  private fold(fact: DropFact, state: RowSet<RestockReactorRow>, preOrders: RowSet<PreOrderFacts>, input: ThresholdInput): boolean {
     const { dropId, event } = fact;
-    const rows = [...state.members(dropId)].map((sku) => state.get(dropId, sku)!);
     // The drop-level guard, as the read models': rows from before this design (crossings only) have revision -1.
     const lastRevision = this.lastRevision(state, dropId);
     const known = lastRevision >= 0;
@@ -282,7 +287,7 @@ export class RestockReactor {
     const preOrderId = fact.preOrderId;
     fact.preOrder = preOrderId === undefined ? undefined : preOrders.get(preOrderId);
     const defined = event.type === 'DropScheduled' || event.type === 'DropRevised' ? event.data.definition.window.closesAt : undefined;
-    const closesAt = defined ?? rows.find((r) => r.closesAt)?.closesAt ?? null;
+    const closesAt = defined ?? this.closesAtOf(state, dropId);
     const row = (sku: string): RestockReactorRow =>
       state.get(dropId, sku) ?? {
         dropId,
@@ -298,10 +303,14 @@ export class RestockReactor {
     for (const sku of inventorySkusOf(fact, inventorySkus)) {
       const r = row(sku);
       const inventory = evolveInventory(r.inventory, fact, sku);
-      if (inventory !== r.inventory) state.set({ ...r, inventory }, dropId, sku);
+      if (inventory === r.inventory) continue;
+      r.inventory = inventory;
+      state.set(r, dropId, sku);
     }
     if (closesAt !== null) {
-      const input: ThresholdInput = { ...fact, inventory: undefined, closesAtMs: parseInstant(closesAt), serviceLevel: this.serviceLevel };
+      Object.assign(input, fact);
+      input.inventory = undefined;
+      input.closesAtMs = parseInstant(closesAt);
       const thresholdSkus = [...state.members(dropId)].filter((sku) => state.get(dropId, sku)!.threshold !== null);
       for (const sku of [...thresholdSkusOf(fact, thresholdSkus)]) {
         const r = row(sku);
@@ -313,17 +322,30 @@ export class RestockReactor {
           let crossingCauses = r.crossingCauses;
           for (let c = before + 1; c <= (threshold?.crossings ?? 0); c++)
             crossingCauses = { ...crossingCauses, [String(c)]: { eventId: fact.eventId, correlationId: fact.correlationId } };
-          state.set({ ...r, threshold, crossingCauses }, dropId, sku);
+          r.threshold = threshold;
+          r.crossingCauses = crossingCauses;
+          state.set(r, dropId, sku);
         }
       }
     }
     // Every row of the drop carries the revision (and the window close) it has folded.
-    for (const sku of [...state.members(dropId)]) {
+    for (const sku of state.members(dropId)) {
       const r = state.get(dropId, sku)!;
-      state.set({ ...r, lastRevision: fact.revision, closesAt }, dropId, sku);
+      r.lastRevision = fact.revision;
+      r.closesAt = closesAt;
+      state.set(r, dropId, sku);
     }
     if (preOrderId !== undefined) preOrders.set(evolvePreOrderFacts(fact.preOrder ?? null, fact), preOrderId);
     return true;
+  }
+
+  /** The window close in force for the drop's rows (the first row that has one), null when none has. */
+  private closesAtOf(state: RowSet<RestockReactorRow>, dropId: string): string | null {
+    for (const sku of state.members(dropId)) {
+      const closesAt = state.get(dropId, sku)!.closesAt;
+      if (closesAt) return closesAt;
+    }
+    return null;
   }
 
   /** The last drop revision folded into the drop's rows (-1: none). */

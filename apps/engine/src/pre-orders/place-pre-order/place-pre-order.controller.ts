@@ -1,14 +1,14 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { preOrderIdFor } from '@dropline/domain';
+import { type PlacePreOrder, preOrderIdFor } from '@dropline/domain';
 import { Caller, Clock, contextFromRequest, DropIdParams, type Principal, ProblemException } from '@dropline/platform';
 import { CustomerHistory } from '../customer-history';
 import { DropWriter } from '../../drops/drop-writer';
 import { DemandRecorder } from '../../demand/demand-recorder';
-import { PlacePreOrderCommand, PreOrderAnswer } from './place-pre-order.command';
+import type { CommandFields } from '../../drops/drop-command';
+import { PlacePreOrderCommand, PlacePreOrderHandler, PreOrderAnswer } from './place-pre-order.command';
 import { PlacePreOrderDto } from './place-pre-order.dto';
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -24,7 +24,7 @@ export function fingerprint(body: PlacePreOrderDto): string {
     body.fulfillment.locationId ?? '',
     body.referralCode ?? '',
   ].join('\n');
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  return hash('sha256', canonical).slice(0, 32);
 }
 
 /**
@@ -32,15 +32,22 @@ export function fingerprint(body: PlacePreOrderDto): string {
  * the buyer's own (a customer acting for themselves). A till's claim is where the till stands, not
  * where its customer lives: its customers qualify by picking up at one of the drop's locations.
  */
-function buyerCity(caller: Principal | undefined, customerId: string): { buyerCity?: string } {
-  return caller?.city !== undefined && caller.sub === customerId && caller.roles.includes('customer') ? { buyerCity: caller.city } : {};
+function buyerCity(caller: Principal | undefined, customerId: string): string | undefined {
+  return caller?.city !== undefined && caller.sub === customerId && caller.roles.includes('customer') ? caller.city : undefined;
 }
 
 @ApiTags('pre-orders')
 @Controller('drops/:dropId/pre-orders')
 export class PlacePreOrderController {
+  /**
+   * The route calls its command's handler itself rather than through CommandBus.execute: the bus
+   * would only look the handler up by the message's class (reflect-metadata) and publish the
+   * message on an rxjs Subject nothing subscribes to, per pre-order. The handler is the one
+   * @CommandHandler the bus dispatches PlacePreOrderCommand to (bench scenarios, tests): the same
+   * load → decide → append path on the DropWriter.
+   */
   constructor(
-    private readonly commands: CommandBus,
+    private readonly placement: PlacePreOrderHandler,
     private readonly clock: Clock,
     private readonly customers: CustomerHistory,
     private readonly demand: DemandRecorder,
@@ -53,7 +60,7 @@ export class PlacePreOrderController {
    * in early access when no phase of the drop is for repeat customers (the definition cannot
    * change once a phase opened). A drop that is not cached here, or still scheduled, is asked about.
    */
-  private async isRepeatCustomer(customerId: string, dropId: string): Promise<boolean> {
+  private isRepeatCustomer(customerId: string, dropId: string): Promise<boolean> | false {
     const cached = this.drops.cachedState(dropId);
     const status = cached?.status;
     if (status !== undefined && status !== 'scheduled' && status !== 'early-access') return false;
@@ -83,33 +90,31 @@ export class PlacePreOrderController {
       throw new ProblemException(400, 'VALIDATION.FAILED', 'Idempotency-Key must be 1-128 letters, digits, or . _ : -', {
         field: 'Idempotency-Key',
       });
-    const fulfillment =
-      body.fulfillment.method === 'pickup'
-        ? { method: 'pickup' as const, locationId: body.fulfillment.locationId! }
-        : { method: 'ship' as const };
-    return this.commands
-      .execute(
-        new PlacePreOrderCommand(
-          {
-            dropId: params.dropId,
-            preOrderId: preOrderIdFor(params.dropId, body.customerId, key),
-            customerId: body.customerId,
-            sku: body.sku,
-            quantity: body.quantity,
-            channel: body.channel,
-            fulfillment,
-            ...(body.referralCode ? { referralCode: body.referralCode } : {}),
-            isRepeatCustomer: await this.isRepeatCustomer(body.customerId, params.dropId),
-            ...buyerCity(caller, body.customerId),
-            idempotencyFingerprint: fingerprint(body),
-          },
-          contextFromRequest(request, this.clock),
-        ),
-      )
-      .catch((error: unknown) => {
-        // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
-        this.demand.recordRejection(params.dropId, body.sku, body.quantity, error);
-        throw error;
-      });
+    const { dropId } = params;
+    const repeatCustomer = this.isRepeatCustomer(body.customerId, dropId);
+    const fields: CommandFields<PlacePreOrder> = {
+      dropId,
+      preOrderId: preOrderIdFor(dropId, body.customerId, key),
+      customerId: body.customerId,
+      sku: body.sku,
+      quantity: body.quantity,
+      channel: body.channel,
+      fulfillment:
+        body.fulfillment.method === 'pickup' ? { method: 'pickup', locationId: body.fulfillment.locationId! } : { method: 'ship' },
+      // Known without IO on the hot path (the drop is open): awaited only while it may matter.
+      isRepeatCustomer: repeatCustomer === false ? false : await repeatCustomer,
+      idempotencyFingerprint: fingerprint(body),
+    };
+    if (body.referralCode) fields.referralCode = body.referralCode;
+    const city = buyerCity(caller, body.customerId);
+    if (city !== undefined) fields.buyerCity = city;
+    const command = new PlacePreOrderCommand(fields, contextFromRequest(request, this.clock));
+    try {
+      return await this.placement.execute(command);
+    } catch (error) {
+      // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
+      this.demand.recordRejection(dropId, body.sku, body.quantity, error);
+      throw error;
+    }
   }
 }
