@@ -18,6 +18,7 @@ import {
   setupApiDocs,
   setUpAuth,
   useBootLogger,
+  useHttpTracing,
   useStructuredLogs,
   useCompiledValidation,
   withLogging,
@@ -56,6 +57,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
     { bufferLogs: true, abortOnError: false },
   );
   useStructuredLogs(app);
+  useHttpTracing(app);
   recordRoutes(app);
   // Before any route is registered: the rate limiter attaches itself to each route as it is added.
   await applyHttpEdge(app, config.http, auth.verifier);

@@ -14,6 +14,7 @@ import {
   ProblemFilter,
   readEnvironment,
   useBootLogger,
+  useHttpTracing,
   useStructuredLogs,
   useCompiledValidation,
   withLogging,
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     { bufferLogs: true },
   );
   useStructuredLogs(app);
+  useHttpTracing(app);
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   if (config.metrics.enabled) observeHttp(app, app.get(Metrics));

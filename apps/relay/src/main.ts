@@ -3,7 +3,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, loadConfigOrExit, readEnvironment, useBootLogger, useStructuredLogs, withLogging } from '@dropline/platform';
+import {
+  ConfigError,
+  loadConfigOrExit,
+  readEnvironment,
+  useBootLogger,
+  useHttpTracing,
+  useStructuredLogs,
+  withLogging,
+} from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
@@ -20,6 +28,7 @@ async function main(): Promise<void> {
     bufferLogs: true,
   });
   useStructuredLogs(app);
+  useHttpTracing(app);
   app.enableShutdownHooks();
   await app.init();
   new Logger('Relay').log(`relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}`);

@@ -39,6 +39,7 @@ export * from './infrastructure/databases';
 export * from './infrastructure/lease-factory';
 export * from './infrastructure/request-context';
 export * from './infrastructure/tokens';
+export * from './telemetry/http-tracing';
 export * from './telemetry/metrics';
 export * from './telemetry/metrics.collectors';
 export * from './telemetry/metrics.module';

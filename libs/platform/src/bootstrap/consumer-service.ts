@@ -21,6 +21,7 @@ import { useCompiledValidation } from '../http/compiled-validation';
 import { Metrics } from '../telemetry/metrics';
 import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
+import { useHttpTracing } from '../telemetry/http-tracing';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -73,6 +74,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     { bufferLogs: true },
   );
   useStructuredLogs(app);
+  useHttpTracing(app);
   // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
   await applyHttpEdge(app, config.http, undefined);
   applyInputLimits(app);

@@ -4,6 +4,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import type { TracingOptions } from './tracing.options';
+import { markTracingStarted } from './http-tracing';
 
 export { tracingOptions, type TracingOptions } from './tracing.options';
 
@@ -66,8 +67,8 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
     logRecordProcessors: [],
     textMapPropagator: new core.W3CTraceContextPropagator(),
     instrumentations: [
-      // Probes and scrapes would start a trace each, every few seconds.
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics\b)/.test(request.url ?? '') }),
+      // Outgoing calls only: the server spans come from Fastify hooks (http-tracing.ts, useHttpTracing).
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // Queries only inside traced work (a command batch, a relay batch, a consumer): the
       // processors' idle polling would otherwise start a trace per query.
       new PgInstrumentation({ requireParentSpan: true }),
@@ -75,5 +76,6 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
     ],
   });
   sdk.start();
+  markTracingStarted();
   return sdk;
 }
