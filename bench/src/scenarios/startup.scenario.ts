@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
 import { summarizeStartupProfile } from '../support/cpu-profile';
 import { HOT_SKU, hotDropDefinition } from '../support/drops';
-import { BENCH_LIMITS_ENV, ENGINE_MAIN, freePort, jsonWithToken } from '../support/http-engine';
+import { BENCH_LIMITS_ENV, ENGINE_MAIN, ENGINE_NODE_FLAGS, freePort, jsonWithToken } from '../support/http-engine';
 import { startOtlpSink } from '../support/otlp-sink';
 import { Latencies, numberFlag, peakRssOfPid, round } from '../support/stats';
 
@@ -79,7 +79,7 @@ async function startEmbedded(dataDir: string, env: Record<string, string>, nodeA
   const port = await freePort();
   let out = '';
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, ENGINE_MAIN], {
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ...nodeArgs, ENGINE_MAIN], {
     cwd: path.resolve(ENGINE_MAIN, '../../../../..'),
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,6 +1,6 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,18 @@ const ROOT = path.resolve(__dirname, '../../../..');
 /** The built engine's entry point (`npm run build`). */
 export const ENGINE_MAIN = path.join(ROOT, 'dist/apps/engine/src/main.js');
 
+/**
+ * The Node.js flags `npm start` runs the engine with (package.json's `start` script: a larger
+ * young generation, docs/operations.md), so that every benchmark measures the engine as users
+ * start it. Read from the script itself, so the two cannot drift apart.
+ */
+export const ENGINE_NODE_FLAGS: readonly string[] = (() => {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  const m = /^node((?: --[^\s]+)*) dist\/apps\/engine\/src\/main\.js$/.exec(start);
+  if (!m) throw new Error(`package.json's start script is not "node [--flags] dist/apps/engine/src/main.js": ${start}`);
+  return m[1].split(' ').filter(Boolean);
+})();
+
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,7 +72,7 @@ export async function startEngine(
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-http-'));
   let out = '';
-  const child = spawn(process.execPath, [...extraNodeArgs, ENGINE_MAIN], {
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ...extraNodeArgs, ENGINE_MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
