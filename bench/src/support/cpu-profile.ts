@@ -32,8 +32,11 @@ const BUCKETS: Array<[string, RegExp]> = [
   ['Node core (http, net, streams, crypto, timers)', /^node:/],
 ];
 
-/** Self time per bucket in % of the non-idle samples of the .cpuprofile files in `dir`. */
-export function summarizeCpuProfiles(dir: string): Array<{ where: string; percent: number }> {
+/**
+ * Self time per bucket in % of the non-idle samples of the .cpuprofile files in `dir`, leaving out
+ * the samples of each profile's first `skipMs` milliseconds (a server's start, before its load).
+ */
+export function summarizeCpuProfiles(dir: string, skipMs = 0): Array<{ where: string; percent: number }> {
   const totals = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
@@ -48,7 +51,10 @@ export function summarizeCpuProfiles(dir: string): Array<{ where: string; percen
       else bucket = BUCKETS.find(([, re]) => re.test(url))?.[0] ?? 'other';
       bucketOf.set(node.id, bucket);
     }
+    let elapsedUs = 0;
     profile.samples.forEach((id, i) => {
+      elapsedUs += profile.timeDeltas[i] ?? 0;
+      if (elapsedUs < skipMs * 1000) return;
       const bucket = bucketOf.get(id) ?? 'other';
       totals.set(bucket, (totals.get(bucket) ?? 0) + (profile.timeDeltas[i] ?? 0));
     });
