@@ -28,6 +28,15 @@ function suite(store: 'pglite' | 'postgres') {
       await new Promise((r) => setTimeout(r, 150));
     }
   }
+  /** Ticks the scheduler until the drop's history holds `type` (a loaded machine may need more than settle's passes). */
+  async function settleUntil(dropId: string, type: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await settle(1);
+      if ((await history(dropId)).some((e) => e.type === type)) return;
+      if (Date.now() > deadline) throw new Error(`no ${type} in drop ${dropId}'s history after ${timeoutMs} ms`);
+    }
+  }
   const history = async (dropId: string, query = ''): Promise<EventView[]> => {
     const res = await engine.request('GET', `/drops/${dropId}/history?limit=1000${query}`);
     expect(res.status).toBe(200);
@@ -97,7 +106,7 @@ function suite(store: 'pglite' | 'postgres') {
     // 5 pre-orders of 2 units: 10 of the 40 needed.
     const dropId = (await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 40 }))).body.dropId;
     engine.clock.set('2026-12-02T10:00:00Z');
-    await settle();
+    await settleUntil(dropId, 'PreOrderWindowOpened');
     await placePairs(engine, dropId, 5, 'moq-');
     // Ops closes early: the window closes below the minimum, in the close's own command.
     const closed = await engine.request('POST', `/drops/${dropId}/close`, undefined, { 'x-correlation-id': 'ops-close-moq' });
