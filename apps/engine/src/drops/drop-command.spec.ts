@@ -68,4 +68,19 @@ describe('drop command slices on the CommandBus', () => {
     expect(lifecycleMessage(due[3]!, context)).toBeInstanceOf(CancelDropCommand);
     expect(() => lifecycleMessage({ type: 'ConfirmPickup', dropId: 'd1', preOrderId: 'p', now: 'x' }, context)).toThrow(/no slice/);
   });
+
+  it('builds the command as `{ ...fields, type, now }` would: same keys, order and values, an own __proto__ key kept as data', () => {
+    const fields = { dropId: 'd1', reason: 'r' };
+    const message = new CancelDropCommand(fields, context);
+    expect(Object.entries(message.command)).toEqual(Object.entries({ ...fields, type: 'CancelDrop', now: context.occurredAt }));
+    expect(fields).toEqual({ dropId: 'd1', reason: 'r' });
+    // A scheduler command already carries type and now: they keep their place, now is the context's.
+    const due = { type: 'CancelDrop', dropId: 'd1', reason: 'r', now: 'x' } as const;
+    expect(Object.entries(lifecycleMessage(due, context).command)).toEqual(Object.entries({ ...due, now: context.occurredAt }));
+    const hostile = JSON.parse('{"dropId":"d1","reason":"r","__proto__":{"referralCode":"x"}}') as { dropId: string; reason: string };
+    const command = new CancelDropCommand(hostile, context).command;
+    expect(Object.getPrototypeOf(command)).toBe(Object.prototype);
+    expect(Object.keys(command)).toEqual(['dropId', 'reason', '__proto__', 'type', 'now']);
+    expect((command as { referralCode?: string }).referralCode).toBeUndefined();
+  });
 });

@@ -73,22 +73,27 @@ export class DropWriter implements OnApplicationShutdown {
     return this.metrics ? this.measured(this.metrics, command, pending) : pending;
   }
 
-  /** Counts the command by type and outcome and times it; a pre-order on an open drop also counts under its drop. */
-  private async measured<T>(metrics: Metrics, command: DropCommand, pending: Promise<T>): Promise<T> {
+  /**
+   * Counts the command by type and outcome and times it; a pre-order on an open drop also counts under
+   * its drop. One `then` rather than an async function with try/finally: one promise fewer per command.
+   */
+  private measured<T>(metrics: Metrics, command: DropCommand, pending: Promise<T>): Promise<T> {
     const started = performance.now();
-    let outcome: CommandOutcomeLabel;
-    try {
-      const result = await pending;
-      outcome = ACCEPTED;
-      return result;
-    } catch (e) {
-      outcome = { outcome: 'rejected', code: errorCode(e) };
-      throw e;
-    } finally {
-      metrics.command(command.type, outcome!, (performance.now() - started) / 1000);
-      if (command.type === 'PlacePreOrder' && isOpen(this.cachedStatus(command.dropId)))
-        metrics.preOrderOnOpenDrop(command.dropId, outcome!);
-    }
+    return pending.then(
+      (result) => {
+        this.count(metrics, command, ACCEPTED, started);
+        return result;
+      },
+      (e: unknown) => {
+        this.count(metrics, command, { outcome: 'rejected', code: errorCode(e) }, started);
+        throw e;
+      },
+    );
+  }
+
+  private count(metrics: Metrics, command: DropCommand, outcome: CommandOutcomeLabel, started: number): void {
+    metrics.command(command.type, outcome, (performance.now() - started) / 1000);
+    if (command.type === 'PlacePreOrder' && isOpen(this.cachedStatus(command.dropId))) metrics.preOrderOnOpenDrop(command.dropId, outcome);
   }
 
   /** Sell-through of the drops open (or in early access) among the cached ones, for the scrape. */

@@ -11,7 +11,15 @@ import {
   T_OPEN,
   T_REPEAT,
 } from '../testing/drop.fixtures';
-import { AccessPhase, accessPhasesOf, DropDefinition, MAX_ACCESS_PHASES, sameDefinition, validateDropDefinition } from './drop.definition';
+import {
+  AccessPhase,
+  accessPhasesOf,
+  DropDefinition,
+  MAX_ACCESS_PHASES,
+  sameDefinition,
+  validateDropDefinition,
+  parseInstant,
+} from './drop.definition';
 
 function fieldOf(definition: unknown): string | undefined {
   try {
@@ -244,5 +252,16 @@ describe('sameDefinition', () => {
       ],
     });
     expect(sameDefinition(aDefinition(), b)).toBe(false);
+  });
+});
+
+describe('parseInstant', () => {
+  it('gives the same answer for a value parsed just before (remembered) and for any other, valid or not', () => {
+    const values: unknown[] = ['2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.000Z', 'nope', '2026-12-02T11:00:00+01:00', undefined, 42];
+    for (const value of [...values, ...values.reverse()]) {
+      const expected = typeof value === 'string' && value !== 'nope' ? Date.parse(value) : Number.NaN;
+      expect(parseInstant(value)).toBe(expected);
+    }
+    expect(parseInstant('2026-12-02T10:00:00.000Z')).toBe(parseInstant('2026-12-02T11:00:00+01:00'));
   });
 });

@@ -115,10 +115,19 @@ export interface DropDefinition {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+// The last instant parsed and its value: every command parses its `now` (PlacePreOrder against the
+// window), and the commands of a busy moment share it (the same millisecond, the same clock string).
+let lastInstant: string | undefined;
+let lastInstantMs = Number.NaN;
+
 /** Parses an ISO-8601 instant with an explicit offset; NaN when it is not one. */
 export function parseInstant(value: unknown): number {
+  if (value === lastInstant && lastInstant !== undefined) return lastInstantMs;
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) return Number.NaN;
-  return Date.parse(value);
+  const ms = Date.parse(value);
+  lastInstant = value;
+  lastInstantMs = ms;
+  return ms;
 }
 
 function invalid(field: string, message: string): never {

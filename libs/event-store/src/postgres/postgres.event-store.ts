@@ -15,7 +15,7 @@ import {
   type Subscription,
 } from '../event-store.port';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
-import { assertValidMaxAppendBytes, jsonByteLength, MIB } from '../append-size';
+import { assertValidMaxAppendBytes, MIB } from '../append-size';
 import { assertValidExpectedRevision } from '../expected-revision';
 import { consoleEventStoreLogger, type EventStoreLogger } from '../event-store.logger';
 import { isConnectionError, pgErrorInfo, toStoreError } from './postgres.errors';
@@ -55,12 +55,75 @@ export interface PostgresEventStoreOptions {
 export const DEFAULT_POSTGRES_MAX_APPEND_BYTES = 16 * MIB;
 
 /**
- * What one event adds to the append's parameter besides its JSON type, data and metadata: the
- * row's keys and punctuation with the separating comma (33 bytes), its UUID in quotes (38), a row
- * index (at most 16 digits) and a schema version (at most 11 characters) make 98; the array's
- * brackets the other 2.
+ * What one event adds to the append's parameter besides its row object without the index
+ * (`{"id":…,"t":…,"v":…,"d":…,"m":…}`, measured): `"i":` with a row index of at most 16 digits and
+ * its comma (21 bytes), the comma separating it from the next row (1) and the array's brackets (2).
  */
-const POSTGRES_ROW_OVERHEAD = 100;
+const POSTGRES_ROW_OVERHEAD = 24;
+
+/** One event's row as it travels in the append's parameter, minus its leading `{"i":<index>,`. */
+export interface SerialisedRow {
+  /** The row's JSON after its opening brace (`"id":…}`), or `}` for a row with nothing but the index. */
+  tail: string;
+  /** UTF-8 bytes of the whole row object without the index (the tail plus its brace). */
+  bytes: number;
+  // What the row was built from: an event changed since is serialised again.
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: unknown;
+}
+
+/**
+ * Serialises an event's row once: appendSize measures it (the writer measures every command's
+ * events) and appendToStream sends the same text, so each event is turned into JSON once, not twice.
+ * Throws what JSON.stringify throws for a value JSON cannot hold (a BigInt, a cycle).
+ */
+function serialisedRow(event: NewEvent, cache: WeakMap<NewEvent, SerialisedRow>): SerialisedRow {
+  const cached = cache.get(event);
+  if (
+    cached !== undefined &&
+    cached.data === event.data &&
+    cached.metadata === event.metadata &&
+    cached.eventId === event.eventId &&
+    cached.type === event.type &&
+    cached.schemaVersion === event.schemaVersion
+  )
+    return cached;
+  // Key order as the array's rows always had them (the index goes in front at append time).
+  const json = JSON.stringify({ id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata });
+  const row: SerialisedRow = {
+    tail: json.slice(1),
+    bytes: Buffer.byteLength(json, 'utf8'),
+    eventId: event.eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+  };
+  cache.set(event, row);
+  return row;
+}
+
+/**
+ * The append's one jsonb parameter, `[{"i":0,"id":…,"t":…,"v":…,"d":…,"m":…},…]`, and its UTF-8
+ * bytes: each row is the text appendSize measured (serialised now if it was not), its index put in
+ * front, so the text is what JSON.stringify of the rows with `i` first would write.
+ */
+export function appendParameter(events: readonly NewEvent[], cache: WeakMap<NewEvent, SerialisedRow>): { rows: string; bytes: number } {
+  let rows = '[';
+  let bytes = 2;
+  for (let i = 0; i < events.length; i++) {
+    const row = serialisedRow(events[i], cache);
+    const head = `${i === 0 ? '' : ','}{"i":${i}${row.tail === '}' ? '' : ','}`;
+    rows += head;
+    rows += row.tail;
+    // The head is ASCII; the tail is the row's bytes minus its opening brace.
+    bytes += head.length + row.bytes - 1;
+  }
+  return { rows: `${rows}]`, bytes };
+}
 
 const DEFAULT_READ_ALL_COUNT = 1000;
 const DEFAULT_SUBSCRIPTION_BATCH = 5000;
@@ -101,6 +164,8 @@ export class PostgresEventStore implements EventStore {
   private readonly logger: EventStoreLogger;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
+  /** Rows measured by appendSize, for appendToStream to send as they are (weak: an event never appended costs nothing). */
+  private readonly rows = new WeakMap<NewEvent, SerialisedRow>();
   readonly maxAppendBytes: number;
 
   constructor(
@@ -113,13 +178,12 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * An upper bound of the bytes the events take in the append's one jsonb parameter (UTF-8 JSON):
-   * data, metadata and type as JSON.stringify writes them, plus POSTGRES_ROW_OVERHEAD per event.
+   * each event's row as it is sent, plus POSTGRES_ROW_OVERHEAD for its index, comma and brackets.
+   * The row text is kept for appendToStream, which then sends it without serialising it again.
    */
   appendSize(events: readonly NewEvent[]): number {
     let size = 0;
-    for (const event of events) {
-      size += jsonByteLength(event.data) + jsonByteLength(event.metadata) + jsonByteLength(event.type) + POSTGRES_ROW_OVERHEAD;
-    }
+    for (const event of events) size += serialisedRow(event, this.rows).bytes + POSTGRES_ROW_OVERHEAD;
     return size;
   }
 
@@ -129,13 +193,10 @@ export class PostgresEventStore implements EventStore {
     let client: PoolClient | undefined;
     let failure: unknown;
     try {
-      // The whole batch travels as ONE jsonb parameter: a single JSON.stringify on our side, and one
-      // multi-row INSERT on the server (a hot drop appends ~1,000 events per call). Built before
-      // the stream is locked, and refused before sending when it is over the limit.
-      const rows = JSON.stringify(
-        events.map((event, i) => ({ i, id: event.eventId, t: event.type, v: event.schemaVersion, d: event.data, m: event.metadata })),
-      );
-      const bytes = Buffer.byteLength(rows, 'utf8');
+      // The whole batch travels as ONE jsonb parameter (appendParameter: each row serialised once,
+      // by appendSize or here) and one multi-row INSERT on the server (a hot drop appends ~1,000
+      // events per call). Built before the stream is locked, refused before sending when over the limit.
+      const { rows, bytes } = appendParameter(events, this.rows);
       if (bytes > this.maxAppendBytes) throw new AppendTooLargeError(streamName, bytes, this.maxAppendBytes);
       // ONE statement, so one round trip and its own implicit transaction (no BEGIN/COMMIT): the
       // schema's dropline_append takes the stream's advisory lock before it writes anything, reads

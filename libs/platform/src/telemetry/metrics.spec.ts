@@ -30,6 +30,28 @@ describe('Metrics', () => {
     expect(text).toContain('dropline_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1');
   });
 
+  it('adds what the per-command counters counted between two reads, from a scrape or from the registry', async () => {
+    const metrics = new Metrics({ defaults: false });
+    metrics.command('PlacePreOrder', { outcome: 'accepted' }, 0.002);
+    metrics.writer.appended(0.01, [{ type: 'PreOrderPlaced' }, { type: 'VariantSoldOut' }]);
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'accepted' });
+    expect(await metrics.scrape()).toContain('dropline_commands_total{type="PlacePreOrder",outcome="accepted",code=""} 1');
+    for (let i = 0; i < 3; i++) metrics.command('PlacePreOrder', { outcome: 'accepted' }, 0.002);
+    metrics.command('CancelPreOrder', { outcome: 'rejected', code: 'PREORDER.NOT_FOUND' }, 0.001);
+    metrics.writer.appended(0.01, [{ type: 'PreOrderPlaced' }]);
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'accepted' });
+    metrics.preOrderOnOpenDrop('d1', { outcome: 'rejected', code: 'DROP.SOLD_OUT' });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('dropline_commands_total{type="PlacePreOrder",outcome="accepted",code=""} 4');
+    expect(text).toContain('dropline_commands_total{type="CancelPreOrder",outcome="rejected",code="PREORDER.NOT_FOUND"} 1');
+    expect(text).toContain('dropline_command_duration_seconds_count{type="PlacePreOrder"} 4');
+    expect(text).toContain('dropline_events_appended_total{type="PreOrderPlaced"} 2');
+    expect(text).toContain('dropline_events_appended_total{type="VariantSoldOut"} 1');
+    expect(text).toContain('dropline_drop_pre_orders_total{drop_id="d1",outcome="accepted",code=""} 2');
+    expect(text).toContain('dropline_drop_pre_orders_total{drop_id="d1",outcome="rejected",code="DROP.SOLD_OUT"} 1');
+    expect((await metrics.commands.get()).values.find((v) => v.labels.type === 'PlacePreOrder')?.value).toBe(4);
+  });
+
   it('keeps a failing collector from failing the scrape', async () => {
     const metrics = new Metrics({ defaults: false });
     metrics.onCollect(() => {

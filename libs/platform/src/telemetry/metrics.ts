@@ -23,8 +23,9 @@ export type MetricsCollector = () => void | Promise<void>;
 /**
  * The Prometheus registry of one app (prom-client, one Registry per instance so several apps in
  * one test process never share series) and every Dropline family. Hot-path calls (`command`,
- * the writer observer, `httpRequest`) reuse label children kept in Maps keyed by their label
- * values, so a request allocates no label object once its series exists. Figures the process
+ * the writer observer, `httpRequest`) reuse series kept in Maps keyed by their label values, so
+ * a request allocates no label object once its series exists; the per-command counters count in
+ * plain numbers that their family's collect hook adds to prom-client when it is read. Figures the process
  * already keeps (processor status and lag, leases, open drops) are read at scrape time by the
  * collectors registered with `onCollect`, never by instrumenting loops. docs/operations.md
  * "## Metrics" lists every family.
@@ -33,10 +34,11 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly collectors = new Set<MetricsCollector>();
 
-  readonly commands = new Counter({
+  readonly commands: Counter<'type' | 'outcome' | 'code'> = new Counter({
     name: 'dropline_commands_total',
     help: 'Drop commands decided, by command type and outcome (accepted, or rejected with its error code)',
     labelNames: ['type', 'outcome', 'code'] as const,
+    collect: () => flushTallies(this.commands, this.commandTallies),
     registers: [this.registry],
   });
   readonly commandDuration = new Histogram({
@@ -68,16 +70,18 @@ export class Metrics {
     help: 'Commands decided again after a conflict, on the reloaded stream',
     registers: [this.registry],
   });
-  readonly eventsAppended = new Counter({
+  readonly eventsAppended: Counter<'type'> = new Counter({
     name: 'dropline_events_appended_total',
     help: 'Events the writer appended, by event type',
     labelNames: ['type'] as const,
+    collect: () => flushTallies(this.eventsAppended, this.eventTallies),
     registers: [this.registry],
   });
-  readonly dropPreOrders = new Counter({
+  readonly dropPreOrders: Counter<'drop_id' | 'outcome' | 'code'> = new Counter({
     name: 'dropline_drop_pre_orders_total',
     help: 'Pre-orders placed on an open drop, accepted or rejected (by code); series leave when the drop stops being open',
     labelNames: ['drop_id', 'outcome', 'code'] as const,
+    collect: () => flushTallies(this.dropPreOrders, this.dropTallies),
     registers: [this.registry],
   });
   readonly dropUnits = new Gauge({
@@ -168,6 +172,16 @@ export class Metrics {
 
   private readonly children = new Map<string, { inc(n?: number): void }>();
   private readonly durations = new Map<string, { observe(v: number): void }>();
+  // The per-command series: counted in plain numbers (Tally) and handed to prom-client when the
+  // family is read (its collect hook), looked up by nested Maps of the label values as they come.
+  // A prom-client child re-hashes and re-validates its labels on every inc: per command that cost
+  // more than the counting itself.
+  private readonly commandTallies = new Set<Tally>();
+  private readonly eventTallies = new Set<Tally>();
+  private readonly dropTallies = new Set<Tally>();
+  private readonly commandSeries = new Map<string, CommandSeries>();
+  private readonly eventSeries = new Map<string, Tally>();
+  private readonly dropSeries = new Map<string, OutcomeTallies>();
 
   constructor(options: { defaults?: boolean } = {}) {
     // Process figures (CPU, memory, event-loop delay, GC) with the dropline_ prefix.
@@ -200,15 +214,20 @@ export class Metrics {
 
   /** One decided command: its type, how it ended and how long it took. */
   command(type: string, outcome: CommandOutcomeLabel, seconds: number): void {
-    const code = outcome.outcome === 'accepted' ? '' : outcome.code;
-    this.counter(this.commands, `c|${type}|${code}`, { type, outcome: outcome.outcome, code }).inc();
-    this.histogram(this.commandDuration, `d|${type}`, { type }).observe(seconds);
+    let series = this.commandSeries.get(type);
+    if (series === undefined) {
+      series = { accepted: undefined, rejected: new Map(), duration: this.commandDuration.labels({ type }) };
+      this.commandSeries.set(type, series);
+    }
+    tallyOf(series, outcome, this.commandTallies, (code) => ({ type, outcome: outcome.outcome, code })).n++;
+    series.duration.observe(seconds);
   }
 
   /** A pre-order decided on an open drop (drop ids are labels only while the drop is open: see `openDrops`). */
   preOrderOnOpenDrop(dropId: string, outcome: CommandOutcomeLabel): void {
-    const code = outcome.outcome === 'accepted' ? '' : outcome.code;
-    this.counter(this.dropPreOrders, `p|${dropId}|${code}`, { drop_id: dropId, outcome: outcome.outcome, code }).inc();
+    let series = this.dropSeries.get(dropId);
+    if (series === undefined) this.dropSeries.set(dropId, (series = { accepted: undefined, rejected: new Map() }));
+    tallyOf(series, outcome, this.dropTallies, (code) => ({ drop_id: dropId, outcome: outcome.outcome, code })).n++;
   }
 
   /**
@@ -224,12 +243,14 @@ export class Metrics {
       this.dropUnits.labels(d.dropId, 'cap').set(d.cap);
       this.dropSellThrough.labels(d.dropId).set(d.cap > 0 ? d.sold / d.cap : 0);
     }
-    for (const key of [...this.children.keys()]) {
-      if (!key.startsWith('p|')) continue;
-      const [, dropId, code] = key.split('|');
+    for (const [dropId, series] of this.dropSeries) {
       if (open.has(dropId)) continue;
-      this.children.delete(key);
-      this.dropPreOrders.remove({ drop_id: dropId, outcome: code === '' ? 'accepted' : 'rejected', code });
+      this.dropSeries.delete(dropId);
+      // What was counted since the last scrape goes with the series.
+      for (const tally of [...(series.accepted ? [series.accepted] : []), ...series.rejected.values()]) {
+        this.dropTallies.delete(tally);
+        this.dropPreOrders.remove(tally.labels);
+      }
     }
   }
 
@@ -238,7 +259,15 @@ export class Metrics {
     batch: (commands) => this.batchSize.observe(commands),
     appended: (seconds, events) => {
       this.appendDuration.observe(seconds);
-      for (const e of events) this.counter(this.eventsAppended, `e|${e.type}`, { type: e.type }).inc();
+      for (const e of events) {
+        let tally = this.eventSeries.get(e.type);
+        if (tally === undefined) {
+          tally = { labels: { type: e.type }, n: 0 };
+          this.eventSeries.set(e.type, tally);
+          this.eventTallies.add(tally);
+        }
+        tally.n++;
+      }
     },
     conflict: () => this.conflicts.inc(),
     redecided: (commands) => this.redecisions.inc(commands),
@@ -274,5 +303,50 @@ export class Metrics {
     let child = this.durations.get(key);
     if (!child) this.durations.set(key, (child = family.labels(labels)));
     return child;
+  }
+}
+
+/** One labelled counter series, counted in a plain number until its family is read. */
+interface Tally {
+  readonly labels: Record<string, string>;
+  n: number;
+}
+
+/** The accepted series and the rejected ones by code, of one command type or one open drop. */
+interface OutcomeTallies {
+  accepted: Tally | undefined;
+  rejected: Map<string, Tally>;
+}
+
+interface CommandSeries extends OutcomeTallies {
+  duration: { observe(v: number): void };
+}
+
+/** The tally of `outcome` (made and listed in `tallies` on first use, labelled by `labels(code)`). */
+function tallyOf(
+  series: OutcomeTallies,
+  outcome: CommandOutcomeLabel,
+  tallies: Set<Tally>,
+  labels: (code: string) => Record<string, string>,
+): Tally {
+  if (outcome.outcome === 'accepted') {
+    if (series.accepted === undefined) tallies.add((series.accepted = { labels: labels(''), n: 0 }));
+    return series.accepted;
+  }
+  let tally = series.rejected.get(outcome.code);
+  if (tally === undefined) {
+    tally = { labels: labels(outcome.code), n: 0 };
+    series.rejected.set(outcome.code, tally);
+    tallies.add(tally);
+  }
+  return tally;
+}
+
+/** A counter family's collect hook: adds what its tallies counted since it was last read. */
+function flushTallies(family: Counter<string>, tallies: ReadonlySet<Tally>): void {
+  for (const tally of tallies) {
+    if (tally.n === 0) continue;
+    family.inc(tally.labels, tally.n);
+    tally.n = 0;
   }
 }
