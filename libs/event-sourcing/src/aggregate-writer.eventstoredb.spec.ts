@@ -1,6 +1,7 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { DomainError, dropDecider, DropCommand, DropEvent, DropState, EVENT_SCHEMA_VERSIONS, upcast } from '@dropline/domain';
-import { AppendTooLargeError, EventStoreDbEventStore } from '@dropline/event-store';
+import { AppendTooLargeError } from '@dropline/event-store';
+import { EventStoreDbEventStore } from '@dropline/event-store/eventstoredb';
 import { AggregateWriter } from './aggregate-writer';
 import { EventSchema } from './envelope';
 import { maxDropId, MIB, NOW, openMaximalDrop, placeMaximal } from './testing/maximal-pre-order';

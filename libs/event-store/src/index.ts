@@ -17,6 +17,8 @@ export {
 } from './postgres/embedded-database';
 export { DATA_DIR_LOCK_FILE } from './postgres/data-dir.lock';
 export { isConnectionError, isDataRefusal } from './postgres/postgres.errors';
-export { EventStoreDbEventStore, type EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb.event-store';
+// The class is imported from its module where needed: the barrel loads no gRPC client (openEventStoreDb loads it).
+export type { EventStoreDbEventStore, EventStoreDbEventStoreOptions } from './eventstoredb/eventstoredb.event-store';
+export { openEventStoreDb } from './eventstoredb/open';
 export * from './postgres-import';
 export * from './trace-context';

@@ -1,11 +1,6 @@
+import { EventStoreDbEventStore } from '@dropline/event-store/eventstoredb';
 import { DomainError } from '@dropline/domain';
-import {
-  AppendTooLargeError,
-  EventStoreDbEventStore,
-  StoreUnavailableError,
-  StreamDeletedError,
-  StreamTruncatedError,
-} from '@dropline/event-store';
+import { AppendTooLargeError, StoreUnavailableError, StreamDeletedError, StreamTruncatedError } from '@dropline/event-store';
 import { CommandTooLargeError, StreamNotContiguousError } from '@dropline/event-sourcing';
 import { problem, ProblemException, statusForDomainCode } from './problem';
 import { ProblemFilter } from './problem.filter';

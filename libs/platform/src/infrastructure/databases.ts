@@ -4,7 +4,7 @@ import {
   createPostgresPool,
   ensureEventStoreSchema,
   EventStore,
-  EventStoreDbEventStore,
+  openEventStoreDb,
   PostgresEventStore,
 } from '@dropline/event-store';
 import type { Pool } from 'pg';
@@ -73,7 +73,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
       break;
     }
     case 'eventstoredb':
-      store = EventStoreDbEventStore.fromConnectionString(config.esdbConnectionString!, {
+      store = openEventStoreDb(config.esdbConnectionString!, {
         deadlineMs: config.esdbDeadlineMs,
         maxAppendBytes,
       });
