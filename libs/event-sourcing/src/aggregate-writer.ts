@@ -52,11 +52,11 @@ export interface AggregateWriterOptions {
 
 /** What the writer reports as it works (the platform's Prometheus metrics implement it). */
 export interface WriterObserver {
-  /** A batch of `commands` taken from a stream's queue. */
+  /** A round of `commands` taken from a stream's queue (commands taken again to be re-decided are not counted twice). */
   batch(commands: number): void;
   /** One append (a part of a batch) stored, how long it took and what it carried. */
   appended(seconds: number, events: ReadonlyArray<{ type: string }>): void;
-  /** An append refused for a wrong expected revision. */
+  /** An append refused for a wrong expected revision, or a part decided ahead that its check read found stale. */
   conflict(): void;
   /** Commands decided again after a conflict. */
   redecided(commands: number): void;
