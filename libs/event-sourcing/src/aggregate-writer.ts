@@ -27,6 +27,12 @@ export interface CommandOutcome<E, R> {
 export interface AggregateWriterOptions {
   /** Most commands decided together (appended in one write, or in parts when over the store's maxAppendBytes). */
   maxBatchSize?: number;
+  /**
+   * Smallest round the writer cuts a waiting queue into so that one round is decided while the
+   * other is appended (the pipeline): with nothing in flight, a queue of at least twice this many
+   * commands is taken in two halves. Infinity never cuts. Default 64.
+   */
+  minPipelinedRound?: number;
   /** Streams whose state stays cached between batches (least recently used are dropped). */
   maxCachedStreams?: number;
   /** Re-decide attempts after a conflict with another process before giving up. */
@@ -46,11 +52,11 @@ export interface AggregateWriterOptions {
 
 /** What the writer reports as it works (the platform's Prometheus metrics implement it). */
 export interface WriterObserver {
-  /** A batch of `commands` taken from a stream's queue. */
+  /** A round of `commands` taken from a stream's queue (commands taken again to be re-decided are not counted twice). */
   batch(commands: number): void;
   /** One append (a part of a batch) stored, how long it took and what it carried. */
   appended(seconds: number, events: ReadonlyArray<{ type: string }>): void;
-  /** An append refused for a wrong expected revision. */
+  /** An append refused for a wrong expected revision, or a part decided ahead that its check read found stale. */
   conflict(): void;
   /** Commands decided again after a conflict. */
   redecided(commands: number): void;
@@ -140,11 +146,14 @@ interface Pending<S, C, E, R> {
   reject: (error: unknown) => void;
   /** The command's span (in its request's trace); its context is the stored envelopes' traceparent. */
   span: Span;
+  /** Set once taken from the queue: a command decided again is not counted or traced as dequeued twice. */
+  taken?: boolean;
 }
 
 interface StreamEntry<S> {
   /** Undefined until loaded, and again after a failed append made the cache untrustworthy. */
   state: S | undefined;
+  /** The revision the store holds (the cached state may run ahead of it while parts are decided ahead). */
   revision: number;
   remembered: RememberedEvents;
   queue: Pending<S, any, any, any>[];
@@ -153,24 +162,57 @@ interface StreamEntry<S> {
 
 type Decided<E, R> = { ok: true; events: E[]; answer: R } | { ok: false; error: unknown };
 
-/** Consecutive commands of a batch appended together: one append, one expected revision. */
+/** Commands taken from the front of the queue and decided together, traced by one span. */
+interface Round {
+  commands: Pending<any, any, any, any>[];
+  /** The round's own trace, linked to every command in it; ends once each of its parts is settled. */
+  span: Span;
+  /** Parts of the round not settled yet. */
+  open: number;
+}
+
+/** Consecutive commands of a round appended together: one append, one expected revision. */
 interface Part<E> {
+  commands: Pending<any, any, E, any>[];
   decided: Decided<E, unknown>[];
   events: NewEvent[];
   bytes: number;
+  /** Decided right after a catch-up read with nothing in flight: when it appends nothing, nothing needs checking. */
+  fresh: boolean;
+  round: Round;
 }
+
+/** How storing a part went: the stream's revision after it, or why it was not stored. */
+type Stored = { ok: true; revision: number } | { ok: false; error: unknown };
 
 /**
  * The one load → decide → append path for every command.
  *
  * Commands for the same stream queue behind a single writer per stream (per process).
- * The writer takes everything waiting, decides the commands one after another against
- * the cached state, and appends their events with the stream's expected revision. Each
- * caller then gets its own answer or its own rejection. With one waiting command this is
- * the ordinary path; under a hot drop it turns thousands of would-be optimistic conflicts
- * into a handful of large appends.
+ * The writer takes what is waiting as a round, decides its commands one after another
+ * against the cached state, and appends their events with the stream's expected revision.
+ * Each caller then gets its own answer or its own rejection. With one waiting command this
+ * is the ordinary path; under a hot drop it turns thousands of would-be optimistic
+ * conflicts into a handful of large appends.
  *
- * A batch is appended in parts, each at most the store's maxAppendBytes (as the store's
+ * Pipelining. The writer decides the next round while the previous one is appended, so a
+ * stream's throughput is bounded by the slower of the two (Node deciding and serialising,
+ * the store appending), not by their sum. Rounds are appended strictly in order, each only
+ * once the one before it is stored: a round decided ahead is never sent with an expected
+ * revision that a previous part, still in flight and possibly failing, would have produced
+ * (a foreign writer could land exactly that many events). While a part is being stored the
+ * writer yields once (its append reaches the socket, and the callers answered just before
+ * queue their next commands), then takes what is queued as the next round and decides it
+ * on the cached state, which already includes the parts in flight. When the stored part
+ * succeeds, the next one is sent to the store before the stored part's callers are answered.
+ *
+ * Only a round taken with nothing in flight is decided after a catch-up read (below). In a
+ * closed loop nothing arrives while a round is appended, so such a round is cut in two when
+ * at least 2 × minPipelinedRound commands wait (the second half is decided while the first
+ * is appended; afterwards each half's callers resubmit while the other half is appended).
+ * Smaller queues stay whole: cutting them would cost more in commits than it overlaps.
+ *
+ * A round is appended in parts, each at most the store's maxAppendBytes (as the store's
  * appendSize counts it): consecutive commands go into one part until the next one's events
  * would not fit. The parts are decided in turn — each command on the state the previous one
  * left, so they share the cap and the price ladder — and appended one after another with
@@ -179,22 +221,30 @@ interface Part<E> {
  * that part is. A command whose events alone are over the limit gets CommandTooLargeError
  * and is decided as if it had not been sent (its events never touch the state).
  *
+ * Stale rejections. The expected revision only guards parts that append: a rejection
+ * ("window not open", "sold out") or an idempotent no-op appends nothing. A round taken with
+ * nothing in flight is decided after a catch-up read of what other processes appended (one
+ * indexed read, usually empty). A part decided ahead that appends nothing is stored as a
+ * read instead of an append: once the part before it is stored, the writer checks that
+ * nothing was appended since; if something was, the part is treated as a conflict.
+ *
  * Across processes the expected revision still guards the stream: a part that loses the
- * race is never partially applied — the writer reloads the stream and re-decides only the
- * commands not yet answered, against the fresh state.
+ * race is never partially applied — the writer drops what it decided ahead, reloads the
+ * stream and re-decides the commands not yet answered, in order, against the fresh state.
  *
  * Deciders may evolve their state in place (linear states), so a part that fails to
- * append leaves the cached state ahead of the store; the cache is dropped then and the
- * stream is reloaded before the next decision.
+ * append leaves the cached state ahead of the store; the cache is dropped then, with every
+ * part decided on top of it, and the stream is reloaded before the next decision.
  *
- * One command's data must not sink its batch: when the store refuses a part for what it
+ * One command's data must not sink its round: when the store refuses a part for what it
  * carries (isDataRefusal — not a revision conflict, not an outage; a part over a smaller limit
  * the server enforces is one too), the writer reloads and appends that part again in two
  * halves, first half first, recursively, until only the commands that cannot be stored are
  * left; each of those gets UnstorableCommandError (CommandTooLargeError when it was refused for
  * its size) and every other caller its normal answer. At most ceil(log2(part)) levels deep.
- * Cutting by size and halving on a refusal are the same mechanism: a batch is always stored as
- * a sequence of parts, answered part by part.
+ * The parts decided ahead of the refused one are decided again after it. Cutting by size and
+ * halving on a refusal are the same mechanism: commands are always stored as a sequence of
+ * parts, answered part by part.
  *
  * A stream whose recorded revisions do not run 0, 1, 2, … is refused with
  * StreamNotContiguousError and never cached.
@@ -204,6 +254,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly maxBatchSize: number;
   private readonly maxCachedStreams: number;
   private readonly maxConflictRetries: number;
+  private readonly minPipelinedRound: number;
   private readonly loadPageSize: number;
   private readonly observer: WriterObserver | undefined;
   private readonly rememberTypes: ReadonlySet<string>;
@@ -218,6 +269,8 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     this.maxBatchSize = options.maxBatchSize ?? 1000;
     this.maxCachedStreams = options.maxCachedStreams ?? 10_000;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    this.minPipelinedRound = options.minPipelinedRound ?? 64;
+    if (!(this.minPipelinedRound >= 1)) throw new RangeError(`Invalid minPipelinedRound: ${this.minPipelinedRound}`);
     this.loadPageSize = options.loadPageSize ?? 5000;
     this.observer = options.observer;
     this.rememberTypes = new Set(options.rememberTypes ?? []);
@@ -336,87 +389,144 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
 
   private async drain(streamName: string, entry: StreamEntry<S>): Promise<void> {
     try {
-      while (entry.queue.length > 0) {
-        const batch = entry.queue.splice(0, this.maxBatchSize);
-        this.observer?.batch(batch.length);
-        for (const p of batch) p.span.addEvent('dequeued', { 'dropline.batch_size': batch.length });
-        // The batch's own trace, linked to every command in it (they belong to their requests' traces).
-        const span = startBatchSpan('writer.batch', { 'dropline.stream': streamName, 'dropline.batch_size': batch.length }, () =>
-          batch.map((p) => p.context.traceparent),
-        );
-        try {
-          await withSpan(span, () => this.processBatch(streamName, entry, batch));
-        } finally {
-          span.end();
-        }
-      }
+      // Checked again after run() returns: callers answered last may have queued in between.
+      while (entry.queue.length > 0) await this.run(streamName, entry, entry.queue, this.minPipelinedRound);
     } finally {
       entry.draining = false;
     }
   }
 
-  private async processBatch(streamName: string, entry: StreamEntry<S>, batch: Pending<S, C, E, any>[]): Promise<void> {
-    // The commands not answered yet, in order; the parts of each round are cut from its front.
-    let remaining = batch;
+  /**
+   * Decides and stores the commands of `source`, taken from its front as they come, until it is
+   * empty (the pipeline of the class comment). `source` is the stream's queue, or the half of a
+   * refused part; `cut` is the smallest round a source is cut into when nothing is in flight
+   * (Infinity: never cut).
+   */
+  private async run(streamName: string, entry: StreamEntry<S>, source: Pending<S, C, E, any>[], cut: number): Promise<void> {
     // Conflicts since the last part that was stored.
     let conflicts = 0;
-    while (remaining.length > 0) {
-      let parts: Part<E>[];
-      try {
-        if (entry.state === undefined) {
-          const loaded = await this.fold(streamName);
-          entry.state = loaded.state;
-          entry.revision = loaded.revision;
-          entry.remembered = loaded.remembered;
-        } else {
-          await this.catchUp(streamName, entry);
+    while (source.length > 0) {
+      // Nothing in flight: this round is decided on what the store holds now.
+      let ahead = await this.decide(streamName, entry, this.take(streamName, source, cut), true);
+      let head = ahead.shift();
+      let storing = head && this.write(streamName, entry, head);
+      while (head && storing) {
+        if (ahead.length === 0) {
+          // While `head` is stored: let its append reach the socket and the callers answered just
+          // before queue their next commands, then decide those on the state `head` leaves.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (source.length > 0 && entry.state !== undefined)
+            ahead = await this.decide(streamName, entry, this.take(streamName, source, Infinity), false);
         }
-        parts = this.decideParts(streamName, entry, remaining);
-      } catch (error) {
+        const stored = await storing;
+        if (stored.ok) {
+          conflicts = 0;
+          const next = ahead.shift();
+          // The next part goes to the store first: this part's callers only queue new commands.
+          storing = next && this.write(streamName, entry, next);
+          this.settle(head, stored.revision);
+          head = next;
+          continue;
+        }
+
+        // Not stored. The state was evolved past the store, and every part in `ahead` was decided on
+        // top of it: none of it can be trusted any more, nobody of it has been answered.
         entry.state = undefined;
-        for (const p of remaining) p.reject(error);
-        return;
-      }
-      let redecide = false;
-      for (const part of parts) {
-        const commands = remaining.slice(0, part.decided.length);
-        const expected = entry.revision;
-        let revision: number;
-        try {
-          if (part.events.length === 0) revision = expected;
-          else {
-            const started = this.observer ? performance.now() : 0;
-            revision = (await this.store.appendToStream(streamName, part.events, expected === -1 ? 'no_stream' : expected))
-              .nextExpectedRevision;
-            this.observer?.appended((performance.now() - started) / 1000, part.events);
+        const failed = head;
+        const discarded = ahead.flatMap((part) => this.discard(part));
+        this.discard(failed);
+        head = undefined;
+        ahead = [];
+        const { error } = stored;
+        if (error instanceof WrongExpectedRevisionError) this.observer?.conflict();
+        if (error instanceof WrongExpectedRevisionError && ++conflicts < this.maxConflictRetries) {
+          // Reloaded and decided again, in order, before anything queued after them.
+          this.observer?.redecided(failed.commands.length + discarded.length);
+          source.unshift(...failed.commands, ...discarded);
+        } else if (isDataRefusal(error)) {
+          // Nothing of this part was appended. Isolate the command(s) the store refuses: each half
+          // is reloaded, re-decided and appended on its own (a part that fails has >= 1 command).
+          const commands = failed.commands;
+          if (commands.length === 1) {
+            commands[0].reject(this.refusal(streamName, error));
+          } else {
+            const half = Math.ceil(commands.length / 2);
+            await this.run(streamName, entry, commands.slice(0, half), Infinity);
+            await this.run(streamName, entry, commands.slice(half), Infinity);
           }
-        } catch (error) {
-          // The state was evolved past the store: it cannot be trusted any more.
-          entry.state = undefined;
-          if (error instanceof WrongExpectedRevisionError) this.observer?.conflict();
-          if (error instanceof WrongExpectedRevisionError && ++conflicts < this.maxConflictRetries) {
-            this.observer?.redecided(remaining.length);
-            redecide = true;
-            break;
-          }
-          if (isDataRefusal(error)) {
-            // Nothing of this part was appended. Isolate the command(s) the store refuses: each half
-            // is reloaded, re-decided and appended on its own (a part that fails has >= 1 command).
-            if (commands.length === 1) {
-              commands[0].reject(this.refusal(streamName, error));
-            } else {
-              const half = Math.ceil(commands.length / 2);
-              await this.processBatch(streamName, entry, commands.slice(0, half));
-              await this.processBatch(streamName, entry, commands.slice(half));
-            }
-            remaining = remaining.slice(commands.length);
-            redecide = true;
-            break;
-          }
+          source.unshift(...discarded);
+        } else {
           const failure = error instanceof WrongExpectedRevisionError ? new ConcurrencyExhaustedError(streamName, conflicts) : error;
-          for (const p of remaining) p.reject(failure);
-          return;
+          for (const p of [...failed.commands, ...discarded]) p.reject(failure);
         }
+      }
+    }
+  }
+
+  /**
+   * Takes the next round from the front of `source`: everything waiting (at most maxBatchSize),
+   * or its first half when at least 2 × `cut` wait, so that the rest can be decided while the
+   * first half is appended.
+   */
+  private take(streamName: string, source: Pending<S, C, E, any>[], cut: number): Round {
+    const size = Math.min(this.maxBatchSize, source.length >= 2 * cut ? Math.ceil(source.length / 2) : source.length);
+    const commands = source.splice(0, size);
+    let dequeued = 0;
+    for (const p of commands) if (!p.taken) dequeued++;
+    if (dequeued > 0) {
+      this.observer?.batch(dequeued);
+      for (const p of commands)
+        if (!p.taken) {
+          p.taken = true;
+          p.span.addEvent('dequeued', { 'dropline.batch_size': commands.length });
+        }
+    }
+    // The round's own trace, linked to every command in it (they belong to their requests' traces).
+    const span = startBatchSpan('writer.batch', { 'dropline.stream': streamName, 'dropline.batch_size': commands.length }, () =>
+      commands.map((p) => p.context.traceparent),
+    );
+    return { commands, span, open: 0 };
+  }
+
+  /**
+   * Decides `round` into parts, `fresh`ly (after loading the stream or catching up with it,
+   * which only happens with nothing in flight) or ahead on the cached state. A failure (a read,
+   * a gap, an evolve that throws) rejects the whole round and drops the cache.
+   */
+  private async decide(streamName: string, entry: StreamEntry<S>, round: Round, fresh: boolean): Promise<Part<E>[]> {
+    try {
+      return await withSpan(round.span, async () => {
+        if (fresh) await this.refresh(streamName, entry);
+        return this.decideParts(streamName, entry, round, fresh);
+      });
+    } catch (error) {
+      entry.state = undefined;
+      for (const p of round.commands) p.reject(error);
+      round.span.end();
+      return [];
+    }
+  }
+
+  /**
+   * Stores one part: appends its events with the revision the store holds as the expected one.
+   * A part without events is not appended: decided ahead, it is checked by a read instead (a
+   * WrongExpectedRevisionError when another writer appended since). Never throws.
+   */
+  private write(streamName: string, entry: StreamEntry<S>, part: Part<E>): Promise<Stored> {
+    return withSpan(part.round.span, async (): Promise<Stored> => {
+      const expected = entry.revision;
+      try {
+        if (part.events.length === 0) {
+          if (!part.fresh) {
+            const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: expected + 1, maxCount: 1 });
+            if (newer.length > 0) return { ok: false, error: new WrongExpectedRevisionError(streamName, expected, undefined) };
+          }
+          return { ok: true, revision: expected };
+        }
+        const started = this.observer ? performance.now() : 0;
+        const revision = (await this.store.appendToStream(streamName, part.events, expected === -1 ? 'no_stream' : expected))
+          .nextExpectedRevision;
+        this.observer?.appended((performance.now() - started) / 1000, part.events);
         // Only the remembered types cost anything here (pre-orders, the hot path, are not among them).
         if (this.rememberTypes.size > 0)
           part.events.forEach((event, i) => {
@@ -428,14 +538,25 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
               };
           });
         entry.revision = revision;
-        conflicts = 0;
-        part.decided.forEach((d, i) =>
-          d.ok ? commands[i].resolve({ events: d.events, answer: d.answer, revision }) : commands[i].reject(d.error),
-        );
-        remaining = remaining.slice(commands.length);
+        return { ok: true, revision };
+      } catch (error) {
+        return { ok: false, error };
       }
-      if (!redecide) return;
-    }
+    });
+  }
+
+  /** Answers every caller of a stored part. */
+  private settle(part: Part<E>, revision: number): void {
+    part.decided.forEach((d, i) =>
+      d.ok ? part.commands[i].resolve({ events: d.events, answer: d.answer, revision }) : part.commands[i].reject(d.error),
+    );
+    if (--part.round.open === 0) part.round.span.end();
+  }
+
+  /** A part that will not be stored as decided: its commands, for whoever answers or re-decides them. */
+  private discard(part: Part<E>): Pending<S, C, E, any>[] {
+    if (--part.round.open === 0) part.round.span.end();
+    return part.commands;
   }
 
   /** What a lone command the store refused for its data gets. */
@@ -445,13 +566,21 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   /**
-   * Brings the cached state up to what the store holds before a batch is decided. The expected
-   * revision only guards batches that append: a rejection ("window not open", "sold out") or an
-   * idempotent no-op appends nothing, so without this read it could be answered from a state
-   * another process has moved past. One indexed read per batch (usually empty) is the price.
+   * Brings the cached state up to what the store holds before a round is decided with nothing in
+   * flight: loads the stream when nothing is cached, else reads what other processes appended
+   * since. The expected revision only guards parts that append: a rejection ("window not open",
+   * "sold out") or an idempotent no-op appends nothing, so without this read it could be answered
+   * from a state another process has moved past. One indexed read (usually empty) is the price.
    */
-  private async catchUp(streamName: string, entry: StreamEntry<S>): Promise<void> {
-    let state = entry.state as S;
+  private async refresh(streamName: string, entry: StreamEntry<S>): Promise<void> {
+    if (entry.state === undefined) {
+      const loaded = await this.fold(streamName);
+      entry.state = loaded.state;
+      entry.revision = loaded.revision;
+      entry.remembered = loaded.remembered;
+      return;
+    }
+    let state: S = entry.state;
     for (;;) {
       const page = await this.store.readStream(streamName, {
         direction: 'forwards',
@@ -470,39 +599,44 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   /**
-   * Decides `batch` in order against the cached state and cuts it into parts of at most
-   * maxAppendBytes: a command joins the current part unless its events would take the part over
-   * the limit (a part always takes at least one command). Every command sits in a part, the
-   * rejected ones too, so each is answered only once the state it was decided on is stored.
+   * Decides the round's commands in order against the cached state and cuts them into parts of
+   * at most maxAppendBytes: a command joins the current part unless its events would take the
+   * part over the limit (a part always takes at least one command). Every command sits in a
+   * part, the rejected ones too, so each is answered only once the state it was decided on is
+   * stored. Only the first part can append nothing (a cut starts a part with events), and only
+   * it counts as `fresh`.
    */
-  private decideParts(streamName: string, entry: StreamEntry<S>, batch: Pending<S, C, E, any>[]): Part<E>[] {
+  private decideParts(streamName: string, entry: StreamEntry<S>, round: Round, fresh: boolean): Part<E>[] {
     const max = this.store.maxAppendBytes;
     const parts: Part<E>[] = [];
-    let part: Part<E> = { decided: [], events: [], bytes: 0 };
+    let part: Part<E> = { commands: [], decided: [], events: [], bytes: 0, fresh, round };
     let state = entry.state as S;
-    for (const p of batch) {
+    for (const p of round.commands as Pending<S, C, E, any>[]) {
       let events: E[];
       try {
         // decide is pure and leaves the state untouched, so a rejection only concerns its caller.
         events = this.decider.decide(p.command, state);
       } catch (error) {
+        part.commands.push(p);
         part.decided.push({ ok: false, error });
         continue;
       }
       const stored = events.map((e) => toNewEvent(e, p.context, this.schema));
       const bytes = this.measure(stored);
       if (bytes > max) {
+        part.commands.push(p);
         part.decided.push({ ok: false, error: new CommandTooLargeError(streamName, bytes, max) });
         continue;
       }
       if (stored.length > 0 && part.events.length > 0 && part.bytes + bytes > max) {
         parts.push(part);
-        part = { decided: [], events: [], bytes: 0 };
+        part = { commands: [], decided: [], events: [], bytes: 0, fresh: false, round };
       }
-      // evolve may change the state in place: if it throws, processBatch fails the whole
-      // batch and drops the cache rather than append events decided on a broken state.
+      // evolve may change the state in place: if it throws, decide() fails the whole round
+      // and drops the cache rather than append events decided on a broken state.
       for (const e of events) state = this.decider.evolve(state, e);
       entry.state = state;
+      part.commands.push(p);
       part.decided.push({ ok: true, events, answer: p.answer(state, events) });
       p.span.addEvent('decided', { 'dropline.events': events.length });
       part.events.push(...stored);
@@ -510,6 +644,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     }
     entry.state = state;
     if (part.decided.length > 0) parts.push(part);
+    round.open = parts.length;
     return parts;
   }
 
