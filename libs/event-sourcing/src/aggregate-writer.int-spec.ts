@@ -402,7 +402,8 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<Open
       });
       const setup: Writer = new AggregateWriter(limited, dropDecider, schema);
       await openMaximalDrop(setup, dropId, 900);
-      const writer: Writer = new AggregateWriter(counted, dropDecider, schema);
+      // One round of 1,000 (no pipelining cut by count), so the parts are cut by size alone.
+      const writer: Writer = new AggregateWriter(counted, dropDecider, schema, { minPipelinedRound: Infinity });
       const promises = Array.from({ length: 1000 }, (_, i) => placeMaximal(writer, dropId, i));
       for (const promise of promises)
         void promise.then(
