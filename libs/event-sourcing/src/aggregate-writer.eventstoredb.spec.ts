@@ -1,9 +1,9 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { DomainError, dropDecider, DropCommand, DropEvent, DropState, EVENT_SCHEMA_VERSIONS, upcast } from '@dropline/domain';
+import { DomainError, dropDecider, DropCommand, DropEvent, DropState } from '@dropline/domain';
 import { AppendTooLargeError } from '@dropline/event-store';
 import { EventStoreDbEventStore } from '@dropline/event-store/eventstoredb';
 import { AggregateWriter } from './aggregate-writer';
-import { EventSchema } from './envelope';
+import { dropEventSchema } from './testing/drop-event-schema';
 import { maxDropId, MIB, NOW, openMaximalDrop, placeMaximal } from './testing/maximal-pre-order';
 
 /*
@@ -12,10 +12,7 @@ import { maxDropId, MIB, NOW, openMaximalDrop, placeMaximal } from './testing/ma
  * server can run here; the fake measures what the client was handed, not the adapter's arithmetic.
  */
 
-const schema: EventSchema = {
-  versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
-  upcast: (type, version, data) => upcast(type, version, data) as Record<string, unknown>,
-};
+const schema = dropEventSchema;
 
 interface WireEvent {
   id: string;

@@ -6,10 +6,8 @@ import {
   DropEvent,
   DropState,
   dropStreamName,
-  EVENT_SCHEMA_VERSIONS,
   preOrderAnswer,
   preOrderIdFor,
-  upcast,
 } from '@dropline/domain';
 import {
   ensureEventStoreSchema,
@@ -29,13 +27,11 @@ import {
   StreamNotContiguousError,
   UnstorableCommandError,
 } from './aggregate-writer';
-import { CommandContext, EventSchema } from './envelope';
+import { CommandContext } from './envelope';
+import { dropEventSchema } from './testing/drop-event-schema';
 import { maxCustomerId, maxDropId, MIB, openMaximalDrop, placeMaximal } from './testing/maximal-pre-order';
 
-const schema: EventSchema = {
-  versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
-  upcast: (type, version, data) => upcast(type, version, data) as Record<string, unknown>,
-};
+const schema = dropEventSchema;
 const NOW = '2026-12-02T10:00:00Z';
 const context: CommandContext = {
   actor: 'test',

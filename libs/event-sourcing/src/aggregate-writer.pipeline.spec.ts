@@ -6,10 +6,8 @@ import {
   DropEvent,
   DropState,
   dropStreamName,
-  EVENT_SCHEMA_VERSIONS,
   preOrderAnswer,
   preOrderIdFor,
-  upcast,
 } from '@dropline/domain';
 import {
   EventStore,
@@ -20,7 +18,8 @@ import {
   WrongExpectedRevisionError,
 } from '@dropline/event-store';
 import { AggregateWriter } from './aggregate-writer';
-import { CommandContext, EventSchema } from './envelope';
+import { CommandContext } from './envelope';
+import { dropEventSchema } from './testing/drop-event-schema';
 
 /*
  * The writer's pipeline (the class comment): the next round is decided while the previous one is
@@ -29,10 +28,7 @@ import { CommandContext, EventSchema } from './envelope';
  * them through.
  */
 
-const schema: EventSchema = {
-  versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
-  upcast: (type, version, data) => upcast(type, version, data) as Record<string, unknown>,
-};
+const schema = dropEventSchema;
 const NOW = '2026-12-02T10:00:00Z';
 const context: CommandContext = { actor: 'test', correlationId: 'c', causationId: null, traceparent: '', occurredAt: NOW };
 

@@ -1,15 +1,13 @@
-import { dropDecider, DropCommand, DropDefinition, dropStreamName, EVENT_SCHEMA_VERSIONS, preOrderIdFor, upcast } from '@dropline/domain';
+import { dropDecider, DropCommand, DropDefinition, dropStreamName, preOrderIdFor } from '@dropline/domain';
 import { ensureEventStoreSchema, PostgresEventStore, spanContextOf } from '@dropline/event-store';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { context, trace } from '@opentelemetry/api';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { AggregateWriter } from './aggregate-writer';
-import { CommandContext, EventSchema } from './envelope';
+import { CommandContext } from './envelope';
+import { dropEventSchema } from './testing/drop-event-schema';
 
-const schema: EventSchema = {
-  versionOf: (type) => (EVENT_SCHEMA_VERSIONS as Record<string, number>)[type] ?? 1,
-  upcast: (type, version, data) => upcast(type, version, data) as Record<string, unknown>,
-};
+const schema = dropEventSchema;
 const NOW = '2026-12-02T10:00:00Z';
 const definition: DropDefinition = {
   name: 'Hot drop',
