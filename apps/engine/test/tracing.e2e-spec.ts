@@ -1,6 +1,5 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
 import path from 'node:path';
 import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } from '../../../test/support/postgres';
 import {
@@ -14,63 +13,8 @@ import {
 } from '../../../test/support/kafka';
 import { openHotDrop, placeHot } from './support/chaos';
 import { EngineProcess, freePort, startEngineProcess } from './support/engine-process';
+import { startOtlpReceiver } from './support/otlp-receiver';
 import { mintTestToken, testAuthEnv } from '../../../libs/platform/src/testing/test-auth';
-
-/** One span as the OTLP/HTTP JSON exporter sends it (ids in hex). */
-interface ReceivedSpan {
-  service: string;
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  links: Array<{ traceId: string; spanId: string }>;
-  attributes: Record<string, unknown>;
-}
-
-interface OtlpAttribute {
-  key: string;
-  value: Record<string, unknown>;
-}
-
-/** The OTLP/HTTP receiver of the test: POST /v1/traces with the exporter's JSON body. */
-function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; server: Server }> {
-  const spans: ReceivedSpan[] = [];
-  const attributes = (list: OtlpAttribute[] | undefined) => Object.fromEntries((list ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
-  const body = (req: IncomingMessage) =>
-    new Promise<string>((resolve, reject) => {
-      let text = '';
-      req.on('data', (d) => (text += d));
-      req.on('end', () => resolve(text));
-      req.on('error', reject);
-    });
-  const server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
-      res.writeHead(415).end();
-      return;
-    }
-    void body(req).then((text) => {
-      const payload = JSON.parse(text) as {
-        resourceSpans: Array<{
-          resource: { attributes: OtlpAttribute[] };
-          scopeSpans: Array<{ spans: Array<Omit<ReceivedSpan, 'service' | 'attributes'> & { attributes?: OtlpAttribute[] }> }>;
-        }>;
-      };
-      for (const rs of payload.resourceSpans) {
-        const service = String(attributes(rs.resource.attributes)['service.name']);
-        for (const ss of rs.scopeSpans)
-          for (const s of ss.spans)
-            spans.push({ ...s, service, links: s.links ?? [], attributes: attributes(s.attributes as OtlpAttribute[] | undefined) });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve({ url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, spans, server });
-    }),
-  );
-}
 
 const ROOT = path.resolve(__dirname, '../../..');
 const parse = (traceparent: string) => {
@@ -91,7 +35,7 @@ const parse = (traceparent: string) => {
 describeKafka('tracing across the engine, the relay and a consumer (OS processes)', () => {
   requirePostgres();
   const topic = uniqueTopic('tracing');
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let db: TestPostgresDatabase;
   let fulfillmentDb: TestPostgresDatabase;
   let engine: EngineProcess | undefined;
@@ -99,7 +43,7 @@ describeKafka('tracing across the engine, the relay and a consumer (OS processes
   let fulfillmentOut = '';
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startOtlpReceiver();
     db = await createTestPostgresDatabase('tracing');
     fulfillmentDb = await createTestPostgresDatabase('tracing_ff');
     const kafka = {
@@ -123,6 +67,8 @@ describeKafka('tracing across the engine, the relay and a consumer (OS processes
         LOG_LEVEL: 'error',
         ...testAuthEnv(),
         ...kafka,
+        // The engine exports with the default encoding (protobuf), the consumer with JSON: one trace, both encodings.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         DATABASE_URL: fulfillmentDb.url,
         FULFILLMENT_PORT: String(await freePort()),
         ENGINE_URL: engine.url,
@@ -232,5 +178,9 @@ describeKafka('tracing across the engine, the relay and a consumer (OS processes
     // The consumer's handling continues the event's trace.
     expect(consumerSpan()!.traceId).toBe(traceId);
     expect(consumerSpan()!.attributes['dropline.consumer']).toBe('fulfillment');
+
+    // Each service exported in the encoding it was configured with: the engine the default.
+    expect([...receiver.encodings.get('dropline-engine')!]).toEqual(['application/x-protobuf']);
+    expect([...receiver.encodings.get('dropline-fulfillment')!]).toEqual(['application/json']);
   }, 180_000);
 });

@@ -13,7 +13,9 @@ export async function startOtlpSink(): Promise<{ url: string; received(): { requ
     req.on('data', (d: Buffer) => (bytes += d.length));
     req.on('end', () => {
       requests++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // An empty success in the request's own encoding (protobuf by default, or JSON).
+      const json = String(req.headers['content-type']).startsWith('application/json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

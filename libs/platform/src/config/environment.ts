@@ -241,6 +241,10 @@ export const TRACE_SAMPLERS = [
 ] as const;
 export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
 
+/** The OTLP/HTTP encodings OTEL_EXPORTER_OTLP_PROTOCOL may name (the specification's names; gRPC is not offered). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
 /** A ratio between 0 and 1 (e.g. `0.25`). */
 function Ratio(): PropertyDecorator {
   return all(
@@ -574,11 +578,15 @@ export class EnvironmentVariables {
   ANALYTICS_PORT: number = 3002;
 
   @Describe(
-    'OTLP/HTTP base URL spans are exported to (`<url>/v1/traces`, JSON), e.g. `http://localhost:4318`; unset = no tracing at all ([operations](docs/operations.md#tracing))',
+    'OTLP/HTTP base URL spans are exported to (`<url>/v1/traces`), e.g. `http://localhost:4318`; unset = no tracing at all ([operations](docs/operations.md#tracing))',
   )
   @IsOptional()
   @Url(['http:', 'https:'])
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @Describe('how spans are encoded: `http/protobuf` (the OpenTelemetry default, about half the bytes and the CPU of JSON) or `http/json`')
+  @OneOf(OTLP_PROTOCOLS)
+  OTEL_EXPORTER_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
 
   @Describe('`service.name` of the spans', '`dropline-<app>`')
   @IsOptional()

@@ -1,4 +1,4 @@
-import type { EnvironmentVariables, TraceSamplerName } from '../config/environment';
+import type { EnvironmentVariables, OtlpProtocol, TraceSamplerName } from '../config/environment';
 
 // Apart from tracing.ts so that deciding whether tracing is on loads no OpenTelemetry SDK: an app
 // that runs without an OTLP endpoint never requires it (tracing-preload.ts).
@@ -10,6 +10,8 @@ export interface TracingOptions {
   serviceName: string;
   /** The OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
   endpoint: string | undefined;
+  /** How the spans are encoded: protobuf (the specification's default) or JSON. */
+  protocol: OtlpProtocol;
   sampler: TraceSamplerName;
   samplerRatio: number;
 }
@@ -20,6 +22,7 @@ export function tracingOptions(env: EnvironmentVariables, defaultServiceName: st
     enabled: !env.OTEL_SDK_DISABLED && env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
     serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName,
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
     sampler: env.OTEL_TRACES_SAMPLER,
     samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
   };

@@ -9,6 +9,7 @@ describe('tracing options (OTEL_* through the config module)', () => {
       enabled: false,
       serviceName: 'dropline-engine',
       endpoint: undefined,
+      protocol: 'http/protobuf',
       sampler: 'parentbased_always_on',
       samplerRatio: 1,
     });
@@ -21,11 +22,13 @@ describe('tracing options (OTEL_* through the config module)', () => {
       OTEL_SERVICE_NAME: 'engine-eu',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     });
     expect(tracingOptions(env, 'dropline-engine')).toEqual({
       enabled: true,
       serviceName: 'engine-eu',
       endpoint: 'http://collector:4318',
+      protocol: 'http/json',
       sampler: 'parentbased_traceidratio',
       samplerRatio: 0.25,
     });
@@ -43,6 +46,7 @@ describe('tracing options (OTEL_* through the config module)', () => {
     ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
     ['OTEL_TRACES_SAMPLER_ARG', 'half'],
     ['OTEL_SDK_DISABLED', 'maybe'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(ConfigError);
     expect(() => validateEnvironment({ [name]: value })).toThrow(name);
