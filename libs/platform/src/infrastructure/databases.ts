@@ -6,6 +6,7 @@ import {
   EventStore,
   openEventStoreDb,
   PostgresEventStore,
+  SharedLogReads,
 } from '@dropline/event-store';
 import type { Pool } from 'pg';
 import type { AppConfig } from '../config/app-config';
@@ -63,13 +64,14 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     case 'pglite': {
       const pool = await embedded();
       await ensureEventStoreSchema(pool);
-      store = new PostgresEventStore(pool, { maxAppendBytes });
+      // The process's readers of the log share one read of its head (shared-log-reads.ts).
+      store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }
     case 'postgres': {
       const pool = server('store');
       await ensureEventStoreSchema(pool);
-      store = new PostgresEventStore(pool, { maxAppendBytes });
+      store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }
     case 'eventstoredb':
