@@ -88,8 +88,6 @@ export class SharedLogReads implements EventStore {
   private clock = 0;
   /** The clock when an append through this store last completed: reads sent before it may miss its events. */
   private appendedAt = 0;
-  /** Inner reads that extended the window (tests and metrics). */
-  innerReads = 0;
 
   readonly countAfter?: EventStore['countAfter'];
   readonly readEvent?: EventStore['readEvent'];
@@ -214,7 +212,6 @@ export class SharedLogReads implements EventStore {
       done: this.inner.readAll({ fromPosition: from, maxCount: this.readCount }).then(
         (result) => {
           this.extension = undefined;
-          this.innerReads++;
           this.extendedAt = Date.now();
           // Only if the window still ends where the read began (close() or a rebase may have reset it).
           const end = this.events.at(-1)?.position ?? this.base;
