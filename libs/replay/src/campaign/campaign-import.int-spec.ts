@@ -37,6 +37,29 @@ async function countEvents(pool: Pool): Promise<number> {
   return Number((await pool.query('SELECT count(*)::int AS n FROM events')).rows[0].n);
 }
 
+/**
+ * Waits until the global log shows every stored event. On a PostgreSQL server an append shows in
+ * the log only below the cluster-wide safe horizon, which another test's open transaction holds
+ * back for a while (docs/architecture.md, "The gap-safe global log").
+ */
+async function untilLogShowsAll(store: EventStore, pool: Pool): Promise<void> {
+  const stored = await countEvents(pool);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let seen = 0;
+    let position: string | undefined;
+    for (;;) {
+      const page = await store.readAll({ fromPosition: position, maxCount: 1000 });
+      seen += page.events.length;
+      position = page.position;
+      if (page.isEnd) break;
+    }
+    if (seen >= stored) return;
+    if (Date.now() > deadline) throw new Error(`the global log shows ${seen} of ${stored} events after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => Promise<Database>): void {
   describe(`campaign export → import round trip on ${name}`, () => {
     let dir: string;
@@ -52,6 +75,7 @@ function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => 
       // `hand-10` shares the prefix of `hand-1`: the export must still take only hand-1's streams.
       await seed(store, 'hand-1', 'Bristol');
       await seed(store, 'hand-10', 'Leeds');
+      await untilLogShowsAll(store, source.pool);
     }, 120_000);
     afterAll(async () => {
       await source?.close();
@@ -105,7 +129,9 @@ function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => 
       await readCampaignFile(file, (e, n) => fromFile.add(e, n));
       const fromStore = new CampaignSeriesBuilder();
       let n = 0;
-      await readCampaignFromStore(new PostgresEventStore(target.pool, silent), ['hand-1'], (e) => fromStore.add(e, ++n));
+      const imported = new PostgresEventStore(target.pool, silent);
+      await untilLogShowsAll(imported, target.pool);
+      await readCampaignFromStore(imported, ['hand-1'], (e) => fromStore.add(e, ++n));
       expect(fromStore.build()).toEqual(fromFile.build());
     });
 
