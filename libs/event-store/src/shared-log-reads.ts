@@ -1,6 +1,5 @@
 import type {
   AppendResult,
-  EventFilter,
   EventStore,
   ExpectedRevision,
   NewEvent,
@@ -11,6 +10,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './event-store.port';
+import { matchesFilter } from './event-filter';
 
 /** Options of SharedLogReads. */
 export interface SharedLogReadsOptions {
@@ -37,14 +37,6 @@ interface Extension {
   /** The clock when the read was sent: a caller takes its isEnd only if it was sent after the last append completed before the call. */
   sentAt: number;
   done: Promise<ReadAllResult>;
-}
-
-/** Whether `event` passes `filter` as the port defines it: each list ORed within, the two ANDed. */
-export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter.eventTypes !== undefined && !filter.eventTypes.includes(event.type)) return false;
-  if (filter.streamPrefixes !== undefined && !filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
-  return true;
 }
 
 /**
@@ -151,14 +143,20 @@ export class SharedLogReads implements EventStore {
     const out: RecordedEvent[] = [];
     // The last position scanned: the window's event at `at`, or the caller's own position before any.
     let scanned = options.fromPosition;
-    for (let reads = 0; ; reads++) {
-      for (let i = at + 1; i < this.events.length; i++) {
+    // Hands out the window's events after index `from` that pass the filter, until maxCount; true when full.
+    const scan = (from: number): boolean => {
+      for (let i = from + 1; i < this.events.length; i++) {
         const event = this.events[i];
         scanned = event.position;
         if (!matchesFilter(event, options.filter)) continue;
         out.push(event);
-        if (out.length >= maxCount) return { events: out, position: event.position, isEnd: false };
+        if (out.length >= maxCount) return true;
       }
+      return false;
+    };
+    for (let reads = 0; ; reads++) {
+      // Full: the page ends at the last event handed out, which is where `scanned` stopped.
+      if (scan(at)) return { events: out, position: scanned, isEnd: false };
       if (reads >= this.readsPerCall) return { events: out, position: scanned, isEnd: false };
       const extension = this.extension ?? this.extend();
       const result = await extension.done;
@@ -168,14 +166,8 @@ export class SharedLogReads implements EventStore {
       at = resumed;
       if (result.isEnd && extension.sentAt > mustFollow) {
         // The inner store's end, read after every append the caller can know of: hand out what the read added, and stop.
-        for (let i = at + 1; i < this.events.length; i++) {
-          const event = this.events[i];
-          scanned = event.position;
-          if (!matchesFilter(event, options.filter)) continue;
-          out.push(event);
-          if (out.length >= maxCount) return { events: out, position: event.position, isEnd: i === this.events.length - 1 };
-        }
-        return { events: out, position: scanned, isEnd: true };
+        const full = scan(at);
+        return { events: out, position: scanned, isEnd: !full || scanned === this.events.at(-1)?.position };
       }
     }
   }

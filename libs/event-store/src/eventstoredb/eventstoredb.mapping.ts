@@ -151,13 +151,7 @@ export function fromEsdbEvent(event: EsdbRecordedEventLike): RecordedEvent | und
   };
 }
 
-/** True when a port event passes the filter (lists ORed within, ANDed across). */
-export function matchesFilter(event: { streamName: string; type: string }, filter: EventFilter | undefined): boolean {
-  if (!filter) return true;
-  if (filter.streamPrefixes && !filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
-  if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
-  return true;
-}
+export { matchesFilter } from '../event-filter';
 
 /**
  * The server-side filter for subscribeToAll. ESDB filters on stream name OR event type, never both,
