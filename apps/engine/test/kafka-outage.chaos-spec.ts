@@ -75,6 +75,17 @@ describeKafka('Kafka outage: broker SIGSTOPped under load (chaos)', () => {
     try {
       await place(0);
       for (let o = 0; o < outages; o++) {
+        // Caught up first: a relay still publishing the last phase when the broker stops could
+        // finish just before it, and the lag measured "before" would then include events the
+        // relay has already published.
+        await waitFor(
+          async () => {
+            const s = await relayStatus();
+            return s?.state === 'caught-up' && s.lag === 0;
+          },
+          60_000,
+          () => `relay caught up before outage ${o + 1}`,
+        );
         const before = (await relayStatus())?.lag ?? 0;
         cluster.pause();
         const pausedAt = Date.now();
