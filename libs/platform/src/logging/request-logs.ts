@@ -1,15 +1,45 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { safeCorrelationId } from '../infrastructure/request-context';
+import { tracingStarted } from '../telemetry/http-tracing';
 
 /** The request a log line is written in, with the child logger its lines go through once one is written. */
 type LoggedRequest = FastifyRequest & { user?: { sub?: unknown }; [REQUEST_LOGGER]: RequestLogger | null };
 
 const REQUEST_LOGGER = Symbol('dropline.requestLogger');
 
-/** The request whose work runs now (set at onRequest, followed across awaits like the trace context). */
-const currentRequest = new AsyncLocalStorage<LoggedRequest>();
+/**
+ * The request whose work runs now, set at onRequest and followed across awaits. With tracing on it
+ * is a value of the OpenTelemetry context, which the SDK's AsyncLocalStorage already carries: on
+ * Node 20 every AsyncLocalStorage in use writes its store onto every promise the process creates,
+ * and a second one beside the trace context's cost about 0.07 µs per promise, a few % of a
+ * pre-order's CPU (docs/benchmarks.md). With tracing off the API's context does not follow async
+ * work (no context manager is registered, and registering one would change which trace context
+ * the spans of tracing-off mode carry on), so the request has an AsyncLocalStorage of its own.
+ */
+interface RequestScope {
+  current(): LoggedRequest | undefined;
+  /** Runs `done` (the rest of the request) in a scope of its own that carries the request. */
+  run(request: LoggedRequest, done: () => void): void;
+}
+
+const REQUEST = createContextKey('dropline.request');
+
+/** In the OpenTelemetry context (tracing on). A request's context starts empty: nothing of whatever was active before. */
+const traceContextScope: RequestScope = {
+  current: () => context.active().getValue(REQUEST) as LoggedRequest | undefined,
+  run: (request, done) => context.with(ROOT_CONTEXT.setValue(REQUEST, request), done),
+};
+
+function storageScope(): RequestScope {
+  const storage = new AsyncLocalStorage<LoggedRequest>();
+  return { current: () => storage.getStore(), run: (request, done) => storage.run(request, done) };
+}
+
+/** The scope logRequests set up (set once per process: the tracing preload runs before any app is built). */
+let scope: RequestScope | undefined;
 
 /** A request's child logger, rebuilt when the caller becomes known (the AuthGuard sets `request.user`). */
 interface RequestLogger {
@@ -48,7 +78,7 @@ function requestLogger(root: Logger, request: LoggedRequest): Logger {
 
 /** The logger for a line written now: the current request's (requestLogger), or `root` outside any request. */
 export function currentLogger(root: Logger): Logger {
-  const request = currentRequest.getStore();
+  const request = scope?.current();
   return request ? requestLogger(root, request) : root;
 }
 
@@ -68,6 +98,8 @@ export function currentLogger(root: Logger): Logger {
  * `assign` of actor and drop id. Here nothing is built until a line is written.
  */
 export function logRequests(fastify: FastifyInstance, root: Logger): void {
+  scope ??= tracingStarted() ? traceContextScope : storageScope();
+  const inRequest = scope;
   const debug = root.isLevelEnabled('debug');
   const completed = (request: FastifyRequest, reply: FastifyReply): void => {
     const status = reply.statusCode;
@@ -89,9 +121,9 @@ export function logRequests(fastify: FastifyInstance, root: Logger): void {
       ? (request, reply, done) => {
           // A response closed before it finished (the client went away) is logged when it closes.
           reply.raw.once('close', () => (reply.raw.writableFinished ? undefined : completed(request, reply)));
-          currentRequest.run(request as LoggedRequest, done);
+          inRequest.run(request as LoggedRequest, done);
         }
-      : (request, _reply, done) => currentRequest.run(request as LoggedRequest, done),
+      : (request, _reply, done) => inRequest.run(request as LoggedRequest, done),
   );
   fastify.addHook('onResponse', (request, reply, done) => {
     completed(request, reply);

@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { node, tracing } from '@opentelemetry/sdk-node';
-import { traceHttpRequests } from './http-tracing';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { currentLogger, logRequests } from '../logging/request-logs';
+import { markTracingStarted, traceHttpRequests } from './http-tracing';
 
 /** The HTTP server spans the Fastify hooks make, with a real tracer provider (in-memory exporter). */
 describe('HTTP server spans (traceHttpRequests)', () => {
@@ -85,5 +88,43 @@ describe('HTTP server spans (traceHttpRequests)', () => {
     expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+  it("keeps the request of the log lines beside the server span in one context (request-logs' hooks run first)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const root = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+          callback();
+        },
+      }),
+    );
+    // As after startTracing: the request of the log lines goes into the trace context (request-logs.ts).
+    markTracingStarted();
+    const logged = Fastify();
+    logRequests(logged, root);
+    traceHttpRequests(logged);
+    let spanInHandler: string | undefined;
+    logged.get('/drops/:dropId', async () => {
+      await new Promise((r) => setImmediate(r));
+      spanInHandler = trace.getActiveSpan()?.spanContext().spanId;
+      currentLogger(root).info('inside');
+      return {};
+    });
+    await logged.ready();
+    try {
+      const traceId = 'c'.repeat(32);
+      expect(
+        (await logged.inject({ method: 'GET', url: '/drops/d-7', headers: { traceparent: `00-${traceId}-${'d'.repeat(16)}-01` } }))
+          .statusCode,
+      ).toBe(200);
+      const [span] = exporter.getFinishedSpans();
+      expect(span.spanContext().traceId).toBe(traceId);
+      expect(spanInHandler).toBe(span.spanContext().spanId);
+      expect(lines.find((l) => l.msg === 'inside')).toMatchObject({ dropId: 'd-7', requestId: expect.any(String) });
+    } finally {
+      await logged.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -39,7 +39,9 @@ export function traceHttpRequests(fastify: FastifyInstance): void {
   fastify.decorateRequest(SERVER_SPAN, null);
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (UNTRACED.test(request.url)) return done();
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    // The caller's trace (or none) on the request's own context (request-logs.ts: it carries the
+    // request for the log lines); never a span that happened to be active.
+    const parent = propagation.extract(trace.deleteSpan(context.active()), request.headers);
     const route = request.routeOptions.url;
     const query = request.url.indexOf('?');
     const span = tracer.startSpan(
@@ -78,9 +80,14 @@ export function traceHttpRequests(fastify: FastifyInstance): void {
   });
 }
 
+/** Whether startTracing registered the SDK in this process (and with it the AsyncLocalStorage context manager). */
+export function tracingStarted(): boolean {
+  return (globalThis as { [TRACING_STARTED]?: boolean })[TRACING_STARTED] === true;
+}
+
 /** traceHttpRequests on a Fastify app when tracing is on (startTracing ran); nothing otherwise. */
 export function useHttpTracing(app: INestApplicationContext): void {
-  if ((globalThis as { [TRACING_STARTED]?: boolean })[TRACING_STARTED] !== true) return;
+  if (!tracingStarted()) return;
   const http = (app as Partial<NestFastifyApplication>).getHttpAdapter?.();
   if (http?.getType() === 'fastify') traceHttpRequests((app as NestFastifyApplication).getHttpAdapter().getInstance());
 }
