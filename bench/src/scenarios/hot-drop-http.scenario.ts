@@ -1,10 +1,10 @@
 import { ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
-import { summarizeCpuProfiles } from '../support/cpu-profile';
+import { summarizeAllocations, summarizeCpuProfiles } from '../support/cpu-profile';
 import { createBenchDatabase } from '../support/database';
 import { unitsPlaced } from '../support/engine';
 import { BENCH_LIMITS_SUMMARY, benchToken, fiveXX, load, openDropOverHttp, startEngine } from '../support/http-engine';
@@ -22,7 +22,8 @@ import type { LoadResult } from '../load/autocannon.worker';
  * OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP sink in this process, every trace
  * sampled, or --tracing-ratio R of the traces) and the cost is the drop in accepted/s (the
  * time to sell out) against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
- * with the engine under --cpu-prof, bucketed into where the time goes.
+ * with the engine under --cpu-prof, bucketed into where the time goes, and an --alloc-seconds (5)
+ * pass under V8's sampling heap profiler (support/alloc-sampler.ts): what it allocates per request.
  */
 
 /** The sampler the engine uses when OTEL_TRACES_SAMPLER is not set (libs/platform's environment). */
@@ -34,6 +35,42 @@ async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
   return { port, child };
 }
 
+/**
+ * The engine with the main run's defaults and alloc-sampler.ts preloaded, under the same load for
+ * `seconds` after a 3 s warm-up: what it allocated per request while it sampled.
+ */
+async function allocationPass(
+  databaseUrl: string,
+  env: Record<string, string>,
+  connections: number,
+  seconds: number,
+): Promise<ReturnType<typeof summarizeAllocations>> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-alloc-'));
+  const file = path.join(dir, 'engine.heapprofile');
+  const sink = env.OTEL_EXPORTER_OTLP_ENDPOINT ? await startOtlpSink() : undefined;
+  const engine = await startEngine(databaseUrl, ['--require', path.join(__dirname, '../support/alloc-sampler.js')], {
+    ...env,
+    ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
+    BENCH_ALLOC_PROFILE: file,
+  });
+  try {
+    const drop = await openDropOverHttp(engine.url, 10_000_000);
+    const token = await benchToken('till', 'bench-kiosk');
+    const target = { url: engine.url, path: `/drops/${drop}/pre-orders`, connections, untilSoldOut: false, token };
+    await load({ ...target, seconds: 3, prefix: 'alloc-warm' });
+    engine.child.kill('SIGUSR2');
+    const sampled = await load({ ...target, seconds, prefix: 'alloc' });
+    engine.child.kill('SIGUSR2');
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return summarizeAllocations(file, sampled.requests);
+  } finally {
+    await engine.stop();
+    await sink?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const scenario: Scenario = {
   name: 'hot-drop-http',
   description: 'the hot drop over HTTP: engine process, autocannon in another, until sold out; baseline: a bare node:http 201 server',
@@ -42,6 +79,7 @@ export const scenario: Scenario = {
     const connections = numberFlag(ctx.args, 'connections', 256);
     const baselineSeconds = numberFlag(ctx.args, 'baseline-seconds', 10);
     const profileSeconds = numberFlag(ctx.args, 'profile-seconds', 8);
+    const allocSeconds = numberFlag(ctx.args, 'alloc-seconds', 5);
     const profile = !ctx.args.includes('--no-profile');
     const tracing = ctx.args.includes('--tracing');
     const tracingRatio = numberFlag(ctx.args, 'tracing-ratio', 1);
@@ -136,6 +174,7 @@ export const scenario: Scenario = {
 
       // --- where the time goes: the same load on a fresh drop, engine under --cpu-prof
       const notes: string[] = [];
+      let allocation: Awaited<ReturnType<typeof allocationPass>> | undefined;
       if (profile) {
         const profDir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-prof-'));
         // With the production defaults of the main run (tracing to a sink of its own), so the profile is of what was measured.
@@ -170,6 +209,11 @@ export const scenario: Scenario = {
           `where the engine's CPU time goes (self time, % of busy samples, ${profileSeconds} s under --cpu-prof, the main run's defaults on):`,
         );
         for (const b of buckets) notes.push(`  ${String(b.percent).padStart(5)} %  ${b.where}`);
+        allocation = await allocationPass(db.url, productionEnv, connections, allocSeconds);
+        notes.push(
+          `what the engine allocates per request (V8's sampling heap profiler, freed objects included, ${allocSeconds} s, the main run's defaults on): ${round(allocation.bytesPerRequest / 1024, 1)} KiB; by the function that allocated:`,
+        );
+        for (const b of allocation.buckets.slice(0, 8)) notes.push(`  ${String(b.percent).padStart(5)} %  ${b.where}`);
       }
 
       const ratio = run.requestsPerS / base.requestsPerS;
@@ -239,6 +283,7 @@ export const scenario: Scenario = {
           'stored units': stored,
           'socket errors': run.errors,
           timeouts: run.timeouts,
+          ...(allocation ? { 'allocated KiB per request': round(allocation.bytesPerRequest / 1024, 1) } : {}),
           ...(traced
             ? {
                 'tracing on accepted/s': round(acceptedPerS(traced.run)),

@@ -66,6 +66,42 @@ export function summarizeCpuProfiles(dir: string, skipMs = 0): Array<{ where: st
     .sort((a, b) => b.percent - a.percent);
 }
 
+interface HeapProfileNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+/**
+ * What a sampling heap profile (alloc-sampler.ts) says was allocated: bytes per request (`requests`
+ * made while it sampled) and the share of each bucket of summarizeCpuProfiles, by the function that
+ * allocated, with the promise tracking of AsyncLocalStorage (async hooks) apart.
+ */
+export function summarizeAllocations(
+  file: string,
+  requests: number,
+): { bytesPerRequest: number; buckets: Array<{ where: string; percent: number }> } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { head?: HeapProfileNode; error?: string };
+  if (!profile.head) throw new Error(`no heap profile: ${profile.error ?? 'empty'}`);
+  const totals = new Map<string, number>();
+  let total = 0;
+  const visit = (node: HeapProfileNode): void => {
+    const { url, functionName } = node.callFrame;
+    let bucket: string;
+    if (url === 'node:internal/async_hooks' || url === 'node:async_hooks') bucket = 'async hooks (promise tracking for AsyncLocalStorage)';
+    else if (url === '') bucket = functionName.startsWith('(') ? 'V8/native' : 'builtins (JSON, crypto, Buffer, RegExp)';
+    else bucket = BUCKETS.find(([, re]) => re.test(url))?.[0] ?? 'other';
+    totals.set(bucket, (totals.get(bucket) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  const buckets = [...totals.entries()]
+    .map(([where, bytes]) => ({ where, percent: Math.round((1000 * bytes) / (total || 1)) / 10 }))
+    .sort((a, b) => b.percent - a.percent);
+  return { bytesPerRequest: requests > 0 ? total / requests : 0, buckets };
+}
+
 /**
  * Where the start of a process goes, by the frames on each sample's stack (inclusive: a sample
  * under `require` inside PGlite counts as module loading): loading modules (resolve, read,
