@@ -23,7 +23,7 @@ import type { LoadResult } from '../load/autocannon.worker';
  * sampled, or --tracing-ratio R of the traces) and the cost is the drop in accepted/s (the
  * time to sell out) against the first run. Then (unless --no-profile) a --profile-seconds (8) pass
  * with the engine under --cpu-prof, bucketed into where the time goes, and an --alloc-seconds (5)
- * pass under V8's sampling heap profiler (support/alloc-sampler.ts): what it allocates per request.
+ * pass under V8's sampling heap profiler (load/alloc-sampler.ts): what it allocates per request.
  */
 
 /** The sampler the engine uses when OTEL_TRACES_SAMPLER is not set (libs/platform's environment). */
@@ -48,7 +48,7 @@ async function allocationPass(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-alloc-'));
   const file = path.join(dir, 'engine.heapprofile');
   const sink = env.OTEL_EXPORTER_OTLP_ENDPOINT ? await startOtlpSink() : undefined;
-  const engine = await startEngine(databaseUrl, ['--require', path.join(__dirname, '../support/alloc-sampler.js')], {
+  const engine = await startEngine(databaseUrl, ['--require', path.join(__dirname, '../load/alloc-sampler.js')], {
     ...env,
     ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
     BENCH_ALLOC_PROFILE: file,

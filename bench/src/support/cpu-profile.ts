@@ -73,7 +73,7 @@ interface HeapProfileNode {
 }
 
 /**
- * What a sampling heap profile (alloc-sampler.ts) says was allocated: bytes per request (`requests`
+ * What a sampling heap profile (load/alloc-sampler.ts) says was allocated: bytes per request (`requests`
  * made while it sampled) and the share of each bucket of summarizeCpuProfiles, by the function that
  * allocated, with the promise tracking of AsyncLocalStorage (async hooks) apart.
  */
