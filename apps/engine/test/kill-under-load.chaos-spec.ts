@@ -60,8 +60,10 @@ describe('kill -9 under load (chaos)', () => {
     // While the engine restarts, buyers wait for it rather than burn their requests on a closed port.
     let up: Promise<void> = Promise.resolve();
     const buyers = Array.from({ length: 16 }, async () => {
-      while (next < requests.length) {
+      for (;;) {
         await up;
+        // Checked after the wait: the other buyers may have taken the last requests meanwhile.
+        if (next >= requests.length) break;
         const r = requests[next++];
         const a = await placeHot(url, dropId, r.customer, r.key, 5_000);
         r.answers.push(a);
@@ -72,9 +74,10 @@ describe('kill -9 under load (chaos)', () => {
     const killer = (async () => {
       for (let k = 0; k < kills; k++) {
         while (next < ((k + 1) * requests.length) / (kills + 1)) await sleep(5);
-        await engine!.stop('SIGKILL');
+        // Buyers wait from the kill on, rather than spend their requests on the closed port meanwhile.
         let restarted!: () => void;
         up = new Promise((r) => (restarted = r));
+        await engine!.stop('SIGKILL');
         engine = await startEngineProcess(env, { port });
         restarted();
       }

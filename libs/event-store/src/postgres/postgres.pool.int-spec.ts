@@ -69,6 +69,22 @@ describeWithPostgres('PostgreSQL pool: the malloc warm-up of new connections (cr
     }
   });
 
+  it('hands the connection out when the warm-up fails, with a warning', async () => {
+    const warnings: string[] = [];
+    // Over PostgreSQL's 1 GB limit for one value: repeat() refuses it.
+    const pool = createPostgresPool(db.url, {
+      max: 1,
+      mallocWarmupBytes: 2 ** 30,
+      logger: { log: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
+    });
+    try {
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
+      expect(warnings).toEqual([expect.stringContaining('malloc warm-up of a new PostgreSQL connection failed')]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('takes 8 MiB by default, none on request, and refuses a size that is not a whole number of bytes', () => {
     expect(SERVER_MALLOC_WARMUP_BYTES).toBe(8 * 1024 * 1024);
     for (const bad of [-1, 1.5, Number.NaN]) expect(() => createPostgresPool(db.url, { mallocWarmupBytes: bad })).toThrow(RangeError);

@@ -46,7 +46,7 @@ export const SERVER_MALLOC_WARMUP_BYTES = 8 * 1024 * 1024;
  * Creates a pg.Pool for a PostgreSQL server URL, with bigints returned as strings.
  *
  * Every new connection first runs one statement that allocates and frees `mallocWarmupBytes`
- * (`SELECT length(repeat('x', n))`, queued before the caller's first query). PostgreSQL on glibc
+ * (`SELECT length(repeat('x', n))`, pg-pool's onConnect: before the connection is handed out). PostgreSQL on glibc
  * allocates its memory with malloc, whose thresholds are dynamic: a block over the mmap threshold
  * (128 KiB at first) gets pages of its own, faulted in on first touch and unmapped on free, and
  * the heap is given back once more than twice that threshold lies free at its top. Freeing one
@@ -60,6 +60,7 @@ export const SERVER_MALLOC_WARMUP_BYTES = 8 * 1024 * 1024;
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): Pool {
   const warmup = options.mallocWarmupBytes ?? SERVER_MALLOC_WARMUP_BYTES;
   if (!(Number.isSafeInteger(warmup) && warmup >= 0)) throw new RangeError(`Invalid mallocWarmupBytes: ${warmup}`);
+  const logger = options.logger ?? consoleEventStoreLogger;
   const config: PoolConfig = {
     connectionString: url,
     max: options.max ?? 10,
@@ -68,18 +69,19 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
     idleTimeoutMillis: options.idleTimeoutMillis ?? 30000,
     statement_timeout: options.statementTimeoutMillis,
     types: bigintAsStringTypes,
+    // Before the pool hands a new connection out. A failed warm-up costs only its own gain.
+    onConnect:
+      warmup > 0
+        ? async (client) => {
+            try {
+              await client.query(`SELECT length(repeat('x', ${warmup}))`);
+            } catch (error) {
+              logger.warn(`malloc warm-up of a new PostgreSQL connection failed: ${String(error)}`);
+            }
+          }
+        : undefined,
   };
   const pool = new Pool(config);
-  const logger = options.logger ?? consoleEventStoreLogger;
-  if (warmup > 0) {
-    const statement = `SELECT length(repeat('x', ${warmup}))`;
-    // Synchronous with the checkout: the statement is queued on the client before its first caller's query.
-    pool.on('connect', (client) => {
-      client
-        .query(statement)
-        .catch((error: unknown) => logger.warn(`malloc warm-up of a new PostgreSQL connection failed: ${String(error)}`));
-    });
-  }
   // Without a listener, an idle client losing its connection (server restart) crashes the process.
   pool.on('error', (error) => logger.error('idle PostgreSQL connection failed', error));
   return pool;
