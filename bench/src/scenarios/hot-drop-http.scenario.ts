@@ -37,37 +37,44 @@ async function bareServer(): Promise<{ port: number; child: ChildProcess }> {
 
 /**
  * The engine with the main run's defaults and alloc-sampler.ts preloaded, under the same load for
- * `seconds` after a 3 s warm-up: what it allocated per request while it sampled.
+ * `seconds` after a 3 s warm-up: what it allocated per request while it sampled. On a database of
+ * its own: on the main run's, its readers would first catch up with what the runs before left
+ * unread, and that would count as the pre-orders' allocations.
  */
 async function allocationPass(
-  databaseUrl: string,
+  serverUrl: string,
   env: Record<string, string>,
   connections: number,
   seconds: number,
 ): Promise<ReturnType<typeof summarizeAllocations>> {
+  const db = await createBenchDatabase(serverUrl, 'hot_drop_http_alloc');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropline-bench-alloc-'));
   const file = path.join(dir, 'engine.heapprofile');
   const sink = env.OTEL_EXPORTER_OTLP_ENDPOINT ? await startOtlpSink() : undefined;
-  const engine = await startEngine(databaseUrl, ['--require', path.join(__dirname, '../load/alloc-sampler.js')], {
-    ...env,
-    ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
-    BENCH_ALLOC_PROFILE: file,
-  });
   try {
-    const drop = await openDropOverHttp(engine.url, 10_000_000);
-    const token = await benchToken('till', 'bench-kiosk');
-    const target = { url: engine.url, path: `/drops/${drop}/pre-orders`, connections, untilSoldOut: false, token };
-    await load({ ...target, seconds: 3, prefix: 'alloc-warm' });
-    engine.child.kill('SIGUSR2');
-    const sampled = await load({ ...target, seconds, prefix: 'alloc' });
-    engine.child.kill('SIGUSR2');
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return summarizeAllocations(file, sampled.requests);
+    const engine = await startEngine(db.url, ['--require', path.join(__dirname, '../load/alloc-sampler.js')], {
+      ...env,
+      ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
+      BENCH_ALLOC_PROFILE: file,
+    });
+    try {
+      const drop = await openDropOverHttp(engine.url, 10_000_000);
+      const token = await benchToken('till', 'bench-kiosk');
+      const target = { url: engine.url, path: `/drops/${drop}/pre-orders`, connections, untilSoldOut: false, token };
+      await load({ ...target, seconds: 3, prefix: 'alloc-warm' });
+      engine.child.kill('SIGUSR2');
+      const sampled = await load({ ...target, seconds, prefix: 'alloc' });
+      engine.child.kill('SIGUSR2');
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      return summarizeAllocations(file, sampled.requests);
+    } finally {
+      await engine.stop();
+    }
   } finally {
-    await engine.stop();
     await sink?.close();
     rmSync(dir, { recursive: true, force: true });
+    await db.drop();
   }
 }
 
@@ -209,7 +216,7 @@ export const scenario: Scenario = {
           `where the engine's CPU time goes (self time, % of busy samples, ${profileSeconds} s under --cpu-prof, the main run's defaults on):`,
         );
         for (const b of buckets) notes.push(`  ${String(b.percent).padStart(5)} %  ${b.where}`);
-        allocation = await allocationPass(db.url, productionEnv, connections, allocSeconds);
+        allocation = await allocationPass(ctx.databaseUrl, productionEnv, connections, allocSeconds);
         notes.push(
           `what the engine allocates per request (V8's sampling heap profiler, freed objects included, ${allocSeconds} s, the main run's defaults on): ${round(allocation.bytesPerRequest / 1024, 1)} KiB; by the function that allocated:`,
         );
