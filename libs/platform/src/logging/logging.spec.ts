@@ -1,22 +1,9 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { pinoOptions, resolveLogFormat, traceFields } from './logging';
-
-/** A pino logger with Dropline's options writing into an array of parsed lines. */
-function capture(level: 'error' | 'warn' | 'log' | 'debug' = 'log') {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { logger: pino(pinoOptions({ logLevel: level }, 'test'), stream), lines };
-}
+import { captureLogs } from '../testing/log-capture';
+import { resolveLogFormat, traceFields } from './logging';
 
 describe('log lines (pinoOptions)', () => {
   it('are JSON with level as a label, message, ISO time and the service', () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     logger.info({ context: 'Engine' }, 'hello');
     expect(lines).toEqual([
       { level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), service: 'test', context: 'Engine', message: 'hello' },
@@ -24,7 +11,7 @@ describe('log lines (pinoOptions)', () => {
   });
 
   it('censor credentials wherever a logged object holds them', () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     logger.info({ req: { headers: { authorization: 'Bearer abc', cookie: 's=1', accept: '*/*' } }, token: 't', auth: { token: 'u' } }, 'x');
     expect(lines[0]).toMatchObject({
       req: { headers: { authorization: '[redacted]', cookie: '[redacted]', accept: '*/*' } },
@@ -35,11 +22,11 @@ describe('log lines (pinoOptions)', () => {
   });
 
   it('follow LOG_LEVEL (`log` is info; debug lines only at `debug`)', () => {
-    const info = capture('log');
+    const info = captureLogs('log');
     info.logger.debug('hidden');
     info.logger.info('shown');
     expect(info.lines.map((l) => l.message)).toEqual(['shown']);
-    const warn = capture('warn');
+    const warn = captureLogs('warn');
     warn.logger.info('hidden');
     expect(warn.lines).toEqual([]);
   });

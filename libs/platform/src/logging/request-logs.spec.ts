@@ -1,27 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { Writable } from 'node:stream';
-import { context } from '@opentelemetry/api';
+import { captureLogs } from '../testing/log-capture';
 import { currentLogger, logRequests } from './request-logs';
 
-/** Lines written through a pino root, parsed. */
-function capturedRoot(): { root: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { root: pino({ level: 'info' }, sink), lines };
-}
-
 /**
- * The request scope of the log lines without tracing: no OpenTelemetry SDK has registered a context
- * manager here, so logRequests registers one, and the request still follows the handler's awaits.
+ * The request scope of the log lines without tracing (no OpenTelemetry SDK started here): an
+ * AsyncLocalStorage of its own, which follows the handler's awaits.
  */
 describe('request scope of log lines (logRequests), tracing off', () => {
-  const { root, lines } = capturedRoot();
+  const { logger: root, lines } = captureLogs();
   let app: FastifyInstance;
 
   beforeAll(async () => {
@@ -35,19 +21,16 @@ describe('request scope of log lines (logRequests), tracing off', () => {
     });
     await app.ready();
   });
-  afterAll(async () => {
-    await app.close();
-    context.disable();
-  });
+  afterAll(async () => app.close());
 
   it('carries the request id, correlation id and drop across awaits, and nothing outside a request', async () => {
     const res = await app.inject({ method: 'GET', url: '/drops/d-9', headers: { 'x-correlation-id': 'corr-1' } });
     expect(res.statusCode).toBe(200);
-    const line = lines.find((l) => l.msg === 'inside');
+    const line = lines.find((l) => l.message === 'inside');
     expect(line).toMatchObject({ correlationId: 'corr-1', dropId: 'd-9' });
     expect(typeof line?.requestId).toBe('string');
     currentLogger(root).info('outside');
-    expect(lines.find((l) => l.msg === 'outside')).not.toHaveProperty('requestId');
+    expect(lines.find((l) => l.message === 'outside')).not.toHaveProperty('requestId');
   });
 
   it('keeps two concurrent requests apart', async () => {
@@ -55,7 +38,7 @@ describe('request scope of log lines (logRequests), tracing off', () => {
     await Promise.all([app.inject({ method: 'GET', url: '/drops/a' }), app.inject({ method: 'GET', url: '/drops/b' })]);
     expect(
       lines
-        .filter((l) => l.msg === 'inside')
+        .filter((l) => l.message === 'inside')
         .map((l) => l.dropId)
         .sort(),
     ).toEqual(['a', 'b']);

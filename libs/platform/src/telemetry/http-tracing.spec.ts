@@ -1,9 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { node, tracing } from '@opentelemetry/sdk-node';
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import { currentLogger, logRequests } from '../logging/request-logs';
+import { captureLogs } from '../testing/log-capture';
 import { markTracingStarted, traceHttpRequests } from './http-tracing';
 
 /** The HTTP server spans the Fastify hooks make, with a real tracer provider (in-memory exporter). */
@@ -90,16 +89,7 @@ describe('HTTP server spans (traceHttpRequests)', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
   it("keeps the request of the log lines beside the server span in one context (request-logs' hooks run first)", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const root = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-          callback();
-        },
-      }),
-    );
+    const { logger: root, lines } = captureLogs();
     // As after startTracing: the request of the log lines goes into the trace context (request-logs.ts).
     markTracingStarted();
     const logged = Fastify();
@@ -122,7 +112,7 @@ describe('HTTP server spans (traceHttpRequests)', () => {
       const [span] = exporter.getFinishedSpans();
       expect(span.spanContext().traceId).toBe(traceId);
       expect(spanInHandler).toBe(span.spanContext().spanId);
-      expect(lines.find((l) => l.msg === 'inside')).toMatchObject({ dropId: 'd-7', requestId: expect.any(String) });
+      expect(lines.find((l) => l.message === 'inside')).toMatchObject({ dropId: 'd-7', requestId: expect.any(String) });
     } finally {
       await logged.close();
     }
