@@ -31,6 +31,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   timeouts: number;
+  /** CPU ms (user + system) this load generator spent during the run (process.cpuUsage()). */
+  cpuMs: number;
 }
 
 function run(req: LoadRequest): Promise<LoadResult> {
@@ -40,6 +42,7 @@ function run(req: LoadRequest): Promise<LoadResult> {
     let stopped = false;
     const statuses: Record<string, number> = {};
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     let soldOutAt: number | undefined;
     const instance = autocannon(
       {
@@ -97,6 +100,7 @@ function run(req: LoadRequest): Promise<LoadResult> {
       (error: Error | null, result: any) => {
         if (error) return reject(error);
         const durationS = ((soldOutAt ?? performance.now()) - started) / 1000;
+        const cpu = process.cpuUsage(cpuAtStart);
         const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
         resolve({
           requests,
@@ -108,6 +112,7 @@ function run(req: LoadRequest): Promise<LoadResult> {
           p99: result.latency.p99,
           errors: result.errors,
           timeouts: result.timeouts,
+          cpuMs: (cpu.user + cpu.system) / 1000,
         });
       },
     );

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import type { BenchContext, BenchResult, Scenario } from '../scenario';
+import { cpuPerRequest, type CpuPerRequest, cpuSnapshot, serverBudgetUs } from '../support/cpu-accounting';
 import { summarizeAllocations, summarizeCpuProfiles } from '../support/cpu-profile';
 import { createBenchDatabase } from '../support/database';
 import { unitsPlaced } from '../support/engine';
@@ -78,6 +79,27 @@ async function allocationPass(
   }
 }
 
+/**
+ * Where each run's CPU went per request, and what the cores leave the engine at the gate: at 0.3 ×
+ * the bare server's req/s, the cores' time per request less what PostgreSQL and the load generator
+ * took per pre-order in the engine's run (the rest of the machine, the OTLP sink and the kernel's
+ * networking among it, is left to the engine: the budget is generous).
+ */
+function cpuAccountingNotes(engine: CpuPerRequest, bare: CpuPerRequest, bareReqPerS: number): string[] {
+  const line = (c: CpuPerRequest) =>
+    [...Object.entries(c.byProcess).map(([name, us]) => `${name} ${us}`), `idle ${c.idle}`].join(' · ') + ` (the cores had ${c.capacity})`;
+  const cores = os.availableParallelism();
+  const gate = 0.3 * bareReqPerS;
+  const others = [engine.byProcess.PostgreSQL, engine.byProcess['load generator']];
+  const budget = serverBudgetUs(cores, gate, others);
+  return [
+    `CPU µs per request (/proc for the processes, the load generator's own process.cpuUsage()):`,
+    `  engine run:   ${line(engine)}`,
+    `  bare run:     ${line(bare)}`,
+    `  at the gate (0.3 × bare = ${round(gate)} req/s) ${cores} cores give ${serverBudgetUs(cores, gate, [])} µs per request; PostgreSQL and the load generator took ${others.reduce((a, b) => a + b, 0)} of them per pre-order here, which leaves the engine ${Math.max(budget, 0)} µs (its main thread alone: at most ${Math.round(1_000_000 / gate)}); it spent ${engine.byProcess.engine}`,
+  ];
+}
+
 export const scenario: Scenario = {
   name: 'hot-drop-http',
   description: 'the hot drop over HTTP: engine process, autocannon in another, until sold out; baseline: a bare node:http 201 server',
@@ -100,9 +122,11 @@ export const scenario: Scenario = {
         let run: LoadResult;
         let dropId: string;
         let peakRssMiB: number | undefined;
+        let cpu: CpuPerRequest | undefined;
         try {
           dropId = await openDropOverHttp(engine.url, cap);
           ctx.log(`engine pid ${engine.child.pid} (${label}): ${connections} connections until ${cap} units are sold`);
+          const before = cpuSnapshot({ engine: engine.child.pid! });
           run = await load({
             url: engine.url,
             path: `/drops/${dropId}/pre-orders`,
@@ -112,6 +136,8 @@ export const scenario: Scenario = {
             prefix: label === 'tracing on' ? 'hot-traced' : 'hot',
             token: await benchToken('till', 'bench-kiosk'),
           });
+          const after = cpuSnapshot({ engine: engine.child.pid! });
+          if (before && after) cpu = cpuPerRequest(before, after, run.cpuMs, run.requests);
         } catch (e) {
           throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
         } finally {
@@ -122,7 +148,7 @@ export const scenario: Scenario = {
         ctx.log(
           `engine (${label}): ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`,
         );
-        return { run, stored, peakRssMiB };
+        return { run, stored, peakRssMiB, cpu };
       };
       // The main run has every production default on (issue 18): the rate limits at the benchmark
       // values (BENCH_LIMITS_ENV), the security headers (always on), metrics, tracing with its
@@ -143,7 +169,7 @@ export const scenario: Scenario = {
       } finally {
         await productionSink?.close();
       }
-      const { run, stored, peakRssMiB } = main;
+      const { run, stored, peakRssMiB, cpu } = main;
       let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
       let exported = { requests: 0, bytes: 0 };
       if (tracing) {
@@ -164,7 +190,9 @@ export const scenario: Scenario = {
       // --- baseline: bare node:http, same load generator
       const bare = await bareServer();
       let base: LoadResult;
+      let bareCpu: CpuPerRequest | undefined;
       try {
+        const before = cpuSnapshot({ 'bare server': bare.child.pid! });
         base = await load({
           url: `http://127.0.0.1:${bare.port}`,
           path: '/drops/x/pre-orders',
@@ -174,6 +202,8 @@ export const scenario: Scenario = {
           prefix: 'bare',
           token: await benchToken('till', 'bench-kiosk'),
         });
+        const after = cpuSnapshot({ 'bare server': bare.child.pid! });
+        if (before && after) bareCpu = cpuPerRequest(before, after, base.cpuMs, base.requests);
       } finally {
         bare.child.kill('SIGTERM');
       }
@@ -224,6 +254,7 @@ export const scenario: Scenario = {
       }
 
       const ratio = run.requestsPerS / base.requestsPerS;
+      const cpuNotes = cpu && bareCpu ? cpuAccountingNotes(cpu, bareCpu, base.requestsPerS) : ['CPU per request: not measured (no /proc)'];
       // The cost is in the time to sell the cap out (accepted/s): req/s also counts the 409s answered
       // after the sell-out, whose number depends on how many requests were in flight.
       const acceptedPerS = (r: LoadResult) => r.accepted / r.durationS;
@@ -310,7 +341,11 @@ export const scenario: Scenario = {
             : {}),
         },
         peakRssMiB,
-        notes: ['load generator: autocannon 9 in a forked process; engine, load generator and PostgreSQL share the 2 cores', ...notes],
+        notes: [
+          `load generator: autocannon 9 in a forked process; engine, load generator and PostgreSQL share the ${os.availableParallelism()} cores`,
+          ...cpuNotes,
+          ...notes,
+        ],
       };
     } finally {
       await pool.end();
