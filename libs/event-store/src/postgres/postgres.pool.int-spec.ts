@@ -85,6 +85,29 @@ describeWithPostgres('PostgreSQL pool: the malloc warm-up of new connections (cr
     }
   });
 
+  it('logs an idle connection lost to the server as the error alone, without the client pg-pool hangs on it, and carries on', async () => {
+    const errors: Array<{ message: string; error: unknown }> = [];
+    const pool = createPostgresPool(db.url, {
+      max: 1,
+      logger: { log: () => undefined, warn: () => undefined, error: (message, error) => errors.push({ message, error }) },
+    });
+    const admin = createPostgresPool(db.url, { max: 1, mallocWarmupBytes: 0 });
+    try {
+      const { rows: backend } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // The connection is idle in the pool now; the server ends it (what a restart or a failover does).
+      await admin.query('SELECT pg_terminate_backend($1)', [backend[0].pid]);
+      for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(errors).toEqual([{ message: 'idle PostgreSQL connection failed', error: expect.any(Error) }]);
+      const error = errors[0].error as Error & { code?: string };
+      expect(error.code).toBe('57P01'); // admin_shutdown
+      expect(error).not.toHaveProperty('client');
+      // The pool opens a new connection for the next query.
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await Promise.all([pool.end(), admin.end()]);
+    }
+  });
+
   it('takes 8 MiB by default, none on request, and refuses a size that is not a whole number of bytes', () => {
     expect(SERVER_MALLOC_WARMUP_BYTES).toBe(8 * 1024 * 1024);
     for (const bad of [-1, 1.5, Number.NaN]) expect(() => createPostgresPool(db.url, { mallocWarmupBytes: bad })).toThrow(RangeError);

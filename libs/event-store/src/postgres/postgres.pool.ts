@@ -83,6 +83,12 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
   };
   const pool = new Pool(config);
   // Without a listener, an idle client losing its connection (server restart) crashes the process.
-  pool.on('error', (error) => logger.error('idle PostgreSQL connection failed', error));
+  // pg-pool hangs the client on the error (`error.client`): logged as it comes, every idle
+  // connection of a restarting server wrote its whole client object (socket, parser, queues) to
+  // the log. The pool drops the client itself; the log gets the error alone.
+  pool.on('error', (error) => {
+    delete (error as Error & { client?: unknown }).client;
+    logger.error('idle PostgreSQL connection failed', error);
+  });
   return pool;
 }
