@@ -70,7 +70,13 @@ function campaign(store: 'pglite' | 'postgres') {
       }),
     );
     expect(warmup.status).toBe(201);
-    await settle();
+    // The engine just started: its scheduler may not hold its lease, or have indexed the drop, for a
+    // few ticks yet (seen on a loaded machine). Tick until the window it is past has opened.
+    for (let waited = 0; (await view(warmup.body.dropId)).status !== 'open'; waited += 100) {
+      if (waited > 20_000) throw new Error('the warm-up drop never opened');
+      await scheduler.tick();
+      await new Promise((r) => setTimeout(r, 100));
+    }
     for (const customer of ['r-1', 'r-2']) expect((await buy(warmup.body.dropId, customer, { quantity: 1 })).status).toBe(201);
     for (let waited = 0; ; waited += 100) {
       const { rows } = await engine.databases.readModels.query(`select count(*)::int as n from rm_customer_pre_orders where drop_id = $1`, [
