@@ -24,6 +24,19 @@ async function onServer<T>(serverUrl: string, work: (client: Client) => Promise<
   }
 }
 
+/** How long drop() waits for a database's connections to close before it ends them. */
+const DRAIN_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function backendsOf(client: Client, database: string): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [database],
+  );
+  return rows[0].n;
+}
+
 /** CREATE DATABASE bench_<label>_<random>; `drop()` removes it even with connections left open. */
 export async function createBenchDatabase(serverUrl: string, label: string): Promise<BenchDatabase> {
   const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
@@ -36,7 +49,14 @@ export async function createBenchDatabase(serverUrl: string, label: string): Pro
       // BENCH_KEEP_DB=1 keeps the databases for a look afterwards (drop them by hand).
       if (dropped || process.env.BENCH_KEEP_DB === '1') return;
       dropped = true;
-      await onServer(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await onServer(serverUrl, async (c) => {
+        // pg-pool's end() resolves before its sockets have closed: give the backends of a pool
+        // that was just ended a moment to go, so that FORCE only ends connections really left
+        // open (each one it ends logs a 57P01 "terminating connection" in the client that held it).
+        const deadline = Date.now() + DRAIN_MS;
+        while (Date.now() < deadline && (await backendsOf(c, name)) > 0) await sleep(25);
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }
