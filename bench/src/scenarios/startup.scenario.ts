@@ -29,7 +29,8 @@ import { Latencies, numberFlag, peakRssOfPid, round } from '../support/stats';
  */
 
 const WARM_START_AIM_MS = 2000;
-const IDLE_RSS_AIM_MIB = 300;
+/** The aim is 300 MB, decimal as the issue wrote it: 286.1 MiB, the unit RSS is measured in here. */
+const IDLE_RSS_AIM_MIB = round(300e6 / 2 ** 20, 1);
 
 interface RunningEngine {
   child: ChildProcess;
@@ -289,7 +290,7 @@ export const startupScenario: Scenario = {
         },
         targets: {
           [`warm start <= ${WARM_START_AIM_MS} ms`]: warm.readyMs <= WARM_START_AIM_MS,
-          [`idle RSS <= ${IDLE_RSS_AIM_MIB} MiB`]: idleRss !== undefined && idleRss <= IDLE_RSS_AIM_MIB,
+          [`idle RSS <= 300 MB (${IDLE_RSS_AIM_MIB} MiB)`]: idleRss !== undefined && idleRss <= IDLE_RSS_AIM_MIB,
           [`all ${preOrders} pre-orders accepted`]: accepted === preOrders,
         },
         peakRssMiB: peakRss,
