@@ -20,6 +20,21 @@ describeEventStoreContract('SharedLogReads over the PostgreSQL adapter on PGlite
   };
 });
 
+// As the embedded engine builds it (libs/platform/src/infrastructure/databases.ts): every append of
+// the suite goes through the wrapper, so answering a caught-up reader from memory keeps the port's semantics.
+describeEventStoreContract('SharedLogReads as the sole writer (soleWriterRecheckMs) over the PostgreSQL adapter on PGlite', async () => {
+  const db = await createTestEmbeddedDatabase();
+  await ensureEventStoreSchema(db.pool);
+  const store = new SharedLogReads(new PostgresEventStore(db.pool), { windowSize: 50, readCount: 7, soleWriterRecheckMs: 1_000 });
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await db.close();
+    },
+  };
+});
+
 describeWithPostgres('SharedLogReads on PostgreSQL: readers at the head while appends go on', () => {
   it('gives every reader exactly what the store holds for its filter, in order, reading the log far fewer times', async () => {
     const db = await createTestPostgresDatabase('shared_log_reads');

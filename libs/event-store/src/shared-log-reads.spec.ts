@@ -205,6 +205,100 @@ describe('SharedLogReads (one read of the log for every reader of a process)', (
     }
   });
 
+  describe('as the sole writer (soleWriterRecheckMs)', () => {
+    let now = 1_000_000;
+    let clock: jest.SpyInstance;
+    beforeEach(() => (clock = jest.spyOn(Date, 'now').mockImplementation(() => now)));
+    afterEach(() => clock.mockRestore());
+    const idlePoll = (shared: SharedLogReads, from: string) =>
+      shared.readAll({ fromPosition: from, maxCount: 100, filter: { eventTypes: ['A'] } });
+
+    it('answers a caught-up reader’s polls from memory until an append through it ends, then reads once', async () => {
+      const memory = logOf(10);
+      const shared = new SharedLogReads(memory.store, { soleWriterRecheckMs: 1_000 });
+      await readToEnd(shared, undefined, 100);
+      memory.reads = [];
+      for (let i = 0; i < 20; i++) expect(await idlePoll(shared, '10')).toEqual({ events: [], position: '10', isEnd: true });
+      expect(memory.reads).toEqual([]);
+      await shared.appendToStream('drop-a', [newEventOf('A')], 'any');
+      const page = await idlePoll(shared, '10');
+      expect(page.events.map((e) => e.position)).toEqual(['11']);
+      expect(page.isEnd).toBe(true);
+      expect(memory.reads).toHaveLength(1);
+      // Caught up again: from memory again.
+      expect(await idlePoll(shared, '11')).toEqual({ events: [], position: '11', isEnd: true });
+      expect(memory.reads).toHaveLength(1);
+    });
+
+    it('counts a failed append too (it may have committed)', async () => {
+      const memory = logOf(3);
+      const failing: EventStore = {
+        ...memory.store,
+        appendToStream: (streamName, events) => {
+          for (const event of events) memory.append(streamName, event.type);
+          return Promise.reject(new Error('connection lost after COMMIT'));
+        },
+      };
+      const shared = new SharedLogReads(failing, { soleWriterRecheckMs: 1_000 });
+      await readToEnd(shared, undefined, 100);
+      await expect(shared.appendToStream('drop-a', [newEventOf('A')], 'any')).rejects.toThrow('connection lost');
+      expect((await idlePoll(shared, '3')).events.map((e) => e.position)).toEqual(['4']);
+    });
+
+    it('asks the inner store again once the last read that found the end is older than the re-check', async () => {
+      const memory = logOf(5);
+      const shared = new SharedLogReads(memory.store, { soleWriterRecheckMs: 1_000 });
+      await readToEnd(shared, undefined, 100);
+      // Appended behind its back (no process should; the re-check bounds how long it goes unseen).
+      memory.append('drop-a', 'A');
+      memory.reads = [];
+      now += 999;
+      expect(await idlePoll(shared, '5')).toEqual({ events: [], position: '5', isEnd: true });
+      expect(memory.reads).toEqual([]);
+      now += 1;
+      expect((await idlePoll(shared, '5')).events.map((e) => e.position)).toEqual(['6']);
+      expect(memory.reads).toHaveLength(1);
+    });
+
+    it('does not take the end from a read sent before an append that ended while it was in flight', async () => {
+      const memory = logOf(5);
+      const shared = new SharedLogReads(memory.store, { soleWriterRecheckMs: 1_000 });
+      await readToEnd(shared, undefined, 100);
+      now += 1_000; // the end found above is due for a re-check: the poll below reads
+      memory.hold();
+      const inFlight = idlePoll(shared, '5');
+      await new Promise((resolve) => setImmediate(resolve));
+      await shared.appendToStream('drop-a', [newEventOf('A')], 'any');
+      memory.release();
+      expect((await inFlight).events.map((e) => e.position)).toEqual(['6']);
+      // Sent before the append ended, that read may or may not hold it: the next poll asks again.
+      memory.reads = [];
+      await idlePoll(shared, '6');
+      expect(memory.reads).toHaveLength(1);
+      await idlePoll(shared, '6');
+      expect(memory.reads).toHaveLength(1);
+    });
+
+    it('hands a reader behind the end what the window holds, with the end it knows', async () => {
+      const memory = logOf(10);
+      const shared = new SharedLogReads(memory.store, { soleWriterRecheckMs: 1_000 });
+      await readToEnd(shared, undefined, 100);
+      memory.reads = [];
+      const page = await shared.readAll({ fromPosition: '7', maxCount: 100 });
+      expect(page).toEqual(memory.read({ fromPosition: '7', maxCount: 100 }));
+      expect(memory.reads).toEqual([]);
+    });
+
+    it('is off by default: every poll at the end reads the inner store', async () => {
+      const memory = logOf(10);
+      const shared = new SharedLogReads(memory.store);
+      await readToEnd(shared, undefined, 100);
+      memory.reads = [];
+      for (let i = 0; i < 3; i++) await idlePoll(shared, '10');
+      expect(memory.reads).toHaveLength(3);
+    });
+  });
+
   it('fails the readers waiting on a failed read, and reads again on the next call', async () => {
     const memory = logOf(3);
     const shared = new SharedLogReads(memory.store);

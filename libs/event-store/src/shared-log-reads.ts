@@ -20,6 +20,15 @@ export interface SharedLogReadsOptions {
   readCount?: number;
   /** Most inner reads one readAll may wait for before it answers with what it has (default 8). */
   readsPerCall?: number;
+  /**
+   * Only for a store this process alone appends to (the embedded default: DATA_DIR's lock keeps
+   * every other process out of it). A read at the window's end is then answered from memory, with
+   * no inner read, while no append through this store has ended since an inner read found the end,
+   * for up to this many ms after that read (a re-check bounds what an append that bypassed this
+   * store could wait). Default 0: every read at the end asks the inner store, as it must when other
+   * processes append (PostgreSQL server mode, EventStoreDB).
+   */
+  soleWriterRecheckMs?: number;
 }
 
 const DEFAULT_WINDOW_SIZE = 20_000;
@@ -78,8 +87,11 @@ export class SharedLogReads implements EventStore {
   private grewAt = 0;
   /** Counts appends and inner reads, so a read can be told to have been sent after an append completed. */
   private clock = 0;
-  /** The clock when an append through this store last completed: reads sent before it may miss its events. */
+  /** The clock when an append through this store last ended (failed ones too): reads sent before it may miss its events. */
   private appendedAt = 0;
+  private readonly soleWriterRecheckMs: number;
+  /** The last inner read that found the end of the log: when it was sent (clock), when it came back (Date.now()), where the window then ended. */
+  private endSeen: { sentAt: number; at: number; end: string | undefined } | undefined;
 
   readonly countAfter?: EventStore['countAfter'];
   readonly readEvent?: EventStore['readEvent'];
@@ -92,6 +104,7 @@ export class SharedLogReads implements EventStore {
     this.windowSize = options.windowSize ?? DEFAULT_WINDOW_SIZE;
     this.readCount = options.readCount ?? DEFAULT_READ_COUNT;
     this.readsPerCall = options.readsPerCall ?? DEFAULT_READS_PER_CALL;
+    this.soleWriterRecheckMs = options.soleWriterRecheckMs ?? 0;
     // The optional methods stay optional: a store without them keeps callers' fallbacks.
     if (inner.countAfter) this.countAfter = inner.countAfter.bind(inner);
     if (inner.readEvent) this.readEvent = inner.readEvent.bind(inner);
@@ -107,9 +120,12 @@ export class SharedLogReads implements EventStore {
   }
 
   async appendToStream(streamName: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
-    const result = await this.inner.appendToStream(streamName, events, expectedRevision);
-    this.appendedAt = ++this.clock;
-    return result;
+    try {
+      return await this.inner.appendToStream(streamName, events, expectedRevision);
+    } finally {
+      // A failed append may still have committed (the connection lost after COMMIT): it counts too.
+      this.appendedAt = ++this.clock;
+    }
   }
 
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -129,6 +145,7 @@ export class SharedLogReads implements EventStore {
   }
 
   close(): Promise<void> {
+    this.endSeen = undefined;
     this.events = [];
     this.index.clear();
     return this.inner.close();
@@ -158,6 +175,8 @@ export class SharedLogReads implements EventStore {
       // Full: the page ends at the last event handed out, which is where `scanned` stopped.
       if (scan(at)) return { events: out, position: scanned, isEnd: false };
       if (reads >= this.readsPerCall) return { events: out, position: scanned, isEnd: false };
+      // The sole writer's end, unchanged since an inner read found it after every append: no read needed.
+      if (this.extension === undefined && this.endIsKnown()) return { events: out, position: scanned, isEnd: true };
       const extension = this.extension ?? this.extend();
       const result = await extension.done;
       const resumed = this.locate(scanned);
@@ -196,6 +215,21 @@ export class SharedLogReads implements EventStore {
     return -1;
   }
 
+  /**
+   * Whether the window's end is the log's end without asking the inner store: only with
+   * soleWriterRecheckMs, when the last inner read found the end, was sent after the last append
+   * through this store ended, left the window ending where it still ends, and is recent enough.
+   */
+  private endIsKnown(): boolean {
+    const seen = this.endSeen;
+    return (
+      seen !== undefined &&
+      seen.sentAt > this.appendedAt &&
+      Date.now() - seen.at < this.soleWriterRecheckMs &&
+      seen.end === (this.events.at(-1)?.position ?? this.base)
+    );
+  }
+
   /** Reads the log after the window's end, unfiltered, once for every caller waiting there. */
   private extend(): Extension {
     const from = this.events.at(-1)?.position ?? this.base;
@@ -207,7 +241,12 @@ export class SharedLogReads implements EventStore {
           this.extendedAt = Date.now();
           // Only if the window still ends where the read began (close() or a rebase may have reset it).
           const end = this.events.at(-1)?.position ?? this.base;
-          if (end === from) this.append(result.events);
+          if (end === from) {
+            this.append(result.events);
+            this.endSeen = result.isEnd
+              ? { sentAt: extension.sentAt, at: this.extendedAt, end: this.events.at(-1)?.position ?? this.base }
+              : undefined;
+          }
           if (result.events.length > 0) this.grewAt = this.extendedAt;
           else if (result.isEnd && this.extendedAt - this.grewAt > IDLE_MS) this.trim(IDLE_KEEP);
           return result;

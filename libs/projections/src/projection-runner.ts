@@ -14,6 +14,12 @@ import { liveTables, PageContext, Projection, shadowTables } from './projection'
 
 /** Most events a projection page's span links to (a page holds up to 5,000; a rebuild's 50,000). */
 export const PAGE_SPAN_LINKS = 128;
+/**
+ * How often an idle lease holder looks for a rebuild request of another process (a request made
+ * through this process's ProjectorService is looked at on its nudge): every idle step did, which
+ * was most of an idle embedded engine's queries.
+ */
+export const REBUILD_CHECK_MS = 1_000;
 
 /** Where a projection's copy stands in the global log. */
 export interface Checkpoint {
@@ -105,6 +111,8 @@ export class ProjectionRunner {
   /** The read of the next page, started while the current one was being written. */
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
+  /** When an idle step last looked for a rebuild request (Date.now()); 0 = look at the next one. */
+  private rebuildCheckedMs = 0;
   private rebuildTotal: number | null = null;
   private readonly onBadEvent: BadEventPolicy;
   private readonly stallRetryMs: number;
@@ -164,8 +172,10 @@ export class ProjectionRunner {
       },
       handle: (page, context) => this.handleLivePage(page, context),
       idle: async (context) => {
-        const worked = await this.rebuildStep(context);
-        return worked;
+        // Idle and not rebuilding: look for a request at most every REBUILD_CHECK_MS.
+        if (this.rebuildStartedMs === undefined && Date.now() - this.rebuildCheckedMs < REBUILD_CHECK_MS) return false;
+        this.rebuildCheckedMs = Date.now();
+        return this.rebuildStep(context);
       },
       stopped: () => {
         this.fence = undefined;
@@ -409,6 +419,11 @@ export class ProjectionRunner {
        where rm_projection_rebuilds.status not in ('requested', 'running')`,
       [projection],
     );
+  }
+
+  /** A rebuild was requested through this process: the next idle step looks for it. */
+  rebuildRequested(): void {
+    this.rebuildCheckedMs = 0;
   }
 
   async rebuildProgress(): Promise<RebuildProgress | null> {

@@ -110,6 +110,7 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
   /** Records a rebuild request; the lease holder (this process or another) picks it up on its next step. */
   async requestRebuild(name: string): Promise<void> {
     await ProjectionRunner.requestRebuild(this.databases.readModels, name);
+    this.runner(name)?.rebuildRequested();
     this.supervisor?.nudge();
   }
 }

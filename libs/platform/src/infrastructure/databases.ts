@@ -11,6 +11,12 @@ import {
 import type { Pool } from 'pg';
 import type { AppConfig } from '../config/app-config';
 
+/**
+ * How long the embedded store's caught-up readers go without a query while nothing is appended
+ * (SharedLogReads' soleWriterRecheckMs): an idle engine polled PGlite 30+ times a second.
+ */
+const SOLE_WRITER_RECHECK_MS = 1_000;
+
 /** The engine's two storage roles: the event store and the PostgreSQL-compatible database of the read models. */
 export interface Databases {
   store: EventStore;
@@ -64,8 +70,9 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     case 'pglite': {
       const pool = await embedded();
       await ensureEventStoreSchema(pool);
-      // The process's readers of the log share one read of its head (shared-log-reads.ts).
-      store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
+      // The process's readers of the log share one read of its head (shared-log-reads.ts). It alone
+      // writes to DATA_DIR (its lock), so a caught-up reader's poll needs no query until an append.
+      store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }), { soleWriterRecheckMs: SOLE_WRITER_RECHECK_MS });
       break;
     }
     case 'postgres': {
