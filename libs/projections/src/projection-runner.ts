@@ -78,6 +78,8 @@ export interface ProjectionRunnerOptions {
   onBadEvent?: BadEventPolicy;
   /** While stalled, how often the log is read again to see whether the event was dealt with (default 5 s). */
   stallRetryMs?: number;
+  /** How often an idle holder looks for another process's rebuild request (default REBUILD_CHECK_MS). */
+  rebuildCheckMs?: number;
   logger?: { warn(message: string): void };
 }
 
@@ -116,6 +118,7 @@ export class ProjectionRunner {
   private rebuildTotal: number | null = null;
   private readonly onBadEvent: BadEventPolicy;
   private readonly stallRetryMs: number;
+  private readonly rebuildCheckMs: number;
   private readonly logger: { warn(message: string): void };
   /** Per copy: the bad event it stands at (stop policy) and when the log was last read for it. */
   private readonly stalled = new Map<Target, { bad: BadEvent; checkedMs: number }>();
@@ -134,6 +137,7 @@ export class ProjectionRunner {
     this.concurrentReads = options.concurrentReads ?? false;
     this.onBadEvent = options.onBadEvent ?? 'stop';
     this.stallRetryMs = options.stallRetryMs ?? 5_000;
+    this.rebuildCheckMs = options.rebuildCheckMs ?? REBUILD_CHECK_MS;
     // eslint-disable-next-line no-console -- the default sink outside Nest; Nest apps pass their Logger
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
     this.checkpoints = new CheckpointStore(this.pool);
@@ -172,8 +176,8 @@ export class ProjectionRunner {
       },
       handle: (page, context) => this.handleLivePage(page, context),
       idle: async (context) => {
-        // Idle and not rebuilding: look for a request at most every REBUILD_CHECK_MS.
-        if (this.rebuildStartedMs === undefined && Date.now() - this.rebuildCheckedMs < REBUILD_CHECK_MS) return false;
+        // Idle and not rebuilding: look for a request at most every rebuildCheckMs.
+        if (this.rebuildStartedMs === undefined && Date.now() - this.rebuildCheckedMs < this.rebuildCheckMs) return false;
         this.rebuildCheckedMs = Date.now();
         return this.rebuildStep(context);
       },
