@@ -4,7 +4,8 @@ import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-store.port';
 import { createPostgresPool } from './postgres.pool';
 import { ensureEventStoreSchema } from './postgres.schema';
-import { PostgresEventStore } from './postgres.event-store';
+import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
+import { parseLogPosition } from './postgres.position';
 
 describeWithPostgres('PostgreSQL server', () => {
   jest.setTimeout(30_000);
@@ -31,6 +32,16 @@ describeWithPostgres('PostgreSQL server', () => {
       await store?.close();
       await db?.drop();
     });
+
+    /** Waits until the event at `last` is below the safe horizon (writers of other test files on the cluster can hold it back a moment). */
+    async function untilBelowHorizon(after: string, last: string): Promise<void> {
+      for (let tries = 0; tries < 400; tries++) {
+        const read = await store.readAll({ fromPosition: after, maxCount: 2000 });
+        if (read.events.some((e) => e.position === last)) return;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`${last} stayed above the horizon`);
+    }
 
     it('answers readCausedBy and readEvent from indexes, never a scan of the events table', async () => {
       const client = await db.pool.connect();
@@ -98,6 +109,9 @@ describeWithPostgres('PostgreSQL server', () => {
         const held = await store.readAll({ fromPosition: before, maxCount: 100 });
         expect(held.events).toEqual([]);
         expect(held.isEnd).toBe(true);
+        // A filtered read keeps to the same horizon.
+        const heldFiltered = await store.readAll({ fromPosition: before, maxCount: 100, filter: { streamPrefixes: ['horizon-'] } });
+        expect(heldFiltered).toEqual({ events: [], position: held.position, isEnd: true });
         await blocker.query('ROLLBACK');
         // Writers elsewhere on the cluster (other test files) may hold the horizon a moment longer.
         let released = await store.readAll({ fromPosition: before, maxCount: 100 });
@@ -106,9 +120,80 @@ describeWithPostgres('PostgreSQL server', () => {
           released = await store.readAll({ fromPosition: before, maxCount: 100 });
         }
         expect(released.events.map((e) => e.streamName)).toEqual(['horizon-1']);
+        const releasedFiltered = await store.readAll({ fromPosition: before, maxCount: 100, filter: { streamPrefixes: ['horizon-1'] } });
+        expect(releasedFiltered.events.map((e) => e.streamName)).toEqual(['horizon-1']);
       } finally {
         blocker.release();
       }
+    });
+
+    it('scans no further than a filtered page needs, however far behind the reader is (the plan after ANALYZE)', async () => {
+      // 20,000 events of one drop, nearly all of the filter's types: with the filter inside the
+      // keyset scan, the planner read every event after the position (a bitmap scan and a sort)
+      // for each 200-event page of a reader that far behind.
+      const { position: start } = await store.appendToStream('farbehind-0', [newEvent('DropOpened')], 'any');
+      let previous = start;
+      let last = start;
+      for (let batch = 0; batch < 20; batch++) {
+        const events = Array.from({ length: 1000 }, (_, i) => newEvent(i % 97 === 0 ? 'Visit' : 'PreOrderPlaced', { i: batch * 1000 + i }));
+        previous = last;
+        last = (await store.appendToStream('farbehind-1', events, 'any')).position;
+      }
+      await untilBelowHorizon(previous, last);
+      await db.pool.query('ANALYZE events');
+      const filter = { streamPrefixes: ['farbehind-'], eventTypes: ['PreOrderPlaced', 'DropOpened'] };
+      const { text, values } = filteredLogPageQuery(parseLogPosition(start), 200, FILTERED_SCAN_ROWS, filter);
+      const [{ 'QUERY PLAN': plan }] = (await db.pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows;
+      const nodes: Array<Record<string, unknown>> = [];
+      const walk = (node: Record<string, unknown>) => {
+        nodes.push(node);
+        for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+      };
+      walk(plan[0]['Plan']);
+      const types = nodes.map((n) => n['Node Type']);
+      expect(types).not.toContain('Bitmap Heap Scan');
+      expect(types).not.toContain('Sort');
+      const scans = nodes.filter((n) => n['Node Type'] === 'Index Scan' && n['Index Name'] === 'events_log_idx');
+      expect(scans).toHaveLength(1);
+      // 201 matches, plus the few non-matching events among them.
+      expect(scans[0]['Actual Rows']).toBeLessThan(210);
+
+      const page = await store.readAll({ fromPosition: start, maxCount: 200, filter });
+      expect(page.events).toHaveLength(200);
+      expect(page.events.every((e) => e.type === 'PreOrderPlaced')).toBe(true);
+      expect(page.events.map((e) => e.data['i'])).toEqual(
+        Array.from({ length: 203 }, (_, i) => i)
+          .filter((i) => i % 97 !== 0)
+          .slice(0, 200),
+      );
+      expect(page.position).toBe(page.events.at(-1)!.position);
+      expect(page.isEnd).toBe(false);
+    });
+
+    it('passes non-matching events a bounded stretch at a time', async () => {
+      const narrow = new PostgresEventStore(db.pool, { filteredScanRows: 5 });
+      const { position: start } = await store.appendToStream('stretch-0', [newEvent()], 'any');
+      const { position: other } = await store.appendToStream('stretch-other', Array.from({ length: 12 }, () => newEvent()), 'any');
+      const { position: last } = await store.appendToStream('stretch-mine', [newEvent('Wanted')], 'any');
+      await untilBelowHorizon(other, last);
+      const filter = { streamPrefixes: ['stretch-mine'] };
+      const reads = [];
+      let position: string | undefined = start;
+      for (let tries = 0; tries < 10; tries++) {
+        const read = await narrow.readAll({ fromPosition: position, maxCount: 2, filter });
+        reads.push(read);
+        position = read.position;
+        if (read.events.length > 0) break;
+      }
+      // Five events a read (the larger of maxCount 2 and filteredScanRows 5): 5 + 5 + the last 2 and the match.
+      expect(reads.map((r) => [r.events.length, r.isEnd])).toEqual([
+        [0, false],
+        [0, false],
+        [1, true],
+      ]);
+      expect(reads.map((r) => r.position)).toEqual([...new Set(reads.map((r) => r.position))]);
+      expect(reads[2].events[0].streamName).toBe('stretch-mine');
+      expect(reads[2].position).toBe(reads[2].events[0].position);
     });
 
     it('maps an unreachable server to StoreUnavailableError', async () => {
