@@ -123,6 +123,7 @@ export const scenario: Scenario = {
         let dropId: string;
         let peakRssMiB: number | undefined;
         let cpu: CpuPerRequest | undefined;
+        let readers: ReaderProgress[] = [];
         try {
           dropId = await openDropOverHttp(engine.url, cap);
           ctx.log(`engine pid ${engine.child.pid} (${label}): ${connections} connections until ${cap} units are sold`);
@@ -138,6 +139,9 @@ export const scenario: Scenario = {
           });
           const after = cpuSnapshot({ engine: engine.child.pid! });
           if (before && after) cpu = cpuPerRequest(before, after, run.cpuMs, run.requests);
+          // Before the engine stops: how far each reader had got when the load ended (the CPU per
+          // request above leaves out what a reader does after it).
+          readers = await readersAtSellOut(pool, dropId);
         } catch (e) {
           throw new Error(`${e instanceof Error ? e.message : String(e)}\nengine output:\n${engine.output()}`);
         } finally {
@@ -148,7 +152,8 @@ export const scenario: Scenario = {
         ctx.log(
           `engine (${label}): ${run.accepted} accepted, ${round(run.requestsPerS)} req/s, statuses ${JSON.stringify(run.statuses)}; stored units ${stored}`,
         );
-        return { run, stored, peakRssMiB, cpu };
+        ctx.log(`readers when the load ended: ${readersLine(readers, run.accepted)}`);
+        return { run, stored, peakRssMiB, cpu, readers };
       };
       // The main run has every production default on (issue 18): the rate limits at the benchmark
       // values (BENCH_LIMITS_ENV), the security headers (always on), metrics, tracing with its
@@ -169,7 +174,7 @@ export const scenario: Scenario = {
       } finally {
         await productionSink?.close();
       }
-      const { run, stored, peakRssMiB, cpu } = main;
+      const { run, stored, peakRssMiB, cpu, readers } = main;
       let traced: Awaited<ReturnType<typeof untilSoldOut>> | undefined;
       let exported = { requests: 0, bytes: 0 };
       if (tracing) {
@@ -321,6 +326,7 @@ export const scenario: Scenario = {
           'stored units': stored,
           'socket errors': run.errors,
           timeouts: run.timeouts,
+          'readers when the load ended': readersLine(readers, run.accepted),
           ...(allocation ? { 'allocated KiB per request': round(allocation.bytesPerRequest / 1024, 1) } : {}),
           ...(traced
             ? {
@@ -353,3 +359,31 @@ export const scenario: Scenario = {
     }
   },
 };
+
+/** Pre-orders of the drop a reader had applied, read from its own table. */
+interface ReaderProgress {
+  reader: string;
+  applied: number;
+}
+
+/** The tables the hot drop's readers write a row per pre-order to (read models in the events' database). */
+const READER_TABLES: Array<[reader: string, table: string]> = [
+  ['customer pre-orders projection', 'rm_customer_pre_orders'],
+  ['restock reactor', 'rm_restock_reactor_pre_orders'],
+  ['fulfillment consumer', 'fulfillment.pre_orders'],
+  ['analytics consumer', 'analytics.pre_orders'],
+];
+
+async function readersAtSellOut(pool: Pool, dropId: string): Promise<ReaderProgress[]> {
+  const progress: ReaderProgress[] = [];
+  for (const [reader, table] of READER_TABLES) {
+    const { rows } = await pool.query<{ n: string }>(`select count(*)::text as n from ${table} where drop_id = $1`, [dropId]);
+    progress.push({ reader, applied: Number(rows[0].n) });
+  }
+  return progress;
+}
+
+function readersLine(readers: readonly ReaderProgress[], accepted: number): string {
+  if (readers.length === 0) return 'not measured';
+  return `${readers.map((r) => `${r.reader} ${r.applied.toLocaleString('en-US')}`).join(' · ')} (of ${accepted.toLocaleString('en-US')} accepted)`;
+}
