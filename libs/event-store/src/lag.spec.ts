@@ -1,21 +1,28 @@
 import type { EventStore, ReadAllOptions, RecordedEvent } from './event-store.port';
-import { measureLag } from './lag';
+import { LAG_READS, measureLag } from './lag';
 
-/** A global log in memory: positions are the 1-based indexes as strings. Counts its calls. */
-function logStore(events: Array<Pick<RecordedEvent, 'streamName' | 'type' | 'recordedAt'>>, countable: boolean) {
+/**
+ * A global log in memory: positions are the 1-based indexes as strings. Counts its calls. With
+ * `scanLimit`, a read scans at most that many events (at least maxCount), as the PostgreSQL and
+ * EventStoreDB adapters do: it may return no events, a moved position and isEnd false.
+ */
+function logStore(events: Array<Pick<RecordedEvent, 'streamName' | 'type' | 'recordedAt'>>, countable: boolean, scanLimit = Infinity) {
   const calls = { readAll: [] as ReadAllOptions[], head: 0, count: 0 };
   const recorded = events.map((e, i) => ({ ...e, position: String(i + 1) }) as RecordedEvent);
   const store = {
     async readAll(options: ReadAllOptions = {}) {
       calls.readAll.push(options);
       const from = Number(options.fromPosition ?? 0);
+      const limit = options.maxCount ?? 1000;
       const { streamPrefixes, eventTypes } = options.filter ?? {};
-      const matching = recorded
-        .slice(from)
+      const scanned = recorded.slice(from, from + Math.max(limit, scanLimit));
+      const matching = scanned
         .filter((e) => !streamPrefixes || streamPrefixes.some((p) => e.streamName.startsWith(p)))
         .filter((e) => !eventTypes || eventTypes.includes(e.type))
-        .slice(0, options.maxCount ?? 1000);
-      return { events: matching, position: matching.at(-1)?.position ?? options.fromPosition, isEnd: true };
+        .slice(0, limit);
+      if (matching.length === limit) return { events: matching, position: matching.at(-1)!.position, isEnd: false };
+      const isEnd = from + scanned.length >= recorded.length;
+      return { events: matching, position: scanned.at(-1)?.position ?? options.fromPosition, isEnd };
     },
     async headRecordedAt() {
       calls.head++;
@@ -71,5 +78,30 @@ describe('measureLag', () => {
   it('never goes negative when the head was recorded earlier than the pending event (clock steps, long transactions)', async () => {
     const { store } = logStore([log[0], { ...log[1], recordedAt: '2027-01-01T12:00:00.000Z' }, log[2]], true);
     expect(await measureLag(store, '1', drops)).toEqual({ lagSeconds: 0, lagEvents: 1 });
+  });
+
+  describe('on a store whose filtered reads scan a bounded stretch (PostgreSQL, EventStoreDB)', () => {
+    // 2,500 visits from two minutes before the head, then a drop event one minute before it.
+    const visits = Array.from({ length: 2500 }, () => ({ streamName: 'visits-a', type: 'VisitsRecorded', recordedAt: '2027-01-01T10:59:00.000Z' }));
+    const busy = [...visits, { streamName: 'drop-a', type: 'PreOrderPlaced', recordedAt: '2027-01-01T11:00:00.000Z' }, log[4]];
+
+    it('reads on past the other events to the first one the reader wants', async () => {
+      const { store, calls } = logStore(busy, true, 1000);
+      expect(await measureLag(store, undefined, drops)).toEqual({ lagSeconds: 60, lagEvents: 1 });
+      expect(calls.readAll.map((o) => o.fromPosition)).toEqual([undefined, '1000', '2000']);
+    });
+
+    it('is zero only when a read reached the end', async () => {
+      const { store, calls } = logStore(visits, true, 1000);
+      expect(await measureLag(store, undefined, drops)).toEqual({ lagSeconds: 0, lagEvents: 0 });
+      expect(calls.readAll).toHaveLength(3);
+    });
+
+    it(`after ${LAG_READS} reads without the reader's event or the end, measures the seconds from the first event of any kind (an upper bound, not zero)`, async () => {
+      const { store, calls } = logStore(busy, true, 100);
+      expect(await measureLag(store, undefined, drops)).toEqual({ lagSeconds: 120, lagEvents: 1 });
+      expect(calls.readAll).toHaveLength(LAG_READS + 1);
+      expect(calls.readAll.at(-1)).toEqual({ fromPosition: undefined, maxCount: 1 });
+    });
   });
 });

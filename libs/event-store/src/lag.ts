@@ -18,15 +18,29 @@ export interface ReaderLag {
 }
 
 /**
- * Measures a reader's lag from its position and filter: one filtered read of one event, and
- * only when something is left, the head's recorded time and (where the store can) a count.
+ * Filtered reads measureLag makes at most to find the first event a reader has left. A filtered
+ * read scans a bounded stretch of the log (PostgreSQL: 1,000 events, EventStoreDB: 10 pages) and
+ * may end with no event, a moved position and isEnd false; the next read goes on from there.
+ */
+export const LAG_READS = 20;
+
+/**
+ * Measures a reader's lag from its position and filter: a filtered read of one event (read on
+ * from where it got to while a bounded scan passed only other events, up to LAG_READS reads),
+ * and only when something is left, the head's recorded time and (where the store can) a count.
+ * Zero only when a read reached the end of the log. When LAG_READS reads found no event of the
+ * reader's and not the end either, the seconds are measured from the first event of any kind
+ * after the position: an upper bound, and not zero, since the reader has that stretch to pass.
  */
 export async function measureLag(store: EventStore, position: string | undefined, filter?: EventFilter): Promise<ReaderLag> {
-  const next = await store.readAll({ fromPosition: position, maxCount: 1, ...(filter ? { filter } : {}) });
-  const first = next.events[0];
-  if (!first) return { lagSeconds: 0, lagEvents: store.countAfter ? 0 : null };
+  const read = (from: string | undefined) => store.readAll({ fromPosition: from, maxCount: 1, ...(filter ? { filter } : {}) });
+  let next = await read(position);
+  for (let reads = 1; next.events.length === 0 && !next.isEnd && reads < LAG_READS; reads++) next = await read(next.position);
+  let first = next.events[0];
+  if (!first && next.isEnd) return { lagSeconds: 0, lagEvents: store.countAfter ? 0 : null };
+  first ??= (await store.readAll({ fromPosition: position, maxCount: 1 })).events[0];
   const head = await store.headRecordedAt();
   const lagEvents = store.countAfter ? await store.countAfter(position, filter) : null;
-  const lagSeconds = head === undefined ? 0 : Math.max(0, (Date.parse(head) - Date.parse(first.recordedAt)) / 1000);
+  const lagSeconds = head === undefined || first === undefined ? 0 : Math.max(0, (Date.parse(head) - Date.parse(first.recordedAt)) / 1000);
   return { lagSeconds, lagEvents };
 }

@@ -6,6 +6,7 @@ import { createPostgresPool } from './postgres.pool';
 import { ensureEventStoreSchema } from './postgres.schema';
 import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
 import { parseLogPosition } from './postgres.position';
+import { measureLag } from '../lag';
 
 describeWithPostgres('PostgreSQL server', () => {
   jest.setTimeout(30_000);
@@ -194,6 +195,9 @@ describeWithPostgres('PostgreSQL server', () => {
       expect(reads.map((r) => r.position)).toEqual([...new Set(reads.map((r) => r.position))]);
       expect(reads[2].events[0].streamName).toBe('stretch-mine');
       expect(reads[2].position).toBe(reads[2].events[0].position);
+      // A lag gauge reads on past the stretch too: the reader at `start` has one event to handle.
+      expect((await measureLag(narrow, start, filter)).lagEvents).toBe(1);
+      expect((await measureLag(narrow, reads[2].position, filter)).lagEvents).toBe(0);
     });
 
     it('maps an unreachable server to StoreUnavailableError', async () => {
