@@ -82,7 +82,11 @@ describe('measureLag', () => {
 
   describe('on a store whose filtered reads scan a bounded stretch (PostgreSQL, EventStoreDB)', () => {
     // 2,500 visits from two minutes before the head, then a drop event one minute before it.
-    const visits = Array.from({ length: 2500 }, () => ({ streamName: 'visits-a', type: 'VisitsRecorded', recordedAt: '2027-01-01T10:59:00.000Z' }));
+    const visits = Array.from({ length: 2500 }, () => ({
+      streamName: 'visits-a',
+      type: 'VisitsRecorded',
+      recordedAt: '2027-01-01T10:59:00.000Z',
+    }));
     const busy = [...visits, { streamName: 'drop-a', type: 'PreOrderPlaced', recordedAt: '2027-01-01T11:00:00.000Z' }, log[4]];
 
     it('reads on past the other events to the first one the reader wants', async () => {

@@ -174,7 +174,11 @@ describeWithPostgres('PostgreSQL server', () => {
     it('passes non-matching events a bounded stretch at a time', async () => {
       const narrow = new PostgresEventStore(db.pool, { filteredScanRows: 5 });
       const { position: start } = await store.appendToStream('stretch-0', [newEvent()], 'any');
-      const { position: other } = await store.appendToStream('stretch-other', Array.from({ length: 12 }, () => newEvent()), 'any');
+      const { position: other } = await store.appendToStream(
+        'stretch-other',
+        Array.from({ length: 12 }, () => newEvent()),
+        'any',
+      );
       const { position: last } = await store.appendToStream('stretch-mine', [newEvent('Wanted')], 'any');
       await untilBelowHorizon(other, last);
       const filter = { streamPrefixes: ['stretch-mine'] };
