@@ -1,7 +1,7 @@
 export * from './event-store.port';
 export { DuplicateEventIdError } from './duplicate-event-id.error';
 export { StreamDeletedError, StreamTruncatedError } from './stream-gone.errors';
-export { measureLag, type ReaderLag } from './lag';
+export { LAG_TTL_MS, measureLag, SharedLag, type ReaderLag } from './lag';
 export { SharedLogReads, type SharedLogReadsOptions } from './shared-log-reads';
 export { satisfiesExpectedRevision, assertValidExpectedRevision } from './expected-revision';
 export { consoleEventStoreLogger, type EventStoreLogger } from './event-store.logger';

@@ -1,5 +1,5 @@
 import type { EventStore, ReadAllOptions, RecordedEvent } from './event-store.port';
-import { LAG_READS, measureLag } from './lag';
+import { LAG_READS, measureLag, SharedLag } from './lag';
 
 /**
  * A global log in memory: positions are the 1-based indexes as strings. Counts its calls. With
@@ -107,5 +107,39 @@ describe('measureLag', () => {
       expect(calls.readAll).toHaveLength(LAG_READS + 1);
       expect(calls.readAll.at(-1)).toEqual({ fromPosition: undefined, maxCount: 1 });
     });
+  });
+});
+
+describe('SharedLag', () => {
+  const lag = (lagEvents: number) => ({ lagSeconds: 0, lagEvents });
+
+  it('measures once for every caller within the TTL from one position, a measurement in flight included', async () => {
+    let clock = 0;
+    const shared = new SharedLag(1000, () => clock);
+    let measured = 0;
+    const measure = () => Promise.resolve(lag(++measured));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => shared.of('7', measure)));
+    expect(new Set(answers.map((a) => a.lagEvents))).toEqual(new Set([1]));
+    clock = 999;
+    expect(await shared.of('7', measure)).toEqual(lag(1));
+    expect(measured).toBe(1);
+    clock = 1000;
+    expect(await shared.of('7', measure)).toEqual(lag(2));
+    expect(measured).toBe(2);
+  });
+
+  it('measures again at once when the reader moved', async () => {
+    const shared = new SharedLag(1000, () => 0);
+    let measured = 0;
+    const measure = () => Promise.resolve(lag(++measured));
+    await shared.of('7', measure);
+    expect(await shared.of('8', measure)).toEqual(lag(2));
+    expect(await shared.of(undefined, measure)).toEqual(lag(3));
+  });
+
+  it('does not keep a failed measurement', async () => {
+    const shared = new SharedLag(1000, () => 0);
+    await expect(shared.of('7', () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect(await shared.of('7', () => Promise.resolve(lag(4)))).toEqual(lag(4));
   });
 });

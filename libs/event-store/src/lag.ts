@@ -44,3 +44,35 @@ export async function measureLag(store: EventStore, position: string | undefined
   const lagSeconds = head === undefined || first === undefined ? 0 : Math.max(0, (Date.parse(head) - Date.parse(first.recordedAt)) / 1000);
   return { lagSeconds, lagEvents };
 }
+
+/** How long a lag measurement from one position is shared (SharedLag). */
+export const LAG_TTL_MS = 1000;
+
+/**
+ * One reader's lag, measured at most once per `ttlMs` from one position and shared by every
+ * caller meanwhile, a measurement in flight included. The lag is read by every readiness probe
+ * (`/health/ready` is public), metrics scrape and read-model answer, and measuring it reads the
+ * log: with a reader far behind, `countAfter` counts what is left. So callers must not multiply
+ * it: a loop of anonymous probes costs the store one measurement per reader a second. A reader
+ * that moved is measured again at once; a failed measurement is not kept.
+ */
+export class SharedLag {
+  private last: { position: string | undefined; at: number; value: Promise<ReaderLag> } | undefined;
+
+  constructor(
+    private readonly ttlMs = LAG_TTL_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  of(position: string | undefined, measure: () => Promise<ReaderLag>): Promise<ReaderLag> {
+    const now = this.now();
+    const last = this.last;
+    if (last && last.position === position && now - last.at < this.ttlMs) return last.value;
+    const entry = { position, at: now, value: measure() };
+    this.last = entry;
+    entry.value.catch(() => {
+      if (this.last === entry) this.last = undefined;
+    });
+    return entry.value;
+  }
+}

@@ -2,6 +2,7 @@ import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent
 import {
   startBatchSpan,
   measureLag,
+  SharedLag,
   withSpan,
   type EventStore,
   type ReadAllResult,
@@ -111,6 +112,7 @@ export class ProjectionRunner {
   private readonly rebuildPageSize: number;
   private readonly concurrentReads: boolean;
   /** The read of the next page, started while the current one was being written. */
+  private readonly sharedLag = new SharedLag();
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
   /** When an idle step last looked for a rebuild request (Date.now()); 0 = look at the next one. */
@@ -409,7 +411,8 @@ export class ProjectionRunner {
   }
 
   private lagAt(position: string | undefined): Promise<ReaderLag> {
-    return measureLag(this.store, position, this.filter());
+    // Read-model answers and the admin view ask for it per request: shared (SharedLag).
+    return this.sharedLag.of(position, () => measureLag(this.store, position, this.filter()));
   }
 
   // ---- Rebuild without downtime ----

@@ -141,6 +141,30 @@ describe('Supervisor', () => {
     await supervisor.stop();
   });
 
+  it('shares a lag measurement among concurrent callers (readiness probes, scrapes): the store is read once', async () => {
+    const store = memoryStore(3);
+    // The lag's reads are of one event (measureLag); the processor's pages are of three.
+    let lagReads = 0;
+    const readAll = store.readAll.bind(store);
+    store.readAll = (options?: ReadAllOptions) => {
+      if (options?.maxCount === 1) lagReads++;
+      return readAll(options);
+    };
+    const checkpoints = memoryCheckpoints();
+    const supervisor = new Supervisor({ store, checkpoints, idleMs: 5, lagTtlMs: 60_000 });
+    supervisor.add(recorder(checkpoints), new ProcessLease('consumer:test', {}));
+    supervisor.start();
+    try {
+      await until(() => supervisor.statusOf('consumer:test')?.state === 'caught-up', 'caught up');
+      const lags = await Promise.all(Array.from({ length: 20 }, () => supervisor.lag('consumer:test')));
+      expect(lags).toEqual(Array.from({ length: 20 }, () => ({ lagSeconds: 0, lagEvents: 0 })));
+      expect(await supervisor.lag('consumer:test')).toEqual({ lagSeconds: 0, lagEvents: 0 });
+      expect(lagReads).toBe(1);
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
   it('stops reading when the lease is lost and starts again from the checkpoint on the next holding', async () => {
     const store = memoryStore(4);
     const checkpoints = memoryCheckpoints();

@@ -1,4 +1,4 @@
-import { measureLag, type EventStore, type ReaderLag } from '@dropline/event-store';
+import { measureLag, SharedLag, type EventStore, type ReaderLag } from '@dropline/event-store';
 import { backoffDelay, silentLogger, Sleeper, type WorkerLogger } from './backoff';
 import { CheckpointStore, FencedError } from './checkpoints';
 import type { Lease } from './lease';
@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   leaseRenewMs?: number;
   /** Idle poll interval of the page sources. */
   idleMs?: number;
+  /** How long a processor's lag measured from one checkpoint is shared by every caller (default LAG_TTL_MS: SharedLag). */
+  lagTtlMs?: number;
 }
 
 /** The checkpoint store of a supervisor given none: any use is a programming error. */
@@ -57,6 +59,8 @@ interface Entry {
   abort?: AbortController;
   pages?: LogPages;
   sleeper: Sleeper;
+  /** Lag measurements shared by the readiness probe, metrics and the admin status. */
+  lag: SharedLag;
   renewedAt: number;
   /** Set when the processor moved its own position (ProcessorContext.seek) while handling. */
   sought: boolean;
@@ -115,6 +119,7 @@ export class Supervisor {
     const full: Entry = {
       ...entry,
       sleeper: new Sleeper(),
+      lag: new SharedLag(this.options.lagTtlMs),
       renewedAt: 0,
       sought: false,
       status: {
@@ -207,7 +212,8 @@ export class Supervisor {
   async lag(name: string): Promise<ReaderLag | undefined> {
     const entry = this.entries.get(name);
     if (!entry?.processor || !this.holds(name) || entry.status.state === 'stopped') return undefined;
-    return measureLag(this.storeFor(entry.processor), entry.status.checkpoint, entry.processor.filter);
+    const { processor } = entry;
+    return entry.lag.of(entry.status.checkpoint, () => measureLag(this.storeFor(processor), entry.status.checkpoint, processor.filter));
   }
 
   private async supervise(entry: Entry): Promise<void> {
