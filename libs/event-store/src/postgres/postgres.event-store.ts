@@ -133,8 +133,8 @@ const DEFAULT_READ_ALL_COUNT = 1000;
  * returns where it got to (as the EventStoreDB adapter's SCAN_PAGES does). So its cost is bounded
  * by what it scans, however far behind the reader is, whichever plan PostgreSQL picks: with a lag
  * below the scan's LIMIT it may read the whole stretch (a bitmap scan and a sort) rather than
- * stop at maxCount matches. Small enough that this costs a 200-event page at most five times its
- * own rows; large enough that a reader passes non-matching events 1,000 a round trip.
+ * stop at maxCount matches. Small enough that a page of fewer events costs at most 1,000 rows;
+ * large enough that a reader passes non-matching events 1,000 a round trip.
  */
 export const FILTERED_SCAN_ROWS = 1000;
 const DEFAULT_SUBSCRIPTION_BATCH = 5000;
@@ -148,11 +148,10 @@ const DEFAULT_SUBSCRIPTION_BATCH = 5000;
 // would bind to the text output column `revision::text` and sort '10' before '9'.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const eventColumns = (t: string) => `${t}.transaction_id::text AS tx_text, ${t}.global_position::text AS gp_text,
-  ${t}.stream_name, ${t}.revision::text AS revision_text, ${t}.event_id::text AS id_text, ${t}.type,
-  ${t}.schema_version::text AS version_text, ${t}.data::text AS data_text, ${t}.metadata::text AS metadata_text,
-  (${t}.recorded_at AT TIME ZONE 'UTC')::text AS recorded_text`;
-const EVENT_COLUMNS = eventColumns('events');
+const EVENT_COLUMNS = `events.transaction_id::text AS tx_text, events.global_position::text AS gp_text,
+  events.stream_name, events.revision::text AS revision_text, events.event_id::text AS id_text, events.type,
+  events.schema_version::text AS version_text, events.data::text AS data_text, events.metadata::text AS metadata_text,
+  (events.recorded_at AT TIME ZONE 'UTC')::text AS recorded_text`;
 
 type EventRow = [string, string, string, string, string, string, string, string, string, string];
 /** last_tx, last_gp, rows scanned (on the last row scanned only), then the event's columns (data and metadata NULL where it does not match). */
@@ -516,7 +515,6 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** The SQL conditions of an EventFilter (ORed within a list, ANDed across), their values appended to `values`. */
 /**
  * The statement of a filtered page (PostgresEventStore.readFilteredLogPage): at most `scanLimit`
  * events after `after` below the horizon, scanned in log order by the log index; of those, the
@@ -565,6 +563,7 @@ export function filteredLogPageQuery(
   return { text, values };
 }
 
+/** The SQL conditions of an EventFilter (ORed within a list, ANDed across), their values appended to `values`. */
 function filterConditions(filter: EventFilter | undefined, values: unknown[]): string[] {
   const conditions: string[] = [];
   if (filter?.streamPrefixes !== undefined) {
