@@ -137,6 +137,16 @@ describe('SharedLag', () => {
     expect(await shared.of(undefined, measure)).toEqual(lag(3));
   });
 
+  it('shares a zero while it is in flight, then measures again (events may arrive while a caught-up reader stands still)', async () => {
+    const shared = new SharedLag(1000, () => 0);
+    let measured = 0;
+    const measure = () => Promise.resolve(measured++ === 0 ? { lagSeconds: 0, lagEvents: 0 } : lag(1));
+    const first = await Promise.all([shared.of('7', measure), shared.of('7', measure)]);
+    expect(first).toEqual([lag(0), lag(0)]);
+    expect(await shared.of('7', measure)).toEqual(lag(1));
+    expect(measured).toBe(2);
+  });
+
   it('does not keep a failed measurement', async () => {
     const shared = new SharedLag(1000, () => 0);
     await expect(shared.of('7', () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');

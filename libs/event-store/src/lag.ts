@@ -54,7 +54,9 @@ export const LAG_TTL_MS = 1000;
  * (`/health/ready` is public), metrics scrape and read-model answer, and measuring it reads the
  * log: with a reader far behind, `countAfter` counts what is left. So callers must not multiply
  * it: a loop of anonymous probes costs the store one measurement per reader a second. A reader
- * that moved is measured again at once; a failed measurement is not kept.
+ * that moved is measured again at once; a failed measurement is not kept, and neither is a zero
+ * once it has been answered: events may arrive while a caught-up reader stands still, and a
+ * caught-up reader's measurement is one read that finds the end, with no count.
  */
 export class SharedLag {
   private last: { position: string | undefined; at: number; value: Promise<ReaderLag> } | undefined;
@@ -70,9 +72,12 @@ export class SharedLag {
     if (last && last.position === position && now - last.at < this.ttlMs) return last.value;
     const entry = { position, at: now, value: measure() };
     this.last = entry;
-    entry.value.catch(() => {
+    const forget = () => {
       if (this.last === entry) this.last = undefined;
-    });
+    };
+    entry.value.then((lag) => {
+      if (lag.lagSeconds === 0 && !lag.lagEvents) forget();
+    }, forget);
     return entry.value;
   }
 }
