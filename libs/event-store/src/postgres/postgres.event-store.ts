@@ -304,21 +304,12 @@ export class PostgresEventStore implements EventStore {
     // The one-row horizon subquery drives a nested loop over the LATERAL page, so rows come out in
     // the page's ORDER BY; an outer ORDER BY would only add a sort of the whole page.
     const values: unknown[] = [after.transactionId, after.globalPosition, limit];
-    const conditions = filterConditions(filter, values);
     try {
       const result = await this.pool.query<[string | null, string | null, ...EventRow]>({
-        text: `SELECT h.last_tx, h.last_gp, e.* FROM (
-                 SELECT s.safe, l.transaction_id::text AS last_tx, l.global_position::text AS last_gp
-                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS safe) s
-                 LEFT JOIN LATERAL (
-                   SELECT transaction_id, global_position FROM events WHERE transaction_id < s.safe
-                   ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1
-                 ) l ON true
-               ) h
+        text: `SELECT h.last_tx, h.last_gp, e.* FROM ${HORIZON} h
                LEFT JOIN LATERAL (
                  SELECT ${EVENT_COLUMNS} FROM events
                  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < h.safe
-                 ${conditions.join(' ')}
                  ORDER BY events.transaction_id, events.global_position LIMIT $3
                ) e ON true`,
         values,
@@ -333,13 +324,8 @@ export class PostgresEventStore implements EventStore {
       }
       const full = events.length >= limit;
       const lastEvent = events.at(-1);
-      let next = lastEvent ? parseLogPosition(lastEvent.position) : after;
-      if (!full && lastTx !== null && lastGp !== null) {
-        // Everything up to the last event below the horizon was scanned; nothing can appear behind it.
-        const scanned: LogPosition = { transactionId: lastTx, globalPosition: lastGp };
-        if (compareLogPositions(scanned, next) > 0) next = scanned;
-      }
-      return { events, next, full };
+      const next = lastEvent ? parseLogPosition(lastEvent.position) : after;
+      return { events, next: full ? next : pastHorizon(next, lastTx, lastGp), full };
     } catch (error) {
       throw toStoreError(error, 'readAll');
     }
@@ -379,14 +365,9 @@ export class PostgresEventStore implements EventStore {
       }
       if (events.length >= limit) return { events, next: parseLogPosition(events.at(-1)!.position), full: true };
       // Fewer matches than the limit: the whole scan came back, its last row included.
-      let next = tail ?? after;
+      const next = tail ?? after;
       const full = scanned >= scanLimit;
-      if (!full && lastTx !== null && lastGp !== null) {
-        // The scan reached the horizon; nothing can appear behind the last event below it.
-        const below: LogPosition = { transactionId: lastTx, globalPosition: lastGp };
-        if (compareLogPositions(below, next) > 0) next = below;
-      }
-      return { events, next, full };
+      return { events, next: full ? next : pastHorizon(next, lastTx, lastGp), full };
     } catch (error) {
       throw toStoreError(error, 'readAll');
     }
@@ -516,6 +497,30 @@ function escapeLike(value: string): string {
 }
 
 /**
+ * The one-row subquery both log pages start from: the safe horizon (`safe`) and the last event
+ * below it (`last_tx`, `last_gp`), in the statement's snapshot. It drives a nested loop over the
+ * LATERAL page, so rows come out in the page's ORDER BY.
+ */
+const HORIZON = `(
+  SELECT s.safe, l.transaction_id::text AS last_tx, l.global_position::text AS last_gp
+  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS safe) s
+  LEFT JOIN LATERAL (
+    SELECT transaction_id, global_position FROM events WHERE transaction_id < s.safe
+    ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1
+  ) l ON true
+)`;
+
+/**
+ * Where a page that reached the horizon resumes: past the last event below it when that is
+ * further than `next` (everything up to it was scanned; nothing can appear behind it).
+ */
+function pastHorizon(next: LogPosition, lastTx: string | null, lastGp: string | null): LogPosition {
+  if (lastTx === null || lastGp === null) return next;
+  const below: LogPosition = { transactionId: lastTx, globalPosition: lastGp };
+  return compareLogPositions(below, next) > 0 ? below : next;
+}
+
+/**
  * The statement of a filtered page (PostgresEventStore.readFilteredLogPage): at most `scanLimit`
  * events after `after` below the horizon, scanned in log order by the log index; of those, the
  * first `limit + 1` that match and the last one scanned. Columns: last_tx, last_gp (the last event
@@ -539,14 +544,7 @@ export function filteredLogPageQuery(
       p.transaction_id::text, p.global_position::text, p.stream_name, p.revision::text, p.event_id::text, p.type,
       p.schema_version::text, CASE WHEN p.m THEN p.data::text END, CASE WHEN p.m THEN p.metadata::text END,
       (p.recorded_at AT TIME ZONE 'UTC')::text
-    FROM (
-      SELECT s.safe, l.transaction_id::text AS last_tx, l.global_position::text AS last_gp
-      FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS safe) s
-      LEFT JOIN LATERAL (
-        SELECT transaction_id, global_position FROM events WHERE transaction_id < s.safe
-        ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1
-      ) l ON true
-    ) h
+    FROM ${HORIZON} h
     LEFT JOIN LATERAL (
       SELECT w.* FROM (
         SELECT r.*, row_number() OVER o AS rn, lead(r.global_position) OVER o IS NULL AS is_last
