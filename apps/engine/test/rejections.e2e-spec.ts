@@ -108,6 +108,41 @@ describe('rejections answer 4xx problems, never 500 (PGlite)', () => {
     expect(list.body.drops?.some?.((d: { name?: string }) => d.name === '   ') ?? false).toBe(false);
   });
 
+  it('says what is wrong with a missing or mistyped number: its type, not a bound it did not break', async () => {
+    const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined }));
+    const dropId = created.body.dropId as string;
+    expect((await engine.request('POST', `/drops/${dropId}/open`)).status).toBe(200);
+    const { quantity: _left, ...withoutQuantity } = order('c-9');
+    const customer = { role: 'customer', sub: 'c-9' } as const;
+    const before = await revisionOf(dropId);
+    const cases: Array<[string, string, string, unknown, string, string]> = [
+      ['no quantity', 'POST', `/drops/${dropId}/pre-orders`, withoutQuantity, 'quantity', 'quantity must be an integer number'],
+      [
+        'quantity "2"',
+        'POST',
+        `/drops/${dropId}/pre-orders`,
+        { ...order('c-9'), quantity: '2' },
+        'quantity',
+        'quantity must be an integer number',
+      ],
+      ['quantity 0', 'POST', `/drops/${dropId}/pre-orders`, order('c-9', 0), 'quantity', 'quantity must not be less than 1'],
+      ['limit=abc', 'GET', `/drops/${dropId}/history?limit=abc`, undefined, 'limit', 'limit must be an integer number'],
+      ['limit=-1', 'GET', `/drops/${dropId}/history?limit=-1`, undefined, 'limit', 'limit must not be less than 1'],
+      ['limit=5000', 'GET', `/drops/${dropId}/history?limit=5000`, undefined, 'limit', 'limit must not be greater than 1000'],
+    ];
+    for (const [name, method, path, body, field, detail] of cases) {
+      const res = await engine.request(method, path, body, undefined, method === 'POST' ? customer : undefined);
+      expect({ name, status: res.status, code: res.body.code, field: res.body.field, detail: res.body.detail }).toEqual({
+        name,
+        status: 400,
+        code: 'VALIDATION.FAILED',
+        field,
+        detail,
+      });
+    }
+    expect(await revisionOf(dropId)).toBe(before);
+  });
+
   it('refuses a NUL or an unpaired surrogate in any string, value or key, and appends nothing', async () => {
     const created = await engine.request('POST', '/drops', harbourHoodie({ minimumOrderQuantity: 1, earlyAccess: undefined }));
     const dropId = created.body.dropId as string;

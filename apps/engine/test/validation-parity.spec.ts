@@ -1,10 +1,11 @@
 import fc from 'fast-check';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
 // Parsed as Fastify's router parses query strings (fast-querystring follows node:querystring): a dictionary without a prototype.
 import { parse as parseQuery } from 'node:querystring';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { AnalyticsDropParams } from '@dropline/analytics';
 import { DispatchTaskDto, TaskParams, TasksQuery } from '@dropline/fulfillment';
-import { DropIdParams, PreOrderIdParams, ReturnIdParams, RunIdParams, validationPipe } from '@dropline/platform';
+import { DropIdParams, EnvironmentVariables, PreOrderIdParams, ReturnIdParams, RunIdParams, validationPipe } from '@dropline/platform';
 import { referenceValidationPipe, type PipeVerdict, verdictOf } from '../../../libs/platform/src/testing/validation-reference';
 import { CustomerIdParams, ListDropsQuery, PageQuery, ProjectionNameParams } from '@dropline/read-models';
 import { DropMembersDto } from '../src/drops/add-drop-members/add-drop-members.dto';
@@ -25,6 +26,7 @@ import { ReceiveReturnDto } from '../src/returns/receive-return/receive-return.d
 import { RecordVisitsDto } from '../src/visits/record-visits.dto';
 import { RequestReturnDto } from '../src/returns/request-return/request-return.dto';
 import { ReturnRefundDto } from '../src/returns/record-return-refunded/record-return-refunded.dto';
+import type { MetadataStorage as TransformerMetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { caseArbitrary, fuzzBases, type Json, mutate, PROTO_NAMES, queryString } from './support/fuzz-cases';
 
 /**
@@ -35,6 +37,12 @@ import { caseArbitrary, fuzzBases, type Json, mutate, PROTO_NAMES, queryString }
  * and the class-validator pipe it replaced, and both must give the same verdict, the same field
  * and the same message, and hand the controller the same data.
  */
+// class-transformer keeps @Type's metadata here and does not export it from its index (as in compiled-validation.ts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage: transformerStorage } = require('class-transformer/cjs/storage') as {
+  defaultMetadataStorage: TransformerMetadataStorage;
+};
+
 const RUNS = Number(process.env.PARITY_RUNS ?? 10_000);
 
 type Dto = NonNullable<ArgumentMetadata['metatype']>;
@@ -195,6 +203,78 @@ describe('compiled validation gives the verdict, field and message of class-vali
     for (const input of [null, undefined, 0, 7, '', 'text', true, false, [], [{}], ['x'], [[]]]) {
       for (const dto of [PlacePreOrderDto, TasksQuery, EffectsQuery, EventIdParams, DispatchTaskDto, TaskParams, ProjectionNameParams])
         await expectParity(dto, 'body', () => structuredCloneJson(input), `${dto.name} ${JSON.stringify(input)}`);
+    }
+  });
+});
+
+/** The checks that say what JavaScript type a property holds: the first thing to tell a caller who sent the wrong type. */
+const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
+
+/** `dto` and every class its @ValidateNested properties hold (their @Type, as the compiled pipe finds it). */
+function withNested(dto: Dto, seen = new Set<Dto>()): Set<Dto> {
+  if (seen.has(dto)) return seen;
+  seen.add(dto);
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false, undefined)) {
+    if (m.type !== ValidationTypes.NESTED_VALIDATION) continue;
+    const nested = transformerStorage.findTypeMetadata(dto, m.propertyName)?.typeFunction() as Dto | undefined;
+    if (nested) withNested(nested, seen);
+  }
+  return seen;
+}
+
+describe("a property's type is checked before its range, pattern or size", () => {
+  // class-validator runs a property's rules in the order their decorators were applied, which is
+  // bottom-up: a type decorator written above @Min/@Max ran last, so a missing or mistyped
+  // quantity was answered "quantity must not be greater than 1000". Type decorators go last.
+  it('for every DTO of every route, nested ones included, and the environment', () => {
+    const dtos = new Set<Dto>([EnvironmentVariables, DispatchTaskDto, TaskParams, ProjectionNameParams, EffectsQuery, EventIdParams]);
+    for (const route of Object.values(ROUTES)) for (const dto of [route.params, route.query, route.body]) if (dto) dtos.add(dto);
+    const checked = new Set<Dto>();
+    for (const dto of dtos) withNested(dto, checked);
+    expect(checked.size).toBeGreaterThan(30);
+    const late: string[] = [];
+    for (const dto of checked) {
+      const byProperty = new Map<string, string[]>();
+      for (const m of getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false, undefined)) {
+        if (m.type !== ValidationTypes.CUSTOM_VALIDATION) continue;
+        for (const c of getMetadataStorage().getTargetValidatorConstraints(m.constraintCls)) {
+          const names = byProperty.get(m.propertyName) ?? [];
+          names.push(m.each ? `${c.name}[each]` : (c.name ?? ''));
+          byProperty.set(m.propertyName, names);
+        }
+      }
+      for (const [property, names] of byProperty) {
+        const type = names.findIndex((n) => TYPE_CHECKS.has(n));
+        if (type > 0) late.push(`${dto.name}.${property}: ${names.join(', ')}`);
+      }
+    }
+    expect(late).toEqual([]);
+  });
+
+  it('so the answer names the type for a missing or mistyped value, and the range for a number out of it', async () => {
+    const cases: Array<[Dto, ArgumentMetadata['type'], unknown, string, string]> = [
+      [PlacePreOrderDto, 'body', { customerId: 'c-1', sku: 'HH-M-NAVY' }, 'quantity', 'quantity must be an integer number'],
+      [PlacePreOrderDto, 'body', { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: '2' }, 'quantity', 'quantity must be an integer number'],
+      [PlacePreOrderDto, 'body', { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 0 }, 'quantity', 'quantity must not be less than 1'],
+      [
+        PlacePreOrderDto,
+        'body',
+        { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 5000 },
+        'quantity',
+        'quantity must not be greater than 1000',
+      ],
+      [PlacePreOrderDto, 'body', { customerId: 'c-1', sku: 7, quantity: 1 }, 'sku', 'sku must be a string'],
+      [DropMembersDto, 'body', { customerIds: 'c-1' }, 'customerIds', 'customerIds must be an array'],
+      [HistoryQuery, 'query', { limit: 'abc' }, 'limit', 'limit must be an integer number'],
+      [HistoryQuery, 'query', { limit: ['1', '2'] }, 'limit', 'limit must be an integer number'],
+      [HistoryQuery, 'query', { limit: '-1' }, 'limit', 'limit must not be less than 1'],
+      [HistoryQuery, 'query', { limit: '5000' }, 'limit', 'limit must not be greater than 1000'],
+      [GetDropQuery, 'query', { revision: '-1' }, 'revision', 'revision must not be less than 0'],
+      [PageQuery, 'query', { offset: '' }, 'offset', 'offset must be an integer number'],
+    ];
+    for (const [dto, type, input, field, message] of cases) {
+      const verdict = await expectParity(dto, type, () => structuredCloneJson(input), `${dto.name} ${JSON.stringify(input)}`);
+      expect({ input, verdict }).toEqual({ input, verdict: { ok: false, field, message } });
     }
   });
 });

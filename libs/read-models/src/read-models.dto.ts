@@ -19,17 +19,17 @@ export class PageQuery {
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(1)
   @Max(500)
+  @IsInt()
   limit?: number;
 
   @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 100000 })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(0)
   @Max(100_000)
+  @IsInt()
   offset?: number;
 }
 

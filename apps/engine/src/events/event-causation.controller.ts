@@ -20,16 +20,16 @@ export class EffectsQuery {
   @ApiPropertyOptional({ default: 1, maximum: MAX_EFFECTS_DEPTH, description: '1: direct effects, paged; 2-5: transitive, bounded' })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(1)
   @Max(MAX_EFFECTS_DEPTH)
+  @IsInt()
   depth?: number;
   @ApiPropertyOptional({ default: 100, maximum: 1000, description: 'Direct effects per page (depth 1); total cap when transitive' })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(1)
   @Max(1000)
+  @IsInt()
   limit?: number;
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page (depth 1 only)' })
   @IsOptional()

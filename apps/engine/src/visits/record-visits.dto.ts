@@ -22,11 +22,11 @@ export class VisitDto {
 /** POST /drops/:dropId/visits body: a batch of storefront visits. */
 export class RecordVisitsDto {
   @ApiProperty({ type: [VisitDto] })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
   @EachIsObject()
   @ValidateNested({ each: true })
   @Type(() => VisitDto)
+  @IsArray()
   visits!: VisitDto[];
 }

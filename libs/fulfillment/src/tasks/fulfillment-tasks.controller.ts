@@ -21,9 +21,9 @@ export class TasksQuery {
 }
 export class DispatchTaskDto {
   @ApiProperty({ example: 'royal-mail' })
-  @IsString()
   @Length(1, 64)
   @Matches(/\S/, { message: '$property must not be blank' })
+  @IsString()
   carrier!: string;
   @ApiProperty({ example: 'RM123456789GB' })
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'trackingNumber must be 1-64 letters, digits, - or _' })

@@ -479,8 +479,8 @@ export class EnvironmentVariables {
     'development key in `DATA_DIR`',
   )
   @IsOptional()
-  @IsString()
   @MinLength(32, { message: 'must be at least 32 characters' })
+  @IsString()
   JWT_SECRET?: string;
 
   @Describe('RS256 public key, SPKI PEM (`\\n` escapes allowed)')
@@ -590,8 +590,8 @@ export class EnvironmentVariables {
 
   @Describe('`service.name` of the spans', '`dropline-<app>`')
   @IsOptional()
-  @IsString()
   @MinLength(1)
+  @IsString()
   OTEL_SERVICE_NAME?: string;
 
   @Describe(`which traces are kept: ${TRACE_SAMPLERS.map((s) => `\`${s}\``).join(', ')}`)

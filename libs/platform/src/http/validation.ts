@@ -179,10 +179,11 @@ export function IsPlainText(property: string, options?: ValidationOptions): Prop
 }
 
 /**
- * A whole number in a query string: decimal digits only. `@Type(() => Number)` would read
- * `''` and `' '` as 0, `0x10` as 16 and `1e2` as 100; here anything but digits stays a
- * string, and the @IsInt() next to it refuses it.
+ * A whole number in a query string: decimal digits, with an optional minus. `@Type(() => Number)`
+ * would read `''` and `' '` as 0, `0x10` as 16 and `1e2` as 100; here anything else stays a
+ * string, and the @IsInt() next to it refuses it. A negative number becomes one, so the @Min()
+ * next to it answers (`limit must not be less than 1`), not the type check.
  */
 export function QueryInt(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value));
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value));
 }

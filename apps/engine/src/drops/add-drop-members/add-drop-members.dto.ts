@@ -12,9 +12,9 @@ export class DropMembersDto {
     example: ['c-123', 'c-456'],
     description: `1-${MAX_MEMBERS_PER_COMMAND} customer ids (1-128 letters, digits, or . _ : @ -); ids already members are skipped`,
   })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_MEMBERS_PER_COMMAND)
   @EachMatches(CUSTOMER_ID, 'a customerId: 1-128 letters, digits, or . _ : @ -')
+  @IsArray()
   customerIds!: string[];
 }

@@ -16,9 +16,9 @@ export class HistoryQuery {
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(1)
   @Max(1000)
+  @IsInt()
   limit?: number;
   @ApiPropertyOptional({ description: 'Only events of this type (e.g. RefundRequested)' })
   @IsOptional()

@@ -25,9 +25,9 @@ export class GetDropQuery {
   @ApiPropertyOptional({ description: 'State after this stream revision, inclusive (0-based); ops or analyst token only' })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt()
   revision?: number;
 }
 

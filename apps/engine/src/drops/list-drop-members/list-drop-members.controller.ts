@@ -12,9 +12,9 @@ export class ListDropMembersQuery {
   @ApiPropertyOptional({ default: 100, maximum: MAX_MEMBERS_PAGE })
   @IsOptional()
   @QueryInt()
-  @IsInt()
   @Min(1)
   @Max(MAX_MEMBERS_PAGE)
+  @IsInt()
   limit?: number;
   @ApiPropertyOptional({ description: 'The `next` of the previous page: members after this customer id' })
   @IsOptional()

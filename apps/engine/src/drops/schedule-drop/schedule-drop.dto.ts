@@ -36,8 +36,8 @@ export const PHASE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export class VariantDto {
   @ApiProperty({ example: 'HH-M-NAVY' })
-  @IsString()
   @Matches(SKU, { message: 'sku must be 1-64 letters, digits, - or _' })
+  @IsString()
   sku!: string;
   @ApiProperty({ example: 'M' })
   @IsText(32)
@@ -46,36 +46,36 @@ export class VariantDto {
   @IsText(64)
   colour!: string;
   @ApiProperty({ example: 50, description: 'Edition cap in units' })
-  @IsInt()
   @Min(1)
   @Max(10_000_000)
+  @IsInt()
   editionCap!: number;
 }
 
 export class PriceTierDto {
   @ApiPropertyOptional({ example: 10, description: 'This tier applies while fewer than this many units are sold; omit on the last tier' })
   @IsOptional()
-  @IsInt()
   @Min(1)
   @Max(100_000_000)
+  @IsInt()
   untilUnitsSold?: number;
   @ApiProperty({ example: 2500, description: 'Integer minor units, at least 1' })
-  @IsInt()
   @Min(1)
   @Max(100_000_000)
+  @IsInt()
   unitPrice!: number;
 }
 
 export class BasketTierDto {
   @ApiProperty({ example: 3 })
-  @IsInt()
   @Min(2)
   @Max(10_000)
+  @IsInt()
   minQuantity!: number;
   @ApiProperty({ example: 10 })
-  @IsInt()
   @Min(0)
   @Max(100)
+  @IsInt()
   percentOff!: number;
 }
 
@@ -104,8 +104,8 @@ export class EarlyAccessDto {
  */
 export class AccessPhaseDto {
   @ApiProperty({ example: 'members', pattern: PHASE_NAME.source, description: 'Unique in the drop; 1-32 lower-case letters, digits or -' })
-  @IsString()
   @Matches(PHASE_NAME, { message: 'name must be 1-32 lower-case letters, digits or -, starting with a letter or digit' })
+  @IsString()
   name!: string;
   @ApiProperty({ example: '2026-11-29T10:00:00Z', description: 'ISO-8601 instant; after the phase before it, before window.opensAt' })
   @IsISO8601(ISO)
@@ -134,21 +134,21 @@ export class ProductionDto {
   @IsText(64)
   microfactoryId!: string;
   @ApiProperty({ example: 14 })
-  @IsInt()
   @Min(0)
   @Max(365)
+  @IsInt()
   leadTimeDays!: number;
 }
 
 export class PickupLocationDto {
   @ApiProperty({ example: 'popup-harbourside' })
-  @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+  @IsString()
   locationId!: string;
   @ApiProperty({ example: 10 })
-  @IsInt()
   @Min(0)
   @Max(100)
+  @IsInt()
   discountPercent!: number;
 }
 
@@ -162,49 +162,49 @@ export class DropDefinitionDto {
   @IsText(100)
   city?: string;
   @ApiProperty({ example: 'GBP', description: 'ISO 4217 code, uppercase' })
-  @IsString()
   @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
+  @IsString()
   currency!: string;
   @ApiProperty({ enum: SALES_CHANNELS, isArray: true })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
   @IsIn(SALES_CHANNELS, { each: true })
+  @IsArray()
   channels!: SalesChannel[];
   @ApiProperty({ type: [VariantDto] })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
   @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => VariantDto)
+  @IsArray()
   variants!: VariantDto[];
   @ApiProperty({ type: [PriceTierDto] })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
   @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => PriceTierDto)
+  @IsArray()
   priceTiers!: PriceTierDto[];
   @ApiPropertyOptional({ type: [BasketTierDto] })
   @IsOptional()
-  @IsArray()
   @ArrayMaxSize(20)
   @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => BasketTierDto)
+  @IsArray()
   basketTiers?: BasketTierDto[];
   @ApiProperty({ type: WindowDto })
-  @IsObject()
   @ValidateNested()
   @Type(() => WindowDto)
+  @IsObject()
   window!: WindowDto;
   @ApiPropertyOptional({ type: EarlyAccessDto })
   @IsOptional()
-  @IsObject()
   @ValidateNested()
   @Type(() => EarlyAccessDto)
+  @IsObject()
   earlyAccess?: EarlyAccessDto;
   @ApiPropertyOptional({
     type: [AccessPhaseDto],
@@ -214,12 +214,12 @@ export class DropDefinitionDto {
       'Not with earlyAccess, the shorthand for one repeat-customers phase.',
   })
   @IsOptional()
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ACCESS_PHASES)
   @EachIsObject()
   @ValidateNested({ each: true })
   @Type(() => AccessPhaseDto)
+  @IsArray()
   phases?: AccessPhaseDto[];
   @ApiPropertyOptional({
     enum: SELL_OUT_BEHAVIOURS,
@@ -230,32 +230,32 @@ export class DropDefinitionDto {
   @IsIn(SELL_OUT_BEHAVIOURS)
   onSellOut?: SellOutBehaviour;
   @ApiProperty({ example: 4 })
-  @IsInt()
   @Min(1)
   @Max(1_000_000)
+  @IsInt()
   perCustomerLimit!: number;
   @ApiProperty({ example: 20, description: 'Tipping point: units needed for the run to happen (at least 1)' })
-  @IsInt()
   @Min(1)
   @Max(100_000_000)
+  @IsInt()
   minimumOrderQuantity!: number;
   @ApiProperty({ type: ProductionDto })
-  @IsObject()
   @ValidateNested()
   @Type(() => ProductionDto)
+  @IsObject()
   production!: ProductionDto;
   @ApiPropertyOptional({ type: [PickupLocationDto] })
   @IsOptional()
-  @IsArray()
   @ArrayMaxSize(100)
   @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => PickupLocationDto)
+  @IsArray()
   pickupLocations?: PickupLocationDto[];
   @ApiProperty({ example: 14 })
-  @IsInt()
   @Min(0)
   @Max(365)
+  @IsInt()
   returnWindowDays!: number;
 }
 

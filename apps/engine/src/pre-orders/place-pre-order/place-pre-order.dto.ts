@@ -10,8 +10,8 @@ export class FulfillmentDto {
   method!: 'ship' | 'pickup';
   @ApiPropertyOptional({ example: 'popup-harbourside', description: 'Required for pickup, absent for ship' })
   @ValidateIf((o: FulfillmentDto) => o.method === 'pickup' || o.locationId !== undefined)
-  @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'locationId must name a pickup location' })
+  @IsString()
   locationId?: string;
 }
 
@@ -21,21 +21,21 @@ export class PlacePreOrderDto {
   @Matches(CUSTOMER_ID, { message: 'customerId must be 1-128 letters, digits, or . _ : @ -' })
   customerId!: string;
   @ApiProperty({ example: 'HH-M-NAVY' })
-  @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
+  @IsString()
   sku!: string;
   @ApiProperty({ example: 1 })
-  @IsInt()
   @Min(1)
   @Max(1000)
+  @IsInt()
   quantity!: number;
   @ApiProperty({ enum: SALES_CHANNELS })
   @IsIn(SALES_CHANNELS)
   channel!: SalesChannel;
   @ApiProperty({ type: FulfillmentDto })
-  @IsObject()
   @ValidateNested()
   @Type(() => FulfillmentDto)
+  @IsObject()
   fulfillment!: FulfillmentDto;
   @ApiPropertyOptional({ example: 'FRIEND-42' })
   @IsOptional()

@@ -9,9 +9,9 @@ export class PaymentFactDto {
   @IsIn(PAYMENT_FACTS)
   status!: (typeof PAYMENT_FACTS)[number];
   @ApiProperty({ example: 2500, description: 'Integer minor units, at least 1' })
-  @IsInt()
   @Min(1)
   @Max(1_000_000_000)
+  @IsInt()
   amount!: number;
   @ApiProperty({ example: 'pi_3Nx…', description: "The provider's id of this fact; a repeat is ignored" })
   @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'providerRef must be 1-128 letters, digits, or _ . : -' })

@@ -7,8 +7,8 @@ export class RequestRunDto {
   unitsBySku!: Record<string, number>;
   @ApiPropertyOptional({ description: 'Run number; defaults to the next one. Run 1 is requested by the tipping point.' })
   @IsOptional()
-  @IsInt()
   @Min(2)
   @Max(10_000)
+  @IsInt()
   runNumber?: number;
 }
