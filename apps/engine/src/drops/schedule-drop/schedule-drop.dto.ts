@@ -36,8 +36,8 @@ export const PHASE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export class VariantDto {
   @ApiProperty({ example: 'HH-M-NAVY' })
-  @Matches(SKU, { message: 'sku must be 1-64 letters, digits, - or _' })
   @IsString()
+  @Matches(SKU, { message: 'sku must be 1-64 letters, digits, - or _' })
   sku!: string;
   @ApiProperty({ example: 'M' })
   @IsText(32)
@@ -104,8 +104,8 @@ export class EarlyAccessDto {
  */
 export class AccessPhaseDto {
   @ApiProperty({ example: 'members', pattern: PHASE_NAME.source, description: 'Unique in the drop; 1-32 lower-case letters, digits or -' })
-  @Matches(PHASE_NAME, { message: 'name must be 1-32 lower-case letters, digits or -, starting with a letter or digit' })
   @IsString()
+  @Matches(PHASE_NAME, { message: 'name must be 1-32 lower-case letters, digits or -, starting with a letter or digit' })
   name!: string;
   @ApiProperty({ example: '2026-11-29T10:00:00Z', description: 'ISO-8601 instant; after the phase before it, before window.opensAt' })
   @IsISO8601(ISO)
@@ -142,8 +142,8 @@ export class ProductionDto {
 
 export class PickupLocationDto {
   @ApiProperty({ example: 'popup-harbourside' })
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
   @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
   locationId!: string;
   @ApiProperty({ example: 10 })
   @Min(0)
@@ -162,8 +162,8 @@ export class DropDefinitionDto {
   @IsText(100)
   city?: string;
   @ApiProperty({ example: 'GBP', description: 'ISO 4217 code, uppercase' })
-  @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
   @IsString()
+  @IsIn([...ISO_4217_CURRENCIES], { message: 'currency must be an ISO-4217 currency code such as GBP' })
   currency!: string;
   @ApiProperty({ enum: SALES_CHANNELS, isArray: true })
   @ArrayMinSize(1)

@@ -10,8 +10,8 @@ export class FulfillmentDto {
   method!: 'ship' | 'pickup';
   @ApiPropertyOptional({ example: 'popup-harbourside', description: 'Required for pickup, absent for ship' })
   @ValidateIf((o: FulfillmentDto) => o.method === 'pickup' || o.locationId !== undefined)
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'locationId must name a pickup location' })
   @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'locationId must name a pickup location' })
   locationId?: string;
 }
 
@@ -21,8 +21,8 @@ export class PlacePreOrderDto {
   @Matches(CUSTOMER_ID, { message: 'customerId must be 1-128 letters, digits, or . _ : @ -' })
   customerId!: string;
   @ApiProperty({ example: 'HH-M-NAVY' })
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
   @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'sku must be 1-64 letters, digits, - or _' })
   sku!: string;
   @ApiProperty({ example: 1 })
   @Min(1)
