@@ -1,3 +1,4 @@
+import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 /** Where a command writes: stdout carries the result (table, JSON), stderr progress and messages. */
@@ -43,6 +44,18 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * A campaign file from the command line (see pathFromCaller) that exists and can be read, or
+ * UsageError `cannot read <path>`: checked before a command opens or creates any store.
+ */
+export async function readableFile(context: CliContext, path: string): Promise<string> {
+  const file = pathFromCaller(context, path);
+  await access(file, constants.R_OK).catch(() => {
+    throw new UsageError(`cannot read ${file}`);
+  });
+  return file;
 }
 
 /** Splits `a,b` and repeated flags into one list. */

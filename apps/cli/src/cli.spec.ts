@@ -3,21 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toCampaignLine } from '@dropline/replay';
 import { handMadeCampaign } from '../../../libs/replay/src/testing/hand-made-campaign';
-import type { CliContext } from './cli-command';
 import { callerDirectory, runCli } from './main';
+import { capturedIo as capture } from './testing/captured-io';
 import { ProgressBar } from './progress-bar';
-
-function capture(env: Record<string, string | undefined> = {}): CliContext & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    env,
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('dropline CLI', () => {
   let dir: string;

@@ -1,4 +1,4 @@
-import { CampaignFileError } from '@dropline/replay';
+import { CampaignFileError, UnknownDropsError } from '@dropline/replay';
 import { CliCommand, CliContext, UsageError } from './cli-command';
 import { loadCommands } from './commands/registry';
 import { readEnvironment, readProcessContext } from '@dropline/platform/config/environment';
@@ -48,6 +48,10 @@ export async function runCli(argv: string[], context: CliContext, commands: CliC
     if (e instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
       context.stderr.write(`dropline ${name}: ${(e as Error).message}\n\n${command.usage}\n`);
       return 2;
+    }
+    if (e instanceof UnknownDropsError) {
+      context.stderr.write(`dropline ${name}: ${e.message}; nothing ${name === 'export' ? 'written' : 'replayed'}\n`);
+      return 1;
     }
     if (e instanceof CampaignFileError) {
       context.stderr.write(`dropline ${name}: ${e.message}${name === 'import' ? '\nnothing imported' : ''}\n`);

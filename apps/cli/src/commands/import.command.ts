@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { importCampaignFile, ImportTarget, StreamsAlreadyExistError } from '@dropline/replay';
-import { CliCommand, pathFromCaller, UsageError } from '../cli-command';
+import { CliCommand, pathFromCaller, readableFile, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 export const command: CliCommand = {
@@ -18,7 +18,8 @@ export const command: CliCommand = {
     if (positionals.length !== 1) throw new UsageError('give exactly one campaign file');
     if (values.sandbox !== undefined && values['into-configured-store'])
       throw new UsageError('--sandbox and --into-configured-store exclude each other');
-    const file = pathFromCaller(context, positionals[0]);
+    // Before a sandbox is created: a mistyped file name must not leave an empty database behind.
+    const file = await readableFile(context, positionals[0]);
     const bar = new ProgressBar(context.stderr, 'import');
     const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) =>
       bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);

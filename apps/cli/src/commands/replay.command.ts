@@ -1,4 +1,4 @@
-import { writeFile, stat } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   CampaignSeries,
@@ -14,7 +14,7 @@ import {
   replayTable,
   selectDrops,
 } from '@dropline/replay';
-import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, UsageError } from '../cli-command';
+import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, readableFile, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 const axisFlags = Object.fromEntries(
@@ -87,10 +87,7 @@ export const command: CliCommand = {
     if (fromStore) {
       ({ campaign, source } = await readFromStore(context, { dropIds, city: values.city, from: values.from, to: values.to }, bar));
     } else {
-      const file = pathFromCaller(context, positionals[0]);
-      await stat(file).catch(() => {
-        throw new UsageError(`cannot read ${file}`);
-      });
+      const file = await readableFile(context, positionals[0]);
       const builder = new CampaignSeriesBuilder();
       // No event-id index: a repeated line already breaks its stream's revision sequence.
       await readCampaignFile(file, (event, line) => builder.add(event, line), {

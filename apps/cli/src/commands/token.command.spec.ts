@@ -3,18 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_FILE, JwtVerifier, loadConfig, loadOrCreateDevSecret, setUpAuth } from '@dropline/platform';
 import { runCli } from '../main';
-
-function io(env: Record<string, string | undefined>) {
-  let out = '';
-  let err = '';
-  return {
-    env,
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { capturedIo as io } from '../testing/captured-io';
 
 describe('dropline token', () => {
   let dataDir: string;

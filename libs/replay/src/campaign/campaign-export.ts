@@ -28,12 +28,24 @@ export function campaignStreamsOf(dropId: string): string[] {
 
 const PAGE = 5000;
 
+/** A drop named by id that the store does not hold: an analyst's typo must not export an empty campaign. */
+export class UnknownDropsError extends Error {
+  constructor(readonly dropIds: string[]) {
+    super(`no drop ${dropIds.join(', ')} in the store (no ${dropIds.map((id) => dropStreamName(id)).join(', ')} stream)`);
+    this.name = 'UnknownDropsError';
+  }
+}
+
 /**
- * The drop ids a selection names, sorted. Explicit ids are taken as given; a city or date range
- * reads every DropScheduled/DropRevised of the log (the latest definition of a drop wins).
+ * The drop ids a selection names, sorted. Explicit ids must name drops the store holds (an
+ * UnknownDropsError names the others); a city or date range reads every DropScheduled/DropRevised
+ * of the log (the latest definition of a drop wins).
  */
 export async function selectDrops(store: EventStore, selection: CampaignSelection): Promise<string[]> {
   const ids = new Set(selection.dropIds ?? []);
+  const unknown: string[] = [];
+  for (const id of ids) if ((await store.readStream(dropStreamName(id), { maxCount: 1 })).length === 0) unknown.push(id);
+  if (unknown.length > 0) throw new UnknownDropsError(unknown);
   if (selection.city !== undefined || selection.from !== undefined || selection.to !== undefined) {
     const definitions = new Map<string, DropDefinition>();
     let position: string | undefined;

@@ -87,6 +87,12 @@ function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => 
       const store = new PostgresEventStore(source.pool, silent);
       expect(await selectDrops(store, { city: 'bristol' })).toEqual(['hand-1']);
       expect(await selectDrops(store, { from: '2027-03-01T00:00:00Z', to: '2027-03-02T00:00:00Z' })).toEqual(['hand-1', 'hand-10']);
+      // A named drop must exist: a typo is an error naming it, not an empty campaign.
+      expect(await selectDrops(store, { dropIds: ['hand-10', 'hand-1'] })).toEqual(['hand-1', 'hand-10']);
+      await expect(selectDrops(store, { dropIds: ['hand-1', 'hand-2', 'nope'] })).rejects.toMatchObject({
+        name: 'UnknownDropsError',
+        dropIds: ['hand-2', 'nope'],
+      });
       const count = await exportCampaign(store, ['hand-1'], file);
       const fixture = handMadeCampaign('hand-1');
       expect(count).toBe(fixture.length);
