@@ -1,6 +1,5 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type LoggerOptions } from 'pino';
-import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config';
 
 /** LOG_LEVEL (Nest's names) as pino levels. */
@@ -53,6 +52,8 @@ export function pinoOptions(config: Pick<AppConfig, 'logLevel'>, service: string
 /** Where lines go: stdout as JSON, or through pino-pretty (in-process and synchronous, so nothing is lost at exit). */
 export function logDestination(config: Pick<AppConfig, 'logFormat'>, isTty?: boolean): DestinationStream {
   if (resolveLogFormat(config.logFormat, isTty) === 'pretty') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for pretty logs, not by every JSON-logging start
+    const pinoPretty = require('pino-pretty') as typeof import('pino-pretty');
     return pinoPretty({
       sync: true,
       colorize: isTty ?? Boolean(process.stdout.isTTY),
