@@ -106,4 +106,58 @@ describe('restock thresholds read model', () => {
     t = evolveRestockThreshold(t, input(sale, inv), 'TEE-M');
     expect(t!.dailyUnits).toEqual([2]);
   });
+
+  it('starts the demand window when the drop actually opened, when ops opened it by hand before its opensAt', () => {
+    // The README's walkthrough: a window defined for later, opened now with POST /drops/:id/open.
+    const scheduled = fact(
+      { type: 'DropScheduled', data: { dropId: 'u1', definition: DEFINITION, scheduledAt: 'x' } },
+      '2026-12-20T00:00:00.000Z',
+    );
+    let inv = evolveInventory(null, scheduled, 'TEE-M');
+    let t = evolveRestockThreshold(null, input(scheduled, inv), 'TEE-M');
+    const events = [
+      fact({ type: 'PreOrderWindowOpened', data: { dropId: 'u1', openedAt: '2026-12-30T09:00:00.000Z' } }, '2026-12-30T09:00:00.000Z'),
+      fact(placed('p1', 'TEE-M', 2, '2026-12-30T12:00:00.000Z'), '2026-12-30T12:00:00.000Z'),
+      fact(placed('p2', 'TEE-M', 1, '2027-01-01T12:00:00.000Z'), '2027-01-01T12:00:00.000Z'),
+    ];
+    for (const f of events) {
+      inv = evolveInventory(inv, f, 'TEE-M');
+      t = evolveRestockThreshold(t, input(f, inv), 'TEE-M');
+    }
+    expect(t!.windowStart).toBe('2026-12-30T09:00:00.000Z');
+    // Dec 30, Dec 31, Jan 1: the sales before the defined opensAt (Jan 1 10:00) are days of the series.
+    expect(t!.dailyUnits).toEqual([2, 0, 1]);
+    expect(t!.reorderPoint).toBeCloseTo(reorderPoint({ dailyUnits: [2, 0, 1], leadTimeDays: 5, serviceLevel: 0.95 }).reorderPoint, 12);
+    // The scheduler's opening, at the defined opensAt, moves nothing.
+    const onTime = fact(
+      { type: 'PreOrderWindowOpened', data: { dropId: 'u1', openedAt: DEFINITION.window.opensAt } },
+      DEFINITION.window.opensAt,
+    );
+    const inv1 = evolveInventory(null, scheduled, 'TEE-M');
+    const t1 = evolveRestockThreshold(evolveRestockThreshold(null, input(scheduled, inv1), 'TEE-M'), input(onTime, inv1), 'TEE-M');
+    expect(t1!.windowStart).toBe(DEFINITION.window.opensAt);
+    // A phase opened by hand early starts it too (the phased drop's members phase opens Dec 29).
+    const phased = fact(
+      { type: 'DropScheduled', data: { dropId: 'u1', definition: PHASED_DEFINITION, scheduledAt: 'x' } },
+      '2026-12-20T00:00:00.000Z',
+    );
+    const early = fact(
+      {
+        type: 'AccessPhaseOpened',
+        data: {
+          dropId: 'u1',
+          phase: 'members',
+          audience: 'members',
+          opensAt: '2026-12-29T10:00:00.000Z',
+          trigger: 'ops',
+          rolledOver: {},
+          openedAt: '2026-12-27T08:00:00.000Z',
+        },
+      },
+      '2026-12-27T08:00:00.000Z',
+    );
+    const inv2 = evolveInventory(null, phased, 'TEE-M');
+    const t2 = evolveRestockThreshold(evolveRestockThreshold(null, input(phased, inv2), 'TEE-M'), input(early, inv2), 'TEE-M');
+    expect(t2!.windowStart).toBe('2026-12-27T08:00:00.000Z');
+  });
 });

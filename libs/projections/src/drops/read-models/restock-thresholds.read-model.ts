@@ -101,6 +101,17 @@ export function evolveRestockThreshold(row: RestockThresholdRow | null, input: T
       inputsMoved = true;
       break;
     }
+    case 'EarlyAccessOpened':
+    case 'AccessPhaseOpened':
+    case 'PreOrderWindowOpened': {
+      // Opened by hand before its opensAt (`POST /drops/:id/open`, `…/phases/:phase/open`): demand
+      // starts when the drop actually opened, or its first days of sales would fall outside the
+      // series. A definition cannot change once a phase opened, so nothing moves the start back.
+      if (!t || instant(event.data.openedAt) >= instant(t.windowStart)) break;
+      t.windowStart = event.data.openedAt;
+      inputsMoved = true;
+      break;
+    }
     case 'PreOrderPlaced': {
       if (!t || po || event.data.sku !== sku) break;
       const day = String(Math.floor(parseInstant(event.data.placedAt) / DAY));
