@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig, Clock } from '@dropline/platform';
 import {
+  describeAccess,
   applyHttpEdge,
   applyInputLimits,
   AuthSetup,
@@ -69,10 +70,17 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
   // Unknown routes: Nest's own not-found handler throws a NotFoundException, which the
   // ProblemFilter renders as 404 ROUTE.NOT_FOUND (Fastify allows one not-found handler, and Nest sets it).
   // Built at the first request for /docs-json or /docs-yaml (a few hundred ms of every start otherwise).
+  // Who may call each route, and its problem answers, come from ROUTE_POLICY (describeAccess).
   setupApiDocs(app, () =>
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder().setTitle('Dropline').setDescription('Event-sourced engine for limited merch drops').setVersion('0.1.0').build(),
+    describeAccess(
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('Dropline')
+          .setDescription('Event-sourced engine for limited merch drops')
+          .setVersion('0.1.0')
+          .build(),
+      ),
     ),
   );
   if (ownsDatabases) {

@@ -19,6 +19,7 @@ export * from './config/platform-config.module';
 export * from './health/health.controller';
 export * from './health/health.module';
 export * from './health/lag-registry';
+export * from './http/api-access';
 export * from './http/api-docs';
 export * from './http/edge';
 export * from './http/input-limits';

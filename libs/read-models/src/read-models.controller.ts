@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import {
@@ -107,7 +107,6 @@ export class ReadModelsController {
     summary:
       'Drop summary. Staff (ops, analyst): status, window, access phases (open phase, allocations, members count), sell-out behaviour and whether sold out, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns. Anyone else: the storefront view of an announced drop',
   })
-  @ApiBearerAuth()
   @twoAudiences('StorefrontDropDto')
   async summary(@Param() params: DropIdParams, @Audience() audience: ReadAudience) {
     if (audience === 'storefront') return this.storefront.drop(params.dropId);
@@ -125,7 +124,6 @@ export class ReadModelsController {
 
   @Get('drops')
   @ApiOperation({ summary: 'Drops by status and city (anonymously: announced drops only, storefront view)' })
-  @ApiBearerAuth()
   @twoAudiences('StorefrontPageDto')
   async list(@Query() query: ListDropsQuery, @Audience() audience: ReadAudience) {
     if (audience === 'storefront') return this.storefront.list(query, page(query));

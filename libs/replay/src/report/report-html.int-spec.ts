@@ -1,29 +1,15 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, itWithChromium, launchChromium } from '../../../platform/src/testing/chromium';
 import { campaignSeriesOf } from '../campaign/campaign-series';
 import { daysOfCoverPolicy, reorderPointPolicy } from '../policies';
 import { policyGrid, replayCampaign } from '../replay';
 import { handMadeCampaign } from '../testing/hand-made-campaign';
 import { renderReport } from './report-html';
 
-// Debian's chromium package (.ci/run installs it), driven by playwright-core: no browser download.
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const ci = process.env.CI === 'true';
-const missing = !existsSync(CHROMIUM);
-if (missing && !ci)
-  console.warn(`SKIPPED the HTML report test: no Chromium at ${CHROMIUM} (apt-get install -y chromium). Under CI=true this fails instead.`);
+const itInChromium = itWithChromium('the HTML report test');
 
 describe('HTML report in headless Chromium', () => {
   let dir: string;
@@ -39,17 +25,17 @@ describe('HTML report in headless Chromium', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dropline-report-'));
-    if (!missing) browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    if (!chromiumMissing) browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  (missing && !ci ? it.skip : it)(
+  itInChromium(
     'renders every chart offline with no console errors',
     async () => {
-      if (missing) throw new Error(`Chromium is required under CI=true but ${CHROMIUM} is missing: .ci/run must apt-get install chromium`);
+      browser ??= await launchChromium();
       const path = join(dir, 'report.html');
       writeFileSync(path, renderReport(result, campaign, { source: 'hand-made campaign' }));
 

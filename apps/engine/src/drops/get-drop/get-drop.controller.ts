@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { DomainError, dropDecider, DropEvent, dropStreamName, toDropView } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
@@ -52,7 +52,6 @@ export class GetDropController {
     summary:
       'A drop: the storefront view (anonymous; announced drops only), or for staff its current state or as it was at a time or revision',
   })
-  @ApiBearerAuth()
   @ApiOkResponse({
     description: 'Anonymous (and customer, till, service) callers get StorefrontDropDto; an ops or analyst token gets the full drop view',
     schema: { oneOf: [{ $ref: getSchemaPath(StorefrontDropDto) }, { type: 'object', description: 'staff view' }] },
