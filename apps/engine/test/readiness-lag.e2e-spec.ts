@@ -42,6 +42,9 @@ describe('readiness on a reader’s lag in seconds (embedded engine)', () => {
       restarts: 0,
       lastError: null,
     });
+    const anonymousUp = await engine.request('GET', '/health/ready', undefined, {}, { token: null });
+    expect(anonymousUp.status).toBe(200);
+    expect(anonymousUp.body.details['lag:projection:drops']).toEqual({ status: 'up' });
 
     // An event of a newer schema version than this engine knows: the projection stops before it (ON_BAD_EVENT=stop).
     const [scheduled] = await engine.databases.store.readStream(`drop-${dropId}`, { maxCount: 1 });
@@ -65,6 +68,18 @@ describe('readiness on a reader’s lag in seconds (embedded engine)', () => {
     expect(last.check).toMatchObject({ status: 'down', maxLag: 10_000, maxLagSeconds: 1 });
     expect(last.check.lagSeconds).toBeGreaterThan(1);
     expect(last.check.lag).toBeLessThan(10);
+
+    // The details are for staff (the default token here is ops). An anonymous probe, a load
+    // balancer's, gets the same status and code, and each check's up or down only: a reader's last
+    // error or a probe's message can name hosts, tables and event ids.
+    const anonymous = await engine.request('GET', '/health/ready', undefined, {}, { token: null });
+    expect(anonymous.status).toBe(503);
+    expect(anonymous.body.code).toBe('HEALTH.NOT_READY');
+    const statuses = Object.fromEntries(
+      Object.entries(last.body.checks as Record<string, { status: string }>).map(([k, v]) => [k, { status: v.status }]),
+    );
+    expect(anonymous.body.checks).toEqual(statuses);
+    expect(anonymous.body.checks['lag:projection:drops']).toEqual({ status: 'down' });
   });
 });
 

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
 import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
 import { ProblemException } from '../http/problem';
+import { Audience, type ReadAudience } from '../auth/audience';
 import { LagRegistry, lagVerdict } from './lag-registry';
 
 /** Rejects after `ms`: a probe that hangs (a black-holed connection) counts as down, not as slow. */
@@ -32,6 +33,18 @@ function tcpReachable(hostPort: string, ms: number): Promise<void> {
     });
     socket.once('error', (e) => reject(e));
   });
+}
+
+type Checks = Record<string, { status: string; [detail: string]: unknown } | undefined> | undefined;
+
+/**
+ * What a check says to a caller who is not staff: up or down, nothing else. Its details (a
+ * reader's lag, restarts and last error, a probe's error message) can name hosts, ports, tables
+ * and event ids, so they are for an ops or analyst token (docs/security.md, "Public readiness").
+ */
+function statusesOnly(checks: Checks): Checks {
+  if (!checks) return checks;
+  return Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check && { status: check.status }]));
 }
 
 /**
@@ -61,8 +74,11 @@ export class HealthController {
 
   @Get('ready')
   @HttpCode(200)
-  @ApiOperation({ summary: 'The stores answer, readers keep up, Kafka is reachable where configured' })
-  async ready() {
+  @ApiOperation({
+    summary: 'The stores answer, readers keep up, Kafka is reachable where configured',
+    description: 'Every check says up or down; its details (lag, restarts, last error, error messages) only to an ops or analyst token.',
+  })
+  async ready(@Audience() audience: ReadAudience) {
     const timeout = this.config.storeConnectTimeoutMs + 500;
     const checks: Array<() => Promise<HealthIndicatorResult>> = [
       () => this.probe('eventStore', () => within(timeout, this.databases.store.readAll({ maxCount: 1 }), 'event store')),
@@ -82,14 +98,16 @@ export class HealthController {
       // Reachable when any broker accepts a connection: the client finds the rest from it.
       checks.push(() => this.probe('kafka', () => Promise.any(this.config.kafkaBrokers.map((b) => tcpReachable(b, timeout)))));
     }
+    const shown = audience === 'staff' ? (c: Checks) => c : statusesOnly;
     try {
-      return await this.health.check(checks);
+      const result = await this.health.check(checks);
+      return { ...result, info: shown(result.info), error: shown(result.error), details: shown(result.details) };
     } catch (e) {
       if (!(e instanceof ServiceUnavailableException)) throw e;
       const result = e.getResponse() as { details?: Record<string, { status: string }> };
       const storeDown = ['eventStore', 'readModels'].some((k) => result.details?.[k]?.status === 'down');
       throw new ProblemException(503, storeDown ? 'STORE.UNAVAILABLE' : 'HEALTH.NOT_READY', 'The engine is not ready', {
-        checks: result.details,
+        checks: shown(result.details),
       });
     }
   }
