@@ -1,4 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import type { Browser } from 'playwright-core';
 import { BEARER_SCHEME, policyFor, registeredRoutes, ROLES_EXTENSION } from '@dropline/platform';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
@@ -21,6 +23,8 @@ type Document = {
   paths: Record<string, Record<string, Operation>>;
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
 };
+
+const COMMAND_PREFIXES = ['/drops', '/pre-orders', '/production-runs', '/returns'];
 
 const routeOf = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
 
@@ -104,6 +108,159 @@ describe('the OpenAPI document', () => {
     expect(answers.filter((a) => !a.requiresToken).map((a) => a.route)).toEqual(
       expect.arrayContaining(['GET /health/live', 'GET /drops', 'GET /drops/{dropId}']),
     );
+  });
+});
+
+/**
+ * The document's schemas as a JSON Schema an answer must match exactly: every object that lists its
+ * properties gets `additionalProperties: false` unless it says otherwise (so a field added to a view
+ * without its DTO line fails), and `#/components/…` references point into the registered document.
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$ref' && typeof value === 'string') out[key] = value.replace(/^#/, 'openapi#');
+    else if (key === 'properties' || key === 'example')
+      out[key] = key === 'example' ? value : Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, closed(v)]));
+    else out[key] = closed(value);
+  }
+  if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
+  return out;
+}
+
+describe('answers as documented', () => {
+  let engine: TestEngine;
+  let doc: Document;
+  let ajv: Ajv;
+  const checked = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ now: '2026-11-20T10:00:00Z' });
+    doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as Document;
+    ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'openapi', components: closed(doc.components) });
+  });
+  afterAll(() => engine.close());
+
+  /** Sends the request and checks the answer against the schema the document gives its route and status. */
+  async function call(method: string, route: string, params: Record<string, string>, body?: unknown, headers: Record<string, string> = {}) {
+    const url = route.replace(/\{([^}]+)\}/g, (_, name: string) => params[name]);
+    const res = await engine.request(method, url, body, headers);
+    const operation = doc.paths[route]?.[method.toLowerCase()];
+    const documented = operation?.responses[String(res.status)] ?? operation?.responses[`${String(res.status)[0]}XX`];
+    const content = (documented?.content ?? {}) as Record<string, { schema: unknown }>;
+    const schema = (content['application/json'] ?? content['application/problem+json'])?.schema;
+    expect({ route: `${method} ${route}`, status: res.status, documented: schema !== undefined }).toEqual({
+      route: `${method} ${route}`,
+      status: res.status,
+      documented: true,
+    });
+    const validate = ajv.compile(closed(schema) as object);
+    const valid = validate(res.body);
+    expect({ route: `${method} ${route}`, status: res.status, errors: valid ? [] : validate.errors }).toEqual({
+      route: `${method} ${route}`,
+      status: res.status,
+      errors: [],
+    });
+    checked.set(`${method} ${route}`, [...(checked.get(`${method} ${route}`) ?? []), res.status]);
+    return res;
+  }
+
+  it('walks a drop through its life: every answer matches its documented schema, with no undocumented property', async () => {
+    const definition = harbourHoodie({ earlyAccess: undefined, minimumOrderQuantity: 2 });
+    const { dropId } = (await call('POST', '/drops', {}, definition)).body as { dropId: string };
+    const drop = { dropId };
+    await call('PUT', '/drops/{dropId}', drop, { ...definition, name: 'Harbour Hoodie, run 1 (revised)' });
+    await call('POST', '/drops/{dropId}/members', drop, { customerIds: ['ana', 'ben'] });
+    await call('DELETE', '/drops/{dropId}/members/{customerId}', { dropId, customerId: 'ben' });
+    await call('POST', '/drops/{dropId}/announce', drop);
+    await call('POST', '/drops/{dropId}/open', drop);
+    await call('POST', '/drops/{dropId}/open', drop); // a repeat answers the same view
+    const ship = (
+      await call(
+        'POST',
+        '/drops/{dropId}/pre-orders',
+        drop,
+        { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
+        { 'idempotency-key': 'a-1' },
+      )
+    ).body.preOrderId as string;
+    const pickup = (
+      await call(
+        'POST',
+        '/drops/{dropId}/pre-orders',
+        drop,
+        {
+          customerId: 'c-2',
+          sku: 'HH-M-NAVY',
+          quantity: 1,
+          channel: 'web',
+          fulfillment: { method: 'pickup', locationId: 'popup-harbourside' },
+          referralCode: 'ANA-1',
+        },
+        { 'idempotency-key': 'a-2' },
+      )
+    ).body.preOrderId as string;
+    const cancelled = (
+      await call(
+        'POST',
+        '/drops/{dropId}/pre-orders',
+        drop,
+        { customerId: 'c-3', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } },
+        { 'idempotency-key': 'a-3' },
+      )
+    ).body.preOrderId as string;
+    await call(
+      'POST',
+      '/drops/{dropId}/pre-orders',
+      drop,
+      { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 9, channel: 'web', fulfillment: { method: 'ship' } },
+      { 'idempotency-key': 'a-4' },
+    ); // over the limit: a problem
+    await call('POST', '/pre-orders/{preOrderId}/cancel', { preOrderId: cancelled });
+    await call('GET', '/drops/{dropId}', drop);
+    for (const preOrderId of [ship, pickup])
+      await call(
+        'POST',
+        '/pre-orders/{preOrderId}/payments',
+        { preOrderId },
+        { status: 'captured', amount: 2250, providerRef: `pi-${preOrderId.slice(-6)}` },
+      );
+    await call('POST', '/drops/{dropId}/close', drop);
+    const run = { runId: `${dropId}.run.1` };
+    await call('POST', '/production-runs/{runId}/start', run);
+    await call('POST', '/production-runs/{runId}/complete', run, { producedBySku: { 'HH-M-NAVY': 3 }, rejectedBySku: { 'HH-M-NAVY': 0 } });
+    await call('POST', '/pre-orders/{preOrderId}/dispatch', { preOrderId: ship }, { carrier: 'royal-mail', trackingNumber: 'RM1GB' });
+    await call('POST', '/pre-orders/{preOrderId}/delivered', { preOrderId: ship });
+    await call('POST', '/pre-orders/{preOrderId}/ready-for-pickup', { preOrderId: pickup });
+    await call('POST', '/pre-orders/{preOrderId}/picked-up', { preOrderId: pickup });
+    await call('POST', '/pre-orders/{preOrderId}/refund-requests', { preOrderId: pickup }, { reason: 'goodwill' });
+    const { returnId } = (await call('POST', '/pre-orders/{preOrderId}/returns', { preOrderId: ship }, { reason: 'too-small' })).body as {
+      returnId: string;
+    };
+    await call('POST', '/returns/{returnId}/receive', { returnId }, { condition: 'restockable' });
+    await call('POST', '/returns/{returnId}/refunds', { returnId }, { amount: 2000, providerRef: 're-1' });
+    await call('POST', '/drops/{dropId}/production-runs', drop, { unitsBySku: { 'HH-M-NAVY': 5 } });
+    await call('GET', '/drops/{dropId}', drop);
+    await call('POST', '/drops/{dropId}/complete', drop); // return windows still open: a problem
+    const other = { dropId: (await call('POST', '/drops', {}, harbourHoodie())).body.dropId as string };
+    await call('POST', '/drops/{dropId}/phases/{phase}/open', { ...other, phase: 'early-access' });
+    await call('POST', '/drops/{dropId}/cancel', other, { reason: 'the microfactory closed' });
+
+    engine.clock.set('2027-01-15T10:00:00Z');
+    const done = await call('POST', '/drops/{dropId}/complete', drop);
+    expect(done.body).toMatchObject({ status: 'completed' });
+
+    // Every command route was called and answered 2xx at least once (visits are a storefront report, not a drop command).
+    const commands = operations(doc)
+      .filter(({ method, path }) => method !== 'GET' && COMMAND_PREFIXES.some((p) => path.startsWith(p)) && !path.endsWith('/visits'))
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(commands.length).toBeGreaterThan(20);
+    for (const route of commands)
+      expect({ route, answered2xx: (checked.get(route) ?? []).some((s) => s < 300) }).toEqual({ route, answered2xx: true });
   });
 });
 

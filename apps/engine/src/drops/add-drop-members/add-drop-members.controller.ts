@@ -1,10 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { actorFromRequest, Clock, contextFromRequest, DropIdParams } from '@dropline/platform';
 import { AddDropMembersCommand, DropMembersAnswer } from './add-drop-members.command';
 import { DropMembersDto } from './add-drop-members.dto';
+import { DropMembersAnswerDto } from '../drop-views.dto';
 
 @ApiTags('drops')
 @Controller('drops/:dropId/members')
@@ -16,6 +17,7 @@ export class AddDropMembersController {
 
   @Post()
   @HttpCode(200)
+  @ApiOkResponse({ type: DropMembersAnswerDto })
   @ApiOperation({
     summary: "Grant customers access to the drop's members phases (ops)",
     description:

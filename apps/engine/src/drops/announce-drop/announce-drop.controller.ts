@@ -1,9 +1,10 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Clock, contextFromRequest, DropIdParams } from '@dropline/platform';
 import { AnnounceDropCommand } from './announce-drop.command';
+import { DropViewDto } from '../drop-views.dto';
 
 @ApiTags('drops')
 @Controller('drops/:dropId')
@@ -15,6 +16,7 @@ export class AnnounceDropController {
 
   @Post('announce')
   @HttpCode(200)
+  @ApiOkResponse({ type: DropViewDto })
   @ApiOperation({
     summary: 'Announce a scheduled drop: the storefront lists it (anonymous GET /drops) before its early access or window opens',
   })

@@ -16,6 +16,7 @@ import {
 } from '@dropline/platform';
 import { StorefrontDropDto, StorefrontReader } from '@dropline/read-models';
 import { dropEventSchema, DropWriter } from '../drop-writer';
+import { DropStateDto } from '../drop-views.dto';
 
 export class GetDropQuery {
   @ApiPropertyOptional({ description: 'State as recorded at this instant (ISO-8601); ops or analyst token only' })
@@ -38,7 +39,7 @@ export class GetDropQuery {
  * decider's view as before, and only they may travel in time (each such read folds the stream).
  */
 @ApiTags('drops')
-@ApiExtraModels(StorefrontDropDto)
+@ApiExtraModels(StorefrontDropDto, DropStateDto)
 @Controller('drops/:dropId')
 export class GetDropController {
   constructor(
@@ -54,7 +55,7 @@ export class GetDropController {
   })
   @ApiOkResponse({
     description: 'Anonymous (and customer, till, service) callers get StorefrontDropDto; an ops or analyst token gets the full drop view',
-    schema: { oneOf: [{ $ref: getSchemaPath(StorefrontDropDto) }, { type: 'object', description: 'staff view' }] },
+    schema: { oneOf: [{ $ref: getSchemaPath(StorefrontDropDto) }, { $ref: getSchemaPath(DropStateDto) }] },
   })
   async get(@Param() params: DropIdParams, @Query() query: GetDropQuery, @Caller() caller: Principal | undefined) {
     const timeTravel = query.asOf !== undefined || query.revision !== undefined;

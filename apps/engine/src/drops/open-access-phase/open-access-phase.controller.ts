@@ -1,11 +1,12 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Clock, contextFromRequest, DropIdParams } from '@dropline/platform';
 import { PHASE_NAME } from '../schedule-drop/schedule-drop.dto';
 import { OpenAccessPhaseCommand } from './open-access-phase.command';
+import { DropViewDto } from '../drop-views.dto';
 
 export class DropPhaseParams extends DropIdParams {
   @ApiProperty({ example: 'members', pattern: PHASE_NAME.source })
@@ -23,6 +24,7 @@ export class OpenAccessPhaseController {
 
   @Post('open')
   @HttpCode(200)
+  @ApiOkResponse({ type: DropViewDto })
   @ApiOperation({
     summary: 'Open an access phase now, by hand (ops), with any earlier phase not open yet',
     description:

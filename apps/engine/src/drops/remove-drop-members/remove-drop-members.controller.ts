@@ -1,10 +1,11 @@
 import { Controller, Delete, HttpCode, Param, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { actorFromRequest, Clock, contextFromRequest, DropMemberParams } from '@dropline/platform';
 import type { DropMembersAnswer } from '../add-drop-members/add-drop-members.command';
 import { RemoveDropMembersCommand } from './remove-drop-members.command';
+import { DropMembersAnswerDto } from '../drop-views.dto';
 
 @ApiTags('drops')
 @Controller('drops/:dropId/members')
@@ -16,6 +17,7 @@ export class RemoveDropMembersController {
 
   @Delete(':customerId')
   @HttpCode(200)
+  @ApiOkResponse({ type: DropMembersAnswerDto })
   @ApiOperation({
     summary: "Withdraw a customer's members access (ops); pre-orders they placed stay",
     description:

@@ -1,11 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Clock, contextFromRequest, ProblemException } from '@dropline/platform';
 import { DropDefinitionDto, refusePastWindow, toDefinition } from './schedule-drop.dto';
 import { ScheduleDropCommand } from './schedule-drop.command';
+import { DropCreatedDto } from '../drop-views.dto';
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -19,6 +20,7 @@ export class ScheduleDropController {
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: DropCreatedDto })
   @ApiOperation({
     summary: 'Schedule a drop',
     description: 'With an Idempotency-Key the drop id is derived from it, so a retried request answers with the same drop.',

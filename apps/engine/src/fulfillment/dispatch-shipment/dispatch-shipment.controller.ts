@@ -1,11 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
 import { DispatchDto } from './dispatch-shipment.dto';
 import { DispatchShipmentCommand } from './dispatch-shipment.command';
+import { PreOrderViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('fulfillment')
 @Controller('pre-orders/:preOrderId')
@@ -17,6 +18,7 @@ export class DispatchShipmentController {
 
   @Post('dispatch')
   @HttpCode(200)
+  @ApiOkResponse({ type: PreOrderViewDto })
   @ApiOperation({ summary: 'A covered ship pre-order left the microfactory' })
   dispatch(@Param() p: PreOrderIdParams, @Body() body: DispatchDto, @Req() r: FastifyRequest) {
     return this.commands.execute(

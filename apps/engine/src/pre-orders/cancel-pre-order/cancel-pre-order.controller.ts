@@ -1,10 +1,11 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { actorFromRequest, Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
 import { CancelPreOrderCommand } from './cancel-pre-order.command';
+import { PreOrderViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('pre-orders')
 @Controller('pre-orders/:preOrderId')
@@ -16,6 +17,7 @@ export class CancelPreOrderController {
 
   @Post('cancel')
   @HttpCode(200)
+  @ApiOkResponse({ type: PreOrderViewDto })
   @ApiOperation({ summary: 'Cancel a pre-order before the window closes; its units return to stock' })
   cancel(@Param() p: PreOrderIdParams, @Req() r: FastifyRequest) {
     return this.commands.execute(

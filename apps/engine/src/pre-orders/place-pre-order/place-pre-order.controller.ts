@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { type PlacePreOrder, preOrderIdFor } from '@dropline/domain';
@@ -10,6 +10,7 @@ import { DemandRecorder } from '../../demand/demand-recorder';
 import type { CommandFields } from '../../drops/drop-command';
 import { PlacePreOrderCommand, PlacePreOrderHandler, PreOrderAnswer } from './place-pre-order.command';
 import { PlacePreOrderDto } from './place-pre-order.dto';
+import { PreOrderAnswerDto } from '../../drops/drop-views.dto';
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -70,6 +71,7 @@ export class PlacePreOrderController {
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: PreOrderAnswerDto })
   @ApiOperation({
     summary: 'Place a pre-order',
     description: 'Idempotent per (customer, drop, Idempotency-Key): a retry returns the original 201.',

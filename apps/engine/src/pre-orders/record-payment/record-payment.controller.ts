@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
@@ -11,6 +11,7 @@ import {
   RecordPaymentFailedCommand,
   RecordPaymentRefundedCommand,
 } from './record-payment.command';
+import { PreOrderViewDto } from '../../drops/drop-views.dto';
 
 /** One route for the provider's four facts; each fact is its own command. */
 const FACT_COMMAND = {
@@ -30,6 +31,7 @@ export class RecordPaymentController {
 
   @Post('payments')
   @HttpCode(200)
+  @ApiOkResponse({ type: PreOrderViewDto })
   @ApiOperation({ summary: "Record a payment provider's fact (authorized, captured, failed, refunded)" })
   payment(@Param() p: PreOrderIdParams, @Body() body: PaymentFactDto, @Req() r: FastifyRequest) {
     const Fact = FACT_COMMAND[body.status];

@@ -1,11 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
 import { RefundRequestDto } from './request-refund.dto';
 import { RequestRefundCommand } from './request-refund.command';
+import { PreOrderViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('pre-orders')
 @Controller('pre-orders/:preOrderId')
@@ -17,6 +18,7 @@ export class RequestRefundController {
 
   @Post('refund-requests')
   @HttpCode(200)
+  @ApiOkResponse({ type: PreOrderViewDto })
   @ApiOperation({ summary: 'Ask for a pre-order to be refunded' })
   refund(@Param() p: PreOrderIdParams, @Body() body: RefundRequestDto, @Req() r: FastifyRequest) {
     return this.commands.execute(

@@ -1,12 +1,13 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock, contextFromRequest, RunIdParams } from '@dropline/platform';
 import { unitsMap } from '../units-map';
 import { CompleteRunDto } from './complete-production-run.dto';
 import { CompleteProductionRunCommand } from './complete-production-run.command';
+import { ProductionRunViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('production')
 @Controller('production-runs/:runId')
@@ -18,6 +19,7 @@ export class CompleteProductionRunController {
 
   @Post('complete')
   @HttpCode(200)
+  @ApiOkResponse({ type: ProductionRunViewDto })
   @ApiOperation({ summary: 'The run finished: units produced and rejected at QC per SKU; coverage is allocated in acceptance order' })
   complete(@Param() p: RunIdParams, @Body() body: CompleteRunDto, @Req() r: FastifyRequest) {
     const producedBySku = unitsMap(body.producedBySku, 'producedBySku');

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { productionRunIdFor } from '@dropline/domain';
 import { Clock, contextFromRequest, DropIdParams } from '@dropline/platform';
@@ -8,6 +8,7 @@ import { DropWriter } from '../../drops/drop-writer';
 import { unitsMap } from '../units-map';
 import { RequestRunDto } from './request-production-run.dto';
 import { RequestProductionRunCommand } from './request-production-run.command';
+import { ProductionRunViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('production')
 @Controller('drops/:dropId')
@@ -20,6 +21,7 @@ export class RequestProductionRunController {
 
   @Post('production-runs')
   @HttpCode(201)
+  @ApiCreatedResponse({ type: ProductionRunViewDto })
   @ApiOperation({ summary: 'Request an extra production run (restock) once the drop has tipped' })
   async request(@Param() p: DropIdParams, @Body() body: RequestRunDto, @Req() r: FastifyRequest) {
     const unitsBySku = unitsMap(body.unitsBySku, 'unitsBySku');

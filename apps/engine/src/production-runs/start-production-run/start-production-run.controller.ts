@@ -1,10 +1,11 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf } from '@dropline/domain';
 import { Clock, contextFromRequest, RunIdParams } from '@dropline/platform';
 import { StartProductionRunCommand } from './start-production-run.command';
+import { ProductionRunViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('production')
 @Controller('production-runs/:runId')
@@ -16,6 +17,7 @@ export class StartProductionRunController {
 
   @Post('start')
   @HttpCode(200)
+  @ApiOkResponse({ type: ProductionRunViewDto })
   @ApiOperation({ summary: 'The microfactory started the run' })
   start(@Param() p: RunIdParams, @Req() r: FastifyRequest) {
     return this.commands.execute(

@@ -1,11 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { dropIdOf, returnIdFor } from '@dropline/domain';
 import { actorFromRequest, Clock, contextFromRequest, PreOrderIdParams } from '@dropline/platform';
 import { RequestReturnDto } from './request-return.dto';
 import { RequestReturnCommand } from './request-return.command';
+import { ReturnViewDto } from '../../drops/drop-views.dto';
 
 @ApiTags('returns')
 @Controller('pre-orders/:preOrderId')
@@ -17,6 +18,7 @@ export class RequestReturnController {
 
   @Post('returns')
   @HttpCode(201)
+  @ApiCreatedResponse({ type: ReturnViewDto })
   @ApiOperation({ summary: 'Request a return within the return window (one return per pre-order; a repeat answers with it)' })
   request(@Param() p: PreOrderIdParams, @Body() body: RequestReturnDto, @Req() r: FastifyRequest) {
     const dropId = dropIdOf(p.preOrderId);
