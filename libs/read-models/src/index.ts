@@ -1,6 +1,7 @@
 // Public API of @dropline/read-models: the read-model module (projector service, read-model and admin routes).
 export * from './admin-projections.controller';
 export * from './projector.service';
+export * from './read-models.answers.dto';
 export * from './read-models.controller';
 export * from './read-models.dto';
 export * from './read-models.module';

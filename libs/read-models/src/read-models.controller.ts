@@ -18,6 +18,7 @@ import { phaseViews } from './phase-views';
 import { ProjectorService } from './projector.service';
 import { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
 import { StorefrontReader } from './storefront.reader';
+import { CustomerPreOrdersDto, InventoryDto, RestockThresholdsDto, ReturnRateDto } from './read-models.answers.dto';
 
 /** Swagger: a public read answers the storefront shape anonymously and the staff shape to ops/analyst tokens. */
 const twoAudiences = (storefront: string) =>
@@ -41,7 +42,7 @@ function freshness(lag: ProjectionLag): ReadModelFreshness {
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
 @ApiTags('read models')
-@ApiExtraModels(StorefrontDropDto, StorefrontPageDto)
+@ApiExtraModels(StorefrontDropDto, StorefrontPageDto, ReturnRateDto)
 @Controller()
 export class ReadModelsController {
   // Reads go through TypeORM repositories (ReadModelsModule's TypeOrmModule.forFeature); the
@@ -59,6 +60,7 @@ export class ReadModelsController {
 
   @Get('drops/:dropId/inventory')
   @ApiOperation({ summary: 'Inventory per SKU of a drop, with the read model checkpoint and lag' })
+  @ApiOkResponse({ type: InventoryDto })
   async inventory(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
@@ -68,6 +70,7 @@ export class ReadModelsController {
 
   @Get('drops/:dropId/restock-thresholds')
   @ApiOperation({ summary: 'Reorder point per SKU with the inputs it was computed from' })
+  @ApiOkResponse({ type: RestockThresholdsDto })
   async thresholds(@Param() params: DropIdParams) {
     const readModel = freshness(await this.projector.lag('drops'));
     await this.summaryOr404(params.dropId, readModel);
@@ -142,6 +145,7 @@ export class ReadModelsController {
 
   @Get('customers/:customerId/pre-orders')
   @ApiOperation({ summary: "A customer's pre-orders across drops (cancelled ones included)" })
+  @ApiOkResponse({ type: CustomerPreOrdersDto })
   async customerPreOrders(@Param() params: CustomerIdParams, @Query() query: PageQuery) {
     const readModel = freshness(await this.projector.lag('drops'));
     const { limit, offset } = page(query);

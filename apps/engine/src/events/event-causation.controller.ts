@@ -1,9 +1,10 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
 import { EVENT_STORE, ProblemException, QueryInt } from '@dropline/platform';
 import { eventView } from '../drops/drop-history/drop-history.controller';
+import { EffectsDto, EventWithCauseDto } from '../drops/drop-history/event-view.dto';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -60,6 +61,7 @@ export class EventCausationController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
+  @ApiOkResponse({ type: EventWithCauseDto })
   @ApiOperation({
     summary:
       'One event with its envelope and its cause: the event its causationId names, or, when that is a request id, `cause: null` with `causedBy: "request"`',
@@ -77,6 +79,7 @@ export class EventCausationController {
   }
 
   @Get('effects')
+  @ApiOkResponse({ type: EffectsDto })
   @ApiOperation({
     summary:
       'What an event caused: the events naming it as causationId, in log order. depth=1 (default) is paged with `after`; ' +

@@ -1,9 +1,10 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DomainError } from '@dropline/domain';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
 import { DropIdParams, EVENT_STORE, ProblemException, QueryInt } from '@dropline/platform';
+import { DropHistoryDto } from './event-view.dto';
 
 /** Every stream that belongs to a drop. The drop stream holds its pre-orders, runs and returns. */
 export const DROP_STREAM_CATEGORIES = ['drop', 'visits', 'demand', 'restock'] as const;
@@ -84,6 +85,7 @@ export class DropHistoryController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
+  @ApiOkResponse({ type: DropHistoryDto })
   @ApiOperation({
     summary:
       "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope. " +
