@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { AnalyticsQueries } from './analytics.queries';
+import { DropAnalyticsDto } from './analytics.dto';
 
 export class AnalyticsDropParams {
   @ApiProperty()
@@ -15,6 +16,7 @@ export class AnalyticsController {
   constructor(@Inject(AnalyticsQueries) private readonly queries: AnalyticsQueries) {}
 
   @Get(':dropId')
+  @ApiOkResponse({ type: DropAnalyticsDto })
   @ApiOperation({ summary: 'Conversion, time to purchase, sell-through, baskets and revenue per tier, returns and refunds' })
   drop(@Param() p: AnalyticsDropParams) {
     return this.queries.drop(p.dropId);

@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS } from '@dropline/domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PHASE_AUDIENCES, RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from '@dropline/domain';
+import { DROP_STATUSES } from './read-models.dto';
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}; null without a return`;
 
@@ -130,5 +131,99 @@ export class CustomerPreOrdersDto {
   @ApiProperty({ type: PageCursorDto, nullable: true, description: 'The next page’s offset and limit; null on the last page' })
   next!: PageCursorDto | null;
   @ApiProperty({ type: [CustomerPreOrderDto] }) preOrders!: CustomerPreOrderDto[];
+  @ApiProperty({ type: ReadModelFreshnessDto }) readModel!: ReadModelFreshnessDto;
+}
+
+export class StaffWindowDto {
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) earlyAccessOpensAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) opensAt!: string;
+  @ApiProperty({ format: 'date-time' }) closesAt!: string;
+}
+
+export class StaffPhaseDto {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: PHASE_AUDIENCES }) audience!: string;
+  @ApiProperty({ format: 'date-time' }) opensAt!: string;
+  @ApiProperty({ enum: ['upcoming', 'open', 'past'] }) status!: string;
+  @ApiPropertyOptional({ ...COUNTS_BY_KEY, description: 'Units per SKU reserved for this phase' }) allocation?: Record<string, number>;
+}
+
+export class StaffAccessDto {
+  @ApiProperty({ nullable: true, type: String }) openPhase!: string | null;
+  @ApiProperty({ type: [StaffPhaseDto] }) phases!: StaffPhaseDto[];
+  @ApiProperty({ description: 'Customers granted members access' }) members!: number;
+}
+
+export class TierInForceDto {
+  @ApiProperty() index!: number;
+  @ApiProperty({ nullable: true, type: Number }) unitPrice!: number | null;
+}
+
+export class RevenueDto {
+  @ApiProperty({ nullable: true, type: Number, description: 'Integer minor units' }) total!: number | null;
+  @ApiProperty({ ...COUNTS_BY_KEY, description: 'Tier index → revenue' }) byTier!: Record<string, number>;
+  @ApiProperty({ ...COUNTS_BY_KEY, description: 'Channel → revenue' }) byChannel!: Record<string, number>;
+}
+
+export class MoqProgressDto {
+  @ApiProperty() minimumOrderQuantity!: number;
+  @ApiProperty() netUnits!: number;
+  @ApiProperty({ description: 'netUnits / minimumOrderQuantity' }) progress!: number;
+  @ApiProperty() reached!: boolean;
+}
+
+/** One drop of GET /drops for staff (ops, analyst), from rm_drop_summary. */
+export class StaffDropSummaryDto {
+  @ApiProperty() dropId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) city!: string | null;
+  @ApiProperty() currency!: string;
+  @ApiProperty({ enum: DROP_STATUSES }) status!: string;
+  @ApiProperty() announced!: boolean;
+  @ApiProperty({ type: StaffWindowDto }) window!: StaffWindowDto;
+  @ApiProperty({ type: StaffAccessDto }) access!: StaffAccessDto;
+  @ApiProperty({ enum: SELL_OUT_BEHAVIOURS }) onSellOut!: string;
+  @ApiProperty() soldOut!: boolean;
+  @ApiProperty({ type: TierInForceDto }) tierInForce!: TierInForceDto;
+  @ApiProperty() unitsSold!: number;
+  @ApiProperty() netUnits!: number;
+  @ApiProperty() activePreOrders!: number;
+  @ApiProperty({ type: RevenueDto }) revenue!: RevenueDto;
+  @ApiProperty({ type: MoqProgressDto }) moq!: MoqProgressDto;
+}
+
+export class StaffDropPageDto {
+  @ApiProperty({ type: [StaffDropSummaryDto] }) drops!: StaffDropSummaryDto[];
+  @ApiProperty({ type: PageCursorDto, nullable: true, description: 'The next page’s offset and limit; null on the last page' })
+  next!: PageCursorDto | null;
+  @ApiProperty({ type: ReadModelFreshnessDto }) readModel!: ReadModelFreshnessDto;
+}
+
+export class RunRowDto {
+  @ApiProperty() runId!: string;
+  @ApiProperty() microfactoryId!: string;
+  @ApiProperty({ enum: ['requested', 'started', 'completed'] }) status!: string;
+  @ApiProperty(COUNTS_BY_KEY) unitsBySku!: Record<string, number>;
+  @ApiProperty({ ...COUNTS_BY_KEY, nullable: true }) producedBySku!: Record<string, number> | null;
+  @ApiProperty({ ...COUNTS_BY_KEY, nullable: true }) rejectedBySku!: Record<string, number> | null;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt!: string | null;
+}
+
+export class ReturnsByReasonRowDto {
+  @ApiProperty({ enum: RETURN_REASONS }) reason!: string;
+  @ApiProperty() returnsRequested!: number;
+  @ApiProperty() unitsRequested!: number;
+  @ApiProperty() unitsReceivedRestockable!: number;
+  @ApiProperty() unitsReceivedNotRestockable!: number;
+  @ApiProperty() returnsRefunded!: number;
+  @ApiProperty({ description: 'Integer minor units' }) amountRefunded!: number;
+}
+
+/** GET /drops/:dropId/summary for staff: the drop's summary with its runs, returns and freshness. */
+export class StaffDropDetailDto extends StaffDropSummaryDto {
+  @ApiProperty({ type: [RunRowDto] }) productionRuns!: RunRowDto[];
+  @ApiProperty({ type: [ReturnsByReasonRowDto] }) returnsByReason!: ReturnsByReasonRowDto[];
   @ApiProperty({ type: ReadModelFreshnessDto }) readModel!: ReadModelFreshnessDto;
 }

@@ -18,13 +18,20 @@ import { phaseViews } from './phase-views';
 import { ProjectorService } from './projector.service';
 import { StorefrontDropDto, StorefrontPageDto } from './storefront.dto';
 import { StorefrontReader } from './storefront.reader';
-import { CustomerPreOrdersDto, InventoryDto, RestockThresholdsDto, ReturnRateDto } from './read-models.answers.dto';
+import {
+  CustomerPreOrdersDto,
+  InventoryDto,
+  RestockThresholdsDto,
+  ReturnRateDto,
+  StaffDropDetailDto,
+  StaffDropPageDto,
+} from './read-models.answers.dto';
 
 /** Swagger: a public read answers the storefront shape anonymously and the staff shape to ops/analyst tokens. */
-const twoAudiences = (storefront: string) =>
+const twoAudiences = (storefront: string, staff: string) =>
   ApiOkResponse({
-    description: `Anonymous (and customer, till, service) callers get ${storefront}; an ops or analyst token gets the full staff view`,
-    schema: { oneOf: [{ $ref: getSchemaPath(storefront) }, { type: 'object', description: 'staff view' }] },
+    description: `Anonymous (and customer, till, service) callers get ${storefront}; an ops or analyst token gets ${staff}`,
+    schema: { oneOf: [{ $ref: getSchemaPath(storefront) }, { $ref: getSchemaPath(staff) }] },
   });
 
 /** How far the answering read model has caught up; every read-model response carries it. */
@@ -42,7 +49,7 @@ function freshness(lag: ProjectionLag): ReadModelFreshness {
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
 @ApiTags('read models')
-@ApiExtraModels(StorefrontDropDto, StorefrontPageDto, ReturnRateDto)
+@ApiExtraModels(StorefrontDropDto, StorefrontPageDto, ReturnRateDto, StaffDropDetailDto, StaffDropPageDto)
 @Controller()
 export class ReadModelsController {
   // Reads go through TypeORM repositories (ReadModelsModule's TypeOrmModule.forFeature); the
@@ -110,7 +117,7 @@ export class ReadModelsController {
     summary:
       'Drop summary. Staff (ops, analyst): status, window, access phases (open phase, allocations, members count), sell-out behaviour and whether sold out, tier in force, units, revenue by tier and channel, MOQ progress, runs, returns. Anyone else: the storefront view of an announced drop',
   })
-  @twoAudiences('StorefrontDropDto')
+  @twoAudiences('StorefrontDropDto', 'StaffDropDetailDto')
   async summary(@Param() params: DropIdParams, @Audience() audience: ReadAudience) {
     if (audience === 'storefront') return this.storefront.drop(params.dropId);
     const readModel = freshness(await this.projector.lag('drops'));
@@ -127,7 +134,7 @@ export class ReadModelsController {
 
   @Get('drops')
   @ApiOperation({ summary: 'Drops by status and city (anonymously: announced drops only, storefront view)' })
-  @twoAudiences('StorefrontPageDto')
+  @twoAudiences('StorefrontPageDto', 'StaffDropPageDto')
   async list(@Query() query: ListDropsQuery, @Audience() audience: ReadAudience) {
     if (audience === 'storefront') return this.storefront.list(query, page(query));
     const readModel = freshness(await this.projector.lag('drops'));

@@ -16,6 +16,14 @@ export class DropCreatedDto {
   @ApiProperty({ description: 'The drop’s id (a UUID unless the request named one)' }) dropId!: string;
 }
 
+/** GET /drops/:dropId/members: one page of the members, in customer-id order. */
+export class DropMembersPageDto {
+  @ApiProperty() dropId!: string;
+  @ApiProperty({ description: 'Members of the drop in all' }) members!: number;
+  @ApiProperty({ type: [String] }) customerIds!: string[];
+  @ApiPropertyOptional({ description: 'Present when more members follow: pass it as `after`' }) next?: string;
+}
+
 /** POST/DELETE of a drop's members. */
 export class DropMembersAnswerDto {
   @ApiProperty() dropId!: string;

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '@dropline/domain';
 import { Clock, contextFromRequest, DropIdParams, ProblemException } from '@dropline/platform';
@@ -11,6 +11,11 @@ import { VisitsRecorder } from './visits-recorder';
 export const VISIT_MAX_AHEAD_MS = 5 * 60_000;
 /** …and at most this far before it (a till that was offline for a long time), and never before its drop was scheduled. */
 export const VISIT_MAX_AGE_DAYS = 400;
+
+/** POST /drops/:dropId/visits: how many visits of the batch were recorded. */
+export class VisitsAcceptedDto {
+  @ApiProperty() accepted!: number;
+}
 
 @ApiTags('visits')
 @Controller('drops/:dropId/visits')
@@ -30,6 +35,7 @@ export class VisitsController {
    */
   @Post()
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: VisitsAcceptedDto })
   @ApiOperation({ summary: 'Record a batch of storefront visits (conversion analytics); stored as VisitsRecorded in visits-<dropId>' })
   async record(@Param() p: DropIdParams, @Body() body: RecordVisitsDto, @Req() request: FastifyRequest) {
     const drop = await this.drops.find(p.dropId);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { contextFromRequest } from '@dropline/platform';
@@ -30,6 +30,32 @@ export class DispatchTaskDto {
   trackingNumber!: string;
 }
 
+/** One task as GET /fulfillment/tasks lists it (FulfillmentTask). */
+export class FulfillmentTaskDto {
+  @ApiProperty() preOrderId!: string;
+  @ApiProperty() dropId!: string;
+  @ApiProperty({ description: 'The production run that covered the pre-order' }) runId!: string;
+  @ApiProperty({ enum: ['ship', 'pickup'] }) kind!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The pickup location; null for shipments' }) locationId!: string | null;
+  @ApiProperty() customerId!: string;
+  @ApiProperty() sku!: string;
+  @ApiProperty() quantity!: number;
+  @ApiProperty({ enum: ['open', 'dispatched', 'ready', 'delivered', 'picked-up'] }) status!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'The carrier SLA deadline to dispatch (or make ready) by' }) dispatchDueAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) dispatchedAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) doneAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) carrier!: string | null;
+  @ApiProperty({ nullable: true, type: String }) trackingNumber!: string | null;
+  @ApiProperty({ description: 'Not dispatched (or made ready) by its deadline' }) late!: boolean;
+}
+
+/** A hand-over reported to the engine; the task changes when its event comes back. */
+export class TaskReportedDto {
+  @ApiProperty() preOrderId!: string;
+  @ApiProperty({ enum: ['dispatch', 'delivered', 'ready-for-pickup', 'picked-up'] }) reported!: string;
+}
+
 /** Open shipment and pickup tasks; marking one done reports the hand-over to the engine. */
 @ApiTags('fulfillment tasks')
 @Controller('fulfillment/tasks')
@@ -38,18 +64,21 @@ export class FulfillmentTasksController {
 
   @Get()
   @ApiOperation({ summary: 'Tasks not yet handed over' })
+  @ApiOkResponse({ type: [FulfillmentTaskDto] })
   open(@Query() q: TasksQuery) {
     return this.tasks.open(q.dropId);
   }
 
   @Get('late')
   @ApiOperation({ summary: 'Tasks past their carrier SLA dispatch deadline' })
+  @ApiOkResponse({ type: [FulfillmentTaskDto] })
   late() {
     return this.tasks.late();
   }
 
   @Post(':preOrderId/dispatch')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TaskReportedDto })
   @ApiOperation({ summary: 'The shipment left: reported to the engine as DispatchShipment' })
   dispatch(@Param() p: TaskParams, @Body() body: DispatchTaskDto, @Req() r: FastifyRequest) {
     return this.mark(p.preOrderId, 'ship', { action: 'dispatch', carrier: body.carrier, trackingNumber: body.trackingNumber }, r);
@@ -57,6 +86,7 @@ export class FulfillmentTasksController {
 
   @Post(':preOrderId/delivered')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TaskReportedDto })
   @ApiOperation({ summary: 'The carrier delivered: ConfirmDelivery' })
   delivered(@Param() p: TaskParams, @Req() r: FastifyRequest) {
     return this.mark(p.preOrderId, 'ship', { action: 'delivered' }, r);
@@ -64,6 +94,7 @@ export class FulfillmentTasksController {
 
   @Post(':preOrderId/ready')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TaskReportedDto })
   @ApiOperation({ summary: 'Waiting at the pickup location: MarkReadyForPickup' })
   ready(@Param() p: TaskParams, @Req() r: FastifyRequest) {
     return this.mark(p.preOrderId, 'pickup', { action: 'ready-for-pickup' }, r);
@@ -71,6 +102,7 @@ export class FulfillmentTasksController {
 
   @Post(':preOrderId/picked-up')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TaskReportedDto })
   @ApiOperation({ summary: 'The customer collected it: ConfirmPickup' })
   pickedUp(@Param() p: TaskParams, @Req() r: FastifyRequest) {
     return this.mark(p.preOrderId, 'pickup', { action: 'picked-up' }, r);

@@ -1,9 +1,10 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DomainError } from '@dropline/domain';
 import { CUSTOMER_ID, DropIdParams, QueryInt } from '@dropline/platform';
 import { DropWriter } from '../drop-writer';
+import { DropMembersPageDto } from '../drop-views.dto';
 
 /** The longest page of GET /drops/:dropId/members. */
 export const MAX_MEMBERS_PAGE = 1000;
@@ -38,6 +39,7 @@ export class ListDropMembersController {
   constructor(private readonly drops: DropWriter) {}
 
   @Get()
+  @ApiOkResponse({ type: DropMembersPageDto })
   @ApiOperation({
     summary: "A page of the drop's members, in customer-id order, from the drop's decided state (ops)",
     description:

@@ -1,0 +1,76 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+// GET /analytics/drops/:dropId as the OpenAPI document shows it (AnalyticsQueries.drop builds it).
+// apps/engine/test/api-docs.e2e-spec.ts checks a real answer against it with no property left undocumented.
+
+export class ChannelMetricsDto {
+  @ApiProperty() channel!: string;
+  @ApiProperty() visits!: number;
+  @ApiProperty() uniqueVisitors!: number;
+  @ApiProperty() preOrders!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Pre-orders per visit; null without visits' }) conversion!: number | null;
+  @ApiProperty() units!: number;
+  @ApiProperty({ description: 'Integer minor units' }) revenue!: number;
+  @ApiProperty({ nullable: true, type: Number }) averageBasketUnits!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mean seconds from the drop’s first opening to the pre-order' })
+  averageSecondsFromOpen!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mean seconds from the customer’s first visit to the pre-order' })
+  averageSecondsFromFirstVisit!: number | null;
+}
+
+export class TierMetricsDto {
+  @ApiProperty() tier!: number;
+  @ApiProperty() preOrders!: number;
+  @ApiProperty() units!: number;
+  @ApiProperty() revenue!: number;
+  @ApiProperty() averageBasketUnits!: number;
+}
+
+export class SellThroughDto {
+  @ApiProperty({ format: 'date-time' }) hour!: string;
+  @ApiProperty({ description: 'Cumulative net units by the end of the hour' }) unitsSold!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Share of the edition' }) ratio!: number | null;
+}
+
+export class ReturnsByReasonMetricsDto {
+  @ApiProperty() reason!: string;
+  @ApiProperty() count!: number;
+  @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
+}
+
+export class ReturnsBySkuMetricsDto {
+  @ApiProperty() sku!: string;
+  @ApiProperty({ nullable: true, type: String }) size!: string | null;
+  @ApiProperty() count!: number;
+  @ApiProperty({ nullable: true, type: Number }) rate!: number | null;
+}
+
+export class ReturnsMetricsDto {
+  @ApiProperty() count!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Returns per pre-order' }) rate!: number | null;
+  @ApiProperty({ type: [ReturnsByReasonMetricsDto] }) byReason!: ReturnsByReasonMetricsDto[];
+  @ApiProperty({ type: [ReturnsBySkuMetricsDto] }) bySku!: ReturnsBySkuMetricsDto[];
+}
+
+export class RefundsByKindDto {
+  @ApiProperty({ example: 'return' }) kind!: string;
+  @ApiProperty() count!: number;
+  @ApiProperty() amount!: number;
+}
+
+export class RefundsMetricsDto {
+  @ApiProperty() count!: number;
+  @ApiProperty({ description: 'Integer minor units' }) amount!: number;
+  @ApiProperty({ type: [RefundsByKindDto] }) byKind!: RefundsByKindDto[];
+}
+
+export class DropAnalyticsDto {
+  @ApiProperty() dropId!: string;
+  @ApiProperty({ nullable: true, type: String }) currency!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Units of every variant’s edition cap' }) editionTotal!: number | null;
+  @ApiProperty({ type: [ChannelMetricsDto] }) channels!: ChannelMetricsDto[];
+  @ApiProperty({ type: [TierMetricsDto] }) tiers!: TierMetricsDto[];
+  @ApiProperty({ type: [SellThroughDto] }) sellThrough!: SellThroughDto[];
+  @ApiProperty({ type: ReturnsMetricsDto }) returns!: ReturnsMetricsDto;
+  @ApiProperty({ type: RefundsMetricsDto }) refunds!: RefundsMetricsDto;
+}
