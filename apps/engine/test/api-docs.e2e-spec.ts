@@ -191,65 +191,24 @@ describe('answers as documented', () => {
     await call('POST', '/drops/{dropId}/announce', drop);
     await call('POST', '/drops/{dropId}/open', drop);
     await call('POST', '/drops/{dropId}/open', drop); // a repeat answers the same view
-    const ship = (
-      await call(
-        'POST',
-        '/drops/{dropId}/pre-orders',
-        drop,
-        { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 2, channel: 'web', fulfillment: { method: 'ship' } },
-        { 'idempotency-key': 'a-1' },
-      )
-    ).body.preOrderId as string;
-    const pickup = (
-      await call(
-        'POST',
-        '/drops/{dropId}/pre-orders',
-        drop,
-        {
-          customerId: 'c-2',
-          sku: 'HH-M-NAVY',
-          quantity: 1,
-          channel: 'web',
-          fulfillment: { method: 'pickup', locationId: 'popup-harbourside' },
-          referralCode: 'ANA-1',
-        },
-        { 'idempotency-key': 'a-2' },
-      )
-    ).body.preOrderId as string;
+    /** A pre-order of HH-M-NAVY on the web, checked like every call; its id. */
+    const place = async (key: string, customerId: string, quantity: number, fulfillment: object, extra: object = {}) =>
+      (
+        await call(
+          'POST',
+          '/drops/{dropId}/pre-orders',
+          drop,
+          { customerId, sku: 'HH-M-NAVY', quantity, channel: 'web', fulfillment, ...extra },
+          { 'idempotency-key': key },
+        )
+      ).body.preOrderId as string;
+    const atThePopup = { method: 'pickup', locationId: 'popup-harbourside' };
+    const ship = await place('a-1', 'c-1', 2, { method: 'ship' });
+    const pickup = await place('a-2', 'c-2', 1, atThePopup, { referralCode: 'ANA-1' });
     // Two more, handed over through the fulfillment app's task routes below.
-    const [ship2, pickup2] = [
-      { customerId: 'c-4', fulfillment: { method: 'ship' } },
-      { customerId: 'c-5', fulfillment: { method: 'pickup', locationId: 'popup-harbourside' } },
-    ];
-    const viaTasks: string[] = [];
-    for (const [i, order] of [ship2, pickup2].entries())
-      viaTasks.push(
-        (
-          await call(
-            'POST',
-            '/drops/{dropId}/pre-orders',
-            drop,
-            { ...order, sku: 'HH-M-NAVY', quantity: 1, channel: 'web' },
-            { 'idempotency-key': `t-${i}` },
-          )
-        ).body.preOrderId as string,
-      );
-    const cancelled = (
-      await call(
-        'POST',
-        '/drops/{dropId}/pre-orders',
-        drop,
-        { customerId: 'c-3', sku: 'HH-M-NAVY', quantity: 1, channel: 'web', fulfillment: { method: 'ship' } },
-        { 'idempotency-key': 'a-3' },
-      )
-    ).body.preOrderId as string;
-    await call(
-      'POST',
-      '/drops/{dropId}/pre-orders',
-      drop,
-      { customerId: 'c-1', sku: 'HH-M-NAVY', quantity: 9, channel: 'web', fulfillment: { method: 'ship' } },
-      { 'idempotency-key': 'a-4' },
-    ); // over the limit: a problem
+    const viaTasks = [await place('t-1', 'c-4', 1, { method: 'ship' }), await place('t-2', 'c-5', 1, atThePopup)];
+    const cancelled = await place('a-3', 'c-3', 1, { method: 'ship' });
+    await place('a-4', 'c-1', 9, { method: 'ship' }); // over the limit: a problem
     await call('POST', '/pre-orders/{preOrderId}/cancel', { preOrderId: cancelled });
     await call('GET', '/drops/{dropId}', drop);
     for (const preOrderId of [ship, pickup])

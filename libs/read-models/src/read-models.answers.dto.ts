@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PHASE_AUDIENCES, RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from '@dropline/domain';
+import { RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from '@dropline/domain';
 import { DROP_STATUSES } from './read-models.dto';
+import { StorefrontPhaseDto } from './storefront.dto';
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}; null without a return`;
 
@@ -140,11 +141,8 @@ export class StaffWindowDto {
   @ApiProperty({ format: 'date-time' }) closesAt!: string;
 }
 
-export class StaffPhaseDto {
-  @ApiProperty() name!: string;
-  @ApiProperty({ enum: PHASE_AUDIENCES }) audience!: string;
-  @ApiProperty({ format: 'date-time' }) opensAt!: string;
-  @ApiProperty({ enum: ['upcoming', 'open', 'past'] }) status!: string;
+/** A phase as staff see it: the storefront's, and the units it reserves. */
+export class StaffPhaseDto extends StorefrontPhaseDto {
   @ApiPropertyOptional({ ...COUNTS_BY_KEY, description: 'Units per SKU reserved for this phase' }) allocation?: Record<string, number>;
 }
 

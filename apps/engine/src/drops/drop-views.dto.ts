@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PHASE_AUDIENCES, RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from '@dropline/domain';
+import { RETURN_CONDITIONS, RETURN_REASONS, SALES_CHANNELS, SELL_OUT_BEHAVIOURS } from '@dropline/domain';
+import { StaffPhaseDto } from '@dropline/read-models';
 import { FulfillmentDto } from '../pre-orders/place-pre-order/place-pre-order.dto';
 import { DropDefinitionDto } from './schedule-drop/schedule-drop.dto';
 
@@ -53,13 +54,9 @@ export class SkuViewDto {
   @ApiProperty({ description: 'Units the open phase may still sell; 0 before anything opens' }) availableInPhase!: number;
 }
 
-export class PhaseViewDto {
-  @ApiProperty() name!: string;
-  @ApiProperty({ enum: PHASE_AUDIENCES }) audience!: string;
-  @ApiProperty({ format: 'date-time' }) opensAt!: string;
-  @ApiProperty({ enum: ['upcoming', 'open', 'past'] }) status!: string;
-  @ApiPropertyOptional({ format: 'date-time' }) openedAt?: string;
-  @ApiPropertyOptional({ ...UNITS_BY_SKU, description: 'Units per SKU reserved for this phase' }) allocation?: Record<string, number>;
+/** A phase in the decider's view: as staff see it in the read models, and when it opened. */
+export class PhaseViewDto extends StaffPhaseDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'When it opened (a skipped phase opens with the next)' }) openedAt?: string;
 }
 
 export class AccessViewDto {
