@@ -284,6 +284,16 @@ describe('answers as documented', () => {
     await call('POST', '/drops/{dropId}/visits', drop, { visits: [{ visitorId: 'c-1', channel: 'web', at: '2027-01-15T09:00:00Z' }] });
     await call('GET', '/analytics/drops/{dropId}', drop);
 
+    // Operability: health in both audiences, and the projections' status.
+    for (const auth of [undefined, { token: null as null }]) {
+      await call('GET', '/health/live', {}, undefined, {}, auth);
+      await call('GET', '/health/ready', {}, undefined, {}, auth);
+    }
+    await call('GET', '/admin/projections', {});
+    await call('GET', '/admin/projections/{name}', { name: 'drops' });
+    await call('POST', '/admin/projections/{name}/rebuild', { name: 'drops' });
+    await call('GET', '/admin/projections/{name}', { name: 'nope' }); // a problem
+
     // Every route whose document describes a JSON answer answered 2xx here and was checked against it.
     const described = operations(doc)
       .filter(({ operation }) => Object.entries(operation.responses).some(([status, r]) => status.startsWith('2') && r.content))

@@ -1,12 +1,13 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ProblemException } from '@dropline/platform';
 import { ProjectionNameParams } from './read-models.dto';
 import { ProjectorService } from './projector.service';
+import { ProjectionListDto, ProjectionStatusDto } from './admin-projections.dto';
 
 /**
- * Ops-only: projection lag and rebuilds. TODO(auth): put behind the ops role once the
- * engine's token guard lands (issue on auth); until then deploy it behind the internal ingress.
+ * Projection lag and rebuilds: ops and analysts read them, only ops ask for a rebuild
+ * (ROUTE_POLICY, docs/security.md).
  */
 @ApiTags('admin')
 @Controller('admin/projections')
@@ -15,12 +16,14 @@ export class AdminProjectionsController {
 
   @Get()
   @ApiOperation({ summary: 'Every projection: checkpoint, lag (events and seconds), rebuild progress' })
+  @ApiOkResponse({ type: ProjectionListDto })
   async list() {
     return { projections: await Promise.all(this.projector.runners.map((r) => this.projector.lag(r.projection.name))) };
   }
 
   @Get(':name')
   @ApiOperation({ summary: "One projection's checkpoint, lag and rebuild progress" })
+  @ApiOkResponse({ type: ProjectionStatusDto })
   async get(@Param() params: ProjectionNameParams) {
     this.known(params.name);
     return this.projector.lag(params.name);
@@ -28,6 +31,7 @@ export class AdminProjectionsController {
 
   @Post(':name/rebuild')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: ProjectionStatusDto })
   @ApiOperation({ summary: 'Rebuild a projection into a shadow copy and swap it in; the lease holder does the work' })
   async rebuild(@Param() params: ProjectionNameParams) {
     this.known(params.name);

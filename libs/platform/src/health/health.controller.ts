@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { connect } from 'node:net';
 import type { AppConfig } from '../config/app-config';
@@ -35,6 +35,25 @@ function tcpReachable(hostPort: string, ms: number): Promise<void> {
   });
 }
 
+/** Check name (eventStore, readModels, lag:<reader>, kafka, …) → up or down, and for staff its details. */
+const CHECKS = {
+  type: 'object' as const,
+  additionalProperties: {
+    type: 'object' as const,
+    required: ['status'],
+    properties: { status: { type: 'string' as const, enum: ['up', 'down'] } },
+    additionalProperties: true,
+  },
+};
+
+/** /health/live and /health/ready (terminus' shape). */
+export class HealthDto {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'] }) status!: string;
+  @ApiProperty({ ...CHECKS, description: 'The checks that are up' }) info!: Record<string, { status: string }>;
+  @ApiProperty({ ...CHECKS, description: 'The checks that are down' }) error!: Record<string, { status: string }>;
+  @ApiProperty({ ...CHECKS, description: 'Every check' }) details!: Record<string, { status: string }>;
+}
+
 type Checks = Record<string, { status: string; [detail: string]: unknown } | undefined> | undefined;
 
 /**
@@ -67,6 +86,7 @@ export class HealthController {
 
   @Get('live')
   @HttpCode(200)
+  @ApiOkResponse({ type: HealthDto })
   @ApiOperation({ summary: 'The process is up and its event loop turns' })
   live() {
     return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
@@ -74,6 +94,7 @@ export class HealthController {
 
   @Get('ready')
   @HttpCode(200)
+  @ApiOkResponse({ type: HealthDto })
   @ApiOperation({
     summary: 'The stores answer, readers keep up, Kafka is reachable where configured',
     description: 'Every check says up or down; its details (lag, restarts, last error, error messages) only to an ops or analyst token.',
