@@ -121,8 +121,9 @@ function closed(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === '$ref' && typeof value === 'string') out[key] = value.replace(/^#/, 'openapi#');
-    else if (key === 'properties' || key === 'example')
-      out[key] = key === 'example' ? value : Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, closed(v)]));
+    else if (key === 'example' || key === 'default')
+      out[key] = value; // data, not schema
+    else if (key === 'properties') out[key] = Object.fromEntries(Object.entries(value as object).map(([name, v]) => [name, closed(v)]));
     else out[key] = closed(value);
   }
   if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;

@@ -56,11 +56,20 @@ function whoMayCall(policy: Extract<RoutePolicy, { roles: readonly unknown[] }>)
     .join(', ');
 }
 
+/** The 403 of a role route: the wrong role, and where the route narrows a customer to their own data, someone else's. */
+function forbidden(policy: Extract<RoutePolicy, { roles: readonly unknown[] }>): string {
+  const wrongRole = `A token without one of the roles ${policy.roles.join(', ')} (\`AUTH.FORBIDDEN\`)`;
+  if (policy.owner === 'body')
+    return `${wrongRole}; a customer naming another customer (\`AUTH.CUSTOMER_MISMATCH\`); a channel the role does not sell on (\`AUTH.CHANNEL_NOT_ALLOWED\`)`;
+  if (policy.owner === 'param') return `${wrongRole}; a customer asking for another customer (\`AUTH.CUSTOMER_MISMATCH\`)`;
+  return wrongRole;
+}
+
 /**
  * Who may call each operation, and how it refuses, written into the OpenAPI document from the
  * one policy table the guard enforces (ROUTE_POLICY), so the document cannot drift from it:
  *
- * - `components.securitySchemes.bearer` (a JWT; docs/security.md, "Tokens");
+ * - `components.securitySchemes.bearer` (a JWT; docs/security.md, "Token claims");
  * - per operation, `security` (`[{ bearer }]` for a role route; `[{}, { bearer }]`, anonymous or a
  *   token, for a public one), `x-dropline-roles`, and the roles in the description;
  * - per operation, the problem answers every route can give: 400 when it takes input, 401, 403 for
@@ -120,12 +129,7 @@ export function describeAccess(document: OpenAPIObject): OpenAPIObject {
         operation[ROLES_EXTENSION] = [...policy.roles];
         who = whoMayCall(policy);
         add('401', problem('No token, or one that does not verify (`AUTH.UNAUTHENTICATED`, `AUTH.TOKEN_INVALID`, `AUTH.TOKEN_EXPIRED`)'));
-        add(
-          '403',
-          problem(
-            `A token without one of the roles ${policy.roles.join(', ')} (\`AUTH.FORBIDDEN\`), or acting for someone else (\`AUTH.CUSTOMER_MISMATCH\`, \`AUTH.CHANNEL_NOT_ALLOWED\`)`,
-          ),
-        );
+        add('403', problem(forbidden(policy)));
       }
       add(
         '429',
