@@ -22,7 +22,10 @@ async function main(): Promise<void> {
       throw new ConfigError('EVENT_STORE', 'must be postgres for a relay outside the engine (the embedded store belongs to one process)');
   });
   useBootLogger(config, 'relay');
-  const pool = createPostgresPool(config.databaseUrl!, { connectionTimeoutMillis: config.storeConnectTimeoutMs });
+  const pool = createPostgresPool(config.databaseUrl!, {
+    connectionTimeoutMillis: config.storeConnectTimeoutMs,
+    idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
+  });
   const store = new PostgresEventStore(pool);
   const app = await NestFactory.createApplicationContext(withLogging(RelayModule.forRoot({ config, store, pool }), config, 'relay'), {
     bufferLogs: true,

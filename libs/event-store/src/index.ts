@@ -8,7 +8,13 @@ export { consoleEventStoreLogger, type EventStoreLogger } from './event-store.lo
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres.event-store';
 export type { PollingOptions } from './postgres/polling.subscription';
 export { ensureEventStoreSchema, EVENT_STORE_SCHEMA_SQL_PATH } from './postgres/postgres.schema';
-export { createPostgresPool, bigintAsStringTypes, type PostgresPoolOptions } from './postgres/postgres.pool';
+export {
+  createPostgresPool,
+  bigintAsStringTypes,
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  idleInTransactionParameter,
+  type PostgresPoolOptions,
+} from './postgres/postgres.pool';
 export {
   createEmbeddedDatabase,
   EMBEDDED_START_PARAMS,

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Pool } from 'pg';
+import { Pool as PgPool, type Pool } from 'pg';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
-import { createPostgresPool, SERVER_MALLOC_WARMUP_BYTES } from './postgres.pool';
+import { newEvent } from '../event-store.contract';
+import { createPostgresPool, DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, SERVER_MALLOC_WARMUP_BYTES } from './postgres.pool';
+import { PostgresEventStore } from './postgres.event-store';
 
 /** Minor page faults of a process so far (/proc/<pid>/stat, field 10). */
 function minorFaults(pid: number): number {
@@ -113,3 +115,64 @@ describeWithPostgres('PostgreSQL pool: the malloc warm-up of new connections (cr
     for (const bad of [-1, 1.5, Number.NaN]) expect(() => createPostgresPool(db.url, { mallocWarmupBytes: bad })).toThrow(RangeError);
   });
 });
+
+describeWithPostgres(
+  'PostgreSQL pool: a session that stops mid-transaction (createPostgresPool, idle_in_transaction_session_timeout)',
+  () => {
+    let db: TestPostgresDatabase;
+    beforeAll(async () => {
+      db = await createTestPostgresDatabase('pool_idle_tx');
+    });
+    afterAll(async () => db?.drop());
+
+    const setting = async (pool: Pool) =>
+      (await pool.query<{ value: string }>(`SELECT current_setting('idle_in_transaction_session_timeout') AS value`)).rows[0].value;
+
+    it('is ended by the server after the timeout, and the log readers it held back see past it', async () => {
+      // The "paused process": one connection that opens a writing transaction and then sends nothing.
+      const paused = createPostgresPool(db.url, { max: 1, idleInTransactionTimeoutMillis: 700, mallocWarmupBytes: 0 });
+      paused.on('error', () => undefined);
+      const store = new PostgresEventStore(db.pool);
+      const client = await paused.connect();
+      client.on('error', () => undefined);
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_current_xact_id()'); // takes a transaction id, as any write does
+        const before = (await store.readAll({ maxCount: 1_000 })).position;
+        await store.appendToStream('pool-idle-1', [newEvent('Appended')], 'no_stream');
+
+        // Below the paused transaction's id is the safe horizon: the event is committed but not readable yet.
+        const held = await store.readAll({ fromPosition: before, maxCount: 1_000 });
+        expect(held.events.map((e) => e.streamName)).not.toContain('pool-idle-1');
+
+        const startedAt = Date.now();
+        let seen = false;
+        while (!seen && Date.now() - startedAt < 10_000) {
+          await new Promise((r) => setTimeout(r, 50));
+          seen = (await store.readAll({ fromPosition: before, maxCount: 1_000 })).events.some((e) => e.streamName === 'pool-idle-1');
+        }
+        expect(seen).toBe(true);
+        expect(Date.now() - startedAt).toBeGreaterThanOrEqual(500);
+        // The paused client finds its transaction gone when it runs again: nothing it meant to commit is committed.
+        await expect(client.query('COMMIT')).rejects.toThrow();
+      } finally {
+        client.release(true);
+        await paused.end();
+      }
+    });
+
+    it('sets the timeout on every connection, 10 s by default; 0 leaves the server setting; refuses a negative or fractional value', async () => {
+      expect(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS).toBe(10_000);
+      const byDefault = createPostgresPool(db.url, { max: 1, mallocWarmupBytes: 0 });
+      const off = createPostgresPool(db.url, { max: 1, mallocWarmupBytes: 0, idleInTransactionTimeoutMillis: 0 });
+      const plain = new PgPool({ connectionString: db.url, max: 1 });
+      try {
+        expect(await setting(byDefault)).toBe('10s');
+        expect(await setting(off)).toBe(await setting(plain));
+      } finally {
+        await Promise.all([byDefault.end(), off.end(), plain.end()]);
+      }
+      for (const bad of [-1, 1.5]) expect(() => createPostgresPool(db.url, { idleInTransactionTimeoutMillis: bad })).toThrow(RangeError);
+    });
+  },
+);

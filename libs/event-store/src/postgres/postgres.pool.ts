@@ -28,6 +28,11 @@ export interface PostgresPoolOptions {
   /** Server-side statement_timeout in ms (default none). */
   statementTimeoutMillis?: number;
   /**
+   * Server-side idle_in_transaction_session_timeout in ms (default
+   * DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS; 0: the server's own setting). See createPostgresPool.
+   */
+  idleInTransactionTimeoutMillis?: number;
+  /**
    * Bytes a new connection's backend allocates and frees once, before anything else (default
    * SERVER_MALLOC_WARMUP_BYTES; 0: none). See createPostgresPool.
    */
@@ -41,6 +46,24 @@ export interface PostgresPoolOptions {
  * giving memory back to the system.
  */
 export const SERVER_MALLOC_WARMUP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * 10 s: how long PostgreSQL lets one of our sessions sit inside a transaction waiting for its
+ * client before it ends the session. Every transaction of ours is a few round trips apart; a
+ * client that stops answering mid-transaction (a paused or frozen process, a lost network) holds
+ * the log's safe horizon, which is cluster-wide, and the rows it locked, and so stalls every
+ * reader of the log on every instance (docs/architecture.md, "The gap-safe global log"). Below the
+ * default LEASE_TTL_MS, so the stall has ended by the time another instance takes the paused one's
+ * leases over.
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** The startup parameter that ends a session idle in a transaction for longer than `ms` (0: leave the server's setting). */
+export function idleInTransactionParameter(ms: number | undefined): Pick<PoolConfig, 'idle_in_transaction_session_timeout'> {
+  const value = ms ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
+  if (!(Number.isSafeInteger(value) && value >= 0)) throw new RangeError(`Invalid idleInTransactionTimeoutMillis: ${value}`);
+  return value > 0 ? { idle_in_transaction_session_timeout: value } : {};
+}
 
 /**
  * Creates a pg.Pool for a PostgreSQL server URL, with bigints returned as strings.
@@ -68,6 +91,8 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 30000,
     statement_timeout: options.statementTimeoutMillis,
+    // Sent with the connection's startup packet: no round trip of its own.
+    ...idleInTransactionParameter(options.idleInTransactionTimeoutMillis),
     types: bigintAsStringTypes,
     // Before the pool hands a new connection out. A failed warm-up costs only its own gain.
     onConnect:

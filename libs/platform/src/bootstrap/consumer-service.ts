@@ -2,6 +2,7 @@ import { DynamicModule, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
+import { idleInTransactionParameter } from '@dropline/event-store';
 import {
   ConsumerHandler,
   createKafka,
@@ -46,7 +47,12 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   if (!options.database.url) throw new ConfigError(options.database.variable, 'is required (or DATABASE_URL)');
   useBootLogger(config, options.name);
   const logger = new Logger(options.name.charAt(0).toUpperCase() + options.name.slice(1));
-  const pool = new Pool({ connectionString: options.database.url, max: 5 });
+  const pool = new Pool({
+    connectionString: options.database.url,
+    max: 5,
+    // Its transactions (a message's rows and ce_id) must not hold the server's horizon if this process stops mid-way.
+    ...idleInTransactionParameter(config.pgIdleInTransactionTimeoutMs),
+  });
   const kafka = createKafka(
     {
       brokers: config.kafkaBrokers,

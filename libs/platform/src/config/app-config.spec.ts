@@ -48,6 +48,9 @@ describe('loadConfig', () => {
     [{ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://u@h/db', LEASE_STORE: 'process' }, 'LEASE_STORE'],
     [{ SINGLE_INSTANCE: 'perhaps' }, 'SINGLE_INSTANCE'],
     [{ LEASE_TTL_MS: '100' }, 'LEASE_TTL_MS'],
+    [{ PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '500' }, 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS'],
+    [{ PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-1' }, 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS'],
+    [{ PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '700000' }, 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -59,6 +62,12 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(variable);
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+
+  it('ends sessions idle in a transaction after 10 s by default; 0 keeps the server setting', () => {
+    expect(loadConfig({}).pgIdleInTransactionTimeoutMs).toBe(10_000);
+    expect(loadConfig({ PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }).pgIdleInTransactionTimeoutMs).toBe(0);
+    expect(loadConfig({ PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1000' }).pgIdleInTransactionTimeoutMs).toBe(1_000);
   });
 
   it('chooses the lease store: advisory locks with DATABASE_URL, the process when embedded, else the event store unless SINGLE_INSTANCE', () => {

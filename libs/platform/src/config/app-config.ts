@@ -40,6 +40,8 @@ export interface AppConfig {
   /** What projections and the relay do at an unknown or corrupted stored event (ON_BAD_EVENT): stall there, or report and skip it. */
   onBadEvent: EnvironmentVariables['ON_BAD_EVENT'];
   storeConnectTimeoutMs: number;
+  /** PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: set on every PostgreSQL connection of the process (0: the server's setting). */
+  pgIdleInTransactionTimeoutMs: number;
   /** When /health/ready fails on a reader's lag (READY_MAX_LAG_SECONDS, READY_MAX_LAG_EVENTS). */
   readiness: { maxLagSeconds: number; maxLagEvents: number };
   schedulerIntervalMs: number;
@@ -125,6 +127,12 @@ export function loadConfig(env: Env): AppConfig {
   if (eventStore === 'postgres' && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when EVENT_STORE=postgres');
   if (eventStore === 'eventstoredb' && !v.ESDB_CONNECTION_STRING)
     throw new ConfigError('ESDB_CONNECTION_STRING', 'is required when EVENT_STORE=eventstoredb');
+  // Shorter than a second would end healthy sessions whose next statement waits on a busy event loop.
+  if (v.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS > 0 && v.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS < 1_000)
+    throw new ConfigError(
+      'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+      `must be 0 (the server's setting) or at least 1000 (got ${v.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS})`,
+    );
   return {
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
@@ -171,6 +179,7 @@ export function loadConfig(env: Env): AppConfig {
     projectionRebuildPageSize: v.PROJECTION_REBUILD_PAGE_SIZE,
     onBadEvent: v.ON_BAD_EVENT,
     storeConnectTimeoutMs: v.STORE_CONNECT_TIMEOUT_MS,
+    pgIdleInTransactionTimeoutMs: v.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     readiness: { maxLagSeconds: v.READY_MAX_LAG_SECONDS, maxLagEvents: v.READY_MAX_LAG_EVENTS },
     schedulerIntervalMs: v.SCHEDULER_INTERVAL_MS,
     lease: leaseConfig(v),

@@ -419,6 +419,12 @@ export class EnvironmentVariables {
   STORE_CONNECT_TIMEOUT_MS: number = 2000;
 
   @Describe(
+    "PostgreSQL ends a session of ours that waits this long for its client inside a transaction (`idle_in_transaction_session_timeout`, set per connection; `0` leaves the server's setting, else at least `1000`). A process paused or cut off mid-transaction otherwise holds the log's safe horizon and its row locks, stalling every reader of the log on every instance; keep it below `LEASE_TTL_MS`. See docs/reliability.md",
+  )
+  @Integer(0, 600_000)
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = 10_000;
+
+  @Describe(
     '`/health/ready` answers 503 while a reader running here (a projection) is further behind than this: the recorded time of the log head minus that of the first event it has not applied, on every store',
   )
   @Integer(1, 86_400)

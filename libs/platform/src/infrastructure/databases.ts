@@ -49,6 +49,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     if (!serverPool) {
       const pool = createPostgresPool(config.databaseUrl!, {
         connectionTimeoutMillis: config.storeConnectTimeoutMs,
+        idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
         applicationName: `dropline-${role}`,
       });
       // A checked-out client between two queries (inside a transaction, or a held lease) that
