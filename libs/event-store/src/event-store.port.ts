@@ -109,6 +109,13 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** Events committed after a reader's position that it cannot read yet (EventStore.pendingAfter). */
+export interface PendingEvents {
+  events: number;
+  /** How long the oldest of them has waited since it was recorded, on the store's clock. */
+  oldestSeconds: number;
+}
+
 export interface EventStore {
   /**
    * Most bytes one atomic append may carry, as appendSize counts them. An append whose appendSize
@@ -145,6 +152,15 @@ export interface EventStore {
    * own and returns that bound, which is then a lower bound (EventStoreDB: docs/event-store.md).
    */
   countAfter?(position: string | undefined, filter?: EventFilter): Promise<number>;
+  /**
+   * Events after `position` that pass `filter`, committed but not readable yet, and how long the
+   * oldest of them has waited (seconds, on the store's clock); undefined when there are none.
+   * Call it where a read found the end of the log. PostgreSQL only: its readers see the log
+   * below the safe horizon, which one open transaction anywhere on the server holds back
+   * (docs/event-store.md), and a held horizon must show as lag rather than as a caught-up reader.
+   * Left out where a committed event is readable at once (EventStoreDB).
+   */
+  pendingAfter?(position: string | undefined, filter?: EventFilter): Promise<PendingEvents | undefined>;
   /**
    * ISO-8601 time the store recorded the last event of its global log (the head: any stream,
    * the store's own events included), undefined for an empty log. One cheap read on every store;

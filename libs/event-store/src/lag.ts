@@ -28,7 +28,10 @@ export const LAG_READS = 20;
  * Measures a reader's lag from its position and filter: a filtered read of one event (read on
  * from where it got to while a bounded scan passed only other events, up to LAG_READS reads),
  * and only when something is left, the head's recorded time and (where the store can) a count.
- * Zero only when a read reached the end of the log. When LAG_READS reads found no event of the
+ * Zero only when a read reached the end of the log and the store holds nothing back there
+ * (pendingAfter: on PostgreSQL, events committed above the safe horizon an open transaction
+ * holds; their lag in seconds is how long the oldest has waited, so it grows while the horizon is
+ * held, and a stalled reader does not pass for a caught-up one). When LAG_READS reads found no event of the
  * reader's and not the end either, the seconds are measured from the first event of any kind
  * after the position: an upper bound, and not zero, since the reader has that stretch to pass.
  */
@@ -37,7 +40,12 @@ export async function measureLag(store: EventStore, position: string | undefined
   let next = await read(position);
   for (let reads = 1; next.events.length === 0 && !next.isEnd && reads < LAG_READS; reads++) next = await read(next.position);
   let first = next.events[0];
-  if (!first && next.isEnd) return { lagSeconds: 0, lagEvents: store.countAfter ? 0 : null };
+  if (!first && next.isEnd) {
+    // The end of what can be read; on PostgreSQL an open transaction may hold events back from it.
+    const pending = await store.pendingAfter?.(position, filter);
+    if (pending) return { lagSeconds: pending.oldestSeconds, lagEvents: pending.events };
+    return { lagSeconds: 0, lagEvents: store.countAfter ? 0 : null };
+  }
   first ??= (await store.readAll({ fromPosition: position, maxCount: 1 })).events[0];
   const head = await store.headRecordedAt();
   const lagEvents = store.countAfter ? await store.countAfter(position, filter) : null;
@@ -56,7 +64,7 @@ export const LAG_TTL_MS = 1000;
  * it: a loop of anonymous probes costs the store one measurement per reader a second. A reader
  * that moved is measured again at once; a failed measurement is not kept, and neither is a zero
  * once it has been answered: events may arrive while a caught-up reader stands still, and a
- * caught-up reader's measurement is one read that finds the end, with no count.
+ * caught-up reader's measurement is cheap (one read that finds the end; on PostgreSQL, one look past it).
  */
 export class SharedLag {
   private last: { position: string | undefined; at: number; value: Promise<ReaderLag> } | undefined;

@@ -94,6 +94,7 @@ export class SharedLogReads implements EventStore {
   private endSeen: { sentAt: number; at: number; end: string | undefined } | undefined;
 
   readonly countAfter?: EventStore['countAfter'];
+  readonly pendingAfter?: EventStore['pendingAfter'];
   readonly readEvent?: EventStore['readEvent'];
   readonly readCausedBy?: EventStore['readCausedBy'];
 
@@ -107,6 +108,7 @@ export class SharedLogReads implements EventStore {
     this.soleWriterRecheckMs = options.soleWriterRecheckMs ?? 0;
     // The optional methods stay optional: a store without them keeps callers' fallbacks.
     if (inner.countAfter) this.countAfter = inner.countAfter.bind(inner);
+    if (inner.pendingAfter) this.pendingAfter = inner.pendingAfter.bind(inner);
     if (inner.readEvent) this.readEvent = inner.readEvent.bind(inner);
     if (inner.readCausedBy) this.readCausedBy = inner.readCausedBy.bind(inner);
   }

@@ -7,6 +7,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
+  type PendingEvents,
   type ReadAllOptions,
   type ReadAllResult,
   type ReadStreamOptions,
@@ -407,6 +408,27 @@ export class PostgresEventStore implements EventStore {
       return Number(result.rows[0][0]);
     } catch (error) {
       throw toStoreError(error, 'countAfter');
+    }
+  }
+
+  async pendingAfter(position: string | undefined, filter?: EventFilter): Promise<PendingEvents | undefined> {
+    const from = parseLogPosition(position);
+    const values: unknown[] = [from.transactionId, from.globalPosition];
+    const conditions = filterConditions(filter, values);
+    try {
+      // Everything after a position a read found the end at lies above the horizon (or was committed
+      // since): the rows are few, on the log index. Their age is taken on the server's clock, the one
+      // that recorded them, and grows for as long as the horizon is held.
+      const result = await this.pool.query<[number, number | null]>({
+        text: `SELECT count(*)::int, extract(epoch FROM clock_timestamp() - min(recorded_at))::float8
+               FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${conditions.join(' ')}`,
+        values,
+        rowMode: 'array',
+      });
+      const [events, oldest] = result.rows[0];
+      return events > 0 ? { events, oldestSeconds: Math.max(0, oldest ?? 0) } : undefined;
+    } catch (error) {
+      throw toStoreError(error, 'pendingAfter');
     }
   }
 

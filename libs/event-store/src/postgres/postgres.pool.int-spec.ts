@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Pool as PgPool, type Pool } from 'pg';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
 import { newEvent } from '../event-store.contract';
+import { measureLag } from '../lag';
 import { createPostgresPool, DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, SERVER_MALLOC_WARMUP_BYTES } from './postgres.pool';
 import { PostgresEventStore } from './postgres.event-store';
 
@@ -158,6 +159,49 @@ describeWithPostgres(
       } finally {
         client.release(true);
         await paused.end();
+      }
+    });
+
+    it('shows a reader held behind an open transaction as lagging, its seconds growing, not as caught up (measureLag, pendingAfter)', async () => {
+      const other = createPostgresPool(db.url, { max: 1, idleInTransactionTimeoutMillis: 0, mallocWarmupBytes: 0 });
+      const store = new PostgresEventStore(db.pool);
+      const filter = { streamPrefixes: ['lag-held-'] };
+      const client = await other.connect();
+      try {
+        let position: string | undefined;
+        for (
+          let page = await store.readAll({ maxCount: 1_000 });
+          ;
+          page = await store.readAll({ fromPosition: position, maxCount: 1_000 })
+        ) {
+          position = page.position ?? position;
+          if (page.isEnd) break;
+        }
+        expect(await measureLag(store, position, filter)).toEqual({ lagSeconds: 0, lagEvents: 0 });
+
+        // Another client (a report, a psql session left in BEGIN) opens a writing transaction and keeps it.
+        await client.query('BEGIN');
+        await client.query('SELECT pg_current_xact_id()');
+        await store.appendToStream('lag-held-1', [newEvent('Appended'), newEvent('Appended')], 'no_stream');
+        const read = await store.readAll({ fromPosition: position, maxCount: 1_000, filter });
+        expect({ events: read.events.length, isEnd: read.isEnd }).toEqual({ events: 0, isEnd: true });
+
+        const first = await measureLag(store, position, filter);
+        expect(first.lagEvents).toBe(2);
+        await new Promise((r) => setTimeout(r, 1_100));
+        const later = await measureLag(store, position, filter);
+        expect(later.lagEvents).toBe(2);
+        expect(later.lagSeconds).toBeGreaterThanOrEqual(1);
+        expect(later.lagSeconds).toBeGreaterThan(first.lagSeconds);
+
+        // The transaction ends: the events are readable, and the reader that reads them is caught up again.
+        await client.query('ROLLBACK');
+        const released = await store.readAll({ fromPosition: position, maxCount: 1_000, filter });
+        expect(released.events.map((e) => e.streamName)).toEqual(['lag-held-1', 'lag-held-1']);
+        expect(await store.pendingAfter(released.position, filter)).toBeUndefined();
+      } finally {
+        client.release();
+        await other.end();
       }
     });
 
