@@ -58,11 +58,36 @@ export function leaseKey(name: string): bigint {
 export const LEASE_FENCES_TABLE = 'dropline_lease_fences';
 
 /**
+ * How the server finds out that a holder's host is gone, set on the holder's session as it takes
+ * the lock: TCP keepalive probes after 5 s of silence, one a second, 5 unanswered ones end the
+ * connection; data left unacknowledged for 10 s ends it too (tcp_user_timeout). Without them
+ * a holder whose host vanished without closing its connection (power loss, a frozen VM, a network
+ * partition) kept the lock for the kernel's keepalive default, over two hours.
+ */
+export const ADVISORY_LEASE_KEEPALIVE = { idleSeconds: 5, intervalSeconds: 1, count: 5, userTimeoutMs: 10_000 } as const;
+
+/**
+ * How long the holder waits for its renewal's answer before it counts the lease lost: well under
+ * the ~10 s after which the server ends a silent holder's session (ADVISORY_LEASE_KEEPALIVE), so a
+ * holder cut off from the database stops its leased work before anyone else can take the lock.
+ */
+export const ADVISORY_LEASE_RENEW_TIMEOUT_MS = 4_000;
+
+const KEEPALIVE_SETTINGS = [
+  `set_config('tcp_keepalives_idle', '${ADVISORY_LEASE_KEEPALIVE.idleSeconds}', false)`,
+  `set_config('tcp_keepalives_interval', '${ADVISORY_LEASE_KEEPALIVE.intervalSeconds}', false)`,
+  `set_config('tcp_keepalives_count', '${ADVISORY_LEASE_KEEPALIVE.count}', false)`,
+  `set_config('tcp_user_timeout', '${ADVISORY_LEASE_KEEPALIVE.userTimeoutMs}', false)`,
+].join(', ');
+
+/**
  * A PostgreSQL session advisory lock held on a dedicated connection. The lock lives as
  * long as that connection: if the process dies or the connection drops, PostgreSQL
- * releases it and another instance takes over on its next try. Each acquisition bumps the
- * lease's row of `dropline_lease_fences` on the same connection, under the lock: that
- * number is the fence.
+ * releases it and another instance takes over on its next try; if the holder's host goes
+ * silent, the server ends the session about 10 s later (ADVISORY_LEASE_KEEPALIVE), and the
+ * holder, whose renewals go unanswered, has counted the lease lost before that
+ * (ADVISORY_LEASE_RENEW_TIMEOUT_MS). Each acquisition bumps the lease's row of
+ * `dropline_lease_fences` on the same connection, under the lock: that number is the fence.
  */
 export class AdvisoryLease implements Lease {
   readonly kind: LeaseStoreKind = 'database';
@@ -87,7 +112,7 @@ export class AdvisoryLease implements Lease {
     if (this.client) {
       // Still ours only if the connection is still alive.
       try {
-        await this.client.query('select 1');
+        await this.client.query({ text: 'select 1', query_timeout: ADVISORY_LEASE_RENEW_TIMEOUT_MS });
         return true;
       } catch {
         this.drop();
@@ -101,7 +126,8 @@ export class AdvisoryLease implements Lease {
       return false;
     }
     try {
-      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
+      // The session's keepalive settings in the same round trip (they stay with the pooled connection: harmless).
+      const { rows } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock($1::bigint) as ok, ${KEEPALIVE_SETTINGS}`, [
         leaseKey(this.name).toString(),
       ]);
       if (!rows[0]?.ok) {
