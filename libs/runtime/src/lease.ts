@@ -73,6 +73,9 @@ export const ADVISORY_LEASE_KEEPALIVE = { idleSeconds: 5, intervalSeconds: 1, co
  */
 export const ADVISORY_LEASE_RENEW_TIMEOUT_MS = 4_000;
 
+/** pg reads `query_timeout` per query too, though its types list it on the client config only. */
+const RENEWAL = { text: 'select 1', query_timeout: ADVISORY_LEASE_RENEW_TIMEOUT_MS };
+
 const KEEPALIVE_SETTINGS = [
   `set_config('tcp_keepalives_idle', '${ADVISORY_LEASE_KEEPALIVE.idleSeconds}', false)`,
   `set_config('tcp_keepalives_interval', '${ADVISORY_LEASE_KEEPALIVE.intervalSeconds}', false)`,
@@ -112,7 +115,7 @@ export class AdvisoryLease implements Lease {
     if (this.client) {
       // Still ours only if the connection is still alive.
       try {
-        await this.client.query({ text: 'select 1', query_timeout: ADVISORY_LEASE_RENEW_TIMEOUT_MS });
+        await this.client.query(RENEWAL);
         return true;
       } catch {
         this.drop();
