@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import type { Browser } from 'playwright-core';
 import { BEARER_SCHEME, policyFor, registeredRoutes, ROLES_EXTENSION } from '@dropline/platform';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
+import { isMockCluster, kafkaBrokers, uniqueTopic } from '../../../test/support/kafka';
 import { chromiumMissing, itWithChromium, launchChromium } from '../../../libs/platform/src/testing/chromium';
 
 /**
@@ -160,8 +161,11 @@ describe('answers as documented', () => {
     auth?: { token: null },
   ) {
     const url = route.replace(/\{([^}]+)\}/g, (_, name: string) => params[name]);
-    const res = await engine.request(method, url, body, headers, auth);
-    route = route.split('?')[0];
+    return checkAnswer(method, route.split('?')[0], await engine.request(method, url, body, headers, auth));
+  }
+
+  /** Checks an answer against the schema the document gives its route and status. */
+  function checkAnswer<T extends { status: number; body: any }>(method: string, route: string, res: T): T {
     const operation = doc.paths[route]?.[method.toLowerCase()];
     const documented = operation?.responses[String(res.status)] ?? operation?.responses[`${String(res.status)[0]}XX`];
     const content = (documented?.content ?? {}) as Record<string, { schema: unknown }>;
@@ -294,6 +298,7 @@ describe('answers as documented', () => {
     await call('GET', '/admin/projections/{name}', { name: 'drops' });
     await call('POST', '/admin/projections/{name}/rebuild', { name: 'drops' });
     await call('GET', '/admin/projections/{name}', { name: 'nope' }); // a problem
+    expect((await call('GET', '/messaging/status', {})).body).toMatchObject({ mode: 'in-process' });
 
     // Every route whose document describes a JSON answer answered 2xx here and was checked against it.
     const described = operations(doc)
@@ -302,6 +307,37 @@ describe('answers as documented', () => {
     expect(described.length).toBeGreaterThan(40);
     for (const route of described)
       expect({ route, answered2xx: (checked.get(route) ?? []).some((st) => st < 300) }).toEqual({ route, answered2xx: true });
+  });
+
+  // The fan-out's status has a second shape with Kafka: the relay's report and the group members.
+  (kafkaBrokers() ? it : it.skip)('answers /messaging/status as documented with Kafka too: the relay and the consumer groups', async () => {
+    const kafkaEngine = await startTestEngine({
+      env: {
+        KAFKA_BROKERS: kafkaBrokers()!.join(','),
+        KAFKA_TOPIC: uniqueTopic('api-docs'),
+        KAFKA_IDEMPOTENT_PRODUCER: String(!isMockCluster()),
+      },
+    });
+    try {
+      expect((await kafkaEngine.request('POST', '/drops', harbourHoodie())).status).toBe(201);
+      const deadline = Date.now() + 30_000;
+      let status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
+      while (!(status.body.relay?.state === 'caught-up' && status.body.relay.published > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
+      }
+      expect(status.body).toMatchObject({
+        mode: 'kafka',
+        relay: { state: 'caught-up', published: expect.any(Number) },
+        consumers: ['fulfillment', 'analytics'],
+        processors: [
+          expect.objectContaining({ name: 'kafka-consumer:fulfillment' }),
+          expect.objectContaining({ name: 'kafka-consumer:analytics' }),
+        ],
+      });
+    } finally {
+      await kafkaEngine.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { MessagingRuntime } from './messaging.runtime';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MessagingRuntime, type MessagingStatus } from './messaging.runtime';
+import { MessagingStatusDto } from './messaging-status.dto';
 
 @ApiTags('health')
 @Controller('messaging')
@@ -12,7 +13,8 @@ export class MessagingController {
     summary:
       'Fan-out mode, relay state and lag (events after its checkpoint where countable, seconds behind), consumer groups running here, and the leases of this process (store, held, fence)',
   })
-  status() {
+  @ApiOkResponse({ type: MessagingStatusDto })
+  status(): Promise<MessagingStatus> {
     return this.runtime.status();
   }
 }
