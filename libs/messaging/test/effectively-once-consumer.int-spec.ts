@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
 import {
+  createKafka,
   dropEventsCodec,
   EffectivelyOnceConsumer,
   KafkaConsumerRunner,
@@ -10,7 +11,15 @@ import {
   TableDeadLetterSink,
 } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
-import { describeKafka, isMockCluster, recordingConsumer, testKafka, uniqueTopic, waitFor } from '../../../test/support/kafka';
+import {
+  describeKafka,
+  isMockCluster,
+  kafkaBrokers,
+  recordingConsumer,
+  testKafka,
+  uniqueTopic,
+  waitFor,
+} from '../../../test/support/kafka';
 import { appendInterleaved, RecordingHandler } from './fixtures';
 
 const codec = dropEventsCodec('/dropline/test');
@@ -122,6 +131,42 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
         await deadLetters.close();
         await publisher.close();
       }
+    });
+
+    it('stopped while it is still joining its group, finishes the join and leaves: no crash logged, within its stop bound', async () => {
+      const topic = uniqueTopic('consumer-stop');
+      const logged: string[] = [];
+      const kafka = createKafka(
+        { brokers: kafkaBrokers()!, clientId: 'consumer-stop-test', idempotentProducer: !isMockCluster() },
+        (level, message) => logged.push(`${level}: ${message}`),
+      );
+      const consumer = new EffectivelyOnceConsumer(
+        db.pool,
+        codec,
+        new RecordingHandler('kafka_stop'),
+        new TableDeadLetterSink(db.pool, 'kafka_stop'),
+      );
+      await consumer.migrate();
+      const stopTimeoutMs = 5_000;
+      const runner = new KafkaConsumerRunner(kafka, consumer, { topic, groupId: `${topic}.g`, stopTimeoutMs });
+      for (const stopAfterMs of [0, 300]) {
+        const abort = new AbortController();
+        const running = runner.task().run({
+          fence: 0,
+          signal: abort.signal,
+          held: () => !abort.signal.aborted,
+          sleep: async () => undefined,
+          up: () => undefined,
+        });
+        await new Promise((r) => setTimeout(r, stopAfterMs));
+        const stoppedAt = Date.now();
+        abort.abort();
+        await running;
+        expect(Date.now() - stoppedAt).toBeLessThan(stopTimeoutMs + 1_000);
+      }
+      // kafkajs reports a consumer disconnected under its own join a moment later, if at all.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(logged.filter((line) => line.startsWith('error'))).toEqual([]);
     });
   });
 });

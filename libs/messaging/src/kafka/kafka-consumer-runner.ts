@@ -26,6 +26,8 @@ export interface KafkaConsumerRunnerOptions {
  */
 export class KafkaConsumerRunner {
   private consumer: Consumer;
+  /** connect → subscribe → run (the first join) of the current consumer, until it settles. */
+  private starting: Promise<void> | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly failures = new Map<number, number>();
   private readonly options: Required<Omit<KafkaConsumerRunnerOptions, 'onOutcome'>> & Pick<KafkaConsumerRunnerOptions, 'onOutcome'>;
@@ -75,7 +77,6 @@ export class KafkaConsumerRunner {
       // Joining the group retries while the broker is down or the group rebalances: a stop must
       // not wait for it to succeed (a graceful shutdown would hit its deadline).
       const starting = this.start();
-      starting.catch(() => undefined);
       await Promise.race([starting, crashed, stopped]);
       if (context.signal.aborted) return;
       context.up();
@@ -85,7 +86,17 @@ export class KafkaConsumerRunner {
     }
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    const starting = this.join();
+    this.starting = starting;
+    starting.then(
+      () => this.starting === starting && (this.starting = undefined),
+      () => this.starting === starting && (this.starting = undefined),
+    );
+    return starting;
+  }
+
+  private async join(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await this.consumer.run({
@@ -136,24 +147,28 @@ export class KafkaConsumerRunner {
   }
 
   /**
-   * Leaves the group and closes the connections, waiting at most `stopTimeoutMs`: a consumer that
-   * crashed, is rejoining, or talks to a hung broker may never finish leaving. It is then abandoned
-   * (its requests fail once the process exits; the group rebalances after the session timeout).
+   * Leaves the group and closes the connections, waiting at most `stopTimeoutMs` in all: a consumer
+   * that crashed, is rejoining, or talks to a hung broker may never finish leaving. It is then
+   * abandoned (its requests fail once the process exits; the group rebalances after the session
+   * timeout). A stop during the first join lets the join settle first (within the same bound):
+   * kafkajs disconnected under its own connect or join fails its requests and logs them as errors.
    */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     let timer: NodeJS.Timeout | undefined;
-    const left = await Promise.race([
-      this.consumer.disconnect().then(
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs);
+      timer.unref();
+    });
+    const settled = (work: Promise<unknown>) =>
+      work.then(
         () => true,
         () => true,
-      ),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs);
-        timer.unref();
-      }),
-    ]);
+      );
+    let left = this.starting ? await Promise.race([settled(this.starting), deadline]) : true;
+    if (left) left = await Promise.race([settled(this.consumer.disconnect()), deadline]);
+    else void settled(this.consumer.disconnect());
     clearTimeout(timer);
     if (!left)
       this.options.logger.warn(
