@@ -165,9 +165,9 @@ export class DropScheduler implements OnApplicationBootstrap, OnApplicationShutd
   /**
    * The index as a processor: replays drop lifecycle events from the start of the log on each
    * takeover (no checkpoint: the index lives in memory). The filter names event types only: they
-   * are rare, and every store filters them on the server (EventStoreDB filters on types or on
-   * stream prefixes, never both, and a `drop-` prefix would pull every pre-order of every drop
-   * on each takeover). Events of these types in other streams are ignored.
+   * are rare, and PostgreSQL filters them in the read's statement (on EventStoreDB `readAll` scans
+   * raw `$all` pages and filters them in the adapter, so a takeover reads the whole log once).
+   * Events of these types in other streams are ignored.
    */
   private index(): Processor {
     return {

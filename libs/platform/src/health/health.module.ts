@@ -6,8 +6,9 @@ import { HealthController } from './health.controller';
 import { LagRegistry } from './lag-registry';
 
 /**
- * /health/live and /health/ready, and the global LagRegistry that projections, the relay
- * and consumers register their lag into (any module can inject it without importing this one).
+ * /health/live and /health/ready, and the global LagRegistry that the projections register their
+ * lag into (any module can inject it without importing this one). The relay's and the consumers'
+ * lag are reported on /messaging/status and the metrics, not in readiness.
  */
 @Global()
 @Module({})

@@ -122,7 +122,7 @@ export class Metrics {
   });
   readonly processorLagEvents = new Gauge({
     name: 'dropline_processor_lag_events',
-    help: 'Events after the processor checkpoint (only where the store counts them; absent on EventStoreDB)',
+    help: 'Events after the processor checkpoint it would read (on EventStoreDB a lower bound: the count stops at 20,000)',
     labelNames: ['processor'] as const,
     registers: [this.registry],
   });
