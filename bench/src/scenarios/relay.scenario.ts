@@ -90,9 +90,9 @@ export const scenario: Scenario = {
   description:
     'event store → relay → Kafka → consumer group: events/s and append-to-consumer delay at a steady rate, against raw kafkajs sends',
   async run(context: BenchContext): Promise<BenchResult> {
-    const events = numberFlag(context.args, '--events', 20_000);
-    const rate = numberFlag(context.args, '--rate', 1_000);
-    const seconds = numberFlag(context.args, '--seconds', 10);
+    const events = numberFlag(context.args, 'events', 20_000);
+    const rate = numberFlag(context.args, 'rate', 1_000);
+    const seconds = numberFlag(context.args, 'seconds', 10);
     const brokers = await cluster(context);
     const db = await createBenchDatabase(context.databaseUrl, 'relay');
     const pool = createPostgresPool(db.url, { max: 10 });
