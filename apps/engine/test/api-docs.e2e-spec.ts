@@ -3,6 +3,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Browser } from 'playwright-core';
 import { BEARER_SCHEME, policyFor, registeredRoutes, ROLES_EXTENSION } from '@dropline/platform';
+import { TableDeadLetterSink } from '@dropline/messaging';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
 import { isMockCluster, kafkaBrokers, uniqueTopic } from '../../../test/support/kafka';
 import { chromiumMissing, itWithChromium, launchChromium } from '../../../libs/platform/src/testing/chromium';
@@ -299,6 +300,25 @@ describe('answers as documented', () => {
     await call('POST', '/admin/projections/{name}/rebuild', { name: 'drops' });
     await call('GET', '/admin/projections/{name}', { name: 'nope' }); // a problem
     expect((await call('GET', '/messaging/status', {})).body).toMatchObject({ mode: 'in-process' });
+    // A consumer's dead letters: one the analytics consumer could not parse, listed, then redriven (refused again).
+    await new TableDeadLetterSink(engine.databases.readModels, 'analytics').send({
+      consumer: 'analytics',
+      reason: 'unparseable',
+      detail: 'value is not JSON',
+      message: { key: dropId, value: Buffer.from('{oops'), headers: { ce_id: 'api-docs-dl', ce_type: 'dropline.preorder.placed.v1' } },
+    });
+    const letters = (await call('GET', '/messaging/dead-letters/{consumer}?pending=true', { consumer: 'analytics' })).body as {
+      deadLetters: Array<{ id: string }>;
+    };
+    expect(letters.deadLetters).toHaveLength(1);
+    const ids = [letters.deadLetters[0].id, '987654'];
+    await call('POST', '/messaging/dead-letters/{consumer}/redrive', { consumer: 'analytics' }, { ids });
+    const again = await call('POST', '/messaging/dead-letters/{consumer}/redrive', { consumer: 'analytics' }, { ids });
+    expect(again.body).toMatchObject({
+      results: [{ outcome: 'already-redriven', previousOutcome: 'dead-lettered' }, { outcome: 'not-found' }],
+    });
+    await call('GET', '/messaging/dead-letters/{consumer}?limit=1', { consumer: 'analytics' });
+    await call('GET', '/messaging/dead-letters/{consumer}', { consumer: 'shipping' }); // a problem
 
     // Every route whose document describes a JSON answer answered 2xx here and was checked against it.
     const described = operations(doc)

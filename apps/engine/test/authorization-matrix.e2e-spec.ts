@@ -60,6 +60,8 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
   'GET /admin/projections/:name': ['ops', 'analyst'],
   'POST /admin/projections/:name/rebuild': ['ops'],
   'GET /messaging/status': ['ops', 'analyst'],
+  'GET /messaging/dead-letters/:consumer': ['ops', 'analyst'],
+  'POST /messaging/dead-letters/:consumer/redrive': ['ops'],
 };
 
 const ROLES: TestRole[] = ['ops', 'analyst', 'customer', 'till', 'service', 'metrics'];
@@ -71,6 +73,7 @@ const PARAMS: Record<string, string> = {
   customerId: TEST_SUBJECTS.customer,
   name: 'drop-summaries',
   phase: 'members',
+  consumer: 'fulfillment',
 };
 const tampered = (token: string) => {
   const [h, p, s] = token.split('.');

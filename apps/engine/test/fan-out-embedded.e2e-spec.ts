@@ -1,14 +1,5 @@
+import { eventually } from './support/eventually';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // Embedded mode (no KAFKA_BROKERS): fulfillment and analytics run inside the engine on the
 // in-process transport, and fulfillment reports back through the command path.

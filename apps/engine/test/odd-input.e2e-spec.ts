@@ -150,6 +150,7 @@ describe('odd input', () => {
       name: 'drops',
       eventId: '00000000-0000-4000-8000-000000000000',
       phase: 'members',
+      consumer: 'fulfillment',
     };
     const routes = [
       ...new Set(
@@ -182,7 +183,8 @@ describe('odd input', () => {
           const field = query.includes('bogus') ? 'bogus' : query.split('=')[0];
           // GET /drops, history and effects declare a limit; elsewhere `limit` itself is the unknown one.
           const declaresLimit =
-            /^GET \/drops(\/:dropId\/(history|members))?$|pre-orders$|\/effects$/.test(route) && route.startsWith('GET');
+            /^GET \/drops(\/:dropId\/(history|members))?$|pre-orders$|\/effects$|dead-letters\/:consumer$/.test(route) &&
+            route.startsWith('GET');
           const expected = query.startsWith('limit') && !declaresLimit ? 'limit' : field;
           const body = method === 'GET' ? undefined : {};
           const res = await engine.request(method, `${path}?${query}`, body, {}, { token: defaultToken(method, path, body) ?? null });

@@ -9,6 +9,7 @@ import { DropIdParams, EnvironmentVariables, PreOrderIdParams, ReturnIdParams, R
 import { referenceValidationPipe, type PipeVerdict, verdictOf } from '../../../libs/platform/src/testing/validation-reference';
 import { CustomerIdParams, ListDropsQuery, PageQuery, ProjectionNameParams } from '@dropline/read-models';
 import { DropMembersDto } from '../src/drops/add-drop-members/add-drop-members.dto';
+import { ConsumerNameParams, DeadLettersQuery, RedriveDeadLettersDto } from '../src/messaging/dead-letters.dto';
 import { CancelDropDto } from '../src/drops/cancel-drop/cancel-drop.dto';
 import { HistoryQuery } from '../src/drops/drop-history/drop-history.controller';
 import { GetDropQuery } from '../src/drops/get-drop/get-drop.controller';
@@ -82,6 +83,8 @@ const ROUTES: Record<string, { params?: Dto; query?: Dto; body?: Dto }> = {
   'late tasks': {},
   projections: {},
   messaging: {},
+  'dead letters': { params: ConsumerNameParams, query: DeadLettersQuery },
+  'redrive dead letters': { params: ConsumerNameParams, body: RedriveDeadLettersDto },
   visits: { params: DropIdParams, body: RecordVisitsDto },
 };
 

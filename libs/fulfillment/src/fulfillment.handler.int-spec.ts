@@ -11,7 +11,7 @@ import {
   ProductionRunCompleted,
 } from '@dropline/domain';
 import type { EmbeddedDatabase, RecordedEvent } from '@dropline/event-store';
-import { dropEventsCodec, EffectivelyOnceConsumer, InboundMessage, TableDeadLetterSink } from '@dropline/messaging';
+import { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, InboundMessage, TableDeadLetterSink } from '@dropline/messaging';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { FulfillmentHandler } from './fulfillment.handler';
 
@@ -236,6 +236,37 @@ describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
     const { rows } = await db.pool.query(`select reason from fulfillment.dead_letters where ce_id = $1`, [stored[firstCompletion].eventId]);
     expect(rows).toEqual([{ reason: 'rejected:FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER' }]);
     expect(await tasksOf(dropId)).toEqual({});
+  });
+
+  it('redrives that run once the pre-orders are backfilled: the tasks the engine covered, once', async () => {
+    const dropId = 'fulfil-redrive';
+    const { events } = decidedDrop(dropId);
+    const stored = recorded(dropId, events);
+    const firstCompletion = stored.findIndex((e) => e.type === 'ProductionRunCompleted');
+    for (const [i, event] of stored.slice(0, firstCompletion).entries())
+      await consumer.handle({ ...codec.encode(event), offset: String(i) });
+    const po3 = `${dropId}.po.3`;
+    const { rows: before } = await db.pool.query(`select sequence from fulfillment.pre_orders where pre_order_id = $1`, [po3]);
+    await db.pool.query(`update fulfillment.pre_orders set sequence = null where pre_order_id = $1`, [po3]);
+    expect(await consumer.handle(codec.encode(stored[firstCompletion]))).toBe('dead-lettered');
+    const ledger = new DeadLetterLedger(db.pool, consumer);
+    const waiting = (await ledger.list({ limit: 100, pending: true, reason: 'rejected:FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER' })).deadLetters;
+    const mine = waiting.filter((d) => d.ceId === stored[firstCompletion].eventId);
+    expect(mine).toHaveLength(1);
+    // Still refused while the cause is there: a new dead letter, no task.
+    expect(await ledger.redrive([mine[0].id])).toEqual([{ id: mine[0].id, outcome: 'dead-lettered' }]);
+    expect(await tasksOf(dropId)).toEqual({});
+    const again = (await ledger.list({ limit: 100, pending: true })).deadLetters.filter((d) => d.ceId === stored[firstCompletion].eventId);
+    expect(again).toHaveLength(1);
+    // The operator backfills what the earlier version did not store, then redrives.
+    await db.pool.query(`update fulfillment.pre_orders set sequence = $2 where pre_order_id = $1`, [po3, before[0].sequence]);
+    expect(await ledger.redrive([again[0].id])).toEqual([{ id: again[0].id, outcome: 'applied' }]);
+    const run1 = `${dropId}.run.1`;
+    const covered = { [`${dropId}.po.1`]: `${run1} ship`, [`${dropId}.po.2`]: `${run1} pickup`, [`${dropId}.po.4`]: `${run1} ship` };
+    expect(await tasksOf(dropId)).toEqual(covered);
+    // The live consumer seeing the completion again changes nothing.
+    expect(await consumer.handle(codec.encode(stored[firstCompletion]))).toBe('duplicate');
+    expect(await tasksOf(dropId)).toEqual(covered);
   });
   it('skips access events safely: members granted and withdrawn, phases opened, nothing dead-lettered, no row', async () => {
     const dropId = 'fulfil-phases';

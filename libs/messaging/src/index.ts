@@ -11,6 +11,7 @@ export * from './kafka/topic-provisioning';
 export * from './relay/relay';
 export * from './consumer/consumer-handler';
 export * from './consumer/dead-letters';
+export * from './consumer/dead-letter-ledger';
 export * from './consumer/effectively-once-consumer';
 export * from './in-process/store-feed';
 export * from './asyncapi/asyncapi.generator';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureEventStoreSchema, PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
 import {
   createKafka,
+  DeadLetterSinks,
   dropEventsCodec,
   EffectivelyOnceConsumer,
   KafkaConsumerRunner,
@@ -79,7 +80,7 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
   });
 
   describeKafka('as a Kafka consumer group', () => {
-    it('applies each event once despite re-sends, pauses the partition on transient failures, and dead-letters poison messages to the dead-letter topic', async () => {
+    it('applies each event once despite re-sends, pauses the partition on transient failures, and dead-letters poison messages to its own table and the dead-letter topic', async () => {
       const topic = uniqueTopic('consumer');
       const dlTopic = `${topic}.dlq`;
       const kafka = testKafka('consumer-test');
@@ -94,8 +95,11 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
       handler.failFirst = 2;
       handler.failOnly = new Set([events[0].eventId, events[7].eventId, events[15].eventId]);
       const deadLetters = new KafkaDeadLetterSink(kafka, dlTopic, { idempotentProducer: !isMockCluster() });
-      const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, deadLetters);
+      // As the engine and the consumer services do: the consumer's table (what a redrive reads), then the topic.
+      const table = new TableDeadLetterSink(db.pool, 'kafka_test');
+      const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, new DeadLetterSinks(table, deadLetters));
       await consumer.migrate();
+      await table.ensureSchema();
       const outcomes: string[] = [];
       const runner = new KafkaConsumerRunner(kafka, consumer, {
         topic,
@@ -125,6 +129,8 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
         }
         expect(dlq.received[0].message.headers?.dl_reason?.toString()).toBe('unparseable');
         expect(dlq.received[0].message.value?.toString()).toBe('not json');
+        const ledger = (await db.pool.query(`select reason, value, headers->>'ce_id' as ce_id from kafka_test.dead_letters`)).rows;
+        expect(ledger).toEqual([{ reason: 'unparseable', value: 'not json', ce_id: dlq.received[0].message.headers?.ce_id?.toString() }]);
       } finally {
         await dlq.stop();
         await runner.stop();

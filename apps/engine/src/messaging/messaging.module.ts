@@ -5,6 +5,7 @@ import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule } from '@droplin
 import type { AppConfig, Databases } from '@dropline/platform';
 import { Clock, DATABASES, EVENT_STORE, LeaseFactory, Metrics, SystemClock } from '@dropline/platform';
 import { CommandBusEngineCommands } from './command-bus-engine-commands';
+import { DeadLettersController } from './dead-letters.controller';
 import { MessagingController } from './messaging.controller';
 import { MessagingRuntime } from './messaging.runtime';
 
@@ -53,7 +54,7 @@ export class MessagingModule {
             AnalyticsModule.forRoot({ pool: databases.readModels }),
           ]
         : [],
-      controllers: [MessagingController],
+      controllers: [MessagingController, DeadLettersController],
       providers: [
         { provide: DATABASES, useValue: databases },
         { provide: EVENT_STORE, useValue: databases.store },

@@ -12,6 +12,8 @@ import {
   StoreFeed,
   TableDeadLetterSink,
   ConsumerHandler,
+  DeadLetterLedger,
+  DeadLetterSinks,
 } from '@dropline/messaging';
 import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
 import type { ReaderLag } from '@dropline/event-store';
@@ -49,6 +51,7 @@ export class MessagingRuntime {
   private readonly consumerNames: string[] = [];
   private kafka: Kafka | undefined;
   private supervisor: Supervisor | undefined;
+  private readonly ledgers = new Map<string, DeadLetterLedger>();
 
   constructor(
     private readonly config: AppConfig,
@@ -83,6 +86,11 @@ export class MessagingRuntime {
       leaseStore: this.leases.store,
       leases: this.leases.status(),
     };
+  }
+
+  /** The dead letters of a consumer that runs here (undefined for any other name). */
+  deadLetters(consumer: string): DeadLetterLedger | undefined {
+    return this.ledgers.get(consumer);
   }
 
   /** The consumers' supervisor (lag and restarts of each; the readiness check reads it). */
@@ -124,15 +132,19 @@ export class MessagingRuntime {
       if (config.run.consumers) {
         for (const handler of this.handlers) {
           const deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.deadLetterTopic, config.kafka);
+          // The consumer's own table first (what a redrive reads), then the topic.
+          const ledger = new TableDeadLetterSink(databases.readModels, handler.name);
           const consumer = new EffectivelyOnceConsumer(
             databases.readModels,
             codec,
             handler,
-            deadLetters,
+            new DeadLetterSinks(ledger, deadLetters),
             loggerFor(handler.name),
             this.metrics?.consumer(handler.name),
           );
           await consumer.migrate();
+          await ledger.ensureSchema();
+          this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
           const runner = new KafkaConsumerRunner(this.kafka, consumer, { topic: config.kafka.topic, logger: loggerFor(handler.name) });
           // A broker that is down at boot must not stop the engine: the supervisor keeps trying.
           supervisor.addTask(runner.task(`kafka-consumer:${handler.name}`));
@@ -158,6 +170,7 @@ export class MessagingRuntime {
         );
         await consumer.migrate();
         await deadLetters.ensureSchema();
+        this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
         const feed = new StoreFeed(databases.store, codec, consumer, databases.readModels, this.leases.create(`consumer:${handler.name}`), {
           filter: DROP_EVENTS_FILTER,
           logger: loggerFor(handler.name),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Kafka, Producer } from 'kafkajs';
 import { headerString, InboundMessage } from '../transport';
 import { KafkaConnection, producerOptions } from '../kafka/kafka-client';
@@ -63,7 +64,23 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
   }
 }
 
-/** Embedded mode: dead letters land in a table of the consumer's own schema. */
+/** PostgreSQL text and jsonb hold no NUL: one is kept as U+FFFD (a dead letter's headers and detail are for reading). */
+const storable = (text: string): string => text.replaceAll('\u0000', '\ufffd');
+
+/** The message's key and value as stored: UTF-8 text when both are (and hold no NUL), else base64 so no byte is lost. */
+function storedBody(message: InboundMessage): { encoding: 'utf8' | 'base64'; key: string | null; value: string | null } {
+  const key = toBuffer(message.key);
+  const value = toBuffer(message.value);
+  const text = [key, value].every((b) => b === null || (isUtf8(b) && !b.includes(0)));
+  const encode = (b: Buffer | null) => (b === null ? null : b.toString(text ? 'utf8' : 'base64'));
+  return { encoding: text ? 'utf8' : 'base64', key: encode(key), value: encode(value) };
+}
+
+/**
+ * The consumer's own ledger of what it dead-lettered: a table in its schema, in the database of
+ * its rows and ce_ids. Every mode writes it (Kafka mode also sends to the dead-letter topic), so
+ * an operator can list and redrive dead letters wherever the consumer runs (DeadLetterLedger).
+ */
 export class TableDeadLetterSink implements DeadLetterSink {
   constructor(
     private readonly db: Queryable,
@@ -76,15 +93,46 @@ export class TableDeadLetterSink implements DeadLetterSink {
          id bigserial primary key, ce_id text, reason text not null, detail text not null,
          key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
     );
+    // Added by the redrive (2026-12): how key and value are stored, and what a redrive did.
+    await this.db.query(
+      `alter table ${this.schema}.dead_letters
+         add column if not exists encoding text not null default 'utf8',
+         add column if not exists redriven_at timestamptz,
+         add column if not exists redrive_outcome text`,
+    );
   }
 
   async send(letter: DeadLetter): Promise<void> {
-    const headers: Record<string, string | undefined> = {};
-    for (const name of Object.keys(letter.message.headers)) headers[name] = headerString(letter.message.headers, name);
-    const text = (v: Buffer | string | null) => (v === null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : v);
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(letter.message.headers)) {
+      const value = headerString(letter.message.headers, name);
+      if (value !== undefined) headers[storable(name)] = storable(value);
+    }
+    const body = storedBody(letter.message);
     await this.db.query(
-      `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers) values ($1, $2, $3, $4, $5, $6)`,
-      [headers.ce_id ?? null, letter.reason, letter.detail, text(letter.message.key), text(letter.message.value), JSON.stringify(headers)],
+      `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers, encoding) values ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        headers.ce_id ?? null,
+        storable(letter.reason),
+        storable(letter.detail),
+        body.key,
+        body.value,
+        JSON.stringify(headers),
+        body.encoding,
+      ],
     );
+  }
+}
+
+/** Several sinks, each sent every letter in turn (Kafka mode: the consumer's table, then the topic). */
+export class DeadLetterSinks implements DeadLetterSink {
+  private readonly sinks: readonly DeadLetterSink[];
+
+  constructor(...sinks: DeadLetterSink[]) {
+    this.sinks = sinks;
+  }
+
+  async send(letter: DeadLetter): Promise<void> {
+    for (const sink of this.sinks) await sink.send(letter);
   }
 }

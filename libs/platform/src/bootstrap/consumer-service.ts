@@ -9,7 +9,9 @@ import {
   dropEventsCodec,
   EffectivelyOnceConsumer,
   KafkaConsumerRunner,
+  DeadLetterSinks,
   KafkaDeadLetterSink,
+  TableDeadLetterSink,
 } from '@dropline/messaging';
 import { Supervisor } from '@dropline/runtime';
 import type { AppConfig } from '../config/app-config';
@@ -65,15 +67,18 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const worker = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   // Its Prometheus metrics (consumer outcomes, process figures), served without a token on METRICS_PORT when set.
   const metrics = new Metrics();
+  // Its own table of dead letters first (what `dropline dead-letters` lists and redrives), then the topic.
+  const ledger = new TableDeadLetterSink(pool, options.handler.name);
   const consumer = new EffectivelyOnceConsumer(
     pool,
     dropEventsCodec(config.kafka.ceSource),
     options.handler,
-    deadLetters,
+    new DeadLetterSinks(ledger, deadLetters),
     worker,
     metrics.consumer(options.handler.name),
   );
   await consumer.migrate();
+  await ledger.ensureSchema();
   const app = await NestFactory.create<NestFastifyApplication>(
     withLogging(options.module(pool), config, options.name),
     new FastifyAdapter(httpServerOptions(config.http)),

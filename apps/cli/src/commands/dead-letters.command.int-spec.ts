@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_SCHEMA_VERSIONS } from '@dropline/domain';
+import type { RecordedEvent } from '@dropline/event-store';
+import { FulfillmentHandler } from '@dropline/fulfillment';
+import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '@dropline/messaging';
+import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
+import { DROP_ID, placed, T_DURING } from '../../../../libs/domain/src/testing/drop.fixtures';
+import { runCli } from '../main';
+import { capturedIo as capture } from '../testing/captured-io';
+
+const codec = dropEventsCodec('/dropline/test');
+
+/** A PreOrderPlaced as the decider writes it, as the store would record it. */
+function placedPreOrder(): RecordedEvent {
+  const event = placed({ sequence: 1 });
+  return {
+    eventId: randomUUID(),
+    type: event.type,
+    schemaVersion: EVENT_SCHEMA_VERSIONS[event.type],
+    data: event.data as Record<string, unknown>,
+    metadata: { correlationId: 'c', causationId: null, actor: 'test', occurredAt: T_DURING, traceparent: '' },
+    streamName: `drop-${DROP_ID}`,
+    revision: 2,
+    position: '2',
+    recordedAt: T_DURING,
+  };
+}
+
+/**
+ * `dropline dead-letters` against a consumer's own PostgreSQL database (FULFILLMENT_DATABASE_URL,
+ * as apps/fulfillment runs): it lists what the consumer dead-lettered and redrives it through the
+ * real FulfillmentHandler.
+ */
+describeWithPostgres('dropline dead-letters (a consumer service database)', () => {
+  let db: TestPostgresDatabase;
+  beforeAll(async () => {
+    db = await createTestPostgresDatabase('cli_dead_letters', { empty: true });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('lists the dead letters and redrives them: an unknown schema is refused again, a rejection applied once', async () => {
+    const sink = new TableDeadLetterSink(db.pool, 'fulfillment');
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, new FulfillmentHandler(3), sink);
+    await consumer.migrate();
+    await sink.ensureSchema();
+    const event = placedPreOrder();
+    const message = codec.encode(event);
+    // A newer schema than this consumer knows, and a rejection recorded by an earlier version.
+    expect(
+      await consumer.handle({ ...message, headers: { ...message.headers, ce_id: randomUUID(), ce_type: 'dropline.preorder.placed.v9' } }),
+    ).toBe('dead-lettered');
+    await sink.send({ consumer: 'fulfillment', reason: 'rejected:TEST.EARLIER', detail: 'an earlier release refused it', message });
+    await db.pool.query(`insert into fulfillment.processed_events (ce_id, ce_type, outcome) values ($1, $2, 'dead-lettered')`, [
+      event.eventId,
+      message.headers.ce_type,
+    ]);
+    const env = { FULFILLMENT_DATABASE_URL: db.url, DATA_DIR: '/nonexistent/never-opened' };
+
+    const listed = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--pending'], listed)).toBe(0);
+    const rows = listed
+      .out()
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(rows.map((r) => [r[2], r[3], r[5]])).toEqual([
+      ['unknown-schema', 'dropline.preorder.placed.v9', 'pending'],
+      ['rejected:TEST.EARLIER', 'dropline.preorder.placed.v1', 'pending'],
+    ]);
+    const [unknownId, rejectedId] = rows.map((r) => r[0]);
+
+    const json = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--reason', 'rejected', '--json'], json)).toBe(0);
+    expect(JSON.parse(json.out())).toMatchObject({
+      consumer: 'fulfillment',
+      next: null,
+      deadLetters: [{ id: rejectedId, ceId: event.eventId }],
+    });
+
+    const redrove = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--redrive', `${rejectedId},${unknownId}`], redrove)).toBe(1);
+    expect(redrove.out()).toBe(`${unknownId}\tdead-lettered\n${rejectedId}\tapplied\n`);
+    expect(redrove.err()).toContain('redrove 2 dead letter(s) of fulfillment');
+    const { rows: preOrders } = await db.pool.query(`select pre_order_id from fulfillment.pre_orders`);
+    expect(preOrders).toEqual([{ pre_order_id: `${DROP_ID}.po.1` }]);
+
+    const again = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--redrive', rejectedId], again)).toBe(0);
+    expect(again.out()).toBe(`${rejectedId}\talready-redriven (applied)\n`);
+    const pending = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--pending'], pending)).toBe(0);
+    expect(pending.out().trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses bad arguments with exit 2 before it opens any database', async () => {
+    const env = { FULFILLMENT_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    for (const args of [
+      ['dead-letters'],
+      ['dead-letters', 'shipping'],
+      ['dead-letters', 'fulfillment', '--redrive', '0'],
+      ['dead-letters', 'fulfillment', '--reason', 'bad'],
+      ['dead-letters', 'fulfillment', '--limit', '1000'],
+      ['dead-letters', 'fulfillment', '--after', 'x'],
+      ['dead-letters', 'fulfillment', '--nope'],
+    ]) {
+      const io = capture(env);
+      expect([args.join(' '), await runCli(args, io)]).toEqual([args.join(' '), 2]);
+      expect(io.err()).toContain('dropline dead-letters');
+    }
+  });
+});

@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import type { Pool } from 'pg';
+import type { ConsumerHandler, DeadLetterRecord } from '@dropline/messaging';
+import type { AppConfig } from '@dropline/platform';
+import { CliCommand, CliContext, listOf, UsageError } from '../cli-command';
+
+const CONSUMERS = ['fulfillment', 'analytics'] as const;
+type ConsumerName = (typeof CONSUMERS)[number];
+const ID = /^[1-9][0-9]{0,17}$/;
+const REASON = /^(unparseable|unknown-schema|rejected(:[A-Z][A-Z0-9_.]{0,63})?)$/;
+/** As GET /messaging/dead-letters/:consumer and its redrive. */
+const MAX_PAGE = 100;
+
+/** The consumer's handler, as its service builds it. */
+async function handlerOf(consumer: ConsumerName, config: AppConfig): Promise<ConsumerHandler> {
+  if (consumer === 'fulfillment') return new (await import('@dropline/fulfillment')).FulfillmentHandler(config.fulfillment.dispatchSlaDays);
+  return new (await import('@dropline/analytics')).AnalyticsHandler();
+}
+
+/**
+ * The consumer's own database: FULFILLMENT_DATABASE_URL / ANALYTICS_DATABASE_URL, else
+ * DATABASE_URL, else the embedded DATA_DIR (which a running engine holds: then use the engine's
+ * GET /messaging/dead-letters/:consumer and its redrive instead).
+ */
+async function openConsumerDatabase(
+  consumer: ConsumerName,
+  config: AppConfig,
+): Promise<{ pool: Pool; describe: string; close(): Promise<void> }> {
+  const { createEmbeddedDatabase, createPostgresPool } = await import('@dropline/event-store');
+  const url = config[consumer].databaseUrl;
+  if (url) {
+    const pool = createPostgresPool(url, {
+      max: 2,
+      idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
+      applicationName: `dropline-cli-${consumer}`,
+    });
+    return { pool, describe: `${consumer}'s PostgreSQL database`, close: () => pool.end() };
+  }
+  const db = await createEmbeddedDatabase({ dataDir: config.dataDir });
+  return { pool: db.pool, describe: `embedded database at ${config.dataDir}`, close: () => db.close() };
+}
+
+const line = (d: DeadLetterRecord) =>
+  [d.id, d.deadLetteredAt, d.reason, d.ceType ?? '-', d.ceId ?? '-', d.redriveOutcome ?? 'pending'].join('\t') + '\n';
+
+export const command: CliCommand = {
+  name: 'dead-letters',
+  summary: "list a consumer's dead letters, or redrive them once their cause is gone",
+  usage:
+    'dropline dead-letters <fulfillment|analytics> [--pending] [--reason <reason>] [--after <id>] [--limit <n>] [--json]\n' +
+    '       dropline dead-letters <fulfillment|analytics> --redrive <id>[,<id>…]',
+  async run(argv, context: CliContext) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        pending: { type: 'boolean' },
+        reason: { type: 'string' },
+        after: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        redrive: { type: 'string', multiple: true },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+    const consumer = positionals[0] as ConsumerName;
+    if (positionals.length !== 1 || !CONSUMERS.includes(consumer)) throw new UsageError(`name one consumer: ${CONSUMERS.join(' or ')}`);
+    const ids = listOf(values.redrive);
+    for (const id of ids) if (!ID.test(id)) throw new UsageError(`--redrive: "${id}" is not a dead letter id`);
+    if (ids.length > MAX_PAGE) throw new UsageError(`--redrive takes at most ${MAX_PAGE} ids`);
+    if (values.reason !== undefined && !REASON.test(values.reason))
+      throw new UsageError('--reason must be unparseable, unknown-schema, rejected or rejected:<CODE>');
+    if (values.after !== undefined && !ID.test(values.after)) throw new UsageError('--after must be a dead letter id');
+    const limit = values.limit === undefined ? 20 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UsageError(`--limit must be 1-${MAX_PAGE}`);
+
+    const { ConfigError, loadConfig, readEnvironment } = await import('@dropline/platform');
+    let config: AppConfig;
+    try {
+      config = loadConfig(context.env ?? readEnvironment());
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+    const { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } = await import('@dropline/messaging');
+    const db = await openConsumerDatabase(consumer, config);
+    try {
+      const handler = await handlerOf(consumer, config);
+      const sink = new TableDeadLetterSink(db.pool, handler.name);
+      // Dead-lettered again by a redrive: into the consumer's table (Kafka mode's topic copy is the running consumer's to write).
+      const effectivelyOnce = new EffectivelyOnceConsumer(db.pool, dropEventsCodec(config.kafka.ceSource), handler, sink);
+      await effectivelyOnce.migrate();
+      await sink.ensureSchema();
+      const ledger = new DeadLetterLedger(db.pool, effectivelyOnce);
+      if (ids.length > 0) {
+        const results = await ledger.redrive(ids);
+        for (const r of results) context.stdout.write(`${r.id}\t${r.outcome}${r.previousOutcome ? ` (${r.previousOutcome})` : ''}\n`);
+        const refused = results.filter((r) => r.outcome === 'dead-lettered' || r.outcome === 'not-found').length;
+        context.stderr.write(`redrove ${results.length} dead letter(s) of ${consumer} in the ${db.describe}; ${refused} not applied\n`);
+        return refused > 0 ? 1 : 0;
+      }
+      const page = await ledger.list({ after: values.after, limit, pending: values.pending ?? false, reason: values.reason });
+      if (values.json) context.stdout.write(`${JSON.stringify({ consumer, ...page })}\n`);
+      else for (const d of page.deadLetters) context.stdout.write(line(d));
+      if (page.next) context.stderr.write(`more: --after ${page.next}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,72 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ProblemException } from '@dropline/platform';
+import { DeadLetterLedger, TransientDeliveryError, type DeadLetterRecord, type RedriveResult } from '@dropline/messaging';
+import { MessagingRuntime } from './messaging.runtime';
+import { ConsumerNameParams, DeadLetterPageDto, DeadLettersQuery, RedriveAnswerDto, RedriveDeadLettersDto } from './dead-letters.dto';
+
+/**
+ * The dead letters of the consumers this instance runs: ops and analysts read them, only ops
+ * redrive them (ROUTE_POLICY, docs/operations.md "Dead letters").
+ */
+@ApiTags('health')
+@Controller('messaging/dead-letters/:consumer')
+export class DeadLettersController {
+  constructor(@Inject(MessagingRuntime) private readonly runtime: MessagingRuntime) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "A page of a consumer's dead letters, oldest first, with why each was refused and what a redrive did",
+    description: 'Follow `next` (pass it as `after`) until it is null. `pending=true` leaves out those already redriven.',
+  })
+  @ApiOkResponse({ type: DeadLetterPageDto })
+  async list(
+    @Param() params: ConsumerNameParams,
+    @Query() query: DeadLettersQuery,
+  ): Promise<{ consumer: string; deadLetters: DeadLetterRecord[]; next: string | null }> {
+    const page = await this.ledger(params.consumer).list({
+      after: query.after,
+      limit: query.limit ?? 20,
+      pending: query.pending === 'true',
+      reason: query.reason,
+    });
+    return { consumer: params.consumer, ...page };
+  }
+
+  @Post('redrive')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Hand dead letters to their consumer again, once the cause is gone (ops)',
+    description:
+      'In id order, each is applied effectively once, as a delivery: one applied meanwhile answers `duplicate`, one still refused ' +
+      'is dead-lettered again as a new dead letter. Redriving the same id twice answers `already-redriven`. 503 STORE.UNAVAILABLE ' +
+      "when the consumer's database is down: the ids not answered yet wait, send them again.",
+  })
+  @ApiOkResponse({ type: RedriveAnswerDto })
+  async redrive(
+    @Param() params: ConsumerNameParams,
+    @Body() body: RedriveDeadLettersDto,
+  ): Promise<{ consumer: string; results: RedriveResult[] }> {
+    const ledger = this.ledger(params.consumer);
+    try {
+      return { consumer: params.consumer, results: await ledger.redrive(body.ids) };
+    } catch (e) {
+      if (e instanceof TransientDeliveryError)
+        throw new ProblemException(
+          503,
+          'STORE.UNAVAILABLE',
+          "The consumer's database cannot be reached; send the ids again (those redriven answer already-redriven).",
+        );
+      throw e;
+    }
+  }
+
+  private ledger(consumer: string): DeadLetterLedger {
+    const ledger = this.runtime.deadLetters(consumer);
+    if (!ledger)
+      throw new ProblemException(404, 'MESSAGING.CONSUMER_NOT_FOUND', `No consumer named ${consumer} runs in this instance`, {
+        field: 'consumer',
+      });
+    return ledger;
+  }
+}

@@ -1,0 +1,175 @@
+import type { InboundMessage } from '../transport';
+import type { Queryable } from './consumer-handler';
+import type { DeliveryOutcome, EffectivelyOnceConsumer } from './effectively-once-consumer';
+
+/** One row of a consumer's dead-letter table, as operators see it. */
+export interface DeadLetterRecord {
+  /** The row's id (a decimal string): what a redrive names. */
+  id: string;
+  ceId: string | null;
+  ceType: string | null;
+  /** `unparseable`, `unknown-schema` or `rejected:<code>`. */
+  reason: string;
+  detail: string;
+  deadLetteredAt: string;
+  /** How `key` and `value` are written: UTF-8 text, or base64 when the bytes were not text. */
+  encoding: 'utf8' | 'base64';
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  /** When it was redriven (or a redrive began: outcome `redriving`), null while it waits. */
+  redrivenAt: string | null;
+  /** What the redrive did: a delivery outcome (`applied`, `duplicate`, `skipped`, `dead-lettered`) or `redriving`. */
+  redriveOutcome: string | null;
+}
+
+export interface DeadLetterQuery {
+  /** Rows after this id (the previous page's `next`). */
+  after?: string;
+  limit: number;
+  /** Only rows not redriven yet. */
+  pending?: boolean;
+  /** Only rows whose reason is this one, or starts with it followed by `:` (`rejected` takes every `rejected:<code>`). */
+  reason?: string;
+}
+
+export type RedriveOutcome = DeliveryOutcome | 'not-found' | 'already-redriven';
+
+export interface RedriveResult {
+  id: string;
+  outcome: RedriveOutcome;
+  /** For `already-redriven`: what the earlier redrive did. For `dead-lettered`: the new row's reason is in the list. */
+  previousOutcome?: string;
+}
+
+/** A redrive that began this long ago and never finished (its process died) may be taken again. */
+export const REDRIVE_STALE_AFTER_SECONDS = 60;
+
+interface Row {
+  id: string;
+  ce_id: string | null;
+  reason: string;
+  detail: string;
+  dead_lettered_at: Date;
+  encoding: 'utf8' | 'base64';
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  redriven_at: Date | null;
+  redrive_outcome: string | null;
+}
+
+const COLUMNS = 'id::text as id, ce_id, reason, detail, dead_lettered_at, encoding, key, value, headers, redriven_at, redrive_outcome';
+
+/**
+ * A consumer's dead letters: listed for operators, and redriven through the consumer once the
+ * cause is gone (an upgrade that knows the schema, a fixed handler, the missing pre-order now
+ * seen). A redrive forgets the ce_id's `dead-lettered` record (not an `applied` one), then hands
+ * the stored message to the consumer exactly as a delivery, so it is applied effectively once:
+ * a redrive racing the live consumer, another engine or a second redrive applies it once, and a
+ * message that is still refused is dead-lettered again as a new row. Works the same in every
+ * mode: every consumer writes this table (TableDeadLetterSink), Kafka mode besides the topic.
+ */
+export class DeadLetterLedger {
+  constructor(
+    private readonly db: Queryable,
+    private readonly consumer: EffectivelyOnceConsumer,
+  ) {}
+
+  get name(): string {
+    return this.consumer.handler.name;
+  }
+
+  private get table(): string {
+    return `${this.consumer.schema}.dead_letters`;
+  }
+
+  /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */
+  async list(query: DeadLetterQuery): Promise<{ deadLetters: DeadLetterRecord[]; next: string | null }> {
+    const { rows } = await this.db.query<Row>(
+      `select ${COLUMNS} from ${this.table}
+        where id > $1::bigint
+          and ($2::boolean is not true or redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $5)))
+          and ($3::text is null or reason = $3 or starts_with(reason, $3 || ':'))
+        order by id limit $4`,
+      [query.after ?? '0', query.pending ?? false, query.reason ?? null, query.limit + 1, REDRIVE_STALE_AFTER_SECONDS],
+    );
+    const page = rows.slice(0, query.limit);
+    return { deadLetters: page.map(record), next: rows.length > query.limit ? page[page.length - 1].id : null };
+  }
+
+  /**
+   * Redrives the rows, in id order, one at a time. Throws TransientDeliveryError (the consumer's
+   * database is down) with the row released for a later redrive; what was redriven before stays.
+   */
+  async redrive(ids: readonly string[]): Promise<RedriveResult[]> {
+    const results: RedriveResult[] = [];
+    for (const id of [...new Set(ids)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0))) {
+      results.push(await this.redriveOne(id));
+    }
+    return results;
+  }
+
+  private async redriveOne(id: string): Promise<RedriveResult> {
+    // The claim: one caller at a time takes a row (a stale claim of a process that died is taken over).
+    const claimed = await this.db.query<Row>(
+      `update ${this.table} set redriven_at = now(), redrive_outcome = 'redriving'
+        where id = $1::bigint
+          and (redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
+        returning ${COLUMNS}`,
+      [id, REDRIVE_STALE_AFTER_SECONDS],
+    );
+    const row = claimed.rows[0];
+    if (!row) {
+      const { rows } = await this.db.query<{ redrive_outcome: string | null }>(
+        `select redrive_outcome from ${this.table} where id = $1::bigint`,
+        [id],
+      );
+      if (rows.length === 0) return { id, outcome: 'not-found' };
+      return { id, outcome: 'already-redriven', previousOutcome: rows[0].redrive_outcome ?? undefined };
+    }
+    let outcome: DeliveryOutcome;
+    try {
+      // A rejection recorded its ce_id so a re-delivery is not rejected again; the redrive is meant to try again.
+      if (row.ce_id !== null) {
+        await this.db.query(`delete from ${this.consumer.schema}.processed_events where ce_id = $1 and outcome = 'dead-lettered'`, [
+          row.ce_id,
+        ]);
+      }
+      outcome = await this.consumer.handle(message(row));
+    } catch (e) {
+      await this.db
+        .query(
+          `update ${this.table} set redriven_at = null, redrive_outcome = null where id = $1::bigint and redrive_outcome = 'redriving'`,
+          [id],
+        )
+        .catch(() => undefined);
+      throw e;
+    }
+    await this.db.query(`update ${this.table} set redriven_at = now(), redrive_outcome = $2 where id = $1::bigint`, [id, outcome]);
+    return { id, outcome };
+  }
+}
+
+function record(row: Row): DeadLetterRecord {
+  return {
+    id: row.id,
+    ceId: row.ce_id,
+    ceType: row.headers.ce_type ?? null,
+    reason: row.reason,
+    detail: row.detail,
+    deadLetteredAt: new Date(row.dead_lettered_at).toISOString(),
+    encoding: row.encoding,
+    key: row.key,
+    value: row.value,
+    headers: row.headers,
+    redrivenAt: row.redriven_at === null ? null : new Date(row.redriven_at).toISOString(),
+    redriveOutcome: row.redrive_outcome,
+  };
+}
+
+/** The stored message as the consumer received it (without its offset: a redrive is no delivery of the topic's). */
+function message(row: Row): InboundMessage {
+  const bytes = (text: string | null) => (text === null ? null : Buffer.from(text, row.encoding));
+  return { key: bytes(row.key), value: bytes(row.value), headers: { ...row.headers } };
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { ensureEventStoreSchema, PostgresEventStore, type RecordedEvent } from '@dropline/event-store';
+import {
+  DeadLetterLedger,
+  dropEventsCodec,
+  EffectivelyOnceConsumer,
+  REDRIVE_STALE_AFTER_SECONDS,
+  TableDeadLetterSink,
+  TransientDeliveryError,
+} from '../src';
+import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { createTestPostgresDatabase, describeWithPostgres } from '../../../test/support/postgres';
+import { appendInterleaved, RecordingHandler } from './fixtures';
+
+const codec = dropEventsCodec('/dropline/test');
+
+/** The ledger's behaviour on one database (PGlite: the embedded default; PostgreSQL: server mode). */
+function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>): void {
+  let db: { pool: Pool; close(): Promise<void> };
+  let events: RecordedEvent[];
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await open();
+    await ensureEventStoreSchema(db.pool);
+    const store = new PostgresEventStore(db.pool);
+    await appendInterleaved(store, ['kilo', 'lima'], 10);
+    events = (await store.readAll({ filter: { streamPrefixes: ['drop-'] } })).events;
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  /** A consumer over its own schema, with its table of dead letters and the ledger over both. */
+  async function consumerWithLedger() {
+    const handler = new RecordingHandler(`ledger_${++n}`);
+    const sink = new TableDeadLetterSink(db.pool, handler.name);
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, sink);
+    await consumer.migrate();
+    await sink.ensureSchema();
+    const applied = async () =>
+      (await db.pool.query(`select ce_id from ${handler.name}.applied order by ordinal`)).rows.map((r) => r.ce_id);
+    return { handler, consumer, ledger: new DeadLetterLedger(db.pool, consumer), applied };
+  }
+
+  it('redrives a rejected event once its cause is gone: applied once, its ce_id no longer refused, a second redrive changes nothing', async () => {
+    const { handler, consumer, ledger, applied } = await consumerWithLedger();
+    handler.reject = (e) => e.id === events[1].eventId;
+    expect(await consumer.handle(codec.encode(events[0]))).toBe('applied');
+    expect(await consumer.handle(codec.encode(events[1]))).toBe('dead-lettered');
+    // A re-delivery is deduplicated by its recorded ce_id: the rejection is not repeated.
+    expect(await consumer.handle(codec.encode(events[1]))).toBe('duplicate');
+    const { deadLetters, next } = await ledger.list({ limit: 10 });
+    expect(next).toBeNull();
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        ceId: events[1].eventId,
+        ceType: 'dropline.preorder.placed.v1',
+        reason: 'rejected:TEST.REJECTED',
+        encoding: 'utf8',
+        key: codec.encode(events[1]).key,
+        redrivenAt: null,
+        redriveOutcome: null,
+      }),
+    ]);
+    expect(JSON.parse(deadLetters[0].value!)).toEqual(events[1].data);
+
+    handler.reject = () => false;
+    const id = deadLetters[0].id;
+    expect(await ledger.redrive([id])).toEqual([{ id, outcome: 'applied' }]);
+    expect(await applied()).toEqual([events[0].eventId, events[1].eventId]);
+    expect(await ledger.redrive([id])).toEqual([{ id, outcome: 'already-redriven', previousOutcome: 'applied' }]);
+    expect(await ledger.redrive(['999999'])).toEqual([{ id: '999999', outcome: 'not-found' }]);
+    expect(await consumer.handle(codec.encode(events[1]))).toBe('duplicate');
+    expect(await applied()).toEqual([events[0].eventId, events[1].eventId]);
+    const [row] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(row).toMatchObject({ id, redriveOutcome: 'applied' });
+    expect(Date.parse(row.redrivenAt!)).not.toBeNaN();
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([]);
+  });
+
+  it('dead-letters again, as a new row, what is still refused, and keeps bytes that are not text exactly', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const good = codec.encode(events[2]);
+    const binary = Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x22]);
+    expect(await consumer.handle({ ...good, value: binary, headers: { ...good.headers, 'x-note': 'a\u0000b' } })).toBe('dead-lettered');
+    const unknown = { ...good, headers: { ...good.headers, ce_id: randomUUID(), ce_type: 'dropline.preorder.placed.v9' } };
+    expect(await consumer.handle(unknown)).toBe('dead-lettered');
+    const first = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(first.map((d) => [d.reason, d.encoding])).toEqual([
+      ['unparseable', 'base64'],
+      ['unknown-schema', 'utf8'],
+    ]);
+    expect(Buffer.from(first[0].value!, 'base64')).toEqual(binary);
+    expect(first[0].headers['x-note']).toBe('a\ufffdb');
+
+    const results = await ledger.redrive([first[1].id, first[0].id]);
+    // In id order, whatever order they were asked in.
+    expect(results).toEqual([
+      { id: first[0].id, outcome: 'dead-lettered' },
+      { id: first[1].id, outcome: 'dead-lettered' },
+    ]);
+    const all = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(all.map((d) => [d.reason, d.redriveOutcome])).toEqual([
+      ['unparseable', 'dead-lettered'],
+      ['unknown-schema', 'dead-lettered'],
+      ['unparseable', null],
+      ['unknown-schema', null],
+    ]);
+    expect(all[2].value).toBe(first[0].value);
+    expect(all[3].ceId).toBe(unknown.headers.ce_id);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.id)).toEqual([all[2].id, all[3].id]);
+    expect((await ledger.list({ limit: 10, reason: 'unknown-schema' })).deadLetters.map((d) => d.id)).toEqual([all[1].id, all[3].id]);
+  });
+
+  it('pages in id order and filters rejections by code or all together', async () => {
+    const { handler, consumer, ledger } = await consumerWithLedger();
+    handler.reject = () => true;
+    for (const event of events.slice(0, 5)) expect(await consumer.handle(codec.encode(event))).toBe('dead-lettered');
+    const first = await ledger.list({ limit: 2 });
+    const second = await ledger.list({ limit: 2, after: first.next! });
+    const third = await ledger.list({ limit: 2, after: second.next! });
+    expect([...first.deadLetters, ...second.deadLetters, ...third.deadLetters].map((d) => d.ceId)).toEqual(
+      events.slice(0, 5).map((e) => e.eventId),
+    );
+    expect(third.next).toBeNull();
+    expect((await ledger.list({ limit: 10, reason: 'rejected' })).deadLetters).toHaveLength(5);
+    expect((await ledger.list({ limit: 10, reason: 'rejected:TEST.REJECTED' })).deadLetters).toHaveLength(5);
+    expect((await ledger.list({ limit: 10, reason: 'rejected:TEST.OTHER' })).deadLetters).toHaveLength(0);
+    expect((await ledger.list({ limit: 10, reason: 'unparseable' })).deadLetters).toHaveLength(0);
+  });
+
+  it('applies a dead letter once when redrives race each other and a re-delivery', async () => {
+    const { handler, consumer, ledger, applied } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[3]))).toBe('dead-lettered');
+    expect(await consumer.handle(codec.encode(events[4]))).toBe('dead-lettered');
+    const [a, b] = (await ledger.list({ limit: 10 })).deadLetters.map((d) => d.id);
+    handler.reject = () => false;
+    const answers = await Promise.all([
+      ledger.redrive([a, b]),
+      ledger.redrive([a, b]),
+      ledger.redrive([b]),
+      // The live consumer sees the event again meanwhile (its ce_id was recorded as dead-lettered: a duplicate until redriven).
+      consumer.handle(codec.encode(events[3])),
+    ]);
+    const outcomes = [answers[0], answers[1], answers[2]].flat().map((r) => r.outcome);
+    expect(outcomes.filter((o) => o === 'applied' || o === 'duplicate')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'already-redriven')).toHaveLength(3);
+    expect((await applied()).sort()).toEqual([events[3].eventId, events[4].eventId].sort());
+  });
+
+  it('releases the row when the database fails mid-redrive, so a later redrive applies it', async () => {
+    const { handler, consumer, ledger, applied } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[5]))).toBe('dead-lettered');
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    handler.reject = () => false;
+    handler.failFirst = 2; // its first apply was the rejection: the redrive's is the second
+    await expect(ledger.redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([
+      expect.objectContaining({ id: dl.id, redriveOutcome: null }),
+    ]);
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
+    expect(await applied()).toEqual([events[5].eventId]);
+  });
+
+  it('takes over a redrive whose process died mid-way once it is stale, and not before', async () => {
+    const { handler, consumer, ledger, applied } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[6]))).toBe('dead-lettered');
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    handler.reject = () => false;
+    // A redrive claimed the row and its process died before it finished.
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now(), redrive_outcome = 'redriving' where id = $1`, [
+      dl.id,
+    ]);
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'already-redriven', previousOutcome: 'redriving' }]);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([]);
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      dl.id,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.id)).toEqual([dl.id]);
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
+    expect(await applied()).toEqual([events[6].eventId]);
+  });
+
+  it('adds its columns to a dead-letter table of an earlier release, keeping its rows', async () => {
+    const handler = new RecordingHandler(`ledger_old_${++n}`);
+    await db.pool.query(`create schema ${handler.name}`);
+    await db.pool.query(
+      `create table ${handler.name}.dead_letters (
+         id bigserial primary key, ce_id text, reason text not null, detail text not null,
+         key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
+    );
+    const old = codec.encode(events[7]);
+    const headers = Object.fromEntries(Object.entries(old.headers).map(([k, v]) => [k, String(v)]));
+    await db.pool.query(
+      `insert into ${handler.name}.dead_letters (ce_id, reason, detail, key, value, headers) values ($1, 'rejected:TEST.REJECTED', 'old', $2, $3, $4)`,
+      [events[7].eventId, old.key, old.value.toString('utf8'), JSON.stringify(headers)],
+    );
+    const sink = new TableDeadLetterSink(db.pool, handler.name);
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, sink);
+    await consumer.migrate();
+    await sink.ensureSchema();
+    await sink.ensureSchema();
+    const ledger = new DeadLetterLedger(db.pool, consumer);
+    const [row] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(row).toMatchObject({ ceId: events[7].eventId, encoding: 'utf8', redriveOutcome: null });
+    expect(await ledger.redrive([row.id])).toEqual([{ id: row.id, outcome: 'applied' }]);
+  });
+}
+
+describe('DeadLetterLedger (PGlite)', () => {
+  ledgerSuite(async () => {
+    const db = await createTestEmbeddedDatabase();
+    return { pool: db.pool, close: () => db.close() };
+  });
+});
+
+describeWithPostgres('DeadLetterLedger (PostgreSQL)', () => {
+  ledgerSuite(async () => {
+    const db = await createTestPostgresDatabase('dead_letter_ledger', { empty: true });
+    return { pool: db.pool, close: () => db.drop() };
+  });
+});
