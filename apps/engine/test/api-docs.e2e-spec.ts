@@ -320,6 +320,13 @@ describe('answers as documented', () => {
     await call('GET', '/messaging/dead-letters/{consumer}?limit=1', { consumer: 'analytics' });
     await call('GET', '/messaging/dead-letters/{consumer}', { consumer: 'shipping' }); // a problem
 
+    // /metrics is Prometheus text: it answers the one media type its document names.
+    const scraped = await engine.request('GET', '/metrics', undefined, {}, { role: 'metrics' });
+    const metricsContent = Object.keys(doc.paths['/metrics'].get.responses['200'].content ?? {});
+    expect([scraped.status, metricsContent]).toEqual([200, [scraped.headers.get('content-type')]]);
+    expect(scraped.body).toMatch(/^# HELP dropline_commands_total /m);
+    checked.set('GET /metrics', [200]);
+
     // Every route whose document describes a JSON answer answered 2xx here and was checked against it.
     const described = operations(doc)
       .filter(({ operation }) => Object.entries(operation.responses).some(([status, r]) => status.startsWith('2') && r.content))

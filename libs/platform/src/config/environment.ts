@@ -516,7 +516,9 @@ export class EnvironmentVariables {
   @KafkaName()
   KAFKA_TOPIC: string = 'dropline.drop-events.v1';
 
-  @Describe('where consumers put what they can never apply')
+  @Describe(
+    'where consumers put what they can never apply (besides their own `<consumer>.dead_letters` table, which the redrive reads: docs/operations.md)',
+  )
   @KafkaName()
   KAFKA_DEAD_LETTER_TOPIC: string = 'dropline.drop-events.dead-letters.v1';
 

@@ -11,7 +11,8 @@ import {
   OnApplicationShutdown,
   Res,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Registry } from 'prom-client';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { createServer, type Server } from 'node:http';
@@ -31,6 +32,15 @@ export class MetricsController {
 
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text format): ops or metrics role' })
+  @ApiProduces(Registry.PROMETHEUS_CONTENT_TYPE)
+  @ApiOkResponse({
+    description: 'Every metric in the Prometheus text exposition format (docs/operations.md, "Every metric"); not cached',
+    content: {
+      [Registry.PROMETHEUS_CONTENT_TYPE]: {
+        schema: { type: 'string', example: 'dropline_commands_total{type="PlacePreOrder",outcome="accepted",code=""} 42' },
+      },
+    },
+  })
   async scrape(@Res() reply: FastifyReply): Promise<void> {
     const body = await this.metrics.scrape();
     await reply.header('content-type', this.metrics.contentType).header('cache-control', 'no-store').send(body);
