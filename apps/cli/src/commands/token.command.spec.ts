@@ -84,8 +84,18 @@ describe('dropline token', () => {
     expect(await verifier.verify(token)).toEqual({ sub: 'fulfillment', roles: ['service'] });
   });
 
-  it.each(['', 'forever', '-1h', '0d', '5 minutes ago', '30'])(
-    'refuses --expires-in %j with the usage, exit 2 (every token expires, in the future)',
+  it.each([
+    ['1y', 31_557_600],
+    ['400d', 400 * 86_400],
+  ])('mints up to the 400-day cap: --expires-in %s', async (expiresIn, lifetime) => {
+    const cli = io({ DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'dropline' });
+    expect(await runCli(['token', '--role', 'metrics', '--expires-in', expiresIn], cli)).toBe(0);
+    const { exp, iat } = JSON.parse(Buffer.from(cli.out().trim().split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
+    expect(exp - iat).toBe(lifetime);
+  });
+
+  it.each(['', 'forever', '-1h', '0d', '5 minutes ago', '30', '401d', '2y', '58w', '3650d', '999999h'])(
+    'refuses --expires-in %j with the usage, exit 2 (every token expires, in the future, within 400 days)',
     async (expiresIn) => {
       const cli = io({ DATA_DIR: dataDir });
       expect(await runCli(['token', '--role', 'service', `--expires-in=${expiresIn}`], cli)).toBe(2);

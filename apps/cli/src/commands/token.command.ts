@@ -4,6 +4,10 @@ import { CliCommand, UsageError } from '../cli-command';
 
 /** A positive duration: 90s, 15m, 12h, 30d, 52w, 1y. Every token expires; the engine refuses one without exp. */
 const EXPIRES_IN = /^[1-9][0-9]{0,5}[smhdwy]$/;
+/** The longest lifetime it mints: a bit over a year, so a yearly rotation fits and a typo (3650d, 10y) does not mint a token for a decade. */
+const MAX_EXPIRES_IN_SECONDS = 400 * 86_400;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800, y: 31_557_600 };
+const seconds = (duration: string) => Number(duration.slice(0, -1)) * UNIT_SECONDS[duration.slice(-1)];
 
 export const command: CliCommand = {
   name: 'token',
@@ -30,6 +34,8 @@ export const command: CliCommand = {
       throw new UsageError('--sub must be 1-128 letters, digits, or . _ : @ -');
     if (values['expires-in'] !== undefined && !EXPIRES_IN.test(values['expires-in']))
       throw new UsageError('--expires-in must be a positive number and s, m, h, d, w or y (e.g. 12h, 30d, 365d)');
+    if (values['expires-in'] !== undefined && seconds(values['expires-in']) > MAX_EXPIRES_IN_SECONDS)
+      throw new UsageError('--expires-in must be at most 400d: a token cannot be revoked, only outlived (rotate long-lived ones yearly)');
     // The engine refuses a token whose city claim breaks its rule (401, field city): never mint one.
     if (values.city !== undefined && cityProblem(values.city) !== undefined)
       throw new UsageError(`--city must be 1-${MAX_CITY_LENGTH} characters, not only spaces, without control characters`);
