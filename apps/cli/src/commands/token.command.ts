@@ -14,7 +14,7 @@ export const command: CliCommand = {
   summary: 'mint a bearer token for a role (development key in DATA_DIR, or the configured JWT_SECRET); prints only the token',
   usage: [
     'dropline token --role <ops|analyst|customer|till|service|metrics> [--sub <subject>] [--expires-in <30d>] [--city <city>]',
-    '    --expires-in: a number and s, m, h, d, w or y (default 30d; e.g. --role service --expires-in 365d for ENGINE_SERVICE_TOKEN)',
+    '    --expires-in: a number and s, m, h, d, w or y (default 30d, at most 400d; e.g. --role service --expires-in 365d for ENGINE_SERVICE_TOKEN)',
     "    --city: the token's city claim (1-64 characters): a customer of that city may buy in a drop's city phase",
   ].join('\n'),
   async run(argv, context) {
