@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AnalyticsHandler } from '@dropline/analytics';
 import { EVENT_SCHEMA_VERSIONS } from '@dropline/domain';
-import type { RecordedEvent } from '@dropline/event-store';
+import { createEmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
 import { FulfillmentHandler } from '@dropline/fulfillment';
 import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '@dropline/messaging';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
@@ -110,4 +114,33 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
       expect(io.err()).toContain('dropline dead-letters');
     }
   });
+});
+
+/** The embedded default: the consumers' tables live in the engine's PGlite under DATA_DIR (the engine stopped). */
+describe('dropline dead-letters (the embedded DATA_DIR)', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'dropline-cli-dl-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists and redrives from the DATA_DIR when no database URL is set', async () => {
+    const db = await createEmbeddedDatabase({ dataDir: dir });
+    const event = placedPreOrder();
+    try {
+      const sink = new TableDeadLetterSink(db.pool, 'analytics');
+      const consumer = new EffectivelyOnceConsumer(db.pool, codec, new AnalyticsHandler(), sink);
+      await consumer.migrate();
+      await sink.ensureSchema();
+      await sink.send({ consumer: 'analytics', reason: 'unknown-schema', detail: 'from a newer relay', message: codec.encode(event) });
+    } finally {
+      await db.close();
+    }
+    const listed = capture({ DATA_DIR: dir });
+    expect(await runCli(['dead-letters', 'analytics', '--json'], listed)).toBe(0);
+    const page = JSON.parse(listed.out()) as { deadLetters: Array<{ id: string; ceId: string }> };
+    expect(page.deadLetters.map((d) => d.ceId)).toEqual([event.eventId]);
+    const redrove = capture({ DATA_DIR: dir });
+    expect(await runCli(['dead-letters', 'analytics', '--redrive', page.deadLetters[0].id], redrove)).toBe(0);
+    expect(redrove.out()).toBe(`${page.deadLetters[0].id}\tapplied\n`);
+    expect(redrove.err()).toContain(`embedded database at ${dir}`);
+  }, 60_000);
 });
