@@ -36,7 +36,13 @@ async function openConsumerDatabase(
     });
     return { pool, describe: `${consumer}'s PostgreSQL database`, close: () => pool.end() };
   }
-  const db = await createEmbeddedDatabase({ dataDir: config.dataDir });
+  const db = await createEmbeddedDatabase({ dataDir: config.dataDir }).catch((e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!/is in use by process/.test(message)) throw e;
+    throw new Error(
+      `${message} While the engine runs, use its GET /messaging/dead-letters/${consumer} and POST /messaging/dead-letters/${consumer}/redrive.`,
+    );
+  });
   return { pool: db.pool, describe: `embedded database at ${config.dataDir}`, close: () => db.close() };
 }
 
