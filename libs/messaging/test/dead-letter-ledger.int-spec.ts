@@ -5,6 +5,8 @@ import {
   DeadLetterLedger,
   dropEventsCodec,
   EffectivelyOnceConsumer,
+  LISTED_VALUE_CHARS,
+  type Queryable,
   REDRIVE_STALE_AFTER_SECONDS,
   TableDeadLetterSink,
   TransientDeliveryError,
@@ -164,6 +166,77 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     ]);
     expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
     expect(await applied()).toEqual([events[5].eventId]);
+  });
+
+  it('keeps its claim when the database fails during the redrive and the release: taken again once stale, then applied', async () => {
+    const { handler, consumer, applied } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[8]))).toBe('dead-lettered');
+    handler.reject = () => false;
+    // The ledger's own connection fails too once the redrive has begun (an outage, not a handler error).
+    let down = false;
+    const flaky: Queryable = {
+      query: async (text, values) => {
+        if (down) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        const result = await db.pool.query(text, values);
+        if (/redrive_outcome = 'redriving'/.test(text) && /returning/.test(text)) down = true;
+        return result;
+      },
+    };
+    const [dl] = (await new DeadLetterLedger(db.pool, consumer).list({ limit: 10 })).deadLetters;
+    await expect(new DeadLetterLedger(flaky, consumer).redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    const ledger = new DeadLetterLedger(db.pool, consumer);
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'already-redriven', previousOutcome: 'redriving' }]);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([]);
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      dl.id,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
+    expect(await applied()).toEqual([events[8].eventId]);
+  });
+
+  it('writes a dead letter sent again (a retried send) once while it waits, and again once redriven', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const sink = new TableDeadLetterSink(db.pool, consumer.schema);
+    const poison = { key: 'x', value: Buffer.from('{not json'), headers: { ce_id: randomUUID() } };
+    for (let i = 0; i < 3; i++) expect(await consumer.handle(poison)).toBe('dead-lettered');
+    await sink.send({ consumer: consumer.schema, reason: 'unparseable', detail: 'another detail', message: poison });
+    const [first, ...rest] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(rest).toEqual([]);
+    expect(await ledger.redrive([first.id])).toEqual([{ id: first.id, outcome: 'dead-lettered' }]);
+    expect(await consumer.handle(poison)).toBe('dead-lettered');
+    expect((await ledger.list({ limit: 10 })).deadLetters.map((d) => d.redriveOutcome)).toEqual(['dead-lettered', null]);
+  });
+
+  it('reports a message refused again meanwhile as dead-lettered, not as a duplicate', async () => {
+    const { handler, consumer } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[9]))).toBe('dead-lettered');
+    // What a re-delivery racing the redrive does: it refuses the event again between the redrive's
+    // forgetting of the ce_id and its own claim, so the redrive's delivery finds the ce_id taken.
+    const racing = Object.create(consumer) as EffectivelyOnceConsumer;
+    racing.handle = async (message) => {
+      expect(await consumer.handle(message)).toBe('dead-lettered');
+      return consumer.handle(message);
+    };
+    const ledger = new DeadLetterLedger(db.pool, racing);
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'dead-lettered' }]);
+  });
+
+  it('lists the first 64 KiB of a long value, and redrives all of it', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const long = `{"${'x'.repeat(70_000)}`;
+    expect(await consumer.handle({ key: 'x', value: Buffer.from(long), headers: {} })).toBe('dead-lettered');
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect([dl.value!.length, dl.valueTruncated]).toEqual([LISTED_VALUE_CHARS, true]);
+    expect(dl.value).toBe(long.slice(0, LISTED_VALUE_CHARS));
+    expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'dead-lettered' }]);
+    const { rows } = await db.pool.query(`select length(value) as n from ${consumer.schema}.dead_letters order by id`);
+    expect(rows.map((r) => Number(r.n))).toEqual([long.length, long.length]);
+    const short = (await ledger.list({ limit: 10, pending: true })).deadLetters;
+    expect(short[0].valueTruncated).toBe(true);
   });
 
   it('takes over a redrive whose process died mid-way once it is stale, and not before', async () => {

@@ -101,7 +101,9 @@ export const command: CliCommand = {
       if (ids.length > 0) {
         const results = await ledger.redrive(ids);
         for (const r of results) context.stdout.write(`${r.id}\t${r.outcome}${r.previousOutcome ? ` (${r.previousOutcome})` : ''}\n`);
-        const refused = results.filter((r) => r.outcome === 'dead-lettered' || r.outcome === 'not-found').length;
+        // Done with: applied (now or by an earlier redrive), applied meanwhile, or of no interest to the consumer.
+        const done = new Set(['applied', 'duplicate', 'skipped']);
+        const refused = results.filter((r) => !done.has(r.outcome === 'already-redriven' ? (r.previousOutcome ?? '') : r.outcome)).length;
         context.stderr.write(`redrove ${results.length} dead letter(s) of ${consumer} in the ${db.describe}; ${refused} not applied\n`);
         return refused > 0 ? 1 : 0;
       }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { isConnectionError } from '@dropline/event-store';
 import { ProblemException } from '@dropline/platform';
 import { DeadLetterLedger, TransientDeliveryError, type DeadLetterRecord, type RedriveResult } from '@dropline/messaging';
 import { MessagingRuntime } from './messaging.runtime';
@@ -39,8 +40,10 @@ export class DeadLettersController {
     summary: 'Hand dead letters to their consumer again, once the cause is gone (ops)',
     description:
       'In id order, each is applied effectively once, as a delivery: one applied meanwhile answers `duplicate`, one still refused ' +
-      'is dead-lettered again as a new dead letter. Redriving the same id twice answers `already-redriven`. 503 STORE.UNAVAILABLE ' +
-      "when the consumer's database is down: the ids not answered yet wait, send them again.",
+      'is dead-lettered again as a new dead letter. Redriving the same id twice answers `already-redriven` (previousOutcome ' +
+      '`redriving`: another redrive runs, or one stopped mid-way: it may be taken again a minute after it began). 503 ' +
+      "STORE.UNAVAILABLE when the consumer's database is down, 503 MESSAGING.REDRIVE_FAILED for another transient failure " +
+      '(the dead-letter topic, the handler): send the ids again.',
   })
   @ApiOkResponse({ type: RedriveAnswerDto })
   async redrive(
@@ -51,13 +54,15 @@ export class DeadLettersController {
     try {
       return { consumer: params.consumer, results: await ledger.redrive(body.ids) };
     } catch (e) {
-      if (e instanceof TransientDeliveryError)
+      if (!(e instanceof TransientDeliveryError)) throw e;
+      if (isConnectionError(e.cause))
         throw new ProblemException(
           503,
           'STORE.UNAVAILABLE',
           "The consumer's database cannot be reached; send the ids again (those redriven answer already-redriven).",
         );
-      throw e;
+      // Ops only: the cause (the handler's error, the dead-letter topic's) is theirs to read.
+      throw new ProblemException(503, 'MESSAGING.REDRIVE_FAILED', `The redrive failed and may pass when sent again: ${e.message}`);
     }
   }
 

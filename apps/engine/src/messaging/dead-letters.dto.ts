@@ -73,7 +73,14 @@ export class DeadLetterDto {
   })
   encoding!: string;
   @ApiProperty({ nullable: true, type: String, description: 'The message key (the stream name)' }) key!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: "The message value (the event's data as JSON)" }) value!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The message value (the event's data as JSON), its first 65,536 characters (see valueTruncated)",
+  })
+  value!: string | null;
+  @ApiProperty({ description: 'True when the list left out the rest of a longer value (a redrive hands over all of it)' })
+  valueTruncated!: boolean;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The CloudEvents headers (ce_*) and the rest' })
   headers!: Record<string, string>;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it was redriven; null while it waits' })
@@ -99,7 +106,8 @@ export class RedriveResultDto {
   @ApiProperty({
     enum: ['applied', 'duplicate', 'skipped', 'dead-lettered', 'not-found', 'already-redriven'],
     description:
-      '`applied`: the consumer applied it now; `duplicate`: it had been applied meanwhile; `dead-lettered`: refused again (a new dead letter); `already-redriven`: see previousOutcome',
+      '`applied`: the consumer applied it now; `duplicate`: it had been applied meanwhile; `dead-lettered`: refused again (a new dead letter); ' +
+      '`already-redriven`: see previousOutcome (`redriving`: another redrive runs, or one stopped mid-way and may be taken again a minute after it began)',
   })
   outcome!: string;
   @ApiPropertyOptional({ description: 'For already-redriven: what the earlier redrive did' }) previousOutcome?: string;

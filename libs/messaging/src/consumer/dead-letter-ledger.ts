@@ -1,6 +1,6 @@
 import type { InboundMessage } from '../transport';
 import type { Queryable } from './consumer-handler';
-import type { DeliveryOutcome, EffectivelyOnceConsumer } from './effectively-once-consumer';
+import { TransientDeliveryError, type DeliveryOutcome, type EffectivelyOnceConsumer } from './effectively-once-consumer';
 
 /** One row of a consumer's dead-letter table, as operators see it. */
 export interface DeadLetterRecord {
@@ -15,7 +15,10 @@ export interface DeadLetterRecord {
   /** How `key` and `value` are written: UTF-8 text, or base64 when the bytes were not text. */
   encoding: 'utf8' | 'base64';
   key: string | null;
+  /** The message value, its first LISTED_VALUE_CHARS characters in a list (see valueTruncated). */
   value: string | null;
+  /** True when the list left out the rest of a longer value (the redrive hands over all of it). */
+  valueTruncated: boolean;
   headers: Record<string, string>;
   /** When it was redriven (or a redrive began: outcome `redriving`), null while it waits. */
   redrivenAt: string | null;
@@ -44,6 +47,8 @@ export interface RedriveResult {
 
 /** A redrive that began this long ago and never finished (its process died) may be taken again. */
 export const REDRIVE_STALE_AFTER_SECONDS = 60;
+/** A list shows this much of each value: a page of 100 stays a few MB whatever reached the topic. */
+export const LISTED_VALUE_CHARS = 65_536;
 
 interface Row {
   id: string;
@@ -57,9 +62,14 @@ interface Row {
   headers: Record<string, string>;
   redriven_at: Date | null;
   redrive_outcome: string | null;
+  value_truncated?: boolean;
 }
 
 const COLUMNS = 'id::text as id, ce_id, reason, detail, dead_lettered_at, encoding, key, value, headers, redriven_at, redrive_outcome';
+const LISTED_COLUMNS = COLUMNS.replace(
+  ' value,',
+  ` left(value, ${LISTED_VALUE_CHARS}) as value, coalesce(length(value) > ${LISTED_VALUE_CHARS}, false) as value_truncated,`,
+);
 
 /**
  * A consumer's dead letters: listed for operators, and redriven through the consumer once the
@@ -87,7 +97,7 @@ export class DeadLetterLedger {
   /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */
   async list(query: DeadLetterQuery): Promise<{ deadLetters: DeadLetterRecord[]; next: string | null }> {
     const { rows } = await this.db.query<Row>(
-      `select ${COLUMNS} from ${this.table}
+      `select ${LISTED_COLUMNS} from ${this.table}
         where id > $1::bigint
           and ($2::boolean is not true or redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $5)))
           and ($3::text is null or reason = $3 or starts_with(reason, $3 || ':'))
@@ -99,8 +109,10 @@ export class DeadLetterLedger {
   }
 
   /**
-   * Redrives the rows, in id order, one at a time. Throws TransientDeliveryError (the consumer's
-   * database is down) with the row released for a later redrive; what was redriven before stays.
+   * Redrives the rows, in id order, one at a time. Throws TransientDeliveryError when one fails
+   * (the consumer's database is down, the dead-letter topic refuses, the handler fails) with its row
+   * released for a later redrive — or, when the release fails too, claimed until the claim is stale
+   * (REDRIVE_STALE_AFTER_SECONDS); what was redriven before stays.
    */
   async redrive(ids: readonly string[]): Promise<RedriveResult[]> {
     const results: RedriveResult[] = [];
@@ -143,8 +155,19 @@ export class DeadLetterLedger {
           `update ${this.table} set redriven_at = null, redrive_outcome = null where id = $1::bigint and redrive_outcome = 'redriving'`,
           [id],
         )
+        // Down too: the claim stays, and the row may be taken again once it is stale.
         .catch(() => undefined);
-      throw e;
+      if (e instanceof TransientDeliveryError) throw e;
+      throw new TransientDeliveryError(`${this.name}: redrive of dead letter ${id} failed: ${(e as Error).message}`, e);
+    }
+    // The ce_id already had a record: `applied` means it was applied meanwhile (a re-delivery, another
+    // redrive of a second row of it); `dead-lettered` that it was refused again meanwhile — not applied.
+    if (outcome === 'duplicate' && row.ce_id !== null) {
+      const { rows } = await this.db.query<{ outcome: string }>(
+        `select outcome from ${this.consumer.schema}.processed_events where ce_id = $1`,
+        [row.ce_id],
+      );
+      if (rows[0]?.outcome === 'dead-lettered') outcome = 'dead-lettered';
     }
     await this.db.query(`update ${this.table} set redriven_at = now(), redrive_outcome = $2 where id = $1::bigint`, [id, outcome]);
     return { id, outcome };
@@ -162,6 +185,7 @@ function record(row: Row): DeadLetterRecord {
     encoding: row.encoding,
     key: row.key,
     value: row.value,
+    valueTruncated: row.value_truncated ?? false,
     headers: row.headers,
     redrivenAt: row.redriven_at === null ? null : new Date(row.redriven_at).toISOString(),
     redriveOutcome: row.redrive_outcome,

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { headerString, InboundMessage } from '../transport';
 import { KafkaConnection, producerOptions } from '../kafka/kafka-client';
@@ -93,13 +94,20 @@ export class TableDeadLetterSink implements DeadLetterSink {
          id bigserial primary key, ce_id text, reason text not null, detail text not null,
          key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
     );
-    // Added by the redrive (2026-12): how key and value are stored, and what a redrive did.
+    // Added by the redrive (2026-12): how key and value are stored, what a redrive did, and the
+    // message's fingerprint, unique among the rows still waiting: a send retried (the topic after
+    // the table failed, a process that died before recording the ce_id) adds no second row.
     await this.db.query(
       `alter table ${this.schema}.dead_letters
          add column if not exists encoding text not null default 'utf8',
          add column if not exists redriven_at timestamptz,
-         add column if not exists redrive_outcome text`,
+         add column if not exists redrive_outcome text,
+         add column if not exists fingerprint text`,
     );
+    await this.db.query(
+      `create unique index if not exists dead_letters_waiting_fingerprint on ${this.schema}.dead_letters (fingerprint) where redriven_at is null`,
+    );
+    await this.db.query(`create index if not exists dead_letters_waiting on ${this.schema}.dead_letters (id) where redriven_at is null`);
   }
 
   async send(letter: DeadLetter): Promise<void> {
@@ -109,17 +117,18 @@ export class TableDeadLetterSink implements DeadLetterSink {
       if (value !== undefined) headers[storable(name)] = storable(value);
     }
     const body = storedBody(letter.message);
+    const reason = storable(letter.reason);
+    const sorted = Object.keys(headers)
+      .sort()
+      .map((name) => [name, headers[name]]);
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([reason, body.encoding, body.key, body.value, sorted]))
+      .digest('base64url');
     await this.db.query(
-      `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers, encoding) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        headers.ce_id ?? null,
-        storable(letter.reason),
-        storable(letter.detail),
-        body.key,
-        body.value,
-        JSON.stringify(headers),
-        body.encoding,
-      ],
+      `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers, encoding, fingerprint)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)
+       on conflict (fingerprint) where redriven_at is null do nothing`,
+      [headers.ce_id ?? null, reason, storable(letter.detail), body.key, body.value, JSON.stringify(headers), body.encoding, fingerprint],
     );
   }
 }
