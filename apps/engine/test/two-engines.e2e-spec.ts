@@ -10,6 +10,26 @@ import { bearer } from '../../../libs/platform/src/testing/test-auth';
  * same hot drop at once. Each decides batches against its own cached state; the expected
  * revision makes the loser reload and re-decide, so nothing is oversold.
  */
+/** Schedules a drop whose window is open now (MOQ 1, no early access) on one engine and opens it on another; its id. */
+async function openDrop(scheduler: EngineProcess, opener: EngineProcess, overrides: Record<string, unknown>): Promise<string> {
+  const now = Date.now();
+  const body = harbourHoodie({
+    window: { opensAt: new Date(now - 60_000).toISOString(), closesAt: new Date(now + 3_600_000).toISOString() },
+    minimumOrderQuantity: 1,
+    ...overrides,
+  });
+  delete (body as Record<string, unknown>).earlyAccess;
+  const created = await fetch(`${scheduler.url}/drops`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer('ops') },
+    body: JSON.stringify(body),
+  });
+  expect(created.status).toBe(201);
+  const { dropId } = (await created.json()) as { dropId: string };
+  expect((await fetch(`${opener.url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') })).status).toBe(200);
+  return dropId;
+}
+
 describe('two engine processes on one PostgreSQL', () => {
   requirePostgres();
   let db: Awaited<ReturnType<typeof createTestPostgresDatabase>>;
@@ -27,23 +47,10 @@ describe('two engine processes on one PostgreSQL', () => {
 
   it('never oversells the cap nor a customer limit while both take orders concurrently', async () => {
     const cap = 120;
-    const now = Date.now();
-    const body = harbourHoodie({
+    const dropId = await openDrop(engines[0], engines[1], {
       variants: [{ sku: 'HOT-1', size: 'M', colour: 'red', editionCap: cap }],
-      window: { opensAt: new Date(now - 60_000).toISOString(), closesAt: new Date(now + 3_600_000).toISOString() },
-      earlyAccess: undefined,
       perCustomerLimit: 2,
-      minimumOrderQuantity: 1,
     });
-    delete (body as Record<string, unknown>).earlyAccess;
-    const created = await fetch(`${engines[0].url}/drops`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...bearer('ops') },
-      body: JSON.stringify(body),
-    });
-    expect(created.status).toBe(201);
-    const { dropId } = (await created.json()) as { dropId: string };
-    expect((await fetch(`${engines[1].url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') })).status).toBe(200);
 
     // 400 requests from 100 customers (4 attempts each against a limit of 2), spread over both engines.
     const attempts = Array.from({ length: 400 }, (_, i) => ({ engine: engines[i % 2], customer: `c-${i % 100}`, key: `k-${i}` }));
@@ -80,19 +87,7 @@ describe('two engine processes on one PostgreSQL', () => {
   });
 
   it('applies a dead letter once when both engines redrive it at the same time', async () => {
-    const now = Date.now();
-    const body = harbourHoodie({
-      window: { opensAt: new Date(now - 60_000).toISOString(), closesAt: new Date(now + 3_600_000).toISOString() },
-      minimumOrderQuantity: 1,
-    });
-    delete (body as Record<string, unknown>).earlyAccess;
-    const created = await fetch(`${engines[0].url}/drops`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...bearer('ops') },
-      body: JSON.stringify(body),
-    });
-    const { dropId } = (await created.json()) as { dropId: string };
-    expect((await fetch(`${engines[0].url}/drops/${dropId}/open`, { method: 'POST', headers: bearer('ops') })).status).toBe(200);
+    const dropId = await openDrop(engines[0], engines[0], {});
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${engines[i % 2].url}/drops/${dropId}/pre-orders`, {
         method: 'POST',
