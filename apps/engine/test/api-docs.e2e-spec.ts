@@ -317,6 +317,17 @@ describe('answers as documented', () => {
     expect(again.body).toMatchObject({
       results: [{ outcome: 'already-redriven', previousOutcome: 'dead-lettered' }, { outcome: 'not-found' }],
     });
+    // Refused again, it waits as a new row: written off.
+    const waiting = (await call('GET', '/messaging/dead-letters/{consumer}?pending=true', { consumer: 'analytics' })).body as {
+      deadLetters: Array<{ id: string }>;
+    };
+    const written = await call(
+      'POST',
+      '/messaging/dead-letters/{consumer}/dismiss',
+      { consumer: 'analytics' },
+      { ids: [waiting.deadLetters[0].id] },
+    );
+    expect(written.body).toMatchObject({ results: [{ outcome: 'dismissed' }] });
     await call('GET', '/messaging/dead-letters/{consumer}?limit=1', { consumer: 'analytics' });
     await call('GET', '/messaging/dead-letters/{consumer}', { consumer: 'shipping' }); // a problem
 

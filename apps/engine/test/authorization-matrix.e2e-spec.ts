@@ -62,6 +62,7 @@ const MATRIX: Record<string, 'public' | TestRole[]> = {
   'GET /messaging/status': ['ops', 'analyst'],
   'GET /messaging/dead-letters/:consumer': ['ops', 'analyst'],
   'POST /messaging/dead-letters/:consumer/redrive': ['ops'],
+  'POST /messaging/dead-letters/:consumer/dismiss': ['ops'],
 };
 
 const ROLES: TestRole[] = ['ops', 'analyst', 'customer', 'till', 'service', 'metrics'];

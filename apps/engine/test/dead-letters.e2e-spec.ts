@@ -118,5 +118,10 @@ describe('GET /messaging/dead-letters/:consumer and its redrive', () => {
     }
     const unknown = await engine.request('POST', '/messaging/dead-letters/analytics/redrive', { ids: ['424242'] });
     expect(unknown.body).toEqual({ consumer: 'analytics', results: [{ id: '424242', outcome: 'not-found' }] });
+    const dismissed = await engine.request('POST', '/messaging/dead-letters/analytics/dismiss', { ids: ['424242'] });
+    expect(dismissed.body).toEqual({ consumer: 'analytics', results: [{ id: '424242', outcome: 'not-found' }] });
+    expect((await engine.request('POST', '/messaging/dead-letters/analytics/dismiss', { ids: ['x'] })).body.field).toBe('ids[0]');
+    const asAnalyst = await engine.request('POST', '/messaging/dead-letters/analytics/dismiss', { ids: ['1'] }, {}, { role: 'analyst' });
+    expect(asAnalyst.status).toBe(403);
   });
 });

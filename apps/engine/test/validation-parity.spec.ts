@@ -85,6 +85,7 @@ const ROUTES: Record<string, { params?: Dto; query?: Dto; body?: Dto }> = {
   messaging: {},
   'dead letters': { params: ConsumerNameParams, query: DeadLettersQuery },
   'redrive dead letters': { params: ConsumerNameParams, body: RedriveDeadLettersDto },
+  'dismiss dead letters': { params: ConsumerNameParams, body: RedriveDeadLettersDto },
   visits: { params: DropIdParams, body: RecordVisitsDto },
 };
 

@@ -239,6 +239,31 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect(short[0].valueTruncated).toBe(true);
   });
 
+  it('dismisses what no redrive will apply: off the waiting list, kept for the audit, never handed over', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const poison = { key: 'x', value: Buffer.from('{not json'), headers: { ce_id: randomUUID() } };
+    const other = { key: 'y', value: Buffer.from('nor this'), headers: {} };
+    expect(await consumer.handle(poison)).toBe('dead-lettered');
+    expect(await consumer.handle(other)).toBe('dead-lettered');
+    const [a, b] = (await ledger.list({ limit: 10 })).deadLetters.map((d) => d.id);
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now(), redrive_outcome = 'redriving' where id = $1`, [b]);
+    expect(await ledger.dismiss([b, a, a, '999999'])).toEqual([
+      { id: a, outcome: 'dismissed' },
+      { id: b, outcome: 'already-redriven', previousOutcome: 'redriving' },
+      { id: '999999', outcome: 'not-found' },
+    ]);
+    expect(await ledger.redrive([a])).toEqual([{ id: a, outcome: 'already-redriven', previousOutcome: 'dismissed' }]);
+    expect(await ledger.dismiss([a])).toEqual([{ id: a, outcome: 'already-redriven', previousOutcome: 'dismissed' }]);
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([]);
+    expect((await ledger.list({ limit: 10 })).deadLetters.map((d) => [d.id, d.redriveOutcome])).toEqual([
+      [a, 'dismissed'],
+      [b, 'redriving'],
+    ]);
+    // The same message dead-lettered again later is a new row waiting.
+    expect(await consumer.handle(poison)).toBe('dead-lettered');
+    expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.ceId)).toEqual([poison.headers.ce_id]);
+  });
+
   it('takes over a redrive whose process died mid-way once it is stale, and not before', async () => {
     const { handler, consumer, ledger, applied } = await consumerWithLedger();
     handler.reject = () => true;

@@ -87,6 +87,7 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     expect(await runCli(['dead-letters', 'fulfillment', '--redrive', `${rejectedId},${unknownId}`], redrove)).toBe(1);
     expect(redrove.out()).toBe(`${unknownId}\tdead-lettered\n${rejectedId}\tapplied\n`);
     expect(redrove.err()).toContain('redrove 2 dead letter(s) of fulfillment');
+    expect(redrove.err()).toContain('1 not done with');
     const { rows: preOrders } = await db.pool.query(`select pre_order_id from fulfillment.pre_orders`);
     expect(preOrders).toEqual([{ pre_order_id: `${DROP_ID}.po.1` }]);
 
@@ -95,7 +96,17 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     expect(again.out()).toBe(`${rejectedId}\talready-redriven (applied)\n`);
     const pending = capture(env);
     expect(await runCli(['dead-letters', 'fulfillment', '--pending'], pending)).toBe(0);
-    expect(pending.out().trimEnd().split('\n')).toHaveLength(1);
+    const waiting = pending.out().trimEnd().split('\n');
+    expect(waiting).toHaveLength(1);
+    // The unknown schema, refused again, is written off.
+    const waitingId = waiting[0].split('\t')[0];
+    const dismissed = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--dismiss', waitingId], dismissed)).toBe(0);
+    expect(dismissed.out()).toBe(`${waitingId}\tdismissed\n`);
+    expect(dismissed.err()).toContain('dismissed 1 dead letter(s) of fulfillment');
+    const none = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment', '--pending'], none)).toBe(0);
+    expect(none.out()).toBe('');
   });
 
   it('refuses bad arguments with exit 2 before it opens any database', async () => {
@@ -108,6 +119,8 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
       ['dead-letters', 'fulfillment', '--limit', '1000'],
       ['dead-letters', 'fulfillment', '--after', 'x'],
       ['dead-letters', 'fulfillment', '--nope'],
+      ['dead-letters', 'fulfillment', '--redrive', '1', '--dismiss', '2'],
+      ['dead-letters', 'fulfillment', '--dismiss', 'x'],
     ]) {
       const io = capture(env);
       expect([args.join(' '), await runCli(args, io)]).toEqual([args.join(' '), 2]);

@@ -51,10 +51,11 @@ const line = (d: DeadLetterRecord) =>
 
 export const command: CliCommand = {
   name: 'dead-letters',
-  summary: "list a consumer's dead letters, or redrive them once their cause is gone",
+  summary: "list a consumer's dead letters, redrive them once their cause is gone, or dismiss them",
   usage:
     'dropline dead-letters <fulfillment|analytics> [--pending] [--reason <reason>] [--after <id>] [--limit <n>] [--json]\n' +
-    '       dropline dead-letters <fulfillment|analytics> --redrive <id>[,<id>…]',
+    '       dropline dead-letters <fulfillment|analytics> --redrive <id>[,<id>…]\n' +
+    '       dropline dead-letters <fulfillment|analytics> --dismiss <id>[,<id>…]   (write off what no redrive will apply)',
   async run(argv, context: CliContext) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -65,15 +66,18 @@ export const command: CliCommand = {
         limit: { type: 'string' },
         json: { type: 'boolean' },
         redrive: { type: 'string', multiple: true },
+        dismiss: { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: true,
     });
     const consumer = positionals[0] as ConsumerName;
     if (positionals.length !== 1 || !CONSUMERS.includes(consumer)) throw new UsageError(`name one consumer: ${CONSUMERS.join(' or ')}`);
-    const ids = listOf(values.redrive);
-    for (const id of ids) if (!ID.test(id)) throw new UsageError(`--redrive: "${id}" is not a dead letter id`);
-    if (ids.length > MAX_PAGE) throw new UsageError(`--redrive takes at most ${MAX_PAGE} ids`);
+    if (values.redrive !== undefined && values.dismiss !== undefined) throw new UsageError('--redrive or --dismiss, not both');
+    const action = values.dismiss !== undefined ? 'dismiss' : 'redrive';
+    const ids = listOf(values[action]);
+    for (const id of ids) if (!ID.test(id)) throw new UsageError(`--${action}: "${id}" is not a dead letter id`);
+    if (ids.length > MAX_PAGE) throw new UsageError(`--${action} takes at most ${MAX_PAGE} ids`);
     if (values.reason !== undefined && !REASON.test(values.reason))
       throw new UsageError('--reason must be unparseable, unknown-schema, rejected or rejected:<CODE>');
     if (values.after !== undefined && !ID.test(values.after)) throw new UsageError('--after must be a dead letter id');
@@ -99,13 +103,14 @@ export const command: CliCommand = {
       await sink.ensureSchema();
       const ledger = new DeadLetterLedger(db.pool, effectivelyOnce);
       if (ids.length > 0) {
-        const results = await ledger.redrive(ids);
+        const results = action === 'dismiss' ? await ledger.dismiss(ids) : await ledger.redrive(ids);
         for (const r of results) context.stdout.write(`${r.id}\t${r.outcome}${r.previousOutcome ? ` (${r.previousOutcome})` : ''}\n`);
-        // Done with: applied (now or by an earlier redrive), applied meanwhile, or of no interest to the consumer.
-        const done = new Set(['applied', 'duplicate', 'skipped']);
-        const refused = results.filter((r) => !done.has(r.outcome === 'already-redriven' ? (r.previousOutcome ?? '') : r.outcome)).length;
-        context.stderr.write(`redrove ${results.length} dead letter(s) of ${consumer} in the ${db.describe}; ${refused} not applied\n`);
-        return refused > 0 ? 1 : 0;
+        // Done with: applied (now or by an earlier redrive), applied meanwhile, of no interest to the consumer, or written off.
+        const done = new Set(['applied', 'duplicate', 'skipped', 'dismissed']);
+        const open = results.filter((r) => !done.has(r.outcome === 'already-redriven' ? (r.previousOutcome ?? '') : r.outcome)).length;
+        const verb = action === 'dismiss' ? 'dismissed' : 'redrove';
+        context.stderr.write(`${verb} ${results.length} dead letter(s) of ${consumer} in the ${db.describe}; ${open} not done with\n`);
+        return open > 0 ? 1 : 0;
       }
       const page = await ledger.list({ after: values.after, limit, pending: values.pending ?? false, reason: values.reason });
       if (values.json) context.stdout.write(`${JSON.stringify({ consumer, ...page })}\n`);

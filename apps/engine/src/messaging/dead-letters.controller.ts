@@ -66,6 +66,23 @@ export class DeadLettersController {
     }
   }
 
+  @Post('dismiss')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Write dead letters off without handing them over (ops)',
+    description:
+      'For what no redrive will apply (a poison message, a fact the consumer must never apply): each leaves the waiting list ' +
+      '(`pending=true`) as `dismissed` and stays listed for the audit. One already redriven, dismissed or being redriven answers ' +
+      '`already-redriven` with what happened to it.',
+  })
+  @ApiOkResponse({ type: RedriveAnswerDto })
+  async dismiss(
+    @Param() params: ConsumerNameParams,
+    @Body() body: RedriveDeadLettersDto,
+  ): Promise<{ consumer: string; results: RedriveResult[] }> {
+    return { consumer: params.consumer, results: await this.ledger(params.consumer).dismiss(body.ids) };
+  }
+
   private ledger(consumer: string): DeadLetterLedger {
     const ledger = this.runtime.deadLetters(consumer);
     if (!ledger)

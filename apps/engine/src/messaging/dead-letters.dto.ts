@@ -40,14 +40,14 @@ export class DeadLettersQuery {
   reason?: string;
 }
 
-/** POST /messaging/dead-letters/:consumer/redrive body. */
+/** POST /messaging/dead-letters/:consumer/redrive (and /dismiss) body. */
 export class RedriveDeadLettersDto {
   @ApiProperty({
     type: [String],
     minItems: 1,
     maxItems: MAX_DEAD_LETTERS_PAGE,
     example: ['17', '18'],
-    description: `1-${MAX_DEAD_LETTERS_PAGE} dead letter ids of this consumer, redriven in id order`,
+    description: `1-${MAX_DEAD_LETTERS_PAGE} dead letter ids of this consumer, taken in id order`,
   })
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_DEAD_LETTERS_PAGE)
@@ -88,8 +88,8 @@ export class DeadLetterDto {
   @ApiProperty({
     nullable: true,
     type: String,
-    enum: ['applied', 'duplicate', 'skipped', 'dead-lettered', 'redriving'],
-    description: 'What its redrive did (`redriving` while one runs)',
+    enum: ['applied', 'duplicate', 'skipped', 'dead-lettered', 'redriving', 'dismissed'],
+    description: 'What its redrive did (`redriving` while one runs), or `dismissed` when it was written off',
   })
   redriveOutcome!: string | null;
 }
@@ -104,9 +104,9 @@ export class DeadLetterPageDto {
 export class RedriveResultDto {
   @ApiProperty({ example: '17' }) id!: string;
   @ApiProperty({
-    enum: ['applied', 'duplicate', 'skipped', 'dead-lettered', 'not-found', 'already-redriven'],
+    enum: ['applied', 'duplicate', 'skipped', 'dead-lettered', 'dismissed', 'not-found', 'already-redriven'],
     description:
-      '`applied`: the consumer applied it now; `duplicate`: it had been applied meanwhile; `dead-lettered`: refused again (a new dead letter); ' +
+      '`applied`: the consumer applied it now; `duplicate`: it had been applied meanwhile; `dead-lettered`: refused again (a new dead letter); `dismissed`: written off; ' +
       '`already-redriven`: see previousOutcome (`redriving`: another redrive runs, or one stopped mid-way and may be taken again a minute after it began)',
   })
   outcome!: string;

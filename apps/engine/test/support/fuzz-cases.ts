@@ -488,6 +488,16 @@ export function fuzzBases(dropId: string, preOrderId: string): Base[] {
       bad: { ids: [[], ['0'], ['1e3'], Array.from({ length: 101 }, (_, i) => String(i + 1))], 'ids.0': ['0', '-1', ''] },
     },
     {
+      name: 'dismiss dead letters',
+      method: 'POST',
+      path: '/messaging/dead-letters/{consumer}/dismiss',
+      params: { consumer: { valid: 'fulfillment', invalid: ['FULFILLMENT', 'x'.repeat(70)] } },
+      body: { ids: ['876543'] },
+      required: ['ids'],
+      fields: ['ids', 'ids.0'],
+      bad: { ids: [[], ['01'], [' 1']], 'ids.0': ['0', 'x'] },
+    },
+    {
       name: 'visits',
       method: 'POST',
       path: '/drops/{dropId}/visits',

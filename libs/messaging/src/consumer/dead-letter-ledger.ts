@@ -22,7 +22,7 @@ export interface DeadLetterRecord {
   headers: Record<string, string>;
   /** When it was redriven (or a redrive began: outcome `redriving`), null while it waits. */
   redrivenAt: string | null;
-  /** What the redrive did: a delivery outcome (`applied`, `duplicate`, `skipped`, `dead-lettered`) or `redriving`. */
+  /** What the redrive did: a delivery outcome (`applied`, `duplicate`, `skipped`, `dead-lettered`), `redriving`, or `dismissed` (written off). */
   redriveOutcome: string | null;
 }
 
@@ -30,13 +30,13 @@ export interface DeadLetterQuery {
   /** Rows after this id (the previous page's `next`). */
   after?: string;
   limit: number;
-  /** Only rows not redriven yet. */
+  /** Only rows not redriven (nor dismissed) yet. */
   pending?: boolean;
   /** Only rows whose reason is this one, or starts with it followed by `:` (`rejected` takes every `rejected:<code>`). */
   reason?: string;
 }
 
-export type RedriveOutcome = DeliveryOutcome | 'not-found' | 'already-redriven';
+export type RedriveOutcome = DeliveryOutcome | 'dismissed' | 'not-found' | 'already-redriven';
 
 export interface RedriveResult {
   id: string;
@@ -116,30 +116,48 @@ export class DeadLetterLedger {
    */
   async redrive(ids: readonly string[]): Promise<RedriveResult[]> {
     const results: RedriveResult[] = [];
-    for (const id of [...new Set(ids)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0))) {
-      results.push(await this.redriveOne(id));
+    for (const id of inIdOrder(ids)) results.push(await this.redriveOne(id));
+    return results;
+  }
+
+  /**
+   * Writes the rows off without handing them over (a poison message no release will parse, a fact
+   * the consumer must never apply): each leaves the waiting list as `dismissed`, kept for the
+   * audit. A row being redriven, or already redriven or dismissed, answers `already-redriven`.
+   */
+  async dismiss(ids: readonly string[]): Promise<RedriveResult[]> {
+    const results: RedriveResult[] = [];
+    for (const id of inIdOrder(ids)) {
+      const claimed = await this.claim(id, 'dismissed');
+      results.push('outcome' in claimed ? claimed : { id, outcome: 'dismissed' });
     }
     return results;
   }
 
-  private async redriveOne(id: string): Promise<RedriveResult> {
-    // The claim: one caller at a time takes a row (a stale claim of a process that died is taken over).
+  /**
+   * Takes a waiting row (or a stale claim of a redrive whose process died) for `as`: one caller at
+   * a time. The row, or why it could not be taken.
+   */
+  private async claim(id: string, as: 'redriving' | 'dismissed'): Promise<Row | RedriveResult> {
     const claimed = await this.db.query<Row>(
-      `update ${this.table} set redriven_at = now(), redrive_outcome = 'redriving'
+      `update ${this.table} set redriven_at = now(), redrive_outcome = $3
         where id = $1::bigint
           and (redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
         returning ${COLUMNS}`,
-      [id, REDRIVE_STALE_AFTER_SECONDS],
+      [id, REDRIVE_STALE_AFTER_SECONDS, as],
     );
-    const row = claimed.rows[0];
-    if (!row) {
-      const { rows } = await this.db.query<{ redrive_outcome: string | null }>(
-        `select redrive_outcome from ${this.table} where id = $1::bigint`,
-        [id],
-      );
-      if (rows.length === 0) return { id, outcome: 'not-found' };
-      return { id, outcome: 'already-redriven', previousOutcome: rows[0].redrive_outcome ?? undefined };
-    }
+    if (claimed.rows[0]) return claimed.rows[0];
+    const { rows } = await this.db.query<{ redrive_outcome: string | null }>(
+      `select redrive_outcome from ${this.table} where id = $1::bigint`,
+      [id],
+    );
+    if (rows.length === 0) return { id, outcome: 'not-found' };
+    return { id, outcome: 'already-redriven', previousOutcome: rows[0].redrive_outcome ?? undefined };
+  }
+
+  private async redriveOne(id: string): Promise<RedriveResult> {
+    const row = await this.claim(id, 'redriving');
+    if ('outcome' in row) return row;
     let outcome: DeliveryOutcome;
     try {
       // A rejection recorded its ce_id so a re-delivery is not rejected again; the redrive is meant to try again.
@@ -190,6 +208,11 @@ function record(row: Row): DeadLetterRecord {
     redrivenAt: row.redriven_at === null ? null : new Date(row.redriven_at).toISOString(),
     redriveOutcome: row.redrive_outcome,
   };
+}
+
+/** Distinct ids, ascending: the order the rows came in. */
+function inIdOrder(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }
 
 /** The stored message as the consumer received it (without its offset: a redrive is no delivery of the topic's). */

@@ -88,9 +88,10 @@ export const ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /admin/projections/:name': OPS_OR_ANALYST,
   'POST /admin/projections/:name/rebuild': OPS,
   'GET /messaging/status': OPS_OR_ANALYST,
-  // Dead letters hold the messages' data (customer ids): ops and analysts read them, ops redrive.
+  // Dead letters hold the messages' data (customer ids): ops and analysts read them, ops redrive or dismiss them.
   'GET /messaging/dead-letters/:consumer': OPS_OR_ANALYST,
   'POST /messaging/dead-letters/:consumer/redrive': OPS,
+  'POST /messaging/dead-letters/:consumer/dismiss': OPS,
 };
 
 /**
