@@ -53,6 +53,11 @@ describe('GET /messaging/dead-letters/:consumer and its redrive', () => {
       (res) => res.status === 200 && res.body.deadLetters.length === 1,
     );
     const [letter] = listed.body.deadLetters;
+    const waitingGauge = async () =>
+      (await engine.request('GET', '/metrics', undefined, {}, { role: 'metrics' })).body.match(
+        /^dropline_dead_letters_waiting\{consumer="fulfillment"\} (\d+)$/m,
+      )?.[1];
+    expect(await waitingGauge()).toBe('1');
     expect(letter).toMatchObject({
       reason: 'rejected:FULFILLMENT.UNKNOWN_ACCEPTANCE_ORDER',
       ceType: 'dropline.productionrun.completed.v2',
@@ -95,6 +100,7 @@ describe('GET /messaging/dead-letters/:consumer and its redrive', () => {
     const all = (await engine.request('GET', '/messaging/dead-letters/fulfillment?reason=rejected', undefined, {}, { role: 'ops' })).body;
     expect(all.deadLetters.map((d: any) => d.redriveOutcome)).toEqual(['dead-lettered', 'applied']);
     expect((await engine.request('GET', '/messaging/dead-letters/fulfillment?pending=true')).body.deadLetters).toEqual([]);
+    expect(await waitingGauge()).toBe('0');
   });
 
   it('answers 404 for a consumer that does not run here and 400 naming the field for bad input', async () => {

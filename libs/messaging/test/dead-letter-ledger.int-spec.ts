@@ -246,6 +246,7 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect(await consumer.handle(poison)).toBe('dead-lettered');
     expect(await consumer.handle(other)).toBe('dead-lettered');
     const [a, b] = (await ledger.list({ limit: 10 })).deadLetters.map((d) => d.id);
+    expect(await ledger.waiting()).toBe(2);
     await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now(), redrive_outcome = 'redriving' where id = $1`, [b]);
     expect(await ledger.dismiss([b, a, a, '999999'])).toEqual([
       { id: a, outcome: 'dismissed' },
@@ -255,6 +256,7 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect(await ledger.redrive([a])).toEqual([{ id: a, outcome: 'already-redriven', previousOutcome: 'dismissed' }]);
     expect(await ledger.dismiss([a])).toEqual([{ id: a, outcome: 'already-redriven', previousOutcome: 'dismissed' }]);
     expect((await ledger.list({ limit: 10, pending: true })).deadLetters).toEqual([]);
+    expect(await ledger.waiting()).toBe(0);
     expect((await ledger.list({ limit: 10 })).deadLetters.map((d) => [d.id, d.redriveOutcome])).toEqual([
       [a, 'dismissed'],
       [b, 'redriving'],

@@ -18,7 +18,7 @@ import {
 import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
 import type { ReaderLag } from '@dropline/event-store';
 import type { Kafka } from 'kafkajs';
-import type { AppConfig, Databases, LeaseFactory, LeaseStatus, Metrics } from '@dropline/platform';
+import { deadLetterCollector, type AppConfig, type Databases, type LeaseFactory, type LeaseStatus, type Metrics } from '@dropline/platform';
 
 const loggerFor = (context: string): WorkerLogger => {
   const logger = new Logger(context);
@@ -99,7 +99,12 @@ export class MessagingRuntime {
   }
 
   async start(): Promise<void> {
-    const { config, databases } = this;
+    const { config, databases, metrics } = this;
+    // Each consumer's waiting dead letters, counted at scrape (its ledger exists once it is built below).
+    if (metrics) {
+      const remove = metrics.onCollect(deadLetterCollector(metrics, () => [...this.ledgers.values()]));
+      this.stops.push(async () => remove());
+    }
     const codec = dropEventsCodec(config.kafka.ceSource);
     const checkpoints = new CheckpointStore(databases.readModels);
     const supervisor = new Supervisor({ store: databases.store, checkpoints, logger: loggerFor('Consumers') });

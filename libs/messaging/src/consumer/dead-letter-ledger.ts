@@ -94,6 +94,16 @@ export class DeadLetterLedger {
     return `${this.consumer.schema}.dead_letters`;
   }
 
+  /** How many wait: neither redriven nor dismissed (a claim gone stale counts, as in `pending`). */
+  async waiting(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `select count(*)::int as n from ${this.table}
+        where redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $1))`,
+      [REDRIVE_STALE_AFTER_SECONDS],
+    );
+    return rows[0].n;
+  }
+
   /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */
   async list(query: DeadLetterQuery): Promise<{ deadLetters: DeadLetterRecord[]; next: string | null }> {
     const { rows } = await this.db.query<Row>(

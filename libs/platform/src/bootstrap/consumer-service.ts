@@ -9,6 +9,7 @@ import {
   dropEventsCodec,
   EffectivelyOnceConsumer,
   KafkaConsumerRunner,
+  DeadLetterLedger,
   DeadLetterSinks,
   KafkaDeadLetterSink,
   TableDeadLetterSink,
@@ -23,6 +24,7 @@ import { ProblemFilter } from '../http/problem.filter';
 import { useCompiledValidation } from '../http/compiled-validation';
 import { Metrics } from '../telemetry/metrics';
 import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
+import { deadLetterCollector } from '../telemetry/metrics.collectors';
 import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
 import { useHttpTracing } from '../telemetry/http-tracing';
 
@@ -79,6 +81,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   );
   await consumer.migrate();
   await ledger.ensureSchema();
+  metrics.onCollect(deadLetterCollector(metrics, () => [new DeadLetterLedger(pool, consumer)]));
   const app = await NestFactory.create<NestFastifyApplication>(
     withLogging(options.module(pool), config, options.name),
     new FastifyAdapter(httpServerOptions(config.http)),

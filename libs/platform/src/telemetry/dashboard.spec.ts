@@ -57,7 +57,12 @@ describe('infra/ dashboard and alert rules', () => {
     const used = namesIn(exprs);
     expect(used.filter((name) => !exported.has(name))).toEqual([]);
     expect(used).toEqual(
-      expect.arrayContaining(['dropline_processor_lag_seconds', 'dropline_processor_stalled', 'dropline_consumer_messages_total']),
+      expect.arrayContaining([
+        'dropline_processor_lag_seconds',
+        'dropline_processor_stalled',
+        'dropline_consumer_messages_total',
+        'dropline_dead_letters_waiting',
+      ]),
     );
   });
 

@@ -66,3 +66,22 @@ export function leaseCollector(metrics: Metrics, leases: () => LeaseStatus[]): (
     for (const lease of leases()) metrics.leaseHeld.labels(lease.name, lease.store).set(lease.held ? 1 : 0);
   };
 }
+
+/**
+ * Scrape-time count of each consumer's waiting dead letters (`dropline_dead_letters_waiting`):
+ * the counter of dead-lettered messages says when some arrived, this says that some are still not
+ * dealt with, however long ago they came. A consumer whose database does not answer keeps its last value.
+ */
+export function deadLetterCollector(
+  metrics: Metrics,
+  ledgers: () => ReadonlyArray<{ readonly name: string; waiting(): Promise<number> }>,
+): () => Promise<void> {
+  return async () => {
+    await Promise.all(
+      ledgers().map(async (ledger) => {
+        const waiting = await ledger.waiting().catch(() => undefined);
+        if (waiting !== undefined) metrics.deadLettersWaiting.labels(ledger.name).set(waiting);
+      }),
+    );
+  };
+}

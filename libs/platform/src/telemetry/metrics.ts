@@ -156,6 +156,12 @@ export class Metrics {
     labelNames: ['consumer', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly deadLettersWaiting = new Gauge({
+    name: 'dropline_dead_letters_waiting',
+    help: 'Dead letters of a consumer neither redriven nor dismissed yet (its <consumer>.dead_letters table, read at scrape)',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
   readonly leaseHeld = new Gauge({
     name: 'dropline_lease_held',
     help: 'Whether this instance holds the lease (1) or stands by (0)',
