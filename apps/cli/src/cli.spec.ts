@@ -20,7 +20,7 @@ describe('dropline CLI', () => {
   it('finds its subcommands by file name', async () => {
     const io = capture();
     expect(await runCli(['--help'], io)).toBe(0);
-    expect(io.out()).toMatch(/export .*\n.*import .*\n.*replay /);
+    expect(io.out()).toMatch(/dead-letters .*\n.*export .*\n.*import .*\n.*rebuild-consumer .*\n.*replay .*\n.*token /);
   });
 
   it('replay --json is byte-identical run after run; timings go to stderr only', async () => {

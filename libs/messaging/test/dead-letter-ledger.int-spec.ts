@@ -261,9 +261,18 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
       [a, 'dismissed'],
       [b, 'redriving'],
     ]);
-    // The same message dead-lettered again later is a new row waiting.
+    // Delivered again later (a relay re-publish), a dismissed message stays written off: no new row.
     expect(await consumer.handle(poison)).toBe('dead-lettered');
-    expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.ceId)).toEqual([poison.headers.ce_id]);
+    expect((await ledger.list({ limit: 10 })).deadLetters).toHaveLength(2);
+    expect(await ledger.waiting()).toBe(0);
+    // A claim gone stale is never dismissed (its redrive may have applied the message): only a redrive takes it over.
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      b,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    expect(await ledger.waiting()).toBe(1);
+    expect(await ledger.dismiss([b])).toEqual([{ id: b, outcome: 'already-redriven', previousOutcome: 'redriving' }]);
+    expect(await ledger.redrive([b])).toEqual([{ id: b, outcome: 'dead-lettered' }]);
   });
 
   it('takes over a redrive whose process died mid-way once it is stale, and not before', async () => {

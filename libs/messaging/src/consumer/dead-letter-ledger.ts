@@ -97,8 +97,10 @@ export class DeadLetterLedger {
   /** How many wait: neither redriven nor dismissed (a claim gone stale counts, as in `pending`). */
   async waiting(): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
-      `select count(*)::int as n from ${this.table}
-        where redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $1))`,
+      // Two counts, each over its partial index: the table is never pruned.
+      `select (select count(*) from ${this.table} where redriven_at is null)::int
+            + (select count(*) from ${this.table}
+                where redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $1))::int as n`,
       [REDRIVE_STALE_AFTER_SECONDS],
     );
     return rows[0].n;
@@ -145,14 +147,16 @@ export class DeadLetterLedger {
   }
 
   /**
-   * Takes a waiting row (or a stale claim of a redrive whose process died) for `as`: one caller at
-   * a time. The row, or why it could not be taken.
+   * Takes a row for `as`, one caller at a time: a waiting row; for a redrive also a stale claim of
+   * one whose process died (it may have applied the message: only a redrive finds out, answering
+   * `duplicate`, so a dismiss never takes a claim). The row, or why it could not be taken.
    */
   private async claim(id: string, as: 'redriving' | 'dismissed'): Promise<Row | RedriveResult> {
     const claimed = await this.db.query<Row>(
       `update ${this.table} set redriven_at = now(), redrive_outcome = $3
         where id = $1::bigint
-          and (redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
+          and (redriven_at is null
+               or ($3 = 'redriving' and redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
         returning ${COLUMNS}`,
       [id, REDRIVE_STALE_AFTER_SECONDS, as],
     );
@@ -197,7 +201,11 @@ export class DeadLetterLedger {
       );
       if (rows[0]?.outcome === 'dead-lettered') outcome = 'dead-lettered';
     }
-    await this.db.query(`update ${this.table} set redriven_at = now(), redrive_outcome = $2 where id = $1::bigint`, [id, outcome]);
+    // Only while the claim is this redrive's kind: a redrive that took over a claim gone stale records its own outcome.
+    await this.db.query(
+      `update ${this.table} set redriven_at = now(), redrive_outcome = $2 where id = $1::bigint and redrive_outcome = 'redriving'`,
+      [id, outcome],
+    );
     return { id, outcome };
   }
 }

@@ -65,6 +65,9 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
   }
 }
 
+/** The rows a message's fingerprint is unique among: waiting, or written off. */
+const OPEN_FINGERPRINT = `redriven_at is null or redrive_outcome = 'dismissed'`;
+
 /** PostgreSQL text and jsonb hold no NUL: one is kept as U+FFFD (a dead letter's headers and detail are for reading). */
 const storable = (text: string): string => text.replaceAll('\u0000', '\ufffd');
 
@@ -95,8 +98,9 @@ export class TableDeadLetterSink implements DeadLetterSink {
          key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
     );
     // Added by the redrive (2026-12): how key and value are stored, what a redrive did, and the
-    // message's fingerprint, unique among the rows still waiting: a send retried (the topic after
-    // the table failed, a process that died before recording the ce_id) adds no second row.
+    // message's fingerprint, unique among the rows waiting or dismissed: a send retried (the topic
+    // after the table failed, a process that died before recording the ce_id) adds no row, and a
+    // message written off stays written off when it is delivered again (a relay re-publish).
     await this.db.query(
       `alter table ${this.schema}.dead_letters
          add column if not exists encoding text not null default 'utf8',
@@ -104,10 +108,15 @@ export class TableDeadLetterSink implements DeadLetterSink {
          add column if not exists redrive_outcome text,
          add column if not exists fingerprint text`,
     );
+    await this.db.query(`drop index if exists ${this.schema}.dead_letters_waiting_fingerprint`);
     await this.db.query(
-      `create unique index if not exists dead_letters_waiting_fingerprint on ${this.schema}.dead_letters (fingerprint) where redriven_at is null`,
+      `create unique index if not exists dead_letters_open_fingerprint on ${this.schema}.dead_letters (fingerprint)
+         where ${OPEN_FINGERPRINT}`,
     );
     await this.db.query(`create index if not exists dead_letters_waiting on ${this.schema}.dead_letters (id) where redriven_at is null`);
+    await this.db.query(
+      `create index if not exists dead_letters_redriving on ${this.schema}.dead_letters (redriven_at) where redrive_outcome = 'redriving'`,
+    );
   }
 
   async send(letter: DeadLetter): Promise<void> {
@@ -127,7 +136,7 @@ export class TableDeadLetterSink implements DeadLetterSink {
     await this.db.query(
       `insert into ${this.schema}.dead_letters (ce_id, reason, detail, key, value, headers, encoding, fingerprint)
        values ($1, $2, $3, $4, $5, $6, $7, $8)
-       on conflict (fingerprint) where redriven_at is null do nothing`,
+       on conflict (fingerprint) where ${OPEN_FINGERPRINT} do nothing`,
       [headers.ce_id ?? null, reason, storable(letter.detail), body.key, body.value, JSON.stringify(headers), body.encoding, fingerprint],
     );
   }
