@@ -14,7 +14,7 @@ export interface ConfiguredStore {
 }
 
 /** Nest's default logger writes to stdout, which belongs to the command's result here. */
-function stderrLogger(stderr: CliOutput): LoggerService {
+export function stderrLogger(stderr: CliOutput): LoggerService {
   const line = (level: string) => (message: unknown) => void stderr.write(`[${level}] ${String(message)}\n`);
   return { log: () => undefined, error: line('error'), warn: line('warn'), debug: () => undefined, verbose: () => undefined };
 }

@@ -44,6 +44,8 @@ export const command: CliCommand = {
       return 2;
     }
     const { CheckpointStore } = await import('@dropline/runtime');
+    const { Logger } = await import('@nestjs/common');
+    Logger.overrideLogger((await import('../cli-store')).stderrLogger(context.stderr));
     const databases = await openDatabases(config);
     const lease = new LeaseFactory(config, databases).create(`consumer:${consumer}`);
     try {
