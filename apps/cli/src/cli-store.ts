@@ -1,7 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
-import { ConfigError, loadConfig, openDatabases, readEnvironment } from '@dropline/platform';
+import { ConfigError, loadConfig, openDatabases, readEnvironment, type AppConfig } from '@dropline/platform';
 import { UsageError, type CliOutput } from './cli-command';
 
 /** The configured event store, opened the way the engine opens it (same variables, same defaults). */
@@ -19,18 +19,22 @@ export function stderrLogger(stderr: CliOutput): LoggerService {
   return { log: () => undefined, error: line('error'), warn: line('warn'), debug: () => undefined, verbose: () => undefined };
 }
 
+/** The configuration the engine would load from `env` (the process's when unset); a bad variable is a usage error (exit 2). */
+export function cliConfig(env: Record<string, string | undefined> | undefined): AppConfig {
+  try {
+    return loadConfig(env ?? readEnvironment());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 /** Opens the store EVENT_STORE / DATA_DIR / DATABASE_URL / ESDB_CONNECTION_STRING name. */
 export async function openConfiguredStore(
   env: Record<string, string | undefined> | undefined,
   stderr: CliOutput,
 ): Promise<ConfiguredStore> {
-  let config;
-  try {
-    config = loadConfig(env ?? readEnvironment());
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
-  }
+  const config = cliConfig(env);
   Logger.overrideLogger(stderrLogger(stderr));
   const databases = await openDatabases(config);
   // openDatabases gives the read-model pool; it is the store's pool when both live in the same database.

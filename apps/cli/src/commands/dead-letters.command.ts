@@ -84,14 +84,7 @@ export const command: CliCommand = {
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UsageError(`--limit must be 1-${MAX_PAGE}`);
 
-    const { ConfigError, loadConfig, readEnvironment } = await import('@dropline/platform');
-    let config: AppConfig;
-    try {
-      config = loadConfig(context.env ?? readEnvironment());
-    } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    const config = (await import('../cli-store')).cliConfig(context.env);
     const { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } = await import('@dropline/messaging');
     const db = await openConsumerDatabase(consumer, config);
     try {

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import type { AppConfig } from '@dropline/platform';
 import { CliCommand, CliContext, UsageError } from '../cli-command';
 
 const CONSUMERS = ['fulfillment', 'analytics'] as const;
@@ -29,14 +28,9 @@ export const command: CliCommand = {
     if (positionals.length !== 1 || !CONSUMERS.includes(consumer)) throw new UsageError(`name one consumer: ${CONSUMERS.join(' or ')}`);
     if (!values.yes) throw new UsageError(`this drops the ${consumer} schema (its rows, ce_ids and dead letters): confirm with --yes`);
 
-    const { ConfigError, LeaseFactory, loadConfig, openDatabases, readEnvironment } = await import('@dropline/platform');
-    let config: AppConfig;
-    try {
-      config = loadConfig(context.env ?? readEnvironment());
-    } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    const { LeaseFactory, openDatabases } = await import('@dropline/platform');
+    const { cliConfig, stderrLogger } = await import('../cli-store');
+    const config = cliConfig(context.env);
     if (config[consumer].databaseUrl !== config.databaseUrl) {
       context.stderr.write(
         `dropline rebuild-consumer: ${consumer} has its own database (${consumer.toUpperCase()}_DATABASE_URL): it runs as its own service on Kafka; rebuild it as docs/operations.md says for consumer groups\n`,
@@ -45,7 +39,7 @@ export const command: CliCommand = {
     }
     const { CheckpointStore } = await import('@dropline/runtime');
     const { Logger } = await import('@nestjs/common');
-    Logger.overrideLogger((await import('../cli-store')).stderrLogger(context.stderr));
+    Logger.overrideLogger(stderrLogger(context.stderr));
     const databases = await openDatabases(config);
     const lease = new LeaseFactory(config, databases).create(`consumer:${consumer}`);
     try {
