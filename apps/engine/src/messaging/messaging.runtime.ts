@@ -138,17 +138,17 @@ export class MessagingRuntime {
         for (const handler of this.handlers) {
           const deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.deadLetterTopic, config.kafka);
           // The consumer's own table first (what a redrive reads), then the topic.
-          const ledger = new TableDeadLetterSink(databases.readModels, handler.name);
+          const table = new TableDeadLetterSink(databases.readModels, handler.name);
           const consumer = new EffectivelyOnceConsumer(
             databases.readModels,
             codec,
             handler,
-            new DeadLetterSinks(ledger, deadLetters),
+            new DeadLetterSinks(table, deadLetters),
             loggerFor(handler.name),
             this.metrics?.consumer(handler.name),
           );
           await consumer.migrate();
-          await ledger.ensureSchema();
+          await table.ensureSchema();
           this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
           const runner = new KafkaConsumerRunner(this.kafka, consumer, { topic: config.kafka.topic, logger: loggerFor(handler.name) });
           // A broker that is down at boot must not stop the engine: the supervisor keeps trying.

@@ -70,18 +70,19 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   // Its Prometheus metrics (consumer outcomes, process figures), served without a token on METRICS_PORT when set.
   const metrics = new Metrics();
   // Its own table of dead letters first (what `dropline dead-letters` lists and redrives), then the topic.
-  const ledger = new TableDeadLetterSink(pool, options.handler.name);
+  const table = new TableDeadLetterSink(pool, options.handler.name);
   const consumer = new EffectivelyOnceConsumer(
     pool,
     dropEventsCodec(config.kafka.ceSource),
     options.handler,
-    new DeadLetterSinks(ledger, deadLetters),
+    new DeadLetterSinks(table, deadLetters),
     worker,
     metrics.consumer(options.handler.name),
   );
   await consumer.migrate();
-  await ledger.ensureSchema();
-  metrics.onCollect(deadLetterCollector(metrics, () => [new DeadLetterLedger(pool, consumer)]));
+  await table.ensureSchema();
+  const ledger = new DeadLetterLedger(pool, consumer);
+  metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));
   const app = await NestFactory.create<NestFastifyApplication>(
     withLogging(options.module(pool), config, options.name),
     new FastifyAdapter(httpServerOptions(config.http)),
