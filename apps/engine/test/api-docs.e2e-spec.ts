@@ -3,9 +3,9 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Browser } from 'playwright-core';
 import { BEARER_SCHEME, policyFor, registeredRoutes, ROLES_EXTENSION } from '@dropline/platform';
-import { TableDeadLetterSink } from '@dropline/messaging';
+import { KafkaPublisher, TableDeadLetterSink } from '@dropline/messaging';
 import { harbourHoodie, startTestEngine, TestEngine } from './support/test-engine';
-import { isMockCluster, kafkaBrokers, uniqueTopic } from '../../../test/support/kafka';
+import { isMockCluster, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka';
 import { chromiumMissing, itWithChromium, launchChromium } from '../../../libs/platform/src/testing/chromium';
 
 /**
@@ -348,36 +348,72 @@ describe('answers as documented', () => {
   });
 
   // The fan-out's status has a second shape with Kafka: the relay's report and the group members.
-  (kafkaBrokers() ? it : it.skip)('answers /messaging/status as documented with Kafka too: the relay and the consumer groups', async () => {
-    const topic = uniqueTopic('api-docs');
-    const kafkaEngine = await startTestEngine({
-      env: {
-        KAFKA_BROKERS: kafkaBrokers()!.join(','),
-        KAFKA_TOPIC: topic,
-        KAFKA_IDEMPOTENT_PRODUCER: String(!isMockCluster()),
-      },
-    });
-    try {
-      expect((await kafkaEngine.request('POST', '/drops', harbourHoodie())).status).toBe(201);
-      const deadline = Date.now() + 30_000;
-      let status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
-      while (!(status.body.relay?.state === 'caught-up' && status.body.relay.published > 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
-      }
-      expect(status.body).toMatchObject({
-        mode: 'kafka',
-        relay: { state: 'caught-up', published: expect.any(Number) },
-        consumers: ['fulfillment', 'analytics'],
-        processors: [
-          expect.objectContaining({ name: 'kafka-consumer:fulfillment' }),
-          expect.objectContaining({ name: 'kafka-consumer:analytics' }),
-        ],
+  (kafkaBrokers() ? it : it.skip)(
+    'answers /messaging/status and the dead letters as documented with Kafka too: the relay, the prefixed groups, a poison message',
+    async () => {
+      const topic = uniqueTopic('api-docs');
+      // Groups of their own (KAFKA_GROUP_PREFIX): other suites on the same cluster join `fulfillment` and `analytics`.
+      const prefix = `${topic}.`;
+      const kafkaEngine = await startTestEngine({
+        env: {
+          KAFKA_BROKERS: kafkaBrokers()!.join(','),
+          KAFKA_TOPIC: topic,
+          KAFKA_GROUP_PREFIX: prefix,
+          KAFKA_IDEMPOTENT_PRODUCER: String(!isMockCluster()),
+        },
       });
-    } finally {
-      await kafkaEngine.close();
-    }
-  });
+      const kafka = testKafka('api-docs-poison');
+      const admin = kafka.admin();
+      try {
+        expect((await kafkaEngine.request('POST', '/drops', harbourHoodie())).status).toBe(201);
+        const deadline = Date.now() + 30_000;
+        let status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
+        while (!(status.body.relay?.state === 'caught-up' && status.body.relay.published > 0) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          status = checkAnswer('GET', '/messaging/status', await kafkaEngine.request('GET', '/messaging/status'));
+        }
+        expect(status.body).toMatchObject({
+          mode: 'kafka',
+          relay: { state: 'caught-up', published: expect.any(Number) },
+          consumers: ['fulfillment', 'analytics'],
+          groups: [`${prefix}fulfillment`, `${prefix}analytics`],
+          processors: [
+            expect.objectContaining({ name: 'kafka-consumer:fulfillment' }),
+            expect.objectContaining({ name: 'kafka-consumer:analytics' }),
+          ],
+        });
+        // A poison message on the topic: each consumer group dead-letters it into its own table (and the topic), listed here.
+        const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: !isMockCluster() });
+        await publisher.publish([{ key: 'poison', value: Buffer.from('not json'), headers: { ce_id: 'poison-1', ce_specversion: '1.0' } }]);
+        await publisher.close();
+        for (const consumer of ['fulfillment', 'analytics']) {
+          let letters = await kafkaEngine.request('GET', `/messaging/dead-letters/${consumer}`);
+          while (letters.body.deadLetters?.length !== 1 && Date.now() < deadline + 30_000) {
+            await new Promise((r) => setTimeout(r, 200));
+            letters = await kafkaEngine.request('GET', `/messaging/dead-letters/${consumer}`);
+          }
+          checkAnswer('GET', '/messaging/dead-letters/{consumer}', letters);
+          expect(letters.body.deadLetters).toEqual([
+            expect.objectContaining({ ceId: 'poison-1', reason: 'unparseable', value: 'not json', redriveOutcome: null }),
+          ]);
+        }
+        // The offsets were committed under the prefixed group ids, and none under the bare names.
+        await admin.connect();
+        const committed = async (groupId: string) =>
+          (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.filter((p) => Number(p.offset) > 0).length;
+        let prefixed = 0;
+        while (prefixed < 2 && Date.now() < deadline + 40_000) {
+          prefixed = (await committed(`${prefix}fulfillment`)) > 0 && (await committed(`${prefix}analytics`)) > 0 ? 2 : 0;
+          if (prefixed < 2) await new Promise((r) => setTimeout(r, 300));
+        }
+        expect(prefixed).toBe(2);
+        expect(await committed('fulfillment')).toBe(0);
+      } finally {
+        await admin.disconnect();
+        await kafkaEngine.close();
+      }
+    },
+  );
 });
 
 describe('Swagger UI', () => {

@@ -49,6 +49,8 @@ describeKafka('tracing across the engine, the relay and a consumer (OS processes
     const kafka = {
       KAFKA_BROKERS: kafkaBrokers()!.join(','),
       KAFKA_TOPIC: topic,
+      // Its fulfillment group of its own: other suites on the same cluster join `fulfillment`.
+      KAFKA_GROUP_PREFIX: `${topic}.`,
       KAFKA_IDEMPOTENT_PRODUCER: String(!isMockCluster()),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     };

@@ -52,6 +52,12 @@ export class MessagingStatusDto {
   @ApiPropertyOptional({ type: RelayStatusDto, description: 'With Kafka and RUN_RELAY' }) relay?: RelayStatusDto;
   @ApiProperty({ type: [String], description: 'The consumers running in this process', example: ['fulfillment', 'analytics'] })
   consumers!: string[];
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'With Kafka: the consumer group ids those consumers join (KAFKA_GROUP_PREFIX before each name)',
+    example: ['fulfillment', 'analytics'],
+  })
+  groups?: string[];
   @ApiProperty({ enum: ['database', 'event-store', 'process'], description: 'Where this process’s leases live (LEASE_STORE resolved)' })
   leaseStore!: string;
   @ApiProperty({ type: [LeaseStatusDto], description: 'Every leased worker of this process, not only messaging' })

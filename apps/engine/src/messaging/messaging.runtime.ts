@@ -29,6 +29,8 @@ export interface MessagingStatus {
   mode: 'kafka' | 'in-process' | 'off';
   relay: RelayStatus | undefined;
   consumers: string[];
+  /** With Kafka: the consumer group ids this process's consumers join (KAFKA_GROUP_PREFIX + name). */
+  groups?: string[];
   /** Where this process's leases live, and which of them it holds now with their fences (every leased worker, not only messaging). */
   leaseStore: LeaseStatus['store'];
   leases: LeaseStatus[];
@@ -49,6 +51,7 @@ export class MessagingRuntime {
   private relay: Relay | undefined;
   private readonly stops: Array<() => Promise<void>> = [];
   private readonly consumerNames: string[] = [];
+  private readonly groupIds: string[] = [];
   private kafka: Kafka | undefined;
   private supervisor: Supervisor | undefined;
   private readonly ledgers = new Map<string, DeadLetterLedger>();
@@ -82,6 +85,7 @@ export class MessagingRuntime {
       mode: this.mode,
       relay,
       consumers: [...this.consumerNames],
+      ...(this.mode === 'kafka' && { groups: [...this.groupIds] }),
       processors,
       leaseStore: this.leases.store,
       leases: this.leases.status(),
@@ -150,10 +154,16 @@ export class MessagingRuntime {
           await consumer.migrate();
           await table.ensureSchema();
           this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
-          const runner = new KafkaConsumerRunner(this.kafka, consumer, { topic: config.kafka.topic, logger: loggerFor(handler.name) });
+          const groupId = `${config.kafka.groupPrefix}${handler.name}`;
+          const runner = new KafkaConsumerRunner(this.kafka, consumer, {
+            topic: config.kafka.topic,
+            groupId,
+            logger: loggerFor(handler.name),
+          });
           // A broker that is down at boot must not stop the engine: the supervisor keeps trying.
-          supervisor.addTask(runner.task(`kafka-consumer:${handler.name}`));
+          supervisor.addTask(runner.task());
           this.consumerNames.push(handler.name);
+          this.groupIds.push(groupId);
           this.stops.push(() => deadLetters.close());
         }
       }

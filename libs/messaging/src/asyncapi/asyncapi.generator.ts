@@ -89,7 +89,10 @@ export function buildAsyncApiDocument(options: AsyncApiOptions = {}): Record<str
       properties: {
         dl_reason: { type: 'string', description: 'unparseable, unknown-schema or rejected:<code>.' },
         dl_detail: { type: 'string' },
-        dl_consumer: { type: 'string', description: 'The consumer group that gave up on it.' },
+        dl_consumer: {
+          type: 'string',
+          description: 'The consumer that gave up on it: `fulfillment` or `analytics`, without KAFKA_GROUP_PREFIX.',
+        },
         dl_topic: { type: 'string' },
         dl_partition: { type: 'string' },
         dl_offset: { type: 'string' },
@@ -137,12 +140,14 @@ export function buildAsyncApiDocument(options: AsyncApiOptions = {}): Record<str
       fulfillmentReceives: {
         action: 'receive',
         title: 'Consumer group fulfillment',
+        description: 'Group id `fulfillment`, with KAFKA_GROUP_PREFIX before it when set.',
         channel: { $ref: '#/channels/dropEvents' },
         messages: channelRefs('dropEvents'),
       },
       analyticsReceives: {
         action: 'receive',
         title: 'Consumer group analytics',
+        description: 'Group id `analytics`, with KAFKA_GROUP_PREFIX before it when set.',
         channel: { $ref: '#/channels/dropEvents' },
         messages: channelRefs('dropEvents'),
       },

@@ -4,7 +4,7 @@ import type { EffectivelyOnceConsumer } from '../consumer/effectively-once-consu
 
 export interface KafkaConsumerRunnerOptions {
   topic: string;
-  /** Defaults to the handler's name. */
+  /** Defaults to the handler's name (the engine and the consumer services put KAFKA_GROUP_PREFIX before it). */
   groupId?: string;
   backoff?: { initialMs: number; maxMs: number };
   logger?: WorkerLogger;
@@ -58,8 +58,11 @@ export class KafkaConsumerRunner {
     });
   }
 
-  /** The consumer as supervised work: joins the group, runs until stopped, fails when the consumer crashes. */
-  task(name = `kafka-consumer:${this.options.groupId}`): SupervisedTask {
+  /**
+   * The consumer as supervised work: joins the group, runs until stopped, fails when the consumer
+   * crashes. Named by its handler (`kafka-consumer:fulfillment`), whatever its group id.
+   */
+  task(name = `kafka-consumer:${this.runtime.handler.name}`): SupervisedTask {
     return { name, run: (context) => this.runSupervised(context) };
   }
 

@@ -96,7 +96,8 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
-  const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, logger: worker });
+  const groupId = `${config.kafka.groupPrefix}${options.handler.name}`;
+  const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, groupId, logger: worker });
   // Supervised like the engine's consumers: joining the group, and a crash of the group member, are
   // retried with jittered backoff, and a broker that is down at boot does not stop the service.
   const supervisor = new Supervisor({ logger: worker }).addTask(runner.task());
@@ -115,7 +116,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   };
   await app.listen(options.port, config.host);
   logger.log(
-    `${options.name} consuming ${config.kafka.topic}, routes on port ${options.port}${options.describe ? `, ${options.describe}` : ''}`,
+    `${options.name} consuming ${config.kafka.topic} as group ${groupId}, routes on port ${options.port}${options.describe ? `, ${options.describe}` : ''}`,
   );
   return app;
 }

@@ -106,6 +106,7 @@ describe('loadConfig', () => {
       clientId: 'dropline',
       topic: 'dropline.drop-events.v1',
       deadLetterTopic: 'dropline.drop-events.dead-letters.v1',
+      groupPrefix: '',
       idempotentProducer: true,
       ceSource: '/dropline/engine',
       relayBatchSize: 500,
@@ -130,7 +131,8 @@ describe('loadConfig', () => {
       ENGINE_SERVICE_TOKEN: 's3cret',
       FULFILLMENT_DISPATCH_SLA_DAYS: '5',
     });
-    expect(config.kafka).toMatchObject({ topic: 'drops.v2', idempotentProducer: false, partitions: 24, retentionDays: 0 });
+    expect(config.kafka).toMatchObject({ topic: 'drops.v2', groupPrefix: '', idempotentProducer: false, partitions: 24, retentionDays: 0 });
+    expect(loadConfig({ KAFKA_GROUP_PREFIX: 'staging.' }).kafka.groupPrefix).toBe('staging.');
     expect(config.fulfillment).toEqual({ databaseUrl: 'postgres://u@h/db', port: 3001, dispatchSlaDays: 5 });
     expect(config.analytics.databaseUrl).toBe('postgres://u@h/analytics');
     expect(config).toMatchObject({ engineUrl: 'https://engine.internal', engineServiceToken: 's3cret' });

@@ -106,6 +106,8 @@ export interface KafkaConfig {
   /** The drop lifecycle topic, keyed by drop id. */
   topic: string;
   deadLetterTopic: string;
+  /** Put before each consumer group id (the handler's name). */
+  groupPrefix: string;
   /** Off only against clusters that cannot grant producer ids (the kcat mock used in tests). */
   idempotentProducer: boolean;
   /** CloudEvents ce_source of the published events. */
@@ -148,6 +150,7 @@ export function loadConfig(env: Env): AppConfig {
       clientId: v.KAFKA_CLIENT_ID,
       topic: v.KAFKA_TOPIC,
       deadLetterTopic: v.KAFKA_DEAD_LETTER_TOPIC,
+      groupPrefix: v.KAFKA_GROUP_PREFIX ?? '',
       idempotentProducer: v.KAFKA_IDEMPOTENT_PRODUCER,
       ceSource: v.CE_SOURCE,
       relayBatchSize: v.RELAY_BATCH_SIZE,

@@ -77,6 +77,7 @@ describe('EnvironmentVariables', () => {
     [{ JWT_JWKS_URL: 'ftp://keys' }, 'JWT_JWKS_URL', 'must start with https:// or http://'],
     // Kafka names and brokers
     [{ KAFKA_CLIENT_ID: 'a b' }, 'KAFKA_CLIENT_ID', `must be 1-249 letters, digits, '.', '_' or '-' (got "a b")`],
+    [{ KAFKA_GROUP_PREFIX: 'staging/' }, 'KAFKA_GROUP_PREFIX', `must be 1-200 letters, digits, '.', '_' or '-' (got "staging/")`],
     [{ KAFKA_BROKERS: 'a:9092,localhost' }, 'KAFKA_BROKERS', 'must be a comma-separated list of host:port (got "localhost")'],
     // token settings
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET', 'must be at least 32 characters'],

@@ -522,6 +522,13 @@ export class EnvironmentVariables {
   @KafkaName()
   KAFKA_DEAD_LETTER_TOPIC: string = 'dropline.drop-events.dead-letters.v1';
 
+  @Describe(
+    'put before the consumer group ids, which are otherwise `fulfillment` and `analytics`; give each deployment its own when several share a cluster',
+  )
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: ({ value }) => `must be 1-200 letters, digits, '.', '_' or '-' (got "${value}")` })
+  KAFKA_GROUP_PREFIX?: string;
+
   @Describe('Kafka client id (each app adds its role)')
   @KafkaName()
   KAFKA_CLIENT_ID: string = 'dropline';
