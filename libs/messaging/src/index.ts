@@ -12,6 +12,7 @@ export * from './relay/relay';
 export * from './consumer/consumer-handler';
 export * from './consumer/dead-letters';
 export * from './consumer/dead-letter-ledger';
+export * from './consumer/dead-letter-retention';
 export * from './consumer/effectively-once-consumer';
 export * from './in-process/store-feed';
 export * from './asyncapi/asyncapi.generator';

@@ -3,9 +3,11 @@ import type { Pool } from 'pg';
 import { ensureEventStoreSchema, PostgresEventStore, type RecordedEvent } from '@dropline/event-store';
 import {
   DeadLetterLedger,
+  DeadLetterRetention,
   dropEventsCodec,
   EffectivelyOnceConsumer,
   LISTED_VALUE_CHARS,
+  PRUNE_SLICE,
   type Queryable,
   REDRIVE_STALE_AFTER_SECONDS,
   TableDeadLetterSink,
@@ -16,6 +18,14 @@ import { createTestPostgresDatabase, describeWithPostgres } from '../../../test/
 import { appendInterleaved, RecordingHandler } from './fixtures';
 
 const codec = dropEventsCodec('/dropline/test');
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** The ledger's behaviour on one database (PGlite: the embedded default; PostgreSQL: server mode). */
 function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>): void {
@@ -294,6 +304,76 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.id)).toEqual([dl.id]);
     expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
     expect(await applied()).toEqual([events[6].eventId]);
+  });
+
+  it('prunes what was settled longer ago than the retention, in slices; what waits or is being redriven stays', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const table = `${consumer.schema}.dead_letters`;
+    // 2,500 settled long ago (more than two slices), as each way of settling leaves them.
+    await db.pool.query(
+      `insert into ${table} (ce_id, reason, detail, key, value, headers, encoding, fingerprint, redriven_at, redrive_outcome)
+       select 'old-' || i, 'unparseable', 'old', null, 'v' || i, '{}'::jsonb, 'utf8', 'fp-old-' || i, now() - interval '40 days',
+              (array['applied', 'duplicate', 'skipped', 'dead-lettered', 'dismissed'])[1 + i % 5]
+         from generate_series(1, $1::int) as i`,
+      [PRUNE_SLICE * 2 + 500],
+    );
+    const keep = async (ceId: string, redrivenAt: string | null, outcome: string | null) =>
+      db.pool.query(
+        `insert into ${table} (ce_id, reason, detail, key, value, headers, encoding, fingerprint, dead_lettered_at, redriven_at, redrive_outcome)
+         values ($1, 'unparseable', 'kept', null, 'v', '{}'::jsonb, 'utf8', 'fp-' || $1, now() - interval '400 days', $2::timestamptz, $3)`,
+        [ceId, redrivenAt, outcome],
+      );
+    await keep('waiting', null, null);
+    await keep('stale-claim', new Date(Date.now() - 40 * 86_400_000).toISOString(), 'redriving');
+    await keep('recent', new Date(Date.now() - 20 * 86_400_000).toISOString(), 'dismissed');
+    expect(await ledger.prune(30)).toBe(PRUNE_SLICE * 2 + 500);
+    expect(await ledger.prune(30)).toBe(0);
+    const left = async () => (await ledger.list({ limit: 10 })).deadLetters.map((d) => d.ceId);
+    expect(await left()).toEqual(['waiting', 'stale-claim', 'recent']);
+    // The stale claim still counts as waiting, and a redrive may still take it.
+    expect(await ledger.waiting()).toBe(2);
+    expect(await ledger.prune(10)).toBe(1);
+    expect(await left()).toEqual(['waiting', 'stale-claim']);
+  });
+
+  it('prunes every ledger at start and then each round, and keeps going after a failed round', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const settledLongAgo = () =>
+      db.pool.query(
+        `insert into ${consumer.schema}.dead_letters (ce_id, reason, detail, headers, encoding, fingerprint, redriven_at, redrive_outcome)
+         values (gen_random_uuid()::text, 'unparseable', 'old', '{}'::jsonb, 'utf8', gen_random_uuid()::text, now() - interval '100 days', 'dismissed')`,
+      );
+    await settledLongAgo();
+    const count = async () => Number((await db.pool.query(`select count(*) from ${consumer.schema}.dead_letters`)).rows[0].count);
+    let failing = false;
+    const flaky = Object.assign(Object.create(ledger) as DeadLetterLedger, {
+      prune: (days: number) => (failing ? Promise.reject(new Error('database down')) : ledger.prune(days)),
+    });
+    const logged: string[] = [];
+    const logger = { log: (m: string) => logged.push(`log ${m}`), warn: (m: string) => logged.push(`warn ${m}`), error: () => undefined };
+    const retention = new DeadLetterRetention([flaky], { days: 90, logger, everyMs: 50 });
+    retention.start();
+    try {
+      await until(async () => (await count()) === 0);
+      expect(logged).toContainEqual(expect.stringContaining(`${consumer.handler.name}: pruned 1 dead letter(s)`));
+      failing = true;
+      await until(async () => logged.some((l) => l.startsWith('warn') && l.includes('database down')));
+      failing = false;
+      await settledLongAgo();
+      await until(async () => (await count()) === 0);
+    } finally {
+      await retention.stop();
+    }
+    // Stopped: no round runs any more.
+    await settledLongAgo();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count()).toBe(1);
+    // 0 keeps them forever: nothing runs.
+    const never = new DeadLetterRetention([flaky], { days: 0, everyMs: 10 });
+    never.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await never.stop();
+    expect(await count()).toBe(1);
   });
 
   it('adds its columns to a dead-letter table of an earlier release, keeping its rows', async () => {

@@ -107,6 +107,38 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     const none = capture(env);
     expect(await runCli(['dead-letters', 'fulfillment', '--pending'], none)).toBe(0);
     expect(none.out()).toBe('');
+
+    // Retention: the two settled 100 days ago go; the one dismissed 10 days ago, and one that has waited 200 days, stay.
+    await sink.send({
+      consumer: 'fulfillment',
+      reason: 'unparseable',
+      detail: 'old and never handled',
+      message: { ...message, value: Buffer.from('x') },
+    });
+    await db.pool.query(`update fulfillment.dead_letters set redriven_at = now() - interval '100 days' where id in ($1, $2)`, [
+      unknownId,
+      rejectedId,
+    ]);
+    await db.pool.query(`update fulfillment.dead_letters set redriven_at = now() - interval '10 days' where id = $1`, [waitingId]);
+    await db.pool.query(`update fulfillment.dead_letters set dead_lettered_at = now() - interval '200 days' where redriven_at is null`);
+    const forever = capture({ ...env, DEAD_LETTER_RETENTION_DAYS: '0' });
+    expect(await runCli(['dead-letters', 'fulfillment', '--prune'], forever)).toBe(2);
+    expect(forever.err()).toContain('DEAD_LETTER_RETENTION_DAYS is 0');
+    const pruned = capture({ ...env, DEAD_LETTER_RETENTION_DAYS: '30' });
+    expect(await runCli(['dead-letters', 'fulfillment', '--prune'], pruned)).toBe(0);
+    expect(pruned.err()).toContain('pruned 2 dead letter(s) of fulfillment redriven or dismissed more than 30 days ago');
+    const left = capture(env);
+    expect(await runCli(['dead-letters', 'fulfillment'], left)).toBe(0);
+    expect(
+      left
+        .out()
+        .trimEnd()
+        .split('\n')
+        .map((l) => [l.split('\t')[2], l.split('\t')[5]]),
+    ).toEqual([
+      ['unknown-schema', 'dismissed'],
+      ['unparseable', 'pending'],
+    ]);
   });
 
   it('refuses bad arguments with exit 2 before it opens any database', async () => {
@@ -120,6 +152,7 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
       ['dead-letters', 'fulfillment', '--after', 'x'],
       ['dead-letters', 'fulfillment', '--nope'],
       ['dead-letters', 'fulfillment', '--redrive', '1', '--dismiss', '2'],
+      ['dead-letters', 'fulfillment', '--prune', '--dismiss', '2'],
       ['dead-letters', 'fulfillment', '--dismiss', 'x'],
     ]) {
       const io = capture(env);

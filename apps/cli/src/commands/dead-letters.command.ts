@@ -55,7 +55,8 @@ export const command: CliCommand = {
   usage:
     'dropline dead-letters <fulfillment|analytics> [--pending] [--reason <reason>] [--after <id>] [--limit <n>] [--json]\n' +
     '       dropline dead-letters <fulfillment|analytics> --redrive <id>[,<id>…]\n' +
-    '       dropline dead-letters <fulfillment|analytics> --dismiss <id>[,<id>…]   (write off what no redrive will apply)',
+    '       dropline dead-letters <fulfillment|analytics> --dismiss <id>[,<id>…]   (write off what no redrive will apply)\n' +
+    '       dropline dead-letters <fulfillment|analytics> --prune   (delete the ones redriven or dismissed more than DEAD_LETTER_RETENTION_DAYS ago)',
   async run(argv, context: CliContext) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -67,13 +68,15 @@ export const command: CliCommand = {
         json: { type: 'boolean' },
         redrive: { type: 'string', multiple: true },
         dismiss: { type: 'string', multiple: true },
+        prune: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: true,
     });
     const consumer = positionals[0] as ConsumerName;
     if (positionals.length !== 1 || !CONSUMERS.includes(consumer)) throw new UsageError(`name one consumer: ${CONSUMERS.join(' or ')}`);
-    if (values.redrive !== undefined && values.dismiss !== undefined) throw new UsageError('--redrive or --dismiss, not both');
+    if ([values.redrive, values.dismiss, values.prune].filter((v) => v !== undefined).length > 1)
+      throw new UsageError('one of --redrive, --dismiss and --prune');
     const action = values.dismiss !== undefined ? 'dismiss' : 'redrive';
     const ids = listOf(values[action]);
     for (const id of ids) if (!ID.test(id)) throw new UsageError(`--${action}: "${id}" is not a dead letter id`);
@@ -85,6 +88,11 @@ export const command: CliCommand = {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new UsageError(`--limit must be 1-${MAX_PAGE}`);
 
     const config = (await import('../cli-store')).cliConfig(context.env);
+    const days = config.deadLetterRetentionDays;
+    if (values.prune && days === 0) {
+      context.stderr.write('dropline dead-letters: DEAD_LETTER_RETENTION_DAYS is 0 (keep forever): set it to the days to keep\n');
+      return 2;
+    }
     const { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } = await import('@dropline/messaging');
     const db = await openConsumerDatabase(consumer, config);
     try {
@@ -95,6 +103,13 @@ export const command: CliCommand = {
       await effectivelyOnce.migrate();
       await sink.ensureSchema();
       const ledger = new DeadLetterLedger(db.pool, effectivelyOnce);
+      if (values.prune) {
+        const pruned = await ledger.prune(days);
+        context.stderr.write(
+          `pruned ${pruned} dead letter(s) of ${consumer} redriven or dismissed more than ${days} days ago, in the ${db.describe}\n`,
+        );
+        return 0;
+      }
       if (ids.length > 0) {
         const results = action === 'dismiss' ? await ledger.dismiss(ids) : await ledger.redrive(ids);
         for (const r of results) context.stdout.write(`${r.id}\t${r.outcome}${r.previousOutcome ? ` (${r.previousOutcome})` : ''}\n`);

@@ -13,6 +13,7 @@ import {
   TableDeadLetterSink,
   ConsumerHandler,
   DeadLetterLedger,
+  DeadLetterRetention,
   DeadLetterSinks,
 } from '@dropline/messaging';
 import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
@@ -170,6 +171,7 @@ export class MessagingRuntime {
       // Stopped first (stops run in reverse): consumers end before their dead-letter sinks close.
       this.stops.push(() => supervisor.stop());
       supervisor.start();
+      this.startRetention();
       return;
     }
     if (config.run.consumers) {
@@ -198,6 +200,17 @@ export class MessagingRuntime {
     }
     this.stops.push(() => supervisor.stop());
     supervisor.start();
+    this.startRetention();
+  }
+
+  /** DEAD_LETTER_RETENTION_DAYS over the consumers' tables, at start and hourly; stopped before the rest. */
+  private startRetention(): void {
+    const retention = new DeadLetterRetention([...this.ledgers.values()], {
+      days: this.config.deadLetterRetentionDays,
+      logger: loggerFor('DeadLetters'),
+    });
+    retention.start();
+    this.stops.push(() => retention.stop());
   }
 
   async stop(): Promise<void> {

@@ -74,3 +74,66 @@ describe('supervised in-process consumer (PGlite)', () => {
     expect(checkpoint.rows[0].position).toBeDefined();
   });
 });
+
+/**
+ * DEAD_LETTER_RETENTION_DAYS as the engine runs it: the runtime prunes its consumers' tables when
+ * it starts (and hourly after), and 0 keeps everything.
+ */
+describe('dead-letter retention in the messaging runtime (PGlite)', () => {
+  let db: EmbeddedDatabase;
+  beforeAll(async () => {
+    db = await createTestEmbeddedDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('prunes the settled dead letters past the retention at start, keeps what waits, and keeps everything at 0', async () => {
+    const databases = {
+      store: new PostgresEventStore(db.pool),
+      readModels: db.pool,
+      embedded: true,
+      close: async () => undefined,
+    } as Databases;
+    const runtimeWith = (days: number) => {
+      const config = {
+        kafkaBrokers: [],
+        run: { consumers: true },
+        kafka: { ceSource: '/dropline/test' },
+        lease: { store: 'process' },
+        deadLetterRetentionDays: days,
+      } as unknown as AppConfig;
+      return new MessagingRuntime(config, databases, new LeaseFactory(config, databases), [new RecordingHandler('retained')]);
+    };
+    const first = runtimeWith(30);
+    await first.start();
+    await first.stop();
+    const row = (ceId: string, redrivenAgo: string | null, outcome: string | null) =>
+      db.pool.query(
+        `insert into retained.dead_letters (ce_id, reason, detail, headers, encoding, fingerprint, redriven_at, redrive_outcome)
+         values ($1, 'unparseable', 'test', '{}'::jsonb, 'utf8', $1, now() - $2::interval, $3)`,
+        [ceId, redrivenAgo, outcome],
+      );
+    await row('dismissed-long-ago', '31 days', 'dismissed');
+    await row('applied-long-ago', '45 days', 'applied');
+    await row('dismissed-lately', '29 days', 'dismissed');
+    await row('waiting', null, null);
+    const left = async () => (await db.pool.query(`select ce_id from retained.dead_letters order by id`)).rows.map((r) => r.ce_id);
+
+    const forever = runtimeWith(0);
+    await forever.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await forever.stop();
+    expect(await left()).toHaveLength(4);
+
+    const second = runtimeWith(30);
+    await second.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await left()).length > 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await left()).toEqual(['dismissed-lately', 'waiting']);
+    } finally {
+      await second.stop();
+    }
+  });
+});

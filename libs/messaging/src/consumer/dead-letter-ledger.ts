@@ -47,6 +47,8 @@ export interface RedriveResult {
 
 /** A redrive that began this long ago and never finished (its process died) may be taken again. */
 export const REDRIVE_STALE_AFTER_SECONDS = 60;
+/** Rows one prune statement deletes at most. */
+export const PRUNE_SLICE = 1_000;
 /** A list shows this much of each value: a page of 100 stays a few MB whatever reached the topic. */
 export const LISTED_VALUE_CHARS = 65_536;
 
@@ -97,13 +99,37 @@ export class DeadLetterLedger {
   /** How many wait: neither redriven nor dismissed (a claim gone stale counts, as in `pending`). */
   async waiting(): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
-      // Two counts, each over its partial index: the table is never pruned.
+      // Two counts, each over its partial index (pruning takes settled rows only: the rest may be many).
       `select (select count(*) from ${this.table} where redriven_at is null)::int
             + (select count(*) from ${this.table}
                 where redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $1))::int as n`,
       [REDRIVE_STALE_AFTER_SECONDS],
     );
     return rows[0].n;
+  }
+
+  /**
+   * Deletes the rows settled more than `days` ago: redriven (whatever the redrive did) or
+   * dismissed. Rows that wait, and redrives under way, stay whatever their age. In slices of
+   * PRUNE_SLICE rows, each its own statement, so no delete holds many row locks for long. How many
+   * it deleted.
+   */
+  async prune(days: number): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const { rows } = await this.db.query<{ n: number }>(
+        `with gone as (
+           delete from ${this.table} where id in (
+             select id from ${this.table}
+              where redriven_at < now() - make_interval(days => $1) and redrive_outcome <> 'redriving'
+              order by id limit $2)
+           returning 1)
+         select count(*)::int as n from gone`,
+        [days, PRUNE_SLICE],
+      );
+      pruned += rows[0].n;
+      if (rows[0].n < PRUNE_SLICE) return pruned;
+    }
   }
 
   /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */

@@ -10,6 +10,7 @@ import {
   EffectivelyOnceConsumer,
   KafkaConsumerRunner,
   DeadLetterLedger,
+  DeadLetterRetention,
   DeadLetterSinks,
   KafkaDeadLetterSink,
   TableDeadLetterSink,
@@ -82,6 +83,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   await consumer.migrate();
   await table.ensureSchema();
   const ledger = new DeadLetterLedger(pool, consumer);
+  const retention = new DeadLetterRetention([ledger], { days: config.deadLetterRetentionDays, logger: worker });
   metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));
   const app = await NestFactory.create<NestFastifyApplication>(
     withLogging(options.module(pool), config, options.name),
@@ -102,6 +104,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   // retried with jittered backoff, and a broker that is down at boot does not stop the service.
   const supervisor = new Supervisor({ logger: worker }).addTask(runner.task());
   supervisor.start();
+  retention.start();
   const metricsServer =
     !config.metrics.enabled || config.metrics.port === undefined
       ? undefined
@@ -109,6 +112,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const close = app.close.bind(app);
   app.close = async () => {
     await closeMetrics(metricsServer);
+    await retention.stop();
     await supervisor.stop();
     await deadLetters.close();
     await close();

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
     [{ ENGINE_URL: 'ftp://engine' }, 'ENGINE_URL'],
     [{ FULFILLMENT_DISPATCH_SLA_DAYS: '-1' }, 'FULFILLMENT_DISPATCH_SLA_DAYS'],
     [{ ON_BAD_EVENT: 'ignore' }, 'ON_BAD_EVENT'],
+    [{ DEAD_LETTER_RETENTION_DAYS: '-1' }, 'DEAD_LETTER_RETENTION_DAYS'],
     [{ LEASE_STORE: 'zookeeper' }, 'LEASE_STORE'],
     [{ LEASE_STORE: 'database' }, 'LEASE_STORE'],
     [{ EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'esdb://h:2113?tls=false', LEASE_STORE: 'process' }, 'LEASE_STORE'],
@@ -117,6 +118,8 @@ describe('loadConfig', () => {
     });
     expect(config.fulfillment).toEqual({ databaseUrl: undefined, port: 3001, dispatchSlaDays: 3 });
     expect(config.engineUrl).toBe('http://localhost:3000');
+    expect(config.deadLetterRetentionDays).toBe(90);
+    expect(loadConfig({ DEAD_LETTER_RETENTION_DAYS: '0' }).deadLetterRetentionDays).toBe(0);
   });
 
   it('reads Kafka and consumer settings, and gives the consumers the shared database unless told otherwise', () => {

@@ -24,6 +24,8 @@ export interface AppConfig {
   /** Kafka fan-out: topics, producer strictness, provisioning layout (docs/messaging.md). */
   kafka: KafkaConfig;
   /** Where fulfillment sends its hand-over commands in server mode. */
+  /** Days a consumer keeps a dead letter once redriven or dismissed; 0 keeps them forever. */
+  deadLetterRetentionDays: number;
   engineUrl: string;
   /** Bearer token fulfillment presents to the engine (once access control lands). */
   engineServiceToken: string | undefined;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env): AppConfig {
       retentionDays: v.KAFKA_RETENTION_DAYS,
       deadLetterRetentionDays: v.KAFKA_DEAD_LETTER_RETENTION_DAYS,
     },
+    deadLetterRetentionDays: v.DEAD_LETTER_RETENTION_DAYS,
     engineUrl: v.ENGINE_URL,
     engineServiceToken: v.ENGINE_SERVICE_TOKEN,
     fulfillment: {

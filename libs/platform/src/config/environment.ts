@@ -561,6 +561,12 @@ export class EnvironmentVariables {
   @Integer(0, 36_500)
   KAFKA_DEAD_LETTER_RETENTION_DAYS: number = 90;
 
+  @Describe(
+    'days a consumer keeps a dead letter once it was redriven or dismissed (`0` = forever); the ones waiting for an operator stay ([operations](docs/operations.md#dead-letters))',
+  )
+  @Integer(0, 36_500)
+  DEAD_LETTER_RETENTION_DAYS: number = 90;
+
   @Describe('where apps/fulfillment sends its hand-over commands')
   @Url(['http:', 'https:'])
   ENGINE_URL: string = 'http://localhost:3000';
