@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Pool, PoolClient } from 'pg';
 
 /** Which store keeps a lease (LEASE_STORE, docs/architecture.md "Work that runs once"). */
@@ -73,6 +74,17 @@ export const ADVISORY_LEASE_KEEPALIVE = { idleSeconds: 5, intervalSeconds: 1, co
  */
 export const ADVISORY_LEASE_RENEW_TIMEOUT_MS = 4_000;
 
+/**
+ * How long the server lets the holder's session sit idle before it ends it, and the lock with it
+ * (`idle_session_timeout`, PostgreSQL 14 and later; set on the session once the lock is won, reset
+ * when it is released). A holder renews at least every third of it in the background, so only a
+ * holder that does not run — SIGSTOP, `docker pause`, a debugger, an event loop blocked that long —
+ * goes idle that long; its kernel still answers keepalive probes, so without it the lock stayed
+ * with the paused process until it ran again. The holder counts the lease lost four fifths of it
+ * after the last renewal it sent, before the server can end the session.
+ */
+export const ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS = 15_000;
+
 /** pg reads `query_timeout` per query too, though its types list it on the client config only. */
 const RENEWAL = { text: 'select 1', query_timeout: ADVISORY_LEASE_RENEW_TIMEOUT_MS };
 
@@ -83,44 +95,57 @@ const KEEPALIVE_SETTINGS = [
   `set_config('tcp_user_timeout', '${ADVISORY_LEASE_KEEPALIVE.userTimeoutMs}', false)`,
 ].join(', ');
 
+/** `idle_session_timeout` where the server has it (14+); a NULL elsewhere. */
+const idleSessionTimeout = (ms: number) =>
+  `case when current_setting('server_version_num')::int >= 140000 then set_config('idle_session_timeout', '${ms}', false) end`;
+
+export interface AdvisoryLeaseOptions {
+  /** ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS unless a test needs a shorter one; 0 turns it off. */
+  idleSessionTimeoutMs?: number;
+}
+
 /**
  * A PostgreSQL session advisory lock held on a dedicated connection. The lock lives as
  * long as that connection: if the process dies or the connection drops, PostgreSQL
  * releases it and another instance takes over on its next try; if the holder's host goes
  * silent, the server ends the session about 10 s later (ADVISORY_LEASE_KEEPALIVE), and the
  * holder, whose renewals go unanswered, has counted the lease lost before that
- * (ADVISORY_LEASE_RENEW_TIMEOUT_MS). Each acquisition bumps the lease's row of
+ * (ADVISORY_LEASE_RENEW_TIMEOUT_MS); if the holder itself stops running (paused), the server ends
+ * its idle session after ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS, and the holder, resumed, finds
+ * its holding past its own deadline. Each acquisition bumps the lease's row of
  * `dropline_lease_fences` on the same connection, under the lock: that number is the fence.
  */
 export class AdvisoryLease implements Lease {
   readonly kind: LeaseStoreKind = 'database';
   private client: PoolClient | undefined;
   private currentFence: number | undefined;
+  /** performance.now() when the last renewal that was answered was sent (or the lock taken). */
+  private renewedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private renewing: Promise<boolean> | undefined;
+  private readonly idleSessionTimeoutMs: number;
   private static readonly schemaReady = new WeakMap<Pool, Promise<void>>();
 
   constructor(
     private readonly pool: Pool,
     readonly name: string,
-  ) {}
+    options: AdvisoryLeaseOptions = {},
+  ) {
+    this.idleSessionTimeoutMs = options.idleSessionTimeoutMs ?? ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS;
+  }
 
   get held(): boolean {
-    return this.client !== undefined;
+    if (this.client === undefined) return false;
+    // Not renewed for four fifths of the idle timeout (this process did not run): the server may end the session any moment.
+    return this.idleSessionTimeoutMs === 0 || performance.now() - this.renewedAt < (this.idleSessionTimeoutMs * 4) / 5;
   }
 
   get fence(): number | undefined {
-    return this.client ? this.currentFence : undefined;
+    return this.held ? this.currentFence : undefined;
   }
 
   async tryAcquire(): Promise<boolean> {
-    if (this.client) {
-      // Still ours only if the connection is still alive.
-      try {
-        await this.client.query(RENEWAL);
-        return true;
-      } catch {
-        this.drop();
-      }
-    }
+    if (this.client && (await this.renew())) return true;
     let client: PoolClient;
     try {
       await this.ensureSchema();
@@ -128,6 +153,7 @@ export class AdvisoryLease implements Lease {
     } catch {
       return false;
     }
+    const sentAt = performance.now();
     try {
       // The session's keepalive settings in the same round trip (they stay with the pooled connection: harmless).
       const { rows } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock($1::bigint) as ok, ${KEEPALIVE_SETTINGS}`, [
@@ -142,9 +168,15 @@ export class AdvisoryLease implements Lease {
          on conflict (name) do update set fence = ${LEASE_FENCES_TABLE}.fence + 1 returning fence`,
         [this.name],
       );
+      if (this.idleSessionTimeoutMs > 0) await client.query(`select ${idleSessionTimeout(this.idleSessionTimeoutMs)}`);
       client.on('error', () => this.drop());
       this.currentFence = Number(bumped.rows[0].fence);
       this.client = client;
+      this.renewedAt = sentAt;
+      if (this.idleSessionTimeoutMs > 0) {
+        this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.idleSessionTimeoutMs / 3)));
+        this.timer.unref();
+      }
       return true;
     } catch {
       // Dropping the connection also drops a lock taken on it.
@@ -158,12 +190,37 @@ export class AdvisoryLease implements Lease {
     if (!client) return;
     this.client = undefined;
     this.currentFence = undefined;
+    clearInterval(this.timer);
     try {
-      await client.query('select pg_advisory_unlock($1::bigint)', [leaseKey(this.name).toString()]);
+      // The idle timeout goes with the lock: the pool's next user of this connection must not be ended for idling.
+      await client.query(`select pg_advisory_unlock($1::bigint), ${idleSessionTimeout(0)}`, [leaseKey(this.name).toString()]);
       client.release();
     } catch {
       client.release(true);
     }
+  }
+
+  /**
+   * One `select 1` on the holder's connection at a time (the supervisor's between pages and the
+   * background timer's share it); false, with the holding dropped, when it goes unanswered.
+   */
+  private renew(): Promise<boolean> {
+    if (!this.renewing) {
+      const client = this.client;
+      const sentAt = performance.now();
+      this.renewing = (async () => {
+        if (!client) return false;
+        try {
+          await client.query(RENEWAL);
+          if (this.client === client) this.renewedAt = sentAt;
+          return this.client === client;
+        } catch {
+          if (this.client === client) this.drop();
+          return false;
+        }
+      })().finally(() => (this.renewing = undefined));
+    }
+    return this.renewing;
   }
 
   /** Creates the fence table once per pool (concurrent creators race on the catalog: one retry settles it). */
@@ -185,6 +242,7 @@ export class AdvisoryLease implements Lease {
     const client = this.client;
     this.client = undefined;
     this.currentFence = undefined;
+    clearInterval(this.timer);
     client?.release(true);
   }
 }
