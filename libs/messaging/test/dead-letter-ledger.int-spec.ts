@@ -4,8 +4,10 @@ import { ensureEventStoreSchema, PostgresEventStore, type RecordedEvent } from '
 import {
   DeadLetterLedger,
   DeadLetterRetention,
+  DeadLetterSinks,
   dropEventsCodec,
   EffectivelyOnceConsumer,
+  LISTED_PAGE_BYTES,
   LISTED_VALUE_CHARS,
   PRUNE_SLICE,
   type Queryable,
@@ -304,6 +306,118 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect((await ledger.list({ limit: 10, pending: true })).deadLetters.map((d) => d.id)).toEqual([dl.id]);
     expect(await ledger.redrive([dl.id])).toEqual([{ id: dl.id, outcome: 'applied' }]);
     expect(await applied()).toEqual([events[6].eventId]);
+  });
+
+  it('settles a redrive whose message was dead-lettered again before the topic failed: its new row waits, once', async () => {
+    const handler = new RecordingHandler(`ledger_${++n}`);
+    const table = new TableDeadLetterSink(db.pool, handler.name);
+    let topicDown = false;
+    const topic = { send: async () => void (topicDown && (await Promise.reject(new Error('broker down')))) };
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, new DeadLetterSinks(table, topic));
+    await consumer.migrate();
+    await table.ensureSchema();
+    const ledger = new DeadLetterLedger(db.pool, consumer);
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[10]))).toBe('dead-lettered');
+    const [first] = (await ledger.list({ limit: 10 })).deadLetters;
+    // Refused again: the table takes the new row, then the topic fails.
+    topicDown = true;
+    await expect(ledger.redrive([first.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    const rows = (await ledger.list({ limit: 10 })).deadLetters;
+    expect(rows.map((d) => [d.id, d.redriveOutcome])).toEqual([
+      [first.id, 'dead-lettered'],
+      [rows[1].id, null],
+    ]);
+    expect(await ledger.waiting()).toBe(1);
+    expect(await ledger.redrive([first.id])).toEqual([{ id: first.id, outcome: 'already-redriven', previousOutcome: 'dead-lettered' }]);
+    topicDown = false;
+    handler.reject = () => false;
+    expect(await ledger.redrive([rows[1].id])).toEqual([{ id: rows[1].id, outcome: 'applied' }]);
+    expect(await ledger.waiting()).toBe(0);
+  });
+
+  it('records a dismissed event as refused, so it stays skipped once the consumer knows its schema', async () => {
+    const { consumer, ledger, applied } = await consumerWithLedger();
+    const known = codec.encode(events[11]);
+    const newer = { ...known, headers: { ...known.headers, ce_type: 'dropline.preorder.placed.v9' } };
+    expect(await consumer.handle(newer)).toBe('dead-lettered');
+    // Bytes that do not parse, carrying the ce_id of another real event: written off without refusing that event.
+    const garbled = { key: 'x', value: Buffer.from('{garbled'), headers: { ce_id: events[12].eventId } };
+    expect(await consumer.handle(garbled)).toBe('dead-lettered');
+    const [unknown, unparseable] = (await ledger.list({ limit: 10 })).deadLetters;
+    expect([unknown.reason, unparseable.reason]).toEqual(['unknown-schema', 'unparseable']);
+    expect(await ledger.dismiss([unknown.id, unparseable.id])).toEqual([
+      { id: unknown.id, outcome: 'dismissed' },
+      { id: unparseable.id, outcome: 'dismissed' },
+    ]);
+    // The same event as a consumer that knows its type receives it (an upgrade, then a relay re-publish).
+    expect(await consumer.handle(known)).toBe('duplicate');
+    expect(await consumer.handle(codec.encode(events[12]))).toBe('applied');
+    expect(await applied()).toEqual([events[12].eventId]);
+  });
+
+  it('ends a page at LISTED_PAGE_BYTES, whatever the keys and headers hold, and pages on from there', async () => {
+    const { consumer, ledger } = await consumerWithLedger();
+    const sink = new TableDeadLetterSink(db.pool, consumer.schema);
+    const third = Math.ceil(LISTED_PAGE_BYTES / 3);
+    for (let i = 0; i < 5; i++)
+      await sink.send({
+        consumer: consumer.schema,
+        reason: 'unparseable',
+        detail: 'large',
+        message: { key: `${i}`.padEnd(third / 2, 'k'), value: Buffer.from('v'), headers: { big: ''.padEnd(third / 2, 'h') } },
+      });
+    const first = await ledger.list({ limit: 100 });
+    // Three rows reach the budget: the third is the one that does.
+    expect(first.deadLetters).toHaveLength(3);
+    expect(first.next).toBe(first.deadLetters[2].id);
+    const second = await ledger.list({ limit: 100, after: first.next! });
+    expect(second.deadLetters).toHaveLength(2);
+    expect(second.next).toBeNull();
+    // A row over the budget on its own is still listed, one a page.
+    expect((await ledger.list({ limit: 1 })).deadLetters).toHaveLength(1);
+  });
+
+  it('records the outcome of a redrive that finishes after a takeover of its claim failed and released it', async () => {
+    const { handler, consumer, ledger, applied } = await consumerWithLedger();
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[13]))).toBe('dead-lettered');
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    handler.reject = () => false;
+    // The first redrive applies the message, then waits before it records so (a slow database, a paused process)...
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let waiting = false;
+    const slowDb: Queryable = {
+      query: async (text, values) => {
+        if (/set redriven_at = now\(\), redrive_outcome = \$2/.test(text)) {
+          waiting = true;
+          await gate;
+        }
+        return db.pool.query(text, values);
+      },
+    };
+    const slow = new DeadLetterLedger(slowDb, consumer).redrive([dl.id]);
+    while (!waiting) await new Promise((r) => setTimeout(r, 10));
+    // ...its claim goes stale, and a second redrive takes it over and fails, releasing the row.
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      dl.id,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    const failingDb: Queryable = {
+      query: async (text, values) => {
+        if (/^delete from .*processed_events/.test(text))
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        return db.pool.query(text, values);
+      },
+    };
+    await expect(new DeadLetterLedger(failingDb, consumer).redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    expect(await ledger.waiting()).toBe(1);
+    open();
+    expect(await slow).toEqual([{ id: dl.id, outcome: 'applied' }]);
+    expect((await ledger.list({ limit: 10 })).deadLetters.map((d) => d.redriveOutcome)).toEqual(['applied']);
+    expect(await ledger.waiting()).toBe(0);
+    expect(await applied()).toEqual([events[13].eventId]);
   });
 
   it('prunes what was settled longer ago than the retention, in slices; what waits or is being redriven stays', async () => {

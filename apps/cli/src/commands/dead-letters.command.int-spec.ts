@@ -86,8 +86,8 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     const redrove = capture(env);
     expect(await runCli(['dead-letters', 'fulfillment', '--redrive', `${rejectedId},${unknownId}`], redrove)).toBe(1);
     expect(redrove.out()).toBe(`${unknownId}\tdead-lettered\n${rejectedId}\tapplied\n`);
-    expect(redrove.err()).toContain('redrove 2 dead letter(s) of fulfillment');
-    expect(redrove.err()).toContain('1 not done with');
+    expect(redrove.err()).toContain('redrive of 2 dead letter id(s) of fulfillment');
+    expect(redrove.err()).toContain('1 done with, 1 not');
     const { rows: preOrders } = await db.pool.query(`select pre_order_id from fulfillment.pre_orders`);
     expect(preOrders).toEqual([{ pre_order_id: `${DROP_ID}.po.1` }]);
 
@@ -103,7 +103,7 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     const dismissed = capture(env);
     expect(await runCli(['dead-letters', 'fulfillment', '--dismiss', waitingId], dismissed)).toBe(0);
     expect(dismissed.out()).toBe(`${waitingId}\tdismissed\n`);
-    expect(dismissed.err()).toContain('dismissed 1 dead letter(s) of fulfillment');
+    expect(dismissed.err()).toContain('dismiss of 1 dead letter id(s) of fulfillment');
     const none = capture(env);
     expect(await runCli(['dead-letters', 'fulfillment', '--pending'], none)).toBe(0);
     expect(none.out()).toBe('');
@@ -153,6 +153,10 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
       ['dead-letters', 'fulfillment', '--nope'],
       ['dead-letters', 'fulfillment', '--redrive', '1', '--dismiss', '2'],
       ['dead-letters', 'fulfillment', '--prune', '--dismiss', '2'],
+      ['dead-letters', 'fulfillment', '--redrive', ''],
+      ['dead-letters', 'fulfillment', '--dismiss', ','],
+      ['dead-letters', 'fulfillment', '--redrive', '1', '--pending'],
+      ['dead-letters', 'fulfillment', '--prune', '--json'],
       ['dead-letters', 'fulfillment', '--dismiss', 'x'],
     ]) {
       const io = capture(env);

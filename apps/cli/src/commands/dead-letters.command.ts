@@ -79,8 +79,13 @@ export const command: CliCommand = {
       throw new UsageError('one of --redrive, --dismiss and --prune');
     const action = values.dismiss !== undefined ? 'dismiss' : 'redrive';
     const ids = listOf(values[action]);
+    // `--redrive "$IDS"` with nothing in $IDS must not list and exit 0 as if it had redriven.
+    if (values[action] !== undefined && ids.length === 0) throw new UsageError(`--${action} takes at least one id`);
     for (const id of ids) if (!ID.test(id)) throw new UsageError(`--${action}: "${id}" is not a dead letter id`);
     if (ids.length > MAX_PAGE) throw new UsageError(`--${action} takes at most ${MAX_PAGE} ids`);
+    const listing = (['pending', 'reason', 'after', 'limit', 'json'] as const).filter((flag) => values[flag] !== undefined);
+    if ((ids.length > 0 || values.prune) && listing.length > 0)
+      throw new UsageError(`--${listing[0]} is for listing: not with --${values.prune ? 'prune' : action}`);
     if (values.reason !== undefined && !REASON.test(values.reason))
       throw new UsageError('--reason must be unparseable, unknown-schema, rejected or rejected:<CODE>');
     if (values.after !== undefined && !ID.test(values.after)) throw new UsageError('--after must be a dead letter id');
@@ -116,8 +121,9 @@ export const command: CliCommand = {
         // Done with: applied (now or by an earlier redrive), applied meanwhile, of no interest to the consumer, or written off.
         const done = new Set(['applied', 'duplicate', 'skipped', 'dismissed']);
         const open = results.filter((r) => !done.has(r.outcome === 'already-redriven' ? (r.previousOutcome ?? '') : r.outcome)).length;
-        const verb = action === 'dismiss' ? 'dismissed' : 'redrove';
-        context.stderr.write(`${verb} ${results.length} dead letter(s) of ${consumer} in the ${db.describe}; ${open} not done with\n`);
+        context.stderr.write(
+          `${action} of ${results.length} dead letter id(s) of ${consumer} in the ${db.describe}: ${results.length - open} done with, ${open} not\n`,
+        );
         return open > 0 ? 1 : 0;
       }
       const page = await ledger.list({ after: values.after, limit, pending: values.pending ?? false, reason: values.reason });

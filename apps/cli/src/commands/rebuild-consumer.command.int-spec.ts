@@ -41,6 +41,12 @@ describe('dropline rebuild-consumer (the embedded DATA_DIR)', () => {
     expect(await runCli(['rebuild-consumer', 'fulfillment'], refused)).toBe(2);
     expect(refused.err()).toContain('confirm with --yes');
 
+    // With KAFKA_BROKERS the group may be running (it holds no lease): refused until the operator says it is stopped.
+    const kafka = capture({ DATA_DIR: dir, KAFKA_BROKERS: '127.0.0.1:1', KAFKA_GROUP_PREFIX: 'staging.' });
+    expect(await runCli(['rebuild-consumer', 'fulfillment', '--yes'], kafka)).toBe(2);
+    expect(kafka.err()).toContain('consumer group staging.fulfillment');
+    expect(kafka.err()).toContain('--group-stopped');
+
     const io = capture({ DATA_DIR: dir });
     expect(await runCli(['rebuild-consumer', 'fulfillment', '--yes'], io)).toBe(0);
     const copy = /kept in public\.(fulfillment_dead_letters_\d{8}t\d{6}z)/.exec(io.err())?.[1];

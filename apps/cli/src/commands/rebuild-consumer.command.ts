@@ -21,9 +21,14 @@ const stamp = (d: Date) =>
 export const command: CliCommand = {
   name: 'rebuild-consumer',
   summary: "drop an in-process consumer's tables and checkpoint so the engines rebuild them from the log (engines stopped)",
-  usage: 'dropline rebuild-consumer <fulfillment|analytics> --yes',
+  usage: 'dropline rebuild-consumer <fulfillment|analytics> --yes [--group-stopped]   (--group-stopped: required with KAFKA_BROKERS)',
   async run(argv, context: CliContext) {
-    const { values, positionals } = parseArgs({ args: argv, options: { yes: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { yes: { type: 'boolean' }, 'group-stopped': { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
     const consumer = positionals[0] as ConsumerName;
     if (positionals.length !== 1 || !CONSUMERS.includes(consumer)) throw new UsageError(`name one consumer: ${CONSUMERS.join(' or ')}`);
     if (!values.yes) throw new UsageError(`this drops the ${consumer} schema (its rows, ce_ids and dead letters): confirm with --yes`);
@@ -34,6 +39,16 @@ export const command: CliCommand = {
     if (config[consumer].databaseUrl !== config.databaseUrl) {
       context.stderr.write(
         `dropline rebuild-consumer: ${consumer} has its own database (${consumer.toUpperCase()}_DATABASE_URL): it runs as its own service on Kafka; rebuild it as docs/operations.md says for consumer groups\n`,
+      );
+      return 2;
+    }
+    // With Kafka the consumers are group members, which take no lease: nothing here can tell whether one runs.
+    const group = `${config.kafka.groupPrefix}${consumer}`;
+    if (config.kafkaBrokers.length > 0 && !values['group-stopped']) {
+      context.stderr.write(
+        `dropline rebuild-consumer: KAFKA_BROKERS is set, so ${consumer} runs as consumer group ${group}, which holds no lease this command could check. ` +
+          `Stop every member of it (every engine with RUN_CONSUMERS, or apps/${consumer}), then run this again with --group-stopped; ` +
+          `before you start them, reset the group's offsets or have the relay publish again (docs/operations.md).\n`,
       );
       return 2;
     }
@@ -75,7 +90,7 @@ export const command: CliCommand = {
       );
       if (config.kafkaBrokers.length > 0)
         context.stderr.write(
-          `KAFKA_BROKERS is set: the ${consumer} group reads the topic, not the log. Reset its offsets or have the relay publish again (docs/operations.md) before you start it.\n`,
+          `KAFKA_BROKERS is set: group ${group} reads the topic, not the log. Reset its offsets or have the relay publish again (docs/operations.md) before you start it.\n`,
         );
       return 0;
     } finally {

@@ -18,7 +18,11 @@ export class DeadLettersQuery {
   @IsOptional()
   @Matches(DEAD_LETTER_ID, { message: 'after must be a dead letter id (the next of the previous page)' })
   after?: string;
-  @ApiPropertyOptional({ default: 20, maximum: MAX_DEAD_LETTERS_PAGE })
+  @ApiPropertyOptional({
+    default: 20,
+    maximum: MAX_DEAD_LETTERS_PAGE,
+    description: 'At most this many; a page also ends once its dead letters reach 4 MiB (then `next` goes on)',
+  })
   @IsOptional()
   @QueryInt()
   @Min(1)

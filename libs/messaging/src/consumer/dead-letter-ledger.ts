@@ -47,10 +47,14 @@ export interface RedriveResult {
 
 /** A redrive that began this long ago and never finished (its process died) may be taken again. */
 export const REDRIVE_STALE_AFTER_SECONDS = 60;
+/** The rows a message's fingerprint is unique among (TableDeadLetterSink's index): waiting, or written off. */
+const OPEN_ROW = `o.redriven_at is null or o.redrive_outcome = 'dismissed'`;
 /** Rows one prune statement deletes at most. */
 export const PRUNE_SLICE = 1_000;
-/** A list shows this much of each value: a page of 100 stays a few MB whatever reached the topic. */
+/** A list shows this much of each value. */
 export const LISTED_VALUE_CHARS = 65_536;
+/** A list's page ends once its rows reach this many bytes (the row that reaches them included). */
+export const LISTED_PAGE_BYTES = 4 * 1024 * 1024;
 
 interface Row {
   id: string;
@@ -134,16 +138,27 @@ export class DeadLetterLedger {
 
   /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */
   async list(query: DeadLetterQuery): Promise<{ deadLetters: DeadLetterRecord[]; next: string | null }> {
-    const { rows } = await this.db.query<Row>(
-      `select ${LISTED_COLUMNS} from ${this.table}
-        where id > $1::bigint
-          and ($2::boolean is not true or redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $5)))
-          and ($3::text is null or reason = $3 or starts_with(reason, $3 || ':'))
-        order by id limit $4`,
-      [query.after ?? '0', query.pending ?? false, query.reason ?? null, query.limit + 1, REDRIVE_STALE_AFTER_SECONDS],
+    // The page ends after `limit` rows or once LISTED_PAGE_BYTES are reached, whichever comes first
+    // (the row that reaches them included): key, detail and headers are listed whole, and whatever
+    // reached the topic may be large. Measured in the database, so no more rows than listed leave it.
+    const { rows } = await this.db.query<Row & { total: number }>(
+      `select * from (
+         select page.*, count(*) over ()::int as total,
+                coalesce(sum(page.size) over (order by page.n rows between unbounded preceding and 1 preceding), 0) as before
+           from (select ${LISTED_COLUMNS}, id as n,
+                        coalesce(octet_length(key), 0) + coalesce(octet_length(left(value, ${LISTED_VALUE_CHARS})), 0)
+                          + octet_length(detail) + octet_length(headers::text) as size
+                   from ${this.table}
+                  where id > $1::bigint
+                    and ($2::boolean is not true or redriven_at is null or (redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $5)))
+                    and ($3::text is null or reason = $3 or starts_with(reason, $3 || ':'))
+                  order by id limit $4) page) sized
+        where before < $6 order by n`,
+      [query.after ?? '0', query.pending ?? false, query.reason ?? null, query.limit + 1, REDRIVE_STALE_AFTER_SECONDS, LISTED_PAGE_BYTES],
     );
     const page = rows.slice(0, query.limit);
-    return { deadLetters: page.map(record), next: rows.length > query.limit ? page[page.length - 1].id : null };
+    const more = (rows[0]?.total ?? 0) > page.length;
+    return { deadLetters: page.map(record), next: more ? page[page.length - 1].id : null };
   }
 
   /**
@@ -178,12 +193,22 @@ export class DeadLetterLedger {
    * `duplicate`, so a dismiss never takes a claim). The row, or why it could not be taken.
    */
   private async claim(id: string, as: 'redriving' | 'dismissed'): Promise<Row | RedriveResult> {
+    // A dismissal also records the event's ce_id as refused, in the same statement, so the consumer
+    // skips it whenever it comes again, even once it knows its schema; not for bytes that did not
+    // parse, whose ce_id header may be that of a real event.
     const claimed = await this.db.query<Row>(
-      `update ${this.table} set redriven_at = now(), redrive_outcome = $3
-        where id = $1::bigint
-          and (redriven_at is null
-               or ($3 = 'redriving' and redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
-        returning ${COLUMNS}`,
+      `with claimed as (
+         update ${this.table} set redriven_at = now(), redrive_outcome = $3
+          where id = $1::bigint
+            and (redriven_at is null
+                 or ($3 = 'redriving' and redrive_outcome = 'redriving' and redriven_at < now() - make_interval(secs => $2)))
+          returning *),
+       refused as (
+         insert into ${this.consumer.schema}.processed_events (ce_id, ce_type, outcome)
+         select ce_id, coalesce(headers->>'ce_type', 'unknown'), 'dead-lettered' from claimed
+          where $3 = 'dismissed' and ce_id is not null and reason <> 'unparseable'
+         on conflict (ce_id) do nothing)
+       select ${COLUMNS} from claimed`,
       [id, REDRIVE_STALE_AFTER_SECONDS, as],
     );
     if (claimed.rows[0]) return claimed.rows[0];
@@ -208,13 +233,8 @@ export class DeadLetterLedger {
       }
       outcome = await this.consumer.handle(message(row));
     } catch (e) {
-      await this.db
-        .query(
-          `update ${this.table} set redriven_at = null, redrive_outcome = null where id = $1::bigint and redrive_outcome = 'redriving'`,
-          [id],
-        )
-        // Down too: the claim stays, and the row may be taken again once it is stale.
-        .catch(() => undefined);
+      // Down too: the claim stays, and the row may be taken again once it is stale.
+      await this.release(id).catch(() => undefined);
       if (e instanceof TransientDeliveryError) throw e;
       throw new TransientDeliveryError(`${this.name}: redrive of dead letter ${id} failed: ${(e as Error).message}`, e);
     }
@@ -227,12 +247,34 @@ export class DeadLetterLedger {
       );
       if (rows[0]?.outcome === 'dead-lettered') outcome = 'dead-lettered';
     }
-    // Only while the claim is this redrive's kind: a redrive that took over a claim gone stale records its own outcome.
+    // While it is claimed (this redrive's claim, or that of one that took it over once stale: the last to finish
+    // records what it did), or waiting again because such a takeover failed and released it; never over a dismissal.
     await this.db.query(
-      `update ${this.table} set redriven_at = now(), redrive_outcome = $2 where id = $1::bigint and redrive_outcome = 'redriving'`,
+      `update ${this.table} set redriven_at = now(), redrive_outcome = $2
+        where id = $1::bigint and (redrive_outcome = 'redriving' or redriven_at is null)`,
       [id, outcome],
     );
     return { id, outcome };
+  }
+
+  /**
+   * Undoes a failed redrive's claim, so the row waits again. Unless the redrive wrote the
+   * message's new row before it failed (Kafka mode writes the table, then the topic): that row
+   * waits for the message, so this one is recorded as `dead-lettered` (the fingerprint index
+   * allows one open row per message). One statement: no unique violation to recover from.
+   */
+  private async release(id: string): Promise<void> {
+    await this.db.query(
+      `update ${this.table} as r
+          set redriven_at = case when w.twin then now() end,
+              redrive_outcome = case when w.twin then 'dead-lettered' end
+         from (select exists (
+                 select 1 from ${this.table} o
+                  where o.fingerprint = (select fingerprint from ${this.table} where id = $1::bigint)
+                    and o.id <> $1::bigint and (${OPEN_ROW})) as twin) w
+        where r.id = $1::bigint and r.redrive_outcome = 'redriving'`,
+      [id],
+    );
   }
 }
 
