@@ -250,7 +250,11 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     const now = await engine.request('GET', `/drops/${dropId}`);
     expect(now.body.unitsSold).toBe(2);
     const past = await engine.request('GET', `/drops/${dropId}?asOf=2000-01-01T00:00:00Z`);
-    expect(past).toMatchObject({ status: 404, body: { code: 'DROP.NOT_FOUND' } });
+    expect(past).toMatchObject({ status: 404, body: { code: 'DROP.NOT_FOUND', detail: expect.stringContaining('(at that point)') } });
+    // Without asOf or revision, the drop simply does not exist: no "at that point".
+    const missing = await engine.request('GET', `/drops/00000000-0000-4000-8000-000000000000`, undefined, {}, { role: 'ops' });
+    expect(missing).toMatchObject({ status: 404, body: { code: 'DROP.NOT_FOUND' } });
+    expect(missing.body.detail).not.toContain('at that point');
   });
 
   it('keeps the caller’s correlation id and traceparent in the envelope', async () => {

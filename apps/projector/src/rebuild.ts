@@ -17,15 +17,31 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigOrExit(readEnvironment());
+  if (!config.databaseUrl) {
+    // Opening the embedded DATA_DIR would fail while the engine runs, and wait forever while it does not.
+    process.stderr.write(
+      `projections:rebuild needs DATABASE_URL (the database the engines' projectors share). On the embedded default, ` +
+        `ask the running engine: POST /admin/projections/${name}/rebuild with an ops token.\n`,
+    );
+    process.exit(2);
+  }
   const databases = await openDatabases(config);
   try {
     const ds = await openReadModels(databases.readModels);
     await ds.destroy();
     await ProjectionRunner.requestRebuild(databases.readModels, name);
     process.stdout.write(`rebuild of ${name} requested; waiting for the lease holder\n`);
+    const requestedAt = Date.now();
+    let warned = false;
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
       const p = await readRebuildProgress(databases.readModels, name);
+      if (!warned && (!p || p.status === 'requested') && Date.now() - requestedAt > 30_000) {
+        warned = true;
+        process.stderr.write(
+          `no projector has started the rebuild after 30 s: is an engine (RUN_PROJECTIONS) or apps/projector running against this database? It starts when one does.\n`,
+        );
+      }
       if (!p) continue;
       const rate = p.eventsPerSecond === null ? '-' : Math.round(p.eventsPerSecond).toLocaleString('en');
       const eta = p.etaSeconds === null ? '-' : `${p.etaSeconds.toFixed(1)} s`;

@@ -66,7 +66,7 @@ export class GetDropController {
     }
     if (!timeTravel) {
       const { state, revision } = await this.drops.load(params.dropId);
-      return this.view(params.dropId, state, revision);
+      return this.view(params.dropId, state, revision, false);
     }
     // Time travel folds the stream afresh: the cached state is the present.
     const asOf = query.asOf === undefined ? undefined : Date.parse(query.asOf);
@@ -86,12 +86,12 @@ export class GetDropController {
       }
       if (events.length < page) break;
     }
-    return this.view(params.dropId, state, revision);
+    return this.view(params.dropId, state, revision, true);
   }
 
-  private view(dropId: string, state: Parameters<typeof toDropView>[0], revision: number) {
+  private view(dropId: string, state: Parameters<typeof toDropView>[0], revision: number, timeTravel: boolean) {
     if (revision < 0)
-      throw new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist${revision < 0 ? ' (at that point)' : ''}`, { dropId });
+      throw new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist${timeTravel ? ' (at that point)' : ''}`, { dropId });
     return { ...toDropView(state), revision };
   }
 }

@@ -258,6 +258,7 @@ describe('allocations', () => {
         sku: M,
         available: 2,
         requested: 3,
+        phase: 'members',
       });
     accepts(history, buyer(2, T_IN_MEMBERS, { quantity: 2 }));
   });

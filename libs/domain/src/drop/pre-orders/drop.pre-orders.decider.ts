@@ -79,10 +79,14 @@ export function placePreOrder(command: PlacePreOrder, state: ExistingDrop): Drop
     });
   }
   if (command.quantity > sellable) {
-    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${sellable} of ${command.sku} left`, {
+    // Units later phases keep are not "left" for this buyer, but the message must not read as if the drop had no more.
+    const phase = sellable < available ? state.phases[state.phaseIndex] : undefined;
+    const inPhase = phase ? ` in the ${phase.name} phase (${available - sellable} kept for later phases)` : '';
+    throw new DomainError('DROP.INSUFFICIENT_STOCK', `Only ${sellable} of ${command.sku} left${inPhase}`, {
       sku: command.sku,
       available: sellable,
       requested: command.quantity,
+      ...(phase ? { phase: phase.name } : {}),
     });
   }
 
