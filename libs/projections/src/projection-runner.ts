@@ -535,7 +535,8 @@ export class ProjectionRunner {
       );
     });
     this.rebuildStartedMs = Date.now();
-    this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined) : null;
+    // What the copy will apply: the events its filter passes (the log also holds other readers' events and lease events).
+    this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined, this.filter()) : null;
   }
 
   /**
@@ -596,10 +597,14 @@ export class ProjectionRunner {
          from dropline_checkpoints s where dropline_checkpoints.name = $1 and s.name = $2`,
         [this.checkpointName('live'), this.checkpointName('shadow'), this.fence ?? live.fence],
       );
+      // The last pages came after the last progress report: done counts every event the copy applied.
+      await client.query(
+        `update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0,
+           events_done = coalesce((select events_processed from dropline_checkpoints where name = $2), events_done)
+         where projection = $1`,
+        [name, this.checkpointName('shadow')],
+      );
       await client.query(`delete from dropline_checkpoints where name = $1`, [this.checkpointName('shadow')]);
-      await client.query(`update rm_projection_rebuilds set status = 'done', finished_at = now(), eta_seconds = 0 where projection = $1`, [
-        name,
-      ]);
     });
     this.rebuildStartedMs = undefined;
   }
