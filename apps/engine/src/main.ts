@@ -22,7 +22,27 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 async function main(): Promise<void> {
   const config = loadConfigOrExit(readEnvironment());
   const logger = new Logger('Engine');
+  // A stop asked for while the engine starts (a deploy rolled back, Ctrl-C on a first start that
+  // creates its DATA_DIR) waits for the start to finish, then shuts down as below: killed
+  // half-way, it left its DATA_DIR lock and exited 143. A second signal ends it at once; one
+  // start that does not finish within the deadline, too.
+  let signalledWhileStarting: NodeJS.Signals | undefined;
+  let startDeadline: NodeJS.Timeout | undefined;
+  const whileStarting = (signal: NodeJS.Signals) => {
+    if (signalledWhileStarting) process.exit(1);
+    signalledWhileStarting = signal;
+    logger.log(`${signal} received while starting: stopping once started`);
+    startDeadline = setTimeout(() => {
+      process.stderr.write(`Dropline engine did not finish starting within ${SHUTDOWN_DEADLINE_MS} ms of ${signal}; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', whileStarting);
+  process.on('SIGINT', whileStarting);
   const app = await createEngine(config, { shutdownHooks: false });
+  process.off('SIGTERM', whileStarting);
+  process.off('SIGINT', whileStarting);
+  clearTimeout(startDeadline);
   // Graceful shutdown: Nest's close() first runs the destroy hooks, then closes the HTTP
   // server (no new connections; requests on kept-alive ones get 503; in-flight requests
   // finish, so their batches are appended and answered), then the shutdown hooks drain
@@ -58,6 +78,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  if (signalledWhileStarting) return shutdown(signalledWhileStarting);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
