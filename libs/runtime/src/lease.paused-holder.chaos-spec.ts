@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
+import { followHolder, holderEnv } from '../../../test/support/lease-holder';
 import { describeWithPostgres } from '../../../test/support/postgres';
 import { ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS, AdvisoryLease } from './lease';
 
@@ -36,12 +35,6 @@ let triedAt = 0;
 })();
 `;
 
-interface HolderLine {
-  held: boolean;
-  fence: number | undefined;
-  at: number;
-}
-
 /**
  * The advisory lease when its holder stops running without its host going silent (SIGSTOP,
  * `docker pause`, a debugger): the kernel still answers the server's keepalive probes, so before
@@ -65,27 +58,10 @@ describeWithPostgres('advisory lease: a paused holder (chaos)', () => {
   it('keeps a running holder past the timeout; a paused one is taken over, and counts it lost when resumed', async () => {
     expect(ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS).toBe(15_000);
     holder = spawn(process.execPath, ['-e', HOLDER], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: process.env.DATABASE_URL,
-        LEASE_NAME: LEASE,
-        IDLE_MS: String(IDLE_MS),
-        LEASE_MODULE: path.resolve(__dirname, '../../../dist/libs/runtime/src/lease.js'),
-        NODE_PATH: path.resolve(__dirname, '../../../node_modules'),
-      },
+      env: { PATH: process.env.PATH ?? '', IDLE_MS: String(IDLE_MS), ...holderEnv(process.env.DATABASE_URL!, LEASE) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const lines: HolderLine[] = [];
-    let errors = '';
-    holder.stderr!.on('data', (d) => (errors += d));
-    createInterface({ input: holder.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as HolderLine));
-    const until = async (what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await probe())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; holder said ${JSON.stringify(lines)} ${errors}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { lines, until } = followHolder(holder);
 
     await until('the holder to take the lease', () => lines.some((l) => l.held), 30_000);
     const heldFence = lines.find((l) => l.held)!.fence!;

@@ -1,8 +1,7 @@
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { createCutOffHost, cutOffHostUnavailable, type CutOffHost } from '../../../test/support/cut-off-host';
+import { followHolder, holderEnv } from '../../../test/support/lease-holder';
 import { ADVISORY_LEASE_KEEPALIVE, ADVISORY_LEASE_RENEW_TIMEOUT_MS, AdvisoryLease } from './lease';
 
 const LEASE = 'relay:vanished-holder';
@@ -27,12 +26,6 @@ let held = false;
   }
 })();
 `;
-
-interface HolderLine {
-  held: boolean;
-  fence: number | undefined;
-  at: number;
-}
 
 const unavailable = cutOffHostUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`the vanished-holder lease suite must run under CI=true: it ${unavailable}`);
@@ -60,23 +53,8 @@ if (unavailable) process.stderr.write(`[chaos] vanished-holder lease suite skipp
   }, 60_000);
 
   it('is taken over about 10 s after the cut, and the holder counted it lost before that', async () => {
-    holder = host.spawnNode(['-e', HOLDER], {
-      DATABASE_URL: host.remoteUrl,
-      LEASE_NAME: LEASE,
-      LEASE_MODULE: path.resolve(__dirname, '../../../dist/libs/runtime/src/lease.js'),
-      NODE_PATH: path.resolve(__dirname, '../../../node_modules'),
-    });
-    const lines: HolderLine[] = [];
-    let errors = '';
-    holder.stderr!.on('data', (d) => (errors += d));
-    createInterface({ input: holder.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as HolderLine));
-    const until = async (what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await probe())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; holder said ${JSON.stringify(lines)} ${errors}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    holder = host.spawnNode(['-e', HOLDER], holderEnv(host.remoteUrl, LEASE));
+    const { lines, until } = followHolder(holder);
 
     await until('the holder to take the lease', () => lines.some((l) => l.held), 30_000);
     const contender = new AdvisoryLease(pool, LEASE);
