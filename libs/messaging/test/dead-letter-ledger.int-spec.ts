@@ -352,6 +352,17 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     ]);
     // The same event as a consumer that knows its type receives it (an upgrade, then a relay re-publish).
     expect(await consumer.handle(known)).toBe('duplicate');
+    // Garbled bytes carrying a rejected event's ce_id: their redrive leaves that event's refusal alone.
+    const { rows: before } = await db.pool.query(`select outcome from ${consumer.schema}.processed_events where ce_id = $1`, [
+      events[11].eventId,
+    ]);
+    expect(before).toEqual([{ outcome: 'dead-lettered' }]);
+    const garbledAgain = { key: 'x', value: Buffer.from('{garbled again'), headers: { ce_id: events[11].eventId } };
+    expect(await consumer.handle(garbledAgain)).toBe('dead-lettered');
+    const again = (await ledger.list({ limit: 10, pending: true })).deadLetters;
+    expect(again.map((d) => d.reason)).toEqual(['unparseable']);
+    expect(await ledger.redrive([again[0].id])).toEqual([{ id: again[0].id, outcome: 'dead-lettered' }]);
+    expect(await consumer.handle(known)).toBe('duplicate');
     expect(await consumer.handle(codec.encode(events[12]))).toBe('applied');
     expect(await applied()).toEqual([events[12].eventId]);
   });

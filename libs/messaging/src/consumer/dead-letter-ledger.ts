@@ -226,7 +226,8 @@ export class DeadLetterLedger {
     let outcome: DeliveryOutcome;
     try {
       // A rejection recorded its ce_id so a re-delivery is not rejected again; the redrive is meant to try again.
-      if (row.ce_id !== null) {
+      // Bytes that did not parse recorded nothing: their ce_id header may be a real event's, whose record stays.
+      if (row.ce_id !== null && row.reason !== 'unparseable') {
         await this.db.query(`delete from ${this.consumer.schema}.processed_events where ce_id = $1 and outcome = 'dead-lettered'`, [
           row.ce_id,
         ]);
