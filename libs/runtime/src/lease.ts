@@ -8,9 +8,10 @@ export type LeaseStoreKind = 'database' | 'event-store' | 'process';
 export interface Lease {
   readonly name: string;
   /**
-   * True only while held AND (for expiring leases) not past the local expiry deadline, measured on
-   * this process's monotonic clock (performance.now()): a process paused past its expiry sees
-   * false the moment it runs again, before it can make another leased write.
+   * True only while held AND (for expiring leases, and the advisory lease past four fifths of its
+   * idle-session timeout since its last answered renewal) not past the local deadline, measured
+   * on this process's monotonic clock (performance.now()): a process paused past it sees false the
+   * moment it runs again, before it can make another leased write.
    */
   readonly held: boolean;
   /**
