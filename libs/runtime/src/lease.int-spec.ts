@@ -36,6 +36,44 @@ describe('AdvisoryLease fence (PostgreSQL)', () => {
     const { rows } = await db.pool.query(`select fence::int as fence from ${LEASE_FENCES_TABLE} where name = 'fence-test'`);
     expect(rows).toEqual([{ fence: 5 }]);
   });
+
+  it('gives its connection back without its idle timeout, and a failure of it later is not the new holding’s', async () => {
+    const lease = new AdvisoryLease(db.pool, 'handed-back');
+    expect(await lease.tryAcquire()).toBe(true);
+    const session = async (client: { query: (q: string) => Promise<{ rows: Array<{ t: string }> }> }) =>
+      (await client.query(`select current_setting('idle_session_timeout') as t`)).rows[0].t;
+    await lease.release();
+    // The connection it held, now the pool's: kept by someone else while the lease is taken again on another.
+    const former = await db.pool.connect();
+    try {
+      expect(await session(former)).toBe('0');
+      expect(await lease.tryAcquire()).toBe(true);
+      const fence = lease.fence;
+      former.emit('error', new Error('Connection terminated unexpectedly'));
+      expect(lease.held).toBe(true);
+      expect(await lease.tryAcquire()).toBe(true);
+      expect(lease.fence).toBe(fence);
+    } finally {
+      former.release();
+      await lease.release();
+    }
+  });
+
+  it('shares one renewal between the background timer and tryAcquire, and stays held while renewed', async () => {
+    const lease = new AdvisoryLease(db.pool, 'renewed', { idleSessionTimeoutMs: 600 });
+    expect(await lease.tryAcquire()).toBe(true);
+    const fence = lease.fence;
+    // Three timeouts without a tryAcquire: the background renewals (every 200 ms) keep the session and the holding.
+    await new Promise((r) => setTimeout(r, 1_800));
+    expect(lease.held).toBe(true);
+    expect(await Promise.all([lease.tryAcquire(), lease.tryAcquire()])).toEqual([true, true]);
+    expect(lease.fence).toBe(fence);
+    const other = new AdvisoryLease(db.pool, 'renewed');
+    expect(await other.tryAcquire()).toBe(false);
+    await lease.release();
+    expect(await other.tryAcquire()).toBe(true);
+    await other.release();
+  });
 });
 
 describe('ProcessLease fence', () => {

@@ -123,7 +123,8 @@ export class AdvisoryLease implements Lease {
   /** performance.now() when the last renewal that was answered was sent (or the lock taken). */
   private renewedAt = 0;
   private timer: NodeJS.Timeout | undefined;
-  private renewing: Promise<boolean> | undefined;
+  /** The renewal in flight, and the connection it renews (a holding taken since has its own). */
+  private renewing: { client: PoolClient; answer: Promise<boolean> } | undefined;
   private readonly idleSessionTimeoutMs: number;
   private static readonly schemaReady = new WeakMap<Pool, Promise<void>>();
 
@@ -170,7 +171,8 @@ export class AdvisoryLease implements Lease {
         [this.name],
       );
       if (this.idleSessionTimeoutMs > 0) await client.query(`select ${idleSessionTimeout(this.idleSessionTimeoutMs)}`);
-      client.on('error', () => this.drop());
+      // Only while it is this holding's: a connection released to the pool (or dropped) may fail later.
+      client.on('error', () => this.client === client && this.drop());
       this.currentFence = Number(bumped.rows[0].fence);
       this.client = client;
       this.renewedAt = sentAt;
@@ -206,22 +208,26 @@ export class AdvisoryLease implements Lease {
    * background timer's share it); false, with the holding dropped, when it goes unanswered.
    */
   private renew(): Promise<boolean> {
-    if (!this.renewing) {
-      const client = this.client;
-      const sentAt = performance.now();
-      this.renewing = (async () => {
-        if (!client) return false;
-        try {
-          await client.query(RENEWAL);
+    const client = this.client;
+    if (!client) return Promise.resolve(false);
+    if (this.renewing?.client === client) return this.renewing.answer;
+    const sentAt = performance.now();
+    const renewing = {
+      client,
+      answer: client.query(RENEWAL).then(
+        () => {
           if (this.client === client) this.renewedAt = sentAt;
           return this.client === client;
-        } catch {
+        },
+        () => {
           if (this.client === client) this.drop();
           return false;
-        }
-      })().finally(() => (this.renewing = undefined));
-    }
-    return this.renewing;
+        },
+      ),
+    };
+    this.renewing = renewing;
+    void renewing.answer.finally(() => this.renewing === renewing && (this.renewing = undefined));
+    return renewing.answer;
   }
 
   /** Creates the fence table once per pool (concurrent creators race on the catalog: one retry settles it). */
