@@ -431,6 +431,53 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect(await applied()).toEqual([events[13].eventId]);
   });
 
+  it('leaves a row released by a failed takeover waiting when the first redrive is refused again', async () => {
+    const handler = new RecordingHandler(`ledger_${++n}`);
+    const table = new TableDeadLetterSink(db.pool, handler.name);
+    // The first redrive's refusal waits before it is written (no connection held meanwhile).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let gated = false;
+    let waiting = false;
+    const sink = {
+      send: async (letter: Parameters<TableDeadLetterSink['send']>[0]) => {
+        if (gated) {
+          waiting = true;
+          await gate;
+        }
+        await table.send(letter);
+      },
+    };
+    const consumer = new EffectivelyOnceConsumer(db.pool, codec, handler, sink);
+    await consumer.migrate();
+    await table.ensureSchema();
+    const ledger = new DeadLetterLedger(db.pool, consumer);
+    handler.reject = () => true;
+    expect(await consumer.handle(codec.encode(events[14]))).toBe('dead-lettered');
+    const [dl] = (await ledger.list({ limit: 10 })).deadLetters;
+    gated = true;
+    const slow = ledger.redrive([dl.id]);
+    while (!waiting) await new Promise((r) => setTimeout(r, 10));
+    // Its claim goes stale; a takeover fails and releases the row, which waits again.
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      dl.id,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    const failingDb: Queryable = {
+      query: async (text, values) => {
+        if (/^delete from .*processed_events/.test(text))
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        return db.pool.query(text, values);
+      },
+    };
+    await expect(new DeadLetterLedger(failingDb, consumer).redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    // The refusal is written now: it meets the waiting row on the fingerprint, so no new row.
+    open();
+    expect(await slow).toEqual([{ id: dl.id, outcome: 'dead-lettered' }]);
+    expect((await ledger.list({ limit: 10 })).deadLetters.map((d) => [d.id, d.redriveOutcome])).toEqual([[dl.id, null]]);
+    expect(await ledger.waiting()).toBe(1);
+  });
+
   it('prunes what was settled longer ago than the retention, in slices; what waits or is being redriven stays', async () => {
     const { consumer, ledger } = await consumerWithLedger();
     const table = `${consumer.schema}.dead_letters`;
@@ -459,6 +506,12 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     expect(await ledger.waiting()).toBe(2);
     expect(await ledger.prune(10)).toBe(1);
     expect(await left()).toEqual(['waiting', 'stale-claim']);
+    // Asked to stop, it deletes nothing more.
+    await keep('settled-again', new Date(Date.now() - 40 * 86_400_000).toISOString(), 'applied');
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await ledger.prune(30, stopped.signal)).toBe(0);
+    expect(await left()).toEqual(['waiting', 'stale-claim', 'settled-again']);
   });
 
   it('prunes every ledger at start and then each round, and keeps going after a failed round', async () => {
@@ -479,8 +532,9 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     const retention = new DeadLetterRetention([flaky], { days: 90, logger, everyMs: 50 });
     retention.start();
     try {
-      await until(async () => (await count()) === 0);
-      expect(logged).toContainEqual(expect.stringContaining(`${consumer.handler.name}: pruned 1 dead letter(s)`));
+      // The line comes once the round's delete has committed and returned.
+      await until(async () => logged.some((l) => l.includes(`${consumer.handler.name}: pruned 1 dead letter(s)`)));
+      expect(await count()).toBe(0);
       failing = true;
       await until(async () => logged.some((l) => l.startsWith('warn') && l.includes('database down')));
       failing = false;

@@ -99,6 +99,9 @@ const KEEPALIVE_SETTINGS = [
 /** `idle_session_timeout` where the server has it (14+); a NULL elsewhere. */
 const idleSessionTimeout = (ms: number) =>
   `case when current_setting('server_version_num')::int >= 140000 then set_config('idle_session_timeout', '${ms}', false) end`;
+/** Back to what the session had (a role's or database's own setting), as RESET would. */
+const RESET_IDLE_SESSION_TIMEOUT = `case when current_setting('server_version_num')::int >= 140000
+  then set_config('idle_session_timeout', (select reset_val from pg_settings where name = 'idle_session_timeout'), false) end`;
 
 export interface AdvisoryLeaseOptions {
   /** ADVISORY_LEASE_IDLE_SESSION_TIMEOUT_MS unless a test needs a shorter one; 0 turns it off. */
@@ -196,7 +199,7 @@ export class AdvisoryLease implements Lease {
     clearInterval(this.timer);
     try {
       // The idle timeout goes with the lock: the pool's next user of this connection must not be ended for idling.
-      await client.query(`select pg_advisory_unlock($1::bigint), ${idleSessionTimeout(0)}`, [leaseKey(this.name).toString()]);
+      await client.query(`select pg_advisory_unlock($1::bigint), ${RESET_IDLE_SESSION_TIMEOUT}`, [leaseKey(this.name).toString()]);
       client.release();
     } catch {
       client.release(true);

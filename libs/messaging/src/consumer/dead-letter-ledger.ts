@@ -115,25 +115,27 @@ export class DeadLetterLedger {
   /**
    * Deletes the rows settled more than `days` ago: redriven (whatever the redrive did) or
    * dismissed. Rows that wait, and redrives under way, stay whatever their age. In slices of
-   * PRUNE_SLICE rows, each its own statement, so no delete holds many row locks for long. How many
-   * it deleted.
+   * PRUNE_SLICE rows, each its own statement over the `dead_letters_settled` index, so no delete
+   * holds many row locks for long; an aborted signal ends it between two. How many it deleted.
    */
-  async prune(days: number): Promise<number> {
+  async prune(days: number, signal?: AbortSignal): Promise<number> {
     let pruned = 0;
-    for (;;) {
+    // Stops between slices when asked (a shutdown must not wait for a large first round).
+    while (!signal?.aborted) {
       const { rows } = await this.db.query<{ n: number }>(
         `with gone as (
            delete from ${this.table} where id in (
              select id from ${this.table}
               where redriven_at < now() - make_interval(days => $1) and redrive_outcome <> 'redriving'
-              order by id limit $2)
+              limit $2)
            returning 1)
          select count(*)::int as n from gone`,
         [days, PRUNE_SLICE],
       );
       pruned += rows[0].n;
-      if (rows[0].n < PRUNE_SLICE) return pruned;
+      if (rows[0].n < PRUNE_SLICE) break;
     }
+    return pruned;
   }
 
   /** A page of dead letters in the order they came, and the cursor of the next (null at the end). */
@@ -249,10 +251,12 @@ export class DeadLetterLedger {
       if (rows[0]?.outcome === 'dead-lettered') outcome = 'dead-lettered';
     }
     // While it is claimed (this redrive's claim, or that of one that took it over once stale: the last to finish
-    // records what it did), or waiting again because such a takeover failed and released it; never over a dismissal.
+    // records what it did), or waiting again because such a takeover failed and released it, unless the message
+    // was refused again: then that waiting row is where it waits (its new row met it on the fingerprint and was
+    // not written). Never over a dismissal.
     await this.db.query(
       `update ${this.table} set redriven_at = now(), redrive_outcome = $2
-        where id = $1::bigint and (redrive_outcome = 'redriving' or redriven_at is null)`,
+        where id = $1::bigint and (redrive_outcome = 'redriving' or (redriven_at is null and $2 <> 'dead-lettered'))`,
       [id, outcome],
     );
     return { id, outcome };

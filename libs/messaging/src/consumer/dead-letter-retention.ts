@@ -20,6 +20,7 @@ export class DeadLetterRetention {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopped = false;
+  private abort = new AbortController();
   private readonly everyMs: number;
   private readonly logger: WorkerLogger;
 
@@ -34,12 +35,14 @@ export class DeadLetterRetention {
   start(): void {
     if (!(this.options.days > 0) || this.ledgers.length === 0) return;
     this.stopped = false;
+    this.abort = new AbortController();
     this.schedule(0);
   }
 
-  /** Waits for a round under way, and runs no other. */
+  /** Ends a round under way after its current slice, and runs no other. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     clearTimeout(this.timer);
     await this.round;
   }
@@ -47,8 +50,9 @@ export class DeadLetterRetention {
   /** One round over every ledger, now (what the timer runs). */
   async pruneNow(): Promise<void> {
     for (const ledger of this.ledgers) {
+      if (this.abort.signal.aborted) return;
       try {
-        const pruned = await ledger.prune(this.options.days);
+        const pruned = await ledger.prune(this.options.days, this.abort.signal);
         if (pruned > 0)
           this.logger.log(`${ledger.name}: pruned ${pruned} dead letter(s) redriven or dismissed more than ${this.options.days} days ago`);
       } catch (e) {

@@ -117,6 +117,10 @@ export class TableDeadLetterSink implements DeadLetterSink {
     await this.db.query(
       `create index if not exists dead_letters_redriving on ${this.schema}.dead_letters (redriven_at) where redrive_outcome = 'redriving'`,
     );
+    // What the retention deletes (DeadLetterLedger.prune): settled rows by when they were settled.
+    await this.db.query(
+      `create index if not exists dead_letters_settled on ${this.schema}.dead_letters (redriven_at) where redrive_outcome <> 'redriving'`,
+    );
   }
 
   async send(letter: DeadLetter): Promise<void> {
