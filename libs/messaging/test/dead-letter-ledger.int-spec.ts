@@ -46,6 +46,25 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     await db?.close();
   });
 
+  /**
+   * The claim of a redrive still running goes stale, and a second redrive takes it over and fails
+   * (the database, as it forgets the ce_id's record), releasing the row.
+   */
+  async function failedTakeover(consumer: EffectivelyOnceConsumer, id: string): Promise<void> {
+    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
+      id,
+      REDRIVE_STALE_AFTER_SECONDS + 1,
+    ]);
+    const failingDb: Queryable = {
+      query: async (text, values) => {
+        if (/^delete from .*processed_events/.test(text))
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        return db.pool.query(text, values);
+      },
+    };
+    await expect(new DeadLetterLedger(failingDb, consumer).redrive([id])).rejects.toBeInstanceOf(TransientDeliveryError);
+  }
+
   /** A consumer over its own schema, with its table of dead letters and the ledger over both. */
   async function consumerWithLedger() {
     const handler = new RecordingHandler(`ledger_${++n}`);
@@ -411,18 +430,7 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     const slow = new DeadLetterLedger(slowDb, consumer).redrive([dl.id]);
     while (!waiting) await new Promise((r) => setTimeout(r, 10));
     // ...its claim goes stale, and a second redrive takes it over and fails, releasing the row.
-    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
-      dl.id,
-      REDRIVE_STALE_AFTER_SECONDS + 1,
-    ]);
-    const failingDb: Queryable = {
-      query: async (text, values) => {
-        if (/^delete from .*processed_events/.test(text))
-          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
-        return db.pool.query(text, values);
-      },
-    };
-    await expect(new DeadLetterLedger(failingDb, consumer).redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    await failedTakeover(consumer, dl.id);
     expect(await ledger.waiting()).toBe(1);
     open();
     expect(await slow).toEqual([{ id: dl.id, outcome: 'applied' }]);
@@ -459,18 +467,7 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     const slow = ledger.redrive([dl.id]);
     while (!waiting) await new Promise((r) => setTimeout(r, 10));
     // Its claim goes stale; a takeover fails and releases the row, which waits again.
-    await db.pool.query(`update ${consumer.schema}.dead_letters set redriven_at = now() - make_interval(secs => $2) where id = $1`, [
-      dl.id,
-      REDRIVE_STALE_AFTER_SECONDS + 1,
-    ]);
-    const failingDb: Queryable = {
-      query: async (text, values) => {
-        if (/^delete from .*processed_events/.test(text))
-          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
-        return db.pool.query(text, values);
-      },
-    };
-    await expect(new DeadLetterLedger(failingDb, consumer).redrive([dl.id])).rejects.toBeInstanceOf(TransientDeliveryError);
+    await failedTakeover(consumer, dl.id);
     // The refusal is written now: it meets the waiting row on the fingerprint, so no new row.
     open();
     expect(await slow).toEqual([{ id: dl.id, outcome: 'dead-lettered' }]);
