@@ -52,7 +52,6 @@ export class MessagingRuntime {
   private relay: Relay | undefined;
   private readonly stops: Array<() => Promise<void>> = [];
   private readonly consumerNames: string[] = [];
-  private readonly groupIds: string[] = [];
   private kafka: Kafka | undefined;
   private supervisor: Supervisor | undefined;
   private readonly ledgers = new Map<string, DeadLetterLedger>();
@@ -86,7 +85,7 @@ export class MessagingRuntime {
       mode: this.mode,
       relay,
       consumers: [...this.consumerNames],
-      ...(this.mode === 'kafka' && { groups: [...this.groupIds] }),
+      ...(this.mode === 'kafka' && { groups: this.consumerNames.map((name) => `${this.config.kafka.groupPrefix}${name}`) }),
       processors,
       leaseStore: this.leases.store,
       leases: this.leases.status(),
@@ -164,7 +163,6 @@ export class MessagingRuntime {
           // A broker that is down at boot must not stop the engine: the supervisor keeps trying.
           supervisor.addTask(runner.task());
           this.consumerNames.push(handler.name);
-          this.groupIds.push(groupId);
           this.stops.push(() => deadLetters.close());
         }
       }

@@ -19,7 +19,6 @@ export interface DeadLetterRetentionOptions {
 export class DeadLetterRetention {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
-  private stopped = false;
   private abort = new AbortController();
   private readonly everyMs: number;
   private readonly logger: WorkerLogger;
@@ -34,14 +33,12 @@ export class DeadLetterRetention {
 
   start(): void {
     if (!(this.options.days > 0) || this.ledgers.length === 0) return;
-    this.stopped = false;
     this.abort = new AbortController();
     this.schedule(0);
   }
 
   /** Ends a round under way after its current slice, and runs no other. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.abort.abort();
     clearTimeout(this.timer);
     await this.round;
@@ -65,7 +62,7 @@ export class DeadLetterRetention {
     this.timer = setTimeout(() => {
       this.round = this.pruneNow().finally(() => {
         this.round = undefined;
-        if (!this.stopped) this.schedule(this.everyMs);
+        if (!this.abort.signal.aborted) this.schedule(this.everyMs);
       });
     }, delayMs);
     this.timer.unref();
