@@ -184,6 +184,9 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
     expect((await engine.request('POST', `/returns/${ret.body.returnId}/receive`, { condition: 'restockable' })).body.status).toBe(
       'received',
     );
+    // The return refunds `a`: a refund request beside it would pay the customer twice.
+    const twice = await engine.request('POST', `/pre-orders/${a.body.preOrderId}/refund-requests`, { reason: 'goodwill' });
+    expect(twice).toMatchObject({ status: 409, body: { code: 'REFUND.RETURN_EXISTS', returnId: ret.body.returnId } });
     expect((await engine.request('POST', `/pre-orders/${b.body.preOrderId}/refund-requests`, { reason: 'not covered' })).status).toBe(200);
     const payment = await engine.request('POST', `/pre-orders/${b.body.preOrderId}/payments`, {
       status: 'refunded',

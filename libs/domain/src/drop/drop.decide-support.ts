@@ -23,6 +23,11 @@ export function dropCancelled(state: ExistingDrop): DomainError {
   return new DomainError('DROP.CANCELLED', `Drop ${state.dropId} is cancelled`, { dropId: state.dropId });
 }
 
+/** The books of a completed drop are closed: nothing is handed over or returned after them. */
+export function dropCompleted(state: ExistingDrop): DomainError {
+  return new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { dropStatus: state.status });
+}
+
 export function isPositiveInt(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
 }

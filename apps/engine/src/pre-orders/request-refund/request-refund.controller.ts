@@ -19,7 +19,7 @@ export class RequestRefundController {
   @Post('refund-requests')
   @HttpCode(200)
   @ApiOkResponse({ type: PreOrderViewDto })
-  @ApiOperation({ summary: 'Ask for a pre-order to be refunded' })
+  @ApiOperation({ summary: 'Ask for a pre-order to be refunded (409 REFUND.RETURN_EXISTS once it has a return: the return refunds it)' })
   refund(@Param() p: PreOrderIdParams, @Body() body: RefundRequestDto, @Req() r: FastifyRequest) {
     return this.commands.execute(
       new RequestRefundCommand(

@@ -19,7 +19,10 @@ export class RequestReturnController {
   @Post('returns')
   @HttpCode(201)
   @ApiCreatedResponse({ type: ReturnViewDto })
-  @ApiOperation({ summary: 'Request a return within the return window (one return per pre-order; a repeat answers with it)' })
+  @ApiOperation({
+    summary:
+      'Request a return within the return window (one return per pre-order; a repeat answers with it; none for a pre-order with a refund requested, nor once the drop is completed)',
+  })
   request(@Param() p: PreOrderIdParams, @Body() body: RequestReturnDto, @Req() r: FastifyRequest) {
     const dropId = dropIdOf(p.preOrderId);
     return this.commands.execute(

@@ -1,5 +1,6 @@
 // CompleteDrop: the drop completes once nothing is outstanding. (moved from drop.after-close.spec.ts)
-import { DROP_ID, scheduled, T_DURING } from '../../testing/drop.fixtures';
+import { DROP_ID, OPS_ACTOR, scheduled, T_DURING } from '../../testing/drop.fixtures';
+import type { DropCommand } from '../drop.commands';
 import { given } from '../../testing/given-when-then';
 import { po, T_DONE, T_LAST_RETURN_DAY, T_RETURNS_OVER, cmd, tipped, handedOver, eventsOfAfter } from '../../testing/after-close.fixtures';
 
@@ -63,6 +64,28 @@ describe('CompleteDrop', () => {
     const completed = [...settled(), ...eventsOfAfter(settled(), cmd.completeDrop(T_RETURNS_OVER))];
     given(...completed)
       .when(cmd.completeDrop(T_RETURNS_OVER))
+      .then([]);
+  });
+
+  it('closes the books: no hand-over or return is recorded after it, repeats of recorded ones still answer []', () => {
+    // #4 is dispatched, then refunded (a lost parcel): completion does not wait for its delivery.
+    const base = handedOver();
+    const history = [
+      ...base,
+      ...eventsOfAfter(base, cmd.dispatch(4), cmd.refund(4), cmd.refund(3), cmd.refund(5), cmd.completeDrop(T_RETURNS_OVER)),
+    ];
+    const late = '2027-01-20T10:00:00Z';
+    given(...history)
+      .when({ ...cmd.deliver(4), now: late } as DropCommand)
+      .thenRejects('DROP.COMPLETED', { dropStatus: 'completed' });
+    given(...history)
+      .when({ ...cmd.requestReturn(1, late), actor: OPS_ACTOR } as DropCommand)
+      .thenRejects('DROP.COMPLETED');
+    given(...history)
+      .when(cmd.deliver(1))
+      .then([]);
+    given(...history)
+      .when(cmd.pickUp(2))
       .then([]);
   });
 });

@@ -88,6 +88,17 @@ function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, cu
 export function requestRefund(command: RequestRefund, state: ExistingDrop): DropEvent[] {
   const preOrder = preOrderOf(state, command.preOrderId);
   if (preOrder.refundRequested) return [];
+  // A returned pre-order is refunded through its return (RecordReturnRefunded), not twice.
+  if (preOrder.returnId !== undefined) {
+    throw new DomainError(
+      'REFUND.RETURN_EXISTS',
+      `Pre-order ${preOrder.preOrderId} has return ${preOrder.returnId}; it is refunded through the return`,
+      {
+        preOrderId: preOrder.preOrderId,
+        returnId: preOrder.returnId,
+      },
+    );
+  }
   requireText(command.reason, 'reason');
   instantOf(command.now);
   return [refundRequested(state, preOrder, command.reason, command.now)];

@@ -1,7 +1,7 @@
 // Payments and refund requests after the money is promised. (moved from drop.after-close.spec.ts)
 import { DROP_ID, scheduled, T_DURING, windowOpened, placed } from '../../testing/drop.fixtures';
 import { given } from '../../testing/given-when-then';
-import { po, T_DONE, cmd, tipped, eventsOfAfter } from '../../testing/after-close.fixtures';
+import { po, T_DONE, cmd, tipped, handedOver, eventsOfAfter } from '../../testing/after-close.fixtures';
 import type { DropCommand } from '../../drop/drop.commands';
 import type { DropEvent } from '../../drop/drop.events';
 
@@ -107,5 +107,16 @@ describe('RequestRefund (one pre-order, by ops)', () => {
     given(...tipped())
       .when(cmd.refund(9))
       .thenRejects('PREORDER.NOT_FOUND');
+  });
+
+  it('rejects a pre-order with a return, requested or refunded: the return refunds it', () => {
+    const returned = [...handedOver(), ...eventsOfAfter(handedOver(), cmd.requestReturn(1, '2027-01-02T10:00:00Z'))];
+    given(...returned)
+      .when(cmd.refund(1, 'goodwill'))
+      .thenRejects('REFUND.RETURN_EXISTS', { preOrderId: po(1), returnId: `${po(1)}.ret.1` });
+    const refunded = [...returned, ...eventsOfAfter(returned, cmd.receive(1), cmd.returnRefunded(1, 5000))];
+    given(...refunded)
+      .when(cmd.refund(1, 'goodwill'))
+      .thenRejects('REFUND.RETURN_EXISTS');
   });
 });

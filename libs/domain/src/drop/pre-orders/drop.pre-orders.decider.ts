@@ -175,7 +175,9 @@ export function cancelPreOrder(command: CancelPreOrder, state: ExistingDrop): Dr
   switch (state.status) {
     case 'early-access':
     case 'open':
-      instantOf(command.now);
+      // The window closes at closesAt, not when the scheduler records it: a cancel after it would
+      // still move the tipping point the close decides (PlacePreOrder uses the same boundary).
+      if (instantOf(command.now) >= state.closesAtMs) throw cannotCancel(state, preOrder);
       return [
         {
           type: 'PreOrderCancelled',
@@ -197,13 +199,18 @@ export function cancelPreOrder(command: CancelPreOrder, state: ExistingDrop): Dr
     case 'in-production':
     case 'fulfilling':
     case 'completed':
-      throw new DomainError('PREORDER.CANNOT_CANCEL', 'Pre-orders can only be cancelled while the window is open', {
-        preOrderId: preOrder.preOrderId,
-        dropStatus: state.status,
-      });
+      throw cannotCancel(state, preOrder);
     default:
       return assertNever(state);
   }
+}
+
+function cannotCancel(state: ExistingDrop, preOrder: PreOrderRecord): DomainError {
+  return new DomainError('PREORDER.CANNOT_CANCEL', 'Pre-orders can only be cancelled while the window is open', {
+    preOrderId: preOrder.preOrderId,
+    dropStatus: state.status,
+    closesAt: state.definition.window.closesAt,
+  });
 }
 
 /** The events this sub-decider evolves. */

@@ -363,6 +363,38 @@ describe('CancelPreOrder', () => {
       .thenRejects('PREORDER.CANNOT_CANCEL');
   });
 
+  it('rejects from closesAt on, before the scheduler has recorded the close, so a late cancel cannot move the tipping point', () => {
+    // The drop met its minimum of 1 with #1; the close is recorded a day late (scheduler lag, a restart).
+    const history = eventsOf(scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1));
+    given(...history)
+      .when(cancel(1, '2026-12-08T09:59:59.999Z'))
+      .then([
+        {
+          type: 'PreOrderCancelled',
+          data: {
+            dropId: DROP_ID,
+            preOrderId: `${DROP_ID}.po.1`,
+            customerId: 'customer-1',
+            sku: M,
+            quantity: 1,
+            cancelledAt: '2026-12-08T09:59:59.999Z',
+          },
+        },
+      ]);
+    given(...history)
+      .when(cancel(1, T_CLOSE))
+      .thenRejects('PREORDER.CANNOT_CANCEL', { dropStatus: 'open', closesAt: T_CLOSE });
+    given(...history)
+      .when(place(2, { now: T_CLOSE }))
+      .thenRejects('DROP.WINDOW_CLOSED');
+    given(...history)
+      .when(cancel(1, T_AFTER, OPS_ACTOR))
+      .thenRejects('PREORDER.CANNOT_CANCEL');
+    expect(
+      foldDrop(eventsOf(...[scheduleCmd(aDefinition({ minimumOrderQuantity: 1 })), openCmd(), place(1), closeCmd(T_AFTER)])).status,
+    ).toBe('tipped');
+  });
+
   it('rejects on a cancelled drop', () => {
     given(scheduled(), windowOpened(), placed({ sequence: 1 }), {
       type: 'DropCancelled',

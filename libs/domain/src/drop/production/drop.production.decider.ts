@@ -1,7 +1,7 @@
 import { DomainError } from '../../decider';
 import { allocateRun, waitingForGoods } from '../drop.allocation';
 import type { CompleteProductionRun, RequestProductionRun, StartProductionRun } from '../drop.commands';
-import { afterScheduled, dropCancelled, instantOf } from '../drop.decide-support';
+import { afterScheduled, dropCancelled, dropCompleted, instantOf } from '../drop.decide-support';
 import type { DropEvent } from '../drop.events';
 import { dropIdOf, productionRunIdFor } from '../drop.ids';
 import { assertNever, DropState, ExistingDrop } from '../drop.state';
@@ -20,7 +20,7 @@ function requireTipped(state: ExistingDrop): void {
         dropStatus: state.status,
       });
     case 'completed':
-      throw new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { dropStatus: state.status });
+      throw dropCompleted(state);
     case 'cancelled':
       throw dropCancelled(state);
     default:

@@ -1,7 +1,16 @@
 import { DomainError } from '../../decider';
 import { RETURN_CONDITIONS, RETURN_REASONS } from '../drop.commands';
 import type { ReceiveReturn, RecordReturnRefunded, RequestReturn } from '../drop.commands';
-import { afterScheduled, dropCancelled, instantOf, isPositiveInt, ownedPreOrderOf, preOrderOf, requireText } from '../drop.decide-support';
+import {
+  afterScheduled,
+  dropCancelled,
+  dropCompleted,
+  instantOf,
+  isPositiveInt,
+  ownedPreOrderOf,
+  preOrderOf,
+  requireText,
+} from '../drop.decide-support';
 import type { DropEvent } from '../drop.events';
 import { assertNever, DAY_MS, DropState, ExistingDrop } from '../drop.state';
 
@@ -22,6 +31,7 @@ export function requestReturn(command: RequestReturn, state: ExistingDrop): Drop
     });
   }
   if (state.status === 'cancelled') throw dropCancelled(state);
+  if (state.status === 'completed') throw dropCompleted(state);
   if (!(RETURN_REASONS as readonly string[]).includes(command.reason)) {
     throw new DomainError('RETURN.INVALID_REASON', `reason must be one of ${RETURN_REASONS.join('|')}`, { reason: command.reason });
   }
@@ -31,6 +41,17 @@ export function requestReturn(command: RequestReturn, state: ExistingDrop): Drop
       preOrderId: preOrder.preOrderId,
       handOver: preOrder.handOver,
     });
+  }
+  // A pre-order refunded through RequestRefund is not refunded again through a return.
+  if (preOrder.refundRequested) {
+    throw new DomainError(
+      'RETURN.NOT_RETURNABLE',
+      `Pre-order ${preOrder.preOrderId} has a refund requested; it is not returned for a second one`,
+      {
+        preOrderId: preOrder.preOrderId,
+        refundRequested: true,
+      },
+    );
   }
   // One return per pre-order: returns cover the whole pre-order, a second one would refund twice.
   if (preOrder.returnId !== undefined) {

@@ -67,6 +67,16 @@ describe('returns', () => {
       .thenRejects('RETURN.INVALID_REASON');
   });
 
+  it('RequestReturn is refused for a pre-order with a refund requested: it would be refunded twice', () => {
+    const refunded = [...handedOver(), ...eventsOfAfter(handedOver(), cmd.refund(1, 'goodwill'))];
+    given(...refunded)
+      .when(cmd.requestReturn(1, '2027-01-02T10:00:00Z'))
+      .thenRejects('RETURN.NOT_RETURNABLE', { preOrderId: po(1), refundRequested: true });
+    given(...refunded)
+      .when({ ...cmd.requestReturn(1, '2027-01-02T10:00:00Z'), actor: OPS_ACTOR } as DropCommand)
+      .thenRejects('RETURN.NOT_RETURNABLE');
+  });
+
   it('ReceiveReturn → ReturnReceived; same condition again → []; another condition or unknown return → rejected', () => {
     const history = [...handedOver(), requested(1, '2027-01-02T10:00:00Z')];
     given(...history)
