@@ -113,8 +113,11 @@ function campaign(store: 'pglite' | 'postgres') {
     expect(members).toMatchObject({ status: 200, body: { dropId, members: 3 } });
     expect((await engine.request('DELETE', `/drops/${dropId}/members/m-3`)).body).toMatchObject({ members: 2 });
 
-    // Before anything opens, a member learns when their phase opens.
+    // Before the drop is public it does not exist for a buyer, as on the storefront; once ops
+    // announce it, and before anything opens, a member learns when their phase opens.
     await at(T.before);
+    expect(refusal(await buy(dropId, 'm-1'))).toEqual({ status: 404, code: 'DROP.NOT_FOUND', phase: undefined, opensAt: undefined });
+    expect((await engine.request('POST', `/drops/${dropId}/announce`)).status).toBe(200);
     expect(refusal(await buy(dropId, 'm-1'))).toEqual({ status: 409, code: 'DROP.WINDOW_NOT_OPEN', phase: 'members', opensAt: T.members });
 
     // Members: 6 reserved; two members buy 4. Everyone else is told their own phase.

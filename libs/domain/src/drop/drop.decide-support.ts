@@ -8,9 +8,31 @@ import type { DropCore, DropState, ExistingDrop, PreOrderRecord } from './drop.s
 // Helpers shared by the sub-deciders (decide and evolve); not part of the public API.
 
 export function existing(state: DropState, command: DropCommand): ExistingDrop {
-  if (state.status === 'initial')
-    throw new DomainError('DROP.NOT_FOUND', `Drop ${command.dropId} does not exist`, { dropId: command.dropId });
-  return state;
+  if (state.status !== 'initial') return state;
+  // A customer's commands name a pre-order: a missing drop answers like a missing pre-order of an
+  // existing one, so a guessed `<dropId>.po.<n>` does not tell whether that drop exists.
+  if (command.type === 'CancelPreOrder' || command.type === 'RequestReturn') throw preOrderNotFound(command.preOrderId);
+  throw dropNotFound(command.dropId);
+}
+
+/** The answer for a drop that does not exist, and, to anyone but staff, for one not yet public. */
+export function dropNotFound(dropId: string): DomainError {
+  return new DomainError('DROP.NOT_FOUND', `Drop ${dropId} does not exist`, { dropId });
+}
+
+/**
+ * Whether the drop is public: ops announced it, or an access phase or its window opened (the
+ * storefront's `announced`, from the same events). A cancelled drop stays as public as it was.
+ */
+export function isPublic(state: ExistingDrop): boolean {
+  return (
+    state.announcedAt !== undefined || state.phaseIndex >= 0 || state.earlyAccessOpenedAt !== undefined || state.openedAt !== undefined
+  );
+}
+
+/** Whether `actor` is staff that acts for customers (ops): they see every drop and pre-order. */
+export function actsForCustomers(actor: Actor | undefined): boolean {
+  return actor !== undefined && actor.roles.some((role) => STAFF_ACTING_FOR_CUSTOMERS.includes(role));
 }
 
 export function instantOf(now: string): number {
@@ -61,7 +83,7 @@ export function ownedPreOrderOf(state: ExistingDrop, preOrderId: string, actor: 
 }
 
 function mayActFor(actor: Actor, customerId: string): boolean {
-  return actor.subject === customerId || actor.roles.some((role) => STAFF_ACTING_FOR_CUSTOMERS.includes(role));
+  return actor.subject === customerId || actsForCustomers(actor);
 }
 
 export function refundRequested(state: DropCore, preOrder: PreOrderRecord, reason: string, now: string): DropEvent {

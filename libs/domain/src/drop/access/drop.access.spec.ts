@@ -9,6 +9,7 @@ import {
   DROP_ID,
   earlyAccessOpened,
   L,
+  lifecycle,
   M,
   OTHER_CITY,
   openCmd,
@@ -65,7 +66,8 @@ const cancel = (n: number, now: string, actor: Actor = customerActor(n)): DropCo
 
 /** History of the roomy phased drop with the members added and every phase up to `phase` open (by the scheduler). */
 function historyIn(phase: 'scheduled' | 'members' | 'repeat' | 'locals' | 'public'): DropEvent[] {
-  const steps: DropCommand[] = [scheduleCmd(roomy()), addMembersCmd(MEMBERS)];
+  // Announced: buyers are told about phases of a public drop (an unannounced one answers DROP.NOT_FOUND).
+  const steps: DropCommand[] = [scheduleCmd(roomy()), lifecycle('AnnounceDrop', T_SCHEDULED), addMembersCmd(MEMBERS)];
   if (phase !== 'scheduled') steps.push(openPhaseCmd('members', T_MEMBERS));
   if (phase === 'repeat' || phase === 'locals' || phase === 'public') steps.push(openPhaseCmd('repeat', T_REPEAT));
   if (phase === 'locals' || phase === 'public') steps.push(openPhaseCmd('locals', T_CITY));
@@ -894,7 +896,7 @@ describe('the allocation invariant over long pseudo-random sequences', () => {
       city: random() < 0.3 ? CITY : random() < 0.3 ? OTHER_CITY : undefined,
     }));
     const definition = aPhasedDefinition({ variants, phases, perCustomerLimit: 5, minimumOrderQuantity: 1, onSellOut });
-    let state: DropState = foldDrop(eventsOf(scheduleCmd(definition)));
+    let state: DropState = foldDrop(eventsOf(scheduleCmd(definition), lifecycle('AnnounceDrop', new Date(START).toISOString())));
     const members = new Set<string>();
     const placedIn = new Map<string, { phase: number; sku: string; quantity: number }>();
     let phase = -1;

@@ -1,10 +1,13 @@
 import { DomainError } from '../../decider';
 import type { CancelPreOrder, PlacePreOrder } from '../drop.commands';
 import {
+  actsForCustomers,
   advanceRefundCursor,
   afterScheduled,
   dropCancelled,
+  dropNotFound,
   instantOf,
+  isPublic,
   isPositiveInt,
   ownedPreOrderOf,
   requireText,
@@ -26,6 +29,9 @@ export function placePreOrder(command: PlacePreOrder, state: ExistingDrop): Drop
       preOrderId: command.preOrderId,
     });
   }
+  // A drop not yet public answers a customer or a till exactly as a missing one (the storefront
+  // does too): its SKUs, channels, locations and window must not be probed through this route.
+  if (!isPublic(state) && !actsForCustomers(command.actor)) throw dropNotFound(state.dropId);
   requireText(command.preOrderId, 'preOrderId');
   requireText(command.customerId, 'customerId');
 

@@ -234,7 +234,33 @@ describe('PlacePreOrder', () => {
     });
 
     it('rejects before the drop opens', () => {
-      given(scheduled()).when(place(1)).thenRejects('DROP.WINDOW_NOT_OPEN');
+      given(scheduled(), announced()).when(place(1)).thenRejects('DROP.WINDOW_NOT_OPEN');
+    });
+
+    it('answers a customer or a till about a drop not yet public exactly as about a missing one; ops get the reason', () => {
+      const missing = attemptError([], place(1));
+      expect(missing.code).toBe('DROP.NOT_FOUND');
+      for (const command of [
+        place(1),
+        place(1, { sku: 'NO-SUCH-SKU' }),
+        place(1, { channel: 'kiosk' }),
+        place(1, { fulfillment: { method: 'pickup', locationId: 'guess' } }),
+        place(1, { actor: { subject: 'till-1', roles: ['till'] }, channel: 'popup' }),
+      ]) {
+        const refused = attemptError([scheduled()], command);
+        expect({ code: refused.code, message: refused.message, details: refused.details }).toEqual({
+          code: missing.code,
+          message: missing.message,
+          details: missing.details,
+        });
+      }
+      given(scheduled())
+        .when(place(1, { actor: OPS_ACTOR }))
+        .thenRejects('DROP.WINDOW_NOT_OPEN');
+      // Cancelled before it was ever public: still not public.
+      given(scheduled(), { type: 'DropCancelled', data: { dropId: DROP_ID, reason: 'x', cancelledAt: T_DURING } })
+        .when(place(1))
+        .thenRejects('DROP.NOT_FOUND');
     });
 
     it('rejects after the window closed', () => {
@@ -290,7 +316,18 @@ describe('PlacePreOrder', () => {
   });
 });
 
+const announced = (): DropEvent => ({ type: 'DropAnnounced', data: { dropId: DROP_ID, announcedAt: T_DURING } });
+
 describe('CancelPreOrder', () => {
+  it('answers a pre-order of a missing drop as a missing pre-order (a guessed id tells nothing about the drop)', () => {
+    given()
+      .when(cancel(1))
+      .thenRejects('PREORDER.NOT_FOUND', { preOrderId: `${DROP_ID}.po.1` });
+    given(scheduled(), windowOpened())
+      .when(cancel(1))
+      .thenRejects('PREORDER.NOT_FOUND', { preOrderId: `${DROP_ID}.po.1` });
+  });
+
   it('cancels while open and returns the units to the SKU', () => {
     given(scheduled(), windowOpened(), placed({ sequence: 1, quantity: 2 }))
       .when(cancel(1))
