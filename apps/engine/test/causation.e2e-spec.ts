@@ -137,6 +137,14 @@ function suite(store: 'pglite' | 'postgres') {
     const second = await engine.request('GET', `/events/${cancelled.eventId}/effects?limit=3&after=${first.body.next}`);
     expect(second.body.effects).toHaveLength(2);
     expect(second.body.next).toBeNull();
+    // A cursor past the log's number ranges is a bad cursor (400), not a database error (500).
+    for (const forged of ['1:9223372036854775808', '18446744073709551616:1']) {
+      const refused = await engine.request(
+        'GET',
+        `/events/${cancelled.eventId}/effects?after=${Buffer.from(forged).toString('base64url')}`,
+      );
+      expect(refused).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED', field: 'after' } });
+    }
     const refunds: EventView[] = [...first.body.effects, ...second.body.effects];
     expect(refunds.map((e) => e.type)).toEqual(Array(5).fill('RefundRequested'));
     expect(new Set(refunds.map((e) => e.data.preOrderId)).size).toBe(5);

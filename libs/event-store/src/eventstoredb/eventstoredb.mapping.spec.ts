@@ -73,6 +73,9 @@ describe('EventStoreDB mapping', () => {
     expect(formatEsdbPosition(position)).toBe('1200/1100');
     expect(parseEsdbPosition('1200/1100')).toEqual(position);
     expect(() => parseEsdbPosition('12:34')).toThrow('Not an EventStoreDB position');
+    expect(parseEsdbPosition('18446744073709551615/0')).toEqual({ commit: 2n ** 64n - 1n, prepare: 0n });
+    expect(() => parseEsdbPosition('18446744073709551616/0')).toThrow('Not an EventStoreDB position');
+    expect(() => parseEsdbPosition(`1/${'9'.repeat(400)}`)).toThrow('Not an EventStoreDB position');
     expect(compareEsdbPositions({ commit: 9n, prepare: 9n }, { commit: 10n, prepare: 1n })).toBeLessThan(0);
     expect(compareEsdbPositions({ commit: 10n, prepare: 2n }, { commit: 10n, prepare: 1n })).toBeGreaterThan(0);
   });

@@ -43,10 +43,14 @@ export function formatEsdbPosition(position: Position): string {
   return `${position.commit}/${position.prepare}`;
 }
 
+const MAX_UINT64 = 2n ** 64n - 1n;
+
 /** Opaque position string -> ESDB position. */
 export function parseEsdbPosition(position: string): Position {
-  const match = /^(\d+)\/(\d+)$/.exec(position);
-  if (!match) throw new Error(`Not an EventStoreDB position: "${position}"`);
+  const match = /^(\d{1,20})\/(\d{1,20})$/.exec(position);
+  // The client sends both as unsigned 64-bit integers: a larger one is not a position.
+  if (!match || BigInt(match[1]) > MAX_UINT64 || BigInt(match[2]) > MAX_UINT64)
+    throw new Error(`Not an EventStoreDB position: "${position}"`);
   return { commit: BigInt(match[1]), prepare: BigInt(match[2]) };
 }
 

@@ -14,6 +14,15 @@ describe('PostgreSQL log positions', () => {
     expect(() => parseLogPosition('1:2:3')).toThrow();
   });
 
+  it("rejects numbers out of the columns' ranges (xid8, bigint) rather than failing in the database", () => {
+    expect(parseLogPosition('18446744073709551615:9223372036854775807')).toEqual({
+      transactionId: '18446744073709551615',
+      globalPosition: '9223372036854775807',
+    });
+    expect(() => parseLogPosition('18446744073709551616:1')).toThrow('Not a PostgreSQL event store position');
+    expect(() => parseLogPosition('1:9223372036854775808')).toThrow('Not a PostgreSQL event store position');
+  });
+
   it('orders by transaction id first, numerically', () => {
     const cmp = (a: string, b: string) => Math.sign(compareLogPositions(parseLogPosition(a), parseLogPosition(b)));
     expect(cmp('9:100', '10:1')).toBe(-1);

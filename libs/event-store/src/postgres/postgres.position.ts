@@ -13,6 +13,9 @@ export interface LogPosition {
 export const LOG_START: LogPosition = { transactionId: '0', globalPosition: '0' };
 
 const POSITION_PATTERN = /^(\d{1,20}):(\d{1,20})$/;
+/** The column types' ranges: xid8 is unsigned 64-bit, global_position a (signed) bigint. */
+const MAX_XID8 = 2n ** 64n - 1n;
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 /** Formats a position as the opaque string handed out above the port. */
 export function formatLogPosition(position: LogPosition): string {
@@ -23,7 +26,9 @@ export function formatLogPosition(position: LogPosition): string {
 export function parseLogPosition(position: string | undefined): LogPosition {
   if (position === undefined) return LOG_START;
   const match = POSITION_PATTERN.exec(position);
-  if (!match) throw new Error(`Not a PostgreSQL event store position: "${position}"`);
+  // Out of the columns' ranges is not a position either: the query would fail in the database.
+  if (!match || BigInt(match[1]) > MAX_XID8 || BigInt(match[2]) > MAX_BIGINT)
+    throw new Error(`Not a PostgreSQL event store position: "${position}"`);
   return { transactionId: match[1], globalPosition: match[2] };
 }
 
