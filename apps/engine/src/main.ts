@@ -12,12 +12,10 @@ import {
   loadConfigOrExit,
   readEnvironment,
   resolveLogFormat,
+  SHUTDOWN_DEADLINE_MS,
+  stopOnSignals,
 } from '@dropline/platform';
-import { stopAppTracing } from '@dropline/platform/telemetry/tracing-preload';
 import { createEngine } from './app';
-
-/** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
-const SHUTDOWN_DEADLINE_MS = 15_000;
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(readEnvironment());
@@ -48,36 +46,7 @@ async function main(): Promise<void> {
   // finish, so their batches are appended and answered), then the shutdown hooks drain
   // the batching writer, stop the scheduler and workers (storing their checkpoints), and
   // finally the stores are closed.
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal} received: draining and shutting down`);
-    setTimeout(() => {
-      process.stderr.write(`Dropline engine did not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    // Node closes idle keep-alive connections once when the server starts closing; a
-    // connection whose request was in flight then becomes idle later and would hold the
-    // close open until its keep-alive timeout. Keep sweeping until everything is closed.
-    const server = app.getHttpServer();
-    const sweep = setInterval(() => server.closeIdleConnections?.(), 100);
-    sweep.unref();
-    app
-      .close()
-      // Export the spans still buffered before the process goes.
-      .then(() => stopAppTracing())
-      .then(() => {
-        logger.log('stopped cleanly');
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        process.stderr.write(`Dropline engine shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  const shutdown = stopOnSignals(app, 'engine');
   if (signalledWhileStarting) return shutdown(signalledWhileStarting);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();

@@ -1,13 +1,13 @@
 import './tracing';
 import 'reflect-metadata';
 import { ENGINE_COMMANDS, FulfillmentHandler, FulfillmentModule, HttpEngineCommands } from '@dropline/fulfillment';
-import { loadConfig, readEnvironment, runMain, startConsumerService } from '@dropline/platform';
+import { loadConfig, readEnvironment, runMain, startConsumerService, stopOnSignals } from '@dropline/platform';
 
 /** Fulfillment as its own service: consumer group `fulfillment` + its HTTP routes, own database. */
 runMain('fulfillment', async () => {
   const config = loadConfig(readEnvironment());
   const engine = new HttpEngineCommands(config.engineUrl, config.engineServiceToken);
-  await startConsumerService(config, {
+  const app = await startConsumerService(config, {
     name: 'fulfillment',
     database: { url: config.fulfillment.databaseUrl, variable: 'FULFILLMENT_DATABASE_URL' },
     port: config.fulfillment.port,
@@ -15,4 +15,5 @@ runMain('fulfillment', async () => {
     module: (pool) => FulfillmentModule.forRoot({ pool, now: () => new Date(), engine: { provide: ENGINE_COMMANDS, useValue: engine } }),
     describe: `reporting to ${config.engineUrl}`,
   });
+  stopOnSignals(app, 'fulfillment');
 });

@@ -13,6 +13,7 @@ import {
   openDatabases,
   ProblemFilter,
   readEnvironment,
+  stopOnSignals,
   useBootLogger,
   useHttpTracing,
   useStructuredLogs,
@@ -45,12 +46,12 @@ async function main(): Promise<void> {
   applyInputLimits(app);
   useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   const close = app.close.bind(app);
   app.close = async () => {
     await close();
     await databases.close();
   };
+  stopOnSignals(app, 'projector');
   await app.listen(config.port, config.host);
   new Logger('Projector').log(`Dropline projector listening on port ${config.port}`);
 }

@@ -7,6 +7,7 @@ import {
   ConfigError,
   loadConfigOrExit,
   readEnvironment,
+  stopOnSignals,
   useBootLogger,
   useHttpTracing,
   useStructuredLogs,
@@ -32,7 +33,6 @@ async function main(): Promise<void> {
   });
   useStructuredLogs(app);
   useHttpTracing(app);
-  app.enableShutdownHooks();
   await app.init();
   new Logger('Relay').log(`relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}`);
   const close = app.close.bind(app);
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     await store.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
   };
+  stopOnSignals(app, 'relay');
 }
 
 main().catch((e: unknown) => {

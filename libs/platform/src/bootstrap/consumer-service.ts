@@ -97,7 +97,6 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   applyInputLimits(app);
   useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   const groupId = `${config.kafka.groupPrefix}${options.handler.name}`;
   const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, groupId, logger: worker });
   // Supervised like the engine's consumers: joining the group, and a crash of the group member, are

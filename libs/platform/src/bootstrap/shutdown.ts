@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
+import { stopAppTracing } from '../telemetry/tracing-preload';
+
+/** Longest a graceful shutdown may take before the process exits anyway (a stuck connection must not block a deploy). */
+export const SHUTDOWN_DEADLINE_MS = 15_000;
+
+/**
+ * Stops a Dropline process on SIGTERM or SIGINT, the same way for the engine and every app:
+ * logs the signal, closes `app` (its destroy and shutdown hooks, then whatever its close() was
+ * extended with: pools, stores, consumers leaving their group), exports the spans still
+ * buffered, logs `stopped cleanly` and exits 0. A close that fails, or takes longer than the
+ * deadline, exits 1. (Nest's enableShutdownHooks re-raises the signal, so a supervisor saw exit
+ * 143 with nothing logged, and it skips an extended close().)
+ *
+ * An HTTP app keeps closing idle keep-alive connections while it stops: Node closes the idle
+ * ones once when the server starts closing, and a connection whose request was in flight then
+ * becomes idle later and would hold the close open until its keep-alive timeout.
+ *
+ * Returns the handler, for a signal that came while the process was starting.
+ */
+export function stopOnSignals(
+  app: INestApplicationContext,
+  name: string,
+  deadlineMs = SHUTDOWN_DEADLINE_MS,
+): (signal: NodeJS.Signals) => void {
+  const logger = new Logger(name.charAt(0).toUpperCase() + name.slice(1));
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining and shutting down`);
+    setTimeout(() => {
+      process.stderr.write(`Dropline ${name} did not stop within ${deadlineMs} ms; exiting\n`);
+      process.exit(1);
+    }, deadlineMs).unref();
+    const server = httpServerOf(app);
+    if (server) setInterval(() => server.closeIdleConnections?.(), 100).unref();
+    app
+      .close()
+      .then(() => stopAppTracing())
+      .then(() => {
+        logger.log('stopped cleanly');
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        process.stderr.write(`Dropline ${name} shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  return shutdown;
+}
+
+function httpServerOf(app: INestApplicationContext): { closeIdleConnections?: () => void } | undefined {
+  const getHttpServer = (app as { getHttpServer?: () => unknown }).getHttpServer;
+  return typeof getHttpServer === 'function' ? (getHttpServer.call(app) as { closeIdleConnections?: () => void }) : undefined;
+}
