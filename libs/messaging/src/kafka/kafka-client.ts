@@ -31,7 +31,7 @@ export function createKafka(connection: KafkaConnection, log: KafkaLogSink = () 
     brokers: connection.brokers,
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
-      const text = `${entry.namespace}: ${entry.log.message}${entry.log.error ? ` (${String(entry.log.error)})` : ''}`;
+      const text = `${entry.namespace ? `${entry.namespace}: ` : ''}${entry.log.message}${entry.log.error ? ` (${String(entry.log.error)})` : ''}`;
       log(entry.level <= logLevel.ERROR ? 'error' : 'warn', text);
     },
     requestTimeout: connection.requestTimeoutMs ?? 10_000,
@@ -44,9 +44,16 @@ export function createKafka(connection: KafkaConnection, log: KafkaLogSink = () 
  * request could overtake the one after it, so only one request may be in flight.
  */
 export function producerOptions(connection: Pick<KafkaConnection, 'idempotentProducer'>) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when Kafka is configured
+  const { Partitioners } = require('kafkajs') as typeof import('kafkajs');
+  // Named, not defaulted: kafkajs 2's default, the Java client's murmur2 partitioner, so a key (the
+  // drop id) lands on the partition any other Kafka client would pick; and naming it silences the
+  // warning kafkajs otherwise logs at every start.
+  const createPartitioner = Partitioners.DefaultPartitioner;
   return connection.idempotentProducer
-    ? { idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false }
+    ? { idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner }
     : {
+        createPartitioner,
         idempotent: false,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
