@@ -57,7 +57,8 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
     const main = path.join(ROOT, `dist/apps/${app}/src/main.js`);
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
     let out = '';
-    const child: ChildProcess = spawn(process.execPath, [main], { cwd: ROOT, env: await env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const variables = await env();
+    const child: ChildProcess = spawn(process.execPath, [main], { cwd: ROOT, env: variables, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -70,6 +71,18 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
         () => `${app} never logged "${ready}":\n${out}`,
       );
       if (child.exitCode !== null) throw new Error(`${app} exited ${child.exitCode} at start:\n${out}`);
+      // Every app but the relay serves HTTP: live and ready (its database answers, Kafka is reachable).
+      const port = { projector: variables.PORT, fulfillment: variables.FULFILLMENT_PORT, analytics: variables.ANALYTICS_PORT }[app];
+      if (port) {
+        for (const probe of ['live', 'ready']) {
+          const answer = await fetch(`http://127.0.0.1:${port}/health/${probe}`);
+          expect({ probe, status: answer.status, body: ((await answer.json()) as { status: string }).status }).toEqual({
+            probe,
+            status: 200,
+            body: 'ok',
+          });
+        }
+      }
       child.kill('SIGTERM');
       const { code, signal } = await exited;
       expect({ code, signal }).toEqual({ code: 0, signal: null });
@@ -77,6 +90,47 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
       expect(out).toContain('stopped cleanly');
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('fulfillment with no broker and then no database: ready answers 503 naming what is down, and it still stops cleanly', async () => {
+    const own = await createTestPostgresDatabase('apps_shutdown_ff');
+    const refused = await freePort();
+    const variables: Record<string, string> = { ...(await env()), DATABASE_URL: own.url, KAFKA_BROKERS: `127.0.0.1:${refused}` };
+    let out = '';
+    const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/apps/fulfillment/src/main.js')], {
+      cwd: ROOT,
+      env: variables,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = async () => {
+      const answer = await fetch(`http://127.0.0.1:${variables.FULFILLMENT_PORT}/health/ready`);
+      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+    };
+    try {
+      await waitFor(
+        () => out.includes('consuming') || child.exitCode !== null,
+        60_000,
+        () => `fulfillment never started:\n${out}`,
+      );
+      expect(await ready()).toMatchObject({
+        status: 503,
+        body: { code: 'HEALTH.NOT_READY', checks: { database: { status: 'up' }, kafka: { status: 'down', message: expect.any(String) } } },
+      });
+      await own.drop();
+      expect(await ready()).toMatchObject({
+        status: 503,
+        body: { checks: { database: { status: 'down' }, kafka: { status: 'down' } } },
+      });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('stopped cleanly');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await own.drop().catch(() => undefined);
     }
   });
 });

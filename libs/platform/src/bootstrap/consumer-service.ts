@@ -28,6 +28,7 @@ import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 import { deadLetterCollector } from '../telemetry/metrics.collectors';
 import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
 import { useHttpTracing } from '../telemetry/http-tracing';
+import { ConsumerHealthModule } from '../health/consumer-health';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -58,6 +59,14 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     // Its transactions (a message's rows and ce_id) must not hold the server's horizon if this process stops mid-way.
     ...idleInTransactionParameter(config.pgIdleInTransactionTimeoutMs),
   });
+  // A connection the server ends (a restart, a failover) emits 'error': idle ones on the pool,
+  // checked-out ones on their client. Unheard, either crashed the service; the work in hand fails
+  // and is retried instead, and readiness says the database is down.
+  pool.on('error', (error) => {
+    delete (error as Error & { client?: unknown }).client;
+    logger.error(`idle PostgreSQL connection failed: ${error.message}`);
+  });
+  pool.on('connect', (client) => client.on('error', (e) => logger.warn(`PostgreSQL connection lost: ${e.message}`)));
   const kafka = createKafka(
     {
       brokers: config.kafkaBrokers,
@@ -86,7 +95,15 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const retention = new DeadLetterRetention([ledger], { days: config.deadLetterRetentionDays, logger: worker });
   metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));
   const app = await NestFactory.create<NestFastifyApplication>(
-    withLogging(options.module(pool), config, options.name),
+    withLogging(
+      ConsumerHealthModule.around(options.module(pool), {
+        pool,
+        kafkaBrokers: config.kafkaBrokers,
+        timeoutMs: config.storeConnectTimeoutMs + 500,
+      }),
+      config,
+      options.name,
+    ),
     new FastifyAdapter(httpServerOptions(config.http)),
     { bufferLogs: true },
   );

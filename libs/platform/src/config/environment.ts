@@ -371,7 +371,7 @@ export class EnvironmentVariables {
   @Flag()
   RUN_SCHEDULER: boolean = true;
 
-  @Describe('run the projections inside the engine; set `false` when apps/projector runs them')
+  @Describe('run the projections and the restock reactor inside the engine; set `false` when apps/projector runs them')
   @Flag()
   RUN_PROJECTIONS: boolean = true;
 

@@ -1,39 +1,13 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { connect } from 'node:net';
 import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
 import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
 import { ProblemException } from '../http/problem';
 import { Audience, type ReadAudience } from '../auth/audience';
 import { LagRegistry, lagVerdict } from './lag-registry';
-
-/** Rejects after `ms`: a probe that hangs (a black-holed connection) counts as down, not as slow. */
-function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Opens and closes a TCP connection: "reachable" without speaking the protocol. */
-function tcpReachable(hostPort: string, ms: number): Promise<void> {
-  const i = hostPort.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)), timeout: ms });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error(`${hostPort} timed out`));
-    });
-    socket.once('error', (e) => reject(e));
-  });
-}
+import { probe, tcpReachable, within } from './probes';
 
 /** Check name (eventStore, readModels, lag:<reader>, kafka, …) → up or down, and for staff its details. */
 const CHECKS = {
@@ -133,13 +107,7 @@ export class HealthController {
     }
   }
 
-  private async probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {
-    try {
-      await ping();
-      return this.indicators.check(key).up();
-    } catch (e) {
-      const error = e instanceof AggregateError ? e.errors[0] : e;
-      return this.indicators.check(key).down({ message: (error as Error)?.message ?? String(error) });
-    }
+  private probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {
+    return probe(this.indicators, key, ping);
   }
 }

@@ -1,0 +1,73 @@
+import { Controller, DynamicModule, Get, HttpCode, Inject, Module, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import type { Pool } from 'pg';
+import { ProblemException } from '../http/problem';
+import { HealthDto } from './health.controller';
+import { probe, tcpReachable, within } from './probes';
+
+/** What a consumer service's readiness probes. */
+export interface ConsumerHealthOptions {
+  /** The service's own database. */
+  pool: Pool;
+  kafkaBrokers: readonly string[];
+  /** How long one probe may take before it counts as down. */
+  timeoutMs: number;
+}
+
+const CONSUMER_HEALTH = Symbol('CONSUMER_HEALTH');
+
+/**
+ * /health/live and /health/ready of a consumer service (apps/fulfillment, apps/analytics), in the
+ * engine's shape: live when the process answers; ready when its database answers and a Kafka
+ * broker accepts connections. An internal service without tokens, like its other routes: the
+ * checks carry their details (an error's message) for whoever can reach it.
+ */
+@ApiTags('health')
+@Controller('health')
+class ConsumerHealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(CONSUMER_HEALTH) private readonly options: ConsumerHealthOptions,
+  ) {}
+
+  @Get('live')
+  @HttpCode(200)
+  @ApiOkResponse({ type: HealthDto })
+  @ApiOperation({ summary: 'The process is up and its event loop turns' })
+  live() {
+    return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get('ready')
+  @HttpCode(200)
+  @ApiOkResponse({ type: HealthDto })
+  @ApiOperation({ summary: 'Its database answers and a Kafka broker accepts connections' })
+  async ready() {
+    const { pool, kafkaBrokers, timeoutMs } = this.options;
+    try {
+      return await this.health.check([
+        () => probe(this.indicators, 'database', () => within(timeoutMs, pool.query('select 1'), 'database')),
+        () => probe(this.indicators, 'kafka', () => Promise.any(kafkaBrokers.map((b) => tcpReachable(b, timeoutMs)))),
+      ]);
+    } catch (e) {
+      if (!(e instanceof ServiceUnavailableException)) throw e;
+      const { details } = e.getResponse() as { details?: Record<string, { status: string }> };
+      throw new ProblemException(503, 'HEALTH.NOT_READY', 'The service is not ready', { checks: details });
+    }
+  }
+}
+
+@Module({})
+export class ConsumerHealthModule {
+  /** `service`, the consumer service's own module, with the health routes beside its routes. */
+  static around(service: DynamicModule, options: ConsumerHealthOptions): DynamicModule {
+    return {
+      module: ConsumerHealthModule,
+      imports: [service, TerminusModule.forRoot({ logger: false })],
+      controllers: [ConsumerHealthController],
+      providers: [{ provide: CONSUMER_HEALTH, useValue: options }],
+    };
+  }
+}
