@@ -1,10 +1,16 @@
-import { createKafka, provisionTopics, topicPlan } from '@dropline/messaging';
+import { createKafka, provisionedTopicLine, provisioningErrorHint, provisionTopics } from '@dropline/messaging';
 import { ConfigError, loadConfig, readEnvironment } from '@dropline/platform';
+
+/** An existing topic does not match the plan (apart from 1, failed, and 2, configuration error). */
+const EXIT_DRIFT = 3;
 
 /**
  * `npm run kafka:provision`: creates the lifecycle and dead-letter topics with partitions and
  * retention from config; topics that exist are left alone, so it is safe to run on every
- * deploy. It needs a real cluster (the kcat mock has no controller, so CreateTopics fails there).
+ * deploy. It prints each topic's partitions and replication as the cluster has them, and exits 3
+ * (after a warning line per difference) when an existing topic's partition count differs from the
+ * plan or its replication factor is lower; 2 on a configuration error, 1 on any other failure.
+ * It needs a real cluster (the kcat mock has no controller, so CreateTopics fails there).
  */
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
@@ -21,15 +27,21 @@ async function main(): Promise<void> {
     { brokers: config.kafkaBrokers, clientId: `${config.kafka.clientId}-provision`, idempotentProducer: false },
     (_, m) => process.stderr.write(`${m}\n`),
   );
-  const created = await provisionTopics(kafka, settings);
-  for (const topic of topicPlan(settings)) {
-    process.stdout.write(
-      `${created.includes(topic.topic) ? 'created' : 'exists '} ${topic.topic} (${topic.numPartitions} partitions, replication ${topic.replicationFactor})\n`,
-    );
-  }
+  const topics = await provisionTopics(kafka, settings);
+  for (const topic of topics) process.stdout.write(`${provisionedTopicLine(topic)}\n`);
+  const drift = topics.flatMap((t) => t.drift);
+  if (drift.length === 0) return;
+  for (const warning of drift) process.stderr.write(`warning: ${warning}\n`);
+  const names = topics.filter((t) => t.drift.length > 0).map((t) => t.topic);
+  process.stderr.write(
+    `kafka:provision: ${names.join(', ')} ${names.length === 1 ? 'does' : 'do'} not match the plan (existing topics are left as they are)\n`,
+  );
+  process.exitCode = EXIT_DRIFT;
 }
 
 main().catch((e: unknown) => {
   process.stderr.write(`kafka:provision failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  const hint = provisioningErrorHint(e);
+  if (hint) process.stderr.write(`${hint}\n`);
   process.exit(e instanceof ConfigError ? 2 : 1);
 });
