@@ -51,6 +51,9 @@ async function main(): Promise<void> {
     await close();
     await databases.close();
   };
+  // Started (checkpoint migrations, supervisor) before a signal may close it: a close under the
+  // start would end the pools beneath it. A signal until then ends the process at once.
+  await app.init();
   stopOnSignals(app, 'projector');
   await app.listen(config.port, config.host);
   new Logger('Projector').log(`Dropline projector listening on port ${config.port}`);

@@ -56,6 +56,8 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const pool = new Pool({
     connectionString: options.database.url,
     max: 5,
+    // A database that does not answer fails a connect (and a readiness probe) instead of queueing it.
+    connectionTimeoutMillis: config.storeConnectTimeoutMs,
     // Its transactions (a message's rows and ce_id) must not hold the server's horizon if this process stops mid-way.
     ...idleInTransactionParameter(config.pgIdleInTransactionTimeoutMs),
   });

@@ -27,6 +27,8 @@ export function stopOnSignals(
   const logger = new Logger(name.charAt(0).toUpperCase() + name.slice(1));
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    // One drain per process. A repeat is ignored, not fatal: Ctrl-C on `npm start` reaches the
+    // process twice (from the terminal and forwarded by npm); the 15 s deadline bounds the drain.
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: draining and shutting down`);
@@ -48,8 +50,8 @@ export function stopOnSignals(
         process.exit(1);
       });
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
   return shutdown;
 }
 

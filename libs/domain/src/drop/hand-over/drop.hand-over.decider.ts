@@ -1,7 +1,7 @@
 import { DomainError } from '../../decider';
 import type { ConfirmDelivery, ConfirmPickup, DispatchShipment, MarkReadyForPickup } from '../drop.commands';
 import { parseInstant } from '../drop.definition';
-import { afterScheduled, dropCancelled, dropCompleted, instantOf, preOrderOf, requireText } from '../drop.decide-support';
+import { afterScheduled, dropCancelled, instantOf, preOrderOf, requireText } from '../drop.decide-support';
 import type { DropEvent } from '../drop.events';
 import { assertNever, DropState, ExistingDrop, PreOrderRecord } from '../drop.state';
 
@@ -27,14 +27,6 @@ function handOverCandidate(state: ExistingDrop, preOrderId: string, method: 'shi
   return preOrder;
 }
 
-/**
- * A completed drop's books are closed: a hand-over recorded after them would open a return window
- * (and a refund) on a drop that is done. Repeats of recorded hand-overs still answer [].
- */
-function refuseWhenCompleted(state: ExistingDrop): void {
-  if (state.status === 'completed') throw dropCompleted(state);
-}
-
 function invalidHandOver(preOrder: PreOrderRecord, expected: string): DomainError {
   return new DomainError('FULFILLMENT.INVALID_STATE', `Pre-order ${preOrder.preOrderId} is ${preOrder.handOver}, expected ${expected}`, {
     preOrderId: preOrder.preOrderId,
@@ -54,7 +46,6 @@ export function dispatchShipment(command: DispatchShipment, state: ExistingDrop)
   const preOrder = handOverCandidate(state, command.preOrderId, 'ship');
   switch (preOrder.handOver) {
     case 'awaiting':
-      refuseWhenCompleted(state);
       if (preOrder.refundRequested) throw refusedAfterRefund(preOrder);
       requireText(command.carrier, 'carrier');
       requireText(command.trackingNumber, 'trackingNumber');
@@ -87,7 +78,6 @@ export function confirmDelivery(command: ConfirmDelivery, state: ExistingDrop): 
   const preOrder = handOverCandidate(state, command.preOrderId, 'ship');
   switch (preOrder.handOver) {
     case 'dispatched':
-      refuseWhenCompleted(state);
       instantOf(command.now);
       return [{ type: 'ShipmentDelivered', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, deliveredAt: command.now } }];
     case 'delivered':
@@ -106,7 +96,6 @@ export function markReadyForPickup(command: MarkReadyForPickup, state: ExistingD
   const locationId = preOrder.fulfillment.method === 'pickup' ? preOrder.fulfillment.locationId : '';
   switch (preOrder.handOver) {
     case 'awaiting':
-      refuseWhenCompleted(state);
       if (preOrder.refundRequested) throw refusedAfterRefund(preOrder);
       instantOf(command.now);
       return [
@@ -128,7 +117,6 @@ export function confirmPickup(command: ConfirmPickup, state: ExistingDrop): Drop
   const locationId = preOrder.fulfillment.method === 'pickup' ? preOrder.fulfillment.locationId : '';
   switch (preOrder.handOver) {
     case 'ready-for-pickup':
-      refuseWhenCompleted(state);
       instantOf(command.now);
       return [
         { type: 'PreOrderPickedUp', data: { dropId: state.dropId, preOrderId: preOrder.preOrderId, locationId, pickedUpAt: command.now } },
