@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Pool } from 'pg';
 import { ProblemException } from '../http/problem';
-import { HealthDto } from './health.controller';
-import { probe, tcpReachable, within } from './probes';
+import { HealthDto } from './health.dto';
+import { anyBrokerReachable, HealthRoutes, within } from './probes';
 
 /** What a consumer service's readiness probes. */
 export interface ConsumerHealthOptions {
@@ -25,19 +25,13 @@ const CONSUMER_HEALTH = Symbol('CONSUMER_HEALTH');
  */
 @ApiTags('health')
 @Controller('health')
-class ConsumerHealthController {
+class ConsumerHealthController extends HealthRoutes {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
+    health: HealthCheckService,
+    indicators: HealthIndicatorService,
     @Inject(CONSUMER_HEALTH) private readonly options: ConsumerHealthOptions,
-  ) {}
-
-  @Get('live')
-  @HttpCode(200)
-  @ApiOkResponse({ type: HealthDto })
-  @ApiOperation({ summary: 'The process is up and its event loop turns' })
-  live() {
-    return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  ) {
+    super(health, indicators);
   }
 
   @Get('ready')
@@ -48,8 +42,8 @@ class ConsumerHealthController {
     const { pool, kafkaBrokers, timeoutMs } = this.options;
     try {
       return await this.health.check([
-        () => probe(this.indicators, 'database', () => within(timeoutMs, pool.query('select 1'), 'database')),
-        () => probe(this.indicators, 'kafka', () => Promise.any(kafkaBrokers.map((b) => tcpReachable(b, timeoutMs)))),
+        () => this.probe('database', () => within(timeoutMs, pool.query('select 1'), 'database')),
+        () => this.probe('kafka', () => anyBrokerReachable(kafkaBrokers, timeoutMs)),
       ]);
     } catch (e) {
       if (!(e instanceof ServiceUnavailableException)) throw e;

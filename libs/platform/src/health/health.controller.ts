@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { AppConfig } from '../config/app-config';
 import type { Databases } from '../infrastructure/databases';
@@ -7,26 +7,8 @@ import { APP_CONFIG, DATABASES } from '../infrastructure/tokens';
 import { ProblemException } from '../http/problem';
 import { Audience, type ReadAudience } from '../auth/audience';
 import { LagRegistry, lagVerdict } from './lag-registry';
-import { probe, tcpReachable, within } from './probes';
-
-/** Check name (eventStore, readModels, lag:<reader>, kafka, …) → up or down, and for staff its details. */
-const CHECKS = {
-  type: 'object' as const,
-  additionalProperties: {
-    type: 'object' as const,
-    required: ['status'],
-    properties: { status: { type: 'string' as const, enum: ['up', 'down'] } },
-    additionalProperties: true,
-  },
-};
-
-/** /health/live and /health/ready (terminus' shape). */
-export class HealthDto {
-  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'] }) status!: string;
-  @ApiProperty({ ...CHECKS, description: 'The checks that are up' }) info!: Record<string, { status: string }>;
-  @ApiProperty({ ...CHECKS, description: 'The checks that are down' }) error!: Record<string, { status: string }>;
-  @ApiProperty({ ...CHECKS, description: 'Every check' }) details!: Record<string, { status: string }>;
-}
+import { HealthDto } from './health.dto';
+import { anyBrokerReachable, HealthRoutes, within } from './probes';
 
 type Checks = Record<string, { status: string; [detail: string]: unknown } | undefined> | undefined;
 
@@ -49,21 +31,15 @@ function statusesOnly(checks: Checks): Checks {
  */
 @ApiTags('health')
 @Controller('health')
-export class HealthController {
+export class HealthController extends HealthRoutes {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
+    health: HealthCheckService,
+    indicators: HealthIndicatorService,
     private readonly lags: LagRegistry,
     @Inject(DATABASES) private readonly databases: Databases,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  @Get('live')
-  @HttpCode(200)
-  @ApiOkResponse({ type: HealthDto })
-  @ApiOperation({ summary: 'The process is up and its event loop turns' })
-  live() {
-    return this.health.check([async () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  ) {
+    super(health, indicators);
   }
 
   @Get('ready')
@@ -91,7 +67,7 @@ export class HealthController {
     ];
     if (this.config.kafkaBrokers.length > 0) {
       // Reachable when any broker accepts a connection: the client finds the rest from it.
-      checks.push(() => this.probe('kafka', () => Promise.any(this.config.kafkaBrokers.map((b) => tcpReachable(b, timeout)))));
+      checks.push(() => this.probe('kafka', () => anyBrokerReachable(this.config.kafkaBrokers, timeout)));
     }
     const shown = audience === 'staff' ? (c: Checks) => c : statusesOnly;
     try {
@@ -105,9 +81,5 @@ export class HealthController {
         checks: shown(result.details),
       });
     }
-  }
-
-  private probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {
-    return probe(this.indicators, key, ping);
   }
 }
