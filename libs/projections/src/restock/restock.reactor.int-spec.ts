@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { restockStreamName, upcast } from '@dropline/domain';
-import { PostgresEventStore, type EventStore } from '@dropline/event-store';
+import { PostgresEventStore, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
 import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from '../drops/drop-read-models.projection';
@@ -204,6 +204,50 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
       );
       expect(rows.length).toBe(lastBySku.size);
       for (const row of rows) expect(lastBySku.get(row.sku)).toEqual({ crossing: row.crossings, causationId: row.last_crossing_event_id });
+    }
+  });
+
+  it("each recommendation carries its own crossing's figures, in whole units, whatever the pages it was folded in", async () => {
+    // The same history twice: one folded an event per page (each crossing's figures are those
+    // right after its event), the other in one page (a reactor catching up after downtime).
+    const one = `rx${++drops}`;
+    const all = `rx${++drops}`;
+    const histories = new Map([
+      [one, dropHistory(one, 7, { orders: 60, leadTimeDays: 2 })],
+      [all, dropHistory(all, 7, { orders: 60, leadTimeDays: 2 })],
+    ]);
+    await appendInterleaved(store, histories);
+    const reactor = new RestockReactor({ store, pool: db.pool });
+    const context = { saveCheckpoint: async () => undefined };
+    // A filtered page may hold none of the drop's events yet: read on until the end of the log.
+    const eventsOf = async (id: string) => {
+      const events: RecordedEvent[] = [];
+      for (let from: string | undefined; ;) {
+        const page = await store.readAll({ fromPosition: from, maxCount: 1_000, filter: { streamPrefixes: [`drop-${id}`] } });
+        events.push(...page.events);
+        const next = page.position ?? page.events.at(-1)?.position;
+        if (next === undefined || next === from) return events;
+        from = next;
+      }
+    };
+    for (const event of await eventsOf(one)) await reactor.handlePage([event], context);
+    await reactor.handlePage(await eventsOf(all), context);
+
+    type Recommendation = { sku: string; crossing: number; reorderPoint: number; available: number; recommendedAt: string };
+    // By SKU and crossing: one page appends its SKUs' crossings SKU by SKU.
+    const recommendations = async (id: string) =>
+      (await store.readStream(restockStreamName(id)))
+        .map((e) => {
+          const data = upcast(e.type, e.schemaVersion, e.data) as Recommendation & { dropId: string };
+          return { ...data, dropId: 'x', sku: data.sku.replace(id, 'x') };
+        })
+        .sort((a, b) => a.sku.localeCompare(b.sku) || a.crossing - b.crossing);
+    const byEvent = await recommendations(one);
+    expect(byEvent.length).toBeGreaterThan(1);
+    expect(await recommendations(all)).toEqual(byEvent);
+    for (const r of byEvent) {
+      expect(Number.isInteger(r.reorderPoint)).toBe(true);
+      expect(r.available).toBeLessThanOrEqual(r.reorderPoint);
     }
   });
 

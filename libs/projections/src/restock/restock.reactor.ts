@@ -65,10 +65,18 @@ export interface RestockReactorRow {
   crossingCauses: Record<string, CrossingCause> | null;
 }
 
-/** The event that made a crossing. */
+/**
+ * The event that made a crossing, and the SKU's figures right after it: a recommendation carries
+ * its own crossing's figures, not those of the end of the page it was folded in (a reactor that
+ * catches up folds many crossings in one page). Rows stored before the figures were kept have
+ * only the ids.
+ */
 export interface CrossingCause {
   eventId: string;
   correlationId: string;
+  at?: string;
+  reorderPoint?: number;
+  available?: number;
 }
 
 const REACTOR_TABLE: TableSpec<RestockReactorRow> = {
@@ -320,8 +328,16 @@ export class RestockReactor {
         if (threshold !== r.threshold || (threshold?.crossings ?? 0) > before) {
           // evolve may update the row in place: compare with the count read before it.
           let crossingCauses = r.crossingCauses;
-          for (let c = before + 1; c <= (threshold?.crossings ?? 0); c++)
-            crossingCauses = { ...crossingCauses, [String(c)]: { eventId: fact.eventId, correlationId: fact.correlationId } };
+          for (let c = before + 1; c <= (threshold?.crossings ?? 0); c++) {
+            const cause: CrossingCause = {
+              eventId: fact.eventId,
+              correlationId: fact.correlationId,
+              at: threshold!.lastCrossingAt ?? fact.at,
+              reorderPoint: threshold!.reorderPoint,
+              available: threshold!.available,
+            };
+            crossingCauses = { ...crossingCauses, [String(c)]: cause };
+          }
           r.threshold = threshold;
           r.crossingCauses = crossingCauses;
           state.set(r, dropId, sku);
@@ -472,15 +488,18 @@ export class RestockReactor {
         (crossing === t.crossings && t.lastCrossingEventId && t.lastCrossingCorrelationId
           ? { eventId: t.lastCrossingEventId, correlationId: t.lastCrossingCorrelationId }
           : undefined);
+      const at = cause?.at ?? t.lastCrossingAt;
       const event: RestockRecommended = {
         type: 'RestockRecommended',
         data: {
           dropId: row.dropId,
           sku: row.sku,
           crossing,
-          reorderPoint: t.reorderPoint,
-          available: t.available,
-          recommendedAt: t.lastCrossingAt ? new Date(t.lastCrossingAt).toISOString() : this.now().toISOString(),
+          // The contract's integer: the most units that are at or below the reorder point (the
+          // crossing compares whole units with it), so `available <= reorderPoint` holds.
+          reorderPoint: Math.floor(cause?.reorderPoint ?? t.reorderPoint),
+          available: cause?.available ?? t.available,
+          recommendedAt: at ? new Date(at).toISOString() : this.now().toISOString(),
         },
       };
       events.push({
