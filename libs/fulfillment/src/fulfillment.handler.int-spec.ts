@@ -13,7 +13,9 @@ import {
 import type { EmbeddedDatabase, RecordedEvent } from '@dropline/event-store';
 import { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, InboundMessage, TableDeadLetterSink } from '@dropline/messaging';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import type { EngineCommands } from './engine/engine-commands';
 import { FulfillmentHandler } from './fulfillment.handler';
+import { FulfillmentTasks } from './tasks/fulfillment-tasks.service';
 
 const codec = dropEventsCodec('/dropline/test');
 const T_DURING = '2026-12-02T12:00:00Z';
@@ -175,6 +177,42 @@ describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
     const again = await consumer.handleAll(messages, async () => undefined);
     expect(again?.outcomes).toEqual(events.map((e) => (handled(e) ? 'duplicate' : 'skipped')));
     expect(await tasksOf(dropId)).toEqual(coveredInDomain(state));
+  });
+
+  it('cancels an open task when a refund is requested (the engine refuses its dispatch); a pickup made ready stays', async () => {
+    const dropId = 'fulfil-refund';
+    const { events, state } = decidedDrop(dropId);
+    const po = (n: number) => `${dropId}.po.${n}`;
+    const later = '2026-12-26T09:00:00Z';
+    let s = state;
+    const more: DropEvent[] = [];
+    const run = (command: DropCommand) => {
+      for (const event of decide(command, s)) {
+        s = evolve(s, event);
+        more.push(event);
+      }
+    };
+    run({ type: 'MarkReadyForPickup', dropId, preOrderId: po(2), now: later });
+    run({ type: 'RequestRefund', dropId, preOrderId: po(1), reason: 'damaged in the post', now: later });
+    run({ type: 'RequestRefund', dropId, preOrderId: po(2), reason: 'moved away', now: later });
+    expect(() =>
+      decide({ type: 'DispatchShipment', dropId, preOrderId: po(1), carrier: 'dhl', trackingNumber: 't', now: later }, s),
+    ).toThrow('has a refund requested');
+    for (const [i, event] of recorded(dropId, [...events, ...more]).entries())
+      expect(await consumer.handle({ ...codec.encode(event), offset: String(i) })).not.toBe('dead-lettered');
+
+    const { rows } = await db.pool.query<{ pre_order_id: string; status: string; done_at: Date | null }>(
+      `select pre_order_id, status, done_at from fulfillment.tasks where drop_id = $1 order by pre_order_id`,
+      [dropId],
+    );
+    const byId = new Map(rows.map((r) => [r.pre_order_id, r]));
+    expect(byId.get(po(1))).toMatchObject({ status: 'cancelled', done_at: new Date(later) });
+    expect(byId.get(po(2))).toMatchObject({ status: 'ready', done_at: null });
+    expect([po(3), po(4), po(6)].map((id) => byId.get(id)?.status)).toEqual(['open', 'open', 'open']);
+    // Neither listed as open nor, past its deadline, as late.
+    const tasks = new FulfillmentTasks(db.pool, {} as EngineCommands, () => new Date('2027-02-01T00:00:00Z'));
+    expect((await tasks.open(dropId)).map((t) => t.preOrderId)).toEqual([po(2), po(3), po(4), po(6)].sort());
+    expect((await tasks.late()).map((t) => t.preOrderId).filter((id) => id.startsWith(dropId))).toEqual([po(3), po(4), po(6)].sort());
   });
 
   it('reads v1 messages (id lists, published before schema v2) to the same tasks', async () => {

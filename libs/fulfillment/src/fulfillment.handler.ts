@@ -10,7 +10,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * allocation rule (ProductionRunCompleted names none: the ids would grow with the drop past
  * Kafka's 1 MB) and opens one task per covered pre-order (shipment, or pickup at the chosen
  * location) due for dispatch within the carrier SLA; the engine's hand-over facts close the
- * tasks. Ordering per drop guarantees every fact about a pre-order arrives before the run
+ * tasks, and a refund requested before dispatch cancels one. Ordering per drop guarantees every fact about a pre-order arrives before the run
  * that covers it, so an allocation whose counts differ from the event's is a permanent
  * rejection (dead-lettered), not something to wait for.
  */
@@ -55,6 +55,12 @@ export class FulfillmentHandler implements ConsumerHandler {
         return;
       case 'RefundRequested':
         await tx.query(`update fulfillment.pre_orders set refund_requested = true where pre_order_id = $1`, [d.preOrderId]);
+        // The engine refuses to dispatch or make ready a pre-order with a refund requested: its
+        // task, if not started, is done with (a pickup already made ready may still be collected).
+        await tx.query(`update fulfillment.tasks set status = 'cancelled', done_at = $2 where pre_order_id = $1 and status = 'open'`, [
+          d.preOrderId,
+          d.requestedAt,
+        ]);
         return;
       case 'ProductionRunCompleted':
         return this.runCompleted(d, tx);

@@ -40,7 +40,11 @@ export class FulfillmentTaskDto {
   @ApiProperty() customerId!: string;
   @ApiProperty() sku!: string;
   @ApiProperty() quantity!: number;
-  @ApiProperty({ enum: ['open', 'dispatched', 'ready', 'delivered', 'picked-up'] }) status!: string;
+  @ApiProperty({
+    enum: ['open', 'dispatched', 'ready', 'delivered', 'picked-up', 'cancelled'],
+    description: '`cancelled`: a refund was requested before it was dispatched or made ready',
+  })
+  status!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', description: 'The carrier SLA deadline to dispatch (or make ready) by' }) dispatchDueAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) dispatchedAt!: string | null;

@@ -10,7 +10,8 @@ export interface FulfillmentTask {
   customerId: string;
   sku: string;
   quantity: number;
-  status: 'open' | 'dispatched' | 'ready' | 'delivered' | 'picked-up';
+  /** `cancelled`: a refund was requested before it was dispatched or made ready. */
+  status: 'open' | 'dispatched' | 'ready' | 'delivered' | 'picked-up' | 'cancelled';
   createdAt: string;
   dispatchDueAt: string;
   dispatchedAt: string | null;
