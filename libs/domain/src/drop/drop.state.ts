@@ -79,6 +79,8 @@ export interface ReturnRecord {
   requestedAt: string;
   condition?: ReturnCondition;
   providerRef?: string;
+  /** What the provider refunded through the return (minor units), once `refunded`. */
+  refundedAmount?: number;
 }
 
 /**

@@ -28,7 +28,7 @@ export function recordPayment(command: PaymentCommand, state: ExistingDrop): Dro
   if (preOrder.payment?.facts.has(`${command.type}:${command.providerRef}`)) return [];
   if (!isPositiveInt(command.amount))
     throw new DomainError('PAYMENT.INVALID_AMOUNT', 'amount must be a positive integer of minor units', { amount: command.amount });
-  checkAgainstOrder(command, preOrder, state.definition.currency);
+  checkAgainstOrder(command, preOrder, state);
   instantOf(command.now);
   const base = {
     dropId: state.dropId,
@@ -61,9 +61,11 @@ const TALLY_OF: Record<PaymentCommand['type'], keyof Omit<PaymentTally, 'facts'>
 /**
  * A provider's fact must fit the order it is about: the drop's currency, and no more of each
  * kind (authorized, captured, failed, refunded) in total than the pre-order owes. A capture of
- * 999,999 on a 2,000 order is a wrong fact, not money to keep.
+ * 999,999 on a 2,000 order is a wrong fact, not money to keep. Refunds count with the refund of
+ * the pre-order's return (ReturnRefunded): the customer is not paid back twice.
  */
-function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, currency: string): void {
+function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, state: ExistingDrop): void {
+  const currency = state.definition.currency;
   if (command.currency !== undefined && command.currency !== currency) {
     throw new DomainError('PAYMENT.CURRENCY_MISMATCH', `The pre-order is in ${currency}, the fact is in ${String(command.currency)}`, {
       field: 'currency',
@@ -72,14 +74,16 @@ function checkAgainstOrder(command: PaymentCommand, preOrder: PreOrderRecord, cu
   }
   const kind = TALLY_OF[command.type];
   const already = preOrder.payment?.[kind] ?? 0;
-  if (already + command.amount > preOrder.total) {
+  const byReturn = kind === 'refunded' && preOrder.returnId !== undefined ? (state.returns.get(preOrder.returnId)?.refundedAmount ?? 0) : 0;
+  if (already + byReturn + command.amount > preOrder.total) {
     throw new DomainError(
       'PAYMENT.AMOUNT_EXCEEDS_ORDER',
-      `${kind} would reach ${already + command.amount}, more than the pre-order's total ${preOrder.total}`,
+      `${kind} would reach ${already + byReturn + command.amount}${byReturn ? ` with the return's refund of ${byReturn}` : ''}, more than the pre-order's total ${preOrder.total}`,
       {
         field: 'amount',
         total: preOrder.total,
         [kind]: already,
+        ...(byReturn ? { refundedByReturn: byReturn } : {}),
       },
     );
   }

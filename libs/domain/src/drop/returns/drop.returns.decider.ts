@@ -133,11 +133,15 @@ export function recordReturnRefunded(command: RecordReturnRefunded, state: Exist
   }
   requireText(command.providerRef, 'providerRef');
   const preOrder = preOrderOf(state, found.preOrderId);
-  if (!isPositiveInt(command.amount) || command.amount > preOrder.total) {
-    throw new DomainError('RETURN.INVALID_AMOUNT', `amount must be a positive integer up to the pre-order total ${preOrder.total}`, {
-      amount: command.amount,
-      total: preOrder.total,
-    });
+  // Refunds of both kinds together never exceed what the pre-order cost: the provider's own
+  // refunds of it (PaymentRefunded) leave that much less for the return.
+  const refunded = preOrder.payment?.refunded ?? 0;
+  if (!isPositiveInt(command.amount) || command.amount + refunded > preOrder.total) {
+    throw new DomainError(
+      'RETURN.INVALID_AMOUNT',
+      `amount must be a positive integer up to ${preOrder.total - refunded} (the pre-order total ${preOrder.total}, less ${refunded} already refunded)`,
+      { amount: command.amount, total: preOrder.total, refunded },
+    );
   }
   instantOf(command.now);
   return [
@@ -187,6 +191,7 @@ export function evolveReturns(state: DropState, event: Extract<DropEvent, { type
       if (found && found.status !== 'refunded') {
         found.status = 'refunded';
         found.providerRef = event.data.providerRef;
+        found.refundedAmount = event.data.amount;
         s.openReturns--;
       }
       return s;

@@ -105,6 +105,31 @@ describe('returns', () => {
       .thenRejects('RETURN.NOT_FOUND');
   });
 
+  it('refunds through the return and through the provider together never exceed the pre-order total', () => {
+    const history = [...handedOver(), requested(1, '2027-01-02T10:00:00Z')];
+    const received = [...history, ...eventsOfAfter(history, cmd.receive(1))];
+    // The return refunded 3000 of 5000: the provider may refund 2000 more, not 2001.
+    const byReturn = [...received, ...eventsOfAfter(received, cmd.returnRefunded(1, 3000))];
+    given(...byReturn)
+      .when(cmd.pay('RecordPaymentRefunded', 1, 2001, 'rf_1'))
+      .thenRejects('PAYMENT.AMOUNT_EXCEEDS_ORDER', { field: 'amount', total: 5000, refunded: 0, refundedByReturn: 3000 });
+    given(...byReturn)
+      .when(cmd.pay('RecordPaymentRefunded', 1, 2000, 'rf_1'))
+      .then([expect.objectContaining({ type: 'PaymentRefunded', data: expect.objectContaining({ amount: 2000 }) }) as DropEvent]);
+    // The provider refunded 5000 first: nothing is left for the return.
+    const byProvider = [...received, ...eventsOfAfter(received, cmd.pay('RecordPaymentRefunded', 1, 5000, 'rf_1'))];
+    given(...byProvider)
+      .when(cmd.returnRefunded(1, 1))
+      .thenRejects('RETURN.INVALID_AMOUNT', { total: 5000, refunded: 5000 });
+    const partly = [...received, ...eventsOfAfter(received, cmd.pay('RecordPaymentRefunded', 1, 1000, 'rf_1'))];
+    given(...partly)
+      .when(cmd.returnRefunded(1, 4001))
+      .thenRejects('RETURN.INVALID_AMOUNT', { total: 5000, refunded: 1000 });
+    given(...partly)
+      .when(cmd.returnRefunded(1, 4000))
+      .then([expect.objectContaining({ type: 'ReturnRefunded', data: expect.objectContaining({ amount: 4000 }) }) as DropEvent]);
+  });
+
   it('RecordReturnRefunded → ReturnRefunded once received; duplicates → []', () => {
     const history = [...handedOver(), requested(1, '2027-01-02T10:00:00Z')];
     given(...history)
