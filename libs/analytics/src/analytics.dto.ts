@@ -11,7 +11,7 @@ export class ChannelMetricsDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Pre-orders per visit; null without visits' }) conversion!: number | null;
   @ApiProperty() units!: number;
   @ApiProperty({ description: 'Integer minor units' }) revenue!: number;
-  @ApiProperty({ nullable: true, type: Number }) averageBasketUnits!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mean units per pre-order not cancelled' }) averageBasketUnits!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Mean seconds from the drop’s first opening to the pre-order' })
   averageSecondsFromOpen!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Mean seconds from the customer’s first visit to the pre-order' })
@@ -53,14 +53,18 @@ export class ReturnsMetricsDto {
 }
 
 export class RefundsByKindDto {
-  @ApiProperty({ example: 'return' }) kind!: string;
+  @ApiProperty({
+    enum: ['payment', 'requested', 'return'],
+    description: '`payment`: refunded by the provider; `return`: a return refunded; `requested`: refunds asked for (not money yet)',
+  })
+  kind!: string;
   @ApiProperty() count!: number;
   @ApiProperty() amount!: number;
 }
 
 export class RefundsMetricsDto {
-  @ApiProperty() count!: number;
-  @ApiProperty({ description: 'Integer minor units' }) amount!: number;
+  @ApiProperty({ description: 'Refunds paid back: kinds `payment` and `return`' }) count!: number;
+  @ApiProperty({ description: 'Integer minor units paid back (kinds `payment` and `return`)' }) amount!: number;
   @ApiProperty({ type: [RefundsByKindDto] }) byKind!: RefundsByKindDto[];
 }
 

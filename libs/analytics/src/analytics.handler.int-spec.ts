@@ -165,6 +165,38 @@ describe('AnalyticsHandler: the purchase clock starts at the first opening (PGli
     expect(await queries.drop('paged')).toEqual({ ...(await queries.drop('one-by-one')), dropId: 'paged' });
   });
 
+  it('a basket averages the pre-orders not cancelled; refunds count money paid back once, not its request as well', async () => {
+    const customer = (id: string) => ({ subject: id, roles: ['customer'] as const });
+    const of = (quantity: number, command: Omit<DropCommand, 'dropId'>) => ({ ...command, quantity }) as Omit<DropCommand, 'dropId'>;
+    const events = recorded('refunded', [
+      { type: 'ScheduleDrop', definition: { ...definition, minimumOrderQuantity: 10 }, now: '2026-12-01T09:00:00.000Z' },
+      { type: 'OpenPreOrderWindow', now: '2026-12-10T10:00:00.000Z' },
+      of(2, placed('refunded.po.1', 'ana', '2026-12-10T11:00:00.000Z')),
+      of(2, placed('refunded.po.2', 'bo', '2026-12-10T11:00:00.000Z')),
+      of(1, placed('refunded.po.3', 'cy', '2026-12-10T11:00:00.000Z')),
+      { type: 'CancelPreOrder', preOrderId: 'refunded.po.2', actor: customer('bo'), now: '2026-12-11T10:00:00.000Z' },
+      { type: 'RecordPaymentCaptured', preOrderId: 'refunded.po.1', amount: 5000, providerRef: 'pi_1', now: '2026-12-11T10:00:00.000Z' },
+      // Below its minimum at the close: cancelled, then refunds asked for and one made by the provider.
+      { type: 'ClosePreOrderWindow', now: '2026-12-17T10:00:00.000Z' },
+      { type: 'RequestRefunds', maxCount: 10, now: '2026-12-17T10:00:00.000Z' },
+      { type: 'RecordPaymentRefunded', preOrderId: 'refunded.po.1', amount: 5000, providerRef: 'rf_1', now: '2026-12-18T10:00:00.000Z' },
+    ] as Array<Omit<DropCommand, 'dropId'>>);
+    expect(events.filter((e) => e.type === 'RefundRequested')).toHaveLength(2);
+    expect((await deliver(events)).filter(([, outcome]) => outcome === 'dead-lettered')).toEqual([]);
+    const analytics = await queries.drop('refunded');
+    // 3 units in 2 pre-orders not cancelled (the cancelled one's 2 units count in neither).
+    expect(analytics.channels).toEqual([expect.objectContaining({ channel: 'web', preOrders: 3, units: 3, averageBasketUnits: 1.5 })]);
+    expect(analytics.tiers).toEqual([expect.objectContaining({ preOrders: 2, units: 3, averageBasketUnits: 1.5 })]);
+    expect(analytics.refunds).toEqual({
+      count: 1,
+      amount: 5000,
+      byKind: [
+        { kind: 'payment', count: 1, amount: 5000 },
+        { kind: 'requested', count: 2, amount: 7500 },
+      ],
+    });
+  });
+
   it('a drop from before phases: a stored EarlyAccessOpened still starts it', async () => {
     const [scheduled, windowOpened] = recorded('legacy', [
       {

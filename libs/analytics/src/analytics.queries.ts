@@ -9,7 +9,7 @@ export interface ChannelMetrics {
   conversion: number | null;
   units: number;
   revenue: number;
-  /** Mean units per pre-order. */
+  /** Mean units per pre-order not cancelled (as the tiers'; `units` and `revenue` leave cancelled ones out too). */
   averageBasketUnits: number | null;
   /** Mean seconds from the drop's first opening (its first access phase, or the window) to the pre-order. */
   averageSecondsFromOpen: number | null;
@@ -31,8 +31,12 @@ export interface DropAnalytics {
     byReason: Array<{ reason: string; count: number; rate: number | null }>;
     bySku: Array<{ sku: string; size: string | null; count: number; rate: number | null }>;
   };
+  /** count and amount: money paid back (kinds `payment` and `return`); byKind also lists `requested` (refund requests). */
   refunds: { count: number; amount: number; byKind: Array<{ kind: string; count: number; amount: number }> };
 }
+
+/** Kinds of analytics.refunds rows that are money paid back (`requested` is an intent). */
+const MONEY_REFUNDED: ReadonlySet<string> = new Set(['payment', 'return']);
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
@@ -109,8 +113,10 @@ export class AnalyticsQueries {
         })),
       },
       refunds: {
-        count: refunds.rows.reduce((a, r) => a + num(r.n), 0),
-        amount: refunds.rows.reduce((a, r) => a + num(r.amount), 0),
+        // Money paid back: the provider's refunds and returns' refunds. A request is the intent
+        // of a refund the provider then makes (PaymentRefunded): counting both counted it twice.
+        count: refunds.rows.filter((r) => MONEY_REFUNDED.has(r.kind)).reduce((a, r) => a + num(r.n), 0),
+        amount: refunds.rows.filter((r) => MONEY_REFUNDED.has(r.kind)).reduce((a, r) => a + num(r.amount), 0),
         byKind: refunds.rows.map((r) => ({ kind: r.kind, count: num(r.n), amount: num(r.amount) })),
       },
     };
@@ -125,6 +131,7 @@ export class AnalyticsQueries {
          coalesce((select visits from analytics.visits v where v.drop_id = $1 and v.channel = ch.channel), 0) as visits,
          (select count(*) from analytics.visitors vi where vi.drop_id = $1 and vi.channel = ch.channel) as visitors,
          (select count(*) from analytics.pre_orders p where p.drop_id = $1 and p.channel = ch.channel) as pre_orders,
+         (select count(*) from analytics.pre_orders p where p.drop_id = $1 and p.channel = ch.channel and p.cancelled_at is null) as active_pre_orders,
          (select coalesce(sum(quantity), 0) from analytics.pre_orders p where p.drop_id = $1 and p.channel = ch.channel and p.cancelled_at is null) as units,
          (select coalesce(sum(total), 0) from analytics.pre_orders p where p.drop_id = $1 and p.channel = ch.channel and p.cancelled_at is null) as revenue,
          (select avg(extract(epoch from (p.placed_at - d.opened_at))) from analytics.pre_orders p join analytics.drops d on d.drop_id = p.drop_id
@@ -143,7 +150,7 @@ export class AnalyticsQueries {
       conversion: ratio(num(r.pre_orders), num(r.visits)),
       units: num(r.units),
       revenue: num(r.revenue),
-      averageBasketUnits: ratio(num(r.units), num(r.pre_orders)),
+      averageBasketUnits: ratio(num(r.units), num(r.active_pre_orders)),
       averageSecondsFromOpen: mean(r.from_open),
       averageSecondsFromFirstVisit: mean(r.from_visit),
     }));
