@@ -45,7 +45,10 @@ export function dropCancelled(state: ExistingDrop): DomainError {
   return new DomainError('DROP.CANCELLED', `Drop ${state.dropId} is cancelled`, { dropId: state.dropId });
 }
 
-/** The books of a completed drop are closed: nothing is handed over or returned after them. */
+/**
+ * The books of a completed drop are closed: nothing is returned after them. (A hand-over after
+ * completion is still recorded: the parcel arrived, and its fulfillment task must close.)
+ */
 export function dropCompleted(state: ExistingDrop): DomainError {
   return new DomainError('DROP.COMPLETED', `Drop ${state.dropId} is completed`, { dropStatus: state.status });
 }
