@@ -251,7 +251,8 @@ describe('answers as documented', () => {
       returnId: string;
     };
     await call('POST', '/returns/{returnId}/receive', { returnId }, { condition: 'restockable' });
-    await call('POST', '/returns/{returnId}/refunds', { returnId }, { amount: 2000, providerRef: 're-1' });
+    const refunded = await call('POST', '/returns/{returnId}/refunds', { returnId }, { amount: 2000, providerRef: 're-1' });
+    expect(refunded.body).toMatchObject({ status: 'refunded', providerRef: 're-1', refundedAmount: 2000 });
     await call('POST', '/drops/{dropId}/production-runs', drop, { unitsBySku: { 'HH-M-NAVY': 5 } });
     await call('GET', '/drops/{dropId}', drop);
     await call('POST', '/drops/{dropId}/complete', drop); // return windows still open: a problem

@@ -191,4 +191,6 @@ export class ReturnViewDto {
   @ApiProperty({ format: 'date-time' }) requestedAt!: string;
   @ApiPropertyOptional({ enum: RETURN_CONDITIONS }) condition?: string;
   @ApiPropertyOptional({ description: 'The payment provider’s refund id' }) providerRef?: string;
+  @ApiPropertyOptional({ description: 'What the provider refunded through the return (integer minor units), once refunded' })
+  refundedAmount?: number;
 }
