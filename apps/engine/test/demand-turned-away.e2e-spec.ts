@@ -35,6 +35,8 @@ describe('turned-away demand over HTTP (PGlite)', () => {
     const soldOut = await place('c-4', 3);
     expect(soldOut.body.code).toBe('DROP.SOLD_OUT');
     expect((await place('c-5', 1)).body.code).toBe('DROP.SOLD_OUT');
+    // More than one customer may buy (the limit is checked after stock) counts as the limit, 4.
+    expect((await place('c-6', 1000)).body.code).toBe('DROP.SOLD_OUT');
 
     await engine.app.get(DemandRecorder).flush();
     const events = await engine.databases.store.readStream(`demand-${dropId}`);
@@ -43,7 +45,7 @@ describe('turned-away demand over HTTP (PGlite)', () => {
     );
     expect(byReason).toEqual({
       'insufficient-stock': { units: 2, requests: 1, sku: 'HH-M-NAVY' },
-      'sold-out': { units: 4, requests: 2, sku: 'HH-M-NAVY' },
+      'sold-out': { units: 3 + 1 + 4, requests: 3, sku: 'HH-M-NAVY' },
     });
   }, 120_000);
 });

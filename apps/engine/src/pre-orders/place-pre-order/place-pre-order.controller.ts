@@ -114,8 +114,11 @@ export class PlacePreOrderController {
     try {
       return await this.placement.execute(command);
     } catch (error) {
-      // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the replay.
-      this.demand.recordRejection(dropId, body.sku, body.quantity, error);
+      // Sold-out and insufficient-stock rejections are demand too: count them (in memory) for the
+      // replay, each at most the units one customer may buy (the limit is checked after stock).
+      const drop = this.drops.cachedState(dropId);
+      const units = !drop || drop.status === 'initial' ? body.quantity : Math.min(body.quantity, drop.definition.perCustomerLimit);
+      this.demand.recordRejection(dropId, body.sku, units, error);
       throw error;
     }
   }
