@@ -206,6 +206,76 @@ function behavesLikeTheBatchedCommandPath(name: string, open: () => Promise<Open
       expect((await new AggregateWriter(store, dropDecider, schema).load(stream)).remembered).toEqual({});
     });
 
+    it("keeps a reader's fold of a cold stream: the next load reads only what was appended since, and a missing stream is not kept", async () => {
+      const writer: Writer = new AggregateWriter(store, dropDecider, schema);
+      await openDrop(writer, 'cold-read', 10);
+      await place(writer, 'cold-read', 'c-1', 'k-1');
+      const stream = dropStreamName('cold-read');
+      const reads: number[] = [];
+      const counting = Object.assign(Object.create(store) as EventStore, {
+        readStream: (name: string, options?: { fromRevision?: number }) => {
+          if (name === stream) reads.push(options?.fromRevision ?? 0);
+          return store.readStream(name, options);
+        },
+      });
+      // A restarted engine: a staff read folds the stream once, then only catches up.
+      const reader: Writer = new AggregateWriter(counting, dropDecider, schema);
+      const first = await reader.load(stream);
+      expect(reader.cachedState(stream)).toBe(first.state);
+      await place(writer, 'cold-read', 'c-2', 'k-2');
+      const second = await reader.load(stream);
+      expect(second.revision).toBe(first.revision + 1);
+      expect(reads).toEqual([0, first.revision + 1]);
+      // The cache it kept decides commands as a loaded one would (caught up before deciding).
+      await expect(place(reader, 'cold-read', 'c-3', 'k-3')).resolves.toBeDefined();
+      await reader.load(dropStreamName('never-scheduled'));
+      expect(reader.cachedState(dropStreamName('never-scheduled'))).toBeUndefined();
+    });
+
+    it('serves readers the stored state while a batch is in flight, from a fold of their own that they then only catch up', async () => {
+      const stream = dropStreamName('busy-read');
+      const reads: number[] = [];
+      let release: () => void = () => undefined;
+      const held: { gate?: Promise<void> } = {};
+      const gated = Object.assign(Object.create(store) as EventStore, {
+        readStream: (name: string, options?: { fromRevision?: number }) => {
+          if (name === stream) reads.push(options?.fromRevision ?? 0);
+          return store.readStream(name, options);
+        },
+        appendToStream: async (...args: Parameters<EventStore['appendToStream']>) => {
+          await held.gate;
+          return store.appendToStream(...args);
+        },
+      });
+      const writer: Writer = new AggregateWriter(gated, dropDecider, schema);
+      await openDrop(writer, 'busy-read', 10);
+      await place(writer, 'busy-read', 'c-1', 'k-1');
+      const stored = (await store.readStream(stream)).at(-1)!.revision;
+      // A batch waits on its append: the cache holds c-2, the store does not.
+      held.gate = new Promise<void>((resolve) => (release = resolve));
+      const pending = place(writer, 'busy-read', 'c-2', 'k-2');
+      await new Promise((r) => setTimeout(r, 50));
+      reads.length = 0;
+      const first = await writer.load(stream);
+      expect(first.revision).toBe(stored);
+      expect(first.state.status !== 'initial' && [...first.state.preOrders.values()].map((p) => p.customerId)).toEqual(['c-1']);
+      // Another process appends; the next read folds nothing again, it reads what came after.
+      await place(new AggregateWriter(store, dropDecider, schema), 'busy-read', 'c-3', 'k-3');
+      const second = await writer.load(stream);
+      expect(second.revision).toBe(stored + 1);
+      expect(second.state.status !== 'initial' && [...second.state.preOrders.values()].map((p) => p.customerId)).toEqual(['c-1', 'c-3']);
+      expect(reads).toEqual([0, stored + 1]);
+      release();
+      // The writer's append conflicts with c-3, it re-decides and stores c-2 after it.
+      await expect(pending).resolves.toBeDefined();
+      const after = await writer.load(stream);
+      expect(after.state.status !== 'initial' && [...after.state.preOrders.values()].map((p) => p.customerId)).toEqual([
+        'c-1',
+        'c-3',
+        'c-2',
+      ]);
+    });
+
     it('prices every caller by the ladder in acceptance order', async () => {
       const writer: Writer = new AggregateWriter(store, dropDecider, schema);
       await openDrop(writer, 'ladder', 250);

@@ -35,6 +35,8 @@ export interface AggregateWriterOptions {
   minPipelinedRound?: number;
   /** Streams whose state stays cached between batches (least recently used are dropped). */
   maxCachedStreams?: number;
+  /** Streams readers keep a fold of while a batch is in flight on them (load; least recently read are dropped). Default 64. */
+  maxReaderStates?: number;
   /** Re-decide attempts after a conflict with another process before giving up. */
   maxConflictRetries?: number;
   /** Events read per page when (re)loading a stream. */
@@ -253,6 +255,9 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   private readonly streams = new Map<string, StreamEntry<S>>();
   private readonly maxBatchSize: number;
   private readonly maxCachedStreams: number;
+  /** Readers' folds of streams with a batch in flight (see load), least recently read first. */
+  private readonly readerStates = new Map<string, { state: S | undefined; revision: number; remembered: RememberedEvents }>();
+  private readonly maxReaderStates: number;
   private readonly maxConflictRetries: number;
   private readonly minPipelinedRound: number;
   private readonly loadPageSize: number;
@@ -268,6 +273,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 1000;
     this.maxCachedStreams = options.maxCachedStreams ?? 10_000;
+    this.maxReaderStates = options.maxReaderStates ?? 64;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
     this.minPipelinedRound = options.minPipelinedRound ?? 64;
     if (!(this.minPipelinedRound >= 1)) throw new RangeError(`Invalid minPipelinedRound: ${this.minPipelinedRound}`);
@@ -317,34 +323,87 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   /**
-   * The stream's current state for readers. A warm cache is caught up with whatever other
-   * processes appended since; while a batch is in flight the cache runs ahead of the store,
-   * so the reader gets a fresh fold instead.
+   * The stream's current state for readers, as the store holds it. A warm cache is caught up with
+   * whatever other processes appended since. While a batch is in flight the cache runs ahead of
+   * the store, so readers keep a fold of their own (the last `maxReaderStates` streams read
+   * meanwhile) and catch it up the same way: a staff read during a sale costs the events
+   * appended since the last read, not a fold of the whole stream. A cold stream is folded once
+   * and kept (in the cache when no batch started meanwhile).
    */
   async load(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     const entry = this.streams.get(streamName);
     if (entry?.state !== undefined && !entry.draining) {
-      const from = entry.revision;
-      const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: from + 1, maxCount: this.loadPageSize });
-      // Re-check after the await: only apply onto the exact state the read started from.
-      if (entry.state !== undefined && !entry.draining && entry.revision === from && newer.length < this.loadPageSize) {
-        const gap = newer.findIndex((recorded, i) => recorded.revision !== from + 1 + i);
-        if (gap >= 0) {
-          // Checked before anything is evolved; the stream cannot be trusted, so nothing of it stays cached.
-          entry.state = undefined;
-          throw new StreamNotContiguousError(streamName, from + 1 + gap, newer[gap].revision);
-        }
-        let state: S = entry.state;
-        for (const recorded of newer) {
-          state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
-          this.remember(entry.remembered, recorded);
-        }
-        entry.state = state;
-        if (newer.length > 0) entry.revision = newer[newer.length - 1].revision;
-        return { state, revision: entry.revision, remembered: { ...entry.remembered } };
+      const caughtUp = await this.catchUp(streamName, entry, () => entry.state !== undefined && !entry.draining);
+      if (caughtUp) return caughtUp;
+    }
+    const kept = this.readerStates.get(streamName);
+    if (kept) {
+      const caughtUp = await this.catchUp(streamName, kept, () => this.readerStates.get(streamName) === kept);
+      if (caughtUp) {
+        this.readerStates.delete(streamName);
+        this.readerStates.set(streamName, kept);
+        return caughtUp;
       }
     }
-    return this.fold(streamName);
+    const loaded = await this.fold(streamName);
+    this.keep(streamName, loaded);
+    return { ...loaded, remembered: { ...loaded.remembered } };
+  }
+
+  /**
+   * Reads what was appended after `kept.revision` and evolves `kept` with it, if `still()` holds
+   * and `kept` did not move during the read (else undefined: the caller folds afresh). A gap in
+   * the revisions is refused before anything is evolved, and `kept` is then given up.
+   */
+  private async catchUp(
+    streamName: string,
+    kept: { state: S | undefined; revision: number; remembered: RememberedEvents },
+    still: () => boolean,
+  ): Promise<{ state: S; revision: number; remembered: RememberedEvents } | undefined> {
+    const from = kept.revision;
+    const newer = await this.store.readStream(streamName, { direction: 'forwards', fromRevision: from + 1, maxCount: this.loadPageSize });
+    // Re-check after the await: only apply onto the exact state the read started from.
+    if (kept.state === undefined || !still() || kept.revision !== from || newer.length >= this.loadPageSize) return undefined;
+    const gap = newer.findIndex((recorded, i) => recorded.revision !== from + 1 + i);
+    if (gap >= 0) {
+      // Checked before anything is evolved; the stream cannot be trusted, so nothing of it stays cached.
+      kept.state = undefined;
+      this.readerStates.delete(streamName);
+      throw new StreamNotContiguousError(streamName, from + 1 + gap, newer[gap].revision);
+    }
+    let state: S = kept.state;
+    for (const recorded of newer) {
+      state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+      this.remember(kept.remembered, recorded);
+    }
+    kept.state = state;
+    if (newer.length > 0) kept.revision = newer[newer.length - 1].revision;
+    return { state, revision: kept.revision, remembered: { ...kept.remembered } };
+  }
+
+  /**
+   * Keeps a reader's fold: in the cache unless a batch is in flight (the cache then runs ahead of
+   * the store) or the cache already holds as much; else among the readers' own. Streams that do
+   * not exist are not kept: a reader asking for made-up ids fills neither.
+   */
+  private keep(streamName: string, loaded: { state: S; revision: number; remembered: RememberedEvents }): void {
+    if (loaded.revision < 0 || this.closed) return;
+    const entry = this.entryFor(streamName);
+    if (!entry.draining) {
+      if (entry.state === undefined || entry.revision < loaded.revision) {
+        entry.state = loaded.state;
+        entry.revision = loaded.revision;
+        entry.remembered = loaded.remembered;
+      }
+      this.readerStates.delete(streamName);
+      return;
+    }
+    this.readerStates.delete(streamName);
+    this.readerStates.set(streamName, loaded);
+    for (const name of this.readerStates.keys()) {
+      if (this.readerStates.size <= this.maxReaderStates) break;
+      this.readerStates.delete(name);
+    }
   }
 
   /** The cached state of a stream, if any (may run ahead of the store while a batch is in flight). */
