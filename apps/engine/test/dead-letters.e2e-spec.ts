@@ -97,6 +97,15 @@ describe('GET /messaging/dead-letters/:consumer and its redrive', () => {
     ]);
     const tasks = (await engine.request('GET', '/fulfillment/tasks?dropId=' + dropId)).body;
     expect(tasks.map((t: any) => t.preOrderId).sort()).toEqual([...placed].sort());
+    // A page at a time: each answer names the next in its Link header, the last names none.
+    const paged: string[] = [];
+    for (let url: string | undefined = `/fulfillment/tasks?dropId=${dropId}&limit=1`; url !== undefined;) {
+      const page = await engine.request('GET', url);
+      expect(page.body).toHaveLength(1);
+      paged.push(page.body[0].preOrderId);
+      url = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+    }
+    expect(paged).toEqual(tasks.map((t: any) => t.preOrderId));
     const all = (await engine.request('GET', '/messaging/dead-letters/fulfillment?reason=rejected', undefined, {}, { role: 'ops' })).body;
     expect(all.deadLetters.map((d: any) => d.redriveOutcome)).toEqual(['dead-lettered', 'applied']);
     expect((await engine.request('GET', '/messaging/dead-letters/fulfillment?pending=true')).body.deadLetters).toEqual([]);

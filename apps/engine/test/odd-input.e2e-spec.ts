@@ -181,10 +181,11 @@ describe('odd input', () => {
         const path = pattern.replace(/:([A-Za-z]+)/g, (_, p: string) => params[p]);
         for (const query of ['bogus=1', 'limit=5&bogus=', '__proto__=1', 'constructor=x']) {
           const field = query.includes('bogus') ? 'bogus' : query.split('=')[0];
-          // GET /drops, history and effects declare a limit; elsewhere `limit` itself is the unknown one.
+          // GET /drops, history, effects and the task lists declare a limit; elsewhere `limit` itself is the unknown one.
           const declaresLimit =
-            /^GET \/drops(\/:dropId\/(history|members))?$|pre-orders$|\/effects$|dead-letters\/:consumer$/.test(route) &&
-            route.startsWith('GET');
+            /^GET \/drops(\/:dropId\/(history|members))?$|pre-orders$|\/effects$|dead-letters\/:consumer$|\/fulfillment\/tasks(\/late)?$/.test(
+              route,
+            ) && route.startsWith('GET');
           const expected = query.startsWith('limit') && !declaresLimit ? 'limit' : field;
           const body = method === 'GET' ? undefined : {};
           const res = await engine.request(method, `${path}?${query}`, body, {}, { token: defaultToken(method, path, body) ?? null });
@@ -202,6 +203,11 @@ describe('odd input', () => {
     expect((await engine.request('GET', `/drops/${dropId}/history?limit=5`)).status).toBe(200);
     expectProblem(await engine.request('GET', '/drops?limit=1&limit=2'), 400, 'VALIDATION.FAILED', 'limit');
     expectProblem(await engine.request('GET', '/fulfillment/tasks?dropId=a%00'), 400, 'VALIDATION.FAILED', 'dropId');
+    expectProblem(await engine.request('GET', '/fulfillment/tasks?limit=0'), 400, 'VALIDATION.FAILED', 'limit');
+    expectProblem(await engine.request('GET', '/fulfillment/tasks/late?limit=1001'), 400, 'VALIDATION.FAILED', 'limit');
+    const forged = Buffer.from(JSON.stringify(['not a date', 'x.po.1'])).toString('base64url');
+    for (const after of ['zzz', forged])
+      expectProblem(await engine.request('GET', `/fulfillment/tasks?after=${after}`), 400, 'VALIDATION.FAILED', 'after');
   });
 
   it('answers other odd paths and numbers with problems too: bad percent-encoding, over-long parameters, non-decimal integers', async () => {

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
-import { contextFromRequest } from '@dropline/platform';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contextFromRequest, ProblemException, QueryInt } from '@dropline/platform';
 import { EngineRejectedError, HandOverOrigin, HandOverReport } from '../engine/engine-commands';
-import { FulfillmentTasks } from './fulfillment-tasks.service';
+import { cursorOf, FulfillmentTask, FulfillmentTasks, parseCursor } from './fulfillment-tasks.service';
 
 const CHILD_ID = /^[A-Za-z0-9_-]{1,64}\.[a-z]+\.[A-Za-z0-9_.-]{1,80}$/;
 
@@ -13,7 +13,24 @@ export class TaskParams {
   @Matches(CHILD_ID, { message: 'preOrderId is not a pre-order id' })
   preOrderId!: string;
 }
-export class TasksQuery {
+/** The longest page of GET /fulfillment/tasks and /late. */
+export const MAX_TASKS_PAGE = 1000;
+
+export class TasksPageQuery {
+  @ApiPropertyOptional({ default: MAX_TASKS_PAGE, maximum: MAX_TASKS_PAGE })
+  @IsOptional()
+  @QueryInt()
+  @Min(1)
+  @Max(MAX_TASKS_PAGE)
+  @IsInt()
+  limit?: number;
+  @ApiPropertyOptional({ description: 'The cursor of the next page, from the `Link: <…>; rel="next"` header of the previous one' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'after must be the cursor of a next page' })
+  after?: string;
+}
+
+export class TasksQuery extends TasksPageQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'dropId must be 1-64 letters, digits, - or _' })
@@ -60,6 +77,24 @@ export class TaskReportedDto {
   @ApiProperty({ enum: ['dispatch', 'delivered', 'ready-for-pickup', 'picked-up'] }) reported!: string;
 }
 
+function afterOf(q: TasksPageQuery): readonly [string, string] | undefined {
+  if (q.after === undefined) return undefined;
+  const key = parseCursor(q.after);
+  if (!key) throw new ProblemException(400, 'VALIDATION.FAILED', 'after must be the cursor of a next page', { field: 'after' });
+  return key;
+}
+
+/** The first `limit` of `tasks` (which holds one more when a next page exists), with its Link header. */
+function pageOf(tasks: FulfillmentTask[], limit: number, request: FastifyRequest, reply: FastifyReply): FulfillmentTask[] {
+  if (tasks.length <= limit) return tasks;
+  const page = tasks.slice(0, limit);
+  const url = new URL(request.url, 'http://x');
+  url.searchParams.set('after', cursorOf(page[page.length - 1]));
+  url.searchParams.set('limit', String(limit));
+  void reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+  return page;
+}
+
 /** Open shipment and pickup tasks; marking one done reports the hand-over to the engine. */
 @ApiTags('fulfillment tasks')
 @Controller('fulfillment/tasks')
@@ -67,17 +102,30 @@ export class FulfillmentTasksController {
   constructor(@Inject(FulfillmentTasks) private readonly tasks: FulfillmentTasks) {}
 
   @Get()
-  @ApiOperation({ summary: 'Tasks not yet handed over' })
-  @ApiOkResponse({ type: [FulfillmentTaskDto] })
-  open(@Query() q: TasksQuery) {
-    return this.tasks.open(q.dropId);
+  @ApiOperation({
+    summary: 'Tasks not yet handed over',
+    description: `By dispatch deadline, at most \`limit\` (${MAX_TASKS_PAGE}); when more follow, a \`Link: <…>; rel="next"\` header names the next page.`,
+  })
+  @ApiOkResponse({
+    type: [FulfillmentTaskDto],
+    headers: { Link: { description: 'rel="next": the next page, when there is one', schema: { type: 'string' } } },
+  })
+  async open(@Query() q: TasksQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const limit = q.limit ?? MAX_TASKS_PAGE;
+    const tasks = await this.tasks.open(q.dropId, { limit: limit + 1, after: afterOf(q) });
+    return pageOf(tasks, limit, request, reply);
   }
 
   @Get('late')
-  @ApiOperation({ summary: 'Tasks past their carrier SLA dispatch deadline' })
-  @ApiOkResponse({ type: [FulfillmentTaskDto] })
-  late() {
-    return this.tasks.late();
+  @ApiOperation({ summary: 'Tasks past their carrier SLA dispatch deadline', description: 'Paged as GET /fulfillment/tasks.' })
+  @ApiOkResponse({
+    type: [FulfillmentTaskDto],
+    headers: { Link: { description: 'rel="next": the next page, when there is one', schema: { type: 'string' } } },
+  })
+  async late(@Query() q: TasksPageQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const limit = q.limit ?? MAX_TASKS_PAGE;
+    const tasks = await this.tasks.late({ limit: limit + 1, after: afterOf(q) });
+    return pageOf(tasks, limit, request, reply);
   }
 
   @Post(':preOrderId/dispatch')

@@ -22,6 +22,30 @@ export interface FulfillmentTask {
   late: boolean;
 }
 
+/** A page of tasks: at most `limit`, after the task at (`dispatchDueAt`, `preOrderId`). */
+export interface TaskPage {
+  limit?: number;
+  after?: readonly [dueAt: string, preOrderId: string];
+}
+
+/** The opaque cursor of the page after `task` (base64url of its sort key). */
+export function cursorOf(task: FulfillmentTask): string {
+  return Buffer.from(JSON.stringify([task.dispatchDueAt, task.preOrderId])).toString('base64url');
+}
+
+/** The sort key a cursor carries, or undefined when it is not one `cursorOf` made. */
+export function parseCursor(cursor: string): readonly [string, string] | undefined {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(key) || key.length !== 2) return undefined;
+    const [due, id] = key as unknown[];
+    if (typeof due !== 'string' || typeof id !== 'string' || id.length > 200 || Number.isNaN(Date.parse(due))) return undefined;
+    return [new Date(due).toISOString(), id];
+  } catch {
+    return undefined;
+  }
+}
+
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 /** Reads tasks and reports hand-overs to the engine. */
@@ -32,20 +56,29 @@ export class FulfillmentTasks {
     private readonly now: () => Date,
   ) {}
 
-  /** Tasks not yet handed over (optionally of one drop). */
-  async open(dropId?: string): Promise<FulfillmentTask[]> {
+  /**
+   * Tasks not yet handed over (optionally of one drop), by dispatch deadline then pre-order id:
+   * at most `page.limit` after the task `page.after` names (a cursor from `cursorOf`).
+   */
+  async open(dropId?: string, page: TaskPage = {}): Promise<FulfillmentTask[]> {
+    const [due, id] = page.after ?? [null, null];
     const { rows } = await this.pool.query(
-      `select * from fulfillment.tasks where status in ('open', 'dispatched', 'ready') and ($1::text is null or drop_id = $1) order by dispatch_due_at, pre_order_id`,
-      [dropId ?? null],
+      `select * from fulfillment.tasks where status in ('open', 'dispatched', 'ready') and ($1::text is null or drop_id = $1)
+         and ($2::timestamptz is null or (dispatch_due_at, pre_order_id) > ($2::timestamptz, $3::text))
+       order by dispatch_due_at, pre_order_id limit $4`,
+      [dropId ?? null, due, id, page.limit ?? null],
     );
     return rows.map((r) => this.toTask(r));
   }
 
-  /** Tasks past their dispatch deadline and still not dispatched / ready. */
-  async late(): Promise<FulfillmentTask[]> {
+  /** Tasks past their dispatch deadline and still not dispatched / ready, paged as `open`. */
+  async late(page: TaskPage = {}): Promise<FulfillmentTask[]> {
+    const [due, id] = page.after ?? [null, null];
     const { rows } = await this.pool.query(
-      `select * from fulfillment.tasks where status = 'open' and dispatch_due_at < $1 order by dispatch_due_at, pre_order_id`,
-      [this.now().toISOString()],
+      `select * from fulfillment.tasks where status = 'open' and dispatch_due_at < $1
+         and ($2::timestamptz is null or (dispatch_due_at, pre_order_id) > ($2::timestamptz, $3::text))
+       order by dispatch_due_at, pre_order_id limit $4`,
+      [this.now().toISOString(), due, id, page.limit ?? null],
     );
     return rows.map((r) => this.toTask(r));
   }
