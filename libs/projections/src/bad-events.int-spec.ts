@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { BadEvent, dropStreamName } from '@dropline/domain';
 import { PostgresEventStore, type EmbeddedDatabase, type RecordedEvent } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { CheckpointStore, standaloneContext, type Lease } from '@dropline/runtime';
 import { ProjectionRunner } from './projection-runner';
+import { RESTOCK_REACTOR_CHECKPOINT, RestockReactor } from './restock/restock.reactor';
 import { DropReadModelsProjection, DROP_READ_MODEL_EVENT_TYPES } from './drops/drop-read-models.projection';
 import { openReadModels } from './typeorm/read-models.data-source';
 import { dropHistory, toNewFixtureEvent } from './testing/drop-history';
@@ -133,5 +135,42 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
       expect.objectContaining({ ...badOf(garbage, 'undecodable'), detail: expect.stringContaining('not an object') }),
     ]);
     expect(warnings.some((w) => w.includes('skipped') && w.includes(garbage.position) && w.includes('undecodable'))).toBe(true);
+  });
+
+  it('the restock reactor follows ON_BAD_EVENT too: stop stalls just before the first bad event, skip reports and passes them', async () => {
+    const checkpoints = new CheckpointStore(db.pool);
+    await checkpoints.ensureSchema();
+    const context = standaloneContext({ fence: 0, held: true } as Lease, checkpoints);
+    const reactor = (onBadEvent: 'stop' | 'skip') => new RestockReactor({ store, pool: db.pool, onBadEvent, logger, pageSize: 20 });
+    /** Hands the reactor pages from its checkpoint until it is caught up or stalls; the stall, if any. */
+    const feed = async (r: RestockReactor) => {
+      const processor = r.processor();
+      for (;;) {
+        const from = (await checkpoints.load(RESTOCK_REACTOR_CHECKPOINT))?.position;
+        const page = await store.readAll({ fromPosition: from, maxCount: 20, filter: processor.filter });
+        if (page.events.length === 0 && page.position === from) return undefined;
+        const outcome = await processor.handle(page, context);
+        if (outcome?.stalled) return outcome;
+      }
+    };
+    const folded = events.filter((e) => (DROP_READ_MODEL_EVENT_TYPES as readonly string[]).includes(e.type));
+    const stopping = reactor('stop');
+    const stalled = await feed(stopping);
+    expect(stalled).toEqual({
+      position: folded[folded.indexOf(newer) - 1].position,
+      stalled: { position: newer.position, reason: expect.stringMatching(/v99 .*newer-schema/) },
+    });
+    expect((await checkpoints.load(RESTOCK_REACTOR_CHECKPOINT))?.position).toBe(stalled!.position);
+    // Read again (the supervisor does, every stallRetryMs): it stays where it is, said once.
+    expect(await feed(stopping)).toEqual(stalled);
+    expect(warnings.filter((w) => w.startsWith('reactor:restock stalled'))).toHaveLength(1);
+    // The operator switches to skip: it passes both, reports each, and catches up with the log.
+    expect(await feed(reactor('skip'))).toBeUndefined();
+    expect(
+      warnings
+        .filter((w) => w.startsWith('reactor:restock skipped'))
+        .map((w) => w.includes(garbage.position) || w.includes(newer.position)),
+    ).toEqual([true, true]);
+    expect((await checkpoints.load(RESTOCK_REACTOR_CHECKPOINT))?.eventsProcessed).toBe(folded.length - 2);
   });
 });

@@ -48,7 +48,13 @@ export class ProjectorService implements OnModuleInit, OnApplicationBootstrap, O
         logger: this.logger,
       }),
     ];
-    this.reactor = new RestockReactor({ store: databases.store, pool: databases.readModels, now });
+    this.reactor = new RestockReactor({
+      store: databases.store,
+      pool: databases.readModels,
+      now,
+      onBadEvent: config.onBadEvent,
+      logger: this.logger,
+    });
   }
 
   /** Checkpoints kept in the tables of earlier versions are adopted once, before any worker starts. */

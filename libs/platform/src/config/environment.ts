@@ -407,8 +407,8 @@ export class EnvironmentVariables {
   PROJECTION_REBUILD_PAGE_SIZE: number = 50_000;
 
   @Describe(
-    'what the projections and the Kafka relay do at an unknown or corrupted stored event (unknown type, newer schema version, undecodable payload): ' +
-      '`stop` applies/publishes up to it and stalls there (logged with its position; shown in the projection lag and `GET /messaging/status`), ' +
+    'what the projections, the restock reactor and the Kafka relay do at an unknown or corrupted stored event (unknown type, newer schema version, undecodable payload): ' +
+      '`stop` applies/publishes up to it and stalls there (logged with its position; shown in the projection lag, `GET /messaging/status` and `dropline_processor_stalled`), ' +
       '`skip` reports it and moves past it. See docs/reliability.md',
   )
   @OneOf(BAD_EVENT_POLICIES)

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
-import { restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
+import { badEventOf, describeBadEvent, restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
+import type { BadEvent, BadEventPolicy } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
 import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
-import { CheckpointStore, LeaseLostError, type Processor, type ProcessorContext, type ProcessorPage } from '@dropline/runtime';
+import {
+  CheckpointStore,
+  LeaseLostError,
+  type PageOutcome,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorPage,
+} from '@dropline/runtime';
 import type { Pool } from 'pg';
 import { DROP_READ_MODEL_EVENT_TYPES } from '../drops/drop-read-models.projection';
 import { col, DropFact, factOf, iso, parseInstant, PreOrderFacts } from '../drops/read-models/drop-fact';
@@ -35,6 +43,10 @@ export interface RestockReactorOptions {
   pageSize?: number;
   /** Service level of the thresholds (as the drop read models'). */
   serviceLevel?: number;
+  /** ON_BAD_EVENT, as the projections': stall before an unknown or corrupted event (default) or report and skip it. */
+  onBadEvent?: BadEventPolicy;
+  /** Where a stall or a skipped event is reported. */
+  logger?: { warn(message: string): void };
 }
 
 /** The reactor's lease and checkpoint name (dropline_checkpoints). */
@@ -206,6 +218,8 @@ export class RestockReactor {
   private readonly serviceLevel: number;
 
   private readonly checkpoints: CheckpointStore;
+  /** The bad event the reactor last stalled at (ON_BAD_EVENT=stop), so a stall is logged once. */
+  private stalledAt: BadEvent | undefined;
 
   constructor(private readonly options: RestockReactorOptions) {
     this.checkpoints = new CheckpointStore(options.pool);
@@ -380,28 +394,61 @@ export class RestockReactor {
       name: this.name,
       filter: this.filter(),
       pageSize: this.pageSize,
-      handle: async (page: ProcessorPage, context: ProcessorContext) => {
+      handle: async (page: ProcessorPage, context: ProcessorContext): Promise<PageOutcome> => {
         if (page.position === undefined) return;
-        await this.handlePage(page.events, {
-          held: () => context.held(),
-          saveCheckpoint: (client) =>
-            context.checkpoints.save(
-              {
-                name: this.name,
-                position: page.position,
-                processed: page.events.length,
-                lastEventAt: page.events.at(-1)?.recordedAt,
-                fence: context.fence,
-              },
-              client,
-            ),
-        });
+        const { events, stoppedAt } = this.screen(page.events);
+        // Stopped at a bad event: the checkpoint goes up to (not past) it.
+        const through = stoppedAt ? events.at(-1)?.position : page.position;
+        if (through !== undefined) {
+          await this.handlePage(events, {
+            held: () => context.held(),
+            saveCheckpoint: (client) =>
+              context.checkpoints.save(
+                {
+                  name: this.name,
+                  position: through,
+                  processed: events.length,
+                  lastEventAt: events.at(-1)?.recordedAt,
+                  fence: context.fence,
+                },
+                client,
+              ),
+          });
+        }
+        if (!stoppedAt) return;
+        const position = through ?? (await context.checkpoints.load(this.name))?.position;
+        return { position, stalled: { position: stoppedAt.position, reason: describeBadEvent(stoppedAt) } };
       },
     };
   }
 
   private filter() {
     return { streamPrefixes: [...this.streamPrefixes], eventTypes: [...this.eventTypes] };
+  }
+
+  /**
+   * The page's events up to its first unknown or corrupted one (ON_BAD_EVENT=stop: the reactor
+   * stalls before it, `stoppedAt`), or without them (skip: each is reported and left out), as the
+   * projections do. A bad event would otherwise fail every page that holds it, for good.
+   */
+  private screen(page: readonly RecordedEvent[]): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
+    const events: RecordedEvent[] = [];
+    for (const event of page) {
+      const bad = badEventOf(event);
+      if (!bad) {
+        events.push(event);
+        continue;
+      }
+      if ((this.options.onBadEvent ?? 'stop') === 'stop') {
+        if (this.stalledAt?.position !== bad.position)
+          this.options.logger?.warn(`${this.name} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
+        this.stalledAt = bad;
+        return { events, stoppedAt: bad };
+      }
+      this.options.logger?.warn(`${this.name} skipped (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
+    }
+    this.stalledAt = undefined;
+    return { events, stoppedAt: undefined };
   }
 
   /**
