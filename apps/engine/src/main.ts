@@ -1,3 +1,5 @@
+// First, before the modules load: a stop asked for meanwhile is kept (starting-signals.ts).
+import { startingSignals, stopTakingStartingSignals } from './starting-signals';
 import './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -24,30 +26,27 @@ async function main(): Promise<void> {
   // creates its DATA_DIR) waits for the start to finish, then shuts down as below: killed
   // half-way, it left its DATA_DIR lock and exited 143. A second signal ends it at once; one
   // start that does not finish within the deadline, too.
-  let signalledWhileStarting: NodeJS.Signals | undefined;
   let startDeadline: NodeJS.Timeout | undefined;
   const whileStarting = (signal: NodeJS.Signals) => {
-    if (signalledWhileStarting) process.exit(1);
-    signalledWhileStarting = signal;
     logger.log(`${signal} received while starting: stopping once started`);
     startDeadline = setTimeout(() => {
       process.stderr.write(`Dropline engine did not finish starting within ${SHUTDOWN_DEADLINE_MS} ms of ${signal}; exiting\n`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
   };
-  process.on('SIGTERM', whileStarting);
-  process.on('SIGINT', whileStarting);
+  if (startingSignals.received) whileStarting(startingSignals.received);
+  startingSignals.onSignal = whileStarting;
   const app = await createEngine(config, { shutdownHooks: false });
-  process.off('SIGTERM', whileStarting);
-  process.off('SIGINT', whileStarting);
-  clearTimeout(startDeadline);
   // Graceful shutdown: Nest's close() first runs the destroy hooks, then closes the HTTP
   // server (no new connections; requests on kept-alive ones get 503; in-flight requests
   // finish, so their batches are appended and answered), then the shutdown hooks drain
   // the batching writer, stop the scheduler and workers (storing their checkpoints), and
   // finally the stores are closed.
   const shutdown = stopOnSignals(app, 'engine');
-  if (signalledWhileStarting) return shutdown(signalledWhileStarting);
+  // Only now, with the running engine's listeners on (see stopTakingStartingSignals).
+  stopTakingStartingSignals();
+  clearTimeout(startDeadline);
+  if (startingSignals.received) return shutdown(startingSignals.received);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
