@@ -50,6 +50,18 @@ describe('dropline import, export and replay --drop on the embedded store', () =
     expect(existsSync(elsewhere)).toBe(false);
   });
 
+  it('import of a file with a bad line: exit 1 naming the line, and no sandbox created', async () => {
+    const broken = join(dir, 'broken.ndjson');
+    const lines = handMadeCampaign().map(toCampaignLine);
+    lines[4] = '{"streamName": ';
+    writeFileSync(broken, `${lines.join('\n')}\n`);
+    const elsewhere = join(dir, 'not-created-either');
+    const io = capture({});
+    expect(await runCli(['import', broken, '--sandbox', elsewhere], io)).toBe(1);
+    expect(io.err()).toMatch(/broken\.ndjson:5: not valid JSON/);
+    expect(existsSync(elsewhere)).toBe(false);
+  });
+
   it('refuses a drop id the store does not hold, naming it, and writes nothing', async () => {
     const out = join(dir, 'typo.ndjson');
     const exported = capture({ DATA_DIR: sandbox });

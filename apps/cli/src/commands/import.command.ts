@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { importCampaignFile, ImportTarget, StreamsAlreadyExistError } from '@dropline/replay';
+import { importCampaignEvents, ImportTarget, readCampaignEvents, StreamsAlreadyExistError } from '@dropline/replay';
 import { CliCommand, pathFromCaller, readableFile, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
@@ -18,11 +18,18 @@ export const command: CliCommand = {
     if (positionals.length !== 1) throw new UsageError('give exactly one campaign file');
     if (values.sandbox !== undefined && values['into-configured-store'])
       throw new UsageError('--sandbox and --into-configured-store exclude each other');
-    // Before a sandbox is created: a mistyped file name must not leave an empty database behind.
+    // The whole file is read and checked before a sandbox is created or a store opened: a mistyped
+    // file name or a bad line must not leave a database behind.
     const file = await readableFile(context, positionals[0]);
     const bar = new ProgressBar(context.stderr, 'import');
     const onProgress = (p: { linesRead: number; bytesRead: number; totalBytes: number | undefined }) =>
       bar.update(p.linesRead, p.totalBytes ? p.bytesRead / p.totalBytes : undefined);
+    let events;
+    try {
+      events = await readCampaignEvents(file, { onProgress });
+    } finally {
+      bar.finish();
+    }
 
     let target: ImportTarget;
     let where: string;
@@ -42,15 +49,13 @@ export const command: CliCommand = {
       close = () => db.close();
     }
     try {
-      const result = await importCampaignFile(file, target, { allowExistingStreams: values['allow-existing-streams'], onProgress });
-      bar.finish();
+      const result = await importCampaignEvents(events, target, { allowExistingStreams: values['allow-existing-streams'] });
       context.stderr.write(
         `imported ${result.imported} events into ${result.streams} streams of the ${where}${result.skippedDuplicates ? ` (${result.skippedDuplicates} already there, skipped)` : ''}` +
           `${target.kind === 'postgres' ? ', in one transaction' : ''}\n`,
       );
       return 0;
     } catch (e) {
-      bar.finish();
       if (e instanceof StreamsAlreadyExistError) {
         context.stderr.write(`${e.message} (--allow-existing-streams)\nnothing imported\n`);
         return 1;

@@ -32,6 +32,11 @@ export async function importCampaignFile(
   target: ImportTarget,
   options: ImportCampaignOptions = {},
 ): Promise<ImportCampaignResult> {
+  return importCampaignEvents(await readCampaignEvents(path, options), target, options);
+}
+
+/** The whole campaign file, validated (a bad line throws CampaignFileError), as events to import. */
+export async function readCampaignEvents(path: string, options: ReadCampaignOptions = {}): Promise<ImportedEvent[]> {
   const events: ImportedEvent[] = [];
   await readCampaignFile(
     path,
@@ -47,6 +52,15 @@ export async function importCampaignFile(
       }),
     { onProgress: options.onProgress },
   );
+  return events;
+}
+
+/** Loads events read by readCampaignEvents into `target` (see importCampaignFile). */
+export async function importCampaignEvents(
+  events: ImportedEvent[],
+  target: ImportTarget,
+  options: Pick<ImportCampaignOptions, 'allowExistingStreams'> = {},
+): Promise<ImportCampaignResult> {
   if (target.kind === 'postgres')
     return importEventsInOneTransaction(target.pool, events, { allowExistingStreams: options.allowExistingStreams });
   return importStreamByStream(target.store, events, options.allowExistingStreams ?? false);
