@@ -83,6 +83,17 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
           });
         }
       }
+      if (app === 'projector') {
+        // The engine's read-model routes, with the engine's tokens and role matrix.
+        const admin = `http://127.0.0.1:${variables.PORT}/admin/projections`;
+        const anonymous = await fetch(admin);
+        expect([anonymous.status, ((await anonymous.json()) as { code: string }).code]).toEqual([401, 'AUTH.UNAUTHENTICATED']);
+        const customer = await fetch(`http://127.0.0.1:${variables.PORT}/customers/ana/pre-orders`, {
+          headers: { authorization: `Bearer ${mintTestToken('customer', 'bo')}` },
+        });
+        expect(customer.status).toBe(403);
+        expect((await fetch(admin, { headers: { authorization: `Bearer ${mintTestToken('ops', 'ops-1')}` } })).status).toBe(200);
+      }
       child.kill('SIGTERM');
       const { code, signal } = await exited;
       expect({ code, signal }).toEqual({ code: 0, signal: null });

@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import {
   applyHttpEdge,
   applyInputLimits,
+  ConfigError,
   httpServerOptions,
   loadConfigOrExit,
   Metrics,
@@ -13,6 +14,7 @@ import {
   openDatabases,
   ProblemFilter,
   readEnvironment,
+  setUpAuth,
   stopOnSignals,
   useBootLogger,
   useHttpTracing,
@@ -32,15 +34,17 @@ async function main(): Promise<void> {
   // The projector exists to project: RUN_PROJECTIONS applies to the engine, not to it.
   config = { ...config, run: { ...config.run, projections: true } };
   useBootLogger(config, 'projector');
+  // The engine's token checks (JWT_* as the engine's; a ConfigError names what is missing).
+  const auth = await setUpAuth(config);
   const databases = await openDatabases(config);
   const app = await NestFactory.create<NestFastifyApplication>(
-    withLogging(ProjectorModule.forRoot({ config, databases }), config, 'projector'),
+    withLogging(ProjectorModule.forRoot({ config, databases, auth }), config, 'projector'),
     new FastifyAdapter(httpServerOptions(config.http)),
     { bufferLogs: true },
   );
   useStructuredLogs(app);
   useHttpTracing(app);
-  // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
+  // An internal service: the edge without rate limits (docs/security.md, "Limits"); its routes take tokens.
   await applyHttpEdge(app, config.http, undefined);
   if (config.metrics.enabled) observeHttp(app, app.get(Metrics));
   applyInputLimits(app);
@@ -60,6 +64,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Dropline projector failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });
