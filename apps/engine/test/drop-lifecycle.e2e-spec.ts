@@ -172,6 +172,18 @@ describe('drop lifecycle over HTTP (PGlite)', () => {
       rejectedBySku: { 'HH-M-NAVY': 1 },
     });
     expect(completed.status).toBe(200);
+    expect(completed.body).toMatchObject({ producedBySku: { 'HH-M-NAVY': 3 }, rejectedBySku: { 'HH-M-NAVY': 1 } });
+    // A retry is answered as the first; other counts for the completed run are a conflict.
+    const retried = await engine.request('POST', `/production-runs/${runId}/complete`, {
+      producedBySku: { 'HH-M-NAVY': 3 },
+      rejectedBySku: { 'HH-M-NAVY': 1 },
+    });
+    expect(retried.status).toBe(200);
+    const contradicted = await engine.request('POST', `/production-runs/${runId}/complete`, {
+      producedBySku: { 'HH-M-NAVY': 4 },
+      rejectedBySku: { 'HH-M-NAVY': 1 },
+    });
+    expect([contradicted.status, contradicted.body.code]).toEqual([409, 'PRODUCTION.RUN_ALREADY_COMPLETED']);
     const uncovered = await engine.request('POST', `/pre-orders/${b.body.preOrderId}/ready-for-pickup`);
     expect(uncovered.status).toBe(409);
     expect(

@@ -179,6 +179,14 @@ export class ProductionRunViewDto {
   @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
   @ApiPropertyOptional({ description: 'Pre-orders the completed run covers' }) coveredPreOrders?: number;
+  @ApiPropertyOptional({ ...UNITS_BY_SKU, description: 'Units made, as its completion reported them' }) producedBySku?: Record<
+    string,
+    number
+  >;
+  @ApiPropertyOptional({ ...UNITS_BY_SKU, description: 'Units rejected, as its completion reported them' }) rejectedBySku?: Record<
+    string,
+    number
+  >;
 }
 
 /** A return as its commands answer it. */

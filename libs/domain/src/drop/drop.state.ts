@@ -68,6 +68,9 @@ export interface ProductionRunRecord {
   startedAt?: string;
   completedAt?: string;
   coveredPreOrders?: number;
+  /** What the completion reported (a retry must report the same). */
+  producedBySku?: Record<string, number>;
+  rejectedBySku?: Record<string, number>;
 }
 
 /** A return and where it is; `refunded` closes it. */

@@ -28,6 +28,15 @@ function requireTipped(state: ExistingDrop): void {
   }
 }
 
+/** The entries of `units` that are not zero, by SKU (for comparing two reports of a run). */
+function nonZero(units: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(units)
+      .filter(([, n]) => n !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
 function unitsBySkuOf(
   state: ExistingDrop,
   units: Record<string, number> | undefined,
@@ -110,7 +119,6 @@ export function completeProductionRun(command: CompleteProductionRun, state: Exi
     case 'requested':
       throw new DomainError('PRODUCTION.RUN_NOT_STARTED', `Run ${run.runId} has not started`, { runId: run.runId });
     case 'completed':
-      return [];
     case 'started':
       break;
     default:
@@ -118,6 +126,18 @@ export function completeProductionRun(command: CompleteProductionRun, state: Exi
   }
   const producedBySku = unitsBySkuOf(state, command.producedBySku, 'producedBySku', true);
   const rejectedBySku = unitsBySkuOf(state, command.rejectedBySku ?? {}, 'rejectedBySku', true);
+  if (run.status === 'completed') {
+    // A retry of the completion is a no-op; other counts for a completed run are a conflict, not
+    // something to drop silently (runs completed before the counts were kept take any retry).
+    const same = (a: Record<string, number>, b: Record<string, number> | undefined) =>
+      b === undefined || JSON.stringify(nonZero(a)) === JSON.stringify(nonZero(b));
+    if (same(producedBySku, run.producedBySku) && same(rejectedBySku, run.rejectedBySku)) return [];
+    throw new DomainError('PRODUCTION.RUN_ALREADY_COMPLETED', `Run ${run.runId} was completed with other counts`, {
+      runId: run.runId,
+      producedBySku: run.producedBySku,
+      rejectedBySku: run.rejectedBySku,
+    });
+  }
   instantOf(command.now);
 
   const goodBySku: Record<string, number> = {};
@@ -196,6 +216,8 @@ export function evolveProduction(state: DropState, event: Extract<DropEvent, { t
         run.status = 'completed';
         run.completedAt = d.completedAt;
         run.coveredPreOrders = d.coveredPreOrderCount;
+        run.producedBySku = d.producedBySku;
+        run.rejectedBySku = d.rejectedBySku;
       }
       if (s.status === 'in-production' || s.status === 'tipped') return { ...s, status: 'fulfilling', ...tipped(s) };
       return s;

@@ -102,6 +102,19 @@ describe('production runs', () => {
     expect(coveredBy(foldDrop([...history, completed]))).toEqual({ [RUN1]: [po(1), po(2), po(4)] });
   });
 
+  it('CompleteProductionRun again: the same counts are a no-op, other counts a conflict naming the recorded ones', () => {
+    const history = eventsOf(...sold(), closeCmd(), cmd.start(), cmd.complete({ [M]: 6, [L]: 1 }, { [M]: 1 }));
+    given(...history)
+      .when(cmd.complete({ [L]: 1, [M]: 6 }, { [M]: 1, [L]: 0 }))
+      .then([]);
+    given(...history)
+      .when(cmd.complete({ [M]: 7, [L]: 1 }, { [M]: 1 }))
+      .thenRejects('PRODUCTION.RUN_ALREADY_COMPLETED', { runId: RUN1, producedBySku: { [M]: 6, [L]: 1 }, rejectedBySku: { [M]: 1 } });
+    given(...history)
+      .when(cmd.complete({ [M]: 6, [L]: 1 }))
+      .thenRejects('PRODUCTION.RUN_ALREADY_COMPLETED');
+  });
+
   it('the first completion moves the drop to fulfilling; a later run covers what is left', () => {
     expect(foldDrop(fulfilling()).status).toBe('fulfilling');
     const history = [...fulfilling(), ...eventsOfAfter(fulfilling(), cmd.requestRun({ [M]: 4 }), cmd.start(RUN2))];
