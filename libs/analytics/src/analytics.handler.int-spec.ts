@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decide, DropCommand, DropDefinition, DropEvent, EVENT_SCHEMA_VERSIONS, evolve, initialState } from '@dropline/domain';
 import type { EmbeddedDatabase, RecordedEvent } from '@dropline/event-store';
+import type { Pool } from 'pg';
 import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '@dropline/messaging';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import { AnalyticsHandler } from './analytics.handler';
@@ -73,7 +74,8 @@ describe('AnalyticsHandler: the purchase clock starts at the first opening (PGli
     consumer = new EffectivelyOnceConsumer(db.pool, codec, new AnalyticsHandler(), deadLetters);
     await consumer.migrate();
     await deadLetters.ensureSchema();
-    queries = new AnalyticsQueries(db.pool);
+    // Every answer computed afresh: these tests read a drop again after delivering more events.
+    queries = new AnalyticsQueries(db.pool, 0);
   });
   afterAll(async () => {
     await db?.close();
@@ -195,6 +197,37 @@ describe('AnalyticsHandler: the purchase clock starts at the first opening (PGli
         { kind: 'requested', count: 2, amount: 7500 },
       ],
     });
+  });
+
+  it('callers within the answer interval share one computation; a later call computes again, and sees new events', async () => {
+    let queriesRun = 0;
+    const counting = Object.assign(Object.create(db.pool) as Pool, {
+      query: (...args: unknown[]) => {
+        queriesRun++;
+        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+      },
+    });
+    const shared = new AnalyticsQueries(counting, 200);
+    const events = recorded('shared', [
+      { type: 'ScheduleDrop', definition, now: '2026-12-01T09:00:00.000Z' },
+      { type: 'OpenPreOrderWindow', now: '2026-12-10T10:00:00.000Z' },
+      placed('shared.po.1', 'ana', '2026-12-10T11:00:00.000Z'),
+      placed('shared.po.2', 'bo', '2026-12-10T12:00:00.000Z'),
+    ] as unknown as Array<Omit<DropCommand, 'dropId'>>);
+    await deliver(events.slice(0, 3));
+    const [a, b] = await Promise.all([shared.drop('shared'), shared.drop('shared')]);
+    expect(a).toBe(b);
+    expect(a.channels).toEqual([expect.objectContaining({ preOrders: 1 })]);
+    const once = queriesRun;
+    // Within the interval: the same answer, no query, even after a new event.
+    await deliver(events.slice(3));
+    const counted = queriesRun;
+    expect(await shared.drop('shared')).toBe(a);
+    expect(queriesRun).toBe(counted);
+    await new Promise((r) => setTimeout(r, 250));
+    const later = await shared.drop('shared');
+    expect(later.channels).toEqual([expect.objectContaining({ preOrders: 2 })]);
+    expect(queriesRun - counted).toBe(once);
   });
 
   it('a drop from before phases: a stored EarlyAccessOpened still starts it', async () => {

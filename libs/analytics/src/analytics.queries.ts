@@ -42,9 +42,37 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
 const mean = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v)));
 
+/** How long one drop's analytics serve every caller: each answer runs about ten aggregate queries. */
+export const ANALYTICS_ANSWER_TTL_MS = 2_000;
+/** Drops whose answers are kept for ANALYTICS_ANSWER_TTL_MS (the oldest are dropped beyond it). */
+const MAX_KEPT_ANSWERS = 1_000;
+
 /** Read side of analytics (HTTP and the restock-threshold read model call it). */
 export class AnalyticsQueries {
-  constructor(private readonly pool: Pool) {}
+  private readonly recent = new Map<string, { at: number; answer: Promise<DropAnalytics> }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly answerTtlMs = ANALYTICS_ANSWER_TTL_MS,
+  ) {}
+
+  /**
+   * The drop's analytics, shared by every caller for `answerTtlMs` (and while it is computed):
+   * an analyst polling it, or several, cost the database one computation per interval, not one
+   * per call. The consumer that feeds these tables lags the log by more than that anyway.
+   */
+  drop(dropId: string): Promise<DropAnalytics> {
+    const now = performance.now();
+    const hit = this.recent.get(dropId);
+    if (hit && now - hit.at <= this.answerTtlMs) return hit.answer;
+    const answer = this.compute(dropId);
+    this.recent.delete(dropId);
+    this.recent.set(dropId, { at: now, answer });
+    // A failure is not kept: the next call asks again.
+    answer.catch(() => this.recent.get(dropId)?.answer === answer && this.recent.delete(dropId));
+    if (this.recent.size > MAX_KEPT_ANSWERS) this.recent.delete(this.recent.keys().next().value as string);
+    return answer;
+  }
 
   /** Pre-orders per visit per channel, the figure the restock threshold weighs demand with. */
   async conversion(dropId: string): Promise<Record<string, number | null>> {
@@ -52,7 +80,7 @@ export class AnalyticsQueries {
     return Object.fromEntries(metrics.map((m) => [m.channel, m.conversion]));
   }
 
-  async drop(dropId: string): Promise<DropAnalytics> {
+  private async compute(dropId: string): Promise<DropAnalytics> {
     const drop = (await this.pool.query(`select currency, edition_total, sizes from analytics.drops where drop_id = $1`, [dropId])).rows[0];
     const editionTotal: number | null = drop ? num(drop.edition_total) : null;
     const sizes: Record<string, string> = drop ? (typeof drop.sizes === 'string' ? JSON.parse(drop.sizes) : drop.sizes) : {};
