@@ -35,8 +35,10 @@ export class HistoryQuery {
   correlationId?: string;
 }
 
-/** Reads of one request when filters are set: a filtered page scans at most this many rounds of `limit` events. */
+/** Reads of one request when filters are set: a filtered page scans at most this many rounds of `limit` events… */
 export const HISTORY_FILTER_ROUNDS = 10;
+/** …and at most this many events in all (so 2 rounds at the largest `limit`, where 10 read 40,000 events). */
+export const HISTORY_FILTER_SCAN = 2_000;
 
 /** The envelope view of a stored event, as history and the /events routes answer it. */
 export function eventView(event: RecordedEvent) {
@@ -89,7 +91,7 @@ export class DropHistoryController {
   @ApiOperation({
     summary:
       "A drop's full history for auditors: every event of the drop and its side streams, in global-log order, with the envelope. " +
-      'Filters (type, actor, correlationId) scan at most 10 rounds of `limit` events per request: a filtered page may hold fewer ' +
+      'Filters (type, actor, correlationId) scan at most 10 rounds of `limit` events, and 2,000 events, per request: a filtered page may hold fewer ' +
       'than `limit` events, or none, and still have a `next` to follow.',
   })
   async history(@Param() params: DropIdParams, @Query() query: HistoryQuery) {
@@ -102,7 +104,8 @@ export class DropHistoryController {
       (query.correlationId === undefined || e.metadata.correlationId === query.correlationId);
     const taken: RecordedEvent[] = [];
     let more = false;
-    for (let round = 0; round < (filtered ? HISTORY_FILTER_ROUNDS : 1); round++) {
+    const rounds = filtered ? Math.min(HISTORY_FILTER_ROUNDS, Math.ceil(HISTORY_FILTER_SCAN / limit)) : 1;
+    for (let round = 0; round < rounds; round++) {
       const merged = await this.round(params.dropId, cursor, limit);
       // Of the merged pages only the first `limit` are surely the next events of the drop in log order.
       let scanned = 0;
