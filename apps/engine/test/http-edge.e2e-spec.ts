@@ -158,6 +158,25 @@ describe('HTTP edge with default limits', () => {
     isProblem(garbage, 400, 'REQUEST.MALFORMED');
   });
 
+  it("answers what Node's server refused itself with an empty body as problems: an unknown Expect (417), HTTP/1.1 without Host (400)", async () => {
+    const expectation = parseRaw(
+      await raw(
+        engine.url,
+        `POST /drops HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+      ),
+    );
+    isProblem(expectation, 417, 'REQUEST.EXPECTATION_FAILED');
+    expect(expectation.body.field).toBe('Expect');
+    const hostless = parseRaw(await raw(engine.url, `GET /drops HTTP/1.1\r\n\r\n`));
+    isProblem(hostless, 400, 'REQUEST.MALFORMED');
+    expect(hostless.body.field).toBe('Host');
+    expect(hostless.headers['x-content-type-options']).toBe('nosniff');
+    // HTTP/1.0 needs no Host, and 100-continue is still honoured.
+    expect(parseRaw(await raw(engine.url, `GET /health/live HTTP/1.0\r\n\r\n`)).status).toBe(200);
+    const continued = await raw(engine.url, `GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+    expect(continued).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+  });
+
   it('answers a path parameter over 300 characters with 414 and bad percent-encoding with 400, as problems', async () => {
     isProblem(await engine.request('GET', `/drops/${'a'.repeat(301)}`, undefined, {}, { token: null }), 414, 'REQUEST.URL_TOO_LONG');
     isProblem(await engine.request('GET', '/drops/%E0%A4%A', undefined, {}, { token: null }), 400, 'REQUEST.INVALID_URL');

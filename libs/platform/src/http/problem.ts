@@ -30,6 +30,7 @@ const TITLES: ReadonlyMap<number, string> = new Map([
   [413, 'Payload Too Large'],
   [414, 'URI Too Long'],
   [415, 'Unsupported Media Type'],
+  [417, 'Expectation Failed'],
   [422, 'Unprocessable Entity'],
   [429, 'Too Many Requests'],
   [431, 'Request Header Fields Too Large'],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyHttpOptions } from 'fastify';
 import type { HttpEdgeConfig } from '../config/app-config';
 import { frameworkErrorProblems } from './input-limits';
@@ -31,7 +31,8 @@ export function httpServerOptions(http: HttpEdgeConfig): FastifyHttpOptions<Serv
     keepAliveTimeout: http.keepAliveTimeoutMs,
     requestTimeout: http.requestTimeoutMs,
     maxRequestsPerSocket: http.maxRequestsPerSocket,
-    http: { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    // Node's own answer to an HTTP/1.1 request without Host is a bare 400: requireHost answers it as a problem.
+    http: { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS, requireHostHeader: false },
     clientErrorHandler: clientErrorProblem,
     frameworkErrors: frameworkErrorProblems,
   };
@@ -40,12 +41,51 @@ export function httpServerOptions(http: HttpEdgeConfig): FastifyHttpOptions<Serv
 /** The connection cap and the header timeout (Node server settings Fastify does not take as options). */
 export function applyConnectionLimits(app: NestFastifyApplication, http: HttpEdgeConfig): { maxConnections: number } {
   const server = app.getHttpServer();
+  answerNodeRefusals(app);
   const maxConnections = http.maxConnections ?? defaultMaxConnections();
   // Node closes a socket accepted over the cap at once (the 'drop' event): the file descriptors left
   // keep the stores, the logs and the connections already open working.
   server.maxConnections = maxConnections;
   server.headersTimeout = http.headersTimeoutMs;
   return { maxConnections };
+}
+
+/**
+ * The two refusals Node's HTTP server makes itself with an empty body, answered as problems: an
+ * `Expect` other than `100-continue` (Node's bare 417 unless the server listens for it) and an
+ * HTTP/1.1 request without `Host` (Node's bare 400, turned off in httpServerOptions).
+ */
+function answerNodeRefusals(app: NestFastifyApplication): void {
+  app.getHttpServer().on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const expect = String(request.headers.expect).slice(0, 100);
+    sendProblem(
+      response,
+      problem(417, 'REQUEST.EXPECTATION_FAILED', `Expect: ${expect} is not supported (only 100-continue)`, { field: 'Expect' }),
+    );
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      if (request.headers.host !== undefined || request.raw.httpVersion !== '1.1') return done();
+      void reply
+        .code(400)
+        .header('connection', 'close')
+        .type('application/problem+json')
+        .send(problem(400, 'REQUEST.MALFORMED', 'An HTTP/1.1 request needs a Host header', { field: 'Host' }));
+    });
+}
+
+function sendProblem(response: ServerResponse, answer: ProblemBody): void {
+  const body = JSON.stringify(answer);
+  response.writeHead(answer.status, {
+    connection: 'close',
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }
 
 /** ¾ of the soft open-files limit less what the process needs besides sockets; FALLBACK_MAX_CONNECTIONS where it cannot be read. */
