@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
+import { ConfigError } from '../config/config-error';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { createServer, type Server } from 'node:http';
@@ -109,10 +110,25 @@ export async function serveMetrics(metrics: Metrics, port: number, host: string)
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, port, host)));
     server.listen(port, host, () => resolve());
   });
   return server;
+}
+
+/** A listener that cannot start names the variable to fix (a ConfigError: one line, exit 2). */
+function listenError(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  switch (e.code) {
+    case 'EADDRINUSE':
+    case 'EACCES':
+      return new ConfigError('METRICS_PORT', `${port} cannot be listened on (${e.code})`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EADDRNOTAVAIL':
+      return new ConfigError('METRICS_HOST', `${JSON.stringify(host)} is not an address of this machine (${e.code})`);
+    default:
+      return e;
+  }
 }
 
 /** Closes a listener started by serveMetrics. */

@@ -1,5 +1,7 @@
 import { Metrics } from './metrics';
 import { positionValue } from './metrics.collectors';
+import type { AddressInfo } from 'node:net';
+import { closeMetrics, serveMetrics } from './metrics.module';
 
 describe('Metrics', () => {
   it('labels drop ids only while the drop is open: a drop that leaves the open set loses its series', async () => {
@@ -66,5 +68,23 @@ describe('Metrics', () => {
     expect(positionValue('1024/1000')).toBe(1024);
     expect(positionValue(undefined)).toBeUndefined();
     expect(positionValue('nonsense')).toBeUndefined();
+  });
+});
+
+describe('the METRICS_PORT listener (unit)', () => {
+  it('that cannot start names the variable to fix: an address not of this machine, a port in use', async () => {
+    const metrics = new Metrics({ defaults: false });
+    await expect(serveMetrics(metrics, 0, '192.0.2.1')).rejects.toMatchObject({
+      name: 'ConfigError',
+      variable: 'METRICS_HOST',
+      message: expect.stringContaining('"192.0.2.1" is not an address of this machine'),
+    });
+    const taken = await serveMetrics(metrics, 0, '127.0.0.1');
+    try {
+      const { port } = taken.address() as AddressInfo;
+      await expect(serveMetrics(metrics, port, '127.0.0.1')).rejects.toMatchObject({ variable: 'METRICS_PORT' });
+    } finally {
+      await closeMetrics(taken);
+    }
   });
 });
