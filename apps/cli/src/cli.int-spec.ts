@@ -68,6 +68,10 @@ describe('dropline import, export and replay --drop on the embedded store', () =
     expect(await runCli(['export', '--drop', `${HAND_DROP_ID},hand-2`, '--out', out], exported)).toBe(1);
     expect(exported.err()).toBe('dropline export: no drop hand-2 in the store (no drop-hand-2 stream); nothing written\n');
     expect(existsSync(out)).toBe(false);
+    const nowhere = capture({ DATA_DIR: sandbox });
+    expect(await runCli(['export', '--city', 'Nowhere', '--out', out], nowhere)).toBe(1);
+    expect(nowhere.err()).toBe('dropline export: no drop matches the selection; nothing written\n');
+    expect(existsSync(out)).toBe(false);
 
     const replayed = capture({ DATA_DIR: sandbox });
     expect(await runCli(['replay', '--drop', 'hand-2', '--json'], replayed)).toBe(1);

@@ -13,6 +13,7 @@ const KNOWN = ['drops'];
 async function main(): Promise<void> {
   const name = process.argv[2];
   if (!name || !KNOWN.includes(name)) {
+    if (name) process.stderr.write(`projections:rebuild: unknown projection ${JSON.stringify(name)} (known: ${KNOWN.join(', ')})\n`);
     process.stderr.write(`usage: npm run projections:rebuild -- <${KNOWN.join('|')}>\n`);
     process.exit(2);
   }

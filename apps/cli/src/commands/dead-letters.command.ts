@@ -34,7 +34,7 @@ async function openConsumerDatabase(
       idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
       applicationName: `dropline-cli-${consumer}`,
     });
-    return { pool, describe: `${consumer}'s PostgreSQL database`, close: () => pool.end() };
+    return { pool, describe: `PostgreSQL database of the ${consumer} consumer`, close: () => pool.end() };
   }
   const db = await createEmbeddedDatabase({ dataDir: config.dataDir }).catch((e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);

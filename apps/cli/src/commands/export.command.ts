@@ -31,7 +31,7 @@ export const command: CliCommand = {
     try {
       const drops = await selectDrops(opened.store, { dropIds, city: values.city, from: values.from, to: values.to });
       if (drops.length === 0) {
-        context.stderr.write('no drop matches the selection; nothing written\n');
+        context.stderr.write('dropline export: no drop matches the selection; nothing written\n');
         return 1;
       }
       const bar = new ProgressBar(context.stderr, 'export');
