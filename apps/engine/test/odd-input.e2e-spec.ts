@@ -210,6 +210,17 @@ describe('odd input', () => {
       expectProblem(await engine.request('GET', `/fulfillment/tasks?after=${after}`), 400, 'VALIDATION.FAILED', 'after');
   });
 
+  it('refuses a body on a route that takes none (anything but {}), naming its first field, and changes nothing', async () => {
+    const created = await engine.request('POST', '/drops', harbourHoodie());
+    const target = created.body.dropId as string;
+    await appendsNothing(async () => {
+      expectProblem(await engine.request('POST', `/drops/${target}/open`, { a: 1 }), 400, 'VALIDATION.FAILED', 'a');
+      for (const body of [null, [], '"x"', 1])
+        expectProblem(await engine.request('POST', `/drops/${target}/announce`, body), 400, 'VALIDATION.FAILED', 'body');
+    });
+    expect((await engine.request('POST', `/drops/${target}/open`, {})).status).toBe(200);
+  });
+
   it('answers other odd paths and numbers with problems too: bad percent-encoding, over-long parameters, non-decimal integers', async () => {
     await appendsNothing(async () => {
       for (const path of ['/drops/%E0%A4%A', '/drops/%', '/customers/%FF/pre-orders']) {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { Controller, ExecutionContext, Get, Param, Query } from '@nestjs/common';
-import { DeclaredQueryGuard, queryDeclaration } from './query-params';
+import { Body, Controller, ExecutionContext, Get, Param, Post, Query } from '@nestjs/common';
+import { DeclaredQueryGuard, declaresBody, queryDeclaration } from './query-params';
 import { ProblemException } from './problem';
 
 class SomeQuery {
@@ -70,5 +70,40 @@ describe('DeclaredQueryGuard', () => {
     expect(await refusal('dto', { limit: '\u0000' })).toMatchObject({ code: 'VALIDATION.FAILED', field: 'limit' });
     expect(await refusal('keys', { a: ['ok', 'x\ud800'] })).toMatchObject({ field: 'a' });
     expect(await refusal('keys', { 'a\u0000': '1' })).toMatchObject({ field: 'a?' });
+  });
+});
+
+@Controller()
+class BodyRoutes {
+  @Post('open') open(@Param() _p: object) {}
+  @Post('create') create(@Body() _b: SomeQuery) {}
+}
+
+describe('DeclaredQueryGuard on bodies', () => {
+  const guard = new DeclaredQueryGuard();
+  const check = (method: keyof BodyRoutes, body: unknown) =>
+    guard.canActivate({
+      getType: () => 'http',
+      getClass: () => BodyRoutes,
+      getHandler: () => BodyRoutes.prototype[method],
+      switchToHttp: () => ({ getRequest: () => ({ query: {}, body }) }),
+    } as unknown as ExecutionContext);
+  const refusal = (method: keyof BodyRoutes, body: unknown) => {
+    try {
+      check(method, body);
+    } catch (e) {
+      return (e as ProblemException).getResponse();
+    }
+    throw new Error('not refused');
+  };
+
+  it('a route without @Body takes no body but {}, naming the first field or `body`; a body route is left to its DTO', () => {
+    expect(declaresBody(BodyRoutes, 'open')).toBe(false);
+    expect(declaresBody(BodyRoutes, 'create')).toBe(true);
+    expect(check('open', undefined)).toBe(true);
+    expect(check('open', {})).toBe(true);
+    expect(refusal('open', { a: 1 })).toMatchObject({ status: 400, code: 'VALIDATION.FAILED', field: 'a' });
+    for (const body of [null, [], 'x', 1, [1]]) expect(refusal('open', body)).toMatchObject({ code: 'VALIDATION.FAILED', field: 'body' });
+    expect(check('create', { anything: 'the pipe checks it' })).toBe(true);
   });
 });

@@ -22,7 +22,8 @@ const PRIMITIVES = new Set<unknown>([Object, String, Number, Boolean, Array, und
  * the validation pipe (unknown keys refused); `@Query('key')` allows that key;
  * a handler with no @Query allows none. Every query value must also be plain text (no NUL or
  * other control characters, no unpaired surrogates): no parameter has a use for them and
- * PostgreSQL cannot hold NUL. Answers 400 VALIDATION.FAILED naming the parameter.
+ * PostgreSQL cannot hold NUL. Answers 400 VALIDATION.FAILED naming the parameter. A route with
+ * no @Body refuses a body other than `{}` the same way (naming its first field, or `body`).
  *
  * A global guard registered after the AuthGuard (useGlobalGuards appends to the APP_GUARD
  * ones): it runs after authorization (an anonymous caller of a protected route still gets 401)
@@ -33,10 +34,14 @@ const PRIMITIVES = new Set<unknown>([Object, String, Number, Boolean, Array, und
 @Injectable()
 export class DeclaredQueryGuard implements CanActivate {
   private readonly declarations = new WeakMap<object, QueryDeclaration>();
+  /** Handlers that declare a body (`@Body()`); the others take none but `{}`. */
+  private readonly bodies = new WeakMap<object, boolean>();
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const query = context.switchToHttp().getRequest<{ query?: unknown }>().query;
+    const request = context.switchToHttp().getRequest<{ query?: unknown; body?: unknown }>();
+    if (request.body !== undefined && !isEmptyObject(request.body)) this.refuseUndeclaredBody(context, request.body);
+    const query = request.query;
     if (typeof query === 'object' && query !== null) {
       const entries = Object.entries(query as Record<string, unknown>);
       if (entries.length > 0) {
@@ -59,6 +64,25 @@ export class DeclaredQueryGuard implements CanActivate {
       }
     }
     return true;
+  }
+
+  /**
+   * A route that declares no body (`POST /drops/:dropId/open`, …) refuses one, as a body route
+   * refuses unknown fields: it would otherwise be accepted and ignored. An empty object is
+   * allowed (clients send `{}` with a bodyless POST).
+   */
+  private refuseUndeclaredBody(context: ExecutionContext, body: unknown): void {
+    const handler = context.getHandler();
+    let takes = this.bodies.get(handler);
+    if (takes === undefined) {
+      takes = declaresBody(context.getClass(), handler.name);
+      this.bodies.set(handler, takes);
+    }
+    if (takes) return;
+    const key = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body)[0] : undefined;
+    if (key !== undefined)
+      throw new ProblemException(400, 'VALIDATION.FAILED', `property ${fieldName(key)} should not exist`, { field: fieldName(key) });
+    throw new ProblemException(400, 'VALIDATION.FAILED', 'This route takes no body (or an empty object)', { field: 'body' });
   }
 
   private declarationOf(context: ExecutionContext): QueryDeclaration {
@@ -85,6 +109,18 @@ export function queryDeclaration(controller: object, method: string): QueryDecla
     else if (arg.data === undefined && !PRIMITIVES.has(types[arg.index])) return { kind: 'dto' };
   }
   return { kind: 'keys', keys };
+}
+
+/** Whether a handler has a `@Body()` parameter (Nest's route-argument metadata). */
+export function declaresBody(controller: object, method: string): boolean {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<string, unknown>;
+  return Object.keys(args).some((key) => Number(key.split(':')[0]) === RouteParamtypes.BODY);
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const _ in value) return false;
+  return true;
 }
 
 /** A key as a problem's `field`: printable, and short. */
