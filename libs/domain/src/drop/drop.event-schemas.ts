@@ -187,7 +187,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSI
   PreOrderPlaced: 'A pre-order was accepted, priced and numbered.',
   VariantSoldOut: 'The SKU has 0 units left.',
   DropSoldOut: 'Every SKU has 0 units left.',
-  PreOrderCancelled: 'The customer cancelled; the units are available again.',
+  PreOrderCancelled:
+    'The customer cancelled; the units are available again. No RefundRequested follows: a payment service voids or refunds what the pre-order paid on this event.',
   PreOrderWindowClosed: 'No more pre-orders; totals as of closing.',
   TippingPointReached: 'Net units reached the minimum order quantity: the drop will be produced.',
   DropCancelled: 'The drop will not happen; active pre-orders get refunds.',
