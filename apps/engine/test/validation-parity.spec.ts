@@ -169,7 +169,9 @@ describe('compiled validation gives the verdict, field and message of class-vali
         const fields = ['', ...(base.fields ?? [])];
         const field = fields[fi % fields.length];
         const parent = field ? (field.split('.').reduce<unknown>((v, k) => (v as Json)?.[k], body) as Json) : body;
-        if (asKey && typeof parent === 'object' && parent !== null) parent[extraKey] = value;
+        // An array's `length` is not a key to add (assigning it throws or truncates it).
+        const keyable = typeof parent === 'object' && parent !== null && !(Array.isArray(parent) && extraKey === 'length');
+        if (asKey && keyable) parent[extraKey] = value;
         else if (field) {
           const keys = field.split('.');
           const last = keys.pop()!;

@@ -10,6 +10,7 @@ import { decidedDropHistory } from './testing/decided-history';
 import { appendInterleaved, TimedEvent } from './testing/drop-history';
 import { INVENTORY_FIGURES, referenceFold } from './testing/reference-fold';
 import { openReadModels } from './typeorm/read-models.data-source';
+import { testAuthEnv } from '../../platform/src/testing/test-auth';
 
 // The read-model "Done when": SIGKILL of a separate projector process in the middle of a page,
 // then a restart, loses and doubles nothing. The BUILT projector app runs as its own OS process
@@ -37,6 +38,8 @@ function spawnProjector(databaseUrl: string): Projector {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
+      // The projector checks the engine's tokens: a server store needs its JWT settings.
+      ...testAuthEnv(),
       DATABASE_URL: databaseUrl,
       EVENT_STORE: 'postgres',
       HOST: '127.0.0.1',
