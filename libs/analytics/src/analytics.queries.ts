@@ -49,7 +49,8 @@ const MAX_KEPT_ANSWERS = 1_000;
 
 /** Read side of analytics (HTTP and the restock-threshold read model call it). */
 export class AnalyticsQueries {
-  private readonly recent = new Map<string, { at: number; answer: Promise<DropAnalytics> }>();
+  /** Per drop: the answer, and when it was computed (undefined while it is). */
+  private readonly recent = new Map<string, { at: number | undefined; answer: Promise<DropAnalytics> }>();
 
   constructor(
     private readonly pool: Pool,
@@ -57,19 +58,22 @@ export class AnalyticsQueries {
   ) {}
 
   /**
-   * The drop's analytics, shared by every caller for `answerTtlMs` (and while it is computed):
+   * The drop's analytics, shared by every caller while it is computed and for `answerTtlMs` after:
    * an analyst polling it, or several, cost the database one computation per interval, not one
    * per call. The consumer that feeds these tables lags the log by more than that anyway.
    */
   drop(dropId: string): Promise<DropAnalytics> {
-    const now = performance.now();
     const hit = this.recent.get(dropId);
-    if (hit && now - hit.at <= this.answerTtlMs) return hit.answer;
+    if (hit && (hit.at === undefined || performance.now() - hit.at <= this.answerTtlMs)) return hit.answer;
     const answer = this.compute(dropId);
+    const entry: { at: number | undefined; answer: Promise<DropAnalytics> } = { at: undefined, answer };
     this.recent.delete(dropId);
-    this.recent.set(dropId, { at: now, answer });
-    // A failure is not kept: the next call asks again.
-    answer.catch(() => this.recent.get(dropId)?.answer === answer && this.recent.delete(dropId));
+    this.recent.set(dropId, entry);
+    // Kept for answerTtlMs from when it is ready; a failure is not kept: the next call asks again.
+    answer.then(
+      () => (entry.at = performance.now()),
+      () => this.recent.get(dropId) === entry && this.recent.delete(dropId),
+    );
     if (this.recent.size > MAX_KEPT_ANSWERS) this.recent.delete(this.recent.keys().next().value as string);
     return answer;
   }

@@ -15,7 +15,7 @@ import { DeadLetterLedger, dropEventsCodec, EffectivelyOnceConsumer, InboundMess
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
 import type { EngineCommands } from './engine/engine-commands';
 import { FulfillmentHandler } from './fulfillment.handler';
-import { FulfillmentTasks } from './tasks/fulfillment-tasks.service';
+import { FulfillmentTasks, parseCursor } from './tasks/fulfillment-tasks.service';
 
 const codec = dropEventsCodec('/dropline/test');
 const T_DURING = '2026-12-02T12:00:00Z';
@@ -211,8 +211,34 @@ describe('FulfillmentHandler (PGlite, through the CloudEvents codec)', () => {
     expect([po(3), po(4), po(6)].map((id) => byId.get(id)?.status)).toEqual(['open', 'open', 'open']);
     // Neither listed as open nor, past its deadline, as late.
     const tasks = new FulfillmentTasks(db.pool, {} as EngineCommands, () => new Date('2027-02-01T00:00:00Z'));
-    expect((await tasks.open(dropId)).map((t) => t.preOrderId)).toEqual([po(2), po(3), po(4), po(6)].sort());
-    expect((await tasks.late()).map((t) => t.preOrderId).filter((id) => id.startsWith(dropId))).toEqual([po(3), po(4), po(6)].sort());
+    expect((await tasks.open(dropId)).tasks.map((t) => t.preOrderId)).toEqual([po(2), po(3), po(4), po(6)].sort());
+    expect((await tasks.late()).tasks.map((t) => t.preOrderId).filter((id) => id.startsWith(dropId))).toEqual([po(3), po(4), po(6)].sort());
+  });
+
+  it('pages the task lists by exact deadline and pre-order id: every task once, microseconds and ties included', async () => {
+    const dropId = 'fulfil-pages';
+    const due = ['2027-01-05 10:00:00.000001+00', '2027-01-05 10:00:00.000002+00', '2027-01-05 10:00:00+00', '2027-01-05 10:00:00+00'];
+    for (const [i, at] of due.entries())
+      await db.pool.query(
+        `insert into fulfillment.tasks (pre_order_id, drop_id, run_id, kind, customer_id, sku, quantity, status, created_at, dispatch_due_at)
+         values ($1, $2, 'r', 'ship', 'c', 'M', 1, 'open', now(), $3)`,
+        [`${dropId}.po.${i}`, dropId, at],
+      );
+    const tasks = new FulfillmentTasks(db.pool, {} as EngineCommands, () => new Date('2027-02-01T00:00:00Z'));
+    const seen: string[] = [];
+    let after: ReturnType<typeof parseCursor>;
+    for (let i = 0; i < 10; i++) {
+      const page = await tasks.open(dropId, { limit: 1, after });
+      seen.push(...page.tasks.map((t) => t.preOrderId));
+      if (page.next === undefined) break;
+      after = parseCursor(page.next);
+    }
+    expect(seen).toEqual([`${dropId}.po.2`, `${dropId}.po.3`, `${dropId}.po.0`, `${dropId}.po.1`]);
+    const all = await tasks.open(dropId, { limit: 4 });
+    expect([all.tasks.length, all.next]).toEqual([4, undefined]);
+    // A cursor that is not one of these lists' is refused before any query.
+    for (const forged of ['zzz', Buffer.from(JSON.stringify(['1e3', 'x'])).toString('base64url')])
+      expect(parseCursor(forged)).toBeUndefined();
   });
 
   it('reads v1 messages (id lists, published before schema v2) to the same tasks', async () => {

@@ -154,6 +154,9 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
       }
     };
     const folded = events.filter((e) => (DROP_READ_MODEL_EVENT_TYPES as readonly string[]).includes(e.type));
+    // The tools' path (runOnce, reading the log itself) stops there as well, instead of failing.
+    await reactor('stop').runOnce();
+    expect((await checkpoints.load(RESTOCK_REACTOR_CHECKPOINT))?.position).toBe(folded[folded.indexOf(newer) - 1].position);
     const stopping = reactor('stop');
     const stalled = await feed(stopping);
     expect(stalled).toEqual({
@@ -163,7 +166,8 @@ describe('projection runner at unknown and corrupted events (PGlite)', () => {
     expect((await checkpoints.load(RESTOCK_REACTOR_CHECKPOINT))?.position).toBe(stalled!.position);
     // Read again (the supervisor does, every stallRetryMs): it stays where it is, said once.
     expect(await feed(stopping)).toEqual(stalled);
-    expect(warnings.filter((w) => w.startsWith('reactor:restock stalled'))).toHaveLength(1);
+    // Each reactor says it once (runOnce's, then this one), however often it reads the page again.
+    expect(warnings.filter((w) => w.startsWith('reactor:restock stalled'))).toHaveLength(2);
     // The operator switches to skip: it passes both, reports each, and catches up with the log.
     expect(await feed(reactor('skip'))).toBeUndefined();
     expect(

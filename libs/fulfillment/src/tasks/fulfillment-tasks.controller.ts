@@ -4,7 +4,7 @@ import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-va
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contextFromRequest, ProblemException, QueryInt } from '@dropline/platform';
 import { EngineRejectedError, HandOverOrigin, HandOverReport } from '../engine/engine-commands';
-import { cursorOf, FulfillmentTask, FulfillmentTasks, parseCursor } from './fulfillment-tasks.service';
+import { FulfillmentTasks, parseCursor, TasksPage } from './fulfillment-tasks.service';
 
 const CHILD_ID = /^[A-Za-z0-9_-]{1,64}\.[a-z]+\.[A-Za-z0-9_.-]{1,80}$/;
 
@@ -77,22 +77,22 @@ export class TaskReportedDto {
   @ApiProperty({ enum: ['dispatch', 'delivered', 'ready-for-pickup', 'picked-up'] }) reported!: string;
 }
 
-function afterOf(q: TasksPageQuery): readonly [string, string] | undefined {
+function afterOf(q: TasksPageQuery) {
   if (q.after === undefined) return undefined;
   const key = parseCursor(q.after);
   if (!key) throw new ProblemException(400, 'VALIDATION.FAILED', 'after must be the cursor of a next page', { field: 'after' });
   return key;
 }
 
-/** The first `limit` of `tasks` (which holds one more when a next page exists), with its Link header. */
-function pageOf(tasks: FulfillmentTask[], limit: number, request: FastifyRequest, reply: FastifyReply): FulfillmentTask[] {
-  if (tasks.length <= limit) return tasks;
-  const page = tasks.slice(0, limit);
-  const url = new URL(request.url, 'http://x');
-  url.searchParams.set('after', cursorOf(page[page.length - 1]));
-  url.searchParams.set('limit', String(limit));
-  void reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
-  return page;
+/** A page's tasks, its next page named in a Link header. */
+function answer({ tasks, next }: TasksPage, limit: number, request: FastifyRequest, reply: FastifyReply) {
+  if (next !== undefined) {
+    const url = new URL(request.url, 'http://x');
+    url.searchParams.set('after', next);
+    url.searchParams.set('limit', String(limit));
+    void reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+  }
+  return tasks;
 }
 
 /** Open shipment and pickup tasks; marking one done reports the hand-over to the engine. */
@@ -112,8 +112,7 @@ export class FulfillmentTasksController {
   })
   async open(@Query() q: TasksQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const limit = q.limit ?? MAX_TASKS_PAGE;
-    const tasks = await this.tasks.open(q.dropId, { limit: limit + 1, after: afterOf(q) });
-    return pageOf(tasks, limit, request, reply);
+    return answer(await this.tasks.open(q.dropId, { limit, after: afterOf(q) }), limit, request, reply);
   }
 
   @Get('late')
@@ -124,8 +123,7 @@ export class FulfillmentTasksController {
   })
   async late(@Query() q: TasksPageQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const limit = q.limit ?? MAX_TASKS_PAGE;
-    const tasks = await this.tasks.late({ limit: limit + 1, after: afterOf(q) });
-    return pageOf(tasks, limit, request, reply);
+    return answer(await this.tasks.late({ limit, after: afterOf(q) }), limit, request, reply);
   }
 
   @Post(':preOrderId/dispatch')

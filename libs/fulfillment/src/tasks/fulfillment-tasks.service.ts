@@ -22,29 +22,39 @@ export interface FulfillmentTask {
   late: boolean;
 }
 
-/** A page of tasks: at most `limit`, after the task at (`dispatchDueAt`, `preOrderId`). */
+/** Which tasks: at most `limit`, after the task a cursor (`TasksPage.next`, parsed by parseCursor) names. */
 export interface TaskPage {
   limit?: number;
-  after?: readonly [dueAt: string, preOrderId: string];
+  after?: TaskKey;
 }
 
-/** The opaque cursor of the page after `task` (base64url of its sort key). */
-export function cursorOf(task: FulfillmentTask): string {
-  return Buffer.from(JSON.stringify([task.dispatchDueAt, task.preOrderId])).toString('base64url');
+/** A task's place in the lists: its dispatch deadline in microseconds since the epoch (the column's exact value) and its pre-order id. */
+type TaskKey = readonly [dueMicros: string, preOrderId: string];
+
+/** Tasks of a list, and the cursor of the next page when there is one. */
+export interface TasksPage {
+  tasks: FulfillmentTask[];
+  next: string | undefined;
 }
 
-/** The sort key a cursor carries, or undefined when it is not one `cursorOf` made. */
-export function parseCursor(cursor: string): readonly [string, string] | undefined {
+/** The key a cursor carries, or undefined when it is not a cursor of these lists. */
+export function parseCursor(cursor: string): TaskKey | undefined {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(key) || key.length !== 2) return undefined;
     const [due, id] = key as unknown[];
-    if (typeof due !== 'string' || typeof id !== 'string' || id.length > 200 || Number.isNaN(Date.parse(due))) return undefined;
-    return [new Date(due).toISOString(), id];
+    if (typeof due !== 'string' || !/^-?\d{1,16}$/.test(due) || typeof id !== 'string' || id.length === 0 || id.length > 200)
+      return undefined;
+    return [due, id];
   } catch {
     return undefined;
   }
 }
+
+/** The key's column values, compared as a row: `(dispatch_due_at, pre_order_id) > …` (microseconds, exactly). */
+const AFTER = `($2::bigint is null or (dispatch_due_at, pre_order_id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::text))`;
+/** Each row's key beside it. */
+const KEYED = `*, (extract(epoch from dispatch_due_at) * 1000000)::bigint::text as due_micros`;
 
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
@@ -58,29 +68,36 @@ export class FulfillmentTasks {
 
   /**
    * Tasks not yet handed over (optionally of one drop), by dispatch deadline then pre-order id:
-   * at most `page.limit` after the task `page.after` names (a cursor from `cursorOf`).
+   * at most `page.limit` after `page.after`, with the next page's cursor when more follow.
    */
-  async open(dropId?: string, page: TaskPage = {}): Promise<FulfillmentTask[]> {
+  async open(dropId?: string, page: TaskPage = {}): Promise<TasksPage> {
     const [due, id] = page.after ?? [null, null];
     const { rows } = await this.pool.query(
-      `select * from fulfillment.tasks where status in ('open', 'dispatched', 'ready') and ($1::text is null or drop_id = $1)
-         and ($2::timestamptz is null or (dispatch_due_at, pre_order_id) > ($2::timestamptz, $3::text))
-       order by dispatch_due_at, pre_order_id limit $4`,
-      [dropId ?? null, due, id, page.limit ?? null],
+      `select ${KEYED} from fulfillment.tasks where status in ('open', 'dispatched', 'ready') and ($1::text is null or drop_id = $1)
+         and ${AFTER} order by dispatch_due_at, pre_order_id limit $4`,
+      [dropId ?? null, due, id, page.limit === undefined ? null : page.limit + 1],
     );
-    return rows.map((r) => this.toTask(r));
+    return this.page(rows, page.limit);
   }
 
   /** Tasks past their dispatch deadline and still not dispatched / ready, paged as `open`. */
-  async late(page: TaskPage = {}): Promise<FulfillmentTask[]> {
+  async late(page: TaskPage = {}): Promise<TasksPage> {
     const [due, id] = page.after ?? [null, null];
     const { rows } = await this.pool.query(
-      `select * from fulfillment.tasks where status = 'open' and dispatch_due_at < $1
-         and ($2::timestamptz is null or (dispatch_due_at, pre_order_id) > ($2::timestamptz, $3::text))
-       order by dispatch_due_at, pre_order_id limit $4`,
-      [this.now().toISOString(), due, id, page.limit ?? null],
+      `select ${KEYED} from fulfillment.tasks where status = 'open' and dispatch_due_at < $1
+         and ${AFTER} order by dispatch_due_at, pre_order_id limit $4`,
+      [this.now().toISOString(), due, id, page.limit === undefined ? null : page.limit + 1],
     );
-    return rows.map((r) => this.toTask(r));
+    return this.page(rows, page.limit);
+  }
+
+  /** The first `limit` rows (one more was read to know whether a next page exists) and that page's cursor. */
+  private page(rows: Record<string, any>[], limit: number | undefined): TasksPage {
+    const more = limit !== undefined && rows.length > limit;
+    const taken = more ? rows.slice(0, limit) : rows;
+    const last = taken.at(-1);
+    const next = more && last ? Buffer.from(JSON.stringify([last.due_micros, last.pre_order_id])).toString('base64url') : undefined;
+    return { tasks: taken.map((r) => this.toTask(r)), next };
   }
 
   async get(preOrderId: string): Promise<FulfillmentTask | undefined> {

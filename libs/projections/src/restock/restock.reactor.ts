@@ -462,7 +462,9 @@ export class RestockReactor {
     const stored = await this.checkpoints.load(this.name);
     const from = stored?.position;
     const page = await store.readAll({ fromPosition: from, maxCount: this.pageSize, filter: this.filter() });
-    const through = page.position ?? page.events.at(-1)?.position;
+    // As the processor: up to (not past) a bad event under ON_BAD_EVENT=stop, past it under skip.
+    const { events, stoppedAt } = this.screen(page.events);
+    const through = stoppedAt ? events.at(-1)?.position : (page.position ?? page.events.at(-1)?.position);
     if (through === undefined || through === from) return { worked: false, appended: 0 };
     const saveCheckpoint = async (client: Queryable): Promise<void> => {
       const current = await this.checkpoints.lock(this.name, stored?.fence ?? 0, client);
@@ -471,15 +473,15 @@ export class RestockReactor {
         {
           name: this.name,
           position: through,
-          processed: page.events.length,
-          lastEventAt: page.events.at(-1)?.recordedAt,
+          processed: events.length,
+          lastEventAt: events.at(-1)?.recordedAt,
           fence: current.fence,
         },
         client,
       );
     };
     try {
-      const appended = await this.handlePage(page.events, { saveCheckpoint });
+      const appended = await this.handlePage(events, { saveCheckpoint });
       return { worked: true, appended };
     } catch (e) {
       if (e instanceof RestockCheckpointMovedError) return { worked: true, appended: e.appended };
