@@ -329,6 +329,9 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
    * meanwhile) and catch it up the same way: a staff read during a sale costs the events
    * appended since the last read, not a fold of the whole stream. A cold stream is folded once
    * and kept (in the cache when no batch started meanwhile).
+   *
+   * The state returned is the kept one, which later batches or reads evolve in place (states are
+   * linear, see dropDecider): read what you need from it before your next await.
    */
   async load(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     const entry = this.streams.get(streamName);
