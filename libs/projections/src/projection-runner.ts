@@ -1,4 +1,4 @@
-import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
+import { BAD_EVENTS_KEPT, BadEvent, BadEventPolicy, describeBadEvent, screenBadEvents } from '@dropline/domain';
 import {
   startBatchSpan,
   measureLag,
@@ -270,28 +270,21 @@ export class ProjectionRunner {
    * events are reported and left out.
    */
   private screen(page: readonly RecordedEvent[], target: Target): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
-    const events: RecordedEvent[] = [];
-    for (const event of page) {
-      const bad = badEventOf(event);
-      if (!bad) {
-        events.push(event);
-        continue;
-      }
-      if (this.onBadEvent === 'stop') {
-        const previous = this.stalled.get(target);
-        if (previous?.bad.position !== bad.position) {
-          this.logger.warn(`projection ${this.checkpointName(target)} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
-        }
-        this.stalled.set(target, { bad, checkedMs: Date.now() });
-        return { events, stoppedAt: bad };
-      }
+    const { events, stoppedAt, skipped } = screenBadEvents(page, this.onBadEvent);
+    for (const bad of skipped) {
       this.logger.warn(`projection ${this.checkpointName(target)} skipped (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
       this.skippedCount++;
       this.skipped.push(bad);
       if (this.skipped.length > BAD_EVENTS_KEPT) this.skipped.shift();
     }
-    this.stalled.delete(target);
-    return { events, stoppedAt: undefined };
+    if (!stoppedAt) {
+      this.stalled.delete(target);
+      return { events, stoppedAt };
+    }
+    if (this.stalled.get(target)?.bad.position !== stoppedAt.position)
+      this.logger.warn(`projection ${this.checkpointName(target)} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(stoppedAt)}`);
+    this.stalled.set(target, { bad: stoppedAt, checkedMs: Date.now() });
+    return { events, stoppedAt };
   }
 
   /** The prefetched page when it starts where the checkpoint now is, else a fresh read. */

@@ -1,4 +1,4 @@
-import { classifyStoredEvent } from './stored-event-check';
+import { classifyStoredEvent, screenBadEvents } from './stored-event-check';
 
 describe('classifyStoredEvent', () => {
   const placed = { type: 'PreOrderPlaced', schemaVersion: 1, data: { dropId: 'd1' } };
@@ -42,5 +42,35 @@ describe('classifyStoredEvent', () => {
       problem: 'undecodable',
       detail: 'Unexpected token } in JSON',
     });
+  });
+});
+
+describe('screenBadEvents', () => {
+  const at = (revision: number, schemaVersion = 1) => ({
+    type: 'PreOrderPlaced',
+    schemaVersion,
+    data: { dropId: 'd1' },
+    position: String(revision),
+    streamName: 'drop-d1',
+    revision,
+    eventId: `e${revision}`,
+  });
+  const page = [at(0), at(1, 99), at(2), at(3, 99), at(4)];
+
+  it('stop: the events before the first bad one, and that one', () => {
+    const { events, stoppedAt, skipped } = screenBadEvents(page, 'stop');
+    expect([events.map((e) => e.revision), stoppedAt?.position, skipped]).toEqual([[0], '1', []]);
+  });
+
+  it('skip: every good event, and each bad one listed', () => {
+    const { events, stoppedAt, skipped } = screenBadEvents(page, 'skip');
+    expect([events.map((e) => e.revision), stoppedAt, skipped.map((b) => [b.position, b.problem])]).toEqual([
+      [0, 2, 4],
+      undefined,
+      [
+        ['1', 'newer-schema'],
+        ['3', 'newer-schema'],
+      ],
+    ]);
   });
 });

@@ -79,6 +79,30 @@ export function badEventOf(event: StoredEventLike & Omit<BadEvent, 'problem' | '
   return { position, streamName, revision, eventId, type, schemaVersion, problem: check.problem, detail: check.detail };
 }
 
+/** What a reader does at a bad event (ON_BAD_EVENT). */
+type ScreenPolicy = 'stop' | 'skip';
+
+/**
+ * A page as a reader may use it: with `stop`, its events up to (not including) the first bad one,
+ * named `stoppedAt`; with `skip`, its events without the bad ones, listed in `skipped`. The one
+ * screen every reader of the log applies (projections, the restock reactor, the relay); each
+ * reports what it found in its own words and status.
+ */
+export function screenBadEvents<E extends StoredEventLike & Omit<BadEvent, 'problem' | 'detail'>>(
+  page: readonly E[],
+  policy: ScreenPolicy,
+): { events: E[]; stoppedAt: BadEvent | undefined; skipped: BadEvent[] } {
+  const events: E[] = [];
+  const skipped: BadEvent[] = [];
+  for (const event of page) {
+    const bad = badEventOf(event);
+    if (!bad) events.push(event);
+    else if (policy === 'stop') return { events, stoppedAt: bad, skipped };
+    else skipped.push(bad);
+  }
+  return { events, stoppedAt: undefined, skipped };
+}
+
 /** One log line for a bad event: position, stream, revision, type, problem. */
 export function describeBadEvent(bad: BadEvent): string {
   return `bad event at position ${bad.position}: stream ${bad.streamName} revision ${bad.revision} type ${bad.type} v${bad.schemaVersion} id ${bad.eventId}: ${bad.problem} (${bad.detail})`;

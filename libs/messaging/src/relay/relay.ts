@@ -1,5 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import { BAD_EVENTS_KEPT, BadEvent, badEventOf, BadEventPolicy, describeBadEvent } from '@dropline/domain';
+import { BAD_EVENTS_KEPT, BadEvent, BadEventPolicy, describeBadEvent, screenBadEvents } from '@dropline/domain';
 import { startBatchSpan, measureLag, withSpan, type EventFilter, type EventStore, type RecordedEvent } from '@dropline/event-store';
 import {
   standaloneContext,
@@ -278,26 +278,17 @@ export class Relay {
   /** Leaves out (skip) or stops before (stop) unknown and corrupted events, reporting each one. */
   private screen(read: readonly RecordedEvent[]): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
     const { logger, name, onBadEvent } = this.options;
-    const events: RecordedEvent[] = [];
-    for (const event of read) {
-      const bad = badEventOf(event);
-      if (!bad) {
-        events.push(event);
-        continue;
-      }
-      if (onBadEvent === 'stop') {
-        if (this.current.stalledAt?.position !== bad.position)
-          logger.warn(`relay ${name}: stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
-        this.current.stalledAt = bad;
-        return { events, stoppedAt: bad };
-      }
+    const { events, stoppedAt, skipped } = screenBadEvents(read, onBadEvent);
+    for (const bad of skipped) {
       logger.warn(`relay ${name}: not published (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
       this.current.badEventsSkipped++;
       this.current.badEvents.push(bad);
       if (this.current.badEvents.length > BAD_EVENTS_KEPT) this.current.badEvents.shift();
     }
-    this.current.stalledAt = undefined;
-    return { events, stoppedAt: undefined };
+    if (stoppedAt && this.current.stalledAt?.position !== stoppedAt.position)
+      logger.warn(`relay ${name}: stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(stoppedAt)}`);
+    this.current.stalledAt = stoppedAt;
+    return { events, stoppedAt };
   }
 
   /** Lag is measured at most once a second unless forced: it takes a read or two, not free. */

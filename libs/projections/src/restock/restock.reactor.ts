@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badEventOf, describeBadEvent, restockStreamName, schemaVersionOf, upcast } from '@dropline/domain';
+import { describeBadEvent, restockStreamName, schemaVersionOf, screenBadEvents, upcast } from '@dropline/domain';
 import type { BadEvent, BadEventPolicy } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
 import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
@@ -432,23 +432,12 @@ export class RestockReactor {
    * projections do. A bad event would otherwise fail every page that holds it, for good.
    */
   private screen(page: readonly RecordedEvent[]): { events: RecordedEvent[]; stoppedAt: BadEvent | undefined } {
-    const events: RecordedEvent[] = [];
-    for (const event of page) {
-      const bad = badEventOf(event);
-      if (!bad) {
-        events.push(event);
-        continue;
-      }
-      if ((this.options.onBadEvent ?? 'stop') === 'stop') {
-        if (this.stalledAt?.position !== bad.position)
-          this.options.logger?.warn(`${this.name} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(bad)}`);
-        this.stalledAt = bad;
-        return { events, stoppedAt: bad };
-      }
-      this.options.logger?.warn(`${this.name} skipped (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
-    }
-    this.stalledAt = undefined;
-    return { events, stoppedAt: undefined };
+    const { events, stoppedAt, skipped } = screenBadEvents(page, this.options.onBadEvent ?? 'stop');
+    for (const bad of skipped) this.options.logger?.warn(`${this.name} skipped (ON_BAD_EVENT=skip) ${describeBadEvent(bad)}`);
+    if (stoppedAt && this.stalledAt?.position !== stoppedAt.position)
+      this.options.logger?.warn(`${this.name} stalled (ON_BAD_EVENT=stop) at ${describeBadEvent(stoppedAt)}`);
+    this.stalledAt = stoppedAt;
+    return { events, stoppedAt };
   }
 
   /**
