@@ -246,12 +246,24 @@ describe('odd input', () => {
     });
   });
 
-  it('records visits only for drops that exist, on their channels, at plausible times', async () => {
+  it('records visits only for public drops, on their channels, at plausible times', async () => {
     const till = { role: 'till' as const };
     const visit = (over: Record<string, unknown> = {}) => ({ visitorId: 'c-1', channel: 'popup', at: '2026-11-20T10:01:00Z', ...over });
     engine.clock.set('2026-11-21T10:00:00Z');
     await appendsNothing(async () => {
       expectProblem(await engine.request('POST', '/drops/no-such-drop/visits', { visits: [visit()] }, {}, till), 404, 'DROP.NOT_FOUND');
+      // Not announced yet: the answer of a missing drop, whatever the visits, to a till and to
+      // the storefront's service token alike (neither its channels nor its scheduling time).
+      for (const caller of [till, { role: 'service' as const }]) {
+        for (const visits of [[visit()], [visit({ channel: 'kiosk' })], [visit({ at: '1970-01-01T00:00:00Z' })]]) {
+          const res = await engine.request('POST', `/drops/${dropId}/visits`, { visits }, {}, caller);
+          expectProblem(res, 404, 'DROP.NOT_FOUND');
+          expect(JSON.stringify(res.body)).not.toMatch(/kiosk|popup|web|2026-11-20/);
+        }
+      }
+    });
+    expect((await engine.request('POST', `/drops/${dropId}/announce`, {})).status).toBe(200);
+    await appendsNothing(async () => {
       expectProblem(
         await engine.request('POST', `/drops/${dropId}/visits`, { visits: [visit(), visit({ channel: 'kiosk' })] }, {}, till),
         422,
@@ -284,67 +296,49 @@ describe('odd input', () => {
     expect(await eventCount()).toBe(before + 1);
   });
 
-  it('looks up a drop this engine has not cached from the head of its stream, not by folding it', async () => {
-    // Scheduled by "another engine": appended straight to the store, so this engine's writer never saw it.
+  it('looks up a drop this engine has not cached: not public, then public as soon as another engine announced it', async () => {
+    // Scheduled and announced by "another engine": appended straight to the store, so this
+    // engine's writer never saw them, and the drops read model may not have them yet.
     const otherId = `other-${randomUUID().slice(0, 8)}`;
     const definition = { ...harbourHoodie(), channels: ['web'] };
-    await engine.databases.store.appendToStream(
-      `drop-${otherId}`,
-      [
-        {
-          eventId: randomUUID(),
-          type: 'DropScheduled',
-          schemaVersion: EVENT_SCHEMA_VERSIONS.DropScheduled,
-          data: { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' },
-          metadata: {
-            correlationId: randomUUID(),
-            causationId: null,
-            actor: 'ops-test',
-            occurredAt: '2026-11-21T09:00:00Z',
-            traceparent: '00-00000000000000000000000000000001-0000000000000001-01',
+    const appendByOtherEngine = (type: 'DropScheduled' | 'DropAnnounced', data: object, expected: 'no_stream' | number) =>
+      engine.databases.store.appendToStream(
+        `drop-${otherId}`,
+        [
+          {
+            eventId: randomUUID(),
+            type,
+            schemaVersion: EVENT_SCHEMA_VERSIONS[type],
+            data,
+            metadata: {
+              correlationId: randomUUID(),
+              causationId: null,
+              actor: 'ops-test',
+              occurredAt: '2026-11-21T09:00:00Z',
+              traceparent: '00-00000000000000000000000000000001-0000000000000001-01',
+            },
           },
-        },
-      ],
-      'no_stream',
-    );
-    engine.clock.set('2026-11-21T10:00:00Z');
+        ],
+        expected,
+      );
     const till = { role: 'till' as const };
+    const visitOther = (visit: { channel: string; at: string }) =>
+      engine.request('POST', `/drops/${otherId}/visits`, { visits: [{ visitorId: 'v', ...visit }] }, {}, till);
+    await appendByOtherEngine('DropScheduled', { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' }, 'no_stream');
+    engine.clock.set('2026-11-21T10:00:00Z');
+    await appendsNothing(async () => {
+      expectProblem(await visitOther({ channel: 'web', at: '2026-11-21T09:30:00Z' }), 404, 'DROP.NOT_FOUND');
+    });
+    await appendByOtherEngine('DropAnnounced', { dropId: otherId, announcedAt: '2026-11-21T09:10:00Z' }, 0);
     await appendsNothing(async () => {
       expectProblem(
-        await engine.request(
-          'POST',
-          `/drops/${otherId}/visits`,
-          { visits: [{ visitorId: 'v', channel: 'popup', at: '2026-11-21T09:30:00Z' }] },
-          {},
-          till,
-        ),
+        await visitOther({ channel: 'popup', at: '2026-11-21T09:30:00Z' }),
         422,
         'VISIT.CHANNEL_NOT_ALLOWED',
         'visits[0].channel',
       );
-      expectProblem(
-        await engine.request(
-          'POST',
-          `/drops/${otherId}/visits`,
-          { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T08:59:00Z' }] },
-          {},
-          till,
-        ),
-        422,
-        'VISIT.AT_OUT_OF_RANGE',
-        'visits[0].at',
-      );
+      expectProblem(await visitOther({ channel: 'web', at: '2026-11-21T08:59:00Z' }), 422, 'VISIT.AT_OUT_OF_RANGE', 'visits[0].at');
     });
-    expect(
-      (
-        await engine.request(
-          'POST',
-          `/drops/${otherId}/visits`,
-          { visits: [{ visitorId: 'v', channel: 'web', at: '2026-11-21T09:30:00Z' }] },
-          {},
-          till,
-        )
-      ).status,
-    ).toBe(202);
+    expect((await visitOther({ channel: 'web', at: '2026-11-21T09:30:00Z' })).status).toBe(202);
   });
 });

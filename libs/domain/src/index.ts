@@ -10,6 +10,7 @@ export * from './drop/drop.ids';
 export * from './drop/drop.decider';
 export * from './drop/drop.allocation';
 export * from './drop/drop.view';
+export { dropNotFound, isPublic } from './drop/drop.decide-support';
 export * from './drop/drop.schedule';
 export * from './events/upcasting';
 export * from './restock/reorder-point';

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DropEvent, dropStreamName, SalesChannel } from '@dropline/domain';
+import { DropEvent, dropStreamName, ExistingDrop, isPublic, SalesChannel } from '@dropline/domain';
 import { toDomainEvent } from '@dropline/event-sourcing';
 import type { EventStore } from '@dropline/event-store';
 import type { Databases } from '@dropline/platform';
 import { DATABASES, EVENT_STORE } from '@dropline/platform';
 import { dropEventSchema, DropWriter } from '../drops/drop-writer';
 
-/** What the visits intake needs to know about a drop. */
+/** What the visits intake needs to know about a public drop. */
 export interface VisitableDrop {
   channels: readonly SalesChannel[];
   scheduledAtMs: number;
@@ -17,17 +17,22 @@ const TTL_MS = 30_000;
 const MAX_CACHED = 10_000;
 
 /**
- * Whether a drop exists, its channels and when it was scheduled — at O(1) cost per call,
- * whatever the size of the drop's stream (a till posting visits in a loop must not make the
- * engine fold a hot drop each time):
+ * A public drop's channels and when it was scheduled — or undefined when the drop does not
+ * exist or is not public yet (announced, or an access phase or its window opened: `isPublic`),
+ * the same two answers the storefront gives, so a till or service token learns nothing of a
+ * drop the storefront may not show. At O(1) cost per call for a public drop, whatever the size
+ * of its stream (a till posting visits in a loop must not make the engine fold a hot drop each
+ * time):
  *
- * 1. the drop writer's cached state (no IO; fresh in the engine that handles the drop);
- * 2. else a recent lookup kept here for 30 s;
- * 3. else the drop stream's FIRST event (DropScheduled: existence, scheduledAt, the first
- *    definition's channels), with the channels of the read model's current definition when
- *    it has the drop (so a revision before opening counts once it is projected).
+ * 1. the drop writer's cached state when it is public (no IO; fresh in the engine that handles it);
+ * 2. else a recent lookup kept here for 30 s (public drops only: a drop stays public for good);
+ * 3. else the drop stream's FIRST event (DropScheduled: existence, scheduledAt), with the
+ *    channels of the drops read model's current definition when the read model shows it public;
+ * 4. else — a drop the read model does not show public, which another engine may have just
+ *    announced — the drop's state (DropWriter.load: small, as nothing is sold before a drop is
+ *    public, and kept, so a loop only reads what was appended since).
  *
- * Unknown drops are not remembered: one indexed read of an empty stream per call.
+ * Unknown and non-public drops are not remembered here.
  */
 @Injectable()
 export class VisitDrops {
@@ -40,8 +45,8 @@ export class VisitDrops {
   ) {}
 
   async find(dropId: string): Promise<VisitableDrop | undefined> {
-    const state = this.drops.cachedState(dropId);
-    if (state && state.status !== 'initial') return { channels: state.definition.channels, scheduledAtMs: Date.parse(state.scheduledAt) };
+    const cached = this.drops.cachedState(dropId);
+    if (cached && cached.status !== 'initial' && isPublic(cached)) return visitable(cached);
     const now = Date.now();
     const hit = this.cache.get(dropId);
     if (hit && hit.until > now) return hit.drop;
@@ -51,16 +56,26 @@ export class VisitDrops {
     if (!head) return undefined;
     const first = toDomainEvent<DropEvent>(head, dropEventSchema);
     if (first.type !== 'DropScheduled') return undefined;
-    let channels: readonly SalesChannel[] = first.data.definition.channels;
     const projected = await this.databases.readModels
-      .query<{ channels: unknown }>(`select definition->'channels' as channels from rm_drop_summary where drop_id = $1`, [dropId])
-      .then((r) => r.rows[0]?.channels)
-      // The stream is the authority; the read model only refines the channels.
-      .catch(() => undefined);
-    if (Array.isArray(projected) && projected.every((c) => typeof c === 'string')) channels = projected as SalesChannel[];
-    const drop = { channels, scheduledAtMs: Date.parse(first.data.scheduledAt) };
+      .query<{ announced: boolean; channels: unknown }>(
+        `select announced, definition->'channels' as channels from rm_drop_summary where drop_id = $1`,
+        [dropId],
+      )
+      .then((r) => r.rows[0]);
+    let drop: VisitableDrop;
+    if (projected?.announced && Array.isArray(projected.channels) && projected.channels.every((c) => typeof c === 'string')) {
+      drop = { channels: projected.channels as SalesChannel[], scheduledAtMs: Date.parse(first.data.scheduledAt) };
+    } else {
+      const { state } = await this.drops.load(dropId);
+      if (state.status === 'initial' || !isPublic(state)) return undefined;
+      drop = visitable(state);
+    }
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(dropId, { drop, until: now + TTL_MS });
     return drop;
   }
+}
+
+function visitable(state: ExistingDrop): VisitableDrop {
+  return { channels: state.definition.channels, scheduledAtMs: Date.parse(state.scheduledAt) };
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '@dropline/domain';
+import { dropNotFound } from '@dropline/domain';
 import { Clock, contextFromRequest, DropIdParams, ProblemException } from '@dropline/platform';
 import { RecordVisitsDto } from './record-visits.dto';
 import { VisitDrops } from './visit-drops';
@@ -28,10 +28,11 @@ export class VisitsController {
 
   /**
    * The whole batch is refused at the first visit that does not fit (its `field` names it):
-   * 404 DROP.NOT_FOUND for a drop that does not exist, 422 VISIT.CHANNEL_NOT_ALLOWED for a
+   * 404 DROP.NOT_FOUND for a drop that does not exist or is not public yet (the storefront's
+   * answer: nothing of an unannounced drop — its channels, its scheduling — is told), 422 VISIT.CHANNEL_NOT_ALLOWED for a
    * channel the drop is not sold on, 422 VISIT.AT_OUT_OF_RANGE for a time outside
-   * [max(scheduled, now − 400 days), now + 5 min]. The drop is looked up without folding its
-   * stream (VisitDrops).
+   * [max(scheduled, now − 400 days), now + 5 min]. A public drop is looked up without folding
+   * its stream (VisitDrops).
    */
   @Post()
   @HttpCode(202)
@@ -39,7 +40,7 @@ export class VisitsController {
   @ApiOperation({ summary: 'Record a batch of storefront visits (conversion analytics); stored as VisitsRecorded in visits-<dropId>' })
   async record(@Param() p: DropIdParams, @Body() body: RecordVisitsDto, @Req() request: FastifyRequest) {
     const drop = await this.drops.find(p.dropId);
-    if (!drop) throw new DomainError('DROP.NOT_FOUND', `Drop ${p.dropId} does not exist`, { dropId: p.dropId });
+    if (!drop) throw dropNotFound(p.dropId);
     const now = this.clock.now().getTime();
     const earliest = Math.max(drop.scheduledAtMs, now - VISIT_MAX_AGE_DAYS * 86_400_000);
     const latest = now + VISIT_MAX_AHEAD_MS;
