@@ -99,7 +99,11 @@ export class DemandRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async flushNow(): Promise<void> {
-    if (this.counts.size === 0 && this.unconfirmed.size === 0) return;
+    if (this.counts.size === 0 && this.unconfirmed.size === 0) {
+      // An idle interval ends too: the next one covers only the time its counts were made in.
+      this.intervalStart = this.clock.now().toISOString();
+      return;
+    }
     const counts = this.counts;
     this.counts = new Map();
     const intervalStart = this.intervalStart;
