@@ -301,7 +301,7 @@ describe('odd input', () => {
     // engine's writer never saw them, and the drops read model may not have them yet.
     const otherId = `other-${randomUUID().slice(0, 8)}`;
     const definition = { ...harbourHoodie(), channels: ['web'] };
-    const appendByOtherEngine = (type: 'DropScheduled' | 'DropAnnounced', data: object, expected: 'no_stream' | number) =>
+    const appendByOtherEngine = (type: 'DropScheduled' | 'DropAnnounced', data: Record<string, unknown>, expected: 'no_stream' | number) =>
       engine.databases.store.appendToStream(
         `drop-${otherId}`,
         [

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { linksTo, parentContext, spanContextOf, startBatchSpan } from './trace-context';
+import { isTraceparent, linksTo, parentContext, spanContextOf, startBatchSpan } from './trace-context';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -16,6 +16,24 @@ describe('trace context of envelopes and messages', () => {
     expect(spanContextOf('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeUndefined();
     expect(spanContextOf(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).toBeUndefined();
     expect(spanContextOf('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01')).toBeUndefined();
+  });
+
+  it('tells a valid traceparent from one with an all-zero id, another version, uppercase or the wrong length', () => {
+    expect(isTraceparent(TP)).toBe(true);
+    expect(isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00')).toBe(true);
+    for (const bad of [
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      `00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`,
+      'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      '00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01',
+      `${TP}-extra`,
+      '',
+      undefined,
+      null,
+      42,
+    ])
+      expect(isTraceparent(bad)).toBe(false);
   });
 
   it('parents work on its traceparent (no tracer provider: the API keeps the given context on)', () => {

@@ -12,14 +12,29 @@ const INVALID_SPAN_ID = '0'.repeat(16);
  */
 export const droplineTracer = () => trace.getTracer('dropline');
 
-/** The span context a W3C traceparent names (remote), or undefined when it is missing or malformed. */
+/**
+ * Whether `value` is a valid W3C traceparent of version 00: lowercase hex, and neither the trace
+ * id nor the parent id all zeros (W3C Trace Context: such a header is invalid, and a tracer
+ * drops it). A fixed-offset check, no match array: every command and every message checks one.
+ */
+export function isTraceparent(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    TRACEPARENT.test(value) &&
+    value.slice(3, 35) !== INVALID_TRACE_ID &&
+    value.slice(36, 52) !== INVALID_SPAN_ID
+  );
+}
+
+/** The span context a W3C traceparent names (remote), or undefined when it is missing or invalid (isTraceparent). */
 export function spanContextOf(traceparent: string | undefined | null): SpanContext | undefined {
-  // Every command parses one: a test and fixed slices, no match array and no second pass for the all-zero ids.
-  if (!traceparent || !TRACEPARENT.test(traceparent)) return undefined;
-  const traceId = traceparent.slice(3, 35);
-  const spanId = traceparent.slice(36, 52);
-  if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined;
-  return { traceId, spanId, traceFlags: parseInt(traceparent.slice(53, 55), 16) & TraceFlags.SAMPLED, isRemote: true };
+  if (!isTraceparent(traceparent)) return undefined;
+  return {
+    traceId: traceparent.slice(3, 35),
+    spanId: traceparent.slice(36, 52),
+    traceFlags: parseInt(traceparent.slice(53, 55), 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  };
 }
 
 /** The W3C traceparent of a span. */

@@ -54,6 +54,17 @@ describe('CloudEvents mapping (Kafka binary content mode)', () => {
     expect(JSON.parse(message.value.toString())).toEqual({ dropId: 'hoodie-1', preOrderId: 'hoodie-1.po.abc', units: 2 });
   });
 
+  it('publishes no traceparent header rather than an invalid one (an all-zero id stored by an older engine), and reads none', () => {
+    const zero = `00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`;
+    for (const traceparent of ['', zero, '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01']) {
+      const message = codec.encode(recorded({ metadata: { ...recorded().metadata, traceparent } }));
+      expect(message.headers).not.toHaveProperty('traceparent');
+      const good = codec.encode(recorded());
+      const inbound = codec.decode({ key: good.key, value: good.value, headers: { ...good.headers, traceparent } });
+      expect(inbound.traceparent).toBeUndefined();
+    }
+  });
+
   it('keys side-stream events by the drop id in their payload and omits an absent causation id', () => {
     const message = codec.encode(
       recorded({

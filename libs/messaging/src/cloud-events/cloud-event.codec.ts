@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@dropline/event-store';
+import { isTraceparent, type RecordedEvent } from '@dropline/event-store';
 import { headerString, InboundMessage, OutboundMessage } from '../transport';
 import type { CeTypeRegistry } from './ce-type';
 
@@ -55,8 +55,6 @@ export const CE_HEADERS = {
   traceparent: 'traceparent',
 } as const;
 
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 /**
  * The drop an event belongs to: the id of a `drop-<id>` stream, else the payload's dropId
  * (side streams such as `visits-<id>` carry it). It is the Kafka key, so one drop's events
@@ -95,7 +93,8 @@ export class CloudEventCodec {
       [CE_HEADERS.contentType]: 'application/json',
     };
     if (event.metadata.causationId) headers[CE_HEADERS.causationid] = event.metadata.causationId;
-    if (event.metadata.traceparent) headers[CE_HEADERS.traceparent] = event.metadata.traceparent;
+    // An invalid one (an all-zero id stored by an older engine) is left out: the header is optional, never invalid.
+    if (isTraceparent(event.metadata.traceparent)) headers[CE_HEADERS.traceparent] = event.metadata.traceparent;
     return { key: dropId, value: Buffer.from(JSON.stringify(data), 'utf8'), headers };
   }
 
@@ -134,7 +133,7 @@ export class CloudEventCodec {
       time: h(CE_HEADERS.time) ?? '',
       correlationId: h(CE_HEADERS.correlationid),
       causationId: h(CE_HEADERS.causationid),
-      traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined,
+      traceparent: isTraceparent(traceparent) ? traceparent : undefined,
       // Published payloads are always at the latest version the publisher knew; an older
       // version from this registry's point of view is upcast here as well.
       data: this.options.upcast(resolved.storedType, resolved.version, data as Record<string, unknown>),

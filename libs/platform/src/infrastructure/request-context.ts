@@ -2,10 +2,10 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { context, trace } from '@opentelemetry/api';
 import type { Actor } from '@dropline/domain';
+import { isTraceparent } from '@dropline/event-store';
 import type { CommandContext } from '@dropline/event-sourcing';
 import type { Clock } from './clock';
 
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -48,8 +48,9 @@ function randomIds(): string {
 
 /**
  * The envelope context of an HTTP command: the caller's correlation id and trace are
- * kept when well-formed (malformed ones are replaced, never rejected: they are
- * diagnostics, not input), the request id becomes the causation id.
+ * kept when well-formed (malformed ones — a traceparent with an all-zero id included — are
+ * replaced, never rejected: they are diagnostics, not input), the request id becomes the
+ * causation id.
  */
 export function contextFromRequest(request: FastifyRequest, clock: Clock, actor = 'anonymous'): CommandContext {
   const header = (name: string): string | undefined => {
@@ -64,7 +65,7 @@ export function contextFromRequest(request: FastifyRequest, clock: Clock, actor 
     actor: (request as { user?: { sub?: string } }).user?.sub ?? actor,
     correlationId: correlation && SAFE_ID.test(correlation) ? correlation : requestId,
     causationId: requestId,
-    traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : newTraceparent(),
+    traceparent: isTraceparent(traceparent) ? traceparent : newTraceparent(),
     occurredAt: clock.now().toISOString(),
   };
 }

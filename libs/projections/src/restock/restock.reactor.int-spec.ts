@@ -177,7 +177,7 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     expect(await storedAll(ids)).toEqual(await expected(ids));
   });
 
-  it('names the drop event that made each crossing as its causation, keeps its correlation, and the read model keeps the last one', async () => {
+  it('names the drop event that made each crossing as its causation, keeps its correlation and trace, and the read model keeps the last one', async () => {
     const { ids, events } = await seed(2);
     const all = (await folded()) + events;
     // Small pages: crossings of one SKU fall into different pages, and some pages hold several.
@@ -195,6 +195,9 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
         expect(cause).toBeDefined();
         expect(cause!.streamName).toBe(`drop-${dropId}`);
         expect(r.metadata.correlationId).toBe(cause!.metadata.correlationId);
+        // …and continues its trace: a consumer's handling span joins the crossing request's trace.
+        expect(r.metadata.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+        expect(r.metadata.traceparent).toBe(cause!.metadata.traceparent);
         lastBySku.set(sku, { crossing, causationId: r.metadata.causationId });
       }
       // Two independent folds agree: the read model's last crossing event is the reactor's cause of it.

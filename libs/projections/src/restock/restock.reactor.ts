@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describeBadEvent, restockStreamName, schemaVersionOf, screenBadEvents, upcast } from '@dropline/domain';
 import type { BadEvent, BadEventPolicy } from '@dropline/domain';
 import type { RestockRecommended } from '@dropline/domain';
-import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
+import { EventStore, isTraceparent, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@dropline/event-store';
 import {
   CheckpointStore,
   LeaseLostError,
@@ -86,6 +86,8 @@ export interface RestockReactorRow {
 export interface CrossingCause {
   eventId: string;
   correlationId: string;
+  /** The crossing event's trace context (rows folded before it was kept have none). */
+  traceparent?: string;
   at?: string;
   reorderPoint?: number;
   available?: number;
@@ -346,6 +348,7 @@ export class RestockReactor {
             const cause: CrossingCause = {
               eventId: fact.eventId,
               correlationId: fact.correlationId,
+              traceparent: fact.traceparent,
               at: threshold!.lastCrossingAt ?? fact.at,
               reorderPoint: threshold!.reorderPoint,
               available: threshold!.available,
@@ -552,10 +555,18 @@ export class RestockReactor {
           causationId: cause?.eventId ?? null,
           actor: 'system:restock-reactor',
           occurredAt: event.data.recommendedAt,
-          traceparent: '',
+          // In the crossing request's trace, as a command's events are in theirs; a trace of its
+          // own when the cause's is unknown (a row folded before causes kept it) or invalid.
+          traceparent: isTraceparent(cause?.traceparent) ? cause.traceparent : freshTraceparent(),
         },
       });
     }
     return events;
   }
+}
+
+/** A W3C traceparent of a new trace (random trace and parent ids, sampled). */
+function freshTraceparent(): string {
+  const ids = randomBytes(24).toString('hex');
+  return `00-${ids.slice(0, 32)}-${ids.slice(32)}-01`;
 }

@@ -250,12 +250,21 @@ export function dropHistory(dropId: string, seed: number, options: HistoryOption
 
 /** The storage envelope of a fixture event. */
 export function toNewFixtureEvent({ event, at }: TimedEvent): NewEvent {
+  const eventId = randomUUID();
+  // A trace of its own per event, as each request has: its ids from the event id's hex digits.
+  const hex = eventId.replaceAll('-', '');
   return {
-    eventId: randomUUID(),
+    eventId,
     type: event.type,
     schemaVersion: schemaVersionOf(event.type),
     data: event.data as Record<string, unknown>,
-    metadata: { correlationId: 'fixture', causationId: null, actor: 'system:fixture', occurredAt: at, traceparent: '' },
+    metadata: {
+      correlationId: 'fixture',
+      causationId: null,
+      actor: 'system:fixture',
+      occurredAt: at,
+      traceparent: `00-${hex}-${hex.slice(0, 16)}-01`,
+    },
   };
 }
 

@@ -45,6 +45,7 @@ export function fact(event: DropEvent, at = '2027-01-02T12:00:00.000Z', preOrder
     revision: revision,
     eventId: `00000000-0000-4000-8000-${String(revision++).padStart(12, '0')}`,
     correlationId: 'test-correlation',
+    traceparent: '',
     at,
     atMs: Date.parse(at),
     event,

@@ -43,9 +43,10 @@ export interface DropFact<P extends PreOrderFacts = PreOrderFacts> {
   dropId: string;
   /** Revision of the event in its `drop-<id>` stream. */
   revision: number;
-  /** The event's id and correlation id (what a reaction to it names as causation and keeps). */
+  /** The event's id, correlation id and trace context (what a reaction to it names as causation and keeps). */
   eventId: string;
   correlationId: string;
+  traceparent: string;
   /** metadata.occurredAt */
   at: string;
   /** Date.parse(at) */
@@ -71,6 +72,7 @@ export function factOf(recorded: RecordedEvent): DropFact<never> | undefined {
     revision: recorded.revision,
     eventId: recorded.eventId,
     correlationId: recorded.metadata.correlationId,
+    traceparent: recorded.metadata.traceparent,
     at: recorded.metadata.occurredAt,
     atMs: parseInstant(recorded.metadata.occurredAt),
     event,
