@@ -246,6 +246,24 @@ describe('odd input', () => {
     });
   });
 
+  it('refuses a definition instant without seconds or offset with 400 naming it (the events publish RFC 3339 date-times)', async () => {
+    const hoodie = harbourHoodie() as { window: { opensAt: string; closesAt: string } } & Record<string, unknown>;
+    await appendsNothing(async () => {
+      for (const [body, field] of [
+        [{ ...hoodie, window: { ...hoodie.window, opensAt: '2026-12-10T10:00Z' } }, 'window.opensAt'],
+        [{ ...hoodie, window: { ...hoodie.window, closesAt: '2026-12-20T10:00+02:00' } }, 'window.closesAt'],
+        [
+          { ...hoodie, earlyAccess: undefined, phases: [{ name: 'early', opensAt: '2026-11-25T09:30+01:00', audience: 'members' }] },
+          'phases[0].opensAt',
+        ],
+      ] as const) {
+        const res = await engine.request('POST', '/drops', body);
+        expectProblem(res, 400, 'VALIDATION.FAILED', field);
+        expect(res.body.detail).toContain('RFC 3339');
+      }
+    });
+  });
+
   it('records visits only for public drops, on their channels, at plausible times', async () => {
     const till = { role: 'till' as const };
     const visit = (over: Record<string, unknown> = {}) => ({ visitorId: 'c-1', channel: 'popup', at: '2026-11-20T10:01:00Z', ...over });

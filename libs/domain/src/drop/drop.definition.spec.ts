@@ -126,6 +126,18 @@ describe('validateDropDefinition', () => {
   it('accepts a MOQ equal to the total cap', () => {
     expect(fieldOf(aDefinition({ minimumOrderQuantity: 55 }))).toBeUndefined();
   });
+
+  it('takes its instants as RFC 3339 date-times only: seconds and an offset, as the events publish them', () => {
+    const window = (opensAt: string, closesAt = '2026-12-08T10:00:00Z') => aDefinition({ window: { opensAt, closesAt } });
+    for (const opensAt of ['2026-12-01T10:00Z', '2026-12-01T10:00+02:00', '2026-12-01T10:00:00', '2026-12-01', '2026-12-01 10:00:00Z'])
+      expect(fieldOf(window(opensAt))).toBe('window.opensAt');
+    expect(fieldOf(window('2026-12-01T10:00:00Z', '2026-12-08T10:00+01:00'))).toBe('window.closesAt');
+    expect(fieldOf(aDefinition({ earlyAccess: { opensAt: '2026-11-30T10:00Z', audience: 'repeat-customers' } }))).toBe(
+      'earlyAccess.opensAt',
+    );
+    for (const opensAt of ['2026-12-01T10:00:00Z', '2026-12-01T12:00:00.5+02:00', '2026-12-01T10:00:00.123456789Z'])
+      expect(fieldOf(window(opensAt))).toBeUndefined();
+  });
 });
 
 describe('validateDropDefinition: access phases', () => {
@@ -144,6 +156,10 @@ describe('validateDropDefinition: access phases', () => {
       opensAt: new Date(Date.parse('2026-11-30T10:00:00Z') - (count - 1 - i) * 86_400_000).toISOString(),
       audience: 'members',
     }));
+
+  it('takes a phase opening as an RFC 3339 date-time only', () => {
+    expect(fieldOf(withPhases([{ ...members, opensAt: '2026-11-28T10:00+01:00' }, repeat, locals]))).toBe('phases[0].opensAt');
+  });
 
   it('accepts the phased sample, and reserves no more than the caps when the allocations add up to them', () => {
     expect(fieldOf(aPhasedDefinition())).toBeUndefined();

@@ -115,6 +115,21 @@ export interface DropDefinition {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/**
+ * The instants a definition may give: RFC 3339 date-times, seconds and offset included (the
+ * events' contract, AsyncAPI `format: date-time`), stored and published as given. parseInstant
+ * still reads the minutes-only form that definitions stored before this rule may hold.
+ */
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+export const DATE_TIME_RULE = 'must be an RFC 3339 date-time with seconds and an offset, e.g. 2026-12-01T10:00:00Z';
+
+/** A definition's instant (DATE_TIME), or `invalid` naming `field`. */
+function definedInstant(value: unknown, field: string): number {
+  const ms = typeof value === 'string' && DATE_TIME.test(value) ? parseInstant(value) : Number.NaN;
+  if (Number.isNaN(ms)) invalid(field, DATE_TIME_RULE);
+  return ms;
+}
+
 // The last instant parsed and its value: every command parses its `now` (PlacePreOrder against the
 // window), and the commands of a busy moment share it (the same millisecond, the same clock string).
 let lastInstant: string | undefined;
@@ -202,18 +217,15 @@ export function validateDropDefinition(definition: DropDefinition, now?: string)
   }
 
   if (!isObject(d.window)) invalid('window', 'must be an object');
-  const opensAt = parseInstant(d.window.opensAt);
-  const closesAt = parseInstant(d.window.closesAt);
-  if (Number.isNaN(opensAt)) invalid('window.opensAt', 'must be an ISO-8601 instant');
-  if (Number.isNaN(closesAt)) invalid('window.closesAt', 'must be an ISO-8601 instant');
+  const opensAt = definedInstant(d.window.opensAt, 'window.opensAt');
+  const closesAt = definedInstant(d.window.closesAt, 'window.closesAt');
   if (closesAt <= opensAt) invalid('window.closesAt', 'must be after window.opensAt');
   // A window that has already closed would open and close at once: nobody could ever buy.
   if (now !== undefined && closesAt <= parseInstant(now)) invalid('window.closesAt', 'has already passed');
 
   if (d.earlyAccess !== undefined) {
     if (!isObject(d.earlyAccess)) invalid('earlyAccess', 'must be an object');
-    const earlyOpensAt = parseInstant(d.earlyAccess.opensAt);
-    if (Number.isNaN(earlyOpensAt)) invalid('earlyAccess.opensAt', 'must be an ISO-8601 instant');
+    const earlyOpensAt = definedInstant(d.earlyAccess.opensAt, 'earlyAccess.opensAt');
     if (earlyOpensAt >= opensAt) invalid('earlyAccess.opensAt', 'must be before window.opensAt');
     if (d.earlyAccess.audience !== 'repeat-customers') invalid('earlyAccess.audience', 'must be repeat-customers');
   }
@@ -267,8 +279,7 @@ function validatePhases(phases: unknown, drop: { opensAt: number; skus: DropVari
     names.add(p.name);
     if (!(PHASE_AUDIENCES as readonly unknown[]).includes(p.audience))
       invalid(`${at}.audience`, `must be one of ${PHASE_AUDIENCES.join('|')}`);
-    const phaseOpensAt = parseInstant(p.opensAt);
-    if (Number.isNaN(phaseOpensAt)) invalid(`${at}.opensAt`, 'must be an ISO-8601 instant');
+    const phaseOpensAt = definedInstant(p.opensAt, `${at}.opensAt`);
     if (phaseOpensAt <= previousOpensAt) invalid(`${at}.opensAt`, 'must be after the phase before it');
     previousOpensAt = phaseOpensAt;
     if (p.audience === 'everyone') {
