@@ -67,13 +67,48 @@ export function listOf(values: string | string[] | undefined): string[] {
     .filter(Boolean);
 }
 
-/** A comma-separated list of numbers, or UsageError naming the flag. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * A comma-separated list of decimal numbers (`0.95`, `7`; not `0x7`, `1e2` or `''`), each once;
+ * undefined when the flag is absent; else UsageError naming the flag.
+ */
 export function numbersOf(flag: string, values: string | string[] | undefined): number[] | undefined {
+  if (values === undefined) return undefined;
   const list = listOf(values);
-  if (list.length === 0) return undefined;
+  if (list.length === 0) throw new UsageError(`--${flag} takes at least one number`);
+  const seen = new Set<number>();
   return list.map((v) => {
+    if (!DECIMAL.test(v)) throw new UsageError(`--${flag}: "${v}" is not a decimal number`);
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--${flag}: "${v}" is not a number`);
+    if (seen.has(n)) throw new UsageError(`--${flag} lists ${v} twice`);
+    seen.add(n);
     return n;
   });
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+const DATE_OR_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * `--from`/`--to`: a UTC day (`2027-01-01`, its midnight UTC) or an instant with its offset
+ * (`2027-01-01T09:00:00Z`, `…+01:00`), as an ISO instant; UsageError for anything else — an
+ * instant without offset too, which would be read in the machine's time zone — and for a
+ * `--from` not before `--to`.
+ */
+export function windowFlags(values: { from?: string; to?: string }): { from?: string; to?: string } {
+  const out: { from?: string; to?: string } = {};
+  for (const flag of ['from', 'to'] as const) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    const ms = DATE_OR_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+    const [, y, m, d] = DATE.exec(value) ?? [];
+    const day = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+    // Date.parse takes 2027-02-30 as 2 March: the calendar day must exist as written.
+    if (Number.isNaN(ms) || day.getUTCMonth() !== Number(m) - 1 || day.getUTCDate() !== Number(d))
+      throw new UsageError(`--${flag} must be a UTC day (2027-01-01) or an instant with its offset (2027-01-01T09:00:00Z), not "${value}"`);
+    out[flag] = new Date(ms).toISOString();
+  }
+  if (out.from !== undefined && out.to !== undefined && out.from >= out.to) throw new UsageError('--from must be before --to');
+  return out;
 }

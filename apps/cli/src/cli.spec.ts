@@ -102,6 +102,39 @@ describe('dropline CLI', () => {
     expect(await runCli(['replay'], capture())).toBe(2);
     expect(await runCli(['replay', file, '--nope'], capture())).toBe(2);
   });
+
+  it('refuses what-if values it would ignore, repeat or misread, naming the flag (exit 2)', async () => {
+    for (const [args, message] of [
+      [['--policy', 'days-of-cover', '--service-level', '7'], /--service-level is for the reorder-point policy, which --policy leaves out/],
+      [['--lead-time', '3,3'], /--lead-time lists 3 twice/],
+      [['--lead-time', ''], /--lead-time takes at least one number/],
+      [['--lead-time', '0x3'], /--lead-time: "0x3" is not a decimal number/],
+      [['--review', '1e2'], /--review: "1e2" is not a decimal number/],
+      [['--lead-time', '100000000'], /lead time 100000000 must be a whole number of days, 1 to 365/],
+      [['--cover', '9999'], /cover 9999 must be a number of days, 0 to 365/],
+    ] as const) {
+      const io = capture();
+      expect(await runCli(['replay', file, ...args], io)).toBe(2);
+      expect(io.err()).toMatch(message);
+    }
+  });
+
+  it('refuses a --from/--to that is not a UTC day or an instant with its offset, before reading any store (exit 2)', async () => {
+    for (const command of ['replay', 'export'])
+      for (const [flags, message] of [
+        [['--to', 'not-a-date'], /--to must be a UTC day \(2027-01-01\) or an instant with its offset/],
+        [['--from', '2026-13-45'], /--from must be a UTC day/],
+        [['--from', '2027-02-30'], /--from must be a UTC day/],
+        // Read in the machine's time zone, it would select other drops on another machine.
+        [['--to', '2026-12-04T16:00'], /--to must be a UTC day/],
+        [['--from', '2027-02-01', '--to', '2027-01-01T00:00:00+01:00'], /--from must be before --to/],
+      ] as const) {
+        const io = capture();
+        const out = command === 'export' ? ['--out', join(dir, 'never.ndjson')] : [];
+        expect(await runCli([command, ...flags, ...out], io)).toBe(2);
+        expect(io.err()).toMatch(message);
+      }
+  });
 });
 
 describe('progress bar', () => {

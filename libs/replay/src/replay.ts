@@ -21,11 +21,16 @@ export interface GridValues {
  * Every combination for `policy`, outermost axis first (the policy's own axes, then lead time,
  * then review period), so 3 service levels × 3 lead times × 3 reviews is 27 runs in a fixed order.
  */
+/** The longest lead time or review period a grid takes: a drop's production lead time is at most a year too. */
+const MAX_DAYS = 365;
+
 export function policyGrid(policy: RestockPolicy, values: GridValues): PolicyGrid {
   for (const l of values.leadTimeDays)
-    if (!(Number.isInteger(l) && l >= 1)) throw new Error(`lead time ${l} must be a whole number of days ≥ 1`);
+    if (!(Number.isInteger(l) && l >= 1 && l <= MAX_DAYS))
+      throw new Error(`lead time ${l} must be a whole number of days, 1 to ${MAX_DAYS}`);
   for (const r of values.reviewDays)
-    if (!(Number.isInteger(r) && r >= 1)) throw new Error(`review period ${r} must be a whole number of days ≥ 1`);
+    if (!(Number.isInteger(r) && r >= 1 && r <= MAX_DAYS))
+      throw new Error(`review period ${r} must be a whole number of days, 1 to ${MAX_DAYS}`);
   let combos: Array<Record<string, number>> = [{}];
   for (const axis of policy.axes) {
     const axisValues = values.axes?.[axis.key] ?? axis.defaults;

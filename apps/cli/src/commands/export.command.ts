@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { exportCampaign, selectDrops } from '@dropline/replay';
-import { CliCommand, listOf, pathFromCaller, UsageError } from '../cli-command';
+import { CliCommand, listOf, pathFromCaller, UsageError, windowFlags } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 export const command: CliCommand = {
@@ -24,12 +24,10 @@ export const command: CliCommand = {
     const dropIds = listOf(values.drop);
     if (dropIds.length === 0 && values.city === undefined && values.from === undefined && values.to === undefined)
       throw new UsageError('name the drops: --drop, --city, or --from/--to');
-    for (const flag of ['from', 'to'] as const)
-      if (values[flag] !== undefined && Number.isNaN(Date.parse(values[flag]!)))
-        throw new UsageError(`--${flag} must be an ISO-8601 date or instant`);
+    const window = windowFlags(values);
     const opened = await (await import('../cli-store')).openConfiguredStore(context.env, context.stderr);
     try {
-      const drops = await selectDrops(opened.store, { dropIds, city: values.city, from: values.from, to: values.to });
+      const drops = await selectDrops(opened.store, { dropIds, city: values.city, ...window });
       if (drops.length === 0) {
         context.stderr.write('dropline export: no drop matches the selection; nothing written\n');
         return 1;

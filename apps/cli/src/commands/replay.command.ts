@@ -14,7 +14,7 @@ import {
   replayTable,
   selectDrops,
 } from '@dropline/replay';
-import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, readableFile, UsageError } from '../cli-command';
+import { CliCommand, CliContext, listOf, numbersOf, pathFromCaller, readableFile, UsageError, windowFlags } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 const axisFlags = Object.fromEntries(
@@ -63,6 +63,12 @@ export const command: CliCommand = {
         throw new UsageError((e as Error).message);
       }
     });
+    const window = windowFlags(values);
+    for (const policy of RESTOCK_POLICIES)
+      if (!policies.includes(policy))
+        for (const axis of policy.axes)
+          if (flags[axis.flag] !== undefined)
+            throw new UsageError(`--${axis.flag} is for the ${policy.name} policy, which --policy leaves out`);
     const leadTimeDays = numbersOf('lead-time', values['lead-time']) ?? [7, 14, 21];
     const reviewDays = numbersOf('review', values.review) ?? [1, 3, 7];
     const axes: Record<string, number[]> = {};
@@ -85,7 +91,7 @@ export const command: CliCommand = {
     let campaign: CampaignSeries;
     let source: string;
     if (fromStore) {
-      ({ campaign, source } = await readFromStore(context, { dropIds, city: values.city, from: values.from, to: values.to }, bar));
+      ({ campaign, source } = await readFromStore(context, { dropIds, city: values.city, ...window }, bar));
     } else {
       const file = await readableFile(context, positionals[0]);
       const builder = new CampaignSeriesBuilder();

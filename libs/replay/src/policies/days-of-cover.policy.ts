@@ -16,7 +16,7 @@ export const daysOfCoverPolicy: RestockPolicy = {
       flag: 'cover',
       defaults: [3, 7, 14],
       validate: (v) => {
-        if (!(Number.isFinite(v) && v >= 0)) throw new Error(`cover ${v} must be a non-negative number of days`);
+        if (!(Number.isFinite(v) && v >= 0 && v <= 365)) throw new Error(`cover ${v} must be a number of days, 0 to 365`);
       },
     },
   ],
