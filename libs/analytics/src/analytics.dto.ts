@@ -6,7 +6,11 @@ import { ApiProperty } from '@nestjs/swagger';
 export class ChannelMetricsDto {
   @ApiProperty() channel!: string;
   @ApiProperty() visits!: number;
-  @ApiProperty() uniqueVisitors!: number;
+  @ApiProperty({
+    description:
+      'Visitors whose FIRST visit to the drop was on this channel (first touch: each visitor counts on one channel, so the channels add up to the drop’s unique visitors; a visitor who came back on another channel is not counted there)',
+  })
+  uniqueVisitors!: number;
   @ApiProperty() preOrders!: number;
   @ApiProperty({ nullable: true, type: Number, description: 'Pre-orders per visit; null without visits' }) conversion!: number | null;
   @ApiProperty() units!: number;

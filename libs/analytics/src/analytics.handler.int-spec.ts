@@ -199,6 +199,41 @@ describe('AnalyticsHandler: the purchase clock starts at the first opening (PGli
     });
   });
 
+  it("counts a channel's unique visitors by first touch, in visit time whatever the order batches arrive in", async () => {
+    const batch = (revision: number, visits: Array<[string, string, string]>): RecordedEvent => ({
+      ...record(
+        'touch',
+        { type: 'VisitsRecorded', data: { dropId: 'touch', visits: [], recordedAt: '2026-12-10T12:00:00.000Z' } } as never,
+        revision,
+        '2026-12-10T12:00:00.000Z',
+      ),
+      streamName: 'visits-touch',
+      data: {
+        dropId: 'touch',
+        visits: visits.map(([visitorId, channel, at]) => ({ visitorId, channel, at })),
+        recordedAt: '2026-12-10T12:00:00.000Z',
+      },
+    });
+    const outcomes = await deliver([
+      batch(0, [
+        ['v-1', 'web', '2026-12-10T10:02:00.000Z'],
+        ['v-2', 'app', '2026-12-10T10:03:00.000Z'],
+      ]),
+      // A till's batch arriving late: v-1 had come on the app first.
+      batch(1, [
+        ['v-1', 'app', '2026-12-10T10:01:00.000Z'],
+        ['v-2', 'web', '2026-12-10T10:04:00.000Z'],
+        ['v-3', 'web', '2026-12-10T10:05:00.000Z'],
+      ]),
+    ]);
+    expect(outcomes.map(([, outcome]) => outcome)).toEqual(['applied', 'applied']);
+    const { channels } = await queries.drop('touch');
+    expect(channels.map(({ channel, visits, uniqueVisitors }) => ({ channel, visits, uniqueVisitors }))).toEqual([
+      { channel: 'app', visits: 2, uniqueVisitors: 2 },
+      { channel: 'web', visits: 3, uniqueVisitors: 1 },
+    ]);
+  });
+
   it('callers within the answer interval share one computation; a later call computes again, and sees new events', async () => {
     let queriesRun = 0;
     const counting = Object.assign(Object.create(db.pool) as Pool, {
