@@ -78,6 +78,12 @@ export interface ReadAllOptions {
   fromPosition?: string;
   maxCount?: number;
   filter?: EventFilter;
+  /**
+   * Read the store itself, never a copy of the log kept in memory (SharedLogReads): a reader
+   * stalled at a bad event looks again this way, so a store fixed by hand (the row updated or
+   * deleted) is seen.
+   */
+  fresh?: boolean;
 }
 
 export interface ReadAllResult {

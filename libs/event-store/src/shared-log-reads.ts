@@ -157,6 +157,11 @@ export class SharedLogReads implements EventStore {
     const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
     // A read sent after the last append this process completed before the call may answer its end.
     const mustFollow = this.appendedAt;
+    if (options.fresh) {
+      // What the window kept after this position may be what the store no longer holds.
+      this.forgetAfter(options.fromPosition);
+      return this.inner.readAll(options);
+    }
     let at = this.locate(options.fromPosition);
     if (at === undefined) return this.inner.readAll(options);
     const out: RecordedEvent[] = [];
@@ -270,6 +275,19 @@ export class SharedLogReads implements EventStore {
     }
     // Past the window's size, drop its oldest quarter.
     if (this.events.length > this.windowSize) this.trim(Math.floor((this.windowSize * 3) / 4));
+  }
+
+  /**
+   * Drops the window's events after `position` (all of them from its base), so the next read
+   * there goes to the inner store: a stored event fixed or deleted by hand is not served from
+   * memory again. An extension in flight then finds the window's end moved and keeps nothing.
+   */
+  private forgetAfter(position: string | undefined): void {
+    const at = this.started && position === this.base ? -1 : position === undefined ? undefined : this.index.get(position);
+    if (at === undefined) return;
+    for (let i = at + 1; i < this.events.length; i++) this.index.delete(this.events[i].position);
+    this.events.length = at + 1;
+    this.endSeen = undefined;
   }
 
   /** Keeps the newest `keep` events; the base becomes the last dropped event's position. */

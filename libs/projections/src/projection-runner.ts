@@ -240,7 +240,8 @@ export class ProjectionRunner {
     const from = await this.checkpoint(target);
     // Read before opening the transaction: in embedded mode the store and the read models share
     // one connection, so a read inside the transaction would wait for itself.
-    const page = await this.takePage(target, from.position, pageSize);
+    // A stalled copy looks again at the store itself (a fix made there by hand is not in any copy in memory).
+    const page = stall ? await this.read(from.position, pageSize, true) : await this.takePage(target, from.position, pageSize);
     if (page.events.length === 0) {
       this.stalled.delete(target);
       // Nothing matched, but the store may have scanned past other streams' events: the checkpoint
@@ -302,8 +303,8 @@ export class ProjectionRunner {
     this.prefetched.set(target, { from, pageSize, page });
   }
 
-  private read(from: string | undefined, pageSize: number): Promise<ReadAllResult> {
-    return this.store.readAll({ fromPosition: from, maxCount: pageSize, filter: this.filter() });
+  private read(from: string | undefined, pageSize: number, fresh = false): Promise<ReadAllResult> {
+    return this.store.readAll({ fromPosition: from, maxCount: pageSize, filter: this.filter(), ...(fresh ? { fresh } : {}) });
   }
 
   /**

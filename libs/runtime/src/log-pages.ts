@@ -33,8 +33,12 @@ export interface LogPagesOptions {
 export interface LogPages extends AsyncIterable<ProcessorPage> {
   /** Cuts an idle (or stall) sleep short: something was appended or requested. */
   nudge(): void;
-  /** The next read starts at `position` (after a stall the reader stands before the bad event), after `delayMs`. */
-  seek(position: string | undefined, delayMs?: number): void;
+  /**
+   * The next read starts at `position` (after a stall the reader stands before the bad event),
+   * after `delayMs`; `fresh` makes it read the store itself (ReadAllOptions.fresh), so an event
+   * fixed in the store meanwhile is seen.
+   */
+  seek(position: string | undefined, delayMs?: number, fresh?: boolean): void;
 }
 
 /**
@@ -55,14 +59,24 @@ export function logPages(store: EventStore, options: LogPagesOptions): LogPages 
   let position = options.from;
   let nudged = false;
   let pendingDelay = 0;
+  let freshNext = false;
   let wake: (() => void) | undefined;
   let ahead: { from: string | undefined; read: Promise<ReadAllResult> } | undefined;
 
-  const read = (from: string | undefined): Promise<ReadAllResult> =>
-    store.readAll({ fromPosition: from, maxCount: options.pageSize, ...(options.filter ? { filter: options.filter } : {}) });
+  const read = (from: string | undefined, fresh = false): Promise<ReadAllResult> =>
+    store.readAll({
+      fromPosition: from,
+      maxCount: options.pageSize,
+      ...(options.filter ? { filter: options.filter } : {}),
+      ...(fresh ? { fresh } : {}),
+    });
   const take = (from: string | undefined): Promise<ReadAllResult> => {
     const prefetched = ahead;
     ahead = undefined;
+    if (freshNext) {
+      freshNext = false;
+      return read(from, true);
+    }
     return prefetched && prefetched.from === from ? prefetched.read : read(from);
   };
   const sleep = (ms: number): Promise<void> =>
@@ -114,10 +128,11 @@ export function logPages(store: EventStore, options: LogPagesOptions): LogPages 
       pendingDelay = 0;
       wake?.();
     },
-    seek(to, delayMs = 0) {
+    seek(to, delayMs = 0, fresh = false) {
       position = to;
       ahead = undefined;
       pendingDelay = delayMs;
+      freshNext = fresh;
     },
   };
 }

@@ -325,7 +325,8 @@ export class Supervisor {
         entry.status.checkpoint = outcome.position;
         entry.status.stalledAt = outcome.stalled;
         entry.status.state = 'stalled';
-        pages.seek(outcome.position, processor.stallRetryMs ?? 5_000);
+        // Looked at again from the store itself: a fix made there by hand is not hidden by a copy in memory.
+        pages.seek(outcome.position, processor.stallRetryMs ?? 5_000, true);
         continue;
       }
       entry.status.stalledAt = undefined;

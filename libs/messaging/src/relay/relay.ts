@@ -210,7 +210,12 @@ export class Relay {
   async publishNextBatch(): Promise<{ published: number; isEnd: boolean }> {
     if (!(await this.lease.tryAcquire())) throw new Error(`relay ${this.options.name}: another instance holds the lease`);
     this.checkpoint = (await this.checkpoints.load(this.options.name))?.position;
-    const page = await this.store.readAll({ fromPosition: this.checkpoint, maxCount: this.options.batchSize, filter: this.options.filter });
+    const page = await this.store.readAll({
+      fromPosition: this.checkpoint,
+      maxCount: this.options.batchSize,
+      filter: this.options.filter,
+      ...(this.current.stalledAt ? { fresh: true } : {}),
+    });
     const before = this.current.published;
     const context = standaloneContext(this.lease, this.checkpoints);
     const outcome = await this.handle({ events: page.events, position: page.position ?? this.checkpoint, isEnd: page.isEnd }, context);

@@ -453,7 +453,12 @@ export class RestockReactor {
     const { store } = this.options;
     const stored = await this.checkpoints.load(this.name);
     const from = stored?.position;
-    const page = await store.readAll({ fromPosition: from, maxCount: this.pageSize, filter: this.filter() });
+    const page = await store.readAll({
+      fromPosition: from,
+      maxCount: this.pageSize,
+      filter: this.filter(),
+      ...(this.stalledAt ? { fresh: true } : {}),
+    });
     // As the processor: up to (not past) a bad event under ON_BAD_EVENT=stop, past it under skip.
     const { events, stoppedAt } = this.screen(page.events);
     const through = stoppedAt ? events.at(-1)?.position : (page.position ?? page.events.at(-1)?.position);
