@@ -27,6 +27,44 @@ export interface ImportEventsResult {
 }
 
 /** Thrown when the target already holds streams of the import; nothing was written. */
+/**
+ * A stream the target already holds is not the start of the file's: at `revision` it has another
+ * event. Appending the rest would merge two histories nobody decided together (two copies of a
+ * drop that each sold to its cap would hold twice the cap), so nothing is imported.
+ */
+export class StreamHistoryDivergedError extends Error {
+  readonly code = 'STORE.STREAM_DIVERGED';
+  constructor(
+    readonly streamName: string,
+    readonly revision: number,
+    readonly storedEventId: string,
+    readonly fileEventId: string,
+  ) {
+    super(
+      `${streamName} already holds event ${storedEventId} at revision ${revision} where the file has ${fileEventId}: ` +
+        `the stored history is not the start of the file's, and the two cannot be merged; import into a fresh store`,
+    );
+    this.name = 'StreamHistoryDivergedError';
+  }
+}
+
+/**
+ * What to append of one stream's file events when the target already holds `storedIds` (in
+ * revision order): the file's events after them. The stored ones must be the file's first
+ * events, in order — an interrupted import of the same file — or StreamHistoryDivergedError.
+ * A stream that already holds all of them (or more: it went on after the export) gets nothing.
+ */
+export function eventsAfterStored<E extends { eventId: string }>(
+  streamName: string,
+  file: readonly E[],
+  storedIds: readonly string[],
+): E[] {
+  for (let i = 0; i < storedIds.length && i < file.length; i++)
+    if (storedIds[i].toLowerCase() !== file[i].eventId.toLowerCase())
+      throw new StreamHistoryDivergedError(streamName, i, storedIds[i], file[i].eventId);
+  return file.slice(storedIds.length);
+}
+
 export class StreamsAlreadyExistError extends Error {
   readonly code = 'STORE.STREAMS_EXIST';
   constructor(readonly streamNames: string[]) {
@@ -73,18 +111,22 @@ export async function importEventsInOneTransaction(
 
       let toWrite = events;
       let skippedDuplicates = 0;
-      if (options.allowExistingStreams) {
-        const known = new Set<string>();
-        for (let i = 0; i < events.length; i += chunkSize) {
-          const ids = events.slice(i, i + chunkSize).map((e) => e.eventId);
-          const found = await client.query<[string]>({
-            text: 'SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])',
-            values: [ids],
-            rowMode: 'array',
-          });
-          for (const [id] of found.rows) known.add(id.toLowerCase());
-        }
-        toWrite = events.filter((e) => !known.has(e.eventId.toLowerCase()));
+      if (next.size > 0) {
+        // Each existing stream must be the start of the file's (an interrupted import of it): its
+        // events are skipped and the rest appended; anything else is refused.
+        const stored = await client.query<[string, string]>({
+          text: 'SELECT stream_name, event_id::text FROM events WHERE stream_name = ANY($1::text[]) ORDER BY stream_name, revision',
+          values: [[...next.keys()]],
+          rowMode: 'array',
+        });
+        const storedIds = new Map<string, string[]>();
+        for (const [name, id] of stored.rows) (storedIds.get(name) ?? storedIds.set(name, []).get(name)!).push(id);
+        const fileEvents = new Map<string, ImportedEvent[]>();
+        for (const e of events) (fileEvents.get(e.streamName) ?? fileEvents.set(e.streamName, []).get(e.streamName)!).push(e);
+        const keep = new Set<ImportedEvent>();
+        for (const [name, list] of fileEvents)
+          for (const e of storedIds.has(name) ? eventsAfterStored(name, list, storedIds.get(name)!) : list) keep.add(e);
+        toWrite = events.filter((e) => keep.has(e));
         skippedDuplicates = events.length - toWrite.length;
       }
 

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { importCampaignEvents, ImportTarget, readCampaignEvents, StreamsAlreadyExistError } from '@dropline/replay';
+import {
+  importCampaignEvents,
+  ImportTarget,
+  readCampaignEvents,
+  StreamHistoryDivergedError,
+  StreamsAlreadyExistError,
+} from '@dropline/replay';
 import { CliCommand, pathFromCaller, readableFile, UsageError } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
@@ -58,6 +64,10 @@ export const command: CliCommand = {
     } catch (e) {
       if (e instanceof StreamsAlreadyExistError) {
         context.stderr.write(`${e.message} (--allow-existing-streams)\nnothing imported\n`);
+        return 1;
+      }
+      if (e instanceof StreamHistoryDivergedError) {
+        context.stderr.write(`dropline import: ${e.message}\nnothing imported\n`);
         return 1;
       }
       throw e;

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { PostgresEventStore, type EventStore } from '@dropline/event-store';
+import { PostgresEventStore, StreamHistoryDivergedError, type EventStore } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
 import { handMadeCampaign } from '../testing/hand-made-campaign';
@@ -147,6 +148,29 @@ function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => 
       expect(await countEvents(target.pool)).toBe(before);
       const again = await importCampaignFile(file, { kind: 'postgres', pool: target.pool }, { allowExistingStreams: true });
       expect(again).toMatchObject({ imported: 0, skippedDuplicates: handMadeCampaign().length });
+      expect(await countEvents(target.pool)).toBe(before);
+    });
+
+    it("refuses to merge a stream whose stored history is not the start of the file's, on both paths, importing nothing", async () => {
+      // Another history of the same drop: the same start, then another last drop event (two
+      // copies of a store that each went on selling would merge into a drop sold past its cap).
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      const streams = lines.map((l) => (JSON.parse(l) as { streamName: string }).streamName);
+      const last = streams.lastIndexOf('drop-hand-1');
+      const other = lines.map((l, i) => (i === last ? JSON.stringify({ ...JSON.parse(l), eventId: randomUUID() }) : l));
+      const diverged = join(dir, 'diverged.ndjson');
+      writeFileSync(diverged, `${other.join('\n')}\n`);
+      const before = await countEvents(target.pool);
+      const options = { allowExistingStreams: true };
+      await expect(importCampaignFile(diverged, { kind: 'postgres', pool: target.pool }, options)).rejects.toThrow(
+        StreamHistoryDivergedError,
+      );
+      const store = new PostgresEventStore(target.pool, silent);
+      await expect(importCampaignFile(diverged, { kind: 'store', store }, options)).rejects.toMatchObject({
+        code: 'STORE.STREAM_DIVERGED',
+        streamName: 'drop-hand-1',
+        message: expect.stringMatching(/drop-hand-1 already holds event .* at revision \d+ where the file has /),
+      });
       expect(await countEvents(target.pool)).toBe(before);
     });
 

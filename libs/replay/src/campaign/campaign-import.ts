@@ -1,7 +1,13 @@
 import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
 // (that file belongs to the event-store slice). Switch to the alias once it is.
-import { importEventsInOneTransaction, ImportedEvent, StreamsAlreadyExistError } from '@dropline/event-store';
+import {
+  eventsAfterStored,
+  importEventsInOneTransaction,
+  ImportedEvent,
+  StreamHistoryDivergedError,
+  StreamsAlreadyExistError,
+} from '@dropline/event-store';
 import { readCampaignFile, ReadCampaignOptions } from './campaign-file';
 
 /** Where an import goes: the PostgreSQL/PGlite tables (one transaction) or any EventStore (stream by stream). */
@@ -18,7 +24,7 @@ export interface ImportCampaignResult {
   skippedDuplicates: number;
 }
 
-export { StreamsAlreadyExistError };
+export { StreamHistoryDivergedError, StreamsAlreadyExistError };
 
 /**
  * Validates the whole campaign file first (a bad line throws CampaignFileError and nothing is
@@ -68,8 +74,9 @@ export async function importCampaignEvents(
 
 /**
  * Idempotent by state, not by event ids (EventStoreDB does not reliably refuse a repeated id):
- * with `allowExisting`, events whose id the stream already holds are skipped (an interrupted
- * import run again completes it), and every chunk is appended at the stream's exact revision.
+ * with `allowExisting`, an existing stream must hold the file's first events of it, in order (an
+ * interrupted import run again completes it: eventsAfterStored), else nothing is appended; every
+ * chunk is appended at the stream's exact revision.
  */
 async function importStreamByStream(store: EventStore, events: ImportedEvent[], allowExisting: boolean): Promise<ImportCampaignResult> {
   const byStream = new Map<string, ImportedEvent[]>();
@@ -84,12 +91,21 @@ async function importStreamByStream(store: EventStore, events: ImportedEvent[], 
   if (existing.length > 0 && !allowExisting) throw new StreamsAlreadyExistError(existing);
   let imported = 0;
   let skippedDuplicates = 0;
+  // Every existing stream is checked before anything is appended: a divergent one refuses the import whole.
+  const plans = new Map<string, { list: ImportedEvent[]; revision: number }>();
   for (const name of names) {
     const stored = existing.includes(name) ? await store.readStream(name) : [];
-    const storedIds = new Set(stored.map((e) => e.eventId.toLowerCase()));
-    const list = byStream.get(name)!.filter((e) => !storedIds.has(e.eventId.toLowerCase()));
+    const list = eventsAfterStored(
+      name,
+      byStream.get(name)!,
+      stored.map((e) => e.eventId),
+    );
     skippedDuplicates += byStream.get(name)!.length - list.length;
-    let revision = stored.at(-1)?.revision ?? -1;
+    plans.set(name, { list, revision: stored.at(-1)?.revision ?? -1 });
+  }
+  for (const [name, plan] of plans) {
+    const list = plan.list;
+    let revision = plan.revision;
     // recordedAt is the target store's own here: the port has no way to set it.
     for (let i = 0; i < list.length; i += 1000) {
       const chunk = list
