@@ -1,3 +1,4 @@
+import { migrateOnce } from '@dropline/event-store';
 /** The part of a pg pool or client the checkpoint store talks through (a PoolClient inside the reader's transaction). */
 export interface CheckpointQueryable {
   query<R extends Record<string, any> = any>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount?: number | null }>;
@@ -86,7 +87,8 @@ export class CheckpointStore {
       await client.query(CHECKPOINTS_DDL);
       return;
     }
-    this.ensured = this.db.query(CHECKPOINTS_DDL).then(
+    // Once, whatever the number of instances starting together (migrateOnce).
+    this.ensured = migrateOnce(this.db, (db) => db.query(CHECKPOINTS_DDL).then(() => undefined)).then(
       () => undefined,
       (e: unknown) => {
         this.ensured = undefined;

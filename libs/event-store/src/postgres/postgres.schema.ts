@@ -26,3 +26,36 @@ export async function ensureEventStoreSchema(pool: Pool): Promise<void> {
     client.release();
   }
 }
+
+/** The lock every other schema's DDL takes (consumers, dead letters, checkpoints): one at a time, across processes. */
+const OTHER_SCHEMAS_LOCK_KEY = 0x64726f71;
+
+/** What migrateOnce runs its DDL on: one connection, in a transaction. */
+export interface SchemaQueryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Runs `ddl` (CREATE … IF NOT EXISTS, ALTER … ADD COLUMN IF NOT EXISTS) so that instances
+ * starting together on an empty database migrate it once: on a pool, in one transaction on one
+ * connection behind a transaction-scoped advisory lock, the next instance then finding it all
+ * there. IF NOT EXISTS alone still races on the catalog (`duplicate key value violates unique
+ * constraint "pg_type_typname_nsp_index"`, `relation … already exists`), and the engine that lost
+ * failed to start. Given a client instead of a pool, `ddl` runs on it as it is (the caller's
+ * transaction, if any).
+ */
+export async function migrateOnce(db: SchemaQueryable | Pool, ddl: (db: SchemaQueryable) => Promise<void>): Promise<void> {
+  // A pg.Pool (duck-typed: a pg.Client has connect() too, and is already connected).
+  if (!('totalCount' in db) || typeof (db as Pool).connect !== 'function') return ddl(db);
+  const client = await (db as Pool).connect();
+  try {
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${OTHER_SCHEMAS_LOCK_KEY})`);
+    await ddl(client);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
