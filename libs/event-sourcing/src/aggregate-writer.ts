@@ -140,6 +140,50 @@ export class StreamNotContiguousError extends Error {
   }
 }
 
+/**
+ * A stored event of the stream cannot be folded into its state: a type this code does not know,
+ * a schema version newer than it reads (a newer engine wrote it: a rolling upgrade), or a payload
+ * the upcaster or evolve refuses (damaged by hand). Nothing of the stream is cached; every command
+ * and load of it fails with this until the engine is upgraded or the event repaired.
+ */
+export class UnreadableStoredEventError extends Error {
+  readonly code = 'STREAM.UNREADABLE_EVENT';
+  readonly streamName: string;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly position: string;
+  constructor(recorded: RecordedEvent, cause: unknown) {
+    super(
+      `Stream ${recorded.streamName} revision ${recorded.revision} (event ${recorded.eventId}, position ${recorded.position}, ` +
+        `type ${recorded.type} v${recorded.schemaVersion}) cannot be read by this engine: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'UnreadableStoredEventError';
+    this.streamName = recorded.streamName;
+    this.revision = recorded.revision;
+    this.eventId = recorded.eventId;
+    this.type = recorded.type;
+    this.schemaVersion = recorded.schemaVersion;
+    this.position = recorded.position;
+  }
+}
+
+/** Evolves `state` by a stored event; UnreadableStoredEventError naming the event when it cannot be. */
+export function evolveStored<S, E extends DomainEvent>(
+  evolve: (state: S, event: E) => S,
+  state: S,
+  recorded: RecordedEvent,
+  schema: EventSchema,
+): S {
+  try {
+    return evolve(state, toDomainEvent<E>(recorded, schema));
+  } catch (error) {
+    throw new UnreadableStoredEventError(recorded, error);
+  }
+}
+
 interface Pending<S, C, E, R> {
   command: C;
   context: CommandContext;
@@ -376,7 +420,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
     }
     let state: S = kept.state;
     for (const recorded of newer) {
-      state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+      state = this.evolveStored(state, recorded);
       this.remember(kept.remembered, recorded);
     }
     kept.state = state;
@@ -651,7 +695,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       });
       for (const recorded of page) {
         assertNextRevision(streamName, entry.revision, recorded);
-        state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        state = this.evolveStored(state, recorded);
         this.remember(entry.remembered, recorded);
         entry.revision = recorded.revision;
       }
@@ -730,6 +774,14 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       remembered[event.type] = { eventId: event.eventId, correlationId: event.metadata.correlationId, revision: event.revision };
   }
 
+  private evolveStored(state: S, recorded: RecordedEvent): S {
+    try {
+      return this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+    } catch (error) {
+      throw new UnreadableStoredEventError(recorded, error);
+    }
+  }
+
   private async fold(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     let state = this.decider.initialState();
     let revision = -1;
@@ -742,7 +794,7 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       });
       for (const recorded of page) {
         assertNextRevision(streamName, revision, recorded);
-        state = this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
+        state = this.evolveStored(state, recorded);
         this.remember(remembered, recorded);
         revision = recorded.revision;
       }

@@ -12,6 +12,7 @@ import {
   CommandTooLargeError,
   ConcurrencyExhaustedError,
   StreamNotContiguousError,
+  UnreadableStoredEventError,
   UnstorableCommandError,
 } from '@dropline/event-sourcing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -63,6 +64,16 @@ export class ProblemFilter implements ExceptionFilter {
         statusForDomainCode(error.code),
         error.code,
         'The stored history of this resource is incomplete (truncated or damaged); it cannot be changed until an operator repairs it.',
+      );
+    }
+    if (error instanceof UnreadableStoredEventError) {
+      // Not the caller's doing, and an operator must act (upgrade this engine, or repair the event):
+      // logged as an error with the message naming the event, as every 5xx is.
+      return problem(
+        503,
+        error.code,
+        'The stored history of this resource holds an event this engine cannot read (written by a newer version, or damaged); an operator has been told. Retry later with the same Idempotency-Key.',
+        { revision: error.revision },
       );
     }
     if (error instanceof StoreUnavailableError)

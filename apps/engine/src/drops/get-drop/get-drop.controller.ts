@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { DomainError, dropDecider, DropEvent, dropStreamName, toDropView } from '@dropline/domain';
-import { toDomainEvent } from '@dropline/event-sourcing';
+import { DomainError, dropDecider, DropEvent, DropState, dropStreamName, toDropView } from '@dropline/domain';
+import { evolveStored } from '@dropline/event-sourcing';
 import type { EventStore, RecordedEvent } from '@dropline/event-store';
 import {
   audienceOf,
@@ -81,7 +81,7 @@ export class GetDropController {
       for (const e of events) {
         if (query.revision !== undefined && e.revision > query.revision) break outer;
         if (asOf !== undefined && Date.parse(e.recordedAt) > asOf) break outer;
-        state = dropDecider.evolve(state, toDomainEvent<DropEvent>(e, dropEventSchema));
+        state = evolveStored<DropState, DropEvent>((s, event) => dropDecider.evolve(s, event), state, e, dropEventSchema);
         revision = e.revision;
       }
       if (events.length < page) break;
