@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { FastifyHttpOptions } from 'fastify';
+import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
 import type { HttpEdgeConfig } from '../config/app-config';
 import { frameworkErrorProblems } from './input-limits';
 import { problem, ProblemBody } from './problem';
@@ -35,6 +35,8 @@ export function httpServerOptions(http: HttpEdgeConfig): FastifyHttpOptions<Serv
     http: { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS, requireHostHeader: false },
     clientErrorHandler: clientErrorProblem,
     frameworkErrors: frameworkErrorProblems,
+    // Fastify's own 503 while closing is a bare JSON body: answerWhileClosing answers it as a problem.
+    return503OnClosing: false,
   };
 }
 
@@ -63,17 +65,45 @@ function answerNodeRefusals(app: NestFastifyApplication): void {
       problem(417, 'REQUEST.EXPECTATION_FAILED', `Expect: ${expect} is not supported (only 100-continue)`, { field: 'Expect' }),
     );
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      if (request.headers.host !== undefined || request.raw.httpVersion !== '1.1') return done();
+  answerEdgeRefusals(app.getHttpAdapter().getInstance());
+}
+
+/**
+ * One onRequest hook (the first: every request passes it) for what is refused before any route
+ * runs: a request arriving while the server closes — on a keep-alive connection, or pipelined —
+ * gets 503 ENGINE.SHUTTING_DOWN as a problem and `Connection: close` (Fastify's own answer,
+ * return503OnClosing, is a bare JSON body), and an HTTP/1.1 request without `Host` 400.
+ */
+export function answerEdgeRefusals(instance: FastifyInstance): void {
+  let closing = false;
+  // preClose runs as close() begins, before the server stops accepting and connections drain.
+  instance.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  instance.addHook('onRequest', (request, reply, done) => {
+    if (closing) {
       void reply
-        .code(400)
+        .code(503)
         .header('connection', 'close')
+        .header('retry-after', '1')
         .type('application/problem+json')
-        .send(problem(400, 'REQUEST.MALFORMED', 'An HTTP/1.1 request needs a Host header', { field: 'Host' }));
-    });
+        .send(
+          problem(
+            503,
+            'ENGINE.SHUTTING_DOWN',
+            'This instance is shutting down; retry (another instance, or this one once restarted) with the same Idempotency-Key.',
+          ),
+        );
+      return;
+    }
+    if (request.headers.host !== undefined || request.raw.httpVersion !== '1.1') return done();
+    void reply
+      .code(400)
+      .header('connection', 'close')
+      .type('application/problem+json')
+      .send(problem(400, 'REQUEST.MALFORMED', 'An HTTP/1.1 request needs a Host header', { field: 'Host' }));
+  });
 }
 
 function sendProblem(response: ServerResponse, answer: ProblemBody): void {
