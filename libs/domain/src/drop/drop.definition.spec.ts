@@ -16,6 +16,7 @@ import {
   accessPhasesOf,
   DropDefinition,
   MAX_ACCESS_PHASES,
+  canonicalDefinition,
   sameDefinition,
   validateDropDefinition,
   parseInstant,
@@ -127,16 +128,34 @@ describe('validateDropDefinition', () => {
     expect(fieldOf(aDefinition({ minimumOrderQuantity: 55 }))).toBeUndefined();
   });
 
-  it('takes its instants as RFC 3339 date-times only: seconds and an offset, as the events publish them', () => {
+  it('takes its instants as date-times with an offset only: what the events publish as RFC 3339', () => {
     const window = (opensAt: string, closesAt = '2026-12-08T10:00:00Z') => aDefinition({ window: { opensAt, closesAt } });
-    for (const opensAt of ['2026-12-01T10:00Z', '2026-12-01T10:00+02:00', '2026-12-01T10:00:00', '2026-12-01', '2026-12-01 10:00:00Z'])
+    for (const opensAt of ['2026-12-01T10:00:00', '2026-12-01', '2026-12-01 10:00:00Z', '2026-12-01T10:00Z'])
       expect(fieldOf(window(opensAt))).toBe('window.opensAt');
-    expect(fieldOf(window('2026-12-01T10:00:00Z', '2026-12-08T10:00+01:00'))).toBe('window.closesAt');
-    expect(fieldOf(aDefinition({ earlyAccess: { opensAt: '2026-11-30T10:00Z', audience: 'repeat-customers' } }))).toBe(
-      'earlyAccess.opensAt',
-    );
+    expect(fieldOf(window('2026-12-01T10:00:00Z', '2026-12-08T10:00'))).toBe('window.closesAt');
     for (const opensAt of ['2026-12-01T10:00:00Z', '2026-12-01T12:00:00.5+02:00', '2026-12-01T10:00:00.123456789Z'])
       expect(fieldOf(window(opensAt))).toBeUndefined();
+  });
+});
+
+describe('canonicalDefinition', () => {
+  it('gives every minutes-only instant its seconds, the offset kept, and leaves the rest as it is', () => {
+    const given = aPhasedDefinition();
+    const minutes = {
+      ...given,
+      window: { opensAt: '2026-12-01T10:00Z', closesAt: '2026-12-08T12:00+02:00' },
+      phases: given.phases!.map((p, i) => (i === 0 ? { ...p, opensAt: '2026-11-28T10:30-05:00' } : p)),
+    };
+    const canonical = canonicalDefinition(minutes);
+    expect(canonical.window).toEqual({ opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T12:00:00+02:00' });
+    expect(canonical.phases![0].opensAt).toBe('2026-11-28T10:30:00-05:00');
+    expect(canonical.phases!.slice(1)).toEqual(given.phases!.slice(1));
+    expect(fieldOf(canonical)).toBeUndefined();
+    // Nothing to change: the same object (reading a stored definition costs nothing).
+    expect(canonicalDefinition(given)).toBe(given);
+    expect(
+      canonicalDefinition(aDefinition({ earlyAccess: { opensAt: '2026-11-30T10:00Z', audience: 'repeat-customers' } })).earlyAccess,
+    ).toEqual({ opensAt: '2026-11-30T10:00:00Z', audience: 'repeat-customers' });
   });
 });
 
@@ -157,8 +176,8 @@ describe('validateDropDefinition: access phases', () => {
       audience: 'members',
     }));
 
-  it('takes a phase opening as an RFC 3339 date-time only', () => {
-    expect(fieldOf(withPhases([{ ...members, opensAt: '2026-11-28T10:00+01:00' }, repeat, locals]))).toBe('phases[0].opensAt');
+  it('takes a phase opening as a date-time with an offset only', () => {
+    expect(fieldOf(withPhases([{ ...members, opensAt: '2026-11-28T10:00:00' }, repeat, locals]))).toBe('phases[0].opensAt');
   });
 
   it('accepts the phased sample, and reserves no more than the caps when the allocations add up to them', () => {

@@ -116,12 +116,49 @@ export interface DropDefinition {
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
- * The instants a definition may give: RFC 3339 date-times, seconds and offset included (the
- * events' contract, AsyncAPI `format: date-time`), stored and published as given. parseInstant
- * still reads the minutes-only form that definitions stored before this rule may hold.
+ * The instants a stored definition holds: RFC 3339 date-times, seconds and offset included (the
+ * events' contract, AsyncAPI `format: date-time`). A definition given with the minutes-only form
+ * (`2026-12-01T10:00Z`) is stored with `:00` added (canonicalDefinition), and one stored so by an
+ * earlier engine is read so (upcast), so every event publishes the contract's form.
  */
-export const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-export const DATE_TIME_RULE = 'must be an RFC 3339 date-time with seconds and an offset, e.g. 2026-12-01T10:00:00Z';
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME_RULE = 'must be a date-time with an offset (RFC 3339), e.g. 2026-12-01T10:00:00Z';
+const MINUTES_ONLY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})$/;
+
+/** `value` with `:00` added when it is an instant without seconds; anything else unchanged. */
+export function canonicalInstant<T>(value: T): T {
+  if (typeof value !== 'string') return value;
+  const m = MINUTES_ONLY.exec(value);
+  return (m ? `${m[1]}:00${m[2]}` : value) as T;
+}
+
+/**
+ * The definition with its instants (window, earlyAccess, phases) in RFC 3339 form
+ * (canonicalInstant); the same object when they already are, so reading costs nothing then.
+ */
+export function canonicalDefinition<D>(definition: D): D {
+  const d = definition as Partial<DropDefinition> | null | undefined;
+  if (!d || typeof d !== 'object') return definition;
+  const window = d.window && typeof d.window === 'object' ? d.window : undefined;
+  const opensAt = canonicalInstant(window?.opensAt);
+  const closesAt = canonicalInstant(window?.closesAt);
+  const earlyAccess = d.earlyAccess && typeof d.earlyAccess === 'object' ? d.earlyAccess : undefined;
+  const earlyOpensAt = canonicalInstant(earlyAccess?.opensAt);
+  const phases = Array.isArray(d.phases) ? d.phases : undefined;
+  const phaseOpensAt = phases?.map((p) => (p && typeof p === 'object' ? canonicalInstant(p.opensAt) : undefined));
+  const changed =
+    opensAt !== window?.opensAt ||
+    closesAt !== window?.closesAt ||
+    earlyOpensAt !== earlyAccess?.opensAt ||
+    (phases?.some((p, i) => p && typeof p === 'object' && phaseOpensAt![i] !== p.opensAt) ?? false);
+  if (!changed) return definition;
+  return {
+    ...d,
+    ...(window ? { window: { ...window, opensAt, closesAt } } : {}),
+    ...(earlyAccess ? { earlyAccess: { ...earlyAccess, opensAt: earlyOpensAt } } : {}),
+    ...(phases ? { phases: phases.map((p, i) => (p && typeof p === 'object' ? { ...p, opensAt: phaseOpensAt![i] } : p)) } : {}),
+  } as D;
+}
 
 /** A definition's instant (DATE_TIME), or `invalid` naming `field`. */
 function definedInstant(value: unknown, field: string): number {

@@ -52,3 +52,21 @@ describe('the stored contract', () => {
     expect(() => upcast('PreOrderWindowOpened', 2, data)).toThrow();
   });
 });
+
+describe('upcast: the instants of definitions stored by earlier engines', () => {
+  it('reads a minutes-only instant of a stored definition or phase opening with its seconds (RFC 3339, as published)', () => {
+    const definition = { name: 'd', window: { opensAt: '2026-12-01T10:00Z', closesAt: '2026-12-08T10:00:00Z' } };
+    expect(upcast('DropScheduled', 1, { dropId: 'd', definition, scheduledAt: '2026-11-01T10:00:00Z' })).toEqual({
+      dropId: 'd',
+      definition: { name: 'd', window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00Z' } },
+      scheduledAt: '2026-11-01T10:00:00Z',
+    });
+    expect(upcast('DropRevised', 1, { dropId: 'd', definition, revisedAt: '2026-11-01T10:00:00Z' }).definition).toMatchObject({
+      window: { opensAt: '2026-12-01T10:00:00Z' },
+    });
+    expect(upcast('AccessPhaseOpened', 1, { dropId: 'd', opensAt: '2026-11-29T10:00+01:00' }).opensAt).toBe('2026-11-29T10:00:00+01:00');
+    // Already in form: the very payload, no copy.
+    const current = { dropId: 'd', opensAt: '2026-11-29T10:00:00+01:00' };
+    expect(upcast('AccessPhaseOpened', 1, current)).toBe(current);
+  });
+});

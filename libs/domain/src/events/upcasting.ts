@@ -1,3 +1,4 @@
+import { canonicalDefinition, canonicalInstant } from '../drop/drop.definition';
 import { EVENT_SCHEMA_VERSIONS } from '../drop/drop.events';
 
 /** Turns the payload of version `n` of an event type into version `n + 1`. */
@@ -69,7 +70,25 @@ export function schemaVersionOf(type: string): number {
   return eventUpcasters.latestVersion(type);
 }
 
-/** Brings a stored event payload to the latest schema version using `eventUpcasters`. */
+/**
+ * Brings a stored event payload to the latest schema version using `eventUpcasters`, with the
+ * instants a definition gives in RFC 3339 form (canonicalDefinition): earlier engines stored a
+ * minutes-only `2026-12-01T10:00Z` as given, and every reader (the deciders' folds, the read
+ * models, the published messages) reads it as `2026-12-01T10:00:00Z`.
+ */
 export function upcast(type: string, schemaVersion: number, data: Record<string, unknown>): Record<string, unknown> {
-  return eventUpcasters.upcast(type, schemaVersion, data);
+  const latest = eventUpcasters.upcast(type, schemaVersion, data);
+  switch (type) {
+    case 'DropScheduled':
+    case 'DropRevised': {
+      const definition = canonicalDefinition(latest.definition);
+      return definition === latest.definition ? latest : { ...latest, definition };
+    }
+    case 'AccessPhaseOpened': {
+      const opensAt = canonicalInstant(latest.opensAt);
+      return opensAt === latest.opensAt ? latest : { ...latest, opensAt };
+    }
+    default:
+      return latest;
+  }
 }

@@ -17,8 +17,6 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
-  DATE_TIME,
-  DATE_TIME_RULE,
   DropDefinition,
   ISO_4217_CURRENCIES,
   MAX_ACCESS_PHASES,
@@ -84,18 +82,15 @@ export class BasketTierDto {
 export class WindowDto {
   @ApiProperty({ example: '2026-12-01T10:00:00Z' })
   @IsISO8601(ISO)
-  @Matches(DATE_TIME, { message: `$property ${DATE_TIME_RULE}` })
   opensAt!: string;
   @ApiProperty({ example: '2026-12-08T10:00:00Z' })
   @IsISO8601(ISO)
-  @Matches(DATE_TIME, { message: `$property ${DATE_TIME_RULE}` })
   closesAt!: string;
 }
 
 export class EarlyAccessDto {
   @ApiProperty({ example: '2026-11-30T10:00:00Z' })
   @IsISO8601(ISO)
-  @Matches(DATE_TIME, { message: `$property ${DATE_TIME_RULE}` })
   opensAt!: string;
   @ApiProperty({ enum: ['repeat-customers'] })
   @IsIn(['repeat-customers'])
@@ -114,7 +109,6 @@ export class AccessPhaseDto {
   name!: string;
   @ApiProperty({ example: '2026-11-29T10:00:00Z', description: 'ISO-8601 instant; after the phase before it, before window.opensAt' })
   @IsISO8601(ISO)
-  @Matches(DATE_TIME, { message: `$property ${DATE_TIME_RULE}` })
   opensAt!: string;
   @ApiProperty({
     enum: PHASE_AUDIENCES,

@@ -9,7 +9,14 @@ import type {
   ReviseDrop,
   ScheduleDrop,
 } from '../drop.commands';
-import { accessPhasesOf, DropDefinition, parseInstant, sameDefinition, validateDropDefinition } from '../drop.definition';
+import {
+  accessPhasesOf,
+  canonicalDefinition,
+  DropDefinition,
+  parseInstant,
+  sameDefinition,
+  validateDropDefinition,
+} from '../drop.definition';
 import { openPhasesThrough } from '../access/drop.access.decider';
 import { afterScheduled, instantOf, isPositiveInt, refundRequested, requireText } from '../drop.decide-support';
 import type { DropEvent } from '../drop.events';
@@ -25,29 +32,30 @@ export const DROP_CANCELLED_REFUND_REASON = 'drop-cancelled';
 // ---- decide ----
 
 export function scheduleDrop(command: ScheduleDrop, state: DropState): DropEvent[] {
+  // Stored in RFC 3339 form: a minutes-only instant gains `:00` (and compares so with a stored one).
+  const definition = canonicalDefinition(command.definition);
   if (state.status !== 'initial') {
-    if (sameDefinition(state.definition, command.definition)) return [];
+    if (sameDefinition(state.definition, definition)) return [];
     throw new DomainError('DROP.ALREADY_EXISTS', `Drop ${state.dropId} already exists with another definition`, { dropId: state.dropId });
   }
   if (typeof command.dropId !== 'string' || !isValidDropId(command.dropId)) {
     throw new DomainError('DROP.INVALID_ID', 'dropId must match /^[A-Za-z0-9_-]{1,64}$/', { field: 'dropId' });
   }
   instantOf(command.now);
-  validateDropDefinition(command.definition, command.now);
+  validateDropDefinition(definition, command.now);
   // A copy, so a caller mutating its command object cannot reach into the stored state.
-  return [
-    { type: 'DropScheduled', data: { dropId: command.dropId, definition: structuredClone(command.definition), scheduledAt: command.now } },
-  ];
+  return [{ type: 'DropScheduled', data: { dropId: command.dropId, definition: structuredClone(definition), scheduledAt: command.now } }];
 }
 
 // Which status allows which command is STATUS_TABLE's (drop.status-table.ts); the bodies below run
 // only in the allowed statuses.
 
 export function reviseDrop(command: ReviseDrop, state: ExistingDrop): DropEvent[] {
-  if (!admits('ReviseDrop', state) || sameDefinition(state.definition, command.definition)) return [];
+  const definition = canonicalDefinition(command.definition);
+  if (!admits('ReviseDrop', state) || sameDefinition(state.definition, definition)) return [];
   instantOf(command.now);
-  validateDropDefinition(command.definition, command.now);
-  return [{ type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(command.definition), revisedAt: command.now } }];
+  validateDropDefinition(definition, command.now);
+  return [{ type: 'DropRevised', data: { dropId: state.dropId, definition: structuredClone(definition), revisedAt: command.now } }];
 }
 
 export function announceDrop(command: AnnounceDrop, state: ExistingDrop): DropEvent[] {

@@ -71,6 +71,16 @@ describe('ScheduleDrop', () => {
     given(scheduled()).when(scheduleCmd(reordered)).then([]);
   });
 
+  it('stores a minutes-only instant with its seconds, and takes it again as the same definition', () => {
+    const minutes = aDefinition({ window: { opensAt: '2026-12-01T10:00Z', closesAt: '2026-12-08T10:00+00:00' } });
+    const stored = aDefinition({ window: { opensAt: '2026-12-01T10:00:00Z', closesAt: '2026-12-08T10:00:00+00:00' } });
+    given()
+      .when(scheduleCmd(minutes))
+      .then([scheduled(stored)]);
+    given(scheduled(stored)).when(scheduleCmd(minutes)).then([]);
+    given(scheduled(stored)).when(revise(minutes)).then([]);
+  });
+
   it('rejects another definition for an existing drop', () => {
     given(scheduled())
       .when(scheduleCmd(aDefinition({ perCustomerLimit: 2 })))
