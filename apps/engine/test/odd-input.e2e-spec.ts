@@ -341,14 +341,18 @@ describe('odd input', () => {
     expect(await eventCount()).toBe(before + 1);
   });
 
-  it('looks up a drop this engine has not cached: not public, then public as soon as another engine announced it', async () => {
+  it('looks up a drop this engine has not cached: not public, then public within a second of another engine announcing it', async () => {
     // Scheduled and announced by "another engine": appended straight to the store, so this
     // engine's writer never saw them, and the drops read model may not have them yet.
-    const otherId = `other-${randomUUID().slice(0, 8)}`;
     const definition = { ...harbourHoodie(), channels: ['web'] };
-    const appendByOtherEngine = (type: 'DropScheduled' | 'DropAnnounced', data: Record<string, unknown>, expected: 'no_stream' | number) =>
+    const appendByOtherEngine = (
+      dropId: string,
+      type: 'DropScheduled' | 'DropAnnounced',
+      data: Record<string, unknown>,
+      expected: 'no_stream' | number,
+    ) =>
       engine.databases.store.appendToStream(
-        `drop-${otherId}`,
+        `drop-${dropId}`,
         [
           {
             eventId: randomUUID(),
@@ -366,24 +370,47 @@ describe('odd input', () => {
         ],
         expected,
       );
+    const scheduleAndAnnounce = async (dropId: string) => {
+      await appendByOtherEngine(dropId, 'DropScheduled', { dropId, definition, scheduledAt: '2026-11-21T09:00:00Z' }, 'no_stream');
+      await appendByOtherEngine(dropId, 'DropAnnounced', { dropId, announcedAt: '2026-11-21T09:10:00Z' }, 0);
+    };
     const till = { role: 'till' as const };
-    const visitOther = (visit: { channel: string; at: string }) =>
-      engine.request('POST', `/drops/${otherId}/visits`, { visits: [{ visitorId: 'v', ...visit }] }, {}, till);
-    await appendByOtherEngine('DropScheduled', { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' }, 'no_stream');
+    const visit = (dropId: string, v: { channel: string; at: string }) =>
+      engine.request('POST', `/drops/${dropId}/visits`, { visits: [{ visitorId: 'v', ...v }] }, {}, till);
+    const otherId = `other-${randomUUID().slice(0, 8)}`;
+    await appendByOtherEngine(otherId, 'DropScheduled', { dropId: otherId, definition, scheduledAt: '2026-11-21T09:00:00Z' }, 'no_stream');
     engine.clock.set('2026-11-21T10:00:00Z');
     await appendsNothing(async () => {
-      expectProblem(await visitOther({ channel: 'web', at: '2026-11-21T09:30:00Z' }), 404, 'DROP.NOT_FOUND');
+      expectProblem(await visit(otherId, { channel: 'web', at: '2026-11-21T09:30:00Z' }), 404, 'DROP.NOT_FOUND');
     });
-    await appendByOtherEngine('DropAnnounced', { dropId: otherId, announcedAt: '2026-11-21T09:10:00Z' }, 0);
+    await appendByOtherEngine(otherId, 'DropAnnounced', { dropId: otherId, announcedAt: '2026-11-21T09:10:00Z' }, 0);
+    // "Not public" is kept for a second (a till probing in a loop), then the announcement shows.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await appendsNothing(async () => {
       expectProblem(
-        await visitOther({ channel: 'popup', at: '2026-11-21T09:30:00Z' }),
+        await visit(otherId, { channel: 'popup', at: '2026-11-21T09:30:00Z' }),
         422,
         'VISIT.CHANNEL_NOT_ALLOWED',
         'visits[0].channel',
       );
-      expectProblem(await visitOther({ channel: 'web', at: '2026-11-21T08:59:00Z' }), 422, 'VISIT.AT_OUT_OF_RANGE', 'visits[0].at');
+      expectProblem(await visit(otherId, { channel: 'web', at: '2026-11-21T08:59:00Z' }), 422, 'VISIT.AT_OUT_OF_RANGE', 'visits[0].at');
     });
-    expect((await visitOther({ channel: 'web', at: '2026-11-21T09:30:00Z' })).status).toBe(202);
+    expect((await visit(otherId, { channel: 'web', at: '2026-11-21T09:30:00Z' })).status).toBe(202);
+
+    // The drops read model cannot be read: the drop's state answers, never a 500.
+    const unreadId = `unread-${randomUUID().slice(0, 8)}`;
+    await scheduleAndAnnounce(unreadId);
+    const readModels = engine.databases.readModels as { query: (...args: unknown[]) => Promise<unknown> };
+    const query = readModels.query.bind(readModels);
+    const failing = jest.spyOn(readModels, 'query').mockImplementation((...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      return text.includes('rm_drop_summary') ? Promise.reject(new Error('read models down')) : query(...args);
+    });
+    try {
+      expect((await visit(unreadId, { channel: 'web', at: '2026-11-21T09:30:00Z' })).status).toBe(202);
+      expect(failing.mock.calls.some(([text]) => String(text).includes('rm_drop_summary'))).toBe(true);
+    } finally {
+      failing.mockRestore();
+    }
   });
 });

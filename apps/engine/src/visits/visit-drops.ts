@@ -15,6 +15,8 @@ export interface VisitableDrop {
 /** How long a drop looked up from the stores is trusted here, and how many are kept. */
 const TTL_MS = 30_000;
 const MAX_CACHED = 10_000;
+/** How long a drop found not public is taken as such (an announcement by another engine shows after at most this). */
+const NOT_PUBLIC_TTL_MS = 1_000;
 
 /**
  * A public drop's channels and when it was scheduled — or undefined when the drop does not
@@ -28,15 +30,18 @@ const MAX_CACHED = 10_000;
  * 2. else a recent lookup kept here for 30 s (public drops only: a drop stays public for good);
  * 3. else the drop stream's FIRST event (DropScheduled: existence, scheduledAt), with the
  *    channels of the drops read model's current definition when the read model shows it public;
- * 4. else — a drop the read model does not show public, which another engine may have just
- *    announced — the drop's state (DropWriter.load: small, as nothing is sold before a drop is
- *    public, and kept, so a loop only reads what was appended since).
+ * 4. else — a drop the read model does not show public (another engine may have just announced
+ *    it, or the read model lags or cannot be read) — the drop's state (DropWriter.load: a fold
+ *    kept by the writer, so a loop only reads what was appended since; a drop not yet public is
+ *    small, as nothing is sold before, while a public one whose read model lags is folded once).
  *
- * Unknown and non-public drops are not remembered here.
+ * Unknown drops are not remembered here; a drop not public yet is, for NOT_PUBLIC_TTL_MS, so a
+ * till probing it in a loop costs two reads a second, not three per call.
  */
 @Injectable()
 export class VisitDrops {
-  private readonly cache = new Map<string, { drop: VisitableDrop; until: number }>();
+  /** Public drops (for TTL_MS) and drops not public yet (`drop` undefined, for NOT_PUBLIC_TTL_MS). */
+  private readonly cache = new Map<string, { drop: VisitableDrop | undefined; until: number }>();
 
   constructor(
     private readonly drops: DropWriter,
@@ -61,18 +66,28 @@ export class VisitDrops {
         `select announced, definition->'channels' as channels from rm_drop_summary where drop_id = $1`,
         [dropId],
       )
-      .then((r) => r.rows[0]);
+      .then((r) => r.rows[0])
+      // The stream is the authority; without the read model the drop's state answers (below).
+      .catch(() => undefined);
     let drop: VisitableDrop;
     if (projected?.announced && Array.isArray(projected.channels) && projected.channels.every((c) => typeof c === 'string')) {
       drop = { channels: projected.channels as SalesChannel[], scheduledAtMs: Date.parse(first.data.scheduledAt) };
     } else {
       const { state } = await this.drops.load(dropId);
-      if (state.status === 'initial' || !isPublic(state)) return undefined;
+      if (state.status === 'initial') return undefined;
+      if (!isPublic(state)) {
+        this.remember(dropId, undefined, now + NOT_PUBLIC_TTL_MS);
+        return undefined;
+      }
       drop = visitable(state);
     }
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(dropId, { drop, until: now + TTL_MS });
+    this.remember(dropId, drop, now + TTL_MS);
     return drop;
+  }
+
+  private remember(dropId: string, drop: VisitableDrop | undefined, until: number): void {
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(dropId, { drop, until });
   }
 }
 
