@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -68,14 +68,40 @@ for (let i = 0; i < ${FILES}; i++) {
     expect(built()).toBe(FILES);
   });
 
+  it('takes over a lock whose creator died before writing its pid, once it is old', async () => {
+    const lock = path.join(root, 'node_modules', '.cache', 'dropline-build.lock');
+    mkdirSync(lock, { recursive: true });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    writeFileSync(path.join(root, 'apps', 'main.ts'), 'export const version = 2.5;\n');
+    expect(await runAtOnce(1)).toEqual([0]);
+    expect(built()).toBe(FILES);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('releases the lock when it gets SIGTERM while it builds (it died holding it)', async () => {
+    writeFileSync(path.join(root, 'apps', 'main.ts'), 'export const version = 2.75;\n');
+    const env = { ...process.env };
+    delete env.npm_execpath;
+    const child = spawn(process.execPath, ['tools/build-if-stale.js'], { cwd: root, env, stdio: 'ignore' });
+    const lock = path.join(root, 'node_modules', '.cache', 'dropline-build.lock');
+    while (!existsSync(path.join(lock, 'pid'))) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGTERM');
+    // Its build (which the signal did not reach) finishes; then it exits through its handler, lock released.
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect([0, 143]).toContain(code);
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('takes over the lock of a build that was killed', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
     const lock = path.join(root, 'node_modules', '.cache', 'dropline-build.lock');
     mkdirSync(lock, { recursive: true });
     writeFileSync(path.join(lock, 'pid'), dead);
     writeFileSync(path.join(root, 'apps', 'main.ts'), 'export const version = 3;\n');
+    const before = builds();
     expect(await runAtOnce(1)).toEqual([0]);
-    expect(builds()).toBe(3);
+    expect(builds()).toBe(before + 1);
     expect(built()).toBe(FILES);
     expect(existsSync(lock)).toBe(false);
   });

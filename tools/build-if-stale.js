@@ -71,6 +71,57 @@ function running(pid) {
   }
 }
 
+const PID_FILE = path.join(LOCK, 'pid');
+/** Held for an instant by the one waiter that removes a stale lock. */
+const TAKEOVER = `${LOCK}.takeover`;
+/** A lock without its pid (its creator died right after creating it), or a takeover, this old is stale. */
+const ORPHAN_MS = 10_000;
+
+function ownerOf() {
+  try {
+    return Number(readFileSync(PID_FILE, 'utf8')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function olderThan(dir, ms) {
+  try {
+    return Date.now() - statSync(dir).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the lock's owner is gone: not running, or this very pid (which holds no lock yet: a
+ * pid reused after a kill -9 or a reboot, pid 1 in a container), or never written long ago.
+ */
+function stale(owner) {
+  if (owner === undefined) return olderThan(LOCK, ORPHAN_MS);
+  return owner === process.pid || !running(owner);
+}
+
+/**
+ * Removes a stale lock. Only the waiter holding the takeover lock does, after looking at the
+ * owner again there: two waiters cannot both remove it, nor one remove a lock another has just
+ * taken in its place.
+ */
+function takeOver() {
+  try {
+    mkdirSync(TAKEOVER);
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    if (olderThan(TAKEOVER, ORPHAN_MS)) rmSync(TAKEOVER, { recursive: true, force: true });
+    return;
+  }
+  try {
+    if (stale(ownerOf())) rmSync(LOCK, { recursive: true, force: true });
+  } finally {
+    rmSync(TAKEOVER, { recursive: true, force: true });
+  }
+}
+
 /** Takes the build lock, waiting for another call's build; returns its release. */
 function lock() {
   mkdirSync(path.dirname(LOCK), { recursive: true });
@@ -78,19 +129,15 @@ function lock() {
   for (const deadline = Date.now() + LOCK_WAIT_MS; ;) {
     try {
       mkdirSync(LOCK);
-      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
-      return () => rmSync(LOCK, { recursive: true, force: true });
+      writeFileSync(PID_FILE, String(process.pid));
+      // Released only while it is still this process's (a waiter may have judged it stale meanwhile).
+      return () => ownerOf() === process.pid && rmSync(LOCK, { recursive: true, force: true });
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
     }
-    let owner;
-    try {
-      owner = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
-    } catch {
-      owner = undefined; // created, its pid not written yet
-    }
-    if (owner && !running(owner)) {
-      rmSync(LOCK, { recursive: true, force: true });
+    const owner = ownerOf();
+    if (stale(owner)) {
+      takeOver();
       continue;
     }
     if (Date.now() > deadline) {
@@ -107,6 +154,10 @@ const wanted = fingerprint();
 if (builtFrom() === wanted) process.exit(0);
 const release = lock();
 process.on('exit', release);
+// A signal ends the process through 'exit' (the lock released): the build it waits for got the
+// same signal from the terminal, or is left to finish, and the handler runs once it returns.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)));
 // Built meanwhile by the call that held the lock.
 if (builtFrom() === wanted) process.exit(0);
 
