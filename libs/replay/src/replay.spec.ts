@@ -22,6 +22,13 @@ describe('campaign series', () => {
     expect(series.returned).toEqual([0, 0, 0, 0, 0, 0, 4, 0]);
   });
 
+  it('counts turned-away demand on the day its interval ended (earlier engines could start one days before the drop)', () => {
+    const stretched = handMadeCampaign().map((e) =>
+      e.type === 'DemandTurnedAway' ? { ...e, data: { ...e.data, intervalStart: '2027-01-15T08:00:00.000Z' } } : e,
+    );
+    expect(campaignSeriesOf(stretched)).toEqual(campaign());
+  });
+
   it('gives the same series whatever the order of the events', () => {
     expect(campaignSeriesOf([...handMadeCampaign()].reverse())).toEqual(campaign());
   });

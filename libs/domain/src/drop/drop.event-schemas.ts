@@ -211,6 +211,6 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof typeof EVENT_SCHEMA_VERSI
   DropCompleted: 'Everything is handed over or refunded and every return window has passed.',
   VisitsRecorded: 'A batch of storefront visits (stream visits-<dropId>).',
   DemandTurnedAway:
-    'Rejected demand aggregated over an interval (stream demand-<dropId>): intervalStart to intervalEnd is the flush interval the requests were counted in, a few seconds long (longer only when the append had to wait for the store).',
+    'Rejected demand aggregated over an interval (stream demand-<dropId>): intervalStart to intervalEnd is the flush interval the requests were counted in, a few seconds long (longer only when the append had to wait for the store; events stored before 2026-12 may start at the previous non-empty flush, so date them by intervalEnd).',
   RestockRecommended: 'Available units crossed a reorder point (stream restock-<dropId>).',
 });

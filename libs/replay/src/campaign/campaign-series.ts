@@ -96,7 +96,7 @@ function isoDay(day: number): string {
 
 /**
  * Folds campaign events, in any order, into per-SKU daily series. Days are UTC days of the
- * domain instant each event carries (placedAt, cancelledAt, receivedAt, intervalStart), never
+ * domain instant each event carries (placedAt, cancelledAt, receivedAt, intervalEnd), never
  * of recordedAt: a replayed or imported history keeps its days.
  */
 export class CampaignSeriesBuilder {
@@ -149,7 +149,9 @@ export class CampaignSeriesBuilder {
         return;
       }
       case 'DemandTurnedAway': {
-        const day = this.dayOf(data.intervalStart, 'intervalStart', fail);
+        // The day the counts were flushed: earlier engines let an interval start at their last
+        // non-empty flush, days before (even before the drop), but never end away from its counts.
+        const day = this.dayOf(data.intervalEnd, 'intervalEnd', fail);
         this.sku(drop, text(data.sku, 'sku', fail)).turnedAway.add(day, units(data.units, 'units', fail));
         this.touch(drop, day);
         return;
