@@ -67,10 +67,10 @@ export function listOf(values: string | string[] | undefined): string[] {
     .filter(Boolean);
 }
 
-const DECIMAL = /^-?\d+(\.\d+)?$/;
+const DECIMAL = /^-?(\d+(\.\d+)?|\.\d+)$/;
 
 /**
- * A comma-separated list of decimal numbers (`0.95`, `7`; not `0x7`, `1e2` or `''`), each once;
+ * A comma-separated list of decimal numbers (`0.95`, `.95`, `7`; not `0x7`, `1e2` or `''`), each once;
  * undefined when the flag is absent; else UsageError naming the flag.
  */
 export function numbersOf(flag: string, values: string | string[] | undefined): number[] | undefined {

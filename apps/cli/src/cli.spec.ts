@@ -112,6 +112,8 @@ describe('dropline CLI', () => {
       [['--review', '1e2'], /--review: "1e2" is not a decimal number/],
       [['--lead-time', '100000000'], /lead time 100000000 must be a whole number of days, 1 to 365/],
       [['--cover', '9999'], /cover 9999 must be a number of days, 0 to 365/],
+      [['--fill-rate', '0x1'], /--fill-rate: "0x1" is not a decimal number/],
+      [['--fill-rate', '0.9,0.95'], /--fill-rate takes one number/],
     ] as const) {
       const io = capture();
       expect(await runCli(['replay', file, ...args], io)).toBe(2);

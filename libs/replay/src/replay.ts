@@ -17,13 +17,13 @@ export interface GridValues {
   axes?: Readonly<Record<string, readonly number[]>>;
 }
 
+/** The longest lead time or review period a grid takes: a drop's production lead time is at most a year too. */
+const MAX_DAYS = 365;
+
 /**
  * Every combination for `policy`, outermost axis first (the policy's own axes, then lead time,
  * then review period), so 3 service levels × 3 lead times × 3 reviews is 27 runs in a fixed order.
  */
-/** The longest lead time or review period a grid takes: a drop's production lead time is at most a year too. */
-const MAX_DAYS = 365;
-
 export function policyGrid(policy: RestockPolicy, values: GridValues): PolicyGrid {
   for (const l of values.leadTimeDays)
     if (!(Number.isInteger(l) && l >= 1 && l <= MAX_DAYS))

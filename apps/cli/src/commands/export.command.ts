@@ -6,7 +6,7 @@ import { ProgressBar } from '../progress-bar';
 export const command: CliCommand = {
   name: 'export',
   summary: 'write every event of one or more drops (with envelopes) to an NDJSON campaign file',
-  usage: 'dropline export (--drop <id>[,<id>…] | --city <city> | --from <iso> --to <iso>) --out <campaign.ndjson>',
+  usage: 'dropline export (--drop <id>[,<id>…] | --city <city> | --from <day|instant> --to <day|instant>) --out <campaign.ndjson>',
   async run(argv, context) {
     const { values } = parseArgs({
       args: argv,

@@ -25,7 +25,7 @@ export const command: CliCommand = {
   name: 'replay',
   summary: 'replay a campaign day by day against a grid of restock policies; table, --json, --report',
   usage: [
-    'dropline replay (<campaign.ndjson> | --drop <id>[,<id>…] | --city <city> [--from <iso> --to <iso>])',
+    'dropline replay (<campaign.ndjson> | --drop <id>[,<id>…] | --city <city> [--from <day|instant> --to <day|instant>])',
     `    [--policy ${RESTOCK_POLICIES.map((p) => p.name).join(',')}] [--lead-time 7,14,21] [--review 1,3,7]`,
     ...RESTOCK_POLICIES.flatMap((p) => p.axes.map((a) => `    [--${a.flag} ${a.defaults.join(',')}]   (${p.name})`)),
     '    [--fill-rate 0.95] [--json] [--report report.html]',
@@ -77,7 +77,8 @@ export const command: CliCommand = {
         const given = numbersOf(axis.flag, flags[axis.flag] as string[] | undefined);
         if (given) axes[axis.key] = given;
       }
-    const targetFillRate = values['fill-rate'] === undefined ? 0.95 : Number(values['fill-rate']);
+    const [targetFillRate] = numbersOf('fill-rate', values['fill-rate']) ?? [0.95];
+    if (listOf(values['fill-rate']).length > 1) throw new UsageError('--fill-rate takes one number');
     if (!(targetFillRate > 0 && targetFillRate <= 1)) throw new UsageError('--fill-rate must be in (0, 1]');
     let grids;
     try {
