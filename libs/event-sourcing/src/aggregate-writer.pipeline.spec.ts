@@ -314,6 +314,27 @@ describe('AggregateWriter pipeline', () => {
     await writer.close();
   });
 
+  it('gives up a cached state a catch-up could not finish: once the bad event is repaired, nothing is applied twice', async () => {
+    const store = new GatedStore();
+    const { writer } = recordingWriter(store);
+    await openDrop(writer, 1000);
+    await placeAll(writer, 3).settled;
+    // Another process places one more, then writes an event of a newer schema behind it.
+    const other = recordingWriter(store).writer;
+    await placeAll(other, 1, 'other').settled;
+    const [placed] = store.events.slice(-1);
+    store.write(STREAM, [{ ...placed, eventId: 'bad', schemaVersion: 99 }], store.events.length - 1);
+    for (let i = 0; i < 3; i++) await expect(writer.load(STREAM)).rejects.toMatchObject({ code: 'STREAM.UNREADABLE_EVENT' });
+    // Repaired by hand (the row deleted): the state read is the stream's, not one with the catch-up's events twice.
+    store.events.pop();
+    const { state } = await writer.load(STREAM);
+    const fresh = (await recordingWriter(store).writer.load(STREAM)).state;
+    expect(state.status === 'open' && state.acceptance.length).toBe(4);
+    expect(fresh.status === 'open' && fresh.acceptance.length).toBe(4);
+    await writer.close();
+    await other.close();
+  });
+
   it('keeps a small queue whole', async () => {
     const store = new GatedStore();
     const { writer } = recordingWriter(store);

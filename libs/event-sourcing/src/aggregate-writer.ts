@@ -419,9 +419,17 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
       throw new StreamNotContiguousError(streamName, from + 1 + gap, newer[gap].revision);
     }
     let state: S = kept.state;
-    for (const recorded of newer) {
-      state = this.evolveStored(state, recorded);
-      this.remember(kept.remembered, recorded);
+    try {
+      for (const recorded of newer) {
+        state = this.evolveStored(state, recorded);
+        this.remember(kept.remembered, recorded);
+      }
+    } catch (error) {
+      // States evolve in place: the events before the one that failed are in it already, its
+      // revision is not moved on, so it cannot be caught up again. Nothing of it stays cached.
+      kept.state = undefined;
+      this.readerStates.delete(streamName);
+      throw error;
     }
     kept.state = state;
     if (newer.length > 0) kept.revision = newer[newer.length - 1].revision;
