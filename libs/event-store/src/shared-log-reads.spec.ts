@@ -169,6 +169,42 @@ describe('SharedLogReads (one read of the log for every reader of a process)', (
     expect(memory.reads).toHaveLength(2);
   });
 
+  it('answers a fresh read from the inner store, and later reads too: a row fixed there by hand is seen', async () => {
+    const memory = logOf(20);
+    const shared = new SharedLogReads(memory.store);
+    await readToEnd(shared, undefined, 100);
+    const typeOf15 = async (fresh?: boolean) =>
+      (await shared.readAll({ fromPosition: '10', maxCount: 100, ...(fresh ? { fresh } : {}) })).events.find((e) => e.position === '15')
+        ?.type;
+    const before = await typeOf15();
+    memory.log[14] = { ...memory.log[14], type: 'FIXED' };
+    expect(await typeOf15()).toBe(before);
+    expect(await typeOf15(true)).toBe('FIXED');
+    expect(await typeOf15()).toBe('FIXED');
+  });
+
+  it('does not hand a reader the end of an extension a fresh read made the window drop', async () => {
+    const memory = logOf(20);
+    const shared = new SharedLogReads(memory.store);
+    await readToEnd(shared, undefined, 100);
+    for (let i = 0; i < 5; i++) memory.append('drop-a', 'A');
+    memory.hold();
+    // A reader at the window's end extends it (held); a fresh read cuts the window back to 10;
+    // a reader at 7 then joins the extension, whose events the window no longer takes.
+    const atEnd = shared.readAll({ fromPosition: '20', maxCount: 100 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const fresh = shared.readAll({ fromPosition: '10', maxCount: 100, fresh: true });
+    const behind = shared.readAll({ fromPosition: '7', maxCount: 100 });
+    await new Promise((resolve) => setImmediate(resolve));
+    memory.release();
+    // Its position left the window with the cut: it gets what it has, not an end.
+    expect(await atEnd).toEqual({ events: [], position: '20', isEnd: false });
+    expect((await fresh).events).toHaveLength(15);
+    const page = await behind;
+    expect(page.events.map((e) => Number(e.position))).toEqual(Array.from({ length: 18 }, (_, i) => i + 8));
+    expect(page.isEnd).toBe(true);
+  });
+
   it('sends a reader behind the window to the inner store, with its filter', async () => {
     const memory = logOf(100);
     const shared = new SharedLogReads(memory.store, { windowSize: 40, readCount: 20 });

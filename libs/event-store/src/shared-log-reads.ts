@@ -46,6 +46,8 @@ interface Extension {
   /** The clock when the read was sent: a caller takes its isEnd only if it was sent after the last append completed before the call. */
   sentAt: number;
   done: Promise<ReadAllResult>;
+  /** Whether what it read was added to the window (not when the window's end moved meanwhile: forgetAfter, a rebase). */
+  applied: boolean;
 }
 
 /**
@@ -190,7 +192,8 @@ export class SharedLogReads implements EventStore {
       // The window moved on without this caller (rebased, or the events it scanned were dropped).
       if (resumed === undefined) return { events: out, position: scanned, isEnd: false };
       at = resumed;
-      if (result.isEnd && extension.sentAt > mustFollow) {
+      // Its end is the window's only when what it read was added there (else read again from the window's end).
+      if (result.isEnd && extension.sentAt > mustFollow && extension.applied) {
         // The inner store's end, read after every append the caller can know of: hand out what the read added, and stop.
         const full = scan(at);
         return { events: out, position: scanned, isEnd: !full || scanned === this.events.at(-1)?.position };
@@ -242,6 +245,7 @@ export class SharedLogReads implements EventStore {
     const from = this.events.at(-1)?.position ?? this.base;
     const extension: Extension = {
       sentAt: ++this.clock,
+      applied: false,
       done: this.inner.readAll({ fromPosition: from, maxCount: this.readCount }).then(
         (result) => {
           this.extension = undefined;
@@ -249,6 +253,7 @@ export class SharedLogReads implements EventStore {
           // Only if the window still ends where the read began (close() or a rebase may have reset it).
           const end = this.events.at(-1)?.position ?? this.base;
           if (end === from) {
+            extension.applied = true;
             this.append(result.events);
             this.endSeen = result.isEnd
               ? { sentAt: extension.sentAt, at: this.extendedAt, end: this.events.at(-1)?.position ?? this.base }
