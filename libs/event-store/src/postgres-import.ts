@@ -11,8 +11,10 @@ export interface ImportedEvent extends NewEvent {
 
 export interface ImportEventsOptions {
   /**
-   * Append to streams that already hold events (after their current end), skipping events whose
-   * ids are already stored. Without it, any existing target stream fails the whole import.
+   * Append to streams that already hold events: each must hold the file's first events of it, in
+   * order (eventsAfterStored), and gets the rest; else StreamHistoryDivergedError and nothing is
+   * written. Without it, any existing target stream fails the whole import. An event whose id
+   * another stream holds fails the import on the store's unique id, as without it.
    */
   allowExistingStreams?: boolean;
   /** Rows per INSERT statement. */
@@ -22,11 +24,10 @@ export interface ImportEventsOptions {
 export interface ImportEventsResult {
   streams: number;
   imported: number;
-  /** Events skipped because their ids were already stored (only with allowExistingStreams). */
+  /** Events skipped because their stream already held them (only with allowExistingStreams). */
   skippedDuplicates: number;
 }
 
-/** Thrown when the target already holds streams of the import; nothing was written. */
 /**
  * A stream the target already holds is not the start of the file's: at `revision` it has another
  * event. Appending the rest would merge two histories nobody decided together (two copies of a
@@ -65,6 +66,7 @@ export function eventsAfterStored<E extends { eventId: string }>(
   return file.slice(storedIds.length);
 }
 
+/** Thrown when the target already holds streams of the import; nothing was written. */
 export class StreamsAlreadyExistError extends Error {
   readonly code = 'STORE.STREAMS_EXIST';
   constructor(readonly streamNames: string[]) {
