@@ -69,8 +69,9 @@ function answerNodeRefusals(app: NestFastifyApplication): void {
 }
 
 /**
- * One onRequest hook (the first: every request passes it) for what is refused before any route
- * runs: a request arriving while the server closes — on a keep-alive connection, or pipelined —
+ * One onRequest hook (every request passes it, after the security headers and the rate limit)
+ * for what is refused before any route runs: a request arriving while the server closes — on a
+ * busy keep-alive connection, or pipelined —
  * gets 503 ENGINE.SHUTTING_DOWN as a problem and `Connection: close` (Fastify's own answer,
  * return503OnClosing, is a bare JSON body), and an HTTP/1.1 request without `Host` 400.
  */
