@@ -22,7 +22,17 @@ describe('requests while the server closes', () => {
     answerEdgeRefusals(app);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const slowStarted = new Promise<void>((resolve) => (started = resolve));
+    let closingBegan!: () => void;
+    const closing = new Promise<void>((resolve) => (closingBegan = resolve));
+    // Registered after answerEdgeRefusals's: by the time it runs, the edge knows it is closing.
+    app.addHook('preClose', (done) => {
+      closingBegan();
+      done();
+    });
     app.get('/slow', async () => {
+      started();
       await held;
       return { done: true };
     });
@@ -31,16 +41,18 @@ describe('requests while the server closes', () => {
     const { port } = app.server.address() as AddressInfo;
     try {
       const socket = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString('latin1')));
       const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
       // A connection busy with a request (close() ends only idle ones), and a second request on it once closing began.
       socket.write('GET /slow HTTP/1.1\r\nHost: t\r\n\r\n');
-      await new Promise((r) => setTimeout(r, 100));
+      await slowStarted;
       const closed = app.close();
-      await new Promise((r) => setTimeout(r, 100));
+      await closing;
       socket.write('GET /fast HTTP/1.1\r\nHost: t\r\n\r\n');
-      await new Promise((r) => setTimeout(r, 100));
+      // The second request is read while the first is still held: its answer waits behind it.
+      await new Promise((r) => setTimeout(r, 50));
       release();
       await ended;
       await closed;
