@@ -783,12 +783,11 @@ export class AggregateWriter<S, C, E extends DomainEvent> {
   }
 
   private evolveStored(state: S, recorded: RecordedEvent): S {
-    try {
-      return this.decider.evolve(state, toDomainEvent<E>(recorded, this.schema));
-    } catch (error) {
-      throw new UnreadableStoredEventError(recorded, error);
-    }
+    return evolveStored<S, E>(this.evolve, state, recorded, this.schema);
   }
+
+  /** The decider's evolve, bound once (folds call it per event). */
+  private readonly evolve = (state: S, event: E): S => this.decider.evolve(state, event);
 
   private async fold(streamName: string): Promise<{ state: S; revision: number; remembered: RememberedEvents }> {
     let state = this.decider.initialState();
