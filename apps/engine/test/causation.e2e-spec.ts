@@ -28,13 +28,16 @@ function suite(store: 'pglite' | 'postgres') {
       await new Promise((r) => setTimeout(r, 150));
     }
   }
-  /** Ticks the scheduler until the drop's history holds `type` (a loaded machine may need more than settle's passes). */
-  async function settleUntil(dropId: string, type: string, timeoutMs = 30_000): Promise<void> {
+  /**
+   * Ticks the scheduler until the drop's history holds `count` events of `type` (a loaded machine may
+   * need more than settle's passes, and the reactors read the log only below PostgreSQL's safe horizon).
+   */
+  async function settleUntil(dropId: string, type: string, count = 1, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await settle(1);
-      if ((await history(dropId)).some((e) => e.type === type)) return;
-      if (Date.now() > deadline) throw new Error(`no ${type} in drop ${dropId}'s history after ${timeoutMs} ms`);
+      if ((await history(dropId)).filter((e) => e.type === type).length >= count) return;
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} ${type} in drop ${dropId}'s history after ${timeoutMs} ms`);
     }
   }
   const history = async (dropId: string, query = ''): Promise<EventView[]> => {
@@ -68,6 +71,7 @@ function suite(store: 'pglite' | 'postgres') {
       engine.clock.set(at);
       await settle();
     }
+    for (const dropId of [asScheduled, toRevise]) await settleUntil(dropId, 'DropCancelled');
     // The earlyAccess shorthand's phase opens as AccessPhaseOpened (stored EarlyAccessOpened events are upcast on read).
     const timed = ['AccessPhaseOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'DropCancelled'];
 
@@ -111,7 +115,7 @@ function suite(store: 'pglite' | 'postgres') {
     // Ops closes early: the window closes below the minimum, in the close's own command.
     const closed = await engine.request('POST', `/drops/${dropId}/close`, undefined, { 'x-correlation-id': 'ops-close-moq' });
     expect(closed.status).toBe(200);
-    await settle();
+    await settleUntil(dropId, 'RefundRequested', 5);
 
     // The close's events: one correlation, one causation (the close request).
     const correlated = await history(dropId, '&correlationId=ops-close-moq');

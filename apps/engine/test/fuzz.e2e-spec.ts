@@ -34,7 +34,19 @@ function fuzzSuite(store: 'pglite' | 'postgres', runs: number) {
     }
     return out;
   };
+  /**
+   * The tables once the engine's readers have taken in every event: first until the log shows them
+   * all (on PostgreSQL, below the cluster-wide safe horizon, which another suite's open transaction
+   * may hold back), then until two snapshots agree.
+   */
   const settled = async () => {
+    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      const { rows } = await engine.databases.readModels.query(
+        `select count(*)::int as n from events where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`,
+      );
+      if (rows[0].n === 0) break;
+      if (Date.now() > deadline) throw new Error('the log never showed every event');
+    }
     let before = await snapshot();
     for (let i = 0; i < 30; i++) {
       await new Promise((r) => setTimeout(r, 300));

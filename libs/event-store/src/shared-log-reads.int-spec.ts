@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { readAllShowing } from '../../../test/support/log';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../test/support/postgres';
 import { describeEventStoreContract, newEvent } from './event-store.contract';
 import type { EventFilter, EventStore } from './event-store.port';
@@ -85,6 +86,9 @@ describeWithPostgres('SharedLogReads on PostgreSQL: readers at the head while ap
         }
       });
       await Promise.all(appenders);
+      // The readers stop at the first end they meet once the appends are done: wait until the log
+      // shows every append (another suite's open transaction may hold the safe horizon back).
+      await readAllShowing(inner, { maxCount: 10_000 }, appended);
       appending = false;
       const got = await Promise.all(readers);
 

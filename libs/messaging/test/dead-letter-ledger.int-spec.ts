@@ -16,6 +16,7 @@ import {
   TransientDeliveryError,
 } from '../src';
 import { createTestEmbeddedDatabase } from '../../../test/support/pglite';
+import { readAllShowing } from '../../../test/support/log';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../test/support/postgres';
 import { appendInterleaved, RecordingHandler } from './fixtures';
 
@@ -39,8 +40,8 @@ function ledgerSuite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>
     db = await open();
     await ensureEventStoreSchema(db.pool);
     const store = new PostgresEventStore(db.pool);
-    await appendInterleaved(store, ['kilo', 'lima'], 10);
-    events = (await store.readAll({ filter: { streamPrefixes: ['drop-'] } })).events;
+    const ids = await appendInterleaved(store, ['kilo', 'lima'], 10);
+    events = (await readAllShowing(store, { filter: { streamPrefixes: ['drop-'] } }, ids.length)).events;
   });
   afterAll(async () => {
     await db?.close();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { restockStreamName, upcast } from '@dropline/domain';
 import { PostgresEventStore, type EventStore, type RecordedEvent } from '@dropline/event-store';
+import { readAllShowing } from '../../../../test/support/log';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
 import { DropReadModelsProjection, DROP_READ_MODEL_TABLES } from '../drops/drop-read-models.projection';
@@ -155,12 +156,7 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     const { ids, events } = await seed(3);
     // On PostgreSQL the log shows an append only below the safe horizon, which another suite's open
     // transaction may hold back for a moment: wait until the page holds every seeded event.
-    const filter = { streamPrefixes: ids.map((id) => `drop-${id}`) };
-    let page = await store.readAll({ filter, maxCount: 10_000 });
-    for (const deadline = Date.now() + 30_000; page.events.length < events && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      page = await store.readAll({ filter, maxCount: 10_000 });
-    }
+    const page = await readAllShowing(store, { filter: { streamPrefixes: ids.map((id) => `drop-${id}`) }, maxCount: 10_000 }, events);
     expect(page.events).toHaveLength(events);
     const reactor = new RestockReactor({ store, pool: db.pool });
     let saved = false;
@@ -230,8 +226,10 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
     await appendInterleaved(store, histories);
     const reactor = new RestockReactor({ store, pool: db.pool });
     const context = { saveCheckpoint: async () => undefined };
-    // A filtered page may hold none of the drop's events yet: read on until the end of the log.
-    const eventsOf = async (id: string) => {
+    // A filtered page may hold none of the drop's events yet: read on until the end of the log, and
+    // again until it shows the whole history (on PostgreSQL, another suite's open transaction may
+    // hold the safe horizon back for a moment).
+    const readThrough = async (id: string) => {
       const events: RecordedEvent[] = [];
       for (let from: string | undefined; ;) {
         const page = await store.readAll({ fromPosition: from, maxCount: 1_000, filter: { streamPrefixes: [`drop-${id}`] } });
@@ -239,6 +237,12 @@ function suite(open: () => Promise<{ pool: Pool; close(): Promise<void> }>) {
         const next = page.position ?? page.events.at(-1)?.position;
         if (next === undefined || next === from) return events;
         from = next;
+      }
+    };
+    const eventsOf = async (id: string) => {
+      for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        const events = await readThrough(id);
+        if (events.length === histories.get(id)!.length || Date.now() > deadline) return events;
       }
     };
     for (const event of await eventsOf(one)) await reactor.handlePage([event], context);
