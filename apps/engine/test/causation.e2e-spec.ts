@@ -67,11 +67,15 @@ function suite(store: 'pglite' | 'postgres') {
       { 'x-correlation-id': 'revise-window-1' },
     );
     expect(revised.status).toBe(200);
-    for (const at of ['2026-11-30T11:00:01Z', '2026-12-01T12:00:01Z', '2026-12-08T12:00:01Z']) {
+    // Each step's transition is in both drops' histories before the clock moves on.
+    for (const [at, type] of [
+      ['2026-11-30T11:00:01Z', 'AccessPhaseOpened'],
+      ['2026-12-01T12:00:01Z', 'PreOrderWindowOpened'],
+      ['2026-12-08T12:00:01Z', 'DropCancelled'],
+    ]) {
       engine.clock.set(at);
-      await settle();
+      for (const dropId of [asScheduled, toRevise]) await settleUntil(dropId, type);
     }
-    for (const dropId of [asScheduled, toRevise]) await settleUntil(dropId, 'DropCancelled');
     // The earlyAccess shorthand's phase opens as AccessPhaseOpened (stored EarlyAccessOpened events are upcast on read).
     const timed = ['AccessPhaseOpened', 'PreOrderWindowOpened', 'PreOrderWindowClosed', 'DropCancelled'];
 
