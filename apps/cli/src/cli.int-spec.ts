@@ -62,6 +62,23 @@ describe('dropline import, export and replay --drop on the embedded store', () =
     expect(existsSync(elsewhere)).toBe(false);
   });
 
+  it("import of another drop's campaign reusing the stored event ids: exit 1 naming one, nothing imported", async () => {
+    // The fixture numbers event ids from 1 for every drop id: the same ids, in other streams.
+    const other = join(dir, 'same-ids.ndjson');
+    writeFileSync(other, `${handMadeCampaign('hand-reused').map(toCampaignLine).join('\n')}\n`);
+    const first = handMadeCampaign()[0];
+    const io = capture({});
+    expect(await runCli(['import', other, '--sandbox', sandbox], io)).toBe(1);
+    expect(io.err()).toContain(`already holds ${handMadeCampaign().length} of the file's event ids in other streams`);
+    expect(io.err()).toContain(
+      `${first.eventId} (stored in ${first.streamName}, the file's in ${first.streamName.replace(HAND_DROP_ID, 'hand-reused')})`,
+    );
+    expect(io.err()).toContain('nothing imported');
+    const exported = capture({ DATA_DIR: sandbox });
+    expect(await runCli(['export', '--drop', 'hand-reused', '--out', join(dir, 'reused.ndjson')], exported)).toBe(1);
+    expect(exported.err()).toContain('no drop hand-reused in the store');
+  }, 60_000);
+
   it('refuses a drop id the store does not hold, naming it, and writes nothing', async () => {
     const out = join(dir, 'typo.ndjson');
     const exported = capture({ DATA_DIR: sandbox });

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { NewEvent } from './event-store.port';
-import { toStoreError } from './postgres/postgres.errors';
+import { pgErrorInfo, toStoreError } from './postgres/postgres.errors';
 
 /** An event to import with the envelope it had in its source store. */
 export interface ImportedEvent extends NewEvent {
@@ -14,7 +14,7 @@ export interface ImportEventsOptions {
    * Append to streams that already hold events: each must hold the file's first events of it, in
    * order (eventsAfterStored), and gets the rest; else StreamHistoryDivergedError and nothing is
    * written. Without it, any existing target stream fails the whole import. An event whose id
-   * another stream holds fails the import on the store's unique id, as without it.
+   * another stream holds fails the import with EventIdsTakenError, as without it.
    */
   allowExistingStreams?: boolean;
   /** Rows per INSERT statement. */
@@ -77,6 +77,35 @@ export class StreamsAlreadyExistError extends Error {
   }
 }
 
+/** One event id of the file that the target already holds, in another stream than the file's. */
+export interface TakenEventId {
+  eventId: string;
+  /** The stream the target holds it in. */
+  storedIn: string;
+  /** The stream the file has it in. */
+  fileStream: string;
+}
+
+/**
+ * The target already holds some of the file's event ids in other streams. An event id names one
+ * event in the whole store (causation, effectively-once consumers and the Kafka key rely on it),
+ * so the file cannot be loaded beside them: nothing is imported.
+ */
+export class EventIdsTakenError extends Error {
+  readonly code = 'STORE.EVENT_IDS_TAKEN';
+  constructor(readonly taken: TakenEventId[]) {
+    const shown = taken
+      .slice(0, 3)
+      .map((t) => `${t.eventId} (stored in ${t.storedIn}, the file's in ${t.fileStream})`)
+      .join(', ');
+    super(
+      `The target store already holds ${taken.length} of the file's event ids in other streams: ${shown}${taken.length > 3 ? ', …' : ''}; ` +
+        `an event id names one event in the whole store: import into a fresh store`,
+    );
+    this.name = 'EventIdsTakenError';
+  }
+}
+
 /**
  * Imports events of many streams into the PostgreSQL/PGlite event store tables in ONE
  * transaction: either every event is there afterwards or none is. Event ids, types, schema
@@ -131,6 +160,7 @@ export async function importEventsInOneTransaction(
         toWrite = events.filter((e) => keep.has(e));
         skippedDuplicates = events.length - toWrite.length;
       }
+      await refuseTakenIds(client, toWrite);
 
       for (let i = 0; i < toWrite.length; i += chunkSize) {
         const rows = toWrite.slice(i, i + chunkSize).map((event, n) => {
@@ -174,8 +204,40 @@ export async function importEventsInOneTransaction(
       throw error;
     }
   } catch (error) {
+    // A writer that took one of the ids after the check (the advisory locks cover streams, not ids).
+    const { code, constraint, detail } = pgErrorInfo(error);
+    if (code === '23505' && constraint === 'events_event_id_key') {
+      const eventId = /\(event_id\)=\(([^)]+)\)/.exec(detail ?? '')?.[1] ?? '(unknown id)';
+      const fileStream = events.find((e) => e.eventId.toLowerCase() === eventId.toLowerCase())?.streamName ?? '(unknown)';
+      // The transaction is rolled back and the connection idle: ask it where the id went.
+      const storedIn =
+        client && !broken
+          ? await client
+              .query<[string]>({ text: 'SELECT stream_name FROM events WHERE event_id = $1::uuid', values: [eventId], rowMode: 'array' })
+              .then(
+                (r) => r.rows[0]?.[0],
+                () => undefined,
+              )
+          : undefined;
+      throw new EventIdsTakenError([{ eventId, storedIn: storedIn ?? '(another writer)', fileStream }]);
+    }
     throw toStoreError(error, 'importEventsInOneTransaction');
   } finally {
     client?.release(broken);
   }
+}
+
+/** EventIdsTakenError when the target holds any of `toWrite`'s ids (at most 20 named), one indexed lookup per chunk. */
+async function refuseTakenIds(client: PoolClient, toWrite: readonly ImportedEvent[]): Promise<void> {
+  const fileStreams = new Map(toWrite.map((e) => [e.eventId.toLowerCase(), e.streamName]));
+  const taken: TakenEventId[] = [];
+  for (let i = 0; i < toWrite.length && taken.length < 20; i += 10_000) {
+    const found = await client.query<[string, string]>({
+      text: 'SELECT event_id::text, stream_name FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY global_position LIMIT 20',
+      values: [toWrite.slice(i, i + 10_000).map((e) => e.eventId)],
+      rowMode: 'array',
+    });
+    for (const [eventId, storedIn] of found.rows) taken.push({ eventId, storedIn, fileStream: fileStreams.get(eventId) ?? '(unknown)' });
+  }
+  if (taken.length > 0) throw new EventIdsTakenError(taken.slice(0, 20));
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  EventIdsTakenError,
   importCampaignEvents,
   ImportTarget,
   readCampaignEvents,
@@ -66,7 +67,7 @@ export const command: CliCommand = {
         context.stderr.write(`${e.message} (--allow-existing-streams)\nnothing imported\n`);
         return 1;
       }
-      if (e instanceof StreamHistoryDivergedError) {
+      if (e instanceof StreamHistoryDivergedError || e instanceof EventIdsTakenError) {
         context.stderr.write(`dropline import: ${e.message}\nnothing imported\n`);
         return 1;
       }

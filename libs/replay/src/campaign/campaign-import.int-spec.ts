@@ -3,13 +3,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { PostgresEventStore, StreamHistoryDivergedError, type EventStore } from '@dropline/event-store';
+import {
+  EventIdsTakenError,
+  importEventsInOneTransaction,
+  PostgresEventStore,
+  StreamHistoryDivergedError,
+  type EventStore,
+} from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres } from '../../../../test/support/postgres';
 import { handMadeCampaign } from '../testing/hand-made-campaign';
 import { readCampaignFile } from './campaign-file';
 import { exportCampaign, readCampaignFromStore, selectDrops } from './campaign-export';
-import { importCampaignFile, StreamsAlreadyExistError } from './campaign-import';
+import { importCampaignFile, readCampaignEvents, StreamsAlreadyExistError } from './campaign-import';
 import { CampaignFileError } from './campaign-line';
 import { CampaignSeriesBuilder } from './campaign-series';
 
@@ -174,17 +180,43 @@ function roundTrip(name: string, open: (role: 'source' | 'target' | 'store') => 
       expect(await countEvents(target.pool)).toBe(before);
     });
 
-    it('is one transaction: a failure on the last event leaves no event of the file behind', async () => {
+    it('refuses a file whose event ids the target holds in other streams, naming them, importing nothing', async () => {
       const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-      // A new drop whose events are fine except the last one, which reuses an id already stored:
-      // the file is valid, the database rejects the last row, and the earlier rows must go too.
+      // A new drop whose events are fine except the last one, which reuses an id already stored.
       const renamed = lines.map((l, i) =>
         (i === lines.length - 1 ? l : l.replace(/"eventId":"1/, '"eventId":"7')).replace(/hand-1\b/g, 'hand-7'),
       );
       const clash = join(dir, 'clash.ndjson');
       writeFileSync(clash, `${renamed.join('\n')}\n`);
+      const last = JSON.parse(lines[lines.length - 1]) as { eventId: string; streamName: string };
       const before = await countEvents(target.pool);
-      await expect(importCampaignFile(clash, { kind: 'postgres', pool: target.pool })).rejects.toThrow(/event_id|duplicate/i);
+      const error = await importCampaignFile(clash, { kind: 'postgres', pool: target.pool }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(EventIdsTakenError);
+      expect(error).toMatchObject({
+        code: 'STORE.EVENT_IDS_TAKEN',
+        taken: [
+          { eventId: last.eventId.toLowerCase(), storedIn: last.streamName, fileStream: last.streamName.replace('hand-1', 'hand-7') },
+        ],
+      });
+      expect((error as Error).message).toContain(`${last.eventId.toLowerCase()} (stored in ${last.streamName}`);
+      expect(await countEvents(target.pool)).toBe(before);
+    });
+
+    it('is one transaction: a failure on the last event leaves no event of the file behind', async () => {
+      const events = await readCampaignEvents(file);
+      // A new drop whose events are fine except the last one, which the database refuses (its
+      // recordedAt is no time); one row per statement, so the earlier rows were written first.
+      const renamed = events.map((e, i) => ({
+        ...e,
+        streamName: e.streamName.replace('hand-1', 'hand-8'),
+        eventId: randomUUID(),
+        recordedAt: i === events.length - 1 ? 'not a time' : e.recordedAt,
+      }));
+      const before = await countEvents(target.pool);
+      await expect(importEventsInOneTransaction(target.pool, renamed, { chunkSize: 1 })).rejects.toMatchObject({ code: '22007' });
       expect(await countEvents(target.pool)).toBe(before);
     });
 

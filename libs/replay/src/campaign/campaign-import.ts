@@ -2,6 +2,7 @@ import type { EventStore } from '@dropline/event-store';
 import type { Pool } from 'pg';
 // (that file belongs to the event-store slice). Switch to the alias once it is.
 import {
+  EventIdsTakenError,
   eventsAfterStored,
   importEventsInOneTransaction,
   ImportedEvent,
@@ -24,7 +25,7 @@ export interface ImportCampaignResult {
   skippedDuplicates: number;
 }
 
-export { StreamHistoryDivergedError, StreamsAlreadyExistError };
+export { EventIdsTakenError, StreamHistoryDivergedError, StreamsAlreadyExistError };
 
 /**
  * Validates the whole campaign file first (a bad line throws CampaignFileError and nothing is
