@@ -141,6 +141,51 @@ describeWithPostgres('dropline dead-letters (a consumer service database)', () =
     ]);
   });
 
+  it("takes no lock on the consumer's tables: lists while a long transaction reads them", async () => {
+    // An analyst's long query, or the consumer mid-page: a CLI that migrated (ALTER TABLE) would
+    // wait behind it for its lock, and every statement of the consumer would queue behind the CLI.
+    const reader = await db.pool.connect();
+    let listed: Promise<number> | undefined;
+    try {
+      await reader.query('begin');
+      await reader.query('select count(*) from fulfillment.pre_orders');
+      await reader.query('select count(*) from fulfillment.dead_letters');
+      const io = capture({ FULFILLMENT_DATABASE_URL: db.url });
+      listed = runCli(['dead-letters', 'fulfillment'], io);
+      // Under the test pool's idle-in-transaction timeout (10 s), which would end the reader.
+      const waited = new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 8 s'), 8_000).unref());
+      expect(await Promise.race([listed, waited])).toBe(0);
+      expect(io.out().trimEnd().split('\n')).toHaveLength(2);
+    } finally {
+      await reader.query('rollback');
+      reader.release();
+      await listed;
+    }
+  }, 30_000);
+
+  it('refuses a database where the consumer never ran, or ran an older release, changing nothing (exit 1)', async () => {
+    const other = await createTestPostgresDatabase('cli_dead_letters_none', { empty: true });
+    try {
+      const env = { FULFILLMENT_DATABASE_URL: other.url };
+      const none = capture(env);
+      expect(await runCli(['dead-letters', 'fulfillment', '--pending'], none)).toBe(1);
+      expect(none.err()).toContain('has no dead-letter table of fulfillment: the consumer has not run against it');
+      expect((await other.pool.query(`select 1 from pg_namespace where nspname = 'fulfillment'`)).rowCount).toBe(0);
+      // The table as the first release made it, before the redrive's columns.
+      await other.pool.query(`create schema fulfillment`);
+      await other.pool.query(`create table fulfillment.dead_letters (
+        id bigserial primary key, ce_id text, reason text not null, detail text not null,
+        key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`);
+      const old = capture(env);
+      expect(await runCli(['dead-letters', 'fulfillment', '--redrive', '1'], old)).toBe(1);
+      expect(old.err()).toContain('is older than this release: start the consumer once');
+      const columns = await other.pool.query(`select 1 from information_schema.columns where table_schema = 'fulfillment'`);
+      expect(columns.rowCount).toBe(8);
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('refuses bad arguments with exit 2 before it opens any database', async () => {
     const env = { FULFILLMENT_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
     for (const args of [

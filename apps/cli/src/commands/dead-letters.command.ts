@@ -105,8 +105,17 @@ export const command: CliCommand = {
       const sink = new TableDeadLetterSink(db.pool, handler.name);
       // Dead-lettered again by a redrive: into the consumer's table (Kafka mode's topic copy is the running consumer's to write).
       const effectivelyOnce = new EffectivelyOnceConsumer(db.pool, dropEventsCodec(config.kafka.ceSource), handler, sink);
-      await effectivelyOnce.migrate();
-      await sink.ensureSchema();
+      // Never migrates: DDL on a running consumer's tables waits for their open readers and stalls
+      // the consumer behind it. The consumer creates and upgrades its tables when it starts.
+      const state = await sink.schemaState();
+      if (state !== 'current') {
+        context.stderr.write(
+          state === 'missing'
+            ? `dropline dead-letters: the ${db.describe} has no dead-letter table of ${consumer}: the consumer has not run against it (check the database URL or DATA_DIR)\n`
+            : `dropline dead-letters: the dead-letter table of ${consumer} in the ${db.describe} is older than this release: start the consumer once (it upgrades its tables), then run this again\n`,
+        );
+        return 1;
+      }
       const ledger = new DeadLetterLedger(db.pool, effectivelyOnce);
       if (values.prune) {
         const pruned = await ledger.prune(days);

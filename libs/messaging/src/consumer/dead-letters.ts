@@ -81,6 +81,9 @@ function storedBody(message: InboundMessage): { encoding: 'utf8' | 'base64'; key
   return { encoding: text ? 'utf8' : 'base64', key: encode(key), value: encode(value) };
 }
 
+/** The columns ensureSchema added last: a table that has them all is at this code's shape. */
+const LATEST_COLUMNS = ['encoding', 'redriven_at', 'redrive_outcome', 'fingerprint'];
+
 /**
  * The consumer's own ledger of what it dead-lettered: a table in its schema, in the database of
  * its rows and ce_ids. Every mode writes it (Kafka mode also sends to the dead-letter topic), so
@@ -91,6 +94,23 @@ export class TableDeadLetterSink implements DeadLetterSink {
     private readonly db: Queryable,
     private readonly schema: string,
   ) {}
+
+  /**
+   * Whether ensureSchema has brought the table to this code's shape, checked in the catalog
+   * without a lock on the table: `missing` (the consumer never ran against this database),
+   * `outdated` (an earlier release made it), `current`. Tools use it instead of migrating: an
+   * ALTER TABLE waits for every open reader of the table and stalls the consumer behind it.
+   */
+  async schemaState(): Promise<'missing' | 'outdated' | 'current'> {
+    const { rows } = await this.db.query<{ present: boolean; columns: number }>(
+      `select to_regclass($1) is not null as present,
+              (select count(*)::int from information_schema.columns
+                where table_schema = $2 and table_name = 'dead_letters' and column_name = any($3::text[])) as columns`,
+      [`${this.schema}.dead_letters`, this.schema, LATEST_COLUMNS],
+    );
+    if (!rows[0].present) return 'missing';
+    return rows[0].columns === LATEST_COLUMNS.length ? 'current' : 'outdated';
+  }
 
   async ensureSchema(): Promise<void> {
     // Once, whatever the number of instances starting together (migrateOnce).
