@@ -17,7 +17,14 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
 
   beforeAll(async () => {
     db = await createTestPostgresDatabase('migrate_race', { empty: true });
-    for (let i = 0; i < 6; i++) pools.push(new Pool({ connectionString: db.url, max: 2 }));
+    for (let i = 0; i < 6; i++) {
+      const pool = new Pool({ connectionString: db.url, max: 2 });
+      // pool.end() resolves before its connections have closed, and the teardown's DROP DATABASE …
+      // WITH (FORCE) may end one that is still closing: an 'error' event on the pool, which an
+      // EventEmitter without a listener throws (jest's "Unhandled error").
+      pool.on('error', () => undefined);
+      pools.push(pool);
+    }
   });
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.end()));

@@ -3,7 +3,7 @@ import { describeEventStoreContract, newEvent } from '../event-store.contract';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-store.port';
 import { createPostgresPool } from './postgres.pool';
-import { ensureEventStoreSchema } from './postgres.schema';
+import { ensureEventStoreSchema, migrateOnce } from './postgres.schema';
 import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
 import { parseLogPosition } from './postgres.position';
 import { measureLag } from '../lag';
@@ -77,6 +77,67 @@ describeWithPostgres('PostgreSQL server', () => {
       } finally {
         await fresh.drop();
       }
+    });
+
+    /** `work` settled within `ms`, or the string saying it did not (a statement queued behind a lock). */
+    function within<T>(ms: number, work: Promise<T>): Promise<T | string> {
+      return Promise.race([work, new Promise<string>((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms).unref())]);
+    }
+
+    it('an instance starting while an append is open gives way: appends never queue behind its schema DDL', async () => {
+      // CREATE INDEX IF NOT EXISTS takes a SHARE lock on events even when the index is there; a
+      // request that waits for it (behind an open append, e.g. an import) queues every later append.
+      const holder = await db.pool.connect();
+      const waits: number[] = [];
+      let starting: Promise<void> | undefined;
+      try {
+        await holder.query('BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE');
+        starting = ensureEventStoreSchema(db.pool, { onLockWait: (attempt) => waits.push(attempt) });
+        for (let i = 0; i < 8; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          const append = store.appendToStream(`schema-start-${i}-${Date.now()}`, [newEvent()], 'no_stream');
+          expect(
+            await within(
+              2_000,
+              append.then(() => 'appended'),
+            ),
+          ).toBe('appended');
+        }
+        expect(waits.length).toBeGreaterThan(0);
+      } finally {
+        await holder.query('COMMIT');
+        holder.release();
+        await starting;
+      }
+    });
+
+    it('migrateOnce gives way to a long reader: ALTER TABLE never queues the table behind it, and runs once the reader ends', async () => {
+      await db.pool.query('CREATE TABLE IF NOT EXISTS ddl_give_way (id int)');
+      const reader = await db.pool.connect();
+      let migrating: Promise<void> | undefined;
+      try {
+        await reader.query('BEGIN; SELECT count(*) FROM ddl_give_way');
+        migrating = migrateOnce(db.pool, async (tx) => {
+          await tx.query('ALTER TABLE ddl_give_way ADD COLUMN IF NOT EXISTS note text');
+        });
+        for (let i = 0; i < 6; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          expect(
+            await within(
+              2_000,
+              db.pool.query('INSERT INTO ddl_give_way (id) VALUES ($1)', [i]).then(() => 'inserted'),
+            ),
+          ).toBe('inserted');
+        }
+      } finally {
+        await reader.query('COMMIT');
+        reader.release();
+        await migrating;
+      }
+      const columns = await db.pool.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'ddl_give_way' ORDER BY 1`,
+      );
+      expect(columns.rows.map((r: { column_name: string }) => r.column_name)).toEqual(['id', 'note']);
     });
 
     it('rejects the same event appended twice with DuplicateEventIdError and writes nothing', async () => {

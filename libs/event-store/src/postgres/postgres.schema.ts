@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 /** Absolute path of the schema DDL, also read by the PGlite test template builder (test/global-setup.js). */
 export const EVENT_STORE_SCHEMA_SQL_PATH = join(__dirname, '..', 'schema.sql');
@@ -11,21 +11,75 @@ const SCHEMA_LOCK_KEY = 0x64726f70; // 'drop'
 /**
  * Creates the event store tables if missing. Idempotent and safe when several instances boot at
  * once: CREATE TABLE IF NOT EXISTS alone can still race on the catalog, so the DDL runs in one
- * transaction behind a transaction-scoped advisory lock.
+ * transaction behind a transaction-scoped advisory lock, and gives way to running work
+ * (inDdlTransaction).
  */
-export async function ensureEventStoreSchema(pool: Pool): Promise<void> {
+export async function ensureEventStoreSchema(pool: Pool, options: DdlOptions = {}): Promise<void> {
   const ddl = readFileSync(EVENT_STORE_SCHEMA_SQL_PATH, 'utf8');
-  // One simple-protocol round trip; the lock is released by COMMIT (or by ROLLBACK on error).
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY}); ${ddl}; COMMIT;`);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+  // One simple-protocol round trip after the lock.
+  await inDdlTransaction(pool, SCHEMA_LOCK_KEY, (client) => client.query(ddl).then(() => undefined), options);
+}
+
+/**
+ * How long a schema transaction waits for any one lock before it gives way. DDL that finds its
+ * objects already there still takes its table lock first (CREATE INDEX IF NOT EXISTS a SHARE lock,
+ * ALTER TABLE … ADD COLUMN IF NOT EXISTS an ACCESS EXCLUSIVE one), and a lock request that waits
+ * queues every later statement on that table behind it: an instance starting while another one's
+ * append, page or an analyst's long query holds a table would stall all the running instances'
+ * work on it until that transaction ends. Past this wait the starting instance rolls back, lets
+ * the queue go, and tries again later.
+ */
+export const DDL_LOCK_TIMEOUT_MS = 200;
+
+export interface DdlOptions {
+  /** How long to keep trying before failing the start (default 10 minutes). */
+  retryForMs?: number;
+  /** Told of each attempt that gave way (to log it). */
+  onLockWait?: (attempt: number, nextTryInMs: number) => void;
+}
+
+/**
+ * Runs `ddl` in one transaction behind the transaction-scoped advisory lock `lockKey`, every lock
+ * wait bounded by DDL_LOCK_TIMEOUT_MS; an attempt that timed out on a lock (55P03, the advisory
+ * lock included) is rolled back and tried again after a growing pause (up to 5 s, with jitter),
+ * for `retryForMs` in all.
+ */
+async function inDdlTransaction(
+  pool: Pool,
+  lockKey: number,
+  ddl: (client: PoolClient) => Promise<void>,
+  options: DdlOptions,
+): Promise<void> {
+  const deadline = Date.now() + (options.retryForMs ?? 600_000);
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let failure: unknown;
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'; SELECT pg_advisory_xact_lock(${lockKey})`);
+      await ddl(client);
+      await client.query('COMMIT');
+      return;
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+    } finally {
+      client.release();
+    }
+    if ((failure as { code?: unknown }).code !== LOCK_NOT_AVAILABLE || Date.now() >= deadline) {
+      if ((failure as { code?: unknown }).code === LOCK_NOT_AVAILABLE)
+        throw new Error(
+          `The schema DDL could not take its locks in ${attempt} attempts over ${options.retryForMs ?? 600_000} ms: a long transaction holds one of its tables (see pg_stat_activity)`,
+          { cause: failure },
+        );
+      throw failure;
+    }
+    const pause = Math.round(Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    options.onLockWait?.(attempt, pause);
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
+
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** The lock every other schema's DDL takes (consumers, dead letters, checkpoints): one at a time, across processes. */
 const OTHER_SCHEMAS_LOCK_KEY = 0x64726f71;
@@ -44,18 +98,12 @@ export interface SchemaQueryable {
  * failed to start. Given a client instead of a pool, `ddl` runs on it as it is (the caller's
  * transaction, if any).
  */
-export async function migrateOnce(db: SchemaQueryable | Pool, ddl: (db: SchemaQueryable) => Promise<void>): Promise<void> {
+export async function migrateOnce(
+  db: SchemaQueryable | Pool,
+  ddl: (db: SchemaQueryable) => Promise<void>,
+  options: DdlOptions = {},
+): Promise<void> {
   // A pg.Pool (duck-typed: a pg.Client has connect() too, and is already connected).
   if (!('totalCount' in db) || typeof (db as Pool).connect !== 'function') return ddl(db);
-  const client = await (db as Pool).connect();
-  try {
-    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${OTHER_SCHEMAS_LOCK_KEY})`);
-    await ddl(client);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inDdlTransaction(db as Pool, OTHER_SCHEMAS_LOCK_KEY, ddl, options);
 }

@@ -78,7 +78,12 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
     case 'postgres': {
       const pool = server('store');
-      await ensureEventStoreSchema(pool);
+      await ensureEventStoreSchema(pool, {
+        onLockWait: (attempt, nextTryInMs) =>
+          logger.warn(
+            `event store schema: a running transaction holds a lock it needs (attempt ${attempt}); giving way, next try in ${nextTryInMs} ms`,
+          ),
+      });
       store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }
