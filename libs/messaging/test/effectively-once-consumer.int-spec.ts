@@ -80,6 +80,26 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
   });
 
   describeKafka('as a Kafka consumer group', () => {
+    /** A migrated consumer of a RecordingHandler, dead-lettering to its own table. */
+    async function recordingConsumerOf(name: string): Promise<EffectivelyOnceConsumer> {
+      const consumer = new EffectivelyOnceConsumer(db.pool, codec, new RecordingHandler(name), new TableDeadLetterSink(db.pool, name));
+      await consumer.migrate();
+      return consumer;
+    }
+
+    /** Runs the runner's task as its supervisor does, until abort(). */
+    function supervise(runner: KafkaConsumerRunner): { abort(): void; running: Promise<void> } {
+      const abort = new AbortController();
+      const running = runner.task().run({
+        fence: 0,
+        signal: abort.signal,
+        held: () => !abort.signal.aborted,
+        sleep: async () => undefined,
+        up: () => undefined,
+      });
+      return { abort: () => abort.abort(), running };
+    }
+
     it('applies each event once despite re-sends, pauses the partition on transient failures, and dead-letters poison messages to its own table and the dead-letter topic', async () => {
       const topic = uniqueTopic('consumer');
       const dlTopic = `${topic}.dlq`;
@@ -139,6 +159,31 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
       }
     });
 
+    it('abandoned before its join settles (stop bound passed), it hands nothing to its handler afterwards', async () => {
+      const topic = uniqueTopic('consumer-abandon');
+      const kafka = testKafka('consumer-abandon-test');
+      // Waiting in the topic before the consumer starts: a consumer that went on after its stop would apply it.
+      const publisher = new KafkaPublisher(kafka, topic, { idempotentProducer: !isMockCluster() });
+      await publisher.publish([codec.encode(events[0])]);
+      await publisher.close();
+      const consumer = await recordingConsumerOf('kafka_abandon');
+      const outcomes: string[] = [];
+      const runner = new KafkaConsumerRunner(kafka, consumer, {
+        topic,
+        groupId: `${topic}.g`,
+        stopTimeoutMs: 1,
+        onOutcome: (o) => outcomes.push(o),
+      });
+      const supervised = supervise(runner);
+      await new Promise((r) => setTimeout(r, 50));
+      supervised.abort();
+      await supervised.running;
+      // Long enough for the join to finish (it took 3 s or less on the mock cluster) and a fetch to return.
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(outcomes).toEqual([]);
+      expect((await db.pool.query(`select count(*)::int as n from kafka_abandon.applied`)).rows[0].n).toBe(0);
+    }, 30_000);
+
     it('stopped while it is still joining its group, finishes the join and leaves: no crash logged, within its stop bound', async () => {
       const topic = uniqueTopic('consumer-stop');
       const logged: string[] = [];
@@ -146,28 +191,15 @@ describe('EffectivelyOnceConsumer (PGlite)', () => {
         { brokers: kafkaBrokers()!, clientId: 'consumer-stop-test', idempotentProducer: !isMockCluster() },
         (level, message) => logged.push(`${level}: ${message}`),
       );
-      const consumer = new EffectivelyOnceConsumer(
-        db.pool,
-        codec,
-        new RecordingHandler('kafka_stop'),
-        new TableDeadLetterSink(db.pool, 'kafka_stop'),
-      );
-      await consumer.migrate();
+      const consumer = await recordingConsumerOf('kafka_stop');
       const stopTimeoutMs = 5_000;
       const runner = new KafkaConsumerRunner(kafka, consumer, { topic, groupId: `${topic}.g`, stopTimeoutMs });
       for (const stopAfterMs of [0, 300]) {
-        const abort = new AbortController();
-        const running = runner.task().run({
-          fence: 0,
-          signal: abort.signal,
-          held: () => !abort.signal.aborted,
-          sleep: async () => undefined,
-          up: () => undefined,
-        });
+        const supervised = supervise(runner);
         await new Promise((r) => setTimeout(r, stopAfterMs));
         const stoppedAt = Date.now();
-        abort.abort();
-        await running;
+        supervised.abort();
+        await supervised.running;
         expect(Date.now() - stoppedAt).toBeLessThan(stopTimeoutMs + 1_000);
       }
       // kafkajs reports a consumer disconnected under its own join a moment later, if at all.

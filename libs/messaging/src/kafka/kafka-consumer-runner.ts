@@ -28,6 +28,8 @@ export class KafkaConsumerRunner {
   private consumer: Consumer;
   /** connect → subscribe → run (the first join) of the current consumer, until it settles. */
   private starting: Promise<void> | undefined;
+  /** Cleared by stop(): the batches of the consumer started with it hand nothing more to the handler. */
+  private running = { live: false };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly failures = new Map<number, number>();
   private readonly options: Required<Omit<KafkaConsumerRunnerOptions, 'onOutcome'>> & Pick<KafkaConsumerRunnerOptions, 'onOutcome'>;
@@ -90,7 +92,8 @@ export class KafkaConsumerRunner {
   }
 
   start(): Promise<void> {
-    const starting = this.join();
+    this.running = { live: true };
+    const starting = this.join(this.running);
     this.starting = starting;
     starting.then(
       () => this.starting === starting && (this.starting = undefined),
@@ -99,7 +102,7 @@ export class KafkaConsumerRunner {
     return starting;
   }
 
-  private async join(): Promise<void> {
+  private async join(running: { live: boolean }): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await this.consumer.run({
@@ -108,7 +111,7 @@ export class KafkaConsumerRunner {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary }) => {
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
+          if (!running.live || !isRunning() || isStale()) break;
           try {
             const outcome = await this.runtime.handle({
               key: message.key,
@@ -152,13 +155,17 @@ export class KafkaConsumerRunner {
   /**
    * Leaves the group and closes the connections, waiting at most `stopTimeoutMs` in all: a consumer
    * that crashed, is rejoining, or talks to a hung broker may never finish leaving. It is then
-   * abandoned (its requests fail once the process exits; the group rebalances after the session
-   * timeout). A stop during the first join lets the join settle first (within the same bound):
-   * kafkajs disconnected under its own connect or join fails its requests and logs them as errors.
+   * abandoned: it hands nothing more to the handler, and is disconnected once its join settles
+   * (it leaves the group then). A disconnect under kafkajs' own connect or join does not stop the
+   * join, which went on to fetch and apply in a consumer nobody stopped, and failed its requests
+   * and logged them as errors; so a stop during the first join lets the join settle first.
    */
   async stop(): Promise<void> {
+    this.running.live = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    const consumer = this.consumer;
+    const starting = this.starting;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs);
@@ -169,9 +176,12 @@ export class KafkaConsumerRunner {
         () => true,
         () => true,
       );
-    let left = this.starting ? await Promise.race([settled(this.starting), deadline]) : true;
-    if (left) left = await Promise.race([settled(this.consumer.disconnect()), deadline]);
-    else void settled(this.consumer.disconnect());
+    let left = starting ? await Promise.race([settled(starting), deadline]) : true;
+    if (left) left = await Promise.race([settled(consumer.disconnect()), deadline]);
+    // Disconnected once its join settles: under the join, kafkajs finishes joining anyway and
+    // then cannot leave the group cleanly (the group waits out the session timeout).
+    else if (starting) void settled(starting).then(() => settled(consumer.disconnect()));
+    else void settled(consumer.disconnect());
     clearTimeout(timer);
     if (!left)
       this.options.logger.warn(
