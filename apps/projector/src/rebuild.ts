@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit, openDatabases, readEnvironment } from '@dropline/platform';
+import { warnOfLockWaits } from '@dropline/event-store';
 import { openReadModels, ProjectionRunner, readRebuildProgress } from '@dropline/projections';
 
 const KNOWN = ['drops'];
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
   }
   const databases = await openDatabases(config);
   try {
-    const ds = await openReadModels(databases.readModels);
+    const ds = await openReadModels(
+      databases.readModels,
+      warnOfLockWaits('read-model migrations', (m) => process.stderr.write(`${m}\n`)),
+    );
     await ds.destroy();
     await ProjectionRunner.requestRebuild(databases.readModels, name);
     process.stdout.write(`rebuild of ${name} requested; waiting for the lease holder\n`);

@@ -7,7 +7,17 @@ export { satisfiesExpectedRevision, assertValidExpectedRevision } from './expect
 export { consoleEventStoreLogger, type EventStoreLogger } from './event-store.logger';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres.event-store';
 export type { PollingOptions } from './postgres/polling.subscription';
-export { ensureEventStoreSchema, EVENT_STORE_SCHEMA_SQL_PATH, migrateOnce, type SchemaQueryable } from './postgres/postgres.schema';
+export {
+  DDL_LOCK_TIMEOUT_MS,
+  type DdlOptions,
+  ensureEventStoreSchema,
+  EVENT_STORE_SCHEMA_SQL_PATH,
+  givingWayToRunningWork,
+  isLockNotAvailable,
+  migrateOnce,
+  type SchemaQueryable,
+  warnOfLockWaits,
+} from './postgres/postgres.schema';
 export {
   createPostgresPool,
   bigintAsStringTypes,

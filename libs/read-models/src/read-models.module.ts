@@ -1,5 +1,6 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { warnOfLockWaits } from '@dropline/event-store';
 import { migrateReadModels, READ_MODEL_ENTITIES, readModelsDataSource, readModelsDataSourceOptions } from '@dropline/projections';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig, Databases } from '@dropline/platform';
@@ -40,7 +41,12 @@ export class ReadModelsModule {
             const dataSource = readModelsDataSource(options.databases.readModels, typeOrmOptions as DataSourceOptions);
             await dataSource.initialize();
             try {
-              await migrateReadModels(dataSource);
+              const logger = new Logger('ReadModels');
+              const ran = await migrateReadModels(
+                dataSource,
+                warnOfLockWaits('read-model migrations', (m) => logger.warn(m)),
+              );
+              if (ran.length) logger.log(`read-model migrations ran: ${ran.join(', ')}`);
             } catch (error) {
               await dataSource.destroy();
               throw error;

@@ -38,45 +38,64 @@ export interface DdlOptions {
   onLockWait?: (attempt: number, nextTryInMs: number) => void;
 }
 
+/** DdlOptions that warn of each give-way of `what`'s schema changes (the operations log's line). */
+export function warnOfLockWaits(what: string, warn: (message: string) => void): DdlOptions {
+  return {
+    onLockWait: (attempt, nextTryInMs) =>
+      warn(`${what}: a running transaction holds a lock it needs (attempt ${attempt}); giving way, next try in ${nextTryInMs} ms`),
+  };
+}
+
 /**
  * Runs `ddl` in one transaction behind the transaction-scoped advisory lock `lockKey`, every lock
- * wait bounded by DDL_LOCK_TIMEOUT_MS; an attempt that timed out on a lock (55P03, the advisory
- * lock included) is rolled back and tried again after a growing pause (up to 5 s, with jitter),
- * for `retryForMs` in all.
+ * wait bounded by DDL_LOCK_TIMEOUT_MS (givingWayToRunningWork).
  */
-async function inDdlTransaction(
-  pool: Pool,
-  lockKey: number,
-  ddl: (client: PoolClient) => Promise<void>,
-  options: DdlOptions,
-): Promise<void> {
-  const deadline = Date.now() + (options.retryForMs ?? 600_000);
-  for (let attempt = 1; ; attempt++) {
+function inDdlTransaction(pool: Pool, lockKey: number, ddl: (client: PoolClient) => Promise<void>, options: DdlOptions): Promise<void> {
+  return givingWayToRunningWork(async () => {
     const client = await pool.connect();
-    let failure: unknown;
     try {
       await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'; SELECT pg_advisory_xact_lock(${lockKey})`);
       await ddl(client);
       await client.query('COMMIT');
-      return;
     } catch (error) {
-      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
     } finally {
       client.release();
     }
-    if ((failure as { code?: unknown }).code !== LOCK_NOT_AVAILABLE || Date.now() >= deadline) {
-      if ((failure as { code?: unknown }).code === LOCK_NOT_AVAILABLE)
+  }, options);
+}
+
+/**
+ * Runs `attempt` (schema changes whose lock waits are bounded, e.g. by DDL_LOCK_TIMEOUT_MS) until
+ * it does not fail on a lock wait: an attempt that timed out on a lock (55P03) must have rolled
+ * back what it did, and is tried again after a growing pause (up to 5 s, with jitter), for
+ * `retryForMs` in all. Any other failure fails at once.
+ */
+export async function givingWayToRunningWork<T>(attempt: () => Promise<T>, options: DdlOptions = {}): Promise<T> {
+  const retryForMs = options.retryForMs ?? 600_000;
+  const deadline = Date.now() + retryForMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (failure) {
+      if (!isLockNotAvailable(failure)) throw failure;
+      if (Date.now() >= deadline)
         throw new Error(
-          `The schema DDL could not take its locks in ${attempt} attempts over ${options.retryForMs ?? 600_000} ms: a long transaction holds one of its tables (see pg_stat_activity)`,
+          `The schema DDL could not take its locks in ${n} attempts over ${retryForMs} ms: a long transaction holds one of its tables (see pg_stat_activity)`,
           { cause: failure },
         );
-      throw failure;
+      const pause = Math.round(Math.min(5_000, 100 * 2 ** n) * (0.5 + Math.random() / 2));
+      options.onLockWait?.(n, pause);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
-    const pause = Math.round(Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
-    options.onLockWait?.(attempt, pause);
-    await new Promise((resolve) => setTimeout(resolve, pause));
   }
+}
+
+/** A lock wait past lock_timeout: pg's error, or TypeORM's QueryFailedError around it. */
+export function isLockNotAvailable(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | undefined;
+  return e?.code === LOCK_NOT_AVAILABLE || e?.driverError?.code === LOCK_NOT_AVAILABLE;
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';

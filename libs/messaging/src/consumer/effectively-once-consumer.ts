@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { droplineTracer, parentContext, withSpan, migrateOnce } from '@dropline/event-store';
+import { droplineTracer, parentContext, withSpan, migrateOnce, warnOfLockWaits } from '@dropline/event-store';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
 import { silentLogger, WorkerLogger } from '@dropline/runtime';
@@ -52,14 +52,18 @@ export class EffectivelyOnceConsumer {
   /** Creates the schema, the ce_id ledger and the handler's tables. */
   async migrate(): Promise<void> {
     // Once, whatever the number of instances starting together (migrateOnce).
-    await migrateOnce(this.pool, async (db) => {
-      await db.query(`create schema if not exists ${this.schema}`);
-      await db.query(
-        `create table if not exists ${this.schema}.processed_events (
+    await migrateOnce(
+      this.pool,
+      async (db) => {
+        await db.query(`create schema if not exists ${this.schema}`);
+        await db.query(
+          `create table if not exists ${this.schema}.processed_events (
            ce_id text primary key, ce_type text not null, outcome text not null, processed_at timestamptz not null default now())`,
-      );
-      await this.handler.migrate(db as Queryable);
-    });
+        );
+        await this.handler.migrate(db as Queryable);
+      },
+      warnOfLockWaits(`consumer ${this.handler.name} schema`, (m) => this.logger.warn(m)),
+    );
   }
 
   /**

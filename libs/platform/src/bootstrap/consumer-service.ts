@@ -2,7 +2,7 @@ import { DynamicModule, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
-import { idleInTransactionParameter } from '@dropline/event-store';
+import { idleInTransactionParameter, warnOfLockWaits } from '@dropline/event-store';
 import {
   ConsumerHandler,
   createKafka,
@@ -92,7 +92,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     metrics.consumer(options.handler.name),
   );
   await consumer.migrate();
-  await table.ensureSchema();
+  await table.ensureSchema(warnOfLockWaits(`consumer ${options.handler.name} dead letters`, worker.warn));
   const ledger = new DeadLetterLedger(pool, consumer);
   const retention = new DeadLetterRetention([ledger], { days: config.deadLetterRetentionDays, logger: worker });
   metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));

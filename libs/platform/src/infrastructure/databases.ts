@@ -7,6 +7,7 @@ import {
   openEventStoreDb,
   PostgresEventStore,
   SharedLogReads,
+  warnOfLockWaits,
 } from '@dropline/event-store';
 import type { Pool } from 'pg';
 import type { AppConfig } from '../config/app-config';
@@ -78,12 +79,10 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
     case 'postgres': {
       const pool = server('store');
-      await ensureEventStoreSchema(pool, {
-        onLockWait: (attempt, nextTryInMs) =>
-          logger.warn(
-            `event store schema: a running transaction holds a lock it needs (attempt ${attempt}); giving way, next try in ${nextTryInMs} ms`,
-          ),
-      });
+      await ensureEventStoreSchema(
+        pool,
+        warnOfLockWaits('event store schema', (m) => logger.warn(m)),
+      );
       store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }

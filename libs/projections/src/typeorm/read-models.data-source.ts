@@ -1,5 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
-import { DataSource, MigrationExecutor, type DataSourceOptions, type Migration, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  DataSource,
+  MigrationExecutor,
+  type DataSourceOptions,
+  type Logger as TypeOrmLogger,
+  type Migration,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
+import { DDL_LOCK_TIMEOUT_MS, type DdlOptions, givingWayToRunningWork, isLockNotAvailable } from '@dropline/event-store';
 import { READ_MODEL_ENTITIES } from './read-models.entities';
 import { READ_MODEL_MIGRATIONS } from './read-models.migrations';
 
@@ -66,17 +75,37 @@ export function readModelsDataSourceOptions(migrations: MigrationClass[] = READ_
   };
 }
 
+/**
+ * TypeORM prints each migration's failure with console.log whatever `logging` says, and a
+ * migration that gives way to running work (migrateReadModels) fails on purpose. The engine
+ * reports its migrations itself: migrateReadModels returns those that ran, names the one that
+ * failed in its error, and tells of each give-way; the app logs them in its own format.
+ */
+const quietTypeOrmLogger: TypeOrmLogger = {
+  logQuery: () => undefined,
+  logQueryError: () => undefined,
+  logQuerySlow: () => undefined,
+  logSchemaBuild: () => undefined,
+  logMigration: () => undefined,
+  log: () => undefined,
+};
+
 /** A read-model DataSource (not yet initialized) over an EXISTING pg pool; destroying it leaves the pool open. */
 export function readModelsDataSource(pool: Pool, options: Partial<DataSourceOptions> = {}): DataSource {
-  return new DataSource({ ...readModelsDataSourceOptions(), ...options, driver: borrowedPoolDriver(pool) } as DataSourceOptions);
+  return new DataSource({
+    ...readModelsDataSourceOptions(),
+    logger: quietTypeOrmLogger,
+    ...options,
+    driver: borrowedPoolDriver(pool),
+  } as DataSourceOptions);
 }
 
 /** Creates (or brings up to date) the read-model tables over the given pool and returns the initialized DataSource. */
-export async function openReadModels(pool: Pool): Promise<DataSource> {
+export async function openReadModels(pool: Pool, options: DdlOptions = {}): Promise<DataSource> {
   const dataSource = readModelsDataSource(pool);
   await dataSource.initialize();
   try {
-    await migrateReadModels(dataSource);
+    await migrateReadModels(dataSource, options);
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -93,20 +122,41 @@ const MIGRATION_UNLOCK_SQL = `select pg_advisory_unlock(hashtextextended('dropli
  * engines starting on one empty database would otherwise both run the first CREATE TABLE).
  * Everything runs on one query runner, so on embedded PGlite it is the one connection.
  *
+ * The migrations give way to running work as the event store's schema does (DDL_LOCK_TIMEOUT_MS,
+ * givingWayToRunningWork): an ALTER TABLE that waited behind an analyst's long read of a read model
+ * would queue every projection write and storefront read of that table behind it, for as long as
+ * that read lasts. Each lock wait is bounded instead; the migration that timed out rolls back and
+ * the pending ones are tried again after a pause (those that committed stay recorded). The
+ * advisory lock itself is waited for without a bound: only instances starting together wait on it.
+ *
  * A database the old hand-written, idempotent DDL created (before the migrations were generated)
  * already has the tables the first migration creates: it is adopted instead of migrated, see
  * adoptPreMigrationSchema. Returns the names of the migrations that ran.
  */
-export async function migrateReadModels(dataSource: DataSource): Promise<string[]> {
+export async function migrateReadModels(dataSource: DataSource, options: DdlOptions = {}): Promise<string[]> {
   const queryRunner = dataSource.createQueryRunner('master');
   try {
     await queryRunner.query(MIGRATION_LOCK_SQL);
     try {
-      await adoptPreMigrationSchema(dataSource, queryRunner);
-      const executor = new MigrationExecutor(dataSource, queryRunner);
-      executor.transaction = 'each';
-      return (await executor.executePendingMigrations()).map((m) => m.name);
+      await queryRunner.query(`set lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'`);
+      const ran: string[] = [];
+      await givingWayToRunningWork(async () => {
+        await adoptPreMigrationSchema(dataSource, queryRunner);
+        const executor = new MigrationExecutor(dataSource, queryRunner);
+        executor.transaction = 'each';
+        // Each migration commits on its own: those that ran before a give-way stay recorded.
+        const pending = (await executor.getPendingMigrations()).map((m) => m.name);
+        let failure: { error: unknown } | undefined;
+        await executor.executePendingMigrations().catch((error: unknown) => (failure = { error }));
+        const left = await executor.getPendingMigrations().catch(() => undefined);
+        if (left) ran.push(...pending.filter((name) => !left.some((m) => m.name === name)));
+        if (!failure) return;
+        if (isLockNotAvailable(failure.error) || !left?.length) throw failure.error;
+        throw new Error(`read-model migration ${left[0]!.name} failed: ${(failure.error as Error).message}`, { cause: failure.error });
+      }, options);
+      return ran;
     } finally {
+      await queryRunner.query('reset lock_timeout');
       await queryRunner.query(MIGRATION_UNLOCK_SQL);
     }
   } finally {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { Column, Entity, getMetadataArgsStorage, Index } from 'typeorm';
-import type { EmbeddedDatabase } from '@dropline/event-store';
+import { Column, Entity, getMetadataArgsStorage, Index, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { warnOfLockWaits, type EmbeddedDatabase } from '@dropline/event-store';
 import { createTestEmbeddedDatabase } from '../../../../test/support/pglite';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../../test/support/postgres';
 import { DropSummaryEntity, ProductionRunEntity, READ_MODEL_ENTITIES } from './read-models.entities';
@@ -48,6 +48,22 @@ async function tables(pool: Pool): Promise<string[]> {
 async function executedMigrations(pool: Pool): Promise<string[]> {
   const { rows } = await pool.query<{ name: string }>(`select name from ${READ_MODEL_MIGRATIONS_TABLE} order by id`);
   return rows.map((r) => r.name);
+}
+
+/** `pool`'s database as the release before the last migration left it. */
+async function migrateAllButLast(pool: Pool): Promise<void> {
+  const before = readModelsDataSource(pool, { migrations: READ_MODEL_MIGRATIONS.slice(0, -1) });
+  await before.initialize();
+  try {
+    await migrateReadModels(before);
+  } finally {
+    await before.destroy();
+  }
+}
+
+/** `work` settled within `ms`, or the string saying it did not (a statement queued behind a lock). */
+function within<T>(ms: number, work: Promise<T>): Promise<T | string> {
+  return Promise.race([work, new Promise<string>((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms).unref())]);
 }
 
 const entityTables = () => READ_MODEL_ENTITIES.map((e) => getMetadataArgsStorage().tables.find((t) => t.target === e)!.name!);
@@ -124,13 +140,7 @@ describeWithPostgres('read-model schema on PostgreSQL: entities and generated mi
 
   it('AccessPhases fills the new summary columns of rows written before it from their status and definition', async () => {
     const db = await empty('rm_schema_access_phases');
-    const before = readModelsDataSource(db.pool, { migrations: READ_MODEL_MIGRATIONS.slice(0, -1) });
-    await before.initialize();
-    try {
-      await migrateReadModels(before);
-    } finally {
-      await before.destroy();
-    }
+    await migrateAllButLast(db.pool);
     const definition = (onSellOut?: string) =>
       JSON.stringify({ variants: [{ editionCap: 3 }, { editionCap: 2 }], ...(onSellOut ? { onSellOut } : {}) });
     const rows: Array<[string, string, number, string]> = [
@@ -158,6 +168,74 @@ describeWithPostgres('read-model schema on PostgreSQL: entities and generated mi
       { drop_id: 's', open_phase: null, on_sell_out: 'stay-open', sold_out: false, members: 0 },
       { drop_id: 'x', open_phase: null, on_sell_out: 'stay-open', sold_out: false, members: 0 },
     ]);
+  });
+
+  it('a pending migration gives way to a long reader of its table: writes never queue behind its ALTER TABLE, and it runs once the reader ends', async () => {
+    const db = await empty('rm_schema_give_way');
+    const last = new READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1]!().name!;
+    await migrateAllButLast(db.pool);
+    // An analyst's long read: ACCESS SHARE on rm_drop_summary until it commits. An ALTER TABLE that
+    // waited for it would queue every later write to the table behind itself.
+    const reader = await db.pool.connect();
+    const upgraded = readModelsDataSource(db.pool);
+    await upgraded.initialize();
+    const waits: string[] = [];
+    let migrating: Promise<string[]> | undefined;
+    try {
+      await reader.query('BEGIN; SELECT count(*) FROM rm_drop_summary');
+      migrating = migrateReadModels(
+        upgraded,
+        warnOfLockWaits('read-model migrations', (m) => waits.push(m)),
+      );
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const write = db.pool.query(
+          `insert into rm_drop_summary (drop_id, name, city, currency, status, opens_at, closes_at, tier_in_force, unit_price_in_force,
+             units_sold, net_units, active_pre_orders, minimum_order_quantity, revenue, revenue_by_tier, revenue_by_channel, definition, last_revision)
+           values ($1, 'n', null, 'GBP', 'open', now(), now(), 0, 100, 0, 0, 0, 1, 0, '{}', '{}', '{"variants":[]}', 0)`,
+          [`give-way-${i}`],
+        );
+        expect(
+          await within(
+            2_000,
+            write.then(() => 'written'),
+          ),
+        ).toBe('written');
+      }
+      expect(waits[0]).toMatch(
+        /^read-model migrations: a running transaction holds a lock it needs \(attempt 1\); giving way, next try in \d+ ms$/,
+      );
+      expect(await executedMigrations(db.pool)).not.toContain(last);
+    } finally {
+      await reader.query('COMMIT');
+      reader.release();
+      await migrating?.catch(() => undefined);
+      await upgraded.destroy();
+    }
+    expect(await migrating).toEqual([last]);
+    expect(await executedMigrations(db.pool)).toHaveLength(READ_MODEL_MIGRATIONS.length);
+    expect(await pendingFor(db.pool, READ_MODEL_ENTITIES)).toEqual([]);
+  });
+
+  it('a migration that fails names itself in the error; those before it in the run stay recorded', async () => {
+    const db = await empty('rm_schema_failing');
+    class Broken1799999999999 implements MigrationInterface {
+      name = 'Broken1799999999999';
+      async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query('select * from rm_no_such_table');
+      }
+      async down(): Promise<void> {}
+    }
+    const dataSource = readModelsDataSource(db.pool, { migrations: [...READ_MODEL_MIGRATIONS, Broken1799999999999] });
+    await dataSource.initialize();
+    try {
+      await expect(migrateReadModels(dataSource)).rejects.toThrow(
+        'read-model migration Broken1799999999999 failed: relation "rm_no_such_table" does not exist',
+      );
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await executedMigrations(db.pool)).toEqual(READ_MODEL_MIGRATIONS.map((m) => new m().name));
   });
 
   it('instances starting at once on one empty database migrate it once (advisory lock), and none fails', async () => {
@@ -202,6 +280,8 @@ describe('read-model schema on PGlite: the test template comes from the migratio
     expect(summaries).toBe(0);
     expect(rows).toEqual([{ one: 1 }]);
     expect(db.pool.totalCount).toBe(1);
+    // The migrations' bounded lock waits end with them: the one connection waits as it did before.
+    expect((await db.pool.query('show lock_timeout')).rows).toEqual([{ lock_timeout: '0' }]);
     await dataSource.destroy();
     expect((await db.pool.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
