@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
+import { buildMissingEventsIndexes, eventsIndexesOf } from './events-indexes';
 
 /** Absolute path of the schema DDL, also read by the PGlite test template builder (test/global-setup.js). */
 export const EVENT_STORE_SCHEMA_SQL_PATH = join(__dirname, '..', 'schema.sql');
@@ -12,10 +13,12 @@ const SCHEMA_LOCK_KEY = 0x64726f70; // 'drop'
  * Creates the event store tables if missing. Idempotent and safe when several instances boot at
  * once: CREATE TABLE IF NOT EXISTS alone can still race on the catalog, so the DDL runs in one
  * transaction behind a transaction-scoped advisory lock, and gives way to running work
- * (inDdlTransaction).
+ * (inDdlTransaction). An index a release adds to an existing log is built first, concurrently
+ * (buildMissingEventsIndexes).
  */
 export async function ensureEventStoreSchema(pool: Pool, options: DdlOptions = {}): Promise<void> {
   const ddl = readFileSync(EVENT_STORE_SCHEMA_SQL_PATH, 'utf8');
+  await buildMissingEventsIndexes(pool, eventsIndexesOf(ddl), options.log);
   // One simple-protocol round trip after the lock.
   await inDdlTransaction(pool, SCHEMA_LOCK_KEY, (client) => client.query(ddl).then(() => undefined), options);
 }
@@ -36,6 +39,8 @@ export interface DdlOptions {
   retryForMs?: number;
   /** Told of each attempt that gave way (to log it). */
   onLockWait?: (attempt: number, nextTryInMs: number) => void;
+  /** Told of long work the start does (an index built on an existing log) and of waits for another instance's. */
+  log?: (message: string) => void;
 }
 
 /** DdlOptions that warn of each give-way of `what`'s schema changes (the operations log's line). */

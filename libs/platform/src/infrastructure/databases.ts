@@ -71,7 +71,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
   switch (config.eventStore) {
     case 'pglite': {
       const pool = await embedded();
-      await ensureEventStoreSchema(pool);
+      await ensureEventStoreSchema(pool, { log: (m) => logger.log(m) });
       // The process's readers of the log share one read of its head (shared-log-reads.ts). It alone
       // writes to DATA_DIR (its lock), so a caught-up reader's poll needs no query until an append.
       store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }), { soleWriterRecheckMs: SOLE_WRITER_RECHECK_MS });
@@ -79,10 +79,7 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
     case 'postgres': {
       const pool = server('store');
-      await ensureEventStoreSchema(
-        pool,
-        warnOfLockWaits('event store schema', (m) => logger.warn(m)),
-      );
+      await ensureEventStoreSchema(pool, { ...warnOfLockWaits('event store schema', (m) => logger.warn(m)), log: (m) => logger.log(m) });
       store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }
