@@ -1,5 +1,7 @@
 import { BAD_EVENTS_KEPT, BadEvent, BadEventPolicy, describeBadEvent, screenBadEvents } from '@dropline/domain';
 import {
+  DDL_LOCK_TIMEOUT_MS,
+  isLockNotAvailable,
   startBatchSpan,
   measureLag,
   SharedLag,
@@ -9,7 +11,14 @@ import {
   type ReaderLag,
   type RecordedEvent,
 } from '@dropline/event-store';
-import { CheckpointStore, type PageOutcome, type Processor, type ProcessorContext, type ProcessorPage } from '@dropline/runtime';
+import {
+  backoffDelay,
+  CheckpointStore,
+  type PageOutcome,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorPage,
+} from '@dropline/runtime';
 import type { Pool, PoolClient } from 'pg';
 import { liveTables, PageContext, Projection, shadowTables } from './projection';
 
@@ -115,6 +124,8 @@ export class ProjectionRunner {
   private readonly sharedLag = new SharedLag();
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
+  /** The swap's give-ways in a row to a transaction holding a live table, and when it may try again. */
+  private swapGaveWay = { times: 0, retryAtMs: 0 };
   /** When an idle step last looked for a rebuild request (Date.now()); 0 = look at the next one. */
   private rebuildCheckedMs = 0;
   private rebuildTotal: number | null = null;
@@ -469,8 +480,7 @@ export class ProjectionRunner {
           l.position === undefined ||
           (s.position !== undefined && this.store.comparePositions(s.position, l.position) >= 0) ||
           (shadow.isEnd && shadow.applied === 0 && !this.stalled.has('shadow'));
-        if (caughtUp) {
-          await this.swap();
+        if (caughtUp && Date.now() >= this.swapGaveWay.retryAtMs && (await this.swapUnlessHeld())) {
           context?.seek((await this.checkpoint('live')).position);
         }
       } catch (e) {
@@ -566,14 +576,41 @@ export class ProjectionRunner {
   }
 
   /**
+   * Swaps the copies unless a running transaction holds one of the live tables past
+   * DDL_LOCK_TIMEOUT_MS: then the swap has rolled back, and is tried again after a growing pause
+   * (up to 5 s, with jitter) while the shadow keeps up with the log. Its ACCESS EXCLUSIVE request,
+   * had it waited for an analyst's long read of a read model, would have queued every storefront
+   * read and live page of that table behind it for as long as the read lasted. Returns whether it
+   * swapped.
+   */
+  private async swapUnlessHeld(): Promise<boolean> {
+    try {
+      await this.swap();
+    } catch (e) {
+      if (!isLockNotAvailable(e)) throw e;
+      const pause = backoffDelay(++this.swapGaveWay.times, 200, 5_000);
+      this.swapGaveWay.retryAtMs = Date.now() + pause;
+      this.logger.warn(
+        `projection ${this.projection.name} rebuild: a running transaction holds one of its tables; ` +
+          `the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,
+      );
+      return false;
+    }
+    this.swapGaveWay = { times: 0, retryAtMs: 0 };
+    return true;
+  }
+
+  /**
    * Swaps the shadow copy in under an exclusive lock; readers wait for the rename, never see a
    * half-built table. The shadow's indexes and constraints take the live names, so the schema
-   * looks exactly as the migration made it (re-running its `if not exists` adds nothing).
+   * looks exactly as the migration made it (re-running its `if not exists` adds nothing). Every
+   * lock wait is bounded (swapUnlessHeld).
    */
   private async swap(): Promise<void> {
     const name = this.projection.name;
     await this.finishShadow();
     await this.transaction(async (client) => {
+      await client.query(`set local lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'`);
       await client.query(`lock table ${this.projection.tables.join(', ')} in access exclusive mode`);
       for (const t of this.projection.tables) {
         const indexes = await indexesOf(client, t);

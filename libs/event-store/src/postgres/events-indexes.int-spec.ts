@@ -4,6 +4,7 @@ import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresData
 import { newEvent } from '../event-store.contract';
 import { PostgresEventStore } from './postgres.event-store';
 import { ensureEventStoreSchema } from './postgres.schema';
+import { within } from '../../../../test/support/timing';
 
 // A release that adds an index to `events` (events_causation_idx came with causation lookups)
 // builds it on every existing log at the first start. These tests drop the index from a log and
@@ -18,11 +19,6 @@ async function causationIndex(pool: Pool): Promise<boolean | 'missing'> {
     `SELECT x.indisvalid AS valid FROM pg_index x WHERE x.indexrelid = to_regclass('events_causation_idx')`,
   );
   return rows[0]?.valid ?? 'missing';
-}
-
-/** `work` settled within `ms`, or the string saying it did not (a statement queued behind a lock). */
-function within<T>(ms: number, work: Promise<T>): Promise<T | string> {
-  return Promise.race([work, new Promise<string>((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms).unref())]);
 }
 
 async function until(what: string, condition: () => Promise<boolean>, ms = 10_000): Promise<void> {

@@ -7,6 +7,7 @@ import { ensureEventStoreSchema, migrateOnce } from './postgres.schema';
 import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
 import { parseLogPosition } from './postgres.position';
 import { measureLag } from '../lag';
+import { within } from '../../../../test/support/timing';
 
 describeWithPostgres('PostgreSQL server', () => {
   jest.setTimeout(30_000);
@@ -78,11 +79,6 @@ describeWithPostgres('PostgreSQL server', () => {
         await fresh.drop();
       }
     });
-
-    /** `work` settled within `ms`, or the string saying it did not (a statement queued behind a lock). */
-    function within<T>(ms: number, work: Promise<T>): Promise<T | string> {
-      return Promise.race([work, new Promise<string>((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms).unref())]);
-    }
 
     it('an instance starting while an append is open gives way: appends never queue behind its schema DDL', async () => {
       // CREATE INDEX IF NOT EXISTS takes a SHARE lock on events even when the index is there; a

@@ -14,6 +14,7 @@ import {
   READ_MODEL_MIGRATIONS_TABLE,
   readModelsDataSource,
 } from './read-models.data-source';
+import { within } from '../../../../test/support/timing';
 
 // Entities and generated migrations are two descriptions of one schema only until someone edits
 // one without the other: these tests fail CI when they drift (docs/read-models.md).
@@ -59,11 +60,6 @@ async function migrateAllButLast(pool: Pool): Promise<void> {
   } finally {
     await before.destroy();
   }
-}
-
-/** `work` settled within `ms`, or the string saying it did not (a statement queued behind a lock). */
-function within<T>(ms: number, work: Promise<T>): Promise<T | string> {
-  return Promise.race([work, new Promise<string>((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms).unref())]);
 }
 
 const entityTables = () => READ_MODEL_ENTITIES.map((e) => getMetadataArgsStorage().tables.find((t) => t.target === e)!.name!);

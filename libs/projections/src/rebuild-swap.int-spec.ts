@@ -1,0 +1,79 @@
+import { dropStreamName } from '@dropline/domain';
+import { PostgresEventStore } from '@dropline/event-store';
+import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
+import { DropReadModelsProjection } from './drops/drop-read-models.projection';
+import { ProjectionRunner } from './projection-runner';
+import { dropHistory, toNewFixtureEvent } from './testing/drop-history';
+import { within } from '../../../test/support/timing';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A rebuild ends by renaming its shadow copies into place under ACCESS EXCLUSIVE locks on the live
+// tables. Asked for while an analyst's long read holds one of them, that lock request would queue
+// every storefront read and live page of the table behind it until the read ends.
+describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reader of a live table', () => {
+  jest.setTimeout(60_000);
+  let db: TestPostgresDatabase;
+  let store: PostgresEventStore;
+  afterEach(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('reads go on while the swap waits, the rebuild stays running, and it swaps once the reader ends', async () => {
+    db = await createTestPostgresDatabase('rebuild_swap', { poolSize: 12 });
+    store = new PostgresEventStore(db.pool);
+    await store.appendToStream(dropStreamName('swap'), dropHistory('swap', 1, { orders: 20 }).map(toNewFixtureEvent), 'no_stream');
+    const warnings: string[] = [];
+    const runner = new ProjectionRunner({
+      store,
+      pool: db.pool,
+      projection: new DropReadModelsProjection(),
+      pageSize: 50,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    await runner.catchUp();
+    const rowsBefore = (await db.pool.query('select * from rm_drop_summary order by drop_id')).rows;
+    expect(rowsBefore).toHaveLength(1);
+
+    const reader = await db.pool.connect();
+    let stepping: Promise<void> | undefined;
+    let stop = false;
+    try {
+      await reader.query('BEGIN; SELECT count(*) FROM rm_drop_summary');
+      await ProjectionRunner.requestRebuild(db.pool, 'drops');
+      stepping = (async () => {
+        while (!stop) {
+          await runner.step();
+          await sleep(20);
+        }
+      })();
+      for (let i = 0; i < 8; i++) {
+        await sleep(150);
+        const read = db.pool.query('select count(*)::int as n from rm_drop_summary').then((r) => r.rows[0].n as number);
+        expect(await within(2_000, read)).toBe(1);
+      }
+      stop = true;
+      await stepping;
+      expect(warnings[0]).toMatch(
+        /^projection drops rebuild: a running transaction holds one of its tables; the swap gave way \(attempt 1\), next try in \d+ ms$/,
+      );
+      expect(await runner.rebuildProgress()).toMatchObject({ status: 'running', error: null });
+    } finally {
+      stop = true;
+      await reader.query('COMMIT');
+      reader.release();
+      await stepping?.catch(() => undefined);
+    }
+    for (const deadline = Date.now() + 20_000; (await runner.rebuildProgress())?.status !== 'done'; await sleep(20)) {
+      if (Date.now() > deadline) throw new Error(`not swapped: ${JSON.stringify(await runner.rebuildProgress())}`);
+      await runner.step();
+    }
+    expect(await runner.rebuildProgress()).toMatchObject({ status: 'done', error: null });
+    expect((await db.pool.query('select * from rm_drop_summary order by drop_id')).rows).toEqual(rowsBefore);
+    const leftovers = await db.pool.query(
+      `select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`,
+    );
+    expect(leftovers.rows).toEqual([]);
+  });
+});
