@@ -16,6 +16,41 @@ jest.setTimeout(120_000);
  * ended) and exit 0. Under Nest's enableShutdownHooks they re-raised the signal: exit 143, nothing
  * logged, and the consumer services' own close (supervisor, retention, pool) never ran.
  */
+/** The BUILT app as its own OS process, its output collected; started when `started` is in it. */
+function startApp(app: string, variables: Record<string, string>, started: string) {
+  const main = path.join(ROOT, `dist/apps/${app}/src/main.js`);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  let out = '';
+  const child: ChildProcess = spawn(process.execPath, [main], { cwd: ROOT, env: variables, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const output = () => out;
+  return {
+    child,
+    output,
+    exited,
+    async started(): Promise<void> {
+      await waitFor(
+        () => out.includes(started) || child.exitCode !== null,
+        60_000,
+        () => `${app} never logged "${started}":\n${out}`,
+      );
+      if (child.exitCode !== null) throw new Error(`${app} exited ${child.exitCode} at start:\n${out}`);
+    },
+    /** GET /health/<name> on `port`: its status and JSON body. */
+    async health(port: string, name: 'live' | 'ready') {
+      const answer = await fetch(`http://127.0.0.1:${port}/health/${name}`);
+      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+    },
+    kill(): void {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 describeIt('standalone apps on SIGTERM (built apps)', () => {
   let db: TestPostgresDatabase;
   const topic = uniqueTopic('shutdown');
@@ -43,6 +78,7 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
       PORT: String(await freePort()),
       FULFILLMENT_PORT: String(await freePort()),
       ANALYTICS_PORT: String(await freePort()),
+      RELAY_PORT: String(await freePort()),
       ENGINE_URL: 'http://127.0.0.1:9',
       ENGINE_SERVICE_TOKEN: mintTestToken('service', 'svc-fulfillment'),
     };
@@ -54,35 +90,21 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
     ['fulfillment', 'consuming'],
     ['analytics', 'consuming'],
   ])('%s logs the signal, stops cleanly and exits 0', async (app, ready) => {
-    const main = path.join(ROOT, `dist/apps/${app}/src/main.js`);
-    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-    let out = '';
     const variables = await env();
-    const child: ChildProcess = spawn(process.execPath, [main], { cwd: ROOT, env: variables, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    const running = startApp(app, variables, ready);
+    const { child, exited } = running;
+    const out = running.output;
     try {
-      await waitFor(
-        () => out.includes(ready) || child.exitCode !== null,
-        60_000,
-        () => `${app} never logged "${ready}":\n${out}`,
-      );
-      if (child.exitCode !== null) throw new Error(`${app} exited ${child.exitCode} at start:\n${out}`);
-      // Every app but the relay serves HTTP: live and ready (its database answers, Kafka is reachable).
-      const port = { projector: variables.PORT, fulfillment: variables.FULFILLMENT_PORT, analytics: variables.ANALYTICS_PORT }[app];
-      if (port) {
-        for (const probe of ['live', 'ready']) {
-          const answer = await fetch(`http://127.0.0.1:${port}/health/${probe}`);
-          expect({ probe, status: answer.status, body: ((await answer.json()) as { status: string }).status }).toEqual({
-            probe,
-            status: 200,
-            body: 'ok',
-          });
-        }
-      }
+      await running.started();
+      // Every app serves its health: live and ready (its database answers, Kafka is reachable).
+      const port = {
+        projector: variables.PORT,
+        relay: variables.RELAY_PORT,
+        fulfillment: variables.FULFILLMENT_PORT,
+        analytics: variables.ANALYTICS_PORT,
+      }[app]!;
+      for (const probe of ['live', 'ready'] as const)
+        expect({ probe, ...(await running.health(port, probe)) }).toMatchObject({ probe, status: 200, body: { status: 'ok' } });
       if (app === 'projector') {
         // The engine's read-model routes, with the engine's tokens and role matrix.
         const admin = `http://127.0.0.1:${variables.PORT}/admin/projections`;
@@ -97,10 +119,30 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
       child.kill('SIGTERM');
       const { code, signal } = await exited;
       expect({ code, signal }).toEqual({ code: 0, signal: null });
-      expect(out).toContain('SIGTERM received: draining and shutting down');
-      expect(out).toContain('stopped cleanly');
+      expect(out()).toContain('SIGTERM received: draining and shutting down');
+      expect(out()).toContain('stopped cleanly');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      running.kill();
+    }
+  });
+
+  it('relay with no broker: live, ready answers 503 naming Kafka, and it still stops cleanly', async () => {
+    const variables: Record<string, string> = { ...(await env()), KAFKA_BROKERS: `127.0.0.1:${await freePort()}` };
+    const relay = startApp('relay', variables, 'relaying the event store');
+    try {
+      await relay.started();
+      expect(await relay.health(variables.RELAY_PORT!, 'live')).toMatchObject({ status: 200, body: { status: 'ok' } });
+      expect(await relay.health(variables.RELAY_PORT!, 'ready')).toMatchObject({
+        status: 503,
+        body: { code: 'HEALTH.NOT_READY', checks: { database: { status: 'up' }, kafka: { status: 'down', message: expect.any(String) } } },
+      });
+      // Nothing else is served there.
+      expect((await fetch(`http://127.0.0.1:${variables.RELAY_PORT}/metrics`)).status).toBe(404);
+      relay.child.kill('SIGTERM');
+      expect((await relay.exited).code).toBe(0);
+      expect(relay.output()).toContain('stopped cleanly');
+    } finally {
+      relay.kill();
     }
   });
 
@@ -108,25 +150,10 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
     const own = await createTestPostgresDatabase('apps_shutdown_ff');
     const refused = await freePort();
     const variables: Record<string, string> = { ...(await env()), DATABASE_URL: own.url, KAFKA_BROKERS: `127.0.0.1:${refused}` };
-    let out = '';
-    const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/apps/fulfillment/src/main.js')], {
-      cwd: ROOT,
-      env: variables,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const ready = async () => {
-      const answer = await fetch(`http://127.0.0.1:${variables.FULFILLMENT_PORT}/health/ready`);
-      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
-    };
+    const fulfillment = startApp('fulfillment', variables, 'consuming');
+    const ready = () => fulfillment.health(variables.FULFILLMENT_PORT!, 'ready');
     try {
-      await waitFor(
-        () => out.includes('consuming') || child.exitCode !== null,
-        60_000,
-        () => `fulfillment never started:\n${out}`,
-      );
+      await fulfillment.started();
       expect(await ready()).toMatchObject({
         status: 503,
         body: { code: 'HEALTH.NOT_READY', checks: { database: { status: 'up' }, kafka: { status: 'down', message: expect.any(String) } } },
@@ -136,11 +163,11 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
         status: 503,
         body: { checks: { database: { status: 'down' }, kafka: { status: 'down' } } },
       });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(out).toContain('stopped cleanly');
+      fulfillment.child.kill('SIGTERM');
+      expect((await fulfillment.exited).code).toBe(0);
+      expect(fulfillment.output()).toContain('stopped cleanly');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      fulfillment.kill();
       await own.drop().catch(() => undefined);
     }
   });

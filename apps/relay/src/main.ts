@@ -1,18 +1,8 @@
 import './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import {
-  ConfigError,
-  loadConfigOrExit,
-  readEnvironment,
-  stopOnSignals,
-  useBootLogger,
-  useHttpTracing,
-  useStructuredLogs,
-  withLogging,
-} from '@dropline/platform';
+import { ConfigError, createServiceApp, loadConfigOrExit, readEnvironment, stopOnSignals, useBootLogger } from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
@@ -28,20 +18,26 @@ async function main(): Promise<void> {
     idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
   });
   const store = new PostgresEventStore(pool);
-  const app = await NestFactory.createApplicationContext(withLogging(RelayModule.forRoot({ config, store, pool }), config, 'relay'), {
-    bufferLogs: true,
+  // Probes for an orchestrator: live while the process answers, ready while the store's database
+  // answers and a broker accepts connections (the relay of a standby instance is ready to take over).
+  const app = await createServiceApp(config, 'relay', RelayModule.forRoot({ config, store, pool }), {
+    pool,
+    kafkaBrokers: config.kafkaBrokers,
+    timeoutMs: config.storeConnectTimeoutMs + 500,
   });
-  useStructuredLogs(app);
-  useHttpTracing(app);
-  await app.init();
-  new Logger('Relay').log(`relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}`);
   const close = app.close.bind(app);
   app.close = async () => {
     await close();
     await store.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
   };
+  // Started (checkpoint migrations, the relay's supervisor) before a signal may close it.
+  await app.init();
   stopOnSignals(app, 'relay');
+  await app.listen(config.relay.port, config.host);
+  new Logger('Relay').log(
+    `relaying the event store to ${config.kafka.topic} on ${config.kafkaBrokers.join(',')}; health on port ${config.relay.port}`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -28,7 +28,8 @@ function startRelayProcess(env: Record<string, string>): { child: ChildProcess; 
   let out = '';
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Its health listener on a port of the system's choosing: several runs share the host.
+    env: { PATH: process.env.PATH ?? '', RELAY_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

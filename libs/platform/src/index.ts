@@ -11,6 +11,7 @@ export * from './auth/jwt-verifier';
 export * from './auth/request-credentials';
 export * from './auth/roles';
 export * from './bootstrap/consumer-service';
+export * from './bootstrap/service-app';
 export * from './bootstrap/shutdown';
 export * from './auth/route-policy';
 export * from './config/app-config';

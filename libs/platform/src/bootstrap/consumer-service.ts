@@ -1,6 +1,5 @@
 import { DynamicModule, Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { idleInTransactionParameter, warnOfLockWaits } from '@dropline/event-store';
 import {
@@ -18,17 +17,11 @@ import {
 import { Supervisor } from '@dropline/runtime';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config-error';
-import { applyHttpEdge } from '../http/edge';
-import { applyInputLimits } from '../http/input-limits';
-import { httpServerOptions } from '../http/server-limits';
-import { ProblemFilter } from '../http/problem.filter';
-import { useCompiledValidation } from '../http/compiled-validation';
 import { Metrics } from '../telemetry/metrics';
 import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 import { deadLetterCollector } from '../telemetry/metrics.collectors';
-import { useBootLogger, useStructuredLogs, withLogging } from '../logging/logging.module';
-import { useHttpTracing } from '../telemetry/http-tracing';
-import { ConsumerHealthModule } from '../health/consumer-health';
+import { useBootLogger } from '../logging/logging.module';
+import { createServiceApp } from './service-app';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -96,26 +89,11 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const ledger = new DeadLetterLedger(pool, consumer);
   const retention = new DeadLetterRetention([ledger], { days: config.deadLetterRetentionDays, logger: worker });
   metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));
-  const app = await NestFactory.create<NestFastifyApplication>(
-    withLogging(
-      ConsumerHealthModule.around(options.module(pool), {
-        pool,
-        kafkaBrokers: config.kafkaBrokers,
-        timeoutMs: config.storeConnectTimeoutMs + 500,
-      }),
-      config,
-      options.name,
-    ),
-    new FastifyAdapter(httpServerOptions(config.http)),
-    { bufferLogs: true },
-  );
-  useStructuredLogs(app);
-  useHttpTracing(app);
-  // Internal services without tokens: the edge without rate limits (docs/security.md, "Limits").
-  await applyHttpEdge(app, config.http, undefined);
-  applyInputLimits(app);
-  useCompiledValidation(app);
-  app.useGlobalFilters(new ProblemFilter());
+  const app = await createServiceApp(config, options.name, options.module(pool), {
+    pool,
+    kafkaBrokers: config.kafkaBrokers,
+    timeoutMs: config.storeConnectTimeoutMs + 500,
+  });
   const groupId = `${config.kafka.groupPrefix}${options.handler.name}`;
   const runner = new KafkaConsumerRunner(kafka, consumer, { topic: config.kafka.topic, groupId, logger: worker });
   // Supervised like the engine's consumers: joining the group, and a crash of the group member, are

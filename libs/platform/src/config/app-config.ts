@@ -29,6 +29,8 @@ export interface AppConfig {
   engineUrl: string;
   /** Bearer token fulfillment presents to the engine (once access control lands). */
   engineServiceToken: string | undefined;
+  /** apps/relay's HTTP port (its health routes). */
+  relay: { port: number };
   fulfillment: { databaseUrl: string | undefined; port: number; dispatchSlaDays: number };
   analytics: { databaseUrl: string | undefined; port: number };
   run: { scheduler: boolean; projections: boolean; relay: boolean; consumers: boolean };
@@ -164,6 +166,7 @@ export function loadConfig(env: Env): AppConfig {
     deadLetterRetentionDays: v.DEAD_LETTER_RETENTION_DAYS,
     engineUrl: v.ENGINE_URL,
     engineServiceToken: v.ENGINE_SERVICE_TOKEN,
+    relay: { port: v.RELAY_PORT },
     fulfillment: {
       databaseUrl: v.FULFILLMENT_DATABASE_URL ?? databaseUrl,
       port: v.FULFILLMENT_PORT,

@@ -545,6 +545,10 @@ export class EnvironmentVariables {
   @Integer(1, 10_000)
   RELAY_BATCH_SIZE: number = 500;
 
+  @Describe('HTTP port of apps/relay: `/health/live` and `/health/ready`, no other route')
+  @Integer(0, 65_535)
+  RELAY_PORT: number = 3003;
+
   @Describe('partitions of the topics `npm run kafka:provision` creates (must not change after launch)')
   @Integer(1, 10_000)
   KAFKA_TOPIC_PARTITIONS: number = 12;

@@ -6,30 +6,31 @@ import { ProblemException } from '../http/problem';
 import { HealthDto } from './health.dto';
 import { anyBrokerReachable, HealthRoutes, within } from './probes';
 
-/** What a consumer service's readiness probes. */
-export interface ConsumerHealthOptions {
-  /** The service's own database. */
+/** What a service's readiness probes. */
+export interface ServiceHealthOptions {
+  /** The service's own database (the relay's: the event store's). */
   pool: Pool;
   kafkaBrokers: readonly string[];
   /** How long one probe may take before it counts as down. */
   timeoutMs: number;
 }
 
-const CONSUMER_HEALTH = Symbol('CONSUMER_HEALTH');
+const SERVICE_HEALTH = Symbol('SERVICE_HEALTH');
 
 /**
- * /health/live and /health/ready of a consumer service (apps/fulfillment, apps/analytics), in the
- * engine's shape: live when the process answers; ready when its database answers and a Kafka
- * broker accepts connections. An internal service without tokens, like its other routes: the
- * checks carry their details (an error's message) for whoever can reach it.
+ * /health/live and /health/ready of a service between the store and Kafka (apps/fulfillment,
+ * apps/analytics, apps/relay), in the engine's shape: live when the process answers; ready when its
+ * database answers and a Kafka broker accepts connections. An internal service without tokens,
+ * like its other routes: the checks carry their details (an error's message) for whoever can
+ * reach it.
  */
 @ApiTags('health')
 @Controller('health')
-class ConsumerHealthController extends HealthRoutes {
+class ServiceHealthController extends HealthRoutes {
   constructor(
     health: HealthCheckService,
     indicators: HealthIndicatorService,
-    @Inject(CONSUMER_HEALTH) private readonly options: ConsumerHealthOptions,
+    @Inject(SERVICE_HEALTH) private readonly options: ServiceHealthOptions,
   ) {
     super(health, indicators);
   }
@@ -54,14 +55,14 @@ class ConsumerHealthController extends HealthRoutes {
 }
 
 @Module({})
-export class ConsumerHealthModule {
-  /** `service`, the consumer service's own module, with the health routes beside its routes. */
-  static around(service: DynamicModule, options: ConsumerHealthOptions): DynamicModule {
+export class ServiceHealthModule {
+  /** `service`, the service's own module, with the health routes beside its routes. */
+  static around(service: DynamicModule, options: ServiceHealthOptions): DynamicModule {
     return {
-      module: ConsumerHealthModule,
+      module: ServiceHealthModule,
       imports: [service, TerminusModule.forRoot({ logger: false })],
-      controllers: [ConsumerHealthController],
-      providers: [{ provide: CONSUMER_HEALTH, useValue: options }],
+      controllers: [ServiceHealthController],
+      providers: [{ provide: SERVICE_HEALTH, useValue: options }],
     };
   }
 }
