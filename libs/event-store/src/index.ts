@@ -7,6 +7,7 @@ export { satisfiesExpectedRevision, assertValidExpectedRevision } from './expect
 export { consoleEventStoreLogger, type EventStoreLogger } from './event-store.logger';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres.event-store';
 export type { PollingOptions } from './postgres/polling.subscription';
+export { lockHolders } from './postgres/lock-holders';
 export {
   DDL_LOCK_TIMEOUT_MS,
   type DdlOptions,

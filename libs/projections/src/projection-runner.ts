@@ -2,6 +2,7 @@ import { BAD_EVENTS_KEPT, BadEvent, BadEventPolicy, describeBadEvent, screenBadE
 import {
   DDL_LOCK_TIMEOUT_MS,
   isLockNotAvailable,
+  lockHolders,
   startBatchSpan,
   measureLag,
   SharedLag,
@@ -590,9 +591,10 @@ export class ProjectionRunner {
       if (!isLockNotAvailable(e)) throw e;
       const pause = backoffDelay(++this.swapGaveWay.times, 200, 5_000);
       this.swapGaveWay.retryAtMs = Date.now() + pause;
+      const holders = await lockHolders(this.pool, this.projection.tables);
       this.logger.warn(
-        `projection ${this.projection.name} rebuild: a running transaction holds one of its tables; ` +
-          `the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,
+        `projection ${this.projection.name} rebuild: a running transaction holds one of its tables` +
+          `${holders ? ` (${holders})` : ''}; the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,
       );
       return false;
     }

@@ -55,8 +55,13 @@ describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reade
       }
       stop = true;
       await stepping;
+      // The log names who holds it (the reader's session), never what it runs.
+      const { rows } = await reader.query<{ pid: number }>('select pg_backend_pid() as pid');
       expect(warnings[0]).toMatch(
-        /^projection drops rebuild: a running transaction holds one of its tables; the swap gave way \(attempt 1\), next try in \d+ ms$/,
+        new RegExp(
+          `^projection drops rebuild: a running transaction holds one of its tables \\(pid ${rows[0]!.pid} \\(test-rebuild_swap, idle in transaction, transaction open \\d+ s\\)\\); ` +
+            `the swap gave way \\(attempt 1\\), next try in \\d+ ms$`,
+        ),
       );
       expect(await runner.rebuildProgress()).toMatchObject({ status: 'running', error: null });
     } finally {

@@ -3,7 +3,7 @@ import { describeEventStoreContract, newEvent } from '../event-store.contract';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-store.port';
 import { createPostgresPool } from './postgres.pool';
-import { ensureEventStoreSchema, migrateOnce } from './postgres.schema';
+import { ensureEventStoreSchema, migrateOnce, warnOfLockWaits } from './postgres.schema';
 import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
 import { parseLogPosition } from './postgres.position';
 import { measureLag } from '../lag';
@@ -84,11 +84,15 @@ describeWithPostgres('PostgreSQL server', () => {
       // CREATE INDEX IF NOT EXISTS takes a SHARE lock on events even when the index is there; a
       // request that waits for it (behind an open append, e.g. an import) queues every later append.
       const holder = await db.pool.connect();
-      const waits: number[] = [];
+      const waits: string[] = [];
       let starting: Promise<void> | undefined;
       try {
         await holder.query('BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE');
-        starting = ensureEventStoreSchema(db.pool, { onLockWait: (attempt) => waits.push(attempt) });
+        const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        starting = ensureEventStoreSchema(
+          db.pool,
+          warnOfLockWaits('event store schema', (m) => waits.push(m), { pool: db.pool, tables: ['events', 'streams'] }),
+        );
         for (let i = 0; i < 8; i++) {
           await new Promise((resolve) => setTimeout(resolve, 150));
           const append = store.appendToStream(`schema-start-${i}-${Date.now()}`, [newEvent()], 'no_stream');
@@ -99,7 +103,13 @@ describeWithPostgres('PostgreSQL server', () => {
             ),
           ).toBe('appended');
         }
-        expect(waits.length).toBeGreaterThan(0);
+        // Each give-way names who holds the table (the holder's session), never what it runs.
+        expect(waits[0]).toMatch(
+          new RegExp(
+            `^event store schema: a running transaction holds a lock it needs \\(pid ${holderPid} \\(test-specifics, idle in transaction, transaction open \\d+ s\\)\\) ` +
+              `\\(attempt 1\\); giving way, next try in \\d+ ms$`,
+          ),
+        );
       } finally {
         await holder.query('COMMIT');
         holder.release();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
 import { buildMissingEventsIndexes, eventsIndexesOf } from './events-indexes';
+import { lockHolders } from './lock-holders';
 
 /** Absolute path of the schema DDL, also read by the PGlite test template builder (test/global-setup.js). */
 export const EVENT_STORE_SCHEMA_SQL_PATH = join(__dirname, '..', 'schema.sql');
@@ -37,17 +38,29 @@ export const DDL_LOCK_TIMEOUT_MS = 200;
 export interface DdlOptions {
   /** How long to keep trying before failing the start (default 10 minutes). */
   retryForMs?: number;
-  /** Told of each attempt that gave way (to log it). */
-  onLockWait?: (attempt: number, nextTryInMs: number) => void;
+  /** Told of each attempt that gave way (to log it); the next attempt waits for it too. */
+  onLockWait?: (attempt: number, nextTryInMs: number) => void | Promise<void>;
   /** Told of long work the start does (an index built on an existing log) and of waits for another instance's. */
   log?: (message: string) => void;
 }
 
-/** DdlOptions that warn of each give-way of `what`'s schema changes (the operations log's line). */
-export function warnOfLockWaits(what: string, warn: (message: string) => void): DdlOptions {
+/**
+ * DdlOptions that warn of each give-way of `what`'s schema changes (the operations log's line),
+ * naming who holds `tables` when given (lockHolders).
+ */
+export function warnOfLockWaits(
+  what: string,
+  warn: (message: string) => void,
+  holdersOf?: { pool: Pick<Pool, 'query'>; tables: readonly string[] },
+): DdlOptions {
   return {
-    onLockWait: (attempt, nextTryInMs) =>
-      warn(`${what}: a running transaction holds a lock it needs (attempt ${attempt}); giving way, next try in ${nextTryInMs} ms`),
+    onLockWait: async (attempt, nextTryInMs) => {
+      const holders = holdersOf ? await lockHolders(holdersOf.pool, holdersOf.tables) : '';
+      warn(
+        `${what}: a running transaction holds a lock it needs${holders ? ` (${holders})` : ''} (attempt ${attempt}); ` +
+          `giving way, next try in ${nextTryInMs} ms`,
+      );
+    },
   };
 }
 
@@ -91,7 +104,7 @@ export async function givingWayToRunningWork<T>(attempt: () => Promise<T>, optio
           { cause: failure },
         );
       const pause = Math.round(Math.min(5_000, 100 * 2 ** n) * (0.5 + Math.random() / 2));
-      options.onLockWait?.(n, pause);
+      await options.onLockWait?.(n, pause);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }

@@ -79,7 +79,10 @@ export async function openDatabases(config: AppConfig): Promise<Databases> {
     }
     case 'postgres': {
       const pool = server('store');
-      await ensureEventStoreSchema(pool, { ...warnOfLockWaits('event store schema', (m) => logger.warn(m)), log: (m) => logger.log(m) });
+      await ensureEventStoreSchema(pool, {
+        ...warnOfLockWaits('event store schema', (m) => logger.warn(m), { pool, tables: ['events', 'streams'] }),
+        log: (m) => logger.log(m),
+      });
       store = new SharedLogReads(new PostgresEventStore(pool, { maxAppendBytes }));
       break;
     }
