@@ -23,7 +23,8 @@ describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reade
   it('reads go on while the swap waits, the rebuild stays running, and it swaps once the reader ends', async () => {
     db = await createTestPostgresDatabase('rebuild_swap', { poolSize: 12 });
     store = new PostgresEventStore(db.pool);
-    await store.appendToStream(dropStreamName('swap'), dropHistory('swap', 1, { orders: 20 }).map(toNewFixtureEvent), 'no_stream');
+    const history = dropHistory('swap', 1, { orders: 20 }).map(toNewFixtureEvent);
+    await store.appendToStream(dropStreamName('swap'), history, 'no_stream');
     const warnings: string[] = [];
     const runner = new ProjectionRunner({
       store,
@@ -32,7 +33,14 @@ describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reade
       pageSize: 50,
       logger: { warn: (m) => warnings.push(m) },
     });
-    await runner.catchUp();
+    // Readers see the log below PostgreSQL's cluster-wide safe horizon: another suite's open
+    // transaction can hold one pass back. The summary's last_revision follows every event of the drop.
+    for (const deadline = Date.now() + 30_000; ; await sleep(50)) {
+      await runner.catchUp();
+      const { rows } = await db.pool.query<{ last_revision: number }>('select last_revision from rm_drop_summary');
+      if (rows[0]?.last_revision === history.length - 1) break;
+      if (Date.now() > deadline) throw new Error(`not caught up: ${JSON.stringify(rows)}`);
+    }
     const rowsBefore = (await db.pool.query('select * from rm_drop_summary order by drop_id')).rows;
     expect(rowsBefore).toHaveLength(1);
 

@@ -44,7 +44,10 @@ export class ReadModelsModule {
               const logger = new Logger('ReadModels');
               const ran = await migrateReadModels(
                 dataSource,
-                warnOfLockWaits('read-model migrations', (m) => logger.warn(m)),
+                warnOfLockWaits('read-model migrations', (m) => logger.warn(m), {
+                  pool: options.databases.readModels,
+                  tables: dataSource.entityMetadatas.map((m) => m.tableName),
+                }),
               );
               if (ran.length) logger.log(`read-model migrations ran: ${ran.join(', ')}`);
             } catch (error) {
