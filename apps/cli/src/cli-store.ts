@@ -10,6 +10,8 @@ export interface ConfiguredStore {
   /** The store's own PostgreSQL/PGlite pool when there is one (one-transaction imports use it). */
   storePool: Pool | undefined;
   describe: string;
+  /** A PostgreSQL server that other processes (engines) may be using, not an embedded store this process alone opened. */
+  server: boolean;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openConfiguredStore(
         : config.eventStore === 'postgres'
           ? 'PostgreSQL store'
           : 'EventStoreDB',
+    server: config.eventStore === 'postgres',
     close: () => databases.close(),
   };
 }

@@ -5,6 +5,8 @@ import { toCampaignLine } from '@dropline/replay';
 import { HAND_DROP_ID, handMadeCampaign } from '../../../libs/replay/src/testing/hand-made-campaign';
 import { runCli } from './main';
 import { capturedIo as capture } from './testing/captured-io';
+import { leaseKey } from '@dropline/runtime';
+import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
 
 /**
  * `dropline import`, `export` and `replay --drop` against a real embedded store (PGlite in a
@@ -95,4 +97,48 @@ describe('dropline import, export and replay --drop on the embedded store', () =
     expect(replayed.err()).toContain('dropline replay: no drop hand-2 in the store');
     expect(replayed.out()).toBe('');
   }, 60_000);
+});
+
+/**
+ * `dropline import --into-configured-store` on a PostgreSQL server that engines use: the import is
+ * one transaction, which holds every running reader of the log behind it until it commits. Said
+ * before it starts when other sessions hold Dropline leases there.
+ */
+describeWithPostgres('dropline import into a PostgreSQL store engines are running on', () => {
+  let db: TestPostgresDatabase;
+  let dir: string;
+  let campaign: string;
+  beforeAll(async () => {
+    db = await createTestPostgresDatabase('cli_import_live');
+    dir = mkdtempSync(join(tmpdir(), 'dropline-cli-live-'));
+    campaign = join(dir, 'campaign.ndjson');
+    writeFileSync(campaign, `${handMadeCampaign().map(toCampaignLine).join('\n')}\n`);
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
+  });
+  const env = () => ({ EVENT_STORE: 'postgres', DATABASE_URL: db.url, DATA_DIR: '/nonexistent/never-opened' });
+
+  it('warns when another session holds a lease (a running engine’s reader), imports all the same, and says nothing otherwise', async () => {
+    const engine = await db.pool.connect();
+    try {
+      // What a running engine's projector holds on this database: its lease, a session advisory lock.
+      await engine.query('select pg_advisory_lock($1::bigint)', [leaseKey('projection:drops').toString()]);
+      const io = capture(env());
+      expect(await runCli(['import', campaign, '--into-configured-store'], io)).toBe(0);
+      expect(io.err()).toContain(
+        `dropline import: 1 other session(s) hold Dropline leases on this database: engines or their readers are running. ` +
+          `The import of ${handMadeCampaign().length} events is one transaction`,
+      );
+      expect(io.err()).toContain(`imported ${handMadeCampaign().length} events`);
+    } finally {
+      // The engine stops: its lease ends with it.
+      await engine.query('select pg_advisory_unlock_all()');
+      engine.release();
+    }
+    const again = capture(env());
+    expect(await runCli(['import', campaign, '--into-configured-store', '--allow-existing-streams'], again)).toBe(0);
+    expect(again.err()).not.toContain('hold Dropline leases');
+  });
 });

@@ -7,7 +7,8 @@ import {
   StreamHistoryDivergedError,
   StreamsAlreadyExistError,
 } from '@dropline/replay';
-import { CliCommand, pathFromCaller, readableFile, UsageError } from '../cli-command';
+import type { Pool } from 'pg';
+import { CliCommand, pathFromCaller, readableFile, UsageError, type CliOutput } from '../cli-command';
 import { ProgressBar } from '../progress-bar';
 
 export const command: CliCommand = {
@@ -46,6 +47,7 @@ export const command: CliCommand = {
       target = opened.storePool ? { kind: 'postgres', pool: opened.storePool } : { kind: 'store', store: opened.store };
       where = opened.describe;
       close = opened.close;
+      if (opened.storePool && opened.server) await warnOfRunningReaders(opened.storePool, events.length, context.stderr);
     } else {
       const dir = pathFromCaller(context, values.sandbox ?? './dropline-sandbox');
       const { createEmbeddedDatabase, ensureEventStoreSchema } = await import('@dropline/event-store');
@@ -77,3 +79,25 @@ export const command: CliCommand = {
     }
   },
 };
+
+/**
+ * One transaction holds PostgreSQL's safe horizon, which is cluster-wide, until it commits: every
+ * running reader of the log (projections, relay, consumers) sees nothing newer meanwhile, its lag
+ * grows, and past READY_MAX_LAG_SECONDS every engine's /health/ready answers 503 (docs/operations.md,
+ * "Readiness"). Said before the import starts when other sessions hold Dropline's leases (session
+ * advisory locks) on this database, i.e. when engines or their readers run against it.
+ */
+async function warnOfRunningReaders(pool: Pool, events: number, stderr: CliOutput): Promise<void> {
+  const { rows } = await pool.query<{ sessions: number }>(
+    `select count(distinct pid)::int as sessions from pg_locks
+      where locktype = 'advisory' and granted and pid <> pg_backend_pid()
+        and database = (select oid from pg_database where datname = current_database())`,
+  );
+  const sessions = rows[0]!.sessions;
+  if (sessions === 0) return;
+  stderr.write(
+    `dropline import: ${sessions} other session(s) hold Dropline leases on this database: engines or their readers are running. ` +
+      `The import of ${events} events is one transaction, and until it commits every reader of the log waits behind it ` +
+      `(their lag grows; past READY_MAX_LAG_SECONDS /health/ready answers 503). Import a large file with the engines stopped.\n`,
+  );
+}
