@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Pool } from 'pg';
 import { createTestPostgresDatabase, requirePostgres, TestPostgresDatabase } from '../../../test/support/postgres';
 import { describeKafka, isMockCluster, kafkaBrokers, uniqueTopic, waitFor } from '../../../test/support/kafka';
 import { freePort } from './support/engine-process';
@@ -49,6 +50,15 @@ function startApp(app: string, variables: Record<string, string>, started: strin
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Sessions on `pool`'s database with this application_name. */
+async function sessionsNamed(pool: Pool, name: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    'select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1',
+    [name],
+  );
+  return rows[0]!.n;
 }
 
 describeIt('standalone apps on SIGTERM (built apps)', () => {
@@ -138,6 +148,8 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
       });
       // Nothing else is served there.
       expect((await fetch(`http://127.0.0.1:${variables.RELAY_PORT}/metrics`)).status).toBe(404);
+      // Its sessions are named in pg_stat_activity (and in the give-way lines' lock holders).
+      expect(await sessionsNamed(db.pool, 'dropline-relay')).toBeGreaterThan(0);
       relay.child.kill('SIGTERM');
       expect((await relay.exited).code).toBe(0);
       expect(relay.output()).toContain('stopped cleanly');
@@ -154,6 +166,7 @@ describeIt('standalone apps on SIGTERM (built apps)', () => {
     const ready = () => fulfillment.health(variables.FULFILLMENT_PORT!, 'ready');
     try {
       await fulfillment.started();
+      expect(await sessionsNamed(own.pool, 'dropline-fulfillment')).toBeGreaterThan(0);
       expect(await ready()).toMatchObject({
         status: 503,
         body: { code: 'HEALTH.NOT_READY', checks: { database: { status: 'up' }, kafka: { status: 'down', message: expect.any(String) } } },

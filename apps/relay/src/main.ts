@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const pool = createPostgresPool(config.databaseUrl!, {
     connectionTimeoutMillis: config.storeConnectTimeoutMs,
     idleInTransactionTimeoutMillis: config.pgIdleInTransactionTimeoutMs,
+    // How pg_stat_activity and the give-way log lines name its sessions.
+    applicationName: 'dropline-relay',
   });
   const store = new PostgresEventStore(pool);
   // Probes for an orchestrator: live while the process answers, ready while the store's database

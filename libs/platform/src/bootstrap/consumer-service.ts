@@ -49,6 +49,8 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
   const pool = new Pool({
     connectionString: options.database.url,
     max: 5,
+    // How pg_stat_activity and the give-way log lines name its sessions.
+    application_name: `dropline-${options.name}`,
     // A database that does not answer fails a connect (and a readiness probe) instead of queueing it.
     connectionTimeoutMillis: config.storeConnectTimeoutMs,
     // Its transactions (a message's rows and ce_id) must not hold the server's horizon if this process stops mid-way.
