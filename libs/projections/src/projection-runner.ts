@@ -55,6 +55,17 @@ export interface ProjectionLag {
   /** Bad events skipped since this runner started (ON_BAD_EVENT=skip), the most recent last. */
   badEventsSkipped: number;
   badEvents: BadEvent[];
+  /** The running rebuild's swap giving way to a transaction that holds a live table (this runner), null when it is not. */
+  rebuildSwapWaiting: RebuildSwapWaiting | null;
+}
+
+/** A rebuild caught up and ready to swap, whose swap keeps giving way (swapUnlessHeld). */
+export interface RebuildSwapWaiting {
+  /** When its first try gave way. */
+  since: string;
+  attempts: number;
+  /** Who held a live table at the last try (lockHolders), '' when that could not be told. */
+  heldBy: string;
 }
 
 /** A rebuild's progress as stored in rm_projection_rebuilds. */
@@ -126,7 +137,7 @@ export class ProjectionRunner {
   private readonly prefetched = new Map<Target, { from: string | undefined; pageSize: number; page: Promise<ReadAllResult> }>();
   private rebuildStartedMs: number | undefined;
   /** The swap's give-ways in a row to a transaction holding a live table, and when it may try again. */
-  private swapGaveWay = { times: 0, retryAtMs: 0 };
+  private swapGaveWay: { times: number; retryAtMs: number; since?: string; heldBy?: string } = { times: 0, retryAtMs: 0 };
   /** When an idle step last looked for a rebuild request (Date.now()); 0 = look at the next one. */
   private rebuildCheckedMs = 0;
   private rebuildTotal: number | null = null;
@@ -408,6 +419,10 @@ export class ProjectionRunner {
       stalledAt: this.stalledAt ?? null,
       badEventsSkipped: this.skippedCount,
       badEvents: [...this.skipped],
+      rebuildSwapWaiting:
+        this.swapGaveWay.times > 0 && this.rebuilding
+          ? { since: this.swapGaveWay.since!, attempts: this.swapGaveWay.times, heldBy: this.swapGaveWay.heldBy ?? '' }
+          : null,
     };
   }
 
@@ -540,6 +555,7 @@ export class ProjectionRunner {
       );
     });
     this.rebuildStartedMs = Date.now();
+    this.swapGaveWay = { times: 0, retryAtMs: 0 };
     // What the copy will apply: the events its filter passes (the log also holds other readers' events and lease events).
     this.rebuildTotal = this.store.countAfter ? await this.store.countAfter(undefined, this.filter()) : null;
   }
@@ -592,6 +608,8 @@ export class ProjectionRunner {
       const pause = backoffDelay(++this.swapGaveWay.times, 200, 5_000);
       this.swapGaveWay.retryAtMs = Date.now() + pause;
       const holders = await lockHolders(this.pool, this.projection.tables);
+      this.swapGaveWay.since ??= new Date().toISOString();
+      this.swapGaveWay.heldBy = holders;
       this.logger.warn(
         `projection ${this.projection.name} rebuild: a running transaction holds one of its tables` +
           `${holders ? ` (${holders})` : ''}; the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,

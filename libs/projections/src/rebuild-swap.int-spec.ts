@@ -72,6 +72,12 @@ describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reade
         ),
       );
       expect(await runner.rebuildProgress()).toMatchObject({ status: 'running', error: null });
+      // What GET /admin/projections/drops shows meanwhile (the lease holder's runner).
+      expect((await runner.lag()).rebuildSwapWaiting).toEqual({
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        attempts: warnings.length,
+        heldBy: expect.stringContaining(`pid ${rows[0]!.pid} (test-rebuild_swap, idle in transaction`),
+      });
     } finally {
       stop = true;
       await reader.query('COMMIT');
@@ -83,6 +89,7 @@ describeWithPostgres('a rebuild’s swap on PostgreSQL gives way to a long reade
       await runner.step();
     }
     expect(await runner.rebuildProgress()).toMatchObject({ status: 'done', error: null });
+    expect((await runner.lag()).rebuildSwapWaiting).toBeNull();
     expect((await db.pool.query('select * from rm_drop_summary order by drop_id')).rows).toEqual(rowsBefore);
     const leftovers = await db.pool.query(
       `select tablename from pg_tables where tablename like 'rm_%_rebuild' or tablename like 'rm_%_old'`,

@@ -46,6 +46,16 @@ export class ProcessorStatusDto {
   @ApiPropertyOptional({ type: ProcessorStallDto }) stalledAt?: ProcessorStallDto;
 }
 
+export class RebuildSwapWaitingDto {
+  @ApiProperty({ format: 'date-time', description: 'When its first try gave way' }) since!: string;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({
+    description: "Who held a live table at the last try: pid, application, state and how long its transaction was open ('' when unknown)",
+    example: 'pid 4242 (psql, idle in transaction, transaction open 95 s)',
+  })
+  heldBy!: string;
+}
+
 export class ProjectionStatusDto {
   @ApiProperty({ example: 'drops' }) projection!: string;
   @ApiProperty({ nullable: true, type: String }) checkpoint!: string | null;
@@ -58,6 +68,13 @@ export class ProjectionStatusDto {
   stalledAt!: BadEventDto | null;
   @ApiProperty({ description: 'Bad events skipped since this runner started (ON_BAD_EVENT=skip)' }) badEventsSkipped!: number;
   @ApiProperty({ type: [BadEventDto] }) badEvents!: BadEventDto[];
+  @ApiProperty({
+    type: RebuildSwapWaitingDto,
+    nullable: true,
+    description:
+      'The running rebuild, caught up, whose swap keeps giving way to a transaction that holds one of the live tables (reported by the lease holder); null when it is not',
+  })
+  rebuildSwapWaiting!: RebuildSwapWaitingDto | null;
   @ApiProperty({ type: ProcessorStatusDto, nullable: true, description: 'Its supervisor’s report; null where none runs it here' })
   processor!: ProcessorStatusDto | null;
 }
