@@ -17,7 +17,7 @@ import {
   DeadLetterSinks,
 } from '@dropline/messaging';
 import { CheckpointStore, Supervisor, type ProcessorStatus, type WorkerLogger } from '@dropline/runtime';
-import { warnOfLockWaits, type ReaderLag } from '@dropline/event-store';
+import type { ReaderLag } from '@dropline/event-store';
 import type { Kafka } from 'kafkajs';
 import { deadLetterCollector, type AppConfig, type Databases, type LeaseFactory, type LeaseStatus, type Metrics } from '@dropline/platform';
 
@@ -152,7 +152,7 @@ export class MessagingRuntime {
             this.metrics?.consumer(handler.name),
           );
           await consumer.migrate();
-          await table.ensureSchema(warnOfLockWaits(`consumer ${handler.name} dead letters`, (m) => loggerFor(handler.name).warn(m)));
+          await table.ensureSchema((m) => loggerFor(handler.name).warn(m));
           this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
           const groupId = `${config.kafka.groupPrefix}${handler.name}`;
           const runner = new KafkaConsumerRunner(this.kafka, consumer, {
@@ -184,7 +184,7 @@ export class MessagingRuntime {
           this.metrics?.consumer(handler.name),
         );
         await consumer.migrate();
-        await deadLetters.ensureSchema(warnOfLockWaits(`consumer ${handler.name} dead letters`, (m) => loggerFor(handler.name).warn(m)));
+        await deadLetters.ensureSchema((m) => loggerFor(handler.name).warn(m));
         this.ledgers.set(handler.name, new DeadLetterLedger(databases.readModels, consumer));
         const feed = new StoreFeed(databases.store, codec, consumer, databases.readModels, this.leases.create(`consumer:${handler.name}`), {
           filter: DROP_EVENTS_FILTER,

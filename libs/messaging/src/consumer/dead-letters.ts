@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { migrateOnce, type DdlOptions } from '@dropline/event-store';
+import { migrateOnce, warnOfLockWaits } from '@dropline/event-store';
 import { createHash } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { headerString, InboundMessage } from '../transport';
@@ -112,8 +112,9 @@ export class TableDeadLetterSink implements DeadLetterSink {
     return rows[0].columns === LATEST_COLUMNS.length ? 'current' : 'outdated';
   }
 
-  /** Creates or brings the table up to date; `options` tells of each give-way to running work (migrateOnce). */
-  async ensureSchema(options: DdlOptions = {}): Promise<void> {
+  /** Creates or brings the table up to date; `warn` is told of each give-way to running work (migrateOnce). */
+  async ensureSchema(warn?: (message: string) => void): Promise<void> {
+    const options = warn ? warnOfLockWaits(`consumer ${this.schema} dead letters`, warn) : {};
     // Once, whatever the number of instances starting together (migrateOnce).
     await migrateOnce(
       this.db,

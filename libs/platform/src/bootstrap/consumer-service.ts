@@ -1,7 +1,7 @@
 import { DynamicModule, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
-import { idleInTransactionParameter, warnOfLockWaits } from '@dropline/event-store';
+import { idleInTransactionParameter } from '@dropline/event-store';
 import {
   ConsumerHandler,
   createKafka,
@@ -87,7 +87,7 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     metrics.consumer(options.handler.name),
   );
   await consumer.migrate();
-  await table.ensureSchema(warnOfLockWaits(`consumer ${options.handler.name} dead letters`, worker.warn));
+  await table.ensureSchema(worker.warn);
   const ledger = new DeadLetterLedger(pool, consumer);
   const retention = new DeadLetterRetention([ledger], { days: config.deadLetterRetentionDays, logger: worker });
   metrics.onCollect(deadLetterCollector(metrics, () => [ledger]));
