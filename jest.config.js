@@ -3,7 +3,10 @@
 //   integration *.int-spec.ts  real PGlite, real PostgreSQL, the Kafka wire protocol
 //   e2e         *.e2e-spec.ts  HTTP against a running app (in-process or an OS process)
 //   chaos       *.chaos-spec.ts  kill -9, outages, two instances: OS processes under load; run them
-//               alone and serially (`--selectProjects chaos --runInBand`, as npm test and npm run chaos do)
+//               alone, after the other projects. npm test runs two suites at a time at CI sizes
+//               (`--selectProjects chaos -w 2`: they wait on pauses, outages and lease expiries far more
+//               than they compute, about 45 s of CPU in 150 s serially); npm run chaos runs the full
+//               sizes serially (`--runInBand`).
 const swc = [
   '@swc/jest',
   {

@@ -29,13 +29,18 @@ export interface Received {
   message: KafkaMessage;
 }
 
-/** A plain consumer group member that records everything it receives. */
+/**
+ * A plain consumer group member that records everything it receives. Its fetches wait at most
+ * 200 ms for data: the kcat mock holds a fetch for its whole wait, and kafkajs's disconnect waits
+ * for the fetch in flight (5 s with kafkajs's default, on every stop).
+ */
 export async function recordingConsumer(kafka: Kafka, topic: string, groupId: string) {
   const received: Received[] = [];
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 200,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
   });
   await consumer.connect();
