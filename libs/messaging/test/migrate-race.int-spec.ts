@@ -3,6 +3,15 @@ import { CheckpointStore } from '@dropline/runtime';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
 import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '../src';
 import { RecordingHandler } from './fixtures';
+import type { Queryable } from '../src';
+
+/** A later release of a consumer: its migration alters a table the running release writes to. */
+class NextReleaseHandler extends RecordingHandler {
+  override async migrate(db: Queryable): Promise<void> {
+    await super.migrate(db);
+    await db.query(`alter table ${this.name}.applied add column if not exists note text`);
+  }
+}
 
 /**
  * Engines started together on an empty PostgreSQL database each create the consumers' schemas,
@@ -62,5 +71,47 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
       'fulfillment_race.processed_events',
       'public.dropline_checkpoints',
     ]);
+  });
+
+  it('a release starting while a consumer is mid-transaction gives way, and its lines name the session holding the tables', async () => {
+    const name = 'fulfillment_giveway';
+    const codec = dropEventsCodec('/dropline/test');
+    const sink = new TableDeadLetterSink(db.pool, name);
+    await new EffectivelyOnceConsumer(db.pool, codec, new RecordingHandler(name), sink).migrate();
+    await sink.ensureSchema();
+    // The running release, in the middle of applying an event: its rows and its dead-letter table locked.
+    const holder = await db.pool.connect();
+    const warned: string[] = [];
+    const logger = { log: () => undefined, warn: (m: string) => warned.push(m), error: () => undefined };
+    try {
+      await holder.query(
+        `BEGIN; INSERT INTO ${name}.applied (ce_id, drop_id, seq) VALUES ('x', 'd', 0); LOCK TABLE ${name}.dead_letters IN ROW EXCLUSIVE MODE`,
+      );
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const starting = new EffectivelyOnceConsumer(db.pool, codec, new NextReleaseHandler(name), sink, logger).migrate();
+      const deadLetters = sink.ensureSchema((m) => warned.push(m));
+      for (const deadline = Date.now() + 20_000; warned.length < 2; await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > deadline) throw new Error(`no give-way lines: ${JSON.stringify(warned)}`);
+      }
+      const holderNamed = `\\(pid ${holderPid} \\([^,]+, idle in transaction, transaction open \\d+ s\\)\\)`;
+      expect(warned.find((m) => m.startsWith(`consumer ${name} schema:`))).toMatch(
+        new RegExp(`^consumer ${name} schema: a running transaction holds a lock it needs ${holderNamed} \\(attempt \\d+\\); giving way`),
+      );
+      expect(warned.find((m) => m.startsWith(`consumer ${name} dead letters:`))).toMatch(
+        new RegExp(
+          `^consumer ${name} dead letters: a running transaction holds a lock it needs ${holderNamed} \\(attempt \\d+\\); giving way`,
+        ),
+      );
+      await holder.query('COMMIT');
+      await Promise.all([starting, deadLetters]);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+    }
+    const { rows } = await db.pool.query(
+      `select column_name from information_schema.columns where table_schema = $1 and table_name = 'applied' and column_name = 'note'`,
+      [name],
+    );
+    expect(rows).toHaveLength(1);
   });
 });

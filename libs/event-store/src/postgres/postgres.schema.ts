@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
 import { buildMissingEventsIndexes, eventsIndexesOf } from './events-indexes';
-import { lockHolders } from './lock-holders';
+import { lockHolders, type CatalogQueryable } from './lock-holders';
 
 /** Absolute path of the schema DDL, also read by the PGlite test template builder (test/global-setup.js). */
 export const EVENT_STORE_SCHEMA_SQL_PATH = join(__dirname, '..', 'schema.sql');
@@ -46,16 +46,16 @@ export interface DdlOptions {
 
 /**
  * DdlOptions that warn of each give-way of `what`'s schema changes (the operations log's line),
- * naming who holds `tables` when given (lockHolders).
+ * naming who holds `tables`, or any relation of `schemas`, when given (lockHolders).
  */
 export function warnOfLockWaits(
   what: string,
   warn: (message: string) => void,
-  holdersOf?: { pool: Pick<Pool, 'query'>; tables: readonly string[] },
+  holdersOf?: { pool: CatalogQueryable; tables?: readonly string[]; schemas?: readonly string[] },
 ): DdlOptions {
   return {
     onLockWait: async (attempt, nextTryInMs) => {
-      const holders = holdersOf ? await lockHolders(holdersOf.pool, holdersOf.tables) : '';
+      const holders = holdersOf ? await lockHolders(holdersOf.pool, holdersOf.tables ?? [], holdersOf.schemas) : '';
       warn(
         `${what}: a running transaction holds a lock it needs${holders ? ` (${holders})` : ''} (attempt ${attempt}); ` +
           `giving way, next try in ${nextTryInMs} ms`,

@@ -114,7 +114,9 @@ export class TableDeadLetterSink implements DeadLetterSink {
 
   /** Creates or brings the table up to date; `warn` is told of each give-way to running work (migrateOnce). */
   async ensureSchema(warn?: (message: string) => void): Promise<void> {
-    const options = warn ? warnOfLockWaits(`consumer ${this.schema} dead letters`, warn) : {};
+    const options = warn
+      ? warnOfLockWaits(`consumer ${this.schema} dead letters`, warn, { pool: this.db, tables: [`${this.schema}.dead_letters`] })
+      : {};
     // Once, whatever the number of instances starting together (migrateOnce).
     await migrateOnce(
       this.db,

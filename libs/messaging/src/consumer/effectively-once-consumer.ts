@@ -62,7 +62,7 @@ export class EffectivelyOnceConsumer {
         );
         await this.handler.migrate(db as Queryable);
       },
-      warnOfLockWaits(`consumer ${this.handler.name} schema`, (m) => this.logger.warn(m)),
+      warnOfLockWaits(`consumer ${this.handler.name} schema`, (m) => this.logger.warn(m), { pool: this.pool, schemas: [this.schema] }),
     );
   }
 
