@@ -593,31 +593,35 @@ export class ProjectionRunner {
   }
 
   /**
-   * Swaps the copies unless a running transaction holds one of the live tables past
-   * DDL_LOCK_TIMEOUT_MS: then the swap has rolled back, and is tried again after a growing pause
-   * (up to 5 s, with jitter) while the shadow keeps up with the log. Its ACCESS EXCLUSIVE request,
-   * had it waited for an analyst's long read of a read model, would have queued every storefront
-   * read and live page of that table behind it for as long as the read lasted. Returns whether it
-   * swapped.
+   * Swaps the copies unless a running transaction holds one of the live tables: one open longer
+   * than DDL_LOCK_TIMEOUT_MS already (then the swap does not ask for its locks at all), or one
+   * that outlasts the swap's bounded lock wait (then the swap has rolled back). Either way it is
+   * tried again after a growing pause (up to 5 s, with jitter) while the shadow keeps up with the
+   * log. Its ACCESS EXCLUSIVE request, had it waited for an analyst's long read of a read model,
+   * would have queued every storefront read and live page of that table behind it for as long as
+   * the read lasted; looking first, readers are not held even for the bounded wait on each retry.
+   * Returns whether it swapped.
    */
   private async swapUnlessHeld(): Promise<boolean> {
-    try {
-      await this.swap();
-    } catch (e) {
-      if (!isLockNotAvailable(e)) throw e;
-      const pause = backoffDelay(++this.swapGaveWay.times, 200, 5_000);
-      this.swapGaveWay.retryAtMs = Date.now() + pause;
-      const holders = await lockHolders(this.pool, this.projection.tables);
-      this.swapGaveWay.since ??= new Date().toISOString();
-      this.swapGaveWay.heldBy = holders;
-      this.logger.warn(
-        `projection ${this.projection.name} rebuild: a running transaction holds one of its tables` +
-          `${holders ? ` (${holders})` : ''}; the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,
-      );
-      return false;
+    if (!(await lockHolders(this.pool, this.projection.tables, { openLongerThanMs: DDL_LOCK_TIMEOUT_MS }))) {
+      try {
+        await this.swap();
+        this.swapGaveWay = { times: 0, retryAtMs: 0 };
+        return true;
+      } catch (e) {
+        if (!isLockNotAvailable(e)) throw e;
+      }
     }
-    this.swapGaveWay = { times: 0, retryAtMs: 0 };
-    return true;
+    const pause = backoffDelay(++this.swapGaveWay.times, 200, 5_000);
+    this.swapGaveWay.retryAtMs = Date.now() + pause;
+    const holders = await lockHolders(this.pool, this.projection.tables);
+    this.swapGaveWay.since ??= new Date().toISOString();
+    this.swapGaveWay.heldBy = holders;
+    this.logger.warn(
+      `projection ${this.projection.name} rebuild: a running transaction holds one of its tables` +
+        `${holders ? ` (${holders})` : ''}; the swap gave way (attempt ${this.swapGaveWay.times}), next try in ${pause} ms`,
+    );
+    return false;
   }
 
   /**

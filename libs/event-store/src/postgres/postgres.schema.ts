@@ -55,7 +55,7 @@ export function warnOfLockWaits(
 ): DdlOptions {
   return {
     onLockWait: async (attempt, nextTryInMs) => {
-      const holders = holdersOf ? await lockHolders(holdersOf.pool, holdersOf.tables ?? [], holdersOf.schemas) : '';
+      const holders = holdersOf ? await lockHolders(holdersOf.pool, holdersOf.tables ?? [], { schemas: holdersOf.schemas }) : '';
       warn(
         `${what}: a running transaction holds a lock it needs${holders ? ` (${holders})` : ''} (attempt ${attempt}); ` +
           `giving way, next try in ${nextTryInMs} ms`,
