@@ -10,6 +10,7 @@ import {
   applyInputLimits,
   AuthSetup,
   Databases,
+  extendClose,
   httpServerOptions,
   Metrics,
   observeHttp,
@@ -83,13 +84,7 @@ export async function createEngine(config: AppConfig, options: CreateEngineOptio
       ),
     ),
   );
-  if (ownsDatabases) {
-    const close = app.close.bind(app);
-    app.close = async () => {
-      await close();
-      await databases.close();
-    };
-  }
+  if (ownsDatabases) extendClose(app, { after: () => databases.close() });
   Logger.flush();
   return app;
 }

@@ -7,6 +7,7 @@ import {
   applyHttpEdge,
   applyInputLimits,
   ConfigError,
+  extendClose,
   httpServerOptions,
   loadConfigOrExit,
   Metrics,
@@ -50,11 +51,7 @@ async function main(): Promise<void> {
   applyInputLimits(app);
   useCompiledValidation(app);
   app.useGlobalFilters(new ProblemFilter());
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await close();
-    await databases.close();
-  };
+  extendClose(app, { after: () => databases.close() });
   // Started (checkpoint migrations, supervisor) before a signal may close it: a close under the
   // start would end the pools beneath it. A signal until then ends the process at once.
   await app.init();

@@ -2,7 +2,15 @@ import './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createPostgresPool, PostgresEventStore } from '@dropline/event-store';
-import { ConfigError, createServiceApp, loadConfigOrExit, readEnvironment, stopOnSignals, useBootLogger } from '@dropline/platform';
+import {
+  ConfigError,
+  createServiceApp,
+  extendClose,
+  loadConfigOrExit,
+  readEnvironment,
+  stopOnSignals,
+  useBootLogger,
+} from '@dropline/platform';
 import { RelayModule } from './relay.module';
 
 /** Event store → Kafka as its own OS process. Needs KAFKA_BROKERS and the PostgreSQL store. */
@@ -27,12 +35,12 @@ async function main(): Promise<void> {
     kafkaBrokers: config.kafkaBrokers,
     timeoutMs: config.storeConnectTimeoutMs + 500,
   });
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await close();
-    await store.close().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-  };
+  extendClose(app, {
+    after: async () => {
+      await store.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  });
   // Started (checkpoint migrations, the relay's supervisor) before a signal may close it.
   await app.init();
   stopOnSignals(app, 'relay');

@@ -22,6 +22,7 @@ import { closeMetrics, serveMetrics } from '../telemetry/metrics.module';
 import { deadLetterCollector } from '../telemetry/metrics.collectors';
 import { useBootLogger } from '../logging/logging.module';
 import { createServiceApp } from './service-app';
+import { extendClose } from './shutdown';
 
 export interface ConsumerServiceOptions {
   /** Consumer group suffix, logger context and Kafka client id suffix. */
@@ -107,15 +108,15 @@ export async function startConsumerService(config: AppConfig, options: ConsumerS
     !config.metrics.enabled || config.metrics.port === undefined
       ? undefined
       : await serveMetrics(metrics, config.metrics.port, config.metrics.host);
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await closeMetrics(metricsServer);
-    await retention.stop();
-    await supervisor.stop();
-    await deadLetters.close();
-    await close();
-    await pool.end();
-  };
+  extendClose(app, {
+    before: async () => {
+      await closeMetrics(metricsServer);
+      await retention.stop();
+      await supervisor.stop();
+      await deadLetters.close();
+    },
+    after: () => pool.end(),
+  });
   await app.listen(options.port, config.host);
   logger.log(
     `${options.name} consuming ${config.kafka.topic} as group ${groupId}, routes on port ${options.port}${options.describe ? `, ${options.describe}` : ''}`,

@@ -59,3 +59,33 @@ function httpServerOf(app: INestApplicationContext): { closeIdleConnections?: ()
   const getHttpServer = (app as { getHttpServer?: () => unknown }).getHttpServer;
   return typeof getHttpServer === 'function' ? (getHttpServer.call(app) as { closeIdleConnections?: () => void }) : undefined;
 }
+
+/** What a Dropline process closes around Nest's own close: `before` its hooks run, `after` they and the HTTP server are done. */
+export interface CloseExtension {
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+}
+
+/**
+ * Extends `app.close()` with what the process opened outside Nest (pools, stores, a consumer and
+ * its metrics server). Not by assignment: the app NestFactory returns sits behind proxies whose
+ * set trap keeps the method it has, so `app.close = …` did nothing, silently, and the engine,
+ * projector, relay and consumer services exited after "stopped cleanly" without closing any of
+ * it (the embedded engine never closed PGlite, so every start after a clean stop recovered its
+ * DATA_DIR as after a crash). Defining the property goes through to the application itself, and
+ * the proxies call it from there. Extensions stack: a second one wraps the first.
+ */
+export function extendClose(app: INestApplicationContext, extension: CloseExtension): void {
+  type Close = (this: unknown, ...args: unknown[]) => Promise<void>;
+  // Reflection is not trapped by Nest's proxies: this reads the application's own close, or its class's.
+  const inner = (Object.getOwnPropertyDescriptor(app, 'close')?.value ?? (Object.getPrototypeOf(app) as { close: Close }).close) as Close;
+  Object.defineProperty(app, 'close', {
+    configurable: true,
+    writable: true,
+    value: async function close(this: unknown, ...args: unknown[]): Promise<void> {
+      await extension.before?.();
+      await inner.apply(this, args);
+      await extension.after?.();
+    },
+  });
+}
