@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
 import { policyFor } from '../auth/route-policy';
+import { lazySchemaCompilers } from './lazy-schema-compilers';
 
 /**
  * The Content-Security-Policy every answer carries: Helmet's defaults (scripts and styles from
@@ -28,7 +29,7 @@ export type StaticHeader = readonly [name: string, value: string];
  * plugin itself, rather than writing the values down, keeps helmet the one source of the set.
  */
 export async function helmetHeaders(options: Parameters<typeof helmet>[1]): Promise<StaticHeader[]> {
-  const probe = Fastify();
+  const probe = Fastify({ schemaController: { compilersFactory: lazySchemaCompilers } });
   let headers: StaticHeader[] = [];
   try {
     await probe.register(helmet, options);

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
 import type { HttpEdgeConfig } from '../config/app-config';
 import { frameworkErrorProblems } from './input-limits';
+import { lazySchemaCompilers } from './lazy-schema-compilers';
 import { problem, ProblemBody } from './problem';
 
 /** Largest request line plus headers Node's parser takes (its own default, set explicitly): 431 beyond, 414 for a request line alone over it. */
@@ -37,6 +38,8 @@ export function httpServerOptions(http: HttpEdgeConfig): FastifyHttpOptions<Serv
     frameworkErrors: frameworkErrorProblems,
     // Fastify's own 503 while closing is a bare JSON body: answerWhileClosing answers it as a problem.
     return503OnClosing: false,
+    // No route declares a JSON schema: Fastify's ajv and fast-json-stringify load only if one does.
+    schemaController: { compilersFactory: lazySchemaCompilers },
   };
 }
 
