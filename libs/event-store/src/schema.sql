@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS streams (
   revision    bigint NOT NULL
 );
 
+-- Which version of this file each part of Dropline's schema was brought to (name 'event-store':
+-- the sha256 of this file). A start that finds its digest here runs none of this file's DDL, so it
+-- takes no lock on events (ensureEventStoreSchema).
+CREATE TABLE IF NOT EXISTS dropline_schema (
+  name       text        NOT NULL PRIMARY KEY,
+  digest     text        NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Causation lookups (GET /events/:eventId/effects): the events an event caused, in log order.
 -- Partial: events without a cause (none today, but older logs hold them) take no index space.
 CREATE INDEX IF NOT EXISTS events_causation_idx ON events ((metadata->>'causationId'), transaction_id, global_position)

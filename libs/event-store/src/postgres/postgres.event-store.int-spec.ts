@@ -3,7 +3,9 @@ import { describeEventStoreContract, newEvent } from '../event-store.contract';
 import { DuplicateEventIdError } from '../duplicate-event-id.error';
 import { StoreUnavailableError, WrongExpectedRevisionError } from '../event-store.port';
 import { createPostgresPool } from './postgres.pool';
-import { ensureEventStoreSchema, migrateOnce, warnOfLockWaits } from './postgres.schema';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ensureEventStoreSchema, EVENT_STORE_SCHEMA_SQL_PATH, migrateOnce, warnOfLockWaits } from './postgres.schema';
 import { FILTERED_SCAN_ROWS, filteredLogPageQuery, PostgresEventStore } from './postgres.event-store';
 import { parseLogPosition } from './postgres.position';
 import { measureLag } from '../lag';
@@ -65,6 +67,33 @@ describeWithPostgres('PostgreSQL server', () => {
       } finally {
         await client.query('ROLLBACK');
         client.release();
+      }
+    });
+
+    it('a start that finds the log at its schema runs no DDL: no lock asked of events, even while an import holds it', async () => {
+      const fresh = await createTestPostgresDatabase('schema_current', { poolSize: 4 });
+      const holder = await fresh.pool.connect();
+      try {
+        await ensureEventStoreSchema(fresh.pool);
+        // An import into the configured store: one transaction, appending, for as long as it runs.
+        await holder.query('BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE');
+        const waits: number[] = [];
+        await ensureEventStoreSchema(fresh.pool, { retryForMs: 1_000, onLockWait: (n) => void waits.push(n) });
+        expect(waits).toEqual([]);
+        // A release whose schema.sql differs runs it, giving way meanwhile, and records its digest.
+        await fresh.pool.query(`UPDATE dropline_schema SET digest = 'an earlier release' WHERE name = 'event-store'`);
+        const upgrading = ensureEventStoreSchema(fresh.pool, { onLockWait: (n) => void waits.push(n) });
+        for (const deadline = Date.now() + 10_000; waits.length === 0; await new Promise((r) => setTimeout(r, 20))) {
+          if (Date.now() > deadline) throw new Error('the upgrade never gave way');
+        }
+        await holder.query('COMMIT');
+        await upgrading;
+        const digest = createHash('sha256').update(readFileSync(EVENT_STORE_SCHEMA_SQL_PATH, 'utf8')).digest('hex');
+        expect((await fresh.pool.query(`SELECT digest FROM dropline_schema WHERE name = 'event-store'`)).rows).toEqual([{ digest }]);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        holder.release();
+        await fresh.drop();
       }
     });
 

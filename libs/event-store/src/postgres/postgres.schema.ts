@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
@@ -16,12 +17,47 @@ const SCHEMA_LOCK_KEY = 0x64726f70; // 'drop'
  * transaction behind a transaction-scoped advisory lock, and gives way to running work
  * (inDdlTransaction). An index a release adds to an existing log is built first, concurrently
  * (buildMissingEventsIndexes).
+ *
+ * A log already at this release's schema runs no DDL at all: the transaction records the digest
+ * of schema.sql it applied (`dropline_schema`), and a start that finds it, with the tables and
+ * the append function in the catalog, is done without taking a lock on `events`. Its DDL would
+ * otherwise ask for a SHARE lock on every start (CREATE INDEX IF NOT EXISTS), wait behind any
+ * long writing transaction (an import into the configured store holds one for its whole run),
+ * give way for up to 10 minutes and then fail the start, with nothing to change.
  */
 export async function ensureEventStoreSchema(pool: Pool, options: DdlOptions = {}): Promise<void> {
   const ddl = readFileSync(EVENT_STORE_SCHEMA_SQL_PATH, 'utf8');
   await buildMissingEventsIndexes(pool, eventsIndexesOf(ddl), options.log);
-  // One simple-protocol round trip after the lock.
-  await inDdlTransaction(pool, SCHEMA_LOCK_KEY, (client) => client.query(ddl).then(() => undefined), options);
+  const digest = createHash('sha256').update(ddl).digest('hex');
+  if (await schemaApplied(pool, digest)) return;
+  await inDdlTransaction(
+    pool,
+    SCHEMA_LOCK_KEY,
+    async (client) => {
+      // One simple-protocol round trip for schema.sql, then its digest.
+      await client.query(ddl);
+      await client.query(
+        `INSERT INTO dropline_schema (name, digest) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest, applied_at = now()`,
+        [EVENT_STORE_SCHEMA_NAME, digest],
+      );
+    },
+    options,
+  );
+}
+
+/** The row of `dropline_schema` that records which schema.sql the event store's tables are at. */
+const EVENT_STORE_SCHEMA_NAME = 'event-store';
+
+/** Whether schema.sql with this digest was applied and its objects are there: catalog reads and one row, no table lock. */
+async function schemaApplied(pool: Pool, digest: string): Promise<boolean> {
+  const { rows } = await pool.query<{ present: boolean }>(
+    `SELECT to_regclass('dropline_schema') IS NOT NULL AND to_regclass('events') IS NOT NULL AND to_regclass('streams') IS NOT NULL
+            AND to_regprocedure('dropline_append(text, jsonb, text)') IS NOT NULL AS present`,
+  );
+  if (!rows[0]?.present) return false;
+  const recorded = await pool.query<{ digest: string }>('SELECT digest FROM dropline_schema WHERE name = $1', [EVENT_STORE_SCHEMA_NAME]);
+  return recorded.rows[0]?.digest === digest;
 }
 
 /**
