@@ -16,6 +16,7 @@ export {
   givingWayToRunningWork,
   isLockNotAvailable,
   migrateOnce,
+  migrateOnceUnlessApplied,
   type SchemaQueryable,
   warnOfLockWaits,
 } from './postgres/postgres.schema';

@@ -3,6 +3,7 @@ import { CheckpointStore } from '@dropline/runtime';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
 import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '../src';
 import { RecordingHandler } from './fixtures';
+import { within } from '../../../test/support/timing';
 import type { Queryable } from '../src';
 
 /** A later release of a consumer: its migration alters a table the running release writes to. */
@@ -73,7 +74,7 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
     ]);
   });
 
-  it('a release starting while a consumer is mid-transaction gives way, and its lines name the session holding the tables', async () => {
+  it('a restart while a consumer is mid-transaction asks for no lock; a new release gives way, its lines naming the session holding the tables', async () => {
     const name = 'fulfillment_giveway';
     const codec = dropEventsCodec('/dropline/test');
     const sink = new TableDeadLetterSink(db.pool, name);
@@ -88,20 +89,38 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
         `BEGIN; INSERT INTO ${name}.applied (ce_id, drop_id, seq) VALUES ('x', 'd', 0); LOCK TABLE ${name}.dead_letters IN ROW EXCLUSIVE MODE`,
       );
       const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      // A restart of the same release finds its statements recorded and asks for no lock at all.
+      const restarted = Promise.all([
+        new EffectivelyOnceConsumer(db.pool, codec, new RecordingHandler(name), sink, logger).migrate(),
+        sink.ensureSchema((m) => warned.push(m)),
+      ]);
+      expect(
+        await within(
+          2_000,
+          restarted.then(() => 'started'),
+        ),
+      ).toBe('started');
+      expect(warned).toEqual([]);
+      // A release whose statements differ runs them, giving way meanwhile (the dead-letter table's
+      // recorded as an earlier release's here).
+      await db.pool.query(`update dropline_schema set digest = 'an earlier release' where name = $1`, [`dead-letters:${name}`]);
       const starting = new EffectivelyOnceConsumer(db.pool, codec, new NextReleaseHandler(name), sink, logger).migrate();
       const deadLetters = sink.ensureSchema((m) => warned.push(m));
       for (const deadline = Date.now() + 20_000; warned.length < 2; await new Promise((r) => setTimeout(r, 50))) {
         if (Date.now() > deadline) throw new Error(`no give-way lines: ${JSON.stringify(warned)}`);
       }
-      const holderNamed = `\\(pid ${holderPid} \\([^,]+, idle in transaction, transaction open \\d+ s\\)\\)`;
-      expect(warned.find((m) => m.startsWith(`consumer ${name} schema:`))).toMatch(
-        new RegExp(`^consumer ${name} schema: a running transaction holds a lock it needs ${holderNamed} \\(attempt \\d+\\); giving way`),
-      );
-      expect(warned.find((m) => m.startsWith(`consumer ${name} dead letters:`))).toMatch(
-        new RegExp(
-          `^consumer ${name} dead letters: a running transaction holds a lock it needs ${holderNamed} \\(attempt \\d+\\); giving way`,
-        ),
-      );
+      // Each names the holder (and any other session holding one of the tables at that moment).
+      const holderNamed = `pid ${holderPid} (`;
+      for (const what of ['schema', 'dead letters']) {
+        const line = warned.find((m) => m.startsWith(`consumer ${name} ${what}:`));
+        expect(line).toMatch(
+          new RegExp(
+            `^consumer ${name} ${what}: a running transaction holds a lock it needs \\(pid \\d+ \\(.+\\)\\) \\(attempt \\d+\\); giving way`,
+          ),
+        );
+        expect(line).toContain(holderNamed);
+        expect(line).toMatch(new RegExp(`pid ${holderPid} \\([^,]+, idle in transaction, transaction open \\d+ s\\)`));
+      }
       await holder.query('COMMIT');
       await Promise.all([starting, deadLetters]);
     } finally {

@@ -132,13 +132,12 @@ describeWithPostgres('PostgreSQL server', () => {
             ),
           ).toBe('appended');
         }
-        // Each give-way names who holds the table (the holder's session), never what it runs.
+        // Each give-way names who holds the table (the holder's session, and any append of this
+        // test in flight at that moment), never what it runs.
         expect(waits[0]).toMatch(
-          new RegExp(
-            `^event store schema: a running transaction holds a lock it needs \\(pid ${holderPid} \\(test-specifics, idle in transaction, transaction open \\d+ s\\)\\) ` +
-              `\\(attempt 1\\); giving way, next try in \\d+ ms$`,
-          ),
+          /^event store schema: a running transaction holds a lock it needs \(pid \d+ \(.+\)\) \(attempt 1\); giving way, next try in \d+ ms$/,
         );
+        expect(waits[0]).toContain(`pid ${holderPid} (test-specifics, idle in transaction, transaction open `);
       } finally {
         await holder.query('COMMIT');
         holder.release();

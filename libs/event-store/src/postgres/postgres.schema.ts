@@ -36,11 +36,7 @@ export async function ensureEventStoreSchema(pool: Pool, options: DdlOptions = {
     async (client) => {
       // One simple-protocol round trip for schema.sql, then its digest.
       await client.query(ddl);
-      await client.query(
-        `INSERT INTO dropline_schema (name, digest) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest, applied_at = now()`,
-        [EVENT_STORE_SCHEMA_NAME, digest],
-      );
+      await recordSchemaDigest(client, EVENT_STORE_SCHEMA_NAME, digest);
     },
     options,
   );
@@ -50,14 +46,50 @@ export async function ensureEventStoreSchema(pool: Pool, options: DdlOptions = {
 const EVENT_STORE_SCHEMA_NAME = 'event-store';
 
 /** Whether schema.sql with this digest was applied and its objects are there: catalog reads and one row, no table lock. */
-async function schemaApplied(pool: Pool, digest: string): Promise<boolean> {
-  const { rows } = await pool.query<{ present: boolean }>(
-    `SELECT to_regclass('dropline_schema') IS NOT NULL AND to_regclass('events') IS NOT NULL AND to_regclass('streams') IS NOT NULL
-            AND to_regprocedure('dropline_append(text, jsonb, text)') IS NOT NULL AS present`,
-  );
+function schemaApplied(pool: Pool, digest: string): Promise<boolean> {
+  return schemaDigestApplied(pool, EVENT_STORE_SCHEMA_NAME, digest, {
+    tables: ['events', 'streams'],
+    functions: ['dropline_append(text, jsonb, text)'],
+  });
+}
+
+/** The sha256 of DDL statements, in order: what `dropline_schema` records. */
+export function schemaDigest(statements: readonly string[]): string {
+  return createHash('sha256').update(statements.join('\n;\n')).digest('hex');
+}
+
+/**
+ * Whether the part of the schema called `name` was brought to `digest` (its row in
+ * `dropline_schema`) and `tables` and `functions` are in the catalog: catalog reads and one row,
+ * no lock on any of the part's tables. False on a database without `dropline_schema`.
+ */
+export async function schemaDigestApplied(
+  db: SchemaQueryable,
+  name: string,
+  digest: string,
+  expected: { tables?: readonly string[]; functions?: readonly string[] } = {},
+): Promise<boolean> {
+  const { rows } = (await db.query(
+    `SELECT to_regclass('dropline_schema') IS NOT NULL
+            AND (SELECT bool_and(to_regclass(t) IS NOT NULL) FROM unnest($1::text[]) t) IS NOT FALSE
+            AND (SELECT bool_and(to_regprocedure(f) IS NOT NULL) FROM unnest($2::text[]) f) IS NOT FALSE AS present`,
+    [expected.tables ?? [], expected.functions ?? []],
+  )) as { rows: Array<{ present: boolean }> };
   if (!rows[0]?.present) return false;
-  const recorded = await pool.query<{ digest: string }>('SELECT digest FROM dropline_schema WHERE name = $1', [EVENT_STORE_SCHEMA_NAME]);
+  const recorded = (await db.query('SELECT digest FROM dropline_schema WHERE name = $1', [name])) as { rows: Array<{ digest: string }> };
   return recorded.rows[0]?.digest === digest;
+}
+
+/** Records, inside the schema transaction that applied it, that the part `name` is at `digest`. */
+export async function recordSchemaDigest(db: SchemaQueryable, name: string, digest: string): Promise<void> {
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS dropline_schema (name text NOT NULL PRIMARY KEY, digest text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await db.query(
+    `INSERT INTO dropline_schema (name, digest) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest, applied_at = now()`,
+    [name, digest],
+  );
 }
 
 /**
@@ -108,7 +140,14 @@ function inDdlTransaction(pool: Pool, lockKey: number, ddl: (client: PoolClient)
   return givingWayToRunningWork(async () => {
     const client = await pool.connect();
     try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'; SELECT pg_advisory_xact_lock(${lockKey})`);
+      // Reading pg_namespace after the advisory lock is granted takes this transaction's first
+      // catalog lock, and with it the catalog changes committed while it waited (the instance that
+      // held the lock created the schema): an advisory lock alone does not make a session take them
+      // in, and a name it had looked up and not found before (a start's check that its tables are
+      // there) stayed "missing", so CREATE SCHEMA IF NOT EXISTS failed on a duplicate.
+      await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'; SELECT pg_advisory_xact_lock(${lockKey}); SELECT FROM pg_catalog.pg_namespace LIMIT 1`,
+      );
       await ddl(client);
       await client.query('COMMIT');
     } catch (error) {
@@ -179,4 +218,32 @@ export async function migrateOnce(
   // A pg.Pool (duck-typed: a pg.Client has connect() too, and is already connected).
   if (!('totalCount' in db) || typeof (db as Pool).connect !== 'function') return ddl(db);
   return inDdlTransaction(db as Pool, OTHER_SCHEMAS_LOCK_KEY, ddl, options);
+}
+
+/**
+ * migrateOnce for a part of the schema (`part.name`, e.g. `consumer:fulfillment`) that a database
+ * already at the same statements skips altogether: `ddl` runs first against a recorder (it must be
+ * DDL only, its results unused), the digest of what it would run is compared with the part's row
+ * in `dropline_schema`, and only a database without it (or without `part.tables`) runs it, then
+ * records the digest in the same transaction. DDL with nothing to do still takes its locks, so a
+ * restart would otherwise queue behind, or give way to, any long transaction on those tables.
+ */
+export async function migrateOnceUnlessApplied(
+  db: SchemaQueryable | Pool,
+  part: { name: string; tables?: readonly string[] },
+  ddl: (db: SchemaQueryable) => Promise<void>,
+  options: DdlOptions = {},
+): Promise<void> {
+  const statements: string[] = [];
+  await ddl({ query: async (text: string) => void statements.push(text) });
+  const digest = schemaDigest(statements);
+  if (await schemaDigestApplied(db, part.name, digest, { tables: part.tables })) return;
+  await migrateOnce(
+    db,
+    async (tx) => {
+      await ddl(tx);
+      await recordSchemaDigest(tx, part.name, digest);
+    },
+    options,
+  );
 }

@@ -26,7 +26,11 @@ export interface ConsumerHandler {
   readonly name: string;
   /** Stored event types it applies; others are acknowledged and skipped. */
   readonly eventTypes: ReadonlySet<string>;
-  /** Creates the handler's tables in its schema (idempotent). */
+  /**
+   * Creates the handler's tables in its schema (idempotent). DDL only, its results unused: it also
+   * runs against a recorder, whose statements' digest lets a database already at them skip it
+   * (migrateOnceUnlessApplied).
+   */
   migrate(db: Queryable): Promise<void>;
   /** Applies one event inside the transaction that also records its ce_id. */
   apply(event: DeliveredEvent, tx: Queryable): Promise<void>;

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { migrateOnce, warnOfLockWaits } from '@dropline/event-store';
+import { migrateOnceUnlessApplied, warnOfLockWaits, type SchemaQueryable } from '@dropline/event-store';
 import { createHash } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { headerString, InboundMessage } from '../transport';
@@ -117,41 +117,45 @@ export class TableDeadLetterSink implements DeadLetterSink {
     const options = warn
       ? warnOfLockWaits(`consumer ${this.schema} dead letters`, warn, { pool: this.db, tables: [`${this.schema}.dead_letters`] })
       : {};
-    // Once, whatever the number of instances starting together (migrateOnce).
-    await migrateOnce(
+    // Once, whatever the number of instances starting together, and not at all by a table already
+    // at these statements (migrateOnceUnlessApplied).
+    await migrateOnceUnlessApplied(
       this.db,
-      async (db) => {
-        await db.query(
-          `create table if not exists ${this.schema}.dead_letters (
-           id bigserial primary key, ce_id text, reason text not null, detail text not null,
-           key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
-        );
-        // Added by the redrive (2026-12): how key and value are stored, what a redrive did, and the
-        // message's fingerprint, unique among the rows waiting or dismissed: a send retried (the topic
-        // after the table failed, a process that died before recording the ce_id) adds no row, and a
-        // message written off stays written off when it is delivered again (a relay re-publish).
-        await db.query(
-          `alter table ${this.schema}.dead_letters
-           add column if not exists encoding text not null default 'utf8',
-           add column if not exists redriven_at timestamptz,
-           add column if not exists redrive_outcome text,
-           add column if not exists fingerprint text`,
-        );
-        await db.query(`drop index if exists ${this.schema}.dead_letters_waiting_fingerprint`);
-        await db.query(
-          `create unique index if not exists dead_letters_open_fingerprint on ${this.schema}.dead_letters (fingerprint)
-           where ${OPEN_FINGERPRINT}`,
-        );
-        await db.query(`create index if not exists dead_letters_waiting on ${this.schema}.dead_letters (id) where redriven_at is null`);
-        await db.query(
-          `create index if not exists dead_letters_redriving on ${this.schema}.dead_letters (redriven_at) where redrive_outcome = 'redriving'`,
-        );
-        // What the retention deletes (DeadLetterLedger.prune): settled rows by when they were settled.
-        await db.query(
-          `create index if not exists dead_letters_settled on ${this.schema}.dead_letters (redriven_at) where redrive_outcome <> 'redriving'`,
-        );
-      },
+      { name: `dead-letters:${this.schema}`, tables: [`${this.schema}.dead_letters`] },
+      (db) => this.ddl(db),
       options,
+    );
+  }
+
+  private async ddl(db: SchemaQueryable): Promise<void> {
+    await db.query(
+      `create table if not exists ${this.schema}.dead_letters (
+       id bigserial primary key, ce_id text, reason text not null, detail text not null,
+       key text, value text, headers jsonb not null, dead_lettered_at timestamptz not null default now())`,
+    );
+    // Added by the redrive (2026-12): how key and value are stored, what a redrive did, and the
+    // message's fingerprint, unique among the rows waiting or dismissed: a send retried (the topic
+    // after the table failed, a process that died before recording the ce_id) adds no row, and a
+    // message written off stays written off when it is delivered again (a relay re-publish).
+    await db.query(
+      `alter table ${this.schema}.dead_letters
+       add column if not exists encoding text not null default 'utf8',
+       add column if not exists redriven_at timestamptz,
+       add column if not exists redrive_outcome text,
+       add column if not exists fingerprint text`,
+    );
+    await db.query(`drop index if exists ${this.schema}.dead_letters_waiting_fingerprint`);
+    await db.query(
+      `create unique index if not exists dead_letters_open_fingerprint on ${this.schema}.dead_letters (fingerprint)
+       where ${OPEN_FINGERPRINT}`,
+    );
+    await db.query(`create index if not exists dead_letters_waiting on ${this.schema}.dead_letters (id) where redriven_at is null`);
+    await db.query(
+      `create index if not exists dead_letters_redriving on ${this.schema}.dead_letters (redriven_at) where redrive_outcome = 'redriving'`,
+    );
+    // What the retention deletes (DeadLetterLedger.prune): settled rows by when they were settled.
+    await db.query(
+      `create index if not exists dead_letters_settled on ${this.schema}.dead_letters (redriven_at) where redrive_outcome <> 'redriving'`,
     );
   }
 

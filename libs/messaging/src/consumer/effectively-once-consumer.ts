@@ -1,6 +1,13 @@
 import type { Pool } from 'pg';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { droplineTracer, parentContext, withSpan, migrateOnce, warnOfLockWaits } from '@dropline/event-store';
+import {
+  droplineTracer,
+  parentContext,
+  withSpan,
+  migrateOnceUnlessApplied,
+  warnOfLockWaits,
+  type SchemaQueryable,
+} from '@dropline/event-store';
 import { CloudEventCodec, DeliveredEvent, UndeliverableMessageError } from '../cloud-events/cloud-event.codec';
 import { headerString, InboundMessage } from '../transport';
 import { silentLogger, WorkerLogger } from '@dropline/runtime';
@@ -49,21 +56,31 @@ export class EffectivelyOnceConsumer {
     this.schema = handler.name.replace(/-/g, '_');
   }
 
-  /** Creates the schema, the ce_id ledger and the handler's tables. */
+  /**
+   * Creates the schema, the ce_id ledger and the handler's tables. A database already at this
+   * release's statements runs none of them: their digest is recorded in `dropline_schema` (row
+   * `consumer:<schema>`), and a start that finds it takes no lock on the consumer's tables. Even an
+   * `ALTER TABLE … ADD COLUMN IF NOT EXISTS` with nothing to add asks for an ACCESS EXCLUSIVE lock,
+   * so every restart of an engine or consumer service gave way behind an analyst's long read of
+   * these tables, and failed to start after 10 minutes of it (migrateOnceUnlessApplied).
+   */
   async migrate(): Promise<void> {
     // Once, whatever the number of instances starting together (migrateOnce).
-    await migrateOnce(
+    await migrateOnceUnlessApplied(
       this.pool,
-      async (db) => {
-        await db.query(`create schema if not exists ${this.schema}`);
-        await db.query(
-          `create table if not exists ${this.schema}.processed_events (
-           ce_id text primary key, ce_type text not null, outcome text not null, processed_at timestamptz not null default now())`,
-        );
-        await this.handler.migrate(db as Queryable);
-      },
+      { name: `consumer:${this.schema}`, tables: [`${this.schema}.processed_events`] },
+      (db) => this.ddl(db),
       warnOfLockWaits(`consumer ${this.handler.name} schema`, (m) => this.logger.warn(m), { pool: this.pool, schemas: [this.schema] }),
     );
+  }
+
+  private async ddl(db: SchemaQueryable): Promise<void> {
+    await db.query(`create schema if not exists ${this.schema}`);
+    await db.query(
+      `create table if not exists ${this.schema}.processed_events (
+       ce_id text primary key, ce_type text not null, outcome text not null, processed_at timestamptz not null default now())`,
+    );
+    await this.handler.migrate(db as Queryable);
   }
 
   /**
