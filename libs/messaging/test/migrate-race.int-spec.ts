@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { ensureEventStoreSchema } from '@dropline/event-store';
 import { CheckpointStore } from '@dropline/runtime';
 import { createTestPostgresDatabase, describeWithPostgres, type TestPostgresDatabase } from '../../../test/support/postgres';
 import { dropEventsCodec, EffectivelyOnceConsumer, TableDeadLetterSink } from '../src';
@@ -41,27 +42,30 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
     await db?.drop();
   });
 
-  it('every instance starts: each schema is created once, none fails on the catalog', async () => {
+  it('every instance starts: each schema is created once, none fails on the catalog, an engine’s event store schema among them', async () => {
     const codec = dropEventsCodec('/dropline/test');
     for (let round = 0; round < 8; round++) {
       await db.pool.query('drop schema if exists fulfillment_race cascade; drop schema if exists analytics_race cascade');
-      await db.pool.query('drop table if exists dropline_checkpoints');
+      await db.pool.query('drop table if exists dropline_checkpoints; drop table if exists dropline_schema');
       const outcomes = await Promise.allSettled(
-        pools.flatMap((pool) =>
-          ['fulfillment_race', 'analytics_race'].map(async (name) => {
+        pools.flatMap((pool) => [
+          ...['fulfillment_race', 'analytics_race'].map(async (name) => {
             const sink = new TableDeadLetterSink(pool, name);
             await new EffectivelyOnceConsumer(pool, codec, new RecordingHandler(name), sink).migrate();
             await sink.ensureSchema();
             await new CheckpointStore(pool).ensureSchema();
           }),
-        ),
+          // An engine starting on the same new database: its event store schema creates the table
+          // of schema digests (dropline_schema) that the consumers' migrations create too.
+          ensureEventStoreSchema(pool),
+        ]),
       );
       const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => String(o.reason));
       expect({ round, failed }).toEqual({ round, failed: [] });
     }
     const { rows } = await db.pool.query(
       `select table_schema || '.' || table_name as t from information_schema.tables
-        where table_schema in ('fulfillment_race', 'analytics_race') or table_name = 'dropline_checkpoints' order by 1`,
+        where table_schema in ('fulfillment_race', 'analytics_race') or table_name in ('dropline_checkpoints', 'dropline_schema') order by 1`,
     );
     expect(rows.map((r) => r.t)).toEqual([
       'analytics_race.applied',
@@ -71,6 +75,7 @@ describeWithPostgres('consumer schemas migrated by instances starting together (
       'fulfillment_race.dead_letters',
       'fulfillment_race.processed_events',
       'public.dropline_checkpoints',
+      'public.dropline_schema',
     ]);
   });
 

@@ -82,6 +82,10 @@ export async function schemaDigestApplied(
 
 /** Records, inside the schema transaction that applied it, that the part `name` is at `digest`. */
 export async function recordSchemaDigest(db: SchemaQueryable, name: string, digest: string): Promise<void> {
+  // The event store's DDL (SCHEMA_LOCK_KEY, which schema.sql's own CREATE TABLE dropline_schema
+  // runs under) and the other schemas' (OTHER_SCHEMAS_LOCK_KEY) may both create the table on a new
+  // database: taking the event store's lock too (already held there) keeps them from racing on it.
+  await db.query(`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`);
   await db.query(
     `CREATE TABLE IF NOT EXISTS dropline_schema (name text NOT NULL PRIMARY KEY, digest text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
   );
